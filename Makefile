@@ -1,0 +1,50 @@
+# Two commands on a fresh Debian 12:  make run   and   make test
+# Everything else here is what they need.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# The kiosk's state while developing stays in the checkout (gitignored).
+export XDG_DATA_HOME ?= $(CURDIR)/var/data
+WINDOW ?= 1280x800
+FONTS  := kiosk/fonts/NotoSansCJKtc-Regular.otf kiosk/fonts/NotoSansCJKtc-Bold.otf
+
+.PHONY: run test setup deps screenshots bench clean help
+
+help:
+	@echo "make run         set up, then start the kiosk (simulated hardware) in a $(WINDOW) window"
+	@echo "make test        set up, then run the whole test suite headless"
+	@echo "make screenshots write docs/screenshots/*.png"
+	@echo "make bench       kiosk bench startup"
+	@echo "make clean       remove the venv and built fonts"
+
+run: setup
+	$(BIN)/kiosk run --window $(WINDOW)
+
+test: setup
+	$(BIN)/python -m pytest
+
+setup: deps $(VENV)/.installed $(FONTS)
+
+deps:
+	@sh .ci/apt-deps
+
+$(VENV)/.installed: setup.py
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+$(FONTS) &: $(VENV)/.installed
+	$(BIN)/kiosk fonts build
+
+screenshots: setup
+	for lang in zh-TW en; do for size in 1280x800 800x480; do \
+	  $(BIN)/kiosk screenshot home --lang $$lang --size $$size --out docs/screenshots/home-$$lang-$$size.png || exit 1; \
+	done; done
+
+bench: setup
+	$(BIN)/kiosk bench startup
+
+clean:
+	rm -rf $(VENV) $(FONTS) build dist *.egg-info

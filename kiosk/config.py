@@ -1,0 +1,398 @@
+"""
+Configuration
+=============
+
+One TOML file configures a kiosk.  It is found, in order, at ``--config PATH``,
+``$KIOSK_CONFIG``, ``/etc/kiosk/kiosk.toml``; with none of them the built-in
+defaults run a simulated kiosk.  Every key the file may hold is a row of
+:data:`SETTINGS` (section, name, kind, default, help): the table is the single
+source for validation, for ``kiosk config check`` and for the documentation
+(``tests/test_docs.py`` fails when a setting is missing from the README).
+
+Unknown keys, wrong types and out-of-range values are all errors; loading
+collects every problem before raising :class:`~kiosk.errors.ConfigError`, so a
+technician fixes the file in one pass.  Each problem names the key and, when
+the key is in the file, its line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.9/3.10 only
+    import tomli as tomllib
+
+from .errors import ConfigError
+
+__all__ = ["SETTINGS", "Setting", "Problem", "Config", "load_config", "resolve_config_path", "SYSTEM_CONFIG"]
+
+SYSTEM_CONFIG = Path("/etc/kiosk/kiosk.toml")
+SECRET_MASK = "***"
+
+#: Languages with a complete message catalogue (kiosk/messages/*.toml).
+LANGUAGES = ("zh-TW", "en")
+
+#: pyserial URL schemes, plus ``sim`` (hardware/printer/urlhandler) for the simulated printer.
+PRINTER_SCHEMES = ("loop", "socket", "rfc2217", "spy", "alt", "hwgrep", "cp2110", "sim")
+BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
+
+#: BCM pins a HAT or the printer UART may already use; refused for buttons and LEDs.
+UART_PINS = {14: "UART TXD (printer)", 15: "UART RXD (printer)"}
+USABLE_BCM_PINS = range(2, 28)
+
+
+# -- checks: each returns None when the value is fine, else what is wrong ----------------------
+
+def _one_of(choices):
+    def check(value):
+        if value not in choices:
+            return f"must be one of {', '.join(repr(c) for c in choices)}, got {value!r}"
+    return check
+
+
+def _between(low, high, unit=""):
+    def check(value):
+        if not low <= value <= high:
+            return f"must be between {low} and {high}{unit}, got {value!r}"
+    return check
+
+
+def _kiosk_id(value):
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}", value):
+        return (f"must be 1-32 letters, digits, '-' or '_' (e.g. 'ERLIN-01'), got {value!r}")
+
+
+def _non_empty(value):
+    if not value.strip():
+        return "must not be empty"
+
+
+def _printer_url(value):
+    if value.startswith("/"):
+        return None
+    match = re.match(r"([a-z0-9]+)://", value)
+    if not match:
+        return f"must be a device path such as '/dev/serial0' or a pyserial URL such as 'socket://10.0.0.9:9100', got {value!r}"
+    if match.group(1) not in PRINTER_SCHEMES:
+        return f"unknown scheme {match.group(1)!r}; known: {', '.join(PRINTER_SCHEMES)}"
+
+
+def _server_url(value):
+    if value and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s]*)?", value):
+        return f"must be empty (no upload) or an http(s) URL such as 'https://office.example/', got {value!r}"
+
+
+def _bcm_pins(value):
+    for pin in value:
+        if pin in UART_PINS:
+            return f"BCM pin {pin} is the {UART_PINS[pin]}; choose another"
+        if pin not in USABLE_BCM_PINS:
+            return f"BCM pin {pin} does not exist on the 40-pin header (use 2-27)"
+    if len(set(value)) != len(value):
+        return f"lists a pin twice: {value!r}"
+
+
+def _button_count(value):
+    if len(value) not in (3, 5):
+        return f"needs 3 or 5 entries (the rating scale), got {len(value)}"
+    return _bcm_pins(value)
+
+
+def _keys(value):
+    if any(len(k) != 1 for k in value):
+        return f"each key must be one character, got {value!r}"
+    if len(set(value)) != len(value):
+        return f"lists a key twice: {value!r}"
+
+
+def _messages(value):
+    if not value:
+        return "needs at least one announcement"
+    for text in value:
+        if not text.strip():
+            return "contains an empty announcement"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configuration key: where it lives, what it holds, what it means."""
+
+    section: str
+    name: str
+    kind: str  # str, int, bool, str_list, int_list
+    default: Any
+    help: str
+    check: Optional[Callable[[Any], Optional[str]]] = None
+    secret: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.section}.{self.name}"
+
+
+def _default_data_dir() -> str:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.join(base, "kiosk")
+
+
+SETTINGS: Tuple[Setting, ...] = (
+    Setting("kiosk", "id", "str", "ERLIN-01", "This kiosk's name, unique in the office; sent with every event.", _kiosk_id),
+    Setting("kiosk", "office", "str", "彰化縣二林戶政事務所", "The office's name as shown on screen and printed on tickets.", _non_empty),
+    Setting("kiosk", "office_en", "str", "Erlin Household Registration Office",
+            "The office's name in English, shown when the screen is in English.", _non_empty),
+    Setting("kiosk", "data_dir", "str", _default_data_dir(),
+            "Where the database and caches live; relative paths are taken from the config file's folder.", _non_empty),
+    Setting("kiosk", "language", "str", "zh-TW", "Language the kiosk starts in and returns to when idle.", _one_of(LANGUAGES)),
+    Setting("hardware", "mode", "str", "simulated", "'real' drives GPIO and the serial printer; 'simulated' fakes both.",
+            _one_of(("simulated", "real"))),
+    Setting("printer", "url", "str", "sim://printer",
+            "The printer's port: a device path or any pyserial URL (socket://host:9100, loop://, sim://name).", _printer_url),
+    Setting("printer", "baudrate", "int", 9600, "Serial speed of the printer link.", _one_of(BAUDRATES)),
+    Setting("server", "url", "str", "", "The office server; empty means nothing is uploaded.", _server_url),
+    Setting("server", "token", "str", "", "This kiosk's bearer token for the office server.", secret=True),
+    Setting("display", "fullscreen", "bool", True, "Fill the screen (the appliance); 'kiosk run --window WxH' overrides it."),
+    Setting("display", "rotation", "int", 0, "Rotate the picture (and touches) by 0, 90, 180 or 270 degrees.",
+            _one_of((0, 90, 180, 270))),
+    Setting("display", "idle_timeout", "int", 60, "Seconds without a touch before the kiosk returns home.",
+            _between(10, 3600, " seconds")),
+    Setting("marquee", "messages", "str_list",
+            ["歡迎光臨彰化縣二林戶政事務所", "服務時間：週一至週五 08:00–17:00，週二夜間延長至 20:00",
+             "申請戶籍謄本請攜帶國民身分證"],
+            "Announcements scrolled on the marquee strip (電子字幕機), in order.", _messages),
+    Setting("marquee", "speed", "int", 80, "Marquee speed in pixels per second.", _between(20, 400, " px/s")),
+    Setting("buttons", "pins", "int_list", [17, 27, 22],
+            "BCM pins of the rating buttons, best first (3: 滿意/普通/不滿意, or 5).", _button_count),
+    Setting("buttons", "leds", "int_list", [5, 6, 13], "BCM pins of the buttons' LEDs, in the same order.", _bcm_pins),
+    Setting("buttons", "keys", "str_list", ["1", "2", "3"],
+            "Keyboard keys that stand in for the buttons in simulated mode, in the same order.", _keys),
+)
+
+_BY_KEY: Dict[str, Setting] = {s.key: s for s in SETTINGS}
+SECTIONS: Tuple[str, ...] = tuple(dict.fromkeys(s.section for s in SETTINGS))
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a configuration file."""
+
+    key: str
+    message: str
+    line: Optional[int] = None
+
+    def __str__(self) -> str:
+        where = f"line {self.line}: " if self.line else ""
+        return f"{where}{self.key}: {self.message}"
+
+
+def _kind_error(setting: Setting, value: Any) -> Optional[str]:
+    """Say what is wrong with the value's type, or None."""
+    names = {"str": "a string", "int": "an integer", "bool": "true or false",
+             "str_list": "a list of strings", "int_list": "a list of integers"}
+    expected = names[setting.kind]
+    ok = {
+        "str": lambda v: isinstance(v, str),
+        # bool is an int in Python; `baudrate = true` must still be refused.
+        "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "bool": lambda v: isinstance(v, bool),
+        "str_list": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+        "int_list": lambda v: isinstance(v, list) and all(isinstance(x, int) and not isinstance(x, bool) for x in v),
+    }[setting.kind](value)
+    if ok:
+        return None
+    shown = SECRET_MASK if setting.secret else repr(value)
+    hint = ""
+    if setting.kind in ("int", "bool") and isinstance(value, str):
+        hint = " (remove the quotes)"
+    return f"expected {expected}, got {type(value).__name__} {shown}{hint}"
+
+
+def key_lines(text: str) -> Dict[str, int]:
+    """Map each ``section.key`` and ``[section]`` written in TOML text to its line number.
+
+    tomllib keeps no positions, so this is a line scanner for the simple
+    ``[table]`` / ``key = value`` shapes a kiosk file uses.  It only ever
+    improves messages: a key it cannot place is reported without a line.
+    """
+    lines: Dict[str, int] = {}
+    table = ""
+    in_multiline = False
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if in_multiline:
+            if stripped.count('"""') % 2 or stripped.count("'''") % 2:
+                in_multiline = False
+            continue
+        header = re.match(r"\[\s*([A-Za-z0-9_.\-]+)\s*\]", stripped)
+        if header:
+            table = header.group(1)
+            lines.setdefault(table, number)
+            continue
+        assignment = re.match(r"([A-Za-z0-9_.\-\"']+)\s*=", stripped)
+        if assignment:
+            name = assignment.group(1).replace('"', "").replace("'", "")
+            lines.setdefault(f"{table}.{name}" if table else name, number)
+            value = stripped[assignment.end():]
+            if value.count('"""') % 2 or value.count("'''") % 2:
+                in_multiline = True
+    return lines
+
+
+class Config:
+    """A validated configuration: ``config.printer.url``, ``config.kiosk.data_dir``...
+
+    Sections are read-only namespaces; ``source`` is the file it came from
+    (None for the built-in defaults).
+    """
+
+    def __init__(self, values: Dict[str, Dict[str, Any]], source: Optional[Path] = None):
+        self.source = source
+        self._values = values
+        for section, keys in values.items():
+            setattr(self, section, SimpleNamespace(**keys))
+
+    def get(self, key: str) -> Any:
+        section, name = key.split(".", 1)
+        return self._values[section][name]
+
+    def items(self):
+        """Yield ``(setting, value)`` for every setting, in table order."""
+        for setting in SETTINGS:
+            yield setting, self._values[setting.section][setting.name]
+
+    def shown(self, key: str) -> str:
+        """The value as it may be printed: secrets become ``***`` (empty stays empty)."""
+        value = self.get(key)
+        if _BY_KEY[key].secret:
+            return SECRET_MASK if value else '""'
+        return repr(value) if not isinstance(value, list) else "[" + ", ".join(map(repr, value)) + "]"
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.kiosk.data_dir)
+
+    @property
+    def simulated(self) -> bool:
+        return self.hardware.mode == "simulated"
+
+    def summary(self) -> str:
+        """A short human description; never contains a secret."""
+        where = str(self.source) if self.source else "built-in defaults"
+        server = self.server.url or "none (no upload)"
+        token = "set" if self.server.token else "not set"
+        return (f"{where}: kiosk {self.kiosk.id} at {self.kiosk.office}, {self.hardware.mode} hardware, "
+                f"printer {self.printer.url} @ {self.printer.baudrate} baud, server {server} (token {token}), "
+                f"{len(self.buttons.pins)} rating buttons, language {self.kiosk.language}")
+
+
+def defaults() -> Dict[str, Dict[str, Any]]:
+    values: Dict[str, Dict[str, Any]] = {section: {} for section in SECTIONS}
+    for setting in SETTINGS:
+        default = setting.default
+        values[setting.section][setting.name] = list(default) if isinstance(default, list) else default
+    return values
+
+
+def validate(data: Dict[str, Any], text: str = "", base_dir: Optional[Path] = None) -> Tuple[Dict[str, Dict[str, Any]], List[Problem]]:
+    """Merge parsed TOML over the defaults; return the values and every problem found."""
+    lines = key_lines(text)
+    values = defaults()
+    problems: List[Problem] = []
+
+    for section, table in data.items():
+        if section not in SECTIONS:
+            problems.append(Problem(section, f"unknown section [{section}]; known: {', '.join(SECTIONS)}", lines.get(section)))
+            continue
+        if not isinstance(table, dict):
+            problems.append(Problem(section, f"must be a table [{section}], not a value", lines.get(section)))
+            continue
+        for name, value in table.items():
+            key = f"{section}.{name}"
+            setting = _BY_KEY.get(key)
+            if setting is None:
+                known = ", ".join(s.name for s in SETTINGS if s.section == section)
+                problems.append(Problem(key, f"unknown key; [{section}] knows: {known}", lines.get(key)))
+                continue
+            message = _kind_error(setting, value) or (setting.check(value) if setting.check else None)
+            if message:
+                problems.append(Problem(key, message, lines.get(key)))
+            else:
+                values[section][name] = value
+
+    problems.extend(_cross_checks(values, lines))
+
+    data_dir = Path(os.path.expanduser(values["kiosk"]["data_dir"]))
+    if not data_dir.is_absolute() and base_dir is not None:
+        data_dir = base_dir / data_dir
+    values["kiosk"]["data_dir"] = str(data_dir)
+    return values, problems
+
+
+def _cross_checks(values, lines) -> List[Problem]:
+    """Checks that involve more than one key."""
+    problems = []
+    buttons = values["buttons"]
+    count = len(buttons["pins"])
+    for name in ("leds", "keys"):
+        if len(buttons[name]) != count:
+            problems.append(Problem(f"buttons.{name}", f"has {len(buttons[name])} entries but buttons.pins has {count}; "
+                                                      "give one per button", lines.get(f"buttons.{name}")))
+    shared = sorted(set(buttons["pins"]) & set(buttons["leds"]))
+    if shared:
+        problems.append(Problem("buttons.leds", f"BCM pin {shared[0]} is used by a button and an LED",
+                                lines.get("buttons.leds")))
+    if values["server"]["token"] and not values["server"]["url"]:
+        problems.append(Problem("server.token", "is set but server.url is empty; set the url or remove the token",
+                                lines.get("server.token")))
+    return problems
+
+
+def resolve_config_path(explicit: Optional[str] = None) -> Optional[Path]:
+    """The file to read: ``--config``, else ``$KIOSK_CONFIG``, else the system file if present."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("KIOSK_CONFIG")
+    if env:
+        return Path(env)
+    if SYSTEM_CONFIG.is_file():
+        return SYSTEM_CONFIG
+    return None
+
+
+def parse_file(path: Path) -> Tuple[Dict[str, Dict[str, Any]], List[Problem]]:
+    """Read and check one file; return its values and every problem found."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return defaults(), [Problem("(file)", f"cannot read: {exc.strerror or exc}")]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return defaults(), [Problem("(file)", "is not UTF-8 text; save it as UTF-8 (Big5 files are not accepted)", line)]
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        return defaults(), [Problem("(syntax)", f"not valid TOML: {message}", int(match.group(1)) if match else None)]
+    return validate(data, text, base_dir=path.resolve().parent)
+
+
+def load_config(path: Optional[str] = None) -> Config:
+    """Find, read and validate the configuration; raise ConfigError listing every problem."""
+    source = resolve_config_path(path)
+    if source is None:
+        values, problems = validate({})
+    else:
+        values, problems = parse_file(source)
+    if problems:
+        raise ConfigError(problems, source)
+    return Config(values, source)

@@ -1,0 +1,42 @@
+"""Packaging for the lobby kiosk (``kiosk``) and its hardware drivers (``hardware``)."""
+import re
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).parent
+VERSION = re.search(r'^__version__ = "([^"]+)"', (HERE / "kiosk" / "__init__.py").read_text(), re.M).group(1)
+
+setup(
+    name="erlin-kiosk",
+    version=VERSION,
+    description="Lobby kiosk for a Taiwanese household registration office: queue tickets, ratings, forms",
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="MIT",
+    python_requires=">=3.9,<3.14",
+    packages=find_packages(include=["kiosk", "kiosk.*", "hardware", "hardware.*", "office", "office.*"]),
+    include_package_data=True,
+    package_data={
+        "kiosk": ["messages/*.toml", "ui/*.kv", "fonts/*.txt", "fonts/*.otf"],
+    },
+    install_requires=[
+        "kivy>=2.3,<2.4",
+        "gpiozero>=2.0",
+        "pyserial>=3.5",
+        "qrcode>=7.4",
+        "requests>=2.31",
+        "pillow>=10",
+        "fonttools>=4.40",  # extracts the Traditional Chinese face from Noto Sans CJK (kiosk/fonts.py)
+        'tomli>=2.0; python_version < "3.11"',
+    ],
+    extras_require={
+        "test": ["pytest>=7.4", "pytest-timeout>=2.2"],
+    },
+    entry_points={"console_scripts": ["kiosk = kiosk.cli:main"]},
+    classifiers=[
+        "Programming Language :: Python :: 3 :: Only",
+        "Operating System :: POSIX :: Linux",
+        "Natural Language :: Chinese (Traditional)",
+    ],
+)

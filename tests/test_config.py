@@ -1,0 +1,349 @@
+"""The configuration file: finding it, checking it, and never showing its secret.
+
+Every test asserts what a technician reads: the text of ConfigError, or what
+``kiosk config check`` / ``kiosk config show`` print and their exit codes.
+"""
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from kiosk import config as config_module
+from kiosk.config import SECTIONS, SETTINGS, load_config, resolve_config_path
+from kiosk.errors import ConfigError
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "provisioning" / "kiosk.toml.example"
+TOKEN = "s3cr3t-TOKEN-value-123456"
+
+
+@pytest.fixture(autouse=True)
+def no_outside_config(monkeypatch, tmp_path):
+    """Neither $KIOSK_CONFIG nor a real /etc/kiosk/kiosk.toml may leak into a test."""
+    monkeypatch.delenv("KIOSK_CONFIG", raising=False)
+    monkeypatch.setattr(config_module, "SYSTEM_CONFIG", tmp_path / "etc" / "kiosk" / "kiosk.toml")
+
+
+def write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def config_error(tmp_path, text):
+    """Load ``text`` as a config file; return the ConfigError it must raise."""
+    path = write(tmp_path / "kiosk.toml", text)
+    with pytest.raises(ConfigError) as info:
+        load_config(str(path))
+    return info.value
+
+
+def kiosk(*args, env=None):
+    """Run the real ``kiosk`` command in a fresh interpreter."""
+    environ = {k: v for k, v in os.environ.items() if k != "KIOSK_CONFIG"}
+    environ.update(env or {}, PYTHONIOENCODING="utf-8")
+    return subprocess.run([sys.executable, "-m", "kiosk.cli", *map(str, args)], cwd=REPO, env=environ,
+                          capture_output=True, text=True, encoding="utf-8", timeout=60)
+
+
+# -- finding the file ---------------------------------------------------------------------------
+
+def test_no_file_means_builtin_defaults_and_a_simulated_kiosk():
+    config = load_config()
+    assert config.source is None
+    assert config.simulated
+    assert config.hardware.mode == "simulated"
+    assert config.printer.url.startswith("sim://")
+    assert config.summary().startswith("built-in defaults: kiosk ERLIN-01 ")
+    assert "simulated hardware" in config.summary()
+
+
+@pytest.mark.parametrize("present, chosen", [
+    (("flag", "env", "system"), "flag"),
+    (("env", "system"), "env"),
+    (("system",), "system"),
+    ((), None),
+])
+def test_resolution_order_is_flag_then_environment_then_system_file(tmp_path, monkeypatch, present, chosen):
+    files = {name: write(tmp_path / name / "kiosk.toml", f'[kiosk]\nid = "{name.upper()}-01"\n')
+             for name in ("flag", "env", "system")}
+    monkeypatch.setattr(config_module, "SYSTEM_CONFIG", files["system"] if "system" in present
+                        else tmp_path / "absent" / "kiosk.toml")
+    if "env" in present:
+        monkeypatch.setenv("KIOSK_CONFIG", str(files["env"]))
+    flag = str(files["flag"]) if "flag" in present else None
+
+    config = load_config(flag)
+
+    assert resolve_config_path(flag) == (files[chosen] if chosen else None)
+    assert config.source == (files[chosen] if chosen else None)
+    assert config.kiosk.id == (f"{chosen.upper()}-01" if chosen else "ERLIN-01")
+
+
+def test_missing_file_is_named_clearly(tmp_path):
+    missing = tmp_path / "nowhere" / "kiosk.toml"
+    with pytest.raises(ConfigError) as info:
+        load_config(str(missing))
+    assert str(info.value) == f"{missing}: (file): cannot read: No such file or directory"
+
+
+# -- the example in the repository --------------------------------------------------------------
+
+def test_example_file_is_valid_and_describes_the_erlin_kiosk():
+    config = load_config(str(EXAMPLE))
+    assert config.source == EXAMPLE
+    assert (config.kiosk.id, config.kiosk.office) == ("ERLIN-01", "彰化縣二林戶政事務所")
+    assert config.kiosk.data_dir == "/var/lib/kiosk"
+    assert not config.simulated
+    assert (config.printer.url, config.printer.baudrate) == ("/dev/serial0", 9600)
+    assert (config.server.url, config.server.token) == ("https://office.example/", "")
+
+
+# -- one problem at a time ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, key, line, message", [
+    pytest.param('[printer]\nbaudrate = "9600"\n', "printer.baudrate", 2,
+                 "expected an integer, got str '9600' (remove the quotes)", id="int-in-quotes"),
+    pytest.param('[display]\nfullscreen = "true"\n', "display.fullscreen", 2,
+                 "expected true or false, got str 'true' (remove the quotes)", id="bool-in-quotes"),
+    pytest.param("[display]\nidle_timeout = true\n", "display.idle_timeout", 2,
+                 "expected an integer, got bool True", id="bool-for-int"),
+    pytest.param("[display]\nidle_timeout = 5\n", "display.idle_timeout", 2,
+                 "must be between 10 and 3600 seconds, got 5", id="idle-timeout-too-short"),
+    pytest.param("[display]\nidle_timeout = 86400\n", "display.idle_timeout", 2,
+                 "must be between 10 and 3600 seconds, got 86400", id="idle-timeout-too-long"),
+    pytest.param('[kiosk]\nid = "ERLIN 01"\n', "kiosk.id", 2,
+                 "must be 1-32 letters, digits, '-' or '_' (e.g. 'ERLIN-01'), got 'ERLIN 01'", id="bad-id"),
+    pytest.param('[kiosk]\nlanguage = "fr"\n', "kiosk.language", 2,
+                 "must be one of 'zh-TW', 'en', got 'fr'", id="unknown-language"),
+    pytest.param('[printer]\nurl = "ftp://10.0.0.9"\n', "printer.url", 2,
+                 "unknown scheme 'ftp'; known: loop, socket,", id="unknown-printer-scheme"),
+    pytest.param('[printer]\nurl = "COM3"\n', "printer.url", 2,
+                 "must be a device path such as '/dev/serial0' or a pyserial URL such as "
+                 "'socket://10.0.0.9:9100', got 'COM3'", id="printer-not-a-url"),
+    pytest.param('[server]\nurl = "office.example"\n', "server.url", 2,
+                 "must be empty (no upload) or an http(s) URL such as 'https://office.example/', "
+                 "got 'office.example'", id="bad-server-url"),
+    pytest.param("[buttons]\npins = [14, 27, 22]\n", "buttons.pins", 2,
+                 "BCM pin 14 is the UART TXD (printer); choose another", id="button-on-uart"),
+    pytest.param("[buttons]\npins = [17, 27, 28]\n", "buttons.pins", 2,
+                 "BCM pin 28 does not exist on the 40-pin header (use 2-27)", id="pin-above-27"),
+    pytest.param("[buttons]\nleds = [1, 6, 13]\n", "buttons.leds", 2,
+                 "BCM pin 1 does not exist on the 40-pin header (use 2-27)", id="pin-below-2"),
+    pytest.param("[buttons]\npins = [17, 27, 17]\n", "buttons.pins", 2,
+                 "lists a pin twice: [17, 27, 17]", id="duplicate-pins"),
+    pytest.param("[buttons]\nleds = [5, 6]\n", "buttons.leds", 2,
+                 "has 2 entries but buttons.pins has 3; give one per button", id="led-count-mismatch"),
+    pytest.param("[buttons]\nleds = [5, 27, 13]\n", "buttons.leds", 2,
+                 "BCM pin 27 is used by a button and an LED", id="pin-shared-by-button-and-led"),
+    pytest.param('[server]\ntoken = "abc"\n', "server.token", 2,
+                 "is set but server.url is empty; set the url or remove the token", id="token-without-url"),
+    pytest.param('# Erlin\n\n[printr]\nurl = "/dev/serial0"\n', "printr", 3,
+                 f"unknown section [printr]; known: {', '.join(SECTIONS)}", id="unknown-section"),
+    pytest.param("[printer]\nurl = \"/dev/serial0\"\nbaud = 9600\n", "printer.baud", 3,
+                 "unknown key; [printer] knows: url, baudrate", id="unknown-key"),
+])
+def test_each_bad_value_is_reported_with_key_line_and_reason(tmp_path, text, key, line, message):
+    error = config_error(tmp_path, text)
+    assert [(p.key, p.line) for p in error.problems] == [(key, line)]
+    assert f"kiosk.toml: line {line}: {key}: {message}" in str(error)
+
+
+def test_unknown_key_lists_every_known_key_of_its_section(tmp_path):
+    error = config_error(tmp_path, "[display]\nfullscren = false\n")
+    known = [s.name for s in SETTINGS if s.section == "display"]
+    assert known and f"display.fullscren: unknown key; [display] knows: {', '.join(known)}" in str(error)
+
+
+def test_toml_syntax_error_reports_its_line(tmp_path):
+    error = config_error(tmp_path, """\
+        [printer]
+        url = "/dev/serial0"
+
+        [display]
+        rotation = 90 degrees
+        """)
+    [problem] = error.problems
+    assert problem.line == 5
+    assert "line 5: (syntax): not valid TOML: Expected newline or end of document after a statement" in str(error)
+
+
+def test_big5_file_is_refused_with_a_clear_message(tmp_path):
+    path = tmp_path / "kiosk.toml"
+    path.write_bytes('[kiosk]\noffice = "彰化縣二林戶政事務所"\n'.encode("big5"))
+    with pytest.raises(ConfigError) as info:
+        load_config(str(path))
+    assert str(info.value) == (f"{path}: line 2: (file): is not UTF-8 text; "
+                               "save it as UTF-8 (Big5 files are not accepted)")
+
+
+SEVERAL_PROBLEMS = """\
+    # Erlin kiosk, with six mistakes
+    [kiosk]
+    id = "ERLIN 01"
+    language = "fr"
+    office = "彰化縣二林戶政事務所"
+
+    [printer]
+    url = "/dev/serial0"
+    baudrate = "9600"
+
+    [marquee]
+    messages = [
+        "歡迎光臨",
+        "服務時間：週一至週五 08:00–17:00",
+    ]
+    speed = 5
+
+    [display]
+    idle_timeout = 60
+    colour = "blue"
+
+    [buttons]
+    pins = [17, 27, 22]
+    leds = [5, 6]
+    """
+SEVERAL_PROBLEMS_LINES = {
+    "kiosk.id": 3, "kiosk.language": 4, "printer.baudrate": 9, "marquee.speed": 16,
+    "display.colour": 20, "buttons.leds": 24,
+}
+
+
+def test_every_problem_is_reported_at_once_each_at_its_line(tmp_path):
+    error = config_error(tmp_path, SEVERAL_PROBLEMS)
+    assert {p.key: p.line for p in error.problems} == SEVERAL_PROBLEMS_LINES
+    assert len(error.problems) == len(SEVERAL_PROBLEMS_LINES)
+    for key, line in SEVERAL_PROBLEMS_LINES.items():
+        assert f"line {line}: {key}: " in str(error)
+
+
+# -- data_dir -----------------------------------------------------------------------------------
+
+def test_relative_data_dir_is_taken_from_the_config_files_folder(tmp_path, monkeypatch):
+    path = write(tmp_path / "card" / "kiosk.toml", '[kiosk]\ndata_dir = "data"\n')
+    monkeypatch.chdir(tmp_path)  # not the file's folder: the answer must not depend on the cwd
+    assert load_config(str(path)).data_dir == (tmp_path / "card" / "data").resolve()
+
+
+def test_tilde_in_data_dir_is_the_home_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    path = write(tmp_path / "card" / "kiosk.toml", '[kiosk]\ndata_dir = "~/kiosk-data"\n')
+    assert load_config(str(path)).data_dir == tmp_path / "home" / "kiosk-data"
+
+
+# -- the secret ---------------------------------------------------------------------------------
+
+VALID_WITH_TOKEN = f'[server]\nurl = "https://office.example/"\ntoken = "{TOKEN}"\n'
+SECRET_FILES = {
+    "valid": VALID_WITH_TOKEN,
+    "other-errors": VALID_WITH_TOKEN + '\n[printer]\nbaudrate = "9600"\n',
+    "token-as-list": f'[server]\nurl = "https://office.example/"\ntoken = ["{TOKEN}"]\n',
+    "token-without-url": f'[server]\ntoken = "{TOKEN}"\n',
+    "token-in-wrong-section": f'[kiosk]\ntoken = "{TOKEN}"\n',
+    "token-unquoted": f"[server]\ntoken = {TOKEN}\n",
+}
+INVALID_SECRET_FILES = [name for name in SECRET_FILES if name != "valid"]
+
+
+@pytest.mark.parametrize("name", INVALID_SECRET_FILES)
+def test_config_error_never_contains_the_token(tmp_path, name):
+    error = config_error(tmp_path, SECRET_FILES[name])
+    assert TOKEN not in str(error)
+    assert TOKEN not in repr(error.problems)
+
+
+def test_token_given_as_a_number_is_masked(tmp_path):
+    error = config_error(tmp_path, '[server]\nurl = "https://office.example/"\ntoken = 918273645546372819\n')
+    assert "918273645546372819" not in str(error)
+    assert "line 3: server.token: expected a string, got int ***" in str(error)
+
+
+@pytest.mark.parametrize("name", list(SECRET_FILES))
+@pytest.mark.parametrize("command", [("config", "check", "{path}"), ("config", "show", "--config", "{path}")],
+                         ids=["check", "show"])
+def test_cli_never_prints_the_token(tmp_path, name, command):
+    path = write(tmp_path / "kiosk.toml", SECRET_FILES[name])
+    result = kiosk(*(arg.format(path=path) for arg in command))
+    assert result.returncode == (0 if name == "valid" else 2), result.stderr
+    assert TOKEN not in result.stdout + result.stderr
+
+
+def test_config_show_masks_a_set_token(tmp_path):
+    path = write(tmp_path / "kiosk.toml", VALID_WITH_TOKEN)
+    result = kiosk("config", "show", "--config", path)
+    assert result.returncode == 0, result.stderr
+    assert "\ntoken = ***\n" in result.stdout
+    assert "url = 'https://office.example/'" in result.stdout
+
+
+def test_config_check_says_token_set_without_showing_it(tmp_path):
+    path = write(tmp_path / "kiosk.toml", VALID_WITH_TOKEN)
+    result = kiosk("config", "check", path)
+    assert "server https://office.example/ (token set)" in result.stdout
+
+
+# -- the command line ---------------------------------------------------------------------------
+
+def test_config_check_names_each_bad_key_with_file_and_line_and_exits_2(tmp_path):
+    path = write(tmp_path / "bad.toml", SEVERAL_PROBLEMS)
+    result = kiosk("config", "check", path)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"{path}: 6 problems:\n")
+    for key, line in SEVERAL_PROBLEMS_LINES.items():
+        assert f"{path}:{line}: {key}: " in result.stderr
+
+
+def test_config_check_of_the_example_exits_0_with_a_summary():
+    result = kiosk("config", "check", EXAMPLE.relative_to(REPO))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.startswith("OK provisioning/kiosk.toml.example: kiosk ERLIN-01 at 彰化縣二林戶政事務所, ")
+    for part in ("real hardware", "printer /dev/serial0 @ 9600 baud", "server https://office.example/ (token not set)"):
+        assert part in result.stdout
+    assert result.stdout.count("\n") == 1
+
+
+@pytest.mark.parametrize("args", [
+    ("--config", "{path}", "config", "check"),
+    ("config", "--config", "{path}", "check"),
+    ("config", "check", "--config", "{path}"),
+    ("--config", "{path}", "config", "show"),
+], ids=["before-command", "before-action", "after-action", "show"])
+def test_config_option_counts_wherever_it_is_given(tmp_path, args):
+    path = write(tmp_path / "bad.toml", '[printer]\nbaudrate = "9600"\n')
+    result = kiosk(*(arg.format(path=path) for arg in args))
+    assert result.returncode == 2
+    assert "printer.baudrate" in result.stderr
+
+
+def test_config_check_uses_the_environment_variable(tmp_path):
+    path = write(tmp_path / "bad.toml", "[display]\nrotation = 45\n")
+    result = kiosk("config", "check", env={"KIOSK_CONFIG": str(path)})
+    assert result.returncode == 2
+    assert f"{path}:2: display.rotation: must be one of 0, 90, 180, 270, got 45" in result.stderr
+
+
+def test_config_check_of_a_missing_file_exits_2(tmp_path):
+    missing = tmp_path / "kiosk.toml"
+    result = kiosk("config", "check", missing)
+    assert result.returncode == 2
+    assert f"{missing}:-: (file): cannot read: No such file or directory" in result.stderr
+
+
+@pytest.mark.parametrize("action", ["check", "show"])
+def test_config_commands_never_import_kivy(action):
+    script = (
+        "import sys\n"
+        "from kiosk.cli import main\n"
+        f"code = main(['config', '{action}', '--config', {str(EXAMPLE)!r}])\n"
+        "assert code == 0, code\n"
+        "kivy = sorted(m for m in sys.modules if m == 'kivy' or m.startswith('kivy.'))\n"
+        "assert not kivy, kivy\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
