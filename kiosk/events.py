@@ -1,0 +1,75 @@
+"""
+Events
+======
+
+Everything worth remembering that happens at the kiosk is an :class:`Event`:
+a resident's rating, a ticket issued, a form viewed or its slip printed, a
+fault, a heartbeat, an administrator's action.  The store keeps them in its
+outbox (``events`` table) and the uploader sends them to the office server in
+exactly the shape :meth:`Event.to_json` gives, so the kiosk and the server
+share one definition.
+
+Times are office time (Asia/Taipei, ``+08:00``) and every event says whether
+the clock was synchronised when it was taken: a Raspberry Pi has no real-time
+clock, so an event recorded before the network came up may carry a wrong date.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Dict, Optional
+
+from . import timeutil
+
+__all__ = ["EVENT_TYPES", "Event"]
+
+#: Every type of event the kiosk records; the office server knows the same list.
+EVENT_TYPES = ("rating", "ticket", "form_view", "form_slip", "fault", "heartbeat", "admin")
+
+
+def _as_json(data: Any) -> str:
+    """``data`` as compact JSON text; ValueError if JSON cannot hold it."""
+    try:
+        # allow_nan=False: NaN and Infinity are not JSON and the server would refuse them.
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"event data must be JSON-serialisable: {exc}") from None
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing that happened at the kiosk; ``seq`` is set once the store has kept it."""
+
+    id: str
+    type: str
+    at: str
+    clock_synced: bool
+    data: Dict[str, Any] = field(default_factory=dict)
+    seq: Optional[int] = None
+
+    @classmethod
+    def new(cls, type: str, data: Optional[Dict[str, Any]] = None, at: Optional[datetime] = None) -> "Event":
+        """A new event of a known type, stamped now (or ``at``, a timezone-aware time)."""
+        if type not in EVENT_TYPES:
+            raise ValueError(f"unknown event type {type!r}; known: {', '.join(EVENT_TYPES)}")
+        data = {} if data is None else data
+        if not isinstance(data, dict):
+            raise ValueError(f"event data must be a dict, got {data.__class__.__name__}")
+        # A round trip through JSON gives the event exactly the data the store and
+        # the server will read back (tuples become lists, keys become strings).
+        data = json.loads(_as_json(data))
+        moment = at if at is not None else timeutil.now()
+        return cls(id=str(uuid.uuid4()), type=type, at=timeutil.rfc3339(moment),
+                   clock_synced=timeutil.clock_synced(), data=data)
+
+    def data_json(self) -> str:
+        """The data as the JSON text the store keeps."""
+        return _as_json(self.data)
+
+    def to_json(self) -> Dict[str, Any]:
+        """The event as the upload protocol sends it."""
+        return {"id": self.id, "type": self.type, "seq": self.seq, "at": self.at,
+                "clock_synced": self.clock_synced, "data": self.data}

@@ -1,0 +1,291 @@
+"""
+Local store
+===========
+
+:class:`Store` is the one owner of the kiosk's SQLite file,
+``<data_dir>/kiosk.db``: it holds the schema, and domain code reaches the
+database only through it.  Writes are functions run by :meth:`Store.write`
+inside one ``BEGIN IMMEDIATE`` transaction, one writer at a time; reads are
+functions run by :meth:`Store.read`.  The ``events`` table is the outbox the
+uploader drains; ``meta`` remembers small things across restarts.
+
+What a resident did (a rating, a ticket) must survive a power cut the moment
+the screen says "thank you", so the database runs in WAL mode with
+``synchronous=FULL``: a commit returns only once it is on the SD card.
+
+The schema is versioned with ``PRAGMA user_version`` and :data:`MIGRATIONS`.
+At start the file is checked with ``PRAGMA integrity_check``; a corrupt file
+(SD cards do that) is moved aside to ``kiosk.db.corrupt-<time>``, an empty
+database is started and a ``fault`` event records it, so the kiosk never
+crash-loops on a bad file.  A file written by a newer version of the software
+is left alone and refused with :class:`~kiosk.errors.StoreError`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any, Callable, Iterable, List, Optional, TypeVar, Union
+
+from . import timeutil
+from .errors import StoreError
+from .events import Event
+
+__all__ = ["Store", "MIGRATIONS", "DB_NAME"]
+
+log = logging.getLogger("kiosk.store")
+
+DB_NAME = "kiosk.db"
+BUSY_TIMEOUT_MS = 5000
+T = TypeVar("T")
+
+#: Migration N brings ``user_version`` from N to N+1, in one transaction with
+#: the version bump.  Never edit a migration that has shipped: a new table or
+#: column (ratings, tickets...) is a new script appended to the end.
+MIGRATIONS: List[str] = [
+    # 1: the outbox of events for the office server, and a key/value table.
+    """
+    CREATE TABLE events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,  -- AUTOINCREMENT: a seq is never reused, even after deletes
+        id TEXT NOT NULL UNIQUE,                -- uuid4, lets the server drop duplicate uploads
+        type TEXT NOT NULL,
+        at TEXT NOT NULL,                       -- RFC 3339, +08:00
+        clock_synced INTEGER NOT NULL,
+        data TEXT NOT NULL,                     -- JSON object
+        delivered_at TEXT                       -- NULL until the office server has it
+    );
+    CREATE INDEX events_pending ON events (seq) WHERE delivered_at IS NULL;
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
+]
+
+_EVENT_COLUMNS = "seq, id, type, at, clock_synced, data"
+
+
+class _Corrupt(Exception):
+    "The database file cannot be trusted; the message is the short reason"
+
+
+def _event(row) -> Event:
+    seq, id, type, at, clock_synced, data = row
+    return Event(id=id, type=type, at=at, clock_synced=bool(clock_synced), data=json.loads(data), seq=seq)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    # isolation_level=None: no implicit transactions, write() opens and closes them itself.
+    # check_same_thread=False: the lock below, not the thread, guards the connection.
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False,
+                           timeout=BUSY_TIMEOUT_MS / 1000)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return conn
+
+
+def _checked_connection(path: Path) -> sqlite3.Connection:
+    """Open ``path`` and make sure SQLite can read all of it; raise _Corrupt if not.
+
+    Nothing here writes, so a file that is refused later (newer schema) is left as it was.
+    """
+    conn = None
+    try:
+        conn = _connect(path)
+        conn.execute("PRAGMA user_version").fetchone()  # the first read: "file is not a database"
+        problems = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+    except sqlite3.OperationalError as exc:
+        # Busy, locked, unreadable, disk I/O: the file is not known to be bad,
+        # and moving it aside would lose what it holds.
+        if conn is not None:
+            conn.close()
+        raise StoreError(f"cannot open {path}: {exc}") from exc
+    except sqlite3.DatabaseError as exc:  # SQLITE_CORRUPT, SQLITE_NOTADB
+        if conn is not None:
+            conn.close()
+        raise _Corrupt(str(exc)) from exc
+    if problems != ["ok"]:
+        conn.close()
+        raise _Corrupt("integrity check: " + "; ".join(problems[:3])[:200])
+    return conn
+
+
+def _move_aside(path: Path) -> str:
+    """Move the database and its -wal/-shm to ``<name>.corrupt-<time>``; return the new name."""
+    stamp = timeutil.now().strftime("%Y%m%dT%H%M%S")
+    base, n = f"{path.name}.corrupt-{stamp}", 1
+    # Two bad files within one second must not overwrite each other.
+    while any((path.parent / (base + s)).exists() for s in ("", "-wal", "-shm")):
+        n += 1
+        base = f"{path.name}.corrupt-{stamp}-{n}"
+    # SQLite usually folds the -wal in (or drops it) on close; one left behind
+    # goes too, or it would be replayed into the new database.
+    for suffix in ("", "-wal", "-shm"):
+        source = path.parent / (path.name + suffix)
+        if source.exists():
+            os.replace(source, path.parent / (base + suffix))
+    return base
+
+
+class Store:
+    """The kiosk's SQLite database; see the module docstring."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection):
+        self.path = path
+        self._conn: Optional[sqlite3.Connection] = conn
+        # Protects the single connection.  Re-entrant so that a write() called
+        # from inside another write() joins it instead of deadlocking.
+        self._lock = threading.RLock()
+
+    @classmethod
+    def open(cls, data_dir: Union[str, Path]) -> "Store":
+        """Open (or create) ``<data_dir>/kiosk.db``, check it and bring its schema up to date."""
+        data_dir = Path(data_dir)
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the data directory {data_dir}: {exc.strerror or exc}") from exc
+        if not os.access(data_dir, os.W_OK | os.X_OK):
+            raise StoreError(f"cannot write to the data directory {data_dir}: permission denied")
+        path = data_dir / DB_NAME
+        fault = None
+        try:
+            conn = _checked_connection(path)
+        except _Corrupt as exc:
+            try:
+                moved_to = _move_aside(path)
+            except OSError as error:
+                raise StoreError(f"{path} is corrupt ({exc}) and cannot be moved aside: {error}") from error
+            log.warning("%s is corrupt (%s); moved it to %s and started an empty database", path, exc, moved_to)
+            fault = {"kind": "database_corrupt", "moved_to": moved_to, "error": str(exc)}
+            try:
+                conn = _checked_connection(path)
+            except _Corrupt as again:  # a brand-new file: the card itself is failing
+                raise StoreError(f"cannot start a new database at {path}: {again}") from again
+        store = cls(path, conn)
+        try:
+            store._migrate()
+        except BaseException:
+            store.close()
+            raise
+        if fault:
+            store.record_event("fault", fault)
+        return store
+
+    def _migrate(self) -> None:
+        conn = self._conn
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StoreError(
+                f"{self.path} has schema version {version}, but this software knows versions up to "
+                f"{len(MIGRATIONS)}: it was written by a newer kiosk version. "
+                f"Hint: install the newer software; the file has not been changed.")
+        # Set only after the version check, since switching to WAL rewrites the file header.
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode != "wal":
+            log.warning("%s: journal mode is %s, not wal", self.path, mode)
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        for number in range(version, len(MIGRATIONS)):
+            # executescript() commits any open transaction first, so the
+            # transaction is opened inside the script itself.
+            script = f"BEGIN IMMEDIATE;\n{MIGRATIONS[number]};\nPRAGMA user_version = {number + 1};\nCOMMIT;"
+            try:
+                conn.executescript(script)
+            except sqlite3.Error as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise StoreError(f"migration {number} -> {number + 1} of {self.path} failed: {exc}") from exc
+
+    # -- the two ways in ------------------------------------------------------------------------
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreError(f"{self.path} is closed")
+        return self._conn
+
+    def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn(conn)`` in one transaction: all of it is kept, or (if it raises) none of it."""
+        with self._lock:
+            conn = self._connection()
+            if conn.in_transaction:  # called from inside another write(): part of that transaction
+                return fn(conn)
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn(conn)
+            except BaseException:
+                if conn.in_transaction:  # SQLite rolls back by itself after some errors (disk full)
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return result
+
+    def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn(conn)`` and return what it returns."""
+        with self._lock:
+            return fn(self._connection())
+
+    # -- events: the outbox ---------------------------------------------------------------------
+
+    def record_event(self, type: str, data: Optional[dict] = None,
+                     conn: Optional[sqlite3.Connection] = None) -> Event:
+        """Keep a new event; pass the ``conn`` of a write() to make it part of that transaction."""
+        event = Event.new(type, data)
+
+        def insert(conn):
+            cursor = conn.execute(
+                "INSERT INTO events (id, type, at, clock_synced, data) VALUES (?, ?, ?, ?, ?)",
+                (event.id, event.type, event.at, int(event.clock_synced), event.data_json()))
+            return dataclasses.replace(event, seq=cursor.lastrowid)
+
+        return insert(conn) if conn is not None else self.write(insert)
+
+    def events(self, since_seq: int = 0, limit: Optional[int] = None) -> List[Event]:
+        """Events with a seq above ``since_seq``, oldest first."""
+        sql = f"SELECT {_EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?"
+        rows = self.read(lambda c: c.execute(sql, (since_seq, -1 if limit is None else limit)).fetchall())
+        return [_event(row) for row in rows]
+
+    def pending_events(self, limit: int = 100) -> List[Event]:
+        """Events the office server does not have yet, oldest first."""
+        sql = f"SELECT {_EVENT_COLUMNS} FROM events WHERE delivered_at IS NULL ORDER BY seq LIMIT ?"
+        return [_event(row) for row in self.read(lambda c: c.execute(sql, (limit,)).fetchall())]
+
+    def mark_delivered(self, ids: Iterable[str], at: Optional[str] = None) -> int:
+        """Record that the server has these events; return how many were newly marked."""
+        at = at or timeutil.rfc3339(timeutil.now())
+        sql = "UPDATE events SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL"
+        params = [(at, id) for id in ids]
+        return self.write(lambda c: c.executemany(sql, params).rowcount) if params else 0
+
+    # -- meta -----------------------------------------------------------------------------------
+
+    def get_meta(self, key: str, default: Optional[str] = None) -> Optional[str]:
+        row = self.read(lambda c: c.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone())
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        if not isinstance(value, str):
+            raise TypeError(f"meta values are strings, got {value.__class__.__name__} for {key!r}")
+        self.write(lambda c: c.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+            (key, value)))
+
+    # -- life -----------------------------------------------------------------------------------
+
+    @property
+    def schema_version(self) -> int:
+        return self.read(lambda c: c.execute("PRAGMA user_version").fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,85 @@
+"""
+Office time
+===========
+
+The office runs on Asia/Taipei time whatever the machine's timezone says, and
+shows dates in the ROC calendar (民國 year = Gregorian year - 1911).  A
+Raspberry Pi has no real-time clock, so :func:`clock_synced` tells whether
+the time can be trusted yet (events carry it to the office server).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime, timedelta, timezone, tzinfo
+from pathlib import Path
+
+__all__ = ["TAIPEI", "now", "office_day", "roc_year", "roc_date", "roc_short", "rfc3339", "clock_synced"]
+
+
+def _taipei() -> tzinfo:
+    try:
+        from zoneinfo import ZoneInfo
+        return ZoneInfo("Asia/Taipei")
+    except Exception:  # no tz database on this machine
+        # Taiwan has kept UTC+8 without daylight saving since 1979, so a fixed
+        # offset is exact for every date the kiosk will ever record.
+        return timezone(timedelta(hours=8), "Asia/Taipei")
+
+
+TAIPEI = _taipei()
+
+
+def now() -> datetime:
+    """The current time in Asia/Taipei, timezone-aware."""
+    return datetime.now(TAIPEI)
+
+
+def office_day(moment: datetime | None = None) -> date:
+    """The office day a moment belongs to: its date in Asia/Taipei (rolls over at local midnight)."""
+    moment = moment or now()
+    if moment.tzinfo is None:
+        raise ValueError(f"office_day needs a timezone-aware time, got {moment!r}")
+    return moment.astimezone(TAIPEI).date()
+
+
+def roc_year(day: date) -> int:
+    """The 民國 year of a date (2026 -> 115)."""
+    if day.year <= 1911:
+        raise ValueError(f"no ROC year before 1912: {day!r}")
+    return day.year - 1911
+
+
+def roc_date(day: date, lang: str = "zh-TW") -> str:
+    """The long date for the screen: 民國115年11月27日 (English: 27 Nov 2026 (ROC 115))."""
+    if lang == "zh-TW":
+        return f"民國{roc_year(day)}年{day.month}月{day.day}日"
+    return f"{day.day} {day.strftime('%b')} {day.year} (ROC {roc_year(day)})"
+
+
+def roc_short(day: date) -> str:
+    """The short date used on forms and tickets: 115/11/27."""
+    return f"{roc_year(day)}/{day.month:02d}/{day.day:02d}"
+
+
+def rfc3339(moment: datetime) -> str:
+    """An RFC 3339 timestamp with its offset, to the millisecond (2026-11-27T09:30:00.000+08:00)."""
+    if moment.tzinfo is None:
+        raise ValueError(f"rfc3339 needs a timezone-aware time, got {moment!r}")
+    return moment.isoformat(timespec="milliseconds")
+
+
+#: systemd-timesyncd creates this file once it has synchronised the clock.
+TIMESYNC_FLAG = Path("/run/systemd/timesync/synchronized")
+
+
+def clock_synced() -> bool:
+    """Whether the system clock has been set from the network since boot.
+
+    ``KIOSK_CLOCK_SYNCED=0/1`` overrides the answer (tests, and machines that
+    keep time another way, e.g. chrony, can say so).
+    """
+    forced = os.environ.get("KIOSK_CLOCK_SYNCED")
+    if forced in ("0", "1"):
+        return forced == "1"
+    return TIMESYNC_FLAG.exists()
