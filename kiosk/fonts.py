@@ -1,0 +1,110 @@
+"""
+Traditional Chinese fonts
+=========================
+
+Kivy's default font has no CJK at all, and Debian's Noto Sans CJK ships as a
+``.ttc`` collection whose first face is the *Japanese* one: Kivy always opens
+face 0, so 戶, 所, 意 and 度 would take Japanese shapes.  We therefore extract
+the face named "Noto Sans CJK TC" into plain ``.otf`` files and give those to
+Kivy (and to Pillow for printer rasters).
+
+The build is reproducible: the input is Debian's pinned ``fonts-noto-cjk``
+package, the face is chosen by name (not by index), and the output keeps the
+font's own timestamps (``recalcTimestamp=False``).  ``make`` builds the files
+into ``kiosk/fonts/``; an installed kiosk without them builds them once into
+its cache.  The licence travels with them (``kiosk/fonts/LICENSE-OFL.txt``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional
+
+from .errors import FontError
+
+__all__ = ["FAMILY", "font_files", "build_fonts", "find_collection"]
+
+log = logging.getLogger("kiosk.fonts")
+
+FAMILY = "Noto Sans CJK TC"
+STYLES = {"regular": "NotoSansCJKtc-Regular.otf", "bold": "NotoSansCJKtc-Bold.otf"}
+COLLECTIONS = {"regular": "NotoSansCJK-Regular.ttc", "bold": "NotoSansCJK-Bold.ttc"}
+SYSTEM_FONT_DIRS = ("/usr/share/fonts/opentype/noto", "/usr/share/fonts/noto-cjk", "/usr/share/fonts")
+
+PACKAGE_FONT_DIR = Path(__file__).with_name("fonts")
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "kiosk" / "fonts"
+
+
+def _candidate_dirs() -> List[Path]:
+    dirs = []
+    if os.environ.get("KIOSK_FONT_DIR"):
+        dirs.append(Path(os.environ["KIOSK_FONT_DIR"]))
+    dirs += [PACKAGE_FONT_DIR, Path("/usr/share/kiosk/fonts"), _cache_dir()]
+    return dirs
+
+
+def find_collection(style: str, search: Iterable[str] = SYSTEM_FONT_DIRS) -> Optional[Path]:
+    """The Noto Sans CJK ``.ttc`` for a style, if the system has one."""
+    name = COLLECTIONS[style]
+    for folder in search:
+        for path in [Path(folder) / name, *Path(folder).glob(f"**/{name}")] if Path(folder).is_dir() else []:
+            if path.is_file():
+                return path
+    return None
+
+
+def _extract(collection: Path, target: Path) -> None:
+    from fontTools.ttLib import TTCollection  # imported here: only the one-time build needs it
+
+    with TTCollection(str(collection), lazy=True) as fonts:
+        for font in fonts.fonts:
+            if font["name"].getDebugName(1) == FAMILY:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                partial = target.with_suffix(".partial")
+                font.recalcTimestamp = False  # keep the font's own date: same bytes on every build
+                font.save(str(partial), reorderTables=False)
+                os.replace(partial, target)  # never leave a half-written font behind
+                return
+    raise FontError(f"{collection} has no face named {FAMILY!r}")
+
+
+def build_fonts(dest: Optional[Path] = None, search: Iterable[str] = SYSTEM_FONT_DIRS) -> Dict[str, Path]:
+    """Extract the TC faces from the system's Noto CJK collections into ``dest``."""
+    dest = Path(dest) if dest else PACKAGE_FONT_DIR
+    built = {}
+    for style, filename in STYLES.items():
+        collection = find_collection(style, search)
+        if collection is None:
+            raise FontError(f"{COLLECTIONS[style]} not found in {', '.join(search)}; "
+                            "install Debian's fonts-noto-cjk (apt-get install fonts-noto-cjk)")
+        _extract(collection, dest / filename)
+        built[style] = dest / filename
+        log.info("built %s from %s", dest / filename, collection)
+    return built
+
+
+def font_files(build: bool = True) -> Dict[str, Path]:
+    """Paths of the regular and bold TC faces, building them once if needed.
+
+    Looks in ``$KIOSK_FONT_DIR``, the package, ``/usr/share/kiosk/fonts`` and
+    the user's cache, in that order; builds into the first writable of the
+    package folder and the cache.
+    """
+    for folder in _candidate_dirs():
+        paths = {style: folder / name for style, name in STYLES.items()}
+        if all(p.is_file() for p in paths.values()):
+            return paths
+    if not build:
+        raise FontError(f"no {FAMILY} font files in {', '.join(map(str, _candidate_dirs()))}; run 'kiosk fonts build'")
+    for dest in (PACKAGE_FONT_DIR, _cache_dir()):
+        try:
+            return build_fonts(dest)
+        except PermissionError:
+            continue
+    raise FontError(f"cannot write the {FAMILY} font files to {PACKAGE_FONT_DIR} or {_cache_dir()}")

@@ -1,0 +1,62 @@
+"""
+Message catalogues
+==================
+
+Every string the kiosk shows lives in ``kiosk/messages/<lang>.toml``, one
+file per language, with the same keys in each (``tests/test_i18n.py`` keeps
+them in step).  Code asks for ``catalogue.text("home.ticket")``; nothing on
+screen is written in Python or kv.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import lru_cache
+from pathlib import Path
+from typing import Dict
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from .config import LANGUAGES
+
+__all__ = ["Catalogue", "catalogue", "MESSAGES_DIR"]
+
+MESSAGES_DIR = Path(__file__).with_name("messages")
+
+
+def _flatten(table: dict, prefix: str = "") -> Dict[str, str]:
+    flat = {}
+    for key, value in table.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+class Catalogue:
+    """The messages of one language."""
+
+    def __init__(self, lang: str, messages: Dict[str, str]):
+        self.lang = lang
+        self.messages = messages
+
+    def text(self, key: str, **values) -> str:
+        """The message for ``key`` with ``{name}`` placeholders filled in."""
+        try:
+            message = self.messages[key]
+        except KeyError:
+            raise KeyError(f"no message {key!r} in {self.lang} catalogue ({MESSAGES_DIR / (self.lang + '.toml')})") from None
+        return message.format(**values) if values else message
+
+
+@lru_cache(maxsize=None)
+def catalogue(lang: str) -> Catalogue:
+    """The catalogue of a supported language (loaded once)."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"unsupported language {lang!r}; supported: {', '.join(LANGUAGES)}")
+    with open(MESSAGES_DIR / f"{lang}.toml", "rb") as fh:
+        return Catalogue(lang, _flatten(tomllib.load(fh)))
