@@ -1,0 +1,183 @@
+"""
+The ``kiosk`` command
+=====================
+
+::
+
+    kiosk run [--window WxH]                 start the kiosk (full screen on the Pi)
+    kiosk config check [PATH]                validate a config file (exit 2 when invalid)
+    kiosk config show                        the settings in force, secrets as ***
+    kiosk screenshot [SCREEN] --out F.png    render a screen offscreen
+    kiosk bench startup                      first frame and memory, against a bare Kivy window
+    kiosk fonts build [--dest DIR]           extract the Traditional Chinese font
+    kiosk version
+
+Every command takes ``--config PATH``.  Commands that show no screen never
+import Kivy, so they start fast and work with no display.  Exit codes: 0 fine,
+1 failed, 2 bad configuration or usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import sys
+from typing import List, Optional, Tuple
+
+from . import __version__
+from .errors import ConfigError, KioskError, NoDisplayError
+
+__all__ = ["main"]
+
+log = logging.getLogger("kiosk")
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+DEFAULT_SIZE = (1280, 800)
+
+
+def _size(text: str) -> Tuple[int, int]:
+    match = re.fullmatch(r"(\d{3,4})x(\d{3,4})", text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 800x480, got {text!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: a subcommand's unset option must not overwrite one given before it (kiosk --config X config check).
+    common.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS,
+                        help="config file (default: $KIOSK_CONFIG, /etc/kiosk/kiosk.toml)")
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log more")
+
+    parser = argparse.ArgumentParser(prog="kiosk", description="Lobby kiosk of a household registration office.",
+                                     parents=[common])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", parents=[common], help="start the kiosk")
+    run.add_argument("--window", type=_size, metavar="WxH", help="a desktop window of this size instead of full screen")
+
+    config = sub.add_parser("config", parents=[common], help="check or show the configuration")
+    config_sub = config.add_subparsers(dest="config_command", metavar="ACTION")
+    check = config_sub.add_parser("check", parents=[common], help="validate a config file")
+    check.add_argument("path", nargs="?", help="file to check (default: the one the kiosk would use)")
+    config_sub.add_parser("show", parents=[common], help="print the settings in force (secrets as ***)")
+
+    from .ui import SCREENS  # a plain tuple: kiosk.ui's package imports no Kivy
+    shot = sub.add_parser("screenshot", parents=[common], help="render a screen offscreen to a PNG")
+    shot.add_argument("screen", nargs="?", default="home", choices=SCREENS)
+    shot.add_argument("--out", required=True, metavar="FILE.png")
+    shot.add_argument("--size", type=_size, default=DEFAULT_SIZE, metavar="WxH", help="default 1280x800")
+    shot.add_argument("--lang", choices=("zh-TW", "en"), help="language (default: the configured one)")
+
+    bench = sub.add_parser("bench", parents=[common], help="measure speed and memory")
+    bench.add_argument("what", choices=("startup",))
+    bench.add_argument("--changes", type=int, default=1000, help="screen changes for the memory figure")
+    bench.add_argument("--runs", type=int, default=3, help="runs of each process (median is reported)")
+    bench.add_argument("--size", type=_size, default=DEFAULT_SIZE, metavar="WxH")
+
+    fonts = sub.add_parser("fonts", parents=[common], help="build the Traditional Chinese font files")
+    fonts.add_argument("action", choices=("build",))
+    fonts.add_argument("--dest", metavar="DIR", help="where to write them (default: the package's fonts folder)")
+
+    sub.add_parser("version", parents=[common], help="print the version")
+    return parser
+
+
+def _load(path: Optional[str]):
+    from .config import load_config
+    return load_config(path)
+
+
+def cmd_config_check(args) -> int:
+    from .config import load_config, resolve_config_path
+
+    path = args.path or args.config
+    source = resolve_config_path(path)
+    try:
+        config = load_config(str(source) if source else None)
+    except ConfigError as exc:
+        print(f"{exc.source}: {len(exc.problems)} problem{'s' if len(exc.problems) > 1 else ''}:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {exc.source}:{problem.line or '-'}: {problem.key}: {problem.message}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"OK {config.summary()}")
+    return EXIT_OK
+
+
+def cmd_config_show(args) -> int:
+    config = _load(args.config)
+    print(f"# {config.source or 'built-in defaults'}")
+    section = None
+    for setting, _value in config.items():
+        if setting.section != section:
+            section = setting.section
+            print(f"\n[{section}]")
+        print(f"{setting.name} = {config.shown(setting.key)}")
+    return EXIT_OK
+
+
+def cmd_run(args) -> int:
+    from .runtime import run_kiosk
+    config = _load(args.config)
+    return run_kiosk(config, window=args.window)
+
+
+def cmd_screenshot(args) -> int:
+    from .runtime import screenshot
+    config = _load(args.config)
+    screenshot(config, args.screen, args.out, size=args.size, lang=args.lang)
+    print(f"wrote {args.out} ({args.size[0]}x{args.size[1]}, {args.screen}, {args.lang or config.kiosk.language})")
+    return EXIT_OK
+
+
+def cmd_bench(args) -> int:
+    from .bench import bench_startup
+    return bench_startup(config_path=args.config, changes=args.changes, runs=args.runs, size=args.size)
+
+
+def cmd_fonts(args) -> int:
+    from .fonts import build_fonts
+    for style, path in build_fonts(args.dest).items():
+        print(f"{style}: {path}")
+    return EXIT_OK
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    args.config, args.verbose = getattr(args, "config", None), getattr(args, "verbose", False)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handlers = {
+        "run": cmd_run, "screenshot": cmd_screenshot, "bench": cmd_bench, "fonts": cmd_fonts,
+        "version": lambda _a: print(f"kiosk {__version__}") or EXIT_OK,
+    }
+    if args.command == "config":
+        handler = {"check": cmd_config_check, "show": cmd_config_show}.get(args.config_command)
+        if handler is None:
+            parser.parse_args(["config", "--help"])
+    elif args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    else:
+        handler = handlers[args.command]
+    try:
+        return handler(args)
+    except ConfigError as exc:
+        print(f"configuration problem{'s' if len(exc.problems) > 1 else ''} in {exc.source or 'built-in defaults'}:",
+              file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        print("run 'kiosk config check' for details", file=sys.stderr)
+        return EXIT_USAGE
+    except NoDisplayError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KioskError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

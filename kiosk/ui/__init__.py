@@ -1,0 +1,20 @@
+"""
+The Kivy shell
+==============
+
+What a resident sees and touches.  ``app.py`` builds the screen manager and
+wires the services (config, store, hardware) to it; each screen is a ``.py``
++ ``.kv`` pair (``home``, ``feature``), shared widgets are in ``widgets``.
+``environment.py`` must run before the first ``import kivy``: it chooses the
+window (KMS on the Pi, a desktop window, or offscreen for tests and
+screenshots) and keeps Kivy from reading the command line.
+
+Nothing here holds domain logic: screens call services and show results.
+Hardware callbacks arrive on other threads and reach widgets only through
+``Clock.schedule_once`` (see ``KioskApp.hardware_event``).
+"""
+
+#: Screens by name, home first; the three features in the order of the home tiles.
+#: Kept here, free of Kivy, so the CLI can list them without opening a window.
+FEATURES = ("ticket", "forms", "rating")
+SCREENS = ("home",) + FEATURES

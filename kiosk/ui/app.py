@@ -1,0 +1,192 @@
+"""
+The kiosk application
+=====================
+
+``KioskApp`` builds the screen manager (home + one screen per feature) above
+the marquee strip, and wires the services into it: the configuration, the
+message catalogues, the local store and the hardware.  Everything a screen
+shows is bound to a property here (``lang``, ``u``, ``clock_date``...), so a
+language switch or a window resize updates every screen at once.
+
+Threads: gpiozero calls back from its own thread on a real Pi.  Those calls
+go through :meth:`KioskApp.hardware_event`, which only schedules work on
+Kivy's main thread; no other thread touches a widget.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Callable, Optional
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.text import DEFAULT_FONT, LabelBase
+from kivy.core.window import Window
+from kivy.lang import Builder
+from kivy.properties import NumericProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+from .. import fonts, timeutil
+from ..config import Config
+from ..i18n import catalogue
+from . import FEATURES, SCREENS
+from .feature import FeatureScreen
+from .home import HomeScreen
+from .widgets import Marquee
+
+__all__ = ["KioskApp", "register_fonts"]
+
+log = logging.getLogger("kiosk.ui")
+
+HERE = Path(__file__).parent
+KV_FILES = ("widgets.kv", "home.kv", "feature.kv")
+WEEKDAYS_ZH = "一二三四五六日"
+
+
+def register_fonts() -> None:
+    """Make the Traditional Chinese face Kivy's default for every label."""
+    paths = fonts.font_files()
+    # Replacing the default family (Roboto) means no label can fall back to a
+    # font without CJK glyphs and show boxes.
+    LabelBase.register(DEFAULT_FONT, fn_regular=str(paths["regular"]), fn_bold=str(paths["bold"]))
+
+
+def _load_kv() -> None:
+    for name in KV_FILES:
+        path = str(HERE / name)  # from __file__, never from the working directory
+        if path not in Builder.files:
+            Builder.load_file(path)
+
+
+class KioskApp(App):
+    """The lobby kiosk: screens, language, clock, idle timeout, hardware events."""
+
+    lang = StringProperty("zh-TW")
+    u = NumericProperty(8)  # one layout unit: 1/100 of the screen's short side, in pixels
+    clock_date = StringProperty()
+    clock_time = StringProperty()
+    office_name = StringProperty()
+
+    def __init__(self, config: Config, store=None, hardware=None,
+                 monotonic: Callable[[], float] = time.monotonic, **kwargs):
+        super().__init__(**kwargs)
+        self.kiosk_config = config  # App.config is Kivy's own ini settings
+        self.store = store
+        self.hardware = hardware
+        self.monotonic = monotonic
+        self.lang = config.kiosk.language
+        self.last_activity = monotonic()
+        self.manager: Optional[ScreenManager] = None
+        self.marquee: Optional[Marquee] = None
+        self._events = []
+        self.bind(lang=self._update_office_name)
+        self._update_office_name()
+
+    # -- building ------------------------------------------------------------------------
+
+    def build(self):
+        self.title = self.kiosk_config.kiosk.office
+        register_fonts()
+        _load_kv()
+        Window.clearcolor = (0.96, 0.96, 0.94, 1)
+        Window.bind(size=self._update_unit)
+        self._update_unit(Window, Window.size)
+
+        self.manager = ScreenManager(transition=NoTransition())
+        self.manager.add_widget(HomeScreen())
+        for name in FEATURES:
+            self.manager.add_widget(FeatureScreen(name=name))
+        self.marquee = Marquee(messages=self.kiosk_config.marquee.messages, speed=self.kiosk_config.marquee.speed)
+
+        root = BoxLayout(orientation="vertical")
+        root.add_widget(self.manager)
+        root.add_widget(self.marquee)
+        self.tick_clock()
+        return root
+
+    def on_start(self):
+        Window.bind(on_touch_down=self._note_activity, on_key_down=self._on_key_down)
+        self._events = [Clock.schedule_interval(self.tick_clock, 1), Clock.schedule_interval(self.check_idle, 1)]
+        self.marquee.start()
+        if self.hardware is not None:
+            self.hardware.leds.invite()
+
+    def on_stop(self):
+        for event in self._events:
+            event.cancel()
+        self.marquee.stop()
+        Window.unbind(on_touch_down=self._note_activity, on_key_down=self._on_key_down)
+
+    # -- what screens call -----------------------------------------------------------------
+
+    def t(self, key: str, lang: Optional[str] = None) -> str:
+        """The message for ``key`` in ``lang`` (kv passes ``app.lang`` so it re-binds on a switch)."""
+        return catalogue(lang or self.lang).text(key, office=self.office_name)
+
+    def show(self, name: str) -> None:
+        """Switch to a screen by name."""
+        if name not in SCREENS:
+            raise ValueError(f"no screen {name!r}; screens: {', '.join(SCREENS)}")
+        self.last_activity = self.monotonic()
+        self.manager.current = name
+
+    def toggle_language(self) -> None:
+        self.lang = "en" if self.lang == "zh-TW" else "zh-TW"
+
+    # -- hardware --------------------------------------------------------------------------
+
+    def hardware_event(self, index: int) -> None:
+        """A rating button was pressed; safe to call from any thread."""
+        Clock.schedule_once(lambda _dt: self.on_rating_button(index))
+
+    def on_rating_button(self, index: int) -> None:
+        """On the main thread: acknowledge the press and open the rating screen."""
+        log.info("rating button %d pressed", index)
+        if self.hardware is not None:
+            self.hardware.leds.confirm(index)
+        self.show("rating")
+
+    def _on_key_down(self, _window, _key, _scancode, codepoint, _modifiers):
+        """In simulated mode, keyboard keys press the (mock) GPIO buttons."""
+        self._note_activity()
+        keys = self.kiosk_config.buttons.keys
+        if codepoint in keys and self.hardware is not None and self.hardware.mode == "simulated":
+            self.hardware.press(keys.index(codepoint))
+            return True
+        return False
+
+    # -- clock and idle --------------------------------------------------------------------
+
+    def tick_clock(self, *_args) -> None:
+        moment = timeutil.now()
+        day = moment.date()
+        if self.lang == "zh-TW":
+            self.clock_date = f"{timeutil.roc_date(day)}（{WEEKDAYS_ZH[day.weekday()]}）"
+        else:
+            self.clock_date = f"{moment.strftime('%a')} {timeutil.roc_date(day, 'en')}"
+        self.clock_time = moment.strftime("%H:%M")
+
+    def check_idle(self, *_args) -> None:
+        """After the idle timeout, go home and back to the default language for the next person."""
+        if self.monotonic() - self.last_activity < self.kiosk_config.display.idle_timeout:
+            return
+        if self.manager.current != "home" or self.lang != self.kiosk_config.kiosk.language:
+            log.info("idle for %ss: back to the home screen", self.kiosk_config.display.idle_timeout)
+            self.manager.current = "home"
+            self.lang = self.kiosk_config.kiosk.language
+
+    def _note_activity(self, *_args):
+        self.last_activity = self.monotonic()
+        return False  # let the touch go on to the widgets
+
+    def _update_unit(self, _window, size):
+        width, height = size
+        self.u = min(width / 160, height / 100)
+
+    def _update_office_name(self, *_args):
+        kiosk = self.kiosk_config.kiosk
+        self.office_name = kiosk.office if self.lang == "zh-TW" else kiosk.office_en
+        self.tick_clock()

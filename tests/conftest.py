@@ -1,0 +1,121 @@
+"""
+Shared fixtures
+===============
+
+Kivy is configured here, at import time, before any test module can import
+it: an offscreen SDL window (no X server), no command-line parsing, a
+throw-away KIVY_HOME.  One Kivy window exists per process, so the UI fixtures
+share one app for the whole session (``kiosk_ui``) and reset it before each
+test (``ui``).
+
+    def test_tap_ticket(ui):
+        ui.tap(ui.home.ids.ticket)
+        assert ui.app.manager.current == "ticket"
+"""
+
+import os
+import tempfile
+
+import pytest
+
+os.environ["KIOSK_CLOCK_SYNCED"] = "1"
+os.environ.pop("KIOSK_CONFIG", None)  # a developer's own config must not leak into tests
+
+from kiosk.ui import environment  # noqa: E402  (imports no Kivy)
+
+environment.configure("offscreen", size=(1280, 800), fullscreen=False,
+                      kivy_home=tempfile.mkdtemp(prefix="kiosk-test-kivy-"))
+
+
+class FakeMonotonic:
+    """A monotonic clock the test moves by hand: ``clock.advance(61)``."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds):
+        self.now += seconds
+
+
+class UI:
+    """The running kiosk app, with helpers to draw frames, tap widgets and grab pixels."""
+
+    def __init__(self, app, clock):
+        self.app = app
+        self.clock = clock
+
+    @property
+    def window(self):
+        from kivy.core.window import Window
+        return Window
+
+    @property
+    def screen(self):
+        return self.app.manager.current_screen
+
+    @property
+    def home(self):
+        return self.app.manager.get_screen("home")
+
+    def frames(self, count=3):
+        from kivy.base import EventLoop
+        for _ in range(count):
+            EventLoop.idle()
+
+    def tap(self, widget):
+        """A real touch (down, then up) at the centre of ``widget``."""
+        from kivy.tests.common import UnitTestTouch
+        x, y = widget.to_window(*widget.center)
+        touch = UnitTestTouch(x, y)
+        touch.touch_down()
+        self.frames(1)
+        touch.touch_up()
+        self.frames(2)
+
+    def resize(self, size):
+        self.window.size = size
+        self.frames(4)
+
+    def grab(self):
+        from kiosk.ui.capture import grab
+        self.frames(3)
+        return grab()
+
+
+@pytest.fixture(scope="session")
+def kiosk_ui(tmp_path_factory):
+    from kivy.base import EventLoop
+
+    from kiosk.config import Config, defaults
+    from kiosk.runtime import open_hardware_for
+    from kiosk.store import Store
+    from kiosk.ui.app import KioskApp
+
+    values = defaults()
+    values["kiosk"]["data_dir"] = str(tmp_path_factory.mktemp("kiosk-data"))
+    config = Config(values)
+    store = Store.open(config.data_dir)
+    clock = FakeMonotonic()
+    app = KioskApp(config, store=store, monotonic=clock)
+    app.hardware = open_hardware_for(config, on_press=app.hardware_event)
+    app._run_prepare()  # what App.run() does before its loop; the tests drive the loop
+    EventLoop.start()
+    ui = UI(app, clock)
+    ui.frames(3)
+    yield ui
+    app.hardware.close()
+    store.close()
+    app.stop()
+
+
+@pytest.fixture
+def ui(kiosk_ui):
+    """The shared app, back on the home screen in Chinese at 1280x800."""
+    app = kiosk_ui.app
+    app.lang = app.kiosk_config.kiosk.language
+    app.show("home")
+    kiosk_ui.resize((1280, 800))
+    yield kiosk_ui

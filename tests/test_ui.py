@@ -1,0 +1,164 @@
+"""The Kivy shell, driven headless with real touches on real widgets."""
+
+import re
+import threading
+import time
+
+import pytest
+
+from kiosk import timeutil
+
+SIZES = [(800, 480), (1024, 600), (1280, 800), (1920, 1080)]
+#: Width in mm of the panel that usually has each resolution: the official 7" display,
+#: a 7" HDMI panel, a 10.1" panel and a 15.6" monitor.
+PANEL_WIDTH_MM = {(800, 480): 154.2, (1024, 600): 154.2, (1280, 800): 217.0, (1920, 1080): 344.2}
+MIN_TARGET_MM = 12
+
+TILES = ("ticket", "forms", "rating")
+
+
+def window_rect(widget):
+    x, y = widget.to_window(widget.x, widget.y)
+    return x, y, x + widget.width, y + widget.height
+
+
+def buttons_on(screen):
+    from kivy.uix.behaviors import ButtonBehavior
+    return [w for w in screen.walk() if isinstance(w, ButtonBehavior) and not w.disabled and w.opacity > 0]
+
+
+@pytest.mark.parametrize("lang", ["zh-TW", "en"])
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_home_fits_every_supported_screen(ui, size, lang):
+    ui.app.lang = lang
+    ui.resize(size)
+    width, height = size
+    tiles = [ui.home.ids[name] for name in TILES]
+    rects = [window_rect(t) for t in tiles]
+    for name, (x1, y1, x2, y2) in zip(TILES, rects):
+        assert 0 <= x1 and x2 <= width and 0 <= y1 and y2 <= height, f"{name} tile leaves the {size} screen"
+    # side by side, left to right, not overlapping
+    assert rects[0][2] <= rects[1][0] and rects[1][2] <= rects[2][0]
+    # every title fits inside its tile (wrapped lines included)
+    for tile in tiles:
+        title = tile.ids.title
+        assert title.texture_size[0] <= tile.width, f"{title.text!r} is wider than its tile at {size}"
+        assert title.texture_size[1] <= title.height + 1, f"{title.text!r} is taller than its box at {size}"
+    # the marquee stays at the bottom, the header at the top, fully visible
+    marquee = window_rect(ui.app.marquee)
+    assert marquee[1] == 0 and marquee[3] <= min(r[1] for r in rects)
+    header = window_rect(ui.home.ids.header)
+    assert header[3] == height and header[1] >= max(r[3] for r in rects)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_every_touch_target_is_at_least_12_mm(ui, size):
+    ui.resize(size)
+    minimum = MIN_TARGET_MM * size[0] / PANEL_WIDTH_MM[size]
+    for name in ("home",) + TILES:
+        ui.app.show(name)
+        ui.frames(3)
+        for button in buttons_on(ui.screen):
+            assert button.width >= minimum and button.height >= minimum, \
+                f"{type(button).__name__} {getattr(button, 'text', '')!r} on {name} is {button.size} at {size}"
+
+
+@pytest.mark.parametrize("tile", TILES)
+def test_tapping_a_tile_opens_its_screen_and_back_returns_home(ui, tile):
+    ui.tap(ui.home.ids[tile])
+    assert ui.app.manager.current == tile
+    assert ui.screen.ids.header.ids.title.text == {"ticket": "抽號碼牌", "forms": "下載書表", "rating": "服務評價"}[tile]
+    ui.tap(ui.screen.ids.header.ids.back)
+    assert ui.app.manager.current == "home"
+
+
+def test_back_button_is_hidden_and_inert_on_home(ui):
+    back = ui.home.ids.header.ids.back
+    assert back.opacity == 0 and back.disabled
+    ui.tap(back)
+    assert ui.app.manager.current == "home"
+
+
+def test_language_switch_changes_every_string_and_back(ui):
+    header = ui.home.ids.header
+    assert header.ids.language.text == "English"
+    ui.tap(header.ids.language)
+    assert ui.app.lang == "en"
+    assert [ui.home.ids[t].title for t in TILES] == ["Take a number", "Blank forms", "Rate our service"]
+    assert header.ids.title.text == "Erlin Household Registration Office"
+    assert header.ids.language.text == "中文"
+    assert f"(ROC {timeutil.now().year - 1911})" in header.ids.date.text
+    ui.tap(ui.home.ids.forms)
+    assert ui.screen.ids.header.ids.title.text == "Blank forms"
+    assert ui.screen.ids.header.ids.back.text.endswith("Back to home")
+    ui.tap(ui.screen.ids.header.ids.language)
+    assert ui.screen.ids.header.ids.title.text == "下載書表"
+    assert ui.home.ids.ticket.title == "抽號碼牌"
+
+
+def test_clock_shows_the_roc_date_in_taipei(ui):
+    ui.app.tick_clock()
+    today = timeutil.now().date()
+    expected = f"民國{today.year - 1911}年{today.month}月{today.day}日"
+    assert ui.home.ids.header.ids.date.text.startswith(expected)
+    assert re.fullmatch(r"[0-2]\d:[0-5]\d", ui.home.ids.header.ids.time.text)
+
+
+def test_idle_timeout_returns_home_in_the_default_language(ui):
+    ui.tap(ui.home.ids.header.ids.language)
+    ui.tap(ui.home.ids.forms)
+    assert (ui.app.manager.current, ui.app.lang) == ("forms", "en")
+    timeout = ui.app.kiosk_config.display.idle_timeout
+    ui.clock.advance(timeout - 1)
+    ui.app.check_idle()
+    assert (ui.app.manager.current, ui.app.lang) == ("forms", "en"), "went home before the timeout"
+    ui.clock.advance(2)
+    ui.app.check_idle()
+    assert (ui.app.manager.current, ui.app.lang) == ("home", "zh-TW")
+
+
+def test_a_touch_restarts_the_idle_timer(ui):
+    ui.tap(ui.home.ids.ticket)
+    timeout = ui.app.kiosk_config.display.idle_timeout
+    ui.clock.advance(timeout - 5)
+    ui.tap(ui.screen.ids.intro)  # a touch anywhere, even on plain text
+    ui.clock.advance(10)
+    ui.app.check_idle()
+    assert ui.app.manager.current == "ticket"
+
+
+def test_keyboard_key_presses_the_simulated_gpio_button(ui):
+    hardware = ui.app.hardware
+    ui.window.dispatch("on_key_down", ord("3"), 0, "3", [])
+    ui.frames(2)
+    assert ui.app.manager.current == "rating"
+    # the pressed button's LED (index 2) flashes; the idle glow of the others stops
+    seen = set()
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline:
+        states = hardware.led_states()
+        seen.add(states[2] > 0)
+        assert states[0] == 0 and states[1] == 0, f"other LEDs lit while confirming: {states}"
+        time.sleep(0.01)
+    assert seen == {True, False}, "LED 3 did not blink (on and off) after its button was pressed"
+
+
+def test_gpio_callback_from_another_thread_reaches_the_ui_on_the_main_thread(ui):
+    seen = {}
+    original = ui.app.on_rating_button
+
+    def spy(index):
+        seen["thread"] = threading.current_thread()
+        original(index)
+
+    ui.app.on_rating_button = spy
+    try:
+        worker = threading.Thread(target=ui.app.hardware_event, args=(0,))
+        worker.start()
+        worker.join(5)
+        assert ui.app.manager.current == "home", "the UI changed from the hardware thread"
+        ui.frames(2)
+        assert ui.app.manager.current == "rating"
+        assert seen["thread"] is threading.main_thread()
+    finally:
+        del ui.app.on_rating_button
