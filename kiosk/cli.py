@@ -75,6 +75,8 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--changes", type=int, default=1000, help="screen changes for the memory figure")
     bench.add_argument("--runs", type=int, default=3, help="runs of each process (median is reported)")
     bench.add_argument("--size", type=_size, default=DEFAULT_SIZE, metavar="WxH")
+    bench.add_argument("--driver", default="auto", choices=("auto", "offscreen", "x11", "kmsdrm", "wayland"),
+                       help="SDL video driver; auto: the desktop's X, else a private Xvfb, else offscreen")
 
     fonts = sub.add_parser("fonts", parents=[common], help="build the Traditional Chinese font files")
     fonts.add_argument("action", choices=("build",))
@@ -133,7 +135,8 @@ def cmd_screenshot(args) -> int:
 
 def cmd_bench(args) -> int:
     from .bench import bench_startup
-    return bench_startup(config_path=args.config, changes=args.changes, runs=args.runs, size=args.size)
+    return bench_startup(config_path=args.config, changes=args.changes, runs=args.runs, size=args.size,
+                         driver=args.driver)
 
 
 def cmd_fonts(args) -> int:

@@ -17,6 +17,7 @@ the key is in the file, its line.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -86,6 +87,10 @@ def _printer_url(value):
 
 
 def _server_url(value):
+    host = re.match(r"https?://([^/?#]*)", value)
+    if host and "@" in host.group(1):
+        # Never echo this value: it holds a password.
+        return "must not contain a user name or password (user:pass@); put the kiosk's token in server.token"
     if value and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s]*)?", value):
         return f"must be empty (no upload) or an http(s) URL such as 'https://office.example/', got {value!r}"
 
@@ -186,6 +191,7 @@ class Problem:
     key: str
     message: str
     line: Optional[int] = None
+    involves: Tuple[str, ...] = ()  # for a cross-check: every key it compared
 
     def __str__(self) -> str:
         where = f"line {self.line}: " if self.line else ""
@@ -268,11 +274,11 @@ class Config:
             yield setting, self._values[setting.section][setting.name]
 
     def shown(self, key: str) -> str:
-        """The value as it may be printed: secrets become ``***`` (empty stays empty)."""
+        """The value as TOML, fit to paste into a file; a secret becomes ``"***"`` (empty stays empty)."""
         value = self.get(key)
-        if _BY_KEY[key].secret:
-            return SECRET_MASK if value else '""'
-        return repr(value) if not isinstance(value, list) else "[" + ", ".join(map(repr, value)) + "]"
+        if _BY_KEY[key].secret and value:
+            value = SECRET_MASK
+        return _toml_value(value)
 
     @property
     def data_dir(self) -> Path:
@@ -290,6 +296,16 @@ class Config:
         return (f"{where}: kiosk {self.kiosk.id} at {self.kiosk.office}, {self.hardware.mode} hardware, "
                 f"printer {self.printer.url} @ {self.printer.baudrate} baud, server {server} (token {token}), "
                 f"{len(self.buttons.pins)} rating buttons, language {self.kiosk.language}")
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+    return str(value)
 
 
 def defaults() -> Dict[str, Dict[str, Any]]:
@@ -326,7 +342,10 @@ def validate(data: Dict[str, Any], text: str = "", base_dir: Optional[Path] = No
             else:
                 values[section][name] = value
 
-    problems.extend(_cross_checks(values, lines))
+    # Cross-checks compare keys with each other: skip any key already reported, or
+    # a bad value would be compared as its default and give a misleading second message.
+    reported = {p.key for p in problems}
+    problems.extend(p for p in _cross_checks(values, lines) if not reported & set(p.involves))
 
     data_dir = Path(os.path.expanduser(values["kiosk"]["data_dir"]))
     if not data_dir.is_absolute() and base_dir is not None:
@@ -343,14 +362,15 @@ def _cross_checks(values, lines) -> List[Problem]:
     for name in ("leds", "keys"):
         if len(buttons[name]) != count:
             problems.append(Problem(f"buttons.{name}", f"has {len(buttons[name])} entries but buttons.pins has {count}; "
-                                                      "give one per button", lines.get(f"buttons.{name}")))
+                                                      "give one per button", lines.get(f"buttons.{name}"),
+                                    (f"buttons.{name}", "buttons.pins")))
     shared = sorted(set(buttons["pins"]) & set(buttons["leds"]))
     if shared:
         problems.append(Problem("buttons.leds", f"BCM pin {shared[0]} is used by a button and an LED",
-                                lines.get("buttons.leds")))
+                                lines.get("buttons.leds"), ("buttons.leds", "buttons.pins")))
     if values["server"]["token"] and not values["server"]["url"]:
         problems.append(Problem("server.token", "is set but server.url is empty; set the url or remove the token",
-                                lines.get("server.token")))
+                                lines.get("server.token"), ("server.token", "server.url")))
     return problems
 
 

@@ -276,8 +276,36 @@ def test_config_show_masks_a_set_token(tmp_path):
     path = write(tmp_path / "kiosk.toml", VALID_WITH_TOKEN)
     result = kiosk("config", "show", "--config", path)
     assert result.returncode == 0, result.stderr
-    assert "\ntoken = ***\n" in result.stdout
-    assert "url = 'https://office.example/'" in result.stdout
+    assert '\ntoken = "***"\n' in result.stdout
+    assert 'url = "https://office.example/"' in result.stdout
+
+
+def test_config_show_prints_toml_that_loads_back_to_the_same_settings(tmp_path):
+    path = write(tmp_path / "kiosk.toml", VALID_WITH_TOKEN)
+    shown = kiosk("config", "show", "--config", path)
+    assert shown.returncode == 0, shown.stderr
+    copy = write(tmp_path / "copy.toml", shown.stdout)
+    original, again = load_config(str(path)), load_config(str(copy))
+    for setting, value in original.items():
+        expected = "***" if setting.secret and value else value
+        assert again.get(setting.key) == expected, setting.key
+
+
+def test_a_password_in_the_server_url_is_refused_and_never_echoed(tmp_path):
+    path = write(tmp_path / "kiosk.toml", '[server]\nurl = "https://kiosk:hunter2-secret@office.example/"\n')
+    result = kiosk("config", "check", path)
+    assert result.returncode == 2
+    assert "server.url" in result.stderr and "user name or password" in result.stderr
+    assert "hunter2-secret" not in result.stdout + result.stderr
+
+
+def test_a_bad_led_list_is_reported_once_not_also_as_a_count_mismatch(tmp_path):
+    path = write(tmp_path / "kiosk.toml", "[buttons]\npins = [17, 27, 22, 23, 24]\nleds = [5, 6, 99, 12, 16]\n"
+                                          'keys = ["1", "2", "3", "4", "5"]\n')
+    result = kiosk("config", "check", path)
+    assert result.returncode == 2
+    led_lines = [line for line in result.stderr.splitlines() if "buttons.leds" in line]
+    assert len(led_lines) == 1 and "BCM pin 99" in led_lines[0], result.stderr
 
 
 def test_config_check_says_token_set_without_showing_it(tmp_path):

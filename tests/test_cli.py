@@ -1,0 +1,81 @@
+"""The `kiosk` command as a technician runs it: real processes, real exit codes."""
+
+import glob
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from kiosk import __version__
+
+
+def kiosk(*args, env=None, timeout=120):
+    base = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER")}
+    return subprocess.run([sys.executable, "-m", "kiosk.cli", *args], capture_output=True, text=True,
+                          timeout=timeout, env={**base, **(env or {})})
+
+
+@pytest.mark.skipif(bool(glob.glob("/dev/dri/card*")), reason="this machine has a KMS display")
+def test_run_without_a_display_says_so_and_offers_the_headless_way(tmp_path):
+    result = kiosk("run", env={"XDG_DATA_HOME": str(tmp_path)})
+    assert result.returncode == 1
+    assert "no display" in result.stderr
+    assert "xvfb-run" in result.stderr and "kiosk screenshot" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_run_with_a_bad_config_names_the_key_and_exits_2(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[display]\nidle_timeout = 5\n')
+    result = kiosk("run", "--config", str(bad))
+    assert result.returncode == 2
+    assert "display.idle_timeout" in result.stderr and "line 2" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="needs xvfb-run (.ci/debian-packages installs it)")
+def test_run_starts_the_kiosk_in_a_window_and_stops_on_sigterm(tmp_path):
+    """What `make run` does, under a virtual X display."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "SDL_VIDEODRIVER")}
+    env["XDG_DATA_HOME"] = str(tmp_path)
+    proc = subprocess.Popen(["xvfb-run", "-a", "-s", "-screen 0 1024x600x24", sys.executable, "-m", "kiosk.cli",
+                             "run", "--window", "1024x600"], env=env, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    log = []
+    deadline = time.monotonic() + 60
+    try:
+        for line in proc.stderr:
+            log.append(line)
+            if "Start application main loop" in line or time.monotonic() > deadline:
+                break
+        time.sleep(1)
+        assert proc.poll() is None, "".join(log)
+        assert any("kiosk ERLIN-01 starting" in line for line in log), "".join(log)
+        assert (tmp_path / "kiosk" / "kiosk.db").exists(), "the store was not opened in data_dir"
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(20)
+
+
+def test_bench_startup_prints_figures_and_ratios_against_a_bare_window():
+    result = kiosk("bench", "startup", "--runs", "1", "--changes", "20", timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    for row in ("first frame after process start", "RSS at first frame", "RSS growth over 20 changes"):
+        line = next((l for l in out.splitlines() if l.startswith(row)), None)
+        assert line is not None, f"no {row!r} row in:\n{out}"
+    first = next(l for l in out.splitlines() if l.startswith("first frame"))
+    bare_s, kiosk_s, ratio = re.findall(r"([\d.]+) s\s+([\d.]+) s\s+([\d.]+)×", first)[0]
+    assert float(ratio) == pytest.approx(float(kiosk_s) / float(bare_s), abs=0.02)
+    assert re.search(r"[+-][\d.]+ MB", out)
+
+
+def test_version_and_usage():
+    assert kiosk("version").stdout.strip() == f"kiosk {__version__}"
+    bare = kiosk()
+    assert bare.returncode == 2 and "config" in bare.stdout and "screenshot" in bare.stdout
