@@ -27,6 +27,15 @@ environment.configure("offscreen", size=(1280, 800), fullscreen=False,
                       kivy_home=tempfile.mkdtemp(prefix="kiosk-test-kivy-"))
 
 
+@pytest.fixture
+def fresh_simulated_printers():
+    """No sim:// printer remembers bytes or faults from another test."""
+    from hardware.printer import SimulatedPrinter
+    SimulatedPrinter.reset_all()
+    yield
+    SimulatedPrinter.reset_all()
+
+
 class FakeMonotonic:
     """A monotonic clock the test moves by hand: ``clock.advance(61)``."""
 

@@ -15,11 +15,7 @@ from hardware.printer import SimulatedPrinter
 BUTTONS, LEDS = [17, 27, 22], [5, 6, 13]
 
 
-@pytest.fixture(autouse=True)
-def fresh_simulated_printers():
-    SimulatedPrinter.reset_all()
-    yield
-    SimulatedPrinter.reset_all()
+pytestmark = pytest.mark.usefixtures("fresh_simulated_printers")
 
 
 @pytest.fixture

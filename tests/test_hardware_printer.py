@@ -24,11 +24,7 @@ HEALTHY = PrinterStatus(online=True, cover_open=False, paper_out=False, paper_ne
 TIMEOUT = 0.2
 
 
-@pytest.fixture(autouse=True)
-def fresh_simulated_printers():
-    SimulatedPrinter.reset_all()
-    yield
-    SimulatedPrinter.reset_all()
+pytestmark = pytest.mark.usefixtures("fresh_simulated_printers")
 
 
 @pytest.fixture
