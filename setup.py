@@ -15,10 +15,13 @@ setup(
     long_description_content_type="text/markdown",
     license="MIT",
     python_requires=">=3.9,<3.14",
-    packages=find_packages(include=["kiosk", "kiosk.*", "hardware", "hardware.*", "office", "office.*"]),
-    include_package_data=True,
+    # kiosk.fonts and kiosk.messages hold data only; naming them keeps setuptools from guessing.
+    packages=find_packages(include=["kiosk", "kiosk.*", "hardware", "hardware.*", "office", "office.*"])
+    + ["kiosk.fonts", "kiosk.messages"],
     package_data={
-        "kiosk": ["messages/*.toml", "ui/*.kv", "fonts/*.txt", "fonts/*.otf"],
+        "kiosk.messages": ["*.toml"],
+        "kiosk.ui": ["*.kv"],
+        "kiosk.fonts": ["*.txt"],  # the .otf files are built where the kiosk runs (kiosk fonts build)
     },
     install_requires=[
         "kivy>=2.3,<2.4",
