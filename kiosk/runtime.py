@@ -11,6 +11,7 @@ app offscreen with no hardware and no store.
 from __future__ import annotations
 
 import logging
+import signal
 from pathlib import Path
 from typing import Optional, Tuple
 
@@ -57,6 +58,9 @@ def run_kiosk(config: Config, window: Optional[Tuple[int, int]] = None) -> int:
     hardware = open_hardware_for(config, on_press=app.hardware_event)
     app.hardware = hardware
     log.info("kiosk %s starting: %s", config.kiosk.id, config.summary())
+    # systemd stops the kiosk with SIGTERM: leave the main loop so the LEDs go
+    # dark and the store closes, instead of dying mid-frame.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: app.stop())
     try:
         app.run()
     finally:

@@ -57,9 +57,18 @@ def test_run_starts_the_kiosk_in_a_window_and_stops_on_sigterm(tmp_path):
         assert proc.poll() is None, "".join(log)
         assert any("kiosk ERLIN-01 starting" in line for line in log), "".join(log)
         assert (tmp_path / "kiosk" / "kiosk.db").exists(), "the store was not opened in data_dir"
+        # the Python process itself, not the xvfb-run shell whose command line also names it
+        pgrep = ["pgrep", "-s", str(proc.pid), "-f", r"^\S*python\S* -m kiosk.cli run"]
+        kiosk_pid = int(subprocess.run(pgrep, capture_output=True, text=True).stdout.split()[0])
+        os.kill(kiosk_pid, signal.SIGTERM)
+        rest = proc.stderr.read()
+        assert proc.wait(20) is not None
+        assert "Leaving application" in rest, "the kiosk did not leave its main loop on SIGTERM:\n" + rest[-2000:]
+        assert "Traceback" not in rest
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(20)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(20)
 
 
 def test_bench_startup_prints_figures_and_ratios_against_a_bare_window():
