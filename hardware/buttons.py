@@ -11,14 +11,14 @@ from functools import partial
 
 from gpiozero import Button
 
-from .pins import close_all, open_pins
+from .pins import PinGroup, open_pins
 
 __all__ = ["RatingButtons"]
 
 log = logging.getLogger("hardware")
 
 
-class RatingButtons:
+class RatingButtons(PinGroup):
     """Call ``on_press(index)`` when a rating button is pressed (index 0 is the best rating).
 
     :param pins: GPIO pins of the buttons, best first (BCM numbers such as 17,
@@ -40,8 +40,6 @@ class RatingButtons:
         for index, device in enumerate(self.devices):
             device.when_pressed = partial(self._pressed, index)
 
-    def __len__(self):
-        return len(self.devices)
 
     def __repr__(self):
         pins = ", ".join(str(d.pin) for d in self.devices) if not self.closed else "closed"
@@ -52,19 +50,3 @@ class RatingButtons:
             self.on_press(index)
         except Exception:
             log.exception("on_press(%r) failed", index)
-
-    @property
-    def closed(self):
-        """Return True once :meth:`close` has run."""
-        return not self.devices
-
-    def close(self):
-        """Release the pins; safe to call more than once."""
-        devices, self.devices = self.devices, ()
-        close_all(devices)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()

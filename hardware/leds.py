@@ -13,7 +13,7 @@ from itertools import cycle
 
 from gpiozero import PWMLED
 
-from .pins import close_all, open_pins
+from .pins import PinGroup, open_pins
 
 __all__ = ["ButtonLeds"]
 
@@ -25,7 +25,7 @@ def breathe(peak, period, fps):
     return cycle(tuple(peak * (1 - math.cos(2 * math.pi * i / steps)) / 2 for i in range(steps)))
 
 
-class ButtonLeds:
+class ButtonLeds(PinGroup):
     """One PWM LED per rating button, in the same order as the buttons.
 
     :param pins: GPIO pins of the LEDs, best first.
@@ -47,8 +47,6 @@ class ButtonLeds:
         self.period = period
         self.devices = open_pins(PWMLED, pins, "LED", pin_factory=pin_factory)
 
-    def __len__(self):
-        return len(self.devices)
 
     def __repr__(self):
         return f"<ButtonLeds {', '.join(str(d.pin) for d in self.devices) or 'closed'}>"
@@ -80,19 +78,3 @@ class ButtonLeds:
     def off(self):
         """Turn every LED off."""
         self._stop()
-
-    @property
-    def closed(self):
-        """Return True once :meth:`close` has run."""
-        return not self.devices
-
-    def close(self):
-        """Turn the LEDs off and release their pins; safe to call more than once."""
-        devices, self.devices = self.devices, ()
-        close_all(devices)  # gpiozero stops the glow and blink threads before releasing the pins
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()

@@ -4,7 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from .exc import PinError
 
-__all__ = ["open_pins", "close_all"]
+__all__ = ["open_pins", "close_all", "PinGroup"]
 
 
 def open_pins(device_class, pins, role, **kwargs):
@@ -33,3 +33,28 @@ def close_all(devices):
     with ThreadPoolExecutor(max_workers=max(1, len(devices))) as pool:
         for _ in pool.map(lambda device: device.close(), devices):
             pass  # map only raises a device's error when its result is taken
+
+
+class PinGroup:
+    """A row of gpiozero devices, one per pin, closed together (a base for buttons and LEDs)."""
+
+    devices = ()
+
+    def __len__(self):
+        return len(self.devices)
+
+    @property
+    def closed(self):
+        """Return True once :meth:`close` has run."""
+        return not self.devices
+
+    def close(self):
+        """Release the pins (an LED goes dark first); safe to call more than once."""
+        devices, self.devices = self.devices, ()
+        close_all(devices)  # gpiozero stops blink and glow threads before releasing a pin
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
