@@ -40,7 +40,6 @@ class RatingButtons(PinGroup):
         for index, device in enumerate(self.devices):
             device.when_pressed = partial(self._pressed, index)
 
-
     def __repr__(self):
         pins = ", ".join(str(d.pin) for d in self.devices) if not self.closed else "closed"
         return f"<RatingButtons {pins}>"
