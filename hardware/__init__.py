@@ -7,6 +7,7 @@ kiosk nor Kivy: it is a plain driver package, testable without a screen.
 """
 
 import logging
+import time
 import warnings
 from contextlib import ExitStack
 
@@ -105,7 +106,8 @@ def _real_pin_factory():
     return Device.pin_factory
 
 
-def open_hardware(mode, button_pins, led_pins, printer_url, baudrate=9600, on_press=None, *, printer_timeout=1.0):
+def open_hardware(mode, button_pins, led_pins, printer_url, baudrate=9600, on_press=None, *, printer_timeout=1.0,
+                  debounce=0.05, stuck_after=10.0, on_stuck=None, on_released_stuck=None, clock=time.monotonic):
     """Open buttons, LEDs and printer for *mode* and return a :class:`Hardware`.
 
     ``"real"`` uses gpiozero's default pin factory and the printer at
@@ -113,7 +115,8 @@ def open_hardware(mode, button_pins, led_pins, printer_url, baudrate=9600, on_pr
     simulated printer: *printer_url* if it is a ``sim://`` URL, else
     ``sim://printer`` (the configured URL is ignored, and logged as such).
     ``on_press(index)`` is called on each button press; on a real Pi from a
-    gpiozero thread, see :class:`~hardware.buttons.RatingButtons`.
+    gpiozero thread, see :class:`~hardware.buttons.RatingButtons`, which also
+    explains *debounce*, *stuck_after*, *on_stuck*, *on_released_stuck* and *clock*.
 
     A printer whose port cannot be opened does not stop the kiosk (ratings
     and forms work without it): ``printer`` is then None and
@@ -137,7 +140,9 @@ def open_hardware(mode, button_pins, led_pins, printer_url, baudrate=9600, on_pr
 
     opened = []
     try:
-        buttons = RatingButtons(button_pins, on_press, pin_factory=factory)
+        buttons = RatingButtons(button_pins, on_press, pin_factory=factory, debounce=debounce,
+                                stuck_after=stuck_after, on_stuck=on_stuck, on_released_stuck=on_released_stuck,
+                                clock=clock)
         opened.append(buttons)
         leds = ButtonLeds(led_pins, pin_factory=factory)
         opened.append(leds)

@@ -4,22 +4,32 @@ Connect one side of each button to a ground pin and the other to its GPIO
 pin; the Pi's internal pull-up holds the pin high until the button pulls it
 low (active-low), so no resistor is needed.  See ``hardware/README.md`` for
 the wiring table.
+
+Debouncing and the stuck-button rule are done here, in our own code, not by
+gpiozero's ``bounce_time``: gpiozero's mock pins ignore ``bounce_time``, so a
+rule left to it could never be tested.
 """
 
 import logging
+import threading
+import time
 from functools import partial
 
 from gpiozero import Button
 
-from .pins import PinGroup, open_pins
+from .pins import PinGroup, close_all, open_pins
 
 __all__ = ["RatingButtons"]
 
 log = logging.getLogger("hardware")
 
 
+def _ignore(*_args):
+    pass
+
+
 class RatingButtons(PinGroup):
-    """Call ``on_press(index)`` when a rating button is pressed (index 0 is the best rating).
+    """Call ``on_press(index)`` once per real press of a rating button (index 0 is the best rating).
 
     :param pins: GPIO pins of the buttons, best first (BCM numbers such as 17,
         or any name gpiozero accepts, such as ``"GPIO17"`` or ``"BOARD11"``).
@@ -29,23 +39,109 @@ class RatingButtons(PinGroup):
         in it is logged, not raised into gpiozero's thread.
     :param pin_factory: the gpiozero pin factory, e.g. a ``MockFactory``;
         :data:`None` uses gpiozero's default (the real GPIO on a Pi).
-    :param float bounce_time: contacts settling time in seconds, ignored by
-        gpiozero's mock pins; anti-spam rules belong to the caller.
+    :param float debounce: seconds after an edge during which further edges of
+        the same button are contact bounce, not presses.
+    :param float stuck_after: seconds a button may be held before it is
+        reported stuck: ``on_stuck(index, seconds)`` is called, the button is
+        ignored until released, then ``on_released_stuck(index, seconds)``.
+        The other buttons keep working.
+    :param clock: the monotonic clock for both rules (a test may pass its own).
     """
 
-    def __init__(self, pins, on_press, pin_factory=None, bounce_time=0.05):
+    def __init__(self, pins, on_press, pin_factory=None, debounce=0.05, stuck_after=10.0,
+                 on_stuck=None, on_released_stuck=None, clock=time.monotonic):
         self.on_press = on_press
-        self.devices = open_pins(Button, pins, "button", pull_up=True, bounce_time=bounce_time,
-                                 pin_factory=pin_factory)
+        self.on_stuck = on_stuck or _ignore
+        self.on_released_stuck = on_released_stuck or _ignore
+        self.debounce = debounce
+        self.stuck_after = stuck_after
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)  # tells the watcher a deadline changed
+        self._last_edge = {}    # index -> clock time of its last accepted edge
+        self._down_since = {}   # index -> clock time it went down (while held)
+        self._deadlines = {}    # index -> clock time at which, if still held, it is stuck
+        self._watcher = None    # one thread for every stuck check, started at the first press
+        self.stuck = set()      # indexes held past stuck_after and not yet released
+        # bounce_time=None: gpiozero must pass every edge on, our rules decide.
+        self.devices = open_pins(Button, pins, "button", pull_up=True, bounce_time=None, pin_factory=pin_factory)
         for index, device in enumerate(self.devices):
-            device.when_pressed = partial(self._pressed, index)
+            device.when_pressed = partial(self._edge, index, True)
+            device.when_released = partial(self._edge, index, False)
+            if device.is_pressed:  # held down since before we started: no press, but maybe stuck
+                with self._lock:
+                    self._down_since[index] = self.clock()
+                    self._watch(index)
 
     def __repr__(self):
         pins = ", ".join(str(d.pin) for d in self.devices) if not self.closed else "closed"
         return f"<RatingButtons {pins}>"
 
-    def _pressed(self, index):
+    def _edge(self, index, down):
+        now = self.clock()
+        with self._lock:
+            last = self._last_edge.get(index)
+            if last is not None and now - last < self.debounce:
+                return  # contact bounce: the first edge already counted
+            self._last_edge[index] = now
+            if down:
+                self._down_since[index] = now
+                self._watch(index)
+                report = index not in self.stuck
+            else:
+                held = now - self._down_since.pop(index, now)
+                self._deadlines.pop(index, None)
+                released_stuck = index in self.stuck
+                self.stuck.discard(index)
+                report = False
+        if down and report:
+            self._call("on_press", index)
+        elif not down and released_stuck:
+            log.warning("button %d released after being stuck for %.0f s", index, held)
+            self._call("on_released_stuck", index, held)
+
+    def _watch(self, index):
+        """Check button ``index`` for being stuck at ``stuck_after`` from now (lock held)."""
+        self._deadlines[index] = self.clock() + self.stuck_after
+        if self._watcher is None:
+            # One thread for all buttons, not a timer per press: a press must cost no thread start.
+            self._watcher = threading.Thread(target=self._watch_loop, name="stuck-buttons", daemon=True)
+            self._watcher.start()
+        self._wake.notify()
+
+    def _watch_loop(self):
+        while True:
+            with self._lock:
+                if not self.devices:
+                    return  # closed
+                if not self._deadlines:
+                    self._wake.wait()
+                    continue
+                index, deadline = min(self._deadlines.items(), key=lambda item: item[1])
+                remaining = deadline - self.clock()
+                if remaining > 0:
+                    self._wake.wait(remaining)
+                    continue
+                del self._deadlines[index]
+                if index not in self._down_since or not self.devices[index].is_pressed:
+                    continue
+                self.stuck.add(index)
+                held = self.clock() - self._down_since[index]
+            log.warning("button %d held for %.0f s: reported stuck, ignored until released", index, held)
+            self._call("on_stuck", index, held)
+
+    def _call(self, name, *args):
+        """Call the callback ``name``; an exception in it is logged, never raised into gpiozero's thread."""
         try:
-            self.on_press(index)
+            getattr(self, name)(*args)
         except Exception:
-            log.exception("on_press(%r) failed", index)
+            log.exception("%s(%s) failed", name, ", ".join(map(repr, args)))
+
+    def close(self):
+        """Stop the stuck checks and release the pins; safe to call more than once."""
+        with self._lock:  # the watcher reads self.devices under this lock
+            devices, self.devices = self.devices, ()
+            self._wake.notify()  # ...and, seeing none, ends
+        close_all(devices)
+        if self._watcher is not None and self._watcher is not threading.current_thread():
+            self._watcher.join(1)

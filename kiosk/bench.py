@@ -192,17 +192,14 @@ def _child(kind: str, size: Tuple[int, int], changes: int, config_path: str, dri
         services = []
     else:
         from .config import load_config
-        from .runtime import open_hardware_for
-        from .store import Store
+        from .services import open_services
         from .ui.app import KioskApp
 
         os.environ["XDG_DATA_HOME"] = home
         config = load_config(config_path or None)
-        store = Store.open(os.path.join(home, "data"))
-        app = KioskApp(config, store=store)
-        hardware = open_hardware_for(config, on_press=app.hardware_event) if config.simulated else None
-        app.hardware = hardware
-        services = [s for s in (hardware, store) if s is not None]
+        opened = open_services(config, with_hardware=config.simulated, data_dir=os.path.join(home, "data"))
+        app = KioskApp(config, services=opened)
+        services = [opened]
 
     def first_flip(*_args):
         result["first_frame_at"] = time.monotonic()

@@ -8,7 +8,11 @@ The ``kiosk`` command
     kiosk config check [PATH]                validate a config file (exit 2 when invalid)
     kiosk config show                        the settings in force, secrets as ***
     kiosk screenshot [SCREEN] --out F.png    render a screen offscreen
+    kiosk ratings stats [--month 115/11]     satisfaction statistics (also --day 115/11/27)
+    kiosk ratings export --csv FILE          every rating, misuse flagged
+    kiosk simulate press KEY [--count N]     press a simulated rating button (smile/neutral/frown/1-5)
     kiosk bench startup                      first frame and memory, against a bare Kivy window
+    kiosk bench ratings                      press-to-disk latency, against a bare SQLite insert
     kiosk fonts build [--dest DIR]           extract the Traditional Chinese font
     kiosk version
 
@@ -63,16 +67,36 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("path", nargs="?", help="file to check (default: the one the kiosk would use)")
     config_sub.add_parser("show", parents=[common], help="print the settings in force (secrets as ***)")
 
-    from .ui import SCREENS  # a plain tuple: kiosk.ui's package imports no Kivy
+    from .ui import ALIASES, SCREENS  # plain data: kiosk.ui's package imports no Kivy
     shot = sub.add_parser("screenshot", parents=[common], help="render a screen offscreen to a PNG")
-    shot.add_argument("screen", nargs="?", default="home", choices=SCREENS)
+    shot.add_argument("screen", nargs="?", default="home", choices=SCREENS + tuple(ALIASES))
     shot.add_argument("--out", required=True, metavar="FILE.png")
     shot.add_argument("--size", type=_size, default=DEFAULT_SIZE, metavar="WxH", help="default 1280x800")
     shot.add_argument("--lang", choices=("zh-TW", "en"), help="language (default: the configured one)")
 
+    ratings = sub.add_parser("ratings", parents=[common], help="satisfaction statistics and export")
+    ratings_sub = ratings.add_subparsers(dest="ratings_command", metavar="ACTION")
+    for name, text in (("stats", "counts, % satisfied, misuse, per hour"), ("export", "every rating as CSV")):
+        action = ratings_sub.add_parser(name, parents=[common], help=text)
+        period = action.add_mutually_exclusive_group()
+        period.add_argument("--month", metavar="YYY/MM", help="ROC month such as 115/11 (default: this month)")
+        period.add_argument("--day", metavar="YYY/MM/DD", help="ROC office day such as 115/11/27")
+        if name == "stats":
+            action.add_argument("--include-misuse", action="store_true", help="count misuse presses too")
+        else:
+            action.add_argument("--csv", required=True, metavar="FILE", help="where to write (UTF-8 for Excel)")
+
+    simulate = sub.add_parser("simulate", parents=[common], help="drive the simulated hardware")
+    simulate.add_argument("action", choices=("press",))
+    simulate.add_argument("key", help="smile, neutral, frown, a choice name, or a button number 1-5")
+    simulate.add_argument("--count", type=int, default=1, help="how many presses (default 1)")
+    simulate.add_argument("--gap", type=float, default=4.0, help="seconds between presses (default 4)")
+    simulate.add_argument("--hold", type=float, default=0.1, help="seconds each press is held (default 0.1)")
+
     bench = sub.add_parser("bench", parents=[common], help="measure speed and memory")
-    bench.add_argument("what", choices=("startup",))
-    bench.add_argument("--changes", type=int, default=1000, help="screen changes for the memory figure")
+    bench.add_argument("what", choices=("startup", "ratings"))
+    bench.add_argument("--presses", type=int, default=10000, help="ratings: presses to time")
+    bench.add_argument("--changes", type=int, default=1000, help="startup: screen changes for the memory figure")
     bench.add_argument("--runs", type=int, default=3, help="runs of each process (median is reported)")
     bench.add_argument("--size", type=_size, default=DEFAULT_SIZE, metavar="WxH")
     bench.add_argument("--driver", default="auto", choices=("auto", "offscreen", "x11", "kmsdrm", "wayland"),
@@ -127,16 +151,47 @@ def cmd_run(args) -> int:
 
 def cmd_screenshot(args) -> int:
     from .runtime import screenshot
+    from .ui import ALIASES
     config = _load(args.config)
-    screenshot(config, args.screen, args.out, size=args.size, lang=args.lang)
+    screenshot(config, ALIASES.get(args.screen, args.screen), args.out, size=args.size, lang=args.lang)
     print(f"wrote {args.out} ({args.size[0]}x{args.size[1]}, {args.screen}, {args.lang or config.kiosk.language})")
     return EXIT_OK
 
 
 def cmd_bench(args) -> int:
+    if args.what == "ratings":
+        from .bench_ratings import bench_ratings
+        return bench_ratings(_load(args.config), presses=args.presses)
     from .bench import bench_startup
     return bench_startup(config_path=args.config, changes=args.changes, runs=args.runs, size=args.size,
                          driver=args.driver)
+
+
+def cmd_ratings(args) -> int:
+    from .rating_stats import Period, export_csv, format_summary, summarise
+    from .ratings import Scale
+    from .store import Store
+
+    config = _load(args.config)
+    try:
+        period = Period.parse(month=args.month, day=args.day)
+    except ValueError as exc:
+        print(f"kiosk ratings: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    scale = Scale.of_size(len(config.buttons.pins))
+    with Store.open(config.data_dir) as store:
+        if args.ratings_command == "stats":
+            summary = summarise(store, scale, period, include_misuse=args.include_misuse)
+            print(format_summary(summary, config.kiosk.id, include_misuse=args.include_misuse))
+        else:
+            rows = export_csv(store, scale, period, args.csv)
+            print(f"wrote {rows} rating{'s' if rows != 1 else ''} of {period.name} to {args.csv}")
+    return EXIT_OK
+
+
+def cmd_simulate(args) -> int:
+    from .simulate import simulate_press
+    return simulate_press(_load(args.config), args.key, count=args.count, gap=args.gap, hold=args.hold)
 
 
 def cmd_fonts(args) -> int:
@@ -154,12 +209,17 @@ def main(argv: Optional[List[str]] = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     handlers = {
         "run": cmd_run, "screenshot": cmd_screenshot, "bench": cmd_bench, "fonts": cmd_fonts,
+        "simulate": cmd_simulate,
         "version": lambda _a: print(f"kiosk {__version__}") or EXIT_OK,
     }
     if args.command == "config":
         handler = {"check": cmd_config_check, "show": cmd_config_show}.get(args.config_command)
         if handler is None:
             parser.parse_args(["config", "--help"])
+    elif args.command == "ratings":
+        handler = cmd_ratings
+        if args.ratings_command is None:
+            parser.parse_args(["ratings", "--help"])
     elif args.command is None:
         parser.print_help()
         return EXIT_USAGE

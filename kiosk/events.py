@@ -27,7 +27,9 @@ from . import timeutil
 __all__ = ["EVENT_TYPES", "Event"]
 
 #: Every type of event the kiosk records; the office server knows the same list.
-EVENT_TYPES = ("rating", "ticket", "form_view", "form_slip", "fault", "heartbeat", "admin")
+#: ``rating_reason`` is the answer to the why-question after a negative rating;
+#: its data names the rating it belongs to (``rating_id``).
+EVENT_TYPES = ("rating", "rating_reason", "ticket", "form_view", "form_slip", "fault", "heartbeat", "admin")
 
 
 def _as_json(data: Any) -> str:

@@ -3,9 +3,9 @@ Starting the kiosk
 ==================
 
 The order matters: choose the display and configure Kivy *before* importing
-it, open the store (a resident's data first), then the hardware, whose button
-callbacks need the app to hand their events to.  ``screenshot`` runs the same
-app offscreen with no hardware and no store.
+it, open the services (store, rating service, hardware: ``services.py``),
+then the app, which listens to them.  ``screenshot`` runs the same app
+offscreen with no services: it shows screens and records nothing.
 """
 
 from __future__ import annotations
@@ -17,28 +17,14 @@ from typing import Optional, Tuple
 
 from .config import Config
 
-__all__ = ["run_kiosk", "screenshot", "open_hardware_for"]
+__all__ = ["run_kiosk", "screenshot"]
 
 log = logging.getLogger("kiosk")
 
 
-def open_hardware_for(config: Config, on_press):
-    """The buttons, LEDs and printer the config asks for (simulated or real)."""
-    from hardware import open_hardware
-
-    return open_hardware(
-        mode=config.hardware.mode,
-        button_pins=config.buttons.pins,
-        led_pins=config.buttons.leds,
-        printer_url=config.printer.url,
-        baudrate=config.printer.baudrate,
-        on_press=on_press,
-    )
-
-
 def run_kiosk(config: Config, window: Optional[Tuple[int, int]] = None) -> int:
     """Run the kiosk until it is closed; return the exit code."""
-    from .store import Store
+    from .services import open_services
     from .ui import environment
 
     driver = environment.find_display()  # NoDisplayError, with the headless help, before any Kivy import
@@ -53,10 +39,9 @@ def run_kiosk(config: Config, window: Optional[Tuple[int, int]] = None) -> int:
     )
     from .ui.app import KioskApp
 
-    store = Store.open(config.data_dir)
-    app = KioskApp(config, store=store)
-    hardware = open_hardware_for(config, on_press=app.hardware_event)
-    app.hardware = hardware
+    # Store and buttons first: a press during start-up is recorded, and shown once the window is up.
+    services = open_services(config)
+    app = KioskApp(config, services=services)
     log.info("kiosk %s starting: %s", config.kiosk.id, config.summary())
     # systemd stops the kiosk with SIGTERM: leave the main loop so the LEDs go
     # dark and the store closes, instead of dying mid-frame.
@@ -64,8 +49,7 @@ def run_kiosk(config: Config, window: Optional[Tuple[int, int]] = None) -> int:
     try:
         app.run()
     finally:
-        hardware.close()
-        store.close()
+        services.close()
     return 0
 
 

@@ -62,6 +62,28 @@ MIGRATIONS: List[str] = [
     CREATE INDEX events_pending ON events (seq) WHERE delivered_at IS NULL;
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
+    # 2: satisfaction ratings (kiosk/ratings.py), keyed by the seq of their rating event (whose id
+    # is the rating's uuid): an increasing key appends, where a random uuid key would write a page
+    # anywhere in the index on every press.
+    """
+    CREATE TABLE ratings (
+        seq INTEGER PRIMARY KEY REFERENCES events (seq),
+        at TEXT NOT NULL,                       -- RFC 3339, +08:00
+        day TEXT NOT NULL,                      -- office day in Asia/Taipei, YYYY-MM-DD
+        hour INTEGER NOT NULL,                  -- 0-23, office time
+        scale INTEGER NOT NULL,                 -- 3 or 5 choices
+        score INTEGER NOT NULL,                 -- 1 (worst) .. scale (best)
+        choice TEXT NOT NULL,                   -- smile, neutral, frown, very_satisfied...
+        source TEXT NOT NULL,                   -- button or touch
+        kiosk_id TEXT NOT NULL,
+        location TEXT NOT NULL DEFAULT '',      -- counter the box stands at, '' for the lobby
+        service TEXT NOT NULL DEFAULT '',       -- service code when known
+        misuse INTEGER NOT NULL DEFAULT 0,      -- too soon after the previous rating: kept, not counted
+        reason TEXT,                            -- answer to the why-question, if any
+        clock_synced INTEGER NOT NULL
+    );
+    CREATE INDEX ratings_day ON ratings (day);
+    """,
 ]
 
 _EVENT_COLUMNS = "seq, id, type, at, clock_synced, data"
@@ -231,7 +253,10 @@ class Store:
     def record_event(self, type: str, data: Optional[dict] = None,
                      conn: Optional[sqlite3.Connection] = None) -> Event:
         """Keep a new event; pass the ``conn`` of a write() to make it part of that transaction."""
-        event = Event.new(type, data)
+        return self.add_event(Event.new(type, data), conn)
+
+    def add_event(self, event: Event, conn: Optional[sqlite3.Connection] = None) -> Event:
+        """Keep an event built by the caller (whose id a domain row shares); return it with its seq."""
 
         def insert(conn):
             cursor = conn.execute(

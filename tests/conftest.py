@@ -88,6 +88,25 @@ class UI:
         self.window.size = size
         self.frames(4)
 
+    def ratings(self):
+        """Every rating stored so far, oldest first, as dicts (with the reason, if any)."""
+        def query(conn):
+            cursor = conn.execute("SELECT e.id, r.* FROM ratings r JOIN events e ON e.seq = r.seq ORDER BY r.seq")
+            names = [c[0] for c in cursor.description]
+            return [dict(zip(names, row)) for row in cursor.fetchall()]
+        return self.app.services.store.read(query)
+
+    def wait_for(self, condition, seconds=5):
+        """Draw frames until condition() holds; False if it never does."""
+        import time
+        deadline = time.monotonic() + seconds
+        while not condition():
+            if time.monotonic() > deadline:
+                return False
+            self.frames(1)
+            time.sleep(0.01)
+        return True
+
     def grab(self):
         from kiosk.ui.capture import grab
         self.frames(3)
@@ -99,24 +118,21 @@ def kiosk_ui(tmp_path_factory):
     from kivy.base import EventLoop
 
     from kiosk.config import Config, defaults
-    from kiosk.runtime import open_hardware_for
-    from kiosk.store import Store
+    from kiosk.services import open_services
     from kiosk.ui.app import KioskApp
 
     values = defaults()
     values["kiosk"]["data_dir"] = str(tmp_path_factory.mktemp("kiosk-data"))
     config = Config(values)
-    store = Store.open(config.data_dir)
     clock = FakeMonotonic()
-    app = KioskApp(config, store=store, monotonic=clock)
-    app.hardware = open_hardware_for(config, on_press=app.hardware_event)
+    services = open_services(config, monotonic=clock)
+    app = KioskApp(config, services=services, monotonic=clock)
     app._run_prepare()  # what App.run() does before its loop; the tests drive the loop
     EventLoop.start()
     ui = UI(app, clock)
     ui.frames(3)
     yield ui
-    app.hardware.close()
-    store.close()
+    services.close()
     app.stop()
 
 
@@ -126,5 +142,6 @@ def ui(kiosk_ui):
     app = kiosk_ui.app
     app.lang = app.kiosk_config.kiosk.language
     app.show("home")
+    kiosk_ui.clock.advance(60)  # past the response interval: a new resident, not misuse
     kiosk_ui.resize((1280, 800))
     yield kiosk_ui

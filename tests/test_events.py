@@ -33,7 +33,7 @@ def test_ids_are_unique():
 
 
 def test_unknown_type_is_refused_by_name():
-    with pytest.raises(ValueError, match="'ratings'.*known: rating, ticket"):
+    with pytest.raises(ValueError, match="'ratings'.*known: rating, rating_reason, ticket"):
         Event.new("ratings", {})
 
 

@@ -109,3 +109,12 @@ def test_an_led_on_a_button_pin_is_refused_and_named(factory):
     with RatingButtons([17, 27, 22], print, pin_factory=factory):
         with pytest.raises(PinError, match=r"pin 27 for LED 1"):
             ButtonLeds([5, 27, 13], pin_factory=factory)
+
+
+def test_the_glow_returns_after_a_confirmation(factory):
+    with ButtonLeds(PINS, pin_factory=factory, blink_time=0.02, peak=0.25, period=0.4, rest=0.1) as leds:
+        leds.invite()
+        leds.confirm(2)
+        assert leds.values == (0, 0, 1)  # lit before confirm() returns: feedback is immediate
+        assert wait_until(lambda: history(factory, 13).count(1.0) == 3)
+        assert wait_until(lambda: glowing(leds)), "the LEDs stayed dark after the confirmation"

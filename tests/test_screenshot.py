@@ -80,3 +80,15 @@ def test_unknown_screen_is_a_usage_error(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "invalid choice" in proc.stderr
     assert not (tmp_path / "x.png").exists()
+
+
+def test_rate_screenshot_shows_three_coloured_faces(tmp_path):
+    image, proc = run_screenshot(tmp_path, "rate", "--size", "800x480")
+    assert "rate" in proc.stdout
+    face_colours = [(41, 153, 61), (245, 179, 20), (209, 46, 36)]  # green, amber, red (kiosk/ui/rating.py)
+    centres = []
+    for colour in face_colours:
+        xs = [x for x in range(0, 800, 4) for y in range(120, 400, 8) if close(image.getpixel((x, y)), colour, 20)]
+        assert xs, f"no face of colour {colour}"
+        centres.append(sum(xs) / len(xs))
+    assert centres == sorted(centres), "faces are not best-first from the left"

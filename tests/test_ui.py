@@ -7,6 +7,7 @@ import time
 import pytest
 
 from kiosk import timeutil
+from kiosk.errors import StoreError
 
 SIZES = [(800, 480), (1024, 600), (1280, 800), (1920, 1080)]
 #: Width in mm of the panel that usually has each resolution: the official 7" display,
@@ -129,36 +130,134 @@ def test_a_touch_restarts_the_idle_timer(ui):
 
 def test_keyboard_key_presses_the_simulated_gpio_button(ui):
     hardware = ui.app.hardware
-    ui.window.dispatch("on_key_down", ord("3"), 0, "3", [])
+    before = len(ui.ratings())
+    ui.window.dispatch("on_key_down", ord("1"), 0, "1", [])
     ui.frames(2)
-    assert ui.app.manager.current == "rating"
-    # the pressed button's LED (index 2) flashes; the idle glow of the others stops
+    stored = ui.ratings()
+    assert len(stored) == before + 1 and stored[-1]["choice"] == "smile" and stored[-1]["source"] == "button"
+    assert ui.app.manager.current == "thanks"
+    # the pressed button's LED (index 0) flashes; the idle glow of the others is out
     seen = set()
-    deadline = time.monotonic() + 2
+    deadline = time.monotonic() + 1
     while time.monotonic() < deadline:
         states = hardware.led_states()
-        seen.add(states[2] > 0)
-        assert states[0] == 0 and states[1] == 0, f"other LEDs lit while confirming: {states}"
+        seen.add(states[0] > 0)
+        assert states[1] == 0 and states[2] == 0, f"other LEDs lit while confirming: {states}"
         time.sleep(0.01)
-    assert seen == {True, False}, "LED 3 did not blink (on and off) after its button was pressed"
+    assert seen == {True, False}, "LED 1 did not blink (on and off) after its button was pressed"
 
 
-def test_gpio_callback_from_another_thread_reaches_the_ui_on_the_main_thread(ui):
+def test_a_button_pressed_on_a_gpio_thread_reaches_the_ui_on_the_main_thread(ui):
     seen = {}
-    original = ui.app.on_rating_button
+    original = ui.app.on_rated
 
-    def spy(index):
+    def spy(rating):
         seen["thread"] = threading.current_thread()
-        original(index)
+        original(rating)
 
-    ui.app.on_rating_button = spy
+    ui.app.on_rated = spy
     try:
-        worker = threading.Thread(target=ui.app.hardware_event, args=(0,))
+        worker = threading.Thread(target=ui.app.services.button_pressed, args=(1,))
         worker.start()
         worker.join(5)
+        assert ui.ratings()[-1]["choice"] == "neutral", "the rating was not stored by the time the thread ended"
         assert ui.app.manager.current == "home", "the UI changed from the hardware thread"
         ui.frames(2)
-        assert ui.app.manager.current == "rating"
+        assert ui.app.manager.current == "thanks"
         assert seen["thread"] is threading.main_thread()
     finally:
-        del ui.app.on_rating_button
+        del ui.app.on_rated
+
+
+def open_rating_screen(ui):
+    ui.tap(ui.home.ids.rating)
+    assert ui.app.manager.current == "rating"
+    return ui.screen.ids.faces.children[::-1]  # Kivy lists children last-added first
+
+
+def test_rating_screen_shows_the_scale_as_faces_with_labels(ui):
+    faces = open_rating_screen(ui)
+    assert [f.label for f in faces] == ["smile", "neutral", "frown"]
+    labels = [w.text for f in faces for w in f.walk(restrict=True) if type(w).__name__ == "Label"]
+    assert labels == ["滿意", "普通", "不滿意"]
+    moods = [f.mood for f in faces]
+    assert moods == sorted(moods, reverse=True), "faces are not best-first like the buttons"
+
+
+def test_tapping_a_face_stores_a_touch_rating_and_thanks_then_goes_home(ui, monkeypatch):
+    monkeypatch.setattr(ui.app.kiosk_config.ratings, "thank_you_seconds", 0.3)
+    faces = open_rating_screen(ui)
+    before = len(ui.ratings())
+    ui.tap(faces[0])
+    stored = ui.ratings()
+    assert len(stored) == before + 1
+    assert (stored[-1]["choice"], stored[-1]["source"], stored[-1]["misuse"]) == ("smile", "touch", 0)
+    ui.frames(2)
+    assert ui.app.manager.current == "thanks"
+    assert ui.screen.ids.title.text == "謝謝您的寶貴意見"
+    assert ui.screen.ids.your_rating.text == "您的評價：滿意"
+    assert ui.wait_for(lambda: ui.app.manager.current == "home", 3), "the thank-you did not go home by itself"
+
+
+def test_a_negative_rating_asks_why_and_links_the_answer(ui):
+    faces = open_rating_screen(ui)
+    ui.tap(faces[2])
+    ui.frames(2)
+    assert ui.app.manager.current == "reason"
+    rating_id = ui.ratings()[-1]["id"]
+    ui.tap(ui.screen.ids.wait_time)
+    ui.frames(2)
+    assert ui.app.manager.current == "thanks"
+    stored = {r["id"]: r for r in ui.ratings()}
+    assert stored[rating_id]["reason"] == "wait_time"
+    reasons = [e for e in ui.app.services.store.events() if e.type == "rating_reason"]
+    assert reasons[-1].data == {"rating_id": rating_id, "reason": "wait_time"}
+
+
+def test_the_why_question_gives_up_and_goes_home(ui, monkeypatch):
+    monkeypatch.setattr(ui.app.kiosk_config.ratings, "follow_up_timeout", 0.3)
+    ui.app.services.button_pressed(2)
+    ui.frames(2)
+    assert ui.app.manager.current == "reason"
+    assert ui.wait_for(lambda: ui.app.manager.current == "home", 3)
+    assert ui.ratings()[-1]["reason"] is None  # kept, unanswered
+
+
+def test_a_press_during_the_thank_you_is_kept_as_misuse(ui):
+    ui.app.services.button_pressed(0)
+    ui.frames(2)
+    assert ui.app.manager.current == "thanks"
+    ui.app.services.button_pressed(1)  # a second later, no fake time has passed
+    ui.frames(2)
+    last_two = ui.ratings()[-2:]
+    assert [(r["choice"], r["misuse"]) for r in last_two] == [("smile", 0), ("neutral", 1)]
+    assert ui.app.manager.current == "thanks"
+    assert ui.screen.ids.your_rating.text == "您的評價：普通"
+
+
+def test_a_rating_that_cannot_be_stored_tells_the_resident_to_ask_staff(ui):
+    store = ui.app.services.store
+    pages = store.read(lambda c: c.execute("PRAGMA page_count").fetchone()[0])
+    store.write(lambda c: c.execute(f"PRAGMA max_page_count = {pages}"))  # the disk is full
+    try:
+        for _ in range(1000):  # fill what room the last pages still have
+            try:
+                ui.app.services.ratings.rate(1, "button")
+            except StoreError:
+                break
+        ui.frames(2)
+        ui.app.show("home")
+        ui.frames(2)  # a screen change is complete only after the next frame
+        ui.tap(open_rating_screen(ui)[0])
+        ui.frames(2)
+        assert ui.app.manager.current == "thanks"
+        assert not ui.screen.saved
+        assert "服務台" in ui.screen.ids.title.text
+        assert any("could not be stored" in f for f in ui.app.services.faults)
+    finally:
+        store.write(lambda c: c.execute("PRAGMA max_page_count = 1073741823"))
+    ui.app.show("home")
+    ui.clock.advance(60)
+    ui.app.services.button_pressed(0)  # and the kiosk keeps working once there is room again
+    ui.frames(2)
+    assert ui.app.manager.current == "thanks" and ui.screen.saved

@@ -17,4 +17,7 @@ Hardware callbacks arrive on other threads and reach widgets only through
 #: Screens by name, home first; the three features in the order of the home tiles.
 #: Kept here, free of Kivy, so the CLI can list them without opening a window.
 FEATURES = ("ticket", "forms", "rating")
-SCREENS = ("home",) + FEATURES
+#: After a rating: the thank-you, and the why-question after a negative one.
+SCREENS = ("home",) + FEATURES + ("thanks", "reason")
+#: Other names the CLI accepts (``kiosk screenshot rate``).
+ALIASES = {"rate": "rating"}

@@ -33,8 +33,11 @@ from .. import fonts, timeutil
 from ..config import Config
 from ..i18n import catalogue
 from . import FEATURES, SCREENS
+from ..errors import StoreError
+from ..ratings import REASONS, Scale
 from .feature import FeatureScreen
 from .home import HomeScreen
+from .rating import RatingScreen, ReasonScreen, ThanksScreen
 from .widgets import Marquee
 
 __all__ = ["KioskApp", "register_fonts"]
@@ -42,7 +45,7 @@ __all__ = ["KioskApp", "register_fonts"]
 log = logging.getLogger("kiosk.ui")
 
 HERE = Path(__file__).parent
-KV_FILES = ("widgets.kv", "home.kv", "feature.kv")
+KV_FILES = ("widgets.kv", "home.kv", "feature.kv", "rating.kv")
 WEEKDAYS_ZH = "一二三四五六日"
 
 
@@ -70,13 +73,18 @@ class KioskApp(App):
     clock_time = StringProperty()
     office_name = StringProperty()
 
-    def __init__(self, config: Config, store=None, hardware=None,
+    def __init__(self, config: Config, services=None,
                  monotonic: Callable[[], float] = time.monotonic, **kwargs):
         super().__init__(**kwargs)
         self.kiosk_config = config  # App.config is Kivy's own ini settings
-        self.store = store
-        self.hardware = hardware
+        self.services = services    # None for screenshots: screens only, nothing recorded
         self.monotonic = monotonic
+        self.scale = services.ratings.scale if services else Scale.of_size(len(config.buttons.pins))
+        self._screen_timer = None
+        if services is not None:
+            # Called on whichever thread recorded the rating; hand over to Kivy's.
+            services.ratings.on_rated.append(lambda rating: Clock.schedule_once(lambda _dt: self.on_rated(rating)))
+            services.ratings.on_fault.append(lambda message: Clock.schedule_once(lambda _dt: self.on_rating_lost()))
         self.lang = config.kiosk.language
         self.last_activity = monotonic()
         self.manager: Optional[ScreenManager] = None
@@ -98,7 +106,11 @@ class KioskApp(App):
         self.manager = ScreenManager(transition=NoTransition())
         self.manager.add_widget(HomeScreen())
         for name in FEATURES:
-            self.manager.add_widget(FeatureScreen(name=name))
+            if name != "rating":
+                self.manager.add_widget(FeatureScreen(name=name))
+        self.manager.add_widget(RatingScreen(choices=[(c.key, c.mood) for c in self.scale.choices]))
+        self.manager.add_widget(ThanksScreen())
+        self.manager.add_widget(ReasonScreen(reasons=list(REASONS)))
         self.marquee = Marquee(messages=self.kiosk_config.marquee.messages, speed=self.kiosk_config.marquee.speed)
 
         root = BoxLayout(orientation="vertical")
@@ -110,9 +122,16 @@ class KioskApp(App):
     def on_start(self):
         Window.bind(on_touch_down=self._note_activity, on_key_down=self._on_key_down)
         self._events = [Clock.schedule_interval(self.tick_clock, 1), Clock.schedule_interval(self.check_idle, 1)]
+        if self.services is not None:
+            self._events.append(Clock.schedule_interval(lambda _dt: self.services.check_silent_buttons(), 3600))
+            Clock.schedule_once(lambda _dt: self.services.check_silent_buttons(), 5)  # after the first frames
         self.marquee.start()
         if self.hardware is not None:
             self.hardware.leds.invite()
+
+    @property
+    def hardware(self):
+        return self.services.hardware if self.services else None
 
     def on_stop(self):
         for event in self._events:
@@ -122,15 +141,20 @@ class KioskApp(App):
 
     # -- what screens call -----------------------------------------------------------------
 
-    def t(self, key: str, lang: Optional[str] = None) -> str:
+    def t(self, key: str, lang: Optional[str] = None, **values) -> str:
         """The message for ``key`` in ``lang`` (kv passes ``app.lang`` so it re-binds on a switch)."""
-        return catalogue(lang or self.lang).text(key, office=self.office_name)
+        return catalogue(lang or self.lang).text(key, office=self.office_name, **values)
 
-    def show(self, name: str) -> None:
-        """Switch to a screen by name."""
+    def show(self, name: str, return_home_after: Optional[float] = None) -> None:
+        """Switch to a screen by name; optionally go home by itself after some seconds."""
         if name not in SCREENS:
             raise ValueError(f"no screen {name!r}; screens: {', '.join(SCREENS)}")
         self.last_activity = self.monotonic()
+        if self._screen_timer is not None:
+            self._screen_timer.cancel()
+            self._screen_timer = None
+        if return_home_after:
+            self._screen_timer = Clock.schedule_once(lambda _dt: self.show("home"), return_home_after)
         self.manager.current = name
 
     def toggle_language(self) -> None:
@@ -138,16 +162,47 @@ class KioskApp(App):
 
     # -- hardware --------------------------------------------------------------------------
 
-    def hardware_event(self, index: int) -> None:
-        """A rating button was pressed; safe to call from any thread."""
-        Clock.schedule_once(lambda _dt: self.on_rating_button(index))
+    def rate_touch(self, index: int) -> None:
+        """A face was tapped: record it (the rating listener then shows what follows)."""
+        if self.services is None:
+            return
+        try:
+            self.services.ratings.rate(index, "touch")
+        except StoreError:
+            pass  # the fault listener shows the resident what to do
 
-    def on_rating_button(self, index: int) -> None:
-        """On the main thread: acknowledge the press and open the rating screen."""
-        log.info("rating button %d pressed", index)
-        if self.hardware is not None:
-            self.hardware.leds.confirm(index)
-        self.show("rating")
+    def on_rated(self, rating) -> None:
+        """On the main thread, once a rating is on disk: the why-question or the thank-you."""
+        ratings = self.kiosk_config.ratings
+        if rating.negative and ratings.follow_up and not rating.misuse:
+            self.manager.get_screen("reason").rating = rating
+            self.show("reason", return_home_after=ratings.follow_up_timeout)
+        else:
+            self.thank(rating.choice.key, rating.choice.mood)
+
+    def thank(self, choice: str, mood: float, saved: bool = True) -> None:
+        screen = self.manager.get_screen("thanks")
+        screen.choice, screen.mood, screen.saved = choice, mood, saved
+        # A message asking the resident to tell the staff stays up longer than a thank-you.
+        seconds = self.kiosk_config.ratings.thank_you_seconds
+        self.show("thanks", return_home_after=seconds if saved else max(seconds, 10))
+
+    def on_rating_lost(self) -> None:
+        """A rating could not be stored (disk full...): say so where the resident looks."""
+        self.thank("", 0, saved=False)
+
+    def answer_reason(self, reason: Optional[str]) -> None:
+        """The answer to the why-question (None: skipped), linked to its rating."""
+        screen = self.manager.get_screen("reason")
+        rating, screen.rating = screen.rating, None
+        if rating is None:  # a second tap after the first one already answered
+            return
+        if reason is not None and self.services is not None:
+            try:
+                self.services.ratings.set_reason(rating.id, reason)
+            except Exception:  # the rating itself is safe; losing the reason is not worth a scary screen
+                log.exception("could not store the reason for rating %s", rating.id)
+        self.thank(rating.choice.key, rating.choice.mood)
 
     def _on_key_down(self, _window, _key, _scancode, codepoint, _modifiers):
         """In simulated mode, keyboard keys press the (mock) GPIO buttons."""

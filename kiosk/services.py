@@ -1,0 +1,140 @@
+"""
+The kiosk's services, wired together
+====================================
+
+One place builds what both the windowed kiosk and the command-line tools
+(``kiosk simulate press``, ``kiosk bench ratings``) need, so a simulated press
+takes exactly the path of a real one::
+
+    gpiozero edge -> RatingButtons (debounce, stuck) -> RatingService.rate
+        -> one synchronous transaction (rating row + event) -> LED confirms
+        -> listeners (the UI, which hands over to Kivy's main thread)
+
+Nothing here imports Kivy.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable, List, Optional
+
+from .config import Config
+from .errors import StoreError
+from .ratings import RatingService
+from .store import Store
+
+__all__ = ["Services", "open_services"]
+
+log = logging.getLogger("kiosk")
+
+
+class Services:
+    """The store, the hardware and the rating service of one kiosk; ``close()`` releases them."""
+
+    def __init__(self, config: Config, store: Store, ratings: RatingService, hardware=None):
+        self.config = config
+        self.store = store
+        self.ratings = ratings
+        self.hardware = hardware
+        #: Faults a person should see (stuck button, disk full...); the UI and the admin status read it.
+        self.faults: List[str] = []
+        self.on_fault: List[Callable[[str], None]] = []
+        ratings.on_fault.append(self._fault)
+
+    def _fault(self, message: str) -> None:
+        self.faults.append(message)
+        del self.faults[:-20]  # the latest few are what a technician needs
+        for listener in list(self.on_fault):
+            listener(message)
+
+    def record_fault(self, kind: str, message: str, **data) -> None:
+        """Tell the people (listeners) and the office (a ``fault`` event); survive a store that cannot write."""
+        self._fault(message)
+        try:
+            self.store.record_event("fault", {"kind": kind, "message": message, **data})
+        except Exception as exc:  # disk full: the message above is all we can do
+            log.error("could not record fault %s: %s", kind, exc)
+
+    # -- buttons --------------------------------------------------------------------------------
+
+    def button_pressed(self, index: int) -> None:
+        """A debounced press of button ``index`` (a gpiozero thread on the Pi)."""
+        try:
+            self.ratings.rate(index, "button")
+        except StoreError:
+            pass  # already reported by RatingService to the fault listeners
+
+    def button_stuck(self, index: int, seconds: float) -> None:
+        choice = self.ratings.scale.choice(index)
+        self.record_fault("button_stuck", f"rating button {index + 1} ({choice.label}) held for {seconds:.0f} s: "
+                          "stuck? It is ignored until released", button=index, choice=choice.key,
+                          held_seconds=round(seconds, 1))
+
+    def button_released(self, index: int, seconds: float) -> None:
+        choice = self.ratings.scale.choice(index)
+        self.record_fault("button_released", f"rating button {index + 1} ({choice.label}) released after "
+                          f"{seconds:.0f} s", button=index, choice=choice.key, held_seconds=round(seconds, 1))
+
+    def check_silent_buttons(self, today=None) -> List[str]:
+        """Report each button that has gone quiet while the others have not (once per spell); return their keys.
+
+        "Every choice must stay reachable": a covered or broken button shows
+        up here as a ``button_silent`` fault the office sees.
+        """
+        from .rating_stats import silent_choices
+
+        scale = self.ratings.scale
+        silent = dict(silent_choices(self.store, scale, self.config.ratings.silent_days, today=today))
+        reported = set(filter(None, (self.store.get_meta("silent_buttons") or "").split(",")))
+        for key in sorted(set(silent) - reported):
+            index = [c.key for c in scale.choices].index(key)
+            self.record_fault("button_silent", f"rating button {index + 1} ({scale.choice(index).label}) has not been "
+                              f"pressed on the last {silent[key]} days on which the others were: covered or broken?",
+                              button=index, choice=key, days=silent[key])
+        self.store.set_meta("silent_buttons", ",".join(sorted(silent)))  # pressed again: may be reported anew
+        return sorted(silent)
+
+    def _confirm_led(self, rating) -> None:
+        if self.hardware is not None:
+            self.hardware.leds.confirm(rating.index)
+
+    def close(self) -> None:
+        """Release the hardware (LEDs dark), then the store; safe to call more than once."""
+        if self.hardware is not None:
+            self.hardware.close()
+        self.store.close()
+
+
+def open_services(config: Config, with_hardware: bool = True, data_dir=None, mode: Optional[str] = None,
+                  button_clock=None, **rating_kwargs) -> Services:
+    """Open the store, the rating service and (unless told not to) the hardware the config names.
+
+    ``mode`` overrides ``[hardware] mode`` (``kiosk simulate`` always uses mock pins).
+    """
+    store = Store.open(data_dir or config.data_dir)
+    services = Services(config, store, RatingService.from_config(store, config, **rating_kwargs))
+    if with_hardware:
+        from hardware import open_hardware
+
+        try:
+            services.hardware = open_hardware(
+                mode=mode or config.hardware.mode,
+                button_pins=config.buttons.pins,
+                led_pins=config.buttons.leds,
+                printer_url=config.printer.url,
+                baudrate=config.printer.baudrate,
+                on_press=services.button_pressed,
+                debounce=config.buttons.debounce_ms / 1000,
+                stuck_after=config.buttons.stuck_after,
+                on_stuck=services.button_stuck,
+                on_released_stuck=services.button_released,
+                **({"clock": button_clock} if button_clock else {}),
+            )
+        except BaseException:
+            store.close()
+            raise
+        # The LED is feedback: it lights only once the rating is on disk.
+        services.ratings.on_rated.insert(0, services._confirm_led)
+        if services.hardware.printer_fault:
+            services.record_fault("printer_missing", services.hardware.printer_fault)
+    return services
