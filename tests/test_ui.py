@@ -184,6 +184,35 @@ def test_rating_screen_shows_the_scale_as_faces_with_labels(ui):
     assert moods == sorted(moods, reverse=True), "faces are not best-first like the buttons"
 
 
+@pytest.mark.parametrize("lang", ["zh-TW", "en"])
+def test_five_faces_fit_at_800x480_without_breaking_a_word(ui, lang):
+    from kivy.core.text import Label as CoreLabel
+
+    from kiosk.ratings import Scale
+    from kiosk.ui.rating import RatingScreen
+
+    five = RatingScreen(name="rating-five", choices=[(c.key, c.mood) for c in Scale.of_size(5).choices])
+    ui.app.manager.add_widget(five)
+    try:
+        ui.app.lang = lang
+        ui.resize((800, 480))
+        ui.app.manager.current = "rating-five"
+        ui.frames(4)
+        faces = five.ids.faces.children[::-1]
+        assert len(faces) == 5
+        for face in faces:
+            x1, y1, x2, y2 = window_rect(face)
+            assert 0 <= x1 and x2 <= 800, f"{face.label} face leaves the screen"
+            label = face.ids.label
+            for word in label.text.split():
+                rendered = CoreLabel(text=word, font_size=label.font_size, bold=True)
+                rendered.refresh()
+                assert rendered.texture.size[0] <= label.width, f"{word!r} is broken across lines at 800x480"
+    finally:
+        ui.app.manager.current = "home"
+        ui.app.manager.remove_widget(five)
+
+
 def test_tapping_a_face_stores_a_touch_rating_and_thanks_then_goes_home(ui, monkeypatch):
     monkeypatch.setattr(ui.app.kiosk_config.ratings, "thank_you_seconds", 0.3)
     faces = open_rating_screen(ui)

@@ -41,6 +41,7 @@ class FaceButton(ButtonBehavior, BoxLayout):
     index = NumericProperty(0)
     mood = NumericProperty(0)
     label = StringProperty()
+    compact = BooleanProperty(False)  # five faces in a row: smaller labels, so no word is broken
 
 
 class RatingScreen(Screen):
@@ -57,7 +58,7 @@ class RatingScreen(Screen):
             return
         row.clear_widgets()
         for index, (key, mood) in enumerate(choices):
-            row.add_widget(FaceButton(index=index, mood=mood, label=key))
+            row.add_widget(FaceButton(index=index, mood=mood, label=key, compact=len(choices) > 3))
 
 
 class ThanksScreen(Screen):
