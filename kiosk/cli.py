@@ -47,6 +47,16 @@ def _size(text: str) -> Tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     # SUPPRESS: a subcommand's unset option must not overwrite one given before it (kiosk --config X config check).
@@ -89,15 +99,15 @@ def _parser() -> argparse.ArgumentParser:
     simulate = sub.add_parser("simulate", parents=[common], help="drive the simulated hardware")
     simulate.add_argument("action", choices=("press",))
     simulate.add_argument("key", help="smile, neutral, frown, a choice name, or a button number 1-5")
-    simulate.add_argument("--count", type=int, default=1, help="how many presses (default 1)")
+    simulate.add_argument("--count", type=_positive, default=1, help="how many presses (default 1)")
     simulate.add_argument("--gap", type=float, default=4.0, help="seconds between presses (default 4)")
     simulate.add_argument("--hold", type=float, default=0.1, help="seconds each press is held (default 0.1)")
 
     bench = sub.add_parser("bench", parents=[common], help="measure speed and memory")
     bench.add_argument("what", choices=("startup", "ratings"))
-    bench.add_argument("--presses", type=int, default=10000, help="ratings: presses to time")
-    bench.add_argument("--changes", type=int, default=1000, help="startup: screen changes for the memory figure")
-    bench.add_argument("--runs", type=int, default=3, help="runs of each process (median is reported)")
+    bench.add_argument("--presses", type=_positive, default=10000, help="ratings: presses to time")
+    bench.add_argument("--changes", type=_positive, default=1000, help="startup: screen changes for the memory figure")
+    bench.add_argument("--runs", type=_positive, default=3, help="runs of each process (median is reported)")
     bench.add_argument("--size", type=_size, default=DEFAULT_SIZE, metavar="WxH")
     bench.add_argument("--driver", default="auto", choices=("auto", "offscreen", "x11", "kmsdrm", "wayland"),
                        help="SDL video driver; auto: the desktop's X, else a private Xvfb, else offscreen")

@@ -155,7 +155,8 @@ def silent_choices(store, scale: Scale, days: int, today: Optional[date] = None)
     since = (today - timedelta(days=120)).isoformat()
 
     def query(conn):
-        return conn.execute("SELECT day, choice FROM ratings WHERE day >= ? AND scale = ? AND misuse = 0",
+        # Misuse presses count here: a hammered button is still a button that works.
+        return conn.execute("SELECT day, choice FROM ratings WHERE day >= ? AND scale = ?",
                             (since, scale.size)).fetchall()
     pressed: Dict[str, set] = {}
     for day, choice in store.read(query):

@@ -10,6 +10,7 @@ configured data directory, so ``kiosk ratings stats`` sees the result.
 
 from __future__ import annotations
 
+import sys
 import time
 
 from .config import Config
@@ -26,10 +27,10 @@ def simulate_press(config: Config, key: str, count: int = 1, gap: float = 4.0, h
     try:
         index = scale.index_of(key)
     except ValueError as exc:
-        print(f"kiosk simulate: {exc}")
+        print(f"kiosk simulate: {exc}", file=sys.stderr)
         return 2
     if count < 1 or gap < 0 or hold < 0:
-        print("kiosk simulate: --count must be at least 1, --gap and --hold at least 0")
+        print("kiosk simulate: --count must be at least 1, --gap and --hold at least 0", file=sys.stderr)
         return 2
     # Mock pins whatever the config says: this must never drive a real pin of a running kiosk.
     services = open_services(config, mode="simulated")
