@@ -15,6 +15,7 @@ test (``ui``).
 
 import os
 import tempfile
+import threading
 
 import pytest
 
@@ -37,16 +38,31 @@ def fresh_simulated_printers():
 
 
 class FakeMonotonic:
-    """A monotonic clock the test moves by hand: ``clock.advance(61)``."""
+    """A monotonic clock the test moves by hand: ``clock.advance(61)``; safe to read from any thread."""
 
-    def __init__(self):
-        self.now = 1000.0
+    def __init__(self, start=1000.0):
+        self.now = start
+        self._lock = threading.Lock()
 
     def __call__(self):
-        return self.now
+        with self._lock:
+            return self.now
 
     def advance(self, seconds):
-        self.now += seconds
+        with self._lock:
+            self.now += seconds
+
+
+@pytest.fixture
+def clock():
+    """A FakeMonotonic for the code under test (misuse interval, idle timeout)."""
+    return FakeMonotonic()
+
+
+@pytest.fixture
+def bclock():
+    """A second FakeMonotonic, for the buttons' debounce and stuck rules."""
+    return FakeMonotonic(start=50.0)
 
 
 class UI:

@@ -30,20 +30,6 @@ REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.usefixtures("fresh_simulated_printers")
 
 
-class Clock:
-    """A monotonic clock moved by hand."""
-
-    def __init__(self, start=1000.0):
-        self.now = start
-        self._lock = threading.Lock()
-
-    def __call__(self):
-        with self._lock:
-            return self.now
-
-    def advance(self, seconds):
-        with self._lock:
-            self.now += seconds
 
 
 class SkipClock:
@@ -65,14 +51,8 @@ def config(**buttons):
     return Config(values)
 
 
-@pytest.fixture
-def clock():
-    return Clock()
 
 
-@pytest.fixture
-def bclock():
-    return Clock(start=50.0)
 
 
 @pytest.fixture

@@ -23,17 +23,6 @@ from kiosk.store import Store
 TAIPEI = timeutil.TAIPEI
 
 
-class Clock:
-    """A monotonic clock moved by hand."""
-
-    def __init__(self):
-        self.now = 5000.0
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, seconds):
-        self.now += seconds
 
 
 @pytest.fixture
@@ -42,9 +31,6 @@ def store(tmp_path):
         yield store
 
 
-@pytest.fixture
-def clock():
-    return Clock()
 
 
 def service(store, clock, size=3, **kwargs):
