@@ -30,8 +30,6 @@ REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.usefixtures("fresh_simulated_printers")
 
 
-
-
 class SkipClock:
     """Real monotonic time that a test can move forward (past a debounce window) without sleeping."""
 
@@ -49,10 +47,6 @@ def config(**buttons):
     values = defaults()
     values["buttons"].update(buttons)  # Config does not re-validate: test-only values such as 0.2 s pass
     return Config(values)
-
-
-
-
 
 
 @pytest.fixture

@@ -23,14 +23,10 @@ from kiosk.store import Store
 TAIPEI = timeutil.TAIPEI
 
 
-
-
 @pytest.fixture
 def store(tmp_path):
     with Store.open(tmp_path) as store:
         yield store
-
-
 
 
 def service(store, clock, size=3, **kwargs):
