@@ -34,7 +34,7 @@ from ..config import Config
 from ..i18n import catalogue
 from . import FEATURES, SCREENS
 from ..errors import StoreError
-from ..ratings import REASONS, Scale
+from ..ratings import Scale
 from .feature import FeatureScreen
 from .home import HomeScreen
 from .rating import RatingScreen, ReasonScreen, ThanksScreen
@@ -106,11 +106,11 @@ class KioskApp(App):
         self.manager = ScreenManager(transition=NoTransition())
         self.manager.add_widget(HomeScreen())
         for name in FEATURES:
-            if name != "rating":
+            if name != "rating":  # features still without a screen of their own
                 self.manager.add_widget(FeatureScreen(name=name))
         self.manager.add_widget(RatingScreen(choices=[(c.key, c.mood) for c in self.scale.choices]))
         self.manager.add_widget(ThanksScreen())
-        self.manager.add_widget(ReasonScreen(reasons=list(REASONS)))
+        self.manager.add_widget(ReasonScreen())
         self.marquee = Marquee(messages=self.kiosk_config.marquee.messages, speed=self.kiosk_config.marquee.speed)
 
         root = BoxLayout(orientation="vertical")

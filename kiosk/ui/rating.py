@@ -73,4 +73,3 @@ class ReasonScreen(Screen):
     """Why was the resident not satisfied?  One tap links the answer to the rating."""
 
     rating = ObjectProperty(None, allownone=True)  # the Rating the answer belongs to
-    reasons = ListProperty()
