@@ -34,7 +34,7 @@ setup(
         'tomli>=2.0; python_version < "3.11"',
     ],
     extras_require={
-        "test": ["pytest>=7.4", "pytest-timeout>=2.2"],
+        "test": ["pytest>=7.4", "pytest-timeout>=2.2", "pyzbar>=0.1.9"],  # pyzbar: decode printed QR codes
     },
     entry_points={"console_scripts": ["kiosk = kiosk.cli:main"]},
     classifiers=[
