@@ -20,7 +20,7 @@ from .exc import HardwareError, PrinterNotConnected
 from .leds import ButtonLeds
 from .printer import PrinterLink
 
-__all__ = ["Hardware", "open_hardware", "MODES"]
+__all__ = ["Hardware", "open_hardware", "MODES", "SIMULATED_PRINTER_URL"]
 
 log = logging.getLogger("hardware")
 
@@ -107,6 +107,7 @@ def _real_pin_factory():
 
 
 def open_hardware(mode, button_pins, led_pins, printer_url, baudrate=9600, on_press=None, *, printer_timeout=1.0,
+                  flow_control="none",
                   debounce=0.05, stuck_after=10.0, on_stuck=None, on_released_stuck=None, clock=time.monotonic):
     """Open buttons, LEDs and printer for *mode* and return a :class:`Hardware`.
 
@@ -152,7 +153,7 @@ def open_hardware(mode, button_pins, led_pins, printer_url, baudrate=9600, on_pr
         raise
     printer, fault = None, None
     try:
-        printer = PrinterLink(printer_url, baudrate=baudrate, timeout=printer_timeout)
+        printer = PrinterLink(printer_url, baudrate=baudrate, timeout=printer_timeout, flow_control=flow_control)
     except PrinterNotConnected as exc:
         fault = str(exc)
         log.warning("no printer: %s", fault)

@@ -11,6 +11,10 @@ The ``kiosk`` command
     kiosk ratings stats [--month 115/11]     satisfaction statistics (also --day 115/11/27)
     kiosk ratings export --csv FILE          every rating, misuse flagged
     kiosk simulate press KEY [--count N]     press a simulated rating button (smile/neutral/frown/1-5)
+    kiosk ticket print SERVICE [--printer U] take the next number and print it; the number on stdout
+    kiosk ticket preview SERVICE --out F.png the next ticket as printed, taking no number
+    kiosk ticket reprint [--printer URL]     print the last ticket again
+    kiosk printer status [--printer URL]     paper, cover, online; exit 1 when it cannot print
     kiosk bench startup                      first frame and memory, against a bare Kivy window
     kiosk bench ratings                      press-to-disk latency, against a bare SQLite insert
     kiosk fonts build [--dest DIR]           extract the Traditional Chinese font
@@ -96,6 +100,25 @@ def _parser() -> argparse.ArgumentParser:
         else:
             action.add_argument("--csv", required=True, metavar="FILE", help="where to write (UTF-8 for Excel)")
 
+    ticket = sub.add_parser("ticket", parents=[common], help="queue tickets: print, preview, reprint")
+    ticket_sub = ticket.add_subparsers(dest="ticket_command", metavar="ACTION")
+    for name, text in (("print", "take the next number of SERVICE and print it"),
+                       ("preview", "render the next ticket of SERVICE to a PNG, taking no number"),
+                       ("reprint", "print the last ticket again")):
+        action = ticket_sub.add_parser(name, parents=[common], help=text)
+        if name != "reprint":
+            action.add_argument("service", metavar="SERVICE", help="the service's letter, e.g. A")
+            action.add_argument("--lang", choices=("zh-TW", "en"), default="zh-TW",
+                                help="en adds the essentials in English")
+        if name == "preview":
+            action.add_argument("--out", required=True, metavar="FILE.png")
+        else:
+            action.add_argument("--printer", metavar="URL", help="this printer (any pyserial URL), whatever the config says")
+
+    printer = sub.add_parser("printer", parents=[common], help="the receipt printer")
+    printer.add_argument("action", choices=("status",))
+    printer.add_argument("--printer", metavar="URL", help="this printer (any pyserial URL), whatever the config says")
+
     simulate = sub.add_parser("simulate", parents=[common], help="drive the simulated hardware")
     simulate.add_argument("action", choices=("press",))
     simulate.add_argument("key", help="smile, neutral, frown, a choice name, or a button number 1-5")
@@ -150,6 +173,18 @@ def cmd_config_show(args) -> int:
             section = setting.section
             print(f"\n[{section}]")
         print(f"{setting.name} = {config.shown(setting.key)}")
+    from .config import _toml_value
+    for service in config.services:
+        print("\n[[services]]")
+        print(f"prefix = {_toml_value(service.prefix)}\nname = {_toml_value(service.name)}\n"
+              f"name_en = {_toml_value(service.name_en)}")
+        if service.hours:
+            hours = [f"{a.strftime('%H:%M')}-{'24:00' if b.second else b.strftime('%H:%M')}" for a, b in service.hours]
+            print(f"hours = {_toml_value(hours)}")
+        if service.weekdays:
+            print(f"weekdays = {_toml_value(list(service.weekdays))}")
+        if service.daily_limit:
+            print(f"daily_limit = {service.daily_limit}")
     return EXIT_OK
 
 
@@ -199,6 +234,84 @@ def cmd_ratings(args) -> int:
     return EXIT_OK
 
 
+def _printer_for(config, url):
+    """The printer link a command uses: ``--printer URL``, else what the kiosk itself would use."""
+    from hardware.printer import PrinterLink
+    if url:
+        return PrinterLink(url, baudrate=config.printer.baudrate, flow_control=config.printer.flow_control)
+    from .services import Services
+    return Services.printer_link_for(config)
+
+
+def cmd_ticket(args) -> int:
+    from .store import Store
+    from .tickets import TicketPrintFailed, TicketRefused, TicketService
+
+    config = _load(args.config)
+    if getattr(args, "service", None):
+        try:
+            config.service(args.service)
+        except KeyError as exc:
+            print(f"kiosk ticket: {exc.args[0]}", file=sys.stderr)
+            return EXIT_USAGE
+    links = []
+
+    def printer():
+        links.append(_printer_for(config, args.printer))
+        return links[-1]
+
+    with Store.open(config.data_dir) as store:
+        tickets = TicketService(store, config, printer)
+        try:
+            if args.ticket_command == "preview":
+                from hardware.printer.emulator import render_to_png
+                from .fonts import font_files
+                data = tickets.render(args.service, lang=args.lang)
+                render_to_png(data, args.out, width_dots=384 if config.printer.paper_mm == 58 else 576,
+                              font_path=str(font_files()["regular"]), encoding=config.printer.encoding)
+                print(f"wrote {args.out} ({len(data)} bytes of ESC/POS; no number taken)")
+            elif args.ticket_command == "reprint":
+                print(tickets.reprint_last().label)
+            else:
+                print(tickets.issue(args.service, lang=args.lang).label)
+        except TicketRefused as exc:
+            print(f"kiosk ticket: no number taken: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        except TicketPrintFailed as exc:
+            print(exc.ticket.label)
+            print(f"kiosk ticket: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        finally:
+            for link in links:
+                link.close()
+    return EXIT_OK
+
+
+def cmd_printer(args) -> int:
+    from hardware.exc import PrinterError
+    config = _load(args.config)
+    try:
+        link = _printer_for(config, args.printer)
+    except PrinterError as exc:
+        print(f"printer: cannot print: {exc}")
+        return EXIT_FAILED
+    with link:
+        try:
+            status = link.status()
+        except PrinterError as exc:
+            print(f"printer {link.url}: cannot print: {exc}")
+            return EXIT_FAILED
+    yes_no = {True: "yes", False: "no"}
+    print(f"printer {link.url}: online {yes_no[status.online]}, cover open {yes_no[status.cover_open]}, "
+          f"paper out {yes_no[status.paper_out]}, paper near end {yes_no[status.paper_near_end]}")
+    if not status.ready:
+        print("cannot print: " + ", ".join(w for w, bad in (("paper out", status.paper_out), ("cover open", status.cover_open),
+                                                            ("offline", not status.online)) if bad))
+        return EXIT_FAILED
+    print("ready" + (" (paper near end: have a new roll ready)" if status.paper_near_end else ""))
+    return EXIT_OK
+
+
 def cmd_simulate(args) -> int:
     from .simulate import simulate_press
     return simulate_press(_load(args.config), args.key, count=args.count, gap=args.gap, hold=args.hold)
@@ -219,13 +332,17 @@ def main(argv: Optional[List[str]] = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     handlers = {
         "run": cmd_run, "screenshot": cmd_screenshot, "bench": cmd_bench, "fonts": cmd_fonts,
-        "simulate": cmd_simulate,
+        "simulate": cmd_simulate, "printer": cmd_printer,
         "version": lambda _a: print(f"kiosk {__version__}") or EXIT_OK,
     }
     if args.command == "config":
         handler = {"check": cmd_config_check, "show": cmd_config_show}.get(args.config_command)
         if handler is None:
             parser.parse_args(["config", "--help"])
+    elif args.command == "ticket":
+        handler = cmd_ticket
+        if args.ticket_command is None:
+            parser.parse_args(["ticket", "--help"])
     elif args.command == "ratings":
         handler = cmd_ratings
         if args.ratings_command is None:

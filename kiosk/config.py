@@ -31,6 +31,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.9/3.10 only
     import tomli as tomllib
 
+from .catalogue import DEFAULT_SERVICES, parse_services
 from .errors import ConfigError
 
 __all__ = ["SETTINGS", "Setting", "Problem", "Config", "load_config", "resolve_config_path", "SYSTEM_CONFIG"]
@@ -93,6 +94,17 @@ def _server_url(value):
         return "must not contain a user name or password (user:pass@); put the kiosk's token in server.token"
     if value and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s]*)?", value):
         return f"must be empty (no upload) or an http(s) URL such as 'https://office.example/', got {value!r}"
+
+
+def _qr_url(value):
+    if not re.fullmatch(r"https?://\S+", value):
+        return f"must be an http(s) URL such as 'https://office.example/queue/{{number}}', got {value!r}"
+    try:
+        value.format(number="A001", service="A", kiosk="K", date="2026-11-27")
+    except (KeyError, IndexError, ValueError) as exc:
+        return f"uses an unknown placeholder {exc}; known: {{number}}, {{service}}, {{kiosk}}, {{date}}"
+    if len(value) > 300:
+        return "is too long for a QR code a phone reads easily from a small ticket (keep it under 300 characters)"
 
 
 def _bcm_pins(value):
@@ -161,6 +173,17 @@ SETTINGS: Tuple[Setting, ...] = (
     Setting("printer", "url", "str", "sim://printer",
             "The printer's port: a device path or any pyserial URL (socket://host:9100, loop://, sim://name).", _printer_url),
     Setting("printer", "baudrate", "int", 9600, "Serial speed of the printer link.", _one_of(BAUDRATES)),
+    Setting("printer", "flow_control", "str", "none",
+            "Serial flow control the printer expects: 'none', 'rtscts' (hardware) or 'xonxoff' (software).",
+            _one_of(("none", "rtscts", "xonxoff"))),
+    Setting("printer", "paper_mm", "int", 58, "Paper width: 58 (384 dots) or 80 (576 dots).", _one_of((58, 80))),
+    Setting("printer", "encoding", "str", "big5",
+            "How the printer takes Chinese text: 'big5' (Taiwan firmware), 'gb18030', 'utf-8', or 'raster' "
+            "(every line as an image: slow, for printers without a Chinese font).",
+            _one_of(("big5", "gb18030", "utf-8", "raster"))),
+    Setting("printer", "qr", "str", "native",
+            "'native': the printer draws the QR code (GS ( k); 'raster': we draw it, for printers without QR.",
+            _one_of(("native", "raster"))),
     Setting("server", "url", "str", "", "The office server; empty means nothing is uploaded.", _server_url),
     Setting("server", "token", "str", "", "This kiosk's bearer token for the office server.", secret=True),
     Setting("display", "fullscreen", "bool", True, "Fill the screen (the appliance); 'kiosk run --window WxH' overrides it."),
@@ -183,6 +206,11 @@ SETTINGS: Tuple[Setting, ...] = (
     Setting("buttons", "stuck_after", "int", 10,
             "A button held down this many seconds is reported stuck and ignored until released.",
             _between(3, 600, " seconds")),
+    Setting("tickets", "wrap", "int", 999, "Numbers run from 1 to this, then start again at 1 (99-9999).",
+            _between(99, 9999)),
+    Setting("tickets", "qr_url", "str", "https://www.ris.gov.tw/",
+            "The QR code on the ticket: a URL, which may use {number}, {service}, {kiosk} and {date} "
+            "(e.g. the office server's live queue page).", _qr_url),
     Setting("ratings", "response_interval", "int", 3,
             "A rating within this many seconds of the previous one is kept but marked misuse.",
             _between(0, 60, " seconds")),
@@ -201,7 +229,8 @@ SETTINGS: Tuple[Setting, ...] = (
 )
 
 _BY_KEY: Dict[str, Setting] = {s.key: s for s in SETTINGS}
-SECTIONS: Tuple[str, ...] = tuple(dict.fromkeys(s.section for s in SETTINGS))
+#: The ``[[services]]`` tables (kiosk/catalogue.py) are a list, checked on their own.
+SECTIONS: Tuple[str, ...] = tuple(dict.fromkeys(s.section for s in SETTINGS)) + ("services",)
 
 
 @dataclass(frozen=True)
@@ -248,6 +277,7 @@ def key_lines(text: str) -> Dict[str, int]:
     improves messages: a key it cannot place is reported without a line.
     """
     lines: Dict[str, int] = {}
+    counts: Dict[str, int] = {}
     table = ""
     in_multiline = False
     for number, line in enumerate(text.splitlines(), start=1):
@@ -255,6 +285,14 @@ def key_lines(text: str) -> Dict[str, int]:
         if in_multiline:
             if stripped.count('"""') % 2 or stripped.count("'''") % 2:
                 in_multiline = False
+            continue
+        array = re.match(r"\[\[\s*([A-Za-z0-9_.\-]+)\s*\]\]", stripped)
+        if array:  # [[services]]: the n-th table of that name is "services[n]"
+            name = array.group(1)
+            lines.setdefault(name, number)
+            count = counts[name] = counts.get(name, -1) + 1
+            table = f"{name}[{count}]"
+            lines[table] = number
             continue
         header = re.match(r"\[\s*([A-Za-z0-9_.\-]+)\s*\]", stripped)
         if header:
@@ -282,11 +320,18 @@ class Config:
         self.source = source
         self._values = values
         for section, keys in values.items():
-            setattr(self, section, SimpleNamespace(**keys))
+            setattr(self, section, SimpleNamespace(**keys) if isinstance(keys, dict) else keys)
 
     def get(self, key: str) -> Any:
         section, name = key.split(".", 1)
         return self._values[section][name]
+
+    def service(self, prefix: str):
+        """The service with this ticket letter; KeyError naming the known ones."""
+        for service in self.services:
+            if service.prefix == prefix.upper():
+                return service
+        raise KeyError(f"no service {prefix!r}; this kiosk has {', '.join(s.prefix for s in self.services)}")
 
     def items(self):
         """Yield ``(setting, value)`` for every setting, in table order."""
@@ -315,10 +360,12 @@ class Config:
         token = "set" if self.server.token else "not set"
         return (f"{where}: kiosk {self.kiosk.id} at {self.kiosk.office}, {self.hardware.mode} hardware, "
                 f"printer {self.printer.url} @ {self.printer.baudrate} baud, server {server} (token {token}), "
-                f"{len(self.buttons.pins)} rating buttons, language {self.kiosk.language}")
+                f"{len(self.buttons.pins)} rating buttons, {len(self.services)} services "
+                f"({''.join(s.prefix for s in self.services)}), language {self.kiosk.language}")
 
 
 def _toml_value(value: Any) -> str:
+    """A value as TOML text (``config show`` prints files that load back)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
@@ -328,11 +375,12 @@ def _toml_value(value: Any) -> str:
     return str(value)
 
 
-def defaults() -> Dict[str, Dict[str, Any]]:
-    values: Dict[str, Dict[str, Any]] = {section: {} for section in SECTIONS}
+def defaults() -> Dict[str, Any]:
+    values: Dict[str, Any] = {section: {} for section in SECTIONS}
     for setting in SETTINGS:
         default = setting.default
         values[setting.section][setting.name] = list(default) if isinstance(default, list) else default
+    values["services"] = DEFAULT_SERVICES
     return values
 
 
@@ -343,6 +391,10 @@ def validate(data: Dict[str, Any], text: str = "", base_dir: Optional[Path] = No
     problems: List[Problem] = []
 
     for section, table in data.items():
+        if section == "services":
+            values["services"], found = parse_services(table, lines)
+            problems.extend(Problem(key, message, line) for key, message, line in found)
+            continue
         if section not in SECTIONS:
             problems.append(Problem(section, f"unknown section [{section}]; known: {', '.join(SECTIONS)}", lines.get(section)))
             continue

@@ -32,14 +32,39 @@ class Services:
     """The store, the hardware and the rating service of one kiosk; ``close()`` releases them."""
 
     def __init__(self, config: Config, store: Store, ratings: RatingService, hardware=None):
+        from .tickets import TicketService
+
         self.config = config
         self.store = store
         self.ratings = ratings
         self.hardware = hardware
+        self.tickets = TicketService(store, config, self.printer_link)
         #: Faults a person should see (stuck button, disk full...); the UI and the admin status read it.
         self.faults: List[str] = []
         self.on_fault: List[Callable[[str], None]] = []
         ratings.on_fault.append(self._fault)
+        self.tickets.on_fault.append(self._fault)
+
+    def printer_link(self):
+        """The printer's open link, opened again if it was closed or missing (a USB printer plugged back in)."""
+        hardware = self.hardware
+        if hardware is not None and hardware.printer is not None and not hardware.printer.closed:
+            return hardware.printer
+        link = self.printer_link_for(self.config)
+        if hardware is not None:
+            hardware.printer, hardware.printer_fault = link, None
+        return link
+
+    @staticmethod
+    def printer_link_for(config):
+        """Open the printer the config names (the simulated one in simulated mode); PrinterNotConnected if not."""
+        from hardware import SIMULATED_PRINTER_URL
+        from hardware.printer import PrinterLink
+
+        printer = config.printer
+        url = printer.url if config.hardware.mode == "real" or printer.url.startswith("sim://") \
+            else SIMULATED_PRINTER_URL
+        return PrinterLink(url, baudrate=printer.baudrate, flow_control=printer.flow_control)
 
     def _fault(self, message: str) -> None:
         self.faults.append(message)
@@ -123,6 +148,7 @@ def open_services(config: Config, with_hardware: bool = True, data_dir=None, mod
                 led_pins=config.buttons.leds,
                 printer_url=config.printer.url,
                 baudrate=config.printer.baudrate,
+                flow_control=config.printer.flow_control,
                 on_press=services.button_pressed,
                 debounce=config.buttons.debounce_ms / 1000,
                 stuck_after=config.buttons.stuck_after,

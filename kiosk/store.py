@@ -84,6 +84,29 @@ MIGRATIONS: List[str] = [
     );
     CREATE INDEX ratings_day ON ratings (day);
     """,
+    # 3: queue tickets (kiosk/tickets.py).  One counter per service and office day: the number
+    # is taken from it in the same transaction as the ticket row and its event, so a number is
+    # never handed out twice, whatever the clock or a power cut does.
+    """
+    CREATE TABLE ticket_counters (
+        day TEXT NOT NULL,                      -- office day in Asia/Taipei, YYYY-MM-DD
+        prefix TEXT NOT NULL,                   -- the service's letter
+        issued INTEGER NOT NULL,                -- tickets taken from it so far that day
+        PRIMARY KEY (day, prefix)
+    );
+    CREATE TABLE tickets (
+        seq INTEGER PRIMARY KEY REFERENCES events (seq),
+        day TEXT NOT NULL,
+        prefix TEXT NOT NULL,
+        issued INTEGER NOT NULL,                -- 1, 2, 3... that day, never repeated
+        label TEXT NOT NULL,                    -- as printed: A012 (wraps at tickets.wrap)
+        at TEXT NOT NULL,                       -- RFC 3339, +08:00
+        people_ahead INTEGER NOT NULL,
+        lang TEXT NOT NULL,
+        status TEXT NOT NULL,                   -- printing, printed, failed, reprinted
+        UNIQUE (day, prefix, issued)
+    );
+    """,
 ]
 
 _EVENT_COLUMNS = "seq, id, type, at, clock_synced, data"

@@ -290,3 +290,62 @@ def test_a_rating_that_cannot_be_stored_tells_the_resident_to_ask_staff(ui):
     ui.app.services.button_pressed(0)  # and the kiosk keeps working once there is room again
     ui.frames(2)
     assert ui.app.manager.current == "thanks" and ui.screen.saved
+
+
+def open_ticket_screen(ui):
+    ui.tap(ui.home.ids.ticket)
+    assert ui.app.manager.current == "ticket"
+    return {tile.prefix: tile for tile in ui.screen.tiles()}
+
+
+def test_ticket_screen_shows_every_service_with_its_waiting_count(ui):
+    tiles = open_ticket_screen(ui)
+    assert list(tiles) == [s.prefix for s in ui.app.kiosk_config.services]
+    assert tiles["A"].ids.name.text == "戶籍登記"
+    waiting = ui.app.services.tickets.waiting("A")
+    assert tiles["A"].ids.waiting.text == f"等候 {waiting} 人"
+
+
+def test_tapping_a_service_prints_a_ticket_and_shows_its_number(ui):
+    printer = ui.app.hardware.simulated_printer
+    tiles = open_ticket_screen(ui)
+    expected = f"B{ui.app.services.tickets.issued_today('B') + 1:03d}"
+    before = len(printer.received)
+    ui.tap(tiles["B"])
+    assert ui.wait_for(lambda: ui.app.manager.current == "taken"), "no ticket screen after the tap"
+    screen = ui.screen
+    assert screen.ids.number.text == expected and screen.ok
+    assert screen.ids.message.text == "請取下方號碼牌"
+    printed = bytes(printer.received[before:])
+    assert b"\x1c&" + "身分證、戶口名簿".encode("cp950") + b"\x1c." in printed and expected.encode() in printed
+    assert screen.ticket_texture is not None, "the simulated printer's paper is not shown"
+    ui.app.show("ticket")
+    ui.frames(3)
+    assert {t.prefix: t for t in ui.screen.tiles()}["B"].waiting >= 1
+
+
+def test_a_printer_out_of_paper_takes_no_number_and_sends_the_resident_to_the_desk(ui):
+    printer = ui.app.hardware.simulated_printer
+    tiles = open_ticket_screen(ui)
+    issued = ui.app.services.tickets.issued_today("C")
+    printer.paper_out = True
+    try:
+        ui.tap(tiles["C"])
+        assert ui.wait_for(lambda: ui.app.manager.current == "taken")
+        assert not ui.screen.ok and ui.screen.ids.number.text == ""
+        assert "服務台" in ui.screen.ids.message.text
+        assert ui.app.services.tickets.issued_today("C") == issued, "a number was used up"
+        faults = [e.data["kind"] for e in ui.app.services.store.events() if e.type == "fault"]
+        assert faults[-1] == "printer_paper_out"
+    finally:
+        printer.paper_out = False
+
+
+def test_a_double_tap_takes_one_number(ui):
+    tiles = open_ticket_screen(ui)
+    issued = ui.app.services.tickets.issued_today("D")
+    ui.tap(tiles["D"])
+    ui.tap(tiles["D"])
+    assert ui.wait_for(lambda: ui.app.manager.current == "taken")
+    ui.frames(5)
+    assert ui.app.services.tickets.issued_today("D") == issued + 1

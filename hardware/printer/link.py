@@ -73,10 +73,14 @@ class PrinterLink:
     :param float timeout: seconds to wait for each status reply.
     :param float write_timeout: seconds a stalled printer may hold up one chunk of
         :meth:`write` (flow control) before :exc:`~hardware.exc.PrinterError`.
+    :param str flow_control: ``"none"``, ``"rtscts"`` (hardware handshake) or
+        ``"xonxoff"`` (software), as the printer's DIP switches say.
     :raises ~hardware.exc.PrinterNotConnected: if the port cannot be opened.
     """
 
-    def __init__(self, url, baudrate=9600, timeout=1.0, write_timeout=5.0):
+    def __init__(self, url, baudrate=9600, timeout=1.0, write_timeout=5.0, flow_control="none"):
+        if flow_control not in ("none", "rtscts", "xonxoff"):
+            raise ValueError(f"flow control must be 'none', 'rtscts' or 'xonxoff', got {flow_control!r}")
         urlhandler.register()
         self.url = url
         self.baudrate = baudrate
@@ -84,7 +88,8 @@ class PrinterLink:
         # One operation at a time: a status reply must meet its own request.
         self._lock = threading.Lock()
         try:
-            self.port = serial.serial_for_url(url, baudrate=baudrate, timeout=timeout, write_timeout=write_timeout)
+            self.port = serial.serial_for_url(url, baudrate=baudrate, timeout=timeout, write_timeout=write_timeout,
+                                              rtscts=flow_control == "rtscts", xonxoff=flow_control == "xonxoff")
         except (OSError, ValueError) as exc:  # SerialException is an OSError; a bad URL a ValueError
             raise PrinterNotConnected(f"cannot open printer port {url!r}: {_reason(exc)}") from exc
 

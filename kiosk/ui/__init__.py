@@ -17,7 +17,7 @@ Hardware callbacks arrive on other threads and reach widgets only through
 #: Screens by name, home first; the three features in the order of the home tiles.
 #: Kept here, free of Kivy, so the CLI can list them without opening a window.
 FEATURES = ("ticket", "forms", "rating")
-#: After a rating: the thank-you, and the why-question after a negative one.
-SCREENS = ("home",) + FEATURES + ("thanks", "reason")
+#: After a rating: the thank-you, and the why-question after a negative one; after a ticket: its number.
+SCREENS = ("home",) + FEATURES + ("thanks", "reason", "taken")
 #: Other names the CLI accepts (``kiosk screenshot rate``).
 ALIASES = {"rate": "rating"}

@@ -16,6 +16,7 @@ Kivy's main thread; no other thread touches a widget.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from pathlib import Path
 from typing import Callable, Optional
@@ -28,16 +29,18 @@ from kivy.lang import Builder
 from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
+from PIL import Image
 
 from .. import fonts, timeutil
 from ..config import Config
 from ..i18n import catalogue
-from . import FEATURES, SCREENS
+from . import SCREENS
 from ..errors import StoreError
 from ..ratings import Scale
 from .feature import FeatureScreen
 from .home import HomeScreen
 from .rating import RatingScreen, ReasonScreen, ThanksScreen
+from .ticket import TakenScreen, TicketScreen
 from .widgets import Marquee
 
 __all__ = ["KioskApp", "register_fonts"]
@@ -45,8 +48,10 @@ __all__ = ["KioskApp", "register_fonts"]
 log = logging.getLogger("kiosk.ui")
 
 HERE = Path(__file__).parent
-KV_FILES = ("widgets.kv", "home.kv", "feature.kv", "rating.kv")
+KV_FILES = ("widgets.kv", "home.kv", "feature.kv", "rating.kv", "ticket.kv")
 WEEKDAYS_ZH = "一二三四五六日"
+#: Taps on the ticket screen this soon after a ticket are the same resident's double tap.
+DOUBLE_TAP_SECONDS = 1.5
 
 
 def register_fonts() -> None:
@@ -55,6 +60,19 @@ def register_fonts() -> None:
     # Replacing the default family (Roboto) means no label can fall back to a
     # font without CJK glyphs and show boxes.
     LabelBase.register(DEFAULT_FONT, fn_regular=str(paths["regular"]), fn_bold=str(paths["bold"]))
+
+
+def _paper_texture(data: bytes, config):
+    """The simulated printer's paper for ``data``, drawn by the emulator, as a Kivy texture."""
+    from kivy.graphics.texture import Texture
+
+    from hardware.printer.emulator import render
+
+    image = render(data, width_dots=384 if config.printer.paper_mm == 58 else 576,
+                   font_path=str(fonts.font_files()["regular"]), encoding=config.printer.encoding).convert("RGB")
+    texture = Texture.create(size=image.size, colorfmt="rgb")
+    texture.blit_buffer(image.transpose(Image.Transpose.FLIP_TOP_BOTTOM).tobytes(), colorfmt="rgb", bufferfmt="ubyte")
+    return texture
 
 
 def _load_kv() -> None:
@@ -81,6 +99,8 @@ class KioskApp(App):
         self.monotonic = monotonic
         self.scale = services.ratings.scale if services else Scale.of_size(len(config.buttons.pins))
         self._screen_timer = None
+        self._ticket_busy = False
+        self._ticket_quiet_until = 0.0
         if services is not None:
             # Called on whichever thread recorded the rating; hand over to Kivy's.
             services.ratings.on_rated.append(lambda rating: Clock.schedule_once(lambda _dt: self.on_rated(rating)))
@@ -105,9 +125,9 @@ class KioskApp(App):
 
         self.manager = ScreenManager(transition=NoTransition())
         self.manager.add_widget(HomeScreen())
-        for name in FEATURES:
-            if name != "rating":  # features still without a screen of their own
-                self.manager.add_widget(FeatureScreen(name=name))
+        self.manager.add_widget(TicketScreen(services=list(self.kiosk_config.services)))
+        self.manager.add_widget(TakenScreen())
+        self.manager.add_widget(FeatureScreen(name="forms"))  # still without a screen of its own
         self.manager.add_widget(RatingScreen(choices=[(c.key, c.mood) for c in self.scale.choices]))
         self.manager.add_widget(ThanksScreen())
         self.manager.add_widget(ReasonScreen())
@@ -161,6 +181,55 @@ class KioskApp(App):
         self.lang = "en" if self.lang == "zh-TW" else "zh-TW"
 
     # -- hardware --------------------------------------------------------------------------
+
+    # -- tickets -----------------------------------------------------------------------------------
+
+    def refresh_tickets(self) -> None:
+        """Waiting counts, and which services are closed or full, on the ticket screen's tiles."""
+        now = timeutil.now()
+        for tile in self.manager.get_screen("ticket").tiles():
+            service = self.kiosk_config.service(tile.prefix)
+            issued = self.services.tickets.issued_today(tile.prefix) if self.services else 0
+            tile.waiting = self.services.tickets.waiting(tile.prefix) if self.services else 0
+            tile.state_key = ("ticket.closed" if not service.open_at(now) else
+                              "ticket.full" if service.daily_limit and issued >= service.daily_limit else "")
+
+    def take_ticket(self, prefix: str) -> None:
+        """A service tile was tapped: take a number and print it, off the main thread (the printer is slow)."""
+        if self.services is None or self._ticket_busy or self.monotonic() < self._ticket_quiet_until:
+            return  # a second tap while the first ticket prints, or just after, is not a second ticket
+        self._ticket_busy = True
+        threading.Thread(target=self._issue_ticket, args=(prefix, self.lang), name="ticket", daemon=True).start()
+
+    def _issue_ticket(self, prefix: str, lang: str) -> None:
+        from ..tickets import TicketPrintFailed, TicketRefused
+
+        simulated = self.hardware.simulated_printer if self.hardware is not None else None
+        before = len(simulated.received) if simulated is not None else 0
+        try:
+            ticket = self.services.tickets.issue(prefix, lang=lang)
+            outcome = ("ok", ticket.label, None)
+        except TicketRefused as exc:
+            outcome = ("refused", "", exc.reason)
+        except TicketPrintFailed as exc:
+            outcome = ("failed", exc.ticket.label, None)
+        except Exception:
+            log.exception("ticket for %s failed", prefix)
+            outcome = ("refused", "", "printer")
+        paper = bytes(simulated.received[before:]) if simulated is not None and outcome[0] == "ok" else b""
+        Clock.schedule_once(lambda _dt: self._ticket_done(prefix, *outcome, paper))
+
+    def _ticket_done(self, prefix: str, kind: str, label: str, reason: Optional[str], paper: bytes) -> None:
+        self._ticket_busy = False
+        self._ticket_quiet_until = self.monotonic() + DOUBLE_TAP_SECONDS
+        screen = self.manager.get_screen("taken")
+        service = self.kiosk_config.service(prefix).name_in(self.lang)
+        screen.label = label
+        screen.ok = kind == "ok"
+        screen.message = {"ok": "", "failed": self.t("ticket.print_failed"),
+                          "refused": self.t(f"ticket.refused_{reason}", service=service) if reason else ""}[kind]
+        screen.ticket_texture = _paper_texture(paper, self.kiosk_config) if paper else None
+        self.show("taken", return_home_after=12 if kind == "ok" else 20)
 
     def rate_touch(self, index: int) -> None:
         """A face was tapped: record it (the rating listener then shows what follows)."""

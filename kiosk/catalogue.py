@@ -1,0 +1,124 @@
+"""
+Services catalogue
+==================
+
+The services a resident can take a number for (抽號碼牌), as ``[[services]]``
+tables in the kiosk's config file::
+
+    [[services]]
+    prefix = "A"                      # the letter on the ticket: A012
+    name = "戶籍登記"                  # as shown on screen and printed (zh-TW)
+    name_en = "Household registration"
+    hours = ["08:00-12:00", "13:30-17:00"]   # optional: when numbers are handed out
+    weekdays = [1, 2, 3, 4, 5]        # optional: Monday = 1
+    daily_limit = 0                   # optional: 0 = no limit
+
+Without any ``[[services]]`` the office's usual catalogue (domain.md) is used.
+:func:`parse_services` checks entries and returns every problem, in the
+shape the config module reports.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from typing import Any, Dict, List, Optional, Tuple
+
+__all__ = ["Service", "DEFAULT_SERVICES", "parse_services", "SERVICE_KEYS"]
+
+SERVICE_KEYS = ("prefix", "name", "name_en", "hours", "weekdays", "daily_limit")
+
+
+@dataclass(frozen=True)
+class Service:
+    """One queue: its ticket letter, names, and when it hands out numbers."""
+
+    prefix: str
+    name: str
+    name_en: str
+    hours: Tuple[Tuple[time, time], ...] = ()   # empty: any time
+    weekdays: Tuple[int, ...] = ()              # empty: every day; Monday = 1
+    daily_limit: int = 0                        # 0: no limit
+
+    def name_in(self, lang: str) -> str:
+        return self.name if lang == "zh-TW" else self.name_en
+
+    def open_at(self, moment: datetime) -> bool:
+        """Whether numbers are handed out at ``moment`` (office time)."""
+        if self.weekdays and moment.isoweekday() not in self.weekdays:
+            return False
+        now = moment.timetz().replace(tzinfo=None)
+        return not self.hours or any(start <= now < end for start, end in self.hours)
+
+
+DEFAULT_SERVICES: Tuple[Service, ...] = (
+    Service("A", "戶籍登記", "Household registration"),
+    Service("B", "身分證、戶口名簿", "ID card, household certificate"),
+    Service("C", "謄本、印鑑證明", "Transcripts, seal certificates"),
+    Service("D", "新住民、國籍", "New residents, nationality"),
+    Service("E", "自然人憑證", "Citizen digital certificate"),
+    Service("F", "預約報到", "Appointment check-in"),
+    Service("P", "優先（年長者、身心障礙、孕婦）", "Priority (seniors, disabled, pregnant)"),
+)
+
+
+def _hours(value) -> Tuple[Optional[tuple], Optional[str]]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        return None, f"must be a list of ranges such as [\"08:00-12:00\", \"13:30-17:00\"], got {value!r}"
+    ranges = []
+    for text in value:
+        match = re.fullmatch(r"(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})", text.strip())
+        if not match:
+            return None, f"{text!r} is not a range such as \"08:00-12:00\""
+        h1, m1, h2, m2 = map(int, match.groups())
+        if not (h1 < 24 and h2 <= 24 and m1 < 60 and m2 < 60):
+            return None, f"{text!r} is not a time of day"
+        start, end = time(h1, m1), (time(23, 59, 59) if h2 == 24 else time(h2, m2))
+        if start >= end:
+            return None, f"{text!r} ends before it starts"
+        ranges.append((start, end))
+    return tuple(ranges), None
+
+
+def parse_services(entries: Any, lines: Dict[str, int]) -> Tuple[Tuple[Service, ...], List[Tuple[str, str, Optional[int]]]]:
+    """Check ``[[services]]`` entries; return the services and problems as ``(key, message, line)``."""
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        return DEFAULT_SERVICES, [("services", "must be [[services]] tables", lines.get("services"))]
+    services, problems = [], []
+    seen = {}
+    for n, entry in enumerate(entries):
+        where = f"services[{n}]"
+
+        def problem(key, message):
+            problems.append((f"{where}.{key}", message, lines.get(f"{where}.{key}", lines.get(where))))
+
+        for key in entry:
+            if key not in SERVICE_KEYS:
+                problem(key, f"unknown key; a service knows: {', '.join(SERVICE_KEYS)}")
+        prefix = entry.get("prefix")
+        if not isinstance(prefix, str) or not re.fullmatch(r"[A-Z]", prefix):
+            problem("prefix", f"must be one capital letter A-Z (the letter on the ticket), got {prefix!r}")
+        elif prefix in seen:
+            problem("prefix", f"{prefix!r} is already used by services[{seen[prefix]}]")
+        else:
+            seen[prefix] = n
+        for key in ("name", "name_en"):
+            if not isinstance(entry.get(key), str) or not entry.get(key, "").strip():
+                problem(key, "is required: the service's name as residents know it")
+        hours, message = _hours(entry.get("hours", []))
+        if message:
+            problem("hours", message)
+        weekdays = entry.get("weekdays", [])
+        if not isinstance(weekdays, list) or not all(isinstance(d, int) and 1 <= d <= 7 for d in weekdays):
+            problem("weekdays", f"must be a list of days 1-7 (Monday = 1), got {weekdays!r}")
+        limit = entry.get("daily_limit", 0)
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 0 <= limit <= 9999:
+            problem("daily_limit", f"must be a whole number 0-9999 (0: no limit), got {limit!r}")
+        if not any(p[0].startswith(where + ".") for p in problems):
+            services.append(Service(prefix, entry["name"].strip(), entry["name_en"].strip(), hours,
+                                    tuple(weekdays), limit))
+    if not entries:
+        problems.append(("services", "lists no service; leave [[services]] out to use the usual catalogue",
+                         lines.get("services")))
+    return (tuple(services) if not problems else DEFAULT_SERVICES), problems

@@ -1,0 +1,222 @@
+"""
+Queue tickets
+=============
+
+抽號碼牌: a resident picks a service, the kiosk hands out the next number for
+it and prints it.  The order is what keeps a number from being lost or given
+twice:
+
+1. refuse politely, consuming nothing, if the service is closed now, its daily
+   limit is reached, or the printer says it cannot print (paper out, cover
+   open, offline, no answer): those faults are stored for the office;
+2. take the number from the (office day, service) counter, in the same
+   synchronous transaction as the ticket row and its ``ticket`` event;
+3. print.  If printing fails midway the ticket is marked ``failed``, a fault is
+   stored, and the resident is shown the number and sent to the service desk:
+   the number is theirs, not lost.
+
+The office day is Asia/Taipei's, so numbers restart at local midnight; the
+counter only ever goes up within a day, so a clock that jumps back after NTP
+cannot hand out a number twice.  No Kivy here.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable, List, Optional
+
+from hardware.exc import PrinterError
+
+from . import timeutil
+from .errors import KioskError
+from .events import Event
+from .ticket_layout import TicketText, profile_for, ticket_blocks
+
+__all__ = ["Ticket", "TicketService", "TicketRefused", "TicketPrintFailed"]
+
+log = logging.getLogger("kiosk.tickets")
+
+
+class TicketRefused(KioskError):
+    "Error raised when no number can be handed out now; nothing was consumed"
+
+    def __init__(self, reason: str, message: str):
+        self.reason = reason  # closed | full | printer
+        super().__init__(message)
+
+
+class TicketPrintFailed(KioskError):
+    "Error raised when a number was taken but its ticket did not print; the ticket says which"
+
+    def __init__(self, ticket: "Ticket", message: str):
+        self.ticket = ticket
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: str               # the uuid of its ticket event
+    seq: int
+    label: str            # A012
+    prefix: str
+    issued: int           # 12: the twelfth of the day for this service
+    at: str               # RFC 3339
+    people_ahead: int
+    lang: str
+    status: str
+
+
+_FAULT_KINDS = {"PrinterPaperOut": "printer_paper_out", "PrinterCoverOpen": "printer_cover_open",
+                "PrinterOffline": "printer_offline", "PrinterNoReply": "printer_no_reply",
+                "PrinterNotConnected": "printer_not_connected"}
+
+
+class TicketService:
+    """Hands out numbers and prints them.
+
+    :param store: the kiosk's Store.
+    :param config: the kiosk's Config (services, tickets, printer).
+    :param printer: a callable returning an open ``PrinterLink`` (it may raise
+        ``PrinterNotConnected``); called for each ticket, so a printer that was
+        unplugged and plugged back in is found again.
+    """
+
+    def __init__(self, store, config, printer: Callable[[], object],
+                 now: Callable[[], datetime] = timeutil.now):
+        self.store = store
+        self.config = config
+        self.printer = printer
+        self.now = now
+        self.on_fault: List[Callable[[str], None]] = []
+        self._lock = threading.Lock()  # one ticket at a time: a double tap must not interleave two prints
+
+    # -- what the screen shows ------------------------------------------------------------------
+
+    def issued_today(self, prefix: str) -> int:
+        day = timeutil.office_day(self.now()).isoformat()
+        row = self.store.read(lambda c: c.execute("SELECT issued FROM ticket_counters WHERE day = ? AND prefix = ?",
+                                                  (day, prefix)).fetchone())
+        return row[0] if row else 0
+
+    def waiting(self, prefix: str) -> int:
+        """People waiting for a service today: tickets taken (calling them comes with the counters' screens)."""
+        return self.issued_today(prefix)
+
+    # -- handing out ------------------------------------------------------------------------------
+
+    def issue(self, prefix: str, lang: str = "zh-TW") -> Ticket:
+        """Take the next number of service ``prefix`` and print it; see the module docstring."""
+        service = self.config.service(prefix)  # KeyError for a service that does not exist
+        with self._lock:
+            moment = self.now()
+            if not service.open_at(moment):
+                raise TicketRefused("closed", f"service {service.prefix} ({service.name}) is not handing out "
+                                              f"numbers at {moment.strftime('%a %H:%M')}")
+            if service.daily_limit and self.issued_today(service.prefix) >= service.daily_limit:
+                raise TicketRefused("full", f"service {service.prefix} has handed out all {service.daily_limit} "
+                                            "numbers for today")
+            link = self._ready_printer()
+            ticket = self._take_number(service, moment, lang)
+            self._print(link, ticket, service, moment, "printed")
+            return ticket
+
+    def reprint_last(self, link=None) -> Ticket:
+        """Print the most recent ticket again (a staff action); recorded as an event."""
+        row = self.store.read(lambda c: c.execute(
+            "SELECT e.id, t.seq, t.label, t.prefix, t.issued, t.at, t.people_ahead, t.lang, t.status "
+            "FROM tickets t JOIN events e ON e.seq = t.seq ORDER BY t.seq DESC LIMIT 1").fetchone())
+        if row is None:
+            raise KioskError("no ticket has been handed out on this kiosk yet")
+        ticket = Ticket(*row)
+        service = self.config.service(ticket.prefix)
+        with self._lock:
+            link = link or self._ready_printer()
+            self._print(link, ticket, service, datetime.fromisoformat(ticket.at), "reprinted")
+        self.store.record_event("admin", {"action": "reprint", "ticket": ticket.label, "ticket_id": ticket.id})
+        return ticket
+
+    def render(self, prefix: str, lang: str = "zh-TW") -> bytes:
+        """The bytes the next ticket of ``prefix`` would be, without taking a number (``kiosk ticket preview``)."""
+        service = self.config.service(prefix)
+        moment = self.now()
+        issued = self.issued_today(service.prefix) + 1
+        return self._encode(TicketText(self._label(service.prefix, issued), service, moment, issued - 1, lang))
+
+    # -- the steps ---------------------------------------------------------------------------------
+
+    def _label(self, prefix: str, issued: int) -> str:
+        wrap = self.config.tickets.wrap
+        return f"{prefix}{(issued - 1) % wrap + 1:0{len(str(wrap))}d}"
+
+    def _encode(self, text: TicketText) -> bytes:
+        from hardware.printer.escpos import encode
+        profile = profile_for(self.config)
+        return encode(ticket_blocks(self.config, text, profile), profile)
+
+    def _ready_printer(self):
+        """An open printer that says it can print, or TicketRefused (nothing consumed) and a stored fault."""
+        link = None
+        try:
+            link = self.printer()
+            status = link.check_ready()
+        except PrinterError as exc:
+            if link is not None and type(exc).__name__ in ("PrinterNoReply", "PrinterError"):
+                link.close()  # a port that fails is opened afresh next time: a USB printer plugged back in
+            self._fault(_FAULT_KINDS.get(type(exc).__name__, "printer_error"), str(exc))
+            raise TicketRefused("printer", str(exc)) from exc
+        if status.paper_near_end:
+            self._fault("printer_paper_near_end", "the printer's paper roll is nearly finished: have a new one ready",
+                        warn_only=True)
+        return link
+
+    def _take_number(self, service, moment: datetime, lang: str) -> Ticket:
+        day = timeutil.office_day(moment).isoformat()
+
+        def write(conn):
+            issued = conn.execute(
+                "INSERT INTO ticket_counters (day, prefix, issued) VALUES (?, ?, 1) "
+                "ON CONFLICT (day, prefix) DO UPDATE SET issued = issued + 1 RETURNING issued",
+                (day, service.prefix)).fetchone()[0]
+            label = self._label(service.prefix, issued)
+            people_ahead = issued - 1  # until counters call numbers (the calling screens), all are waiting
+            event = self.store.add_event(Event.new("ticket", {
+                "number": label, "issued": issued, "service": service.prefix, "service_name": service.name,
+                "people_ahead": people_ahead, "lang": lang, "kiosk_id": self.config.kiosk.id}, at=moment), conn)
+            conn.execute("INSERT INTO tickets (seq, day, prefix, issued, label, at, people_ahead, lang, status) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'printing')",
+                         (event.seq, day, service.prefix, issued, label, event.at, people_ahead, lang))
+            return Ticket(event.id, event.seq, label, service.prefix, issued, event.at, people_ahead, lang, "printing")
+
+        return self.store.write(write)
+
+    def _print(self, link, ticket: Ticket, service, moment: datetime, done: str) -> None:
+        data = self._encode(TicketText(ticket.label, service, moment, ticket.people_ahead, ticket.lang))
+        try:
+            link.write(data)
+            # The port took the bytes; whether the printer did is another matter: a printer unplugged or
+            # out of paper mid-ticket only shows in its answer now.
+            link.check_ready()
+        except PrinterError as exc:
+            link.close()  # opened afresh for the next ticket
+            self._set_status(ticket, "failed")
+            message = f"ticket {ticket.label} did not print: {exc}"
+            self._fault("ticket_print_failed", message, ticket=ticket.label, ticket_id=ticket.id)
+            raise TicketPrintFailed(ticket, message) from exc
+        self._set_status(ticket, done)
+        log.info("ticket %s %s (%d bytes)", ticket.label, done, len(data))
+
+    def _set_status(self, ticket: Ticket, status: str) -> None:
+        self.store.write(lambda c: c.execute("UPDATE tickets SET status = ? WHERE seq = ?", (status, ticket.seq)))
+
+    def _fault(self, kind: str, message: str, warn_only: bool = False, **data) -> None:
+        (log.warning if warn_only else log.error)("%s", message)
+        try:
+            self.store.record_event("fault", {"kind": kind, "message": message, **data})
+        except Exception as exc:  # a full disk must not hide the printer problem from the screen
+            log.error("could not record fault %s: %s", kind, exc)
+        if not warn_only:
+            for listener in list(self.on_fault):
+                listener(message)

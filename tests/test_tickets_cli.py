@@ -1,0 +1,99 @@
+"""`kiosk ticket` and `kiosk printer` as a technician runs them, against a printer played on a pty."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from kiosk import timeutil
+from pty_printer import PtyPrinter
+
+QR_URL = "https://erlin.example/queue/{kiosk}/{number}"
+
+
+@pytest.fixture
+def printer():
+    p = PtyPrinter()
+    yield p
+    p.close()
+
+
+@pytest.fixture
+def config(tmp_path):
+    path = tmp_path / "kiosk.toml"
+    path.write_text(f'[kiosk]\ndata_dir = "{tmp_path / "data"}"\n[tickets]\nqr_url = "{QR_URL}"\n', encoding="utf-8")
+    return path
+
+
+def kiosk(config, *args, timeout=60):
+    env = {k: v for k, v in os.environ.items() if k != "KIOSK_CONFIG"}
+    return subprocess.run([sys.executable, "-m", "kiosk.cli", *args, "--config", str(config)], capture_output=True,
+                          text=True, timeout=timeout, env=env)
+
+
+def test_ticket_print_writes_one_big5_ticket_with_a_native_qr(printer, config):
+    result = kiosk(config, "ticket", "print", "A", "--printer", printer.path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "A001"
+    data = bytes(printer.received)
+    assert data.startswith(b"\x1b@")
+    assert b"\x1c&" + "戶籍登記".encode("cp950") + b"\x1c." in data
+    url = QR_URL.format(kiosk="ERLIN-01", number="A001").encode()
+    store = b"\x1d(k" + bytes([(len(url) + 3) % 256, (len(url) + 3) // 256]) + b"\x31\x50\x30" + url
+    assert store in data
+    assert data.rstrip(b"\n").endswith(b"\x1dVB\x00")
+    assert len(data) <= 1024, f"ticket is {len(data)} bytes"
+    assert "前面還有 0 位".encode("cp950") in data
+    assert timeutil.roc_short(timeutil.office_day()).encode() in data
+
+    again = kiosk(config, "ticket", "print", "A", "--printer", printer.path)
+    assert again.stdout.strip() == "A002"
+
+
+@pytest.mark.parametrize("fault, words", [("paper_out", "out of paper"), ("cover_open", "cover open"),
+                                          ("offline", "offline"), ("mute", "did not answer")])
+def test_a_printer_that_cannot_print_takes_no_number(printer, config, fault, words):
+    setattr(printer, fault, True)
+    result = kiosk(config, "ticket", "print", "B", "--printer", printer.path)
+    assert result.returncode == 1
+    assert "no number taken" in result.stderr and words in result.stderr
+    setattr(printer, fault, False)
+    printer.received.clear()
+    result = kiosk(config, "ticket", "print", "B", "--printer", printer.path)
+    assert result.stdout.strip() == "B001", "the refused attempt used up a number"
+
+
+def test_printer_status_reports_paper_out_and_fails(printer, config):
+    printer.paper_out = True
+    result = kiosk(config, "printer", "status", "--printer", printer.path)
+    assert result.returncode == 1
+    assert "paper out yes" in result.stdout and "cannot print" in result.stdout
+    printer.paper_out = False
+    printer.paper_near_end = True
+    result = kiosk(config, "printer", "status", "--printer", printer.path)
+    assert result.returncode == 0 and "paper near end yes" in result.stdout
+
+
+def test_a_printer_that_disappears_mid_ticket_keeps_the_number_and_says_so(printer, config):
+    printer.die_after = 40
+    result = kiosk(config, "ticket", "print", "C", "--printer", printer.path, timeout=60)
+    assert result.returncode == 1
+    assert result.stdout.strip() == "C001", "the resident must be told the number that was taken"
+    assert "did not print" in result.stderr
+
+
+def test_an_unknown_service_is_a_usage_error(config, printer):
+    result = kiosk(config, "ticket", "print", "Z", "--printer", printer.path)
+    assert result.returncode == 2
+    assert "no service 'Z'" in result.stderr and "ABCDEFP" not in result.stderr
+    assert printer.received == b""
+
+
+def test_reprint_prints_the_last_ticket_again(printer, config):
+    assert kiosk(config, "ticket", "print", "E", "--printer", printer.path).stdout.strip() == "E001"
+    first = bytes(printer.received)
+    printer.received.clear()
+    result = kiosk(config, "ticket", "reprint", "--printer", printer.path)
+    assert result.returncode == 0 and result.stdout.strip() == "E001"
+    assert bytes(printer.received) == first
