@@ -42,7 +42,8 @@ screenshots: setup
 	for lang in zh-TW en; do for size in 1280x800 800x480; do \
 	  $(BIN)/kiosk screenshot home --lang $$lang --size $$size --out docs/screenshots/home-$$lang-$$size.png || exit 1; \
 	done; done
-	for screen in rate reason; do \
+	XDG_DATA_HOME=$$(mktemp -d) $(BIN)/kiosk ticket preview A --out docs/screenshots/ticket-A.png
+	for screen in rate reason ticket; do \
 	  $(BIN)/kiosk screenshot $$screen --size 800x480 --out docs/screenshots/$$screen-zh-TW-800x480.png || exit 1; \
 	done
 

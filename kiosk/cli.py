@@ -17,6 +17,7 @@ The ``kiosk`` command
     kiosk printer status [--printer URL]     paper, cover, online; exit 1 when it cannot print
     kiosk bench startup                      first frame and memory, against a bare Kivy window
     kiosk bench ratings                      press-to-disk latency, against a bare SQLite insert
+    kiosk bench ticket                       ticket bytes and wire time, text against raster; tap to first byte
     kiosk fonts build [--dest DIR]           extract the Traditional Chinese font
     kiosk version
 
@@ -127,7 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--hold", type=float, default=0.1, help="seconds each press is held (default 0.1)")
 
     bench = sub.add_parser("bench", parents=[common], help="measure speed and memory")
-    bench.add_argument("what", choices=("startup", "ratings"))
+    bench.add_argument("what", choices=("startup", "ratings", "ticket"))
     bench.add_argument("--presses", type=_positive, default=10000, help="ratings: presses to time")
     bench.add_argument("--changes", type=_positive, default=1000, help="startup: screen changes for the memory figure")
     bench.add_argument("--runs", type=_positive, default=3, help="runs of each process (median is reported)")
@@ -204,6 +205,9 @@ def cmd_screenshot(args) -> int:
 
 
 def cmd_bench(args) -> int:
+    if args.what == "ticket":
+        from .bench_ticket import bench_ticket
+        return bench_ticket(_load(args.config))
     if args.what == "ratings":
         from .bench_ratings import bench_ratings
         return bench_ratings(_load(args.config), presses=args.presses)

@@ -326,6 +326,10 @@ class Config:
         section, name = key.split(".", 1)
         return self._values[section][name]
 
+    def with_services(self, services) -> "Config":
+        """A copy of this configuration with other ``[[services]]``."""
+        return Config({**self._values, "services": tuple(services)}, self.source)
+
     def service(self, prefix: str):
         """The service with this ticket letter; KeyError naming the known ones."""
         for service in self.services:

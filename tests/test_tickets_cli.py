@@ -1,6 +1,7 @@
 """`kiosk ticket` and `kiosk printer` as a technician runs them, against a printer played on a pty."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -97,3 +98,32 @@ def test_reprint_prints_the_last_ticket_again(printer, config):
     result = kiosk(config, "ticket", "reprint", "--printer", printer.path)
     assert result.returncode == 0 and result.stdout.strip() == "E001"
     assert bytes(printer.received) == first
+
+
+def test_ticket_preview_draws_the_ticket_with_a_readable_qr_and_takes_no_number(config, tmp_path, printer):
+    from PIL import Image
+    from pyzbar.pyzbar import decode
+
+    out = tmp_path / "t.png"
+    result = kiosk(config, "ticket", "preview", "A", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "no number taken" in result.stdout
+    image = Image.open(out)
+    assert image.width == 384
+    codes = decode(image.convert("L"))
+    assert [c.data.decode() for c in codes] == [QR_URL.format(kiosk="ERLIN-01", number="A001")]
+    # the preview used no number: the first real ticket is still A001
+    assert kiosk(config, "ticket", "print", "A", "--printer", printer.path).stdout.strip() == "A001"
+
+
+def test_bench_ticket_prints_bytes_wire_times_and_the_tap_to_first_byte(config):
+    result = kiosk(config, "bench", "ticket", timeout=120)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    text = re.search(r"text \+ native QR\s+(\d+)\s+([\d.]+) s", out)
+    raster = re.search(r"all raster\s+(\d+)\s+([\d.]+) s", out)
+    assert text and raster, out
+    assert float(text.group(2)) == pytest.approx(int(text.group(1)) * 10 / 9600, abs=0.01)
+    ratio = re.search(r"raster / text\s+([\d.]+)×", out)
+    assert float(ratio.group(1)) == pytest.approx(int(raster.group(1)) / int(text.group(1)), abs=0.1)
+    assert re.search(r"tap → first byte on the wire, \d+ tickets: p50 [\d.]+ ms", out)
