@@ -214,6 +214,9 @@ SETTINGS: Tuple[Setting, ...] = (
     Setting("ratings", "response_interval", "int", 3,
             "A rating within this many seconds of the previous one is kept but marked misuse.",
             _between(0, 60, " seconds")),
+    Setting("ratings", "ticket_minutes", "int", 30,
+            "The rating screen offers the tickets taken here in the last this many minutes, so a resident can "
+            "say which visit they rate; 0 offers none.", _between(0, 240, " minutes")),
     Setting("ratings", "location", "str", "",
             "Where the rating buttons stand, e.g. '3' for counter 3; empty for the lobby kiosk itself."),
     Setting("ratings", "service", "str", "",

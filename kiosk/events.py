@@ -63,7 +63,8 @@ class Event:
         # A round trip through JSON gives the event exactly the data the store and
         # the server will read back (tuples become lists, keys become strings).
         data = json.loads(_as_json(data))
-        moment = at if at is not None else timeutil.now()
+        # Office time, whatever zone the caller's time was in: one offset makes `at` sort as text.
+        moment = (at if at is not None else timeutil.now()).astimezone(timeutil.TAIPEI)
         return cls(id=str(uuid.uuid4()), type=type, at=timeutil.rfc3339(moment),
                    clock_synced=timeutil.clock_synced(), data=data)
 

@@ -26,7 +26,7 @@ from .ratings import Scale, ratings_between
 __all__ = ["Period", "Summary", "summarise", "format_summary", "export_csv", "silent_choices"]
 
 CSV_COLUMNS = ("id", "at", "roc_date", "hour", "scale", "score", "choice", "label", "source", "kiosk_id",
-               "location", "service", "misuse", "reason", "clock_synced")
+               "location", "service", "ticket", "misuse", "reason", "clock_synced")
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ def export_csv(store, scale: Scale, period: Period, path) -> int:
             day = date.fromisoformat(row["day"])
             writer.writerow([row["id"], row["at"], timeutil.roc_short(day), row["hour"], row["scale"], row["score"],
                              row["choice"], labels.get(row["choice"], ""), row["source"], row["kiosk_id"],
-                             row["location"], row["service"], row["misuse"], row["reason"] or "",
+                             row["location"], row["service"], row["ticket"], row["misuse"], row["reason"] or "",
                              row["clock_synced"]])
     return len(rows)
 

@@ -111,6 +111,7 @@ class Rating:
     location: str = ""
     service: str = ""
     negative: bool = field(default=False)
+    ticket: str = ""
 
 
 class RatingService:
@@ -146,8 +147,11 @@ class RatingService:
                    service=config.ratings.service, **kwargs)
 
     def rate(self, index: int, source: str, service: Optional[str] = None,
-             at: Optional[datetime] = None) -> Rating:
+             at: Optional[datetime] = None, ticket: str = "") -> Rating:
         """Record a rating of choice ``index`` from ``source``; return it once it is on disk.
+
+        ``ticket`` (e.g. ``"A012"``) and ``service`` link it to the visit when
+        the resident picked their ticket on screen.
 
         Raises :class:`~kiosk.errors.StoreError` if it could not be stored (disk
         full...); the fault listeners have then been told.
@@ -161,7 +165,7 @@ class RatingService:
             self._last_press = now
             moment = (at or timeutil.now()).astimezone(timeutil.TAIPEI)
             rating = self._store(index, choice, source, misuse, service if service is not None else self.service,
-                                 moment)
+                                 moment, ticket)
         for listener in list(self.on_rated):  # feedback first: the LED and the screen
             try:
                 listener(rating)
@@ -170,18 +174,20 @@ class RatingService:
         log.info("rating %s (%s) from %s%s", choice.key, choice.label, source, " [misuse]" if misuse else "")
         return rating
 
-    def _store(self, index, choice, source, misuse, service, moment) -> Rating:
+    def _store(self, index, choice, source, misuse, service, moment, ticket="") -> Rating:
         data = {"score": choice.score, "scale": self.scale.size, "choice": choice.key, "source": source,
-                "kiosk_id": self.kiosk_id, "location": self.location, "service": service, "misuse": misuse}
+                "kiosk_id": self.kiosk_id, "location": self.location, "service": service, "misuse": misuse,
+                "ticket": ticket}
         event = Event.new("rating", data, at=moment)
 
         def write(conn):
             seq = self.store.add_event(event, conn).seq
             conn.execute(
                 "INSERT INTO ratings (seq, at, day, hour, scale, score, choice, source, kiosk_id, location, service,"
-                " misuse, clock_synced) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " misuse, clock_synced, ticket) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (seq, event.at, moment.date().isoformat(), moment.hour, self.scale.size, choice.score,
-                 choice.key, source, self.kiosk_id, self.location, service, int(misuse), int(event.clock_synced)))
+                 choice.key, source, self.kiosk_id, self.location, service, int(misuse), int(event.clock_synced),
+                 ticket))
 
         try:
             self.store.write(write)
@@ -192,7 +198,7 @@ class RatingService:
                 listener(message)
             raise StoreError(message) from exc
         return Rating(event.id, event.at, index, choice, self.scale.size, source, misuse, self.location, service,
-                      negative=self.scale.negative(choice.score))
+                      negative=self.scale.negative(choice.score), ticket=ticket)
 
     def set_reason(self, rating_id: str, reason: str) -> None:
         """Link the answer to "why?" to its rating, and queue it for the office server."""
@@ -214,7 +220,7 @@ def ratings_between(store, first_day: str, last_day: str) -> Sequence[dict]:
     def query(conn):
         cursor = conn.execute(
             "SELECT e.id, r.at, r.day, r.hour, r.scale, r.score, r.choice, r.source, r.kiosk_id, r.location,"
-            " r.service, r.misuse, r.reason, r.clock_synced FROM ratings r JOIN events e ON e.seq = r.seq"
+            " r.service, r.ticket, r.misuse, r.reason, r.clock_synced FROM ratings r JOIN events e ON e.seq = r.seq"
             " WHERE r.day BETWEEN ? AND ? ORDER BY r.seq", (first_day, last_day))
         names = [c[0] for c in cursor.description]
         return [dict(zip(names, row)) for row in cursor.fetchall()]

@@ -107,6 +107,10 @@ MIGRATIONS: List[str] = [
         UNIQUE (day, prefix, issued)
     );
     """,
+    # 4: a rating may name the ticket the resident took on this kiosk (they pick it on screen).
+    """
+    ALTER TABLE ratings ADD COLUMN ticket TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 _EVENT_COLUMNS = "seq, id, type, at, clock_synced, data"

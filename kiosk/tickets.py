@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable, List, Optional
 
 from hardware.exc import PrinterError
@@ -104,6 +104,17 @@ class TicketService:
     def waiting(self, prefix: str) -> int:
         """People waiting for a service today: tickets taken (calling them comes with the counters' screens)."""
         return self.issued_today(prefix)
+
+    def recent(self, minutes: int, limit: int = 6) -> List[Ticket]:
+        """Tickets taken on this kiosk in the last ``minutes``, newest first: a rating can name its visit."""
+        if minutes <= 0:
+            return []
+        since = timeutil.rfc3339((self.now() - timedelta(minutes=minutes)).astimezone(timeutil.TAIPEI))
+        rows = self.store.read(lambda c: c.execute(
+            "SELECT e.id, t.seq, t.label, t.prefix, t.issued, t.at, t.people_ahead, t.lang, t.status "
+            "FROM tickets t JOIN events e ON e.seq = t.seq WHERE t.at >= ? ORDER BY t.seq DESC LIMIT ?",
+            (since, limit)).fetchall())
+        return [Ticket(*row) for row in rows]
 
     # -- handing out ------------------------------------------------------------------------------
 

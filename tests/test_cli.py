@@ -80,7 +80,8 @@ def test_bench_startup_prints_figures_and_ratios_against_a_bare_window():
         assert line is not None, f"no {row!r} row in:\n{out}"
     first = next(l for l in out.splitlines() if l.startswith("first frame"))
     bare_s, kiosk_s, ratio = re.findall(r"([\d.]+) s\s+([\d.]+) s\s+([\d.]+)×", first)[0]
-    assert float(ratio) == pytest.approx(float(kiosk_s) / float(bare_s), abs=0.02)
+    # the printed figures are rounded to 0.01 s, the ratio comes from the unrounded ones
+    assert float(ratio) == pytest.approx(float(kiosk_s) / float(bare_s), rel=0.05)
     assert re.search(r"[+-][\d.]+ MB", out)
 
 

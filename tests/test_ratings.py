@@ -115,7 +115,7 @@ def test_a_rating_is_stored_with_its_event_sharing_its_id(store, ratings):
     events = [e for e in store.events() if e.type == "rating"]
     assert [e.id for e in events] == [rating.id]
     assert events[0].data == {"score": 3, "scale": 3, "choice": "smile", "source": "button", "kiosk_id": "ERLIN-01",
-                              "location": "", "service": "", "misuse": False}
+                              "location": "", "service": "", "misuse": False, "ticket": ""}
     assert events[0].at == at == rating.at
     assert events[0].at.endswith("+08:00")
     datetime.fromisoformat(events[0].at)  # RFC 3339 that Python reads back
@@ -129,7 +129,7 @@ def test_the_event_carries_location_service_and_touch_source(store, clock):
     assert rating.negative and rating.choice.label == "非常不滿意"
     [event] = store.events()
     assert event.data == {"score": 1, "scale": 5, "choice": "very_dissatisfied", "source": "touch",
-                          "kiosk_id": "ERLIN-02", "location": "3", "service": "C", "misuse": False}
+                          "kiosk_id": "ERLIN-02", "location": "3", "service": "C", "misuse": False, "ticket": ""}
     # a service given with the press wins over the configured one
     clock.advance(10)
     ratings.rate(0, "touch", service="A")

@@ -190,3 +190,19 @@ def test_a_number_taken_just_before_a_sigkill_is_not_handed_out_again(tmp_path):
         values = defaults()
         values["kiosk"]["data_dir"] = str(tmp_path)
         assert TicketService(store, Config(values), lambda: link).issue("F").label == "F002"
+
+
+def test_a_printer_link_that_was_lost_is_opened_again_for_the_next_ticket(tmp_path):
+    from kiosk.services import open_services
+
+    values = defaults()
+    values["kiosk"]["data_dir"] = str(tmp_path)
+    services = open_services(Config(values))
+    try:
+        first = services.printer_link()
+        assert services.tickets.issue("A").label == "A001"
+        first.close()  # e.g. the USB printer was unplugged and the link given up
+        assert services.tickets.issue("A").label == "A002"
+        assert services.printer_link() is not first and not services.printer_link().closed
+    finally:
+        services.close()

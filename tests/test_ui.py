@@ -349,3 +349,27 @@ def test_a_double_tap_takes_one_number(ui):
     assert ui.wait_for(lambda: ui.app.manager.current == "taken")
     ui.frames(5)
     assert ui.app.services.tickets.issued_today("D") == issued + 1
+
+
+def test_a_rating_can_name_the_ticket_taken_here_a_moment_ago(ui):
+    tiles = open_ticket_screen(ui)
+    ui.tap(tiles["E"])
+    assert ui.wait_for(lambda: ui.app.manager.current == "taken")
+    label = ui.screen.ids.number.text
+    ui.app.show("home")
+    ui.frames(2)
+    faces = open_rating_screen(ui)
+    chips = {chip.label: chip for chip in ui.screen.ids.tickets.children}
+    assert label in chips, f"the ticket {label} just taken is not offered: {list(chips)}"
+    assert ui.screen.ids.intro.text == "這次評價的是哪一張號碼牌？（可不選）"
+    ui.tap(chips[label])
+    assert chips[label].picked
+    ui.tap(faces[0])
+    stored = ui.ratings()[-1]
+    assert (stored["ticket"], stored["service"], stored["source"]) == (label, "E", "touch")
+
+
+def test_without_a_picked_ticket_the_rating_names_none(ui):
+    faces = open_rating_screen(ui)
+    ui.tap(faces[1])
+    assert ui.ratings()[-1]["ticket"] == ""

@@ -231,14 +231,23 @@ class KioskApp(App):
         screen.ticket_texture = _paper_texture(paper, self.kiosk_config) if paper else None
         self.show("taken", return_home_after=12 if kind == "ok" else 20)
 
+    def refresh_recent_tickets(self) -> None:
+        """Offer the tickets taken here lately on the rating screen, so a rating can name its visit."""
+        minutes = self.kiosk_config.ratings.ticket_minutes
+        recent = self.services.tickets.recent(minutes) if self.services else []
+        self.manager.get_screen("rating").recent = [(t.label, t.prefix) for t in recent]
+
     def rate_touch(self, index: int) -> None:
         """A face was tapped: record it (the rating listener then shows what follows)."""
         if self.services is None:
             return
+        screen = self.manager.get_screen("rating")
+        picked = dict(screen.recent).get(screen.picked) if screen.picked else None
         try:
-            self.services.ratings.rate(index, "touch")
+            self.services.ratings.rate(index, "touch", service=picked, ticket=screen.picked if picked else "")
         except StoreError:
             pass  # the fault listener shows the resident what to do
+        screen.picked = ""
 
     def on_rated(self, rating) -> None:
         """On the main thread, once a rating is on disk: the why-question or the thank-you."""

@@ -17,7 +17,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
 
-__all__ = ["Face", "FaceButton", "RatingScreen", "ThanksScreen", "ReasonScreen", "face_colour"]
+__all__ = ["Face", "FaceButton", "TicketChip", "RatingScreen", "ThanksScreen", "ReasonScreen", "face_colour"]
 
 #: Face colours from best to worst: green, light green, amber, orange, red (the arcade buttons' colours).
 COLOURS = {1.0: (0.16, 0.6, 0.24, 1), 0.5: (0.5, 0.72, 0.2, 1), 0.0: (0.96, 0.7, 0.08, 1),
@@ -44,13 +44,44 @@ class FaceButton(ButtonBehavior, BoxLayout):
     compact = BooleanProperty(False)  # five faces in a row: smaller labels, so no word is broken
 
 
+class TicketChip(ButtonBehavior, BoxLayout):
+    """A ticket recently taken here (A012 戶籍登記); tapping it says "this rating is about that visit"."""
+
+    label = StringProperty()
+    prefix = StringProperty()
+    picked = BooleanProperty(False)
+
+
 class RatingScreen(Screen):
-    """One FaceButton per choice of the configured scale, best on the left like the buttons."""
+    """One FaceButton per choice of the configured scale, best on the left like the buttons.
+
+    Above them, the tickets taken here in the last ``ratings.ticket_minutes``: a
+    resident may pick theirs, and the rating then names that ticket and service.
+    """
 
     choices = ListProperty()  # [(key, mood), ...] best first
+    recent = ListProperty()   # [(label, prefix), ...] newest first
+    picked = StringProperty() # the label of the ticket picked, "" for none
+
+    def on_recent(self, _instance, recent):
+        row = self.ids.get("tickets")
+        if row is None:
+            return
+        row.clear_widgets()
+        for label, prefix in recent:
+            row.add_widget(TicketChip(label=label, prefix=prefix))
+        self.picked = ""
+
+    def on_picked(self, _instance, picked):
+        for chip in self.ids.tickets.children:
+            chip.picked = chip.label == picked
+
+    def pick(self, label):
+        self.picked = "" if self.picked == label else label
 
     def on_kv_post(self, _base_widget):
         self.on_choices(self, self.choices)
+        self.on_recent(self, self.recent)
 
     def on_choices(self, _instance, choices):
         row = self.ids.get("faces")
