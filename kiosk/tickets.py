@@ -69,6 +69,10 @@ class Ticket:
     status: str
 
 
+#: A Ticket's fields, in order (its id is its event's).
+_SELECT_TICKETS = ("SELECT e.id, t.seq, t.label, t.prefix, t.issued, t.at, t.people_ahead, t.lang, t.status "
+                   "FROM tickets t JOIN events e ON e.seq = t.seq")
+
 _FAULT_KINDS = {"PrinterPaperOut": "printer_paper_out", "PrinterCoverOpen": "printer_cover_open",
                 "PrinterOffline": "printer_offline", "PrinterNoReply": "printer_no_reply",
                 "PrinterNotConnected": "printer_not_connected"}
@@ -110,10 +114,8 @@ class TicketService:
         if minutes <= 0:
             return []
         since = timeutil.rfc3339((self.now() - timedelta(minutes=minutes)).astimezone(timeutil.TAIPEI))
-        rows = self.store.read(lambda c: c.execute(
-            "SELECT e.id, t.seq, t.label, t.prefix, t.issued, t.at, t.people_ahead, t.lang, t.status "
-            "FROM tickets t JOIN events e ON e.seq = t.seq WHERE t.at >= ? ORDER BY t.seq DESC LIMIT ?",
-            (since, limit)).fetchall())
+        rows = self.store.read(lambda c: c.execute(f"{_SELECT_TICKETS} WHERE t.at >= ? ORDER BY t.seq DESC LIMIT ?",
+                                                   (since, limit)).fetchall())
         return [Ticket(*row) for row in rows]
 
     # -- handing out ------------------------------------------------------------------------------
@@ -136,9 +138,7 @@ class TicketService:
 
     def reprint_last(self, link=None) -> Ticket:
         """Print the most recent ticket again (a staff action); recorded as an event."""
-        row = self.store.read(lambda c: c.execute(
-            "SELECT e.id, t.seq, t.label, t.prefix, t.issued, t.at, t.people_ahead, t.lang, t.status "
-            "FROM tickets t JOIN events e ON e.seq = t.seq ORDER BY t.seq DESC LIMIT 1").fetchone())
+        row = self.store.read(lambda c: c.execute(f"{_SELECT_TICKETS} ORDER BY t.seq DESC LIMIT 1").fetchone())
         if row is None:
             raise KioskError("no ticket has been handed out on this kiosk yet")
         ticket = Ticket(*row)
