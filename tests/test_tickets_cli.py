@@ -127,3 +127,17 @@ def test_bench_ticket_prints_bytes_wire_times_and_the_tap_to_first_byte(config):
     ratio = re.search(r"raster / text\s+([\d.]+)×", out)
     assert float(ratio.group(1)) == pytest.approx(int(raster.group(1)) / int(text.group(1)), abs=0.1)
     assert re.search(r"tap → first byte on the wire, \d+ tickets: p50 [\d.]+ ms", out)
+
+
+def test_an_80_mm_ticket_uses_the_whole_width(tmp_path):
+    from PIL import Image
+    from pyzbar.pyzbar import decode
+
+    config = tmp_path / "kiosk80.toml"
+    config.write_text(f'[kiosk]\ndata_dir = "{tmp_path / "data"}"\n[printer]\npaper_mm = 80\n', encoding="utf-8")
+    out = tmp_path / "t80.png"
+    result = kiosk(config, "ticket", "preview", "P", "--lang", "en", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    image = Image.open(out)
+    assert image.width == 576
+    assert [c.data.decode() for c in decode(image.convert("L"))] == ["https://www.ris.gov.tw/"]
