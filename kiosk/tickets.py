@@ -33,6 +33,7 @@ from hardware.exc import PrinterError
 from . import timeutil
 from .errors import KioskError
 from .events import Event
+from .printing import Printing
 from .ticket_layout import TicketText, profile_for, ticket_blocks
 
 __all__ = ["Ticket", "TicketService", "TicketRefused", "TicketPrintFailed"]
@@ -73,11 +74,6 @@ class Ticket:
 _SELECT_TICKETS = ("SELECT e.id, t.seq, t.label, t.prefix, t.issued, t.at, t.people_ahead, t.lang, t.status "
                    "FROM tickets t JOIN events e ON e.seq = t.seq")
 
-_FAULT_KINDS = {"PrinterPaperOut": "printer_paper_out", "PrinterCoverOpen": "printer_cover_open",
-                "PrinterOffline": "printer_offline", "PrinterNoReply": "printer_no_reply",
-                "PrinterNotConnected": "printer_not_connected"}
-
-
 class TicketService:
     """Hands out numbers and prints them.
 
@@ -93,8 +89,9 @@ class TicketService:
         self.store = store
         self.config = config
         self.printer = printer
+        self.printing = Printing(store, printer)
+        self.on_fault = self.printing.on_fault
         self.now = now
-        self.on_fault: List[Callable[[str], None]] = []
         self._lock = threading.Lock()  # one ticket at a time: a double tap must not interleave two prints
 
     # -- what the screen shows ------------------------------------------------------------------
@@ -169,19 +166,10 @@ class TicketService:
 
     def _ready_printer(self):
         """An open printer that says it can print, or TicketRefused (nothing consumed) and a stored fault."""
-        link = None
         try:
-            link = self.printer()
-            status = link.check_ready()
+            return self.printing.ready()
         except PrinterError as exc:
-            if link is not None and type(exc).__name__ in ("PrinterNoReply", "PrinterError"):
-                link.close()  # a port that fails is opened afresh next time: a USB printer plugged back in
-            self._fault(_FAULT_KINDS.get(type(exc).__name__, "printer_error"), str(exc))
             raise TicketRefused("printer", str(exc)) from exc
-        if status.paper_near_end:
-            self._fault("printer_paper_near_end", "the printer's paper roll is nearly finished: have a new one ready",
-                        warn_only=True)
-        return link
 
     def _take_number(self, service, moment: datetime, lang: str) -> Ticket:
         day = timeutil.office_day(moment).isoformat()
@@ -206,28 +194,14 @@ class TicketService:
     def _print(self, link, ticket: Ticket, service, moment: datetime, done: str) -> None:
         data = self._encode(TicketText(ticket.label, service, moment, ticket.people_ahead, ticket.lang))
         try:
-            link.write(data)
-            # The port took the bytes; whether the printer did is another matter: a printer unplugged or
-            # out of paper mid-ticket only shows in its answer now.
-            link.check_ready()
+            self.printing.send(link, data)
         except PrinterError as exc:
-            link.close()  # opened afresh for the next ticket
             self._set_status(ticket, "failed")
             message = f"ticket {ticket.label} did not print: {exc}"
-            self._fault("ticket_print_failed", message, ticket=ticket.label, ticket_id=ticket.id)
+            self.printing.fault("ticket_print_failed", message, ticket=ticket.label, ticket_id=ticket.id)
             raise TicketPrintFailed(ticket, message) from exc
         self._set_status(ticket, done)
         log.info("ticket %s %s (%d bytes)", ticket.label, done, len(data))
 
     def _set_status(self, ticket: Ticket, status: str) -> None:
         self.store.write(lambda c: c.execute("UPDATE tickets SET status = ? WHERE seq = ?", (status, ticket.seq)))
-
-    def _fault(self, kind: str, message: str, warn_only: bool = False, **data) -> None:
-        (log.warning if warn_only else log.error)("%s", message)
-        try:
-            self.store.record_event("fault", {"kind": kind, "message": message, **data})
-        except Exception as exc:  # a full disk must not hide the printer problem from the screen
-            log.error("could not record fault %s: %s", kind, exc)
-        if not warn_only:
-            for listener in list(self.on_fault):
-                listener(message)
