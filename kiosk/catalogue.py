@@ -21,7 +21,7 @@ shape the config module reports.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any, Dict, List, Optional, Tuple
 

@@ -30,7 +30,7 @@ import os
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any, Callable, Iterable, List, Optional, TypeVar, Union
+from typing import Callable, Iterable, List, Optional, TypeVar, Union
 
 from . import timeutil
 from .errors import StoreError

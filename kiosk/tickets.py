@@ -26,7 +26,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, List, Optional
+from typing import Callable, List
 
 from hardware.exc import PrinterError
 

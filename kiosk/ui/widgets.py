@@ -50,6 +50,7 @@ class Header(BoxLayout):
 
     title = StringProperty()
     show_back = BooleanProperty(False)
+    back_to = StringProperty("home")  # the screen the back button returns to
 
 
 class Marquee(StencilView):
