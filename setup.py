@@ -15,11 +15,12 @@ setup(
     long_description_content_type="text/markdown",
     license="MIT",
     python_requires=">=3.9,<3.14",
-    # kiosk.fonts and kiosk.messages hold data only; naming them keeps setuptools from guessing.
+    # kiosk.fonts, kiosk.messages and kiosk.data hold data only; naming them keeps setuptools from guessing.
     packages=find_packages(include=["kiosk", "kiosk.*", "hardware", "hardware.*", "office", "office.*"])
-    + ["kiosk.fonts", "kiosk.messages"],
+    + ["kiosk.fonts", "kiosk.messages", "kiosk.data"],
     package_data={
         "kiosk.messages": ["*.toml"],
+        "kiosk.data": ["*.toml"],
         "kiosk.ui": ["*.kv"],
         "kiosk.fonts": ["*.txt"],  # the .otf files are built where the kiosk runs (kiosk fonts build)
     },

@@ -11,6 +11,9 @@ The ``kiosk`` command
     kiosk ratings stats [--month 115/11]     satisfaction statistics (also --day 115/11/27)
     kiosk ratings export --csv FILE          every rating, misuse flagged
     kiosk simulate press KEY [--count N]     press a simulated rating button (smile/neutral/frown/1-5)
+    kiosk forms list [--category C]          one form a line: code, category, title
+    kiosk forms check [FILE]                 check a forms catalogue (exit 2 when it has problems)
+    kiosk forms qr CODE --out F.png          a form's QR code as the kiosk shows it
     kiosk ticket print SERVICE [--printer U] take the next number and print it; the number on stdout
     kiosk ticket preview SERVICE --out F.png the next ticket as printed, taking no number
     kiosk ticket reprint [--printer URL]     print the last ticket again
@@ -62,6 +65,14 @@ def _positive(text: str) -> int:
     return value
 
 
+def _screen_name(text: str) -> str:
+    from .ui import ALIASES, SCREENS
+    if text in SCREENS or text in ALIASES or (text.startswith("form:") and len(text) > 5):
+        return text
+    raise argparse.ArgumentTypeError(f"invalid choice: {text!r} (choose from {', '.join(SCREENS + tuple(ALIASES))}, "
+                                     "or form:CODE)")
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     # SUPPRESS: a subcommand's unset option must not overwrite one given before it (kiosk --config X config check).
@@ -83,8 +94,19 @@ def _parser() -> argparse.ArgumentParser:
     config_sub.add_parser("show", parents=[common], help="print the settings in force (secrets as ***)")
 
     from .ui import ALIASES, SCREENS  # plain data: kiosk.ui's package imports no Kivy
+    forms = sub.add_parser("forms", parents=[common], help="the blank forms catalogue")
+    forms_sub = forms.add_subparsers(dest="forms_command", metavar="ACTION")
+    forms_list = forms_sub.add_parser("list", parents=[common], help="one form a line: code, category, title")
+    forms_list.add_argument("--category", help="only this category (household, marriage, birth, id, ...)")
+    forms_check = forms_sub.add_parser("check", parents=[common], help="check a catalogue file (exit 2 if bad)")
+    forms_check.add_argument("file", nargs="?", help="default: the shipped catalogue and [forms] file")
+    forms_qr = forms_sub.add_parser("qr", parents=[common], help="write a form's QR code as the kiosk shows it")
+    forms_qr.add_argument("code")
+    forms_qr.add_argument("--out", required=True, metavar="FILE.png")
+    forms_qr.add_argument("--size", type=_positive, default=400, help="pixels (default 400)")
     shot = sub.add_parser("screenshot", parents=[common], help="render a screen offscreen to a PNG")
-    shot.add_argument("screen", nargs="?", default="home", choices=SCREENS + tuple(ALIASES))
+    shot.add_argument("screen", nargs="?", default="home", type=_screen_name, metavar="SCREEN",
+                      help=f"{', '.join(SCREENS + tuple(ALIASES))}, or form:CODE for one form")
     shot.add_argument("--out", required=True, metavar="FILE.png")
     shot.add_argument("--size", type=_size, default=DEFAULT_SIZE, metavar="WxH", help="default 1280x800")
     shot.add_argument("--lang", choices=("zh-TW", "en"), help="language (default: the configured one)")
@@ -199,6 +221,13 @@ def cmd_screenshot(args) -> int:
     from .runtime import screenshot
     from .ui import ALIASES
     config = _load(args.config)
+    if args.screen.startswith("form:"):
+        from .forms import load_catalogue
+        try:
+            load_catalogue()[0].by_code(args.screen[5:])
+        except KeyError as exc:
+            print(f"kiosk screenshot: {exc.args[0]}", file=sys.stderr)
+            return EXIT_USAGE
     screenshot(config, ALIASES.get(args.screen, args.screen), args.out, size=args.size, lang=args.lang)
     print(f"wrote {args.out} ({args.size[0]}x{args.size[1]}, {args.screen}, {args.lang or config.kiosk.language})")
     return EXIT_OK
@@ -316,6 +345,52 @@ def cmd_printer(args) -> int:
     return EXIT_OK
 
 
+def cmd_forms(args) -> int:
+    from .forms import SHIPPED, check_catalogue, load_catalogue, qr_image
+
+    config = _load(args.config)
+    if args.forms_command == "check":
+        if args.file:
+            # A full catalogue is checked alone; an office's override over the shipped one.
+            problems = check_catalogue(args.file) if _is_full_catalogue(args.file) else \
+                load_catalogue(override=args.file)[1]
+            name = args.file
+        else:
+            problems = load_catalogue(override=config.forms.file or None)[1]
+            name = config.forms.file or str(SHIPPED)
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        if problems:
+            print(f"{name}: {len(problems)} problem{'s' if len(problems) > 1 else ''}", file=sys.stderr)
+            return EXIT_USAGE
+        catalogue = load_catalogue(override=config.forms.file or None)[0] if not args.file else None
+        print(f"OK {name}" + (f": {len(catalogue.forms)} forms in {len(catalogue.categories)} categories"
+                               if catalogue else ""))
+        return EXIT_OK
+    catalogue = load_catalogue(override=config.forms.file or None)[0]
+    try:
+        if args.forms_command == "qr":
+            form = catalogue.by_code(args.code)
+            qr_image(form.url, args.size).save(args.out)
+            print(f"wrote {args.out}: {form.title} -> {form.url}")
+            return EXIT_OK
+        forms = catalogue.in_category(args.category) if args.category else catalogue.forms
+    except KeyError as exc:
+        print(f"kiosk forms: {exc.args[0]}", file=sys.stderr)
+        return EXIT_USAGE
+    for form in forms:
+        print(f"{form.code}\t{form.category}\t{form.title}")
+    return EXIT_OK
+
+
+def _is_full_catalogue(path) -> bool:
+    """Whether a file defines its own categories (a whole catalogue) rather than overriding forms."""
+    try:
+        return "[[categories]]" in open(path, encoding="utf-8", errors="replace").read()
+    except OSError:
+        return True  # let check_catalogue report the unreadable file
+
+
 def cmd_simulate(args) -> int:
     from .simulate import simulate_press
     return simulate_press(_load(args.config), args.key, count=args.count, gap=args.gap, hold=args.hold)
@@ -343,6 +418,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         handler = {"check": cmd_config_check, "show": cmd_config_show}.get(args.config_command)
         if handler is None:
             parser.parse_args(["config", "--help"])
+    elif args.command == "forms":
+        handler = cmd_forms
+        if args.forms_command is None:
+            parser.parse_args(["forms", "--help"])
     elif args.command == "ticket":
         handler = cmd_ticket
         if args.ticket_command is None:

@@ -211,6 +211,9 @@ SETTINGS: Tuple[Setting, ...] = (
     Setting("tickets", "qr_url", "str", "https://www.ris.gov.tw/",
             "The QR code on the ticket: a URL, which may use {number}, {service}, {kiosk} and {date} "
             "(e.g. the office server's live queue page).", _qr_url),
+    Setting("forms", "file", "str", "",
+            "The office's own forms catalogue (same format as kiosk/data/forms.toml), read over the shipped one; "
+            "a broken file is reported and the last good catalogue kept. Empty: the shipped catalogue only."),
     Setting("ratings", "response_interval", "int", 3,
             "A rating within this many seconds of the previous one is kept but marked misuse.",
             _between(0, 60, " seconds")),

@@ -65,5 +65,8 @@ def screenshot(config: Config, screen: str, out, size: Tuple[int, int] = (1280, 
     app = KioskApp(config)
     if lang:
         app.lang = lang
-    run_and_capture(app, screen, Path(out))
+    if screen.startswith("form:"):  # one form: open it as a resident would, by its code
+        run_and_capture(app, "form", Path(out), prepare=lambda a: a.open_form(screen[5:]))
+    else:
+        run_and_capture(app, screen, Path(out))
     return Path(out)

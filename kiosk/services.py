@@ -16,6 +16,7 @@ Nothing here imports Kivy.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Callable, List, Optional
 
 from .config import Config
@@ -32,6 +33,8 @@ class Services:
     """The store, the hardware and the rating service of one kiosk; ``close()`` releases them."""
 
     def __init__(self, config: Config, store: Store, ratings: RatingService, hardware=None):
+        from .form_slips import FormSlips
+        from .forms import CatalogueCache
         from .tickets import TicketService
 
         self.config = config
@@ -39,11 +42,28 @@ class Services:
         self.ratings = ratings
         self.hardware = hardware
         self.tickets = TicketService(store, config, self.printer_link)
+        self.form_slips = FormSlips(store, config, self.printer_link)
+        self.forms = CatalogueCache(config.data_dir)
         #: Faults a person should see (stuck button, disk full...); the UI and the admin status read it.
         self.faults: List[str] = []
         self.on_fault: List[Callable[[str], None]] = []
         ratings.on_fault.append(self._fault)
         self.tickets.on_fault.append(self._fault)
+        self.form_slips.on_fault.append(self._fault)
+        self.load_office_forms()
+
+    def load_office_forms(self) -> None:
+        """Read ``[forms] file`` over the shipped catalogue; if it is broken, keep the last good one and say so."""
+        path = self.config.forms.file
+        if not path:
+            return
+        try:
+            problems = self.forms.update(Path(path).read_bytes(), path)
+        except OSError as exc:
+            problems = [f"{path}: cannot read: {exc.strerror or exc}"]
+        if problems:
+            self.record_fault("forms_catalogue", f"forms catalogue {path} has {len(problems)} problem(s), the last "
+                              f"good catalogue is kept: " + "; ".join(map(str, problems[:3])))
 
     def printer_link(self):
         """The printer's open link, opened again if it was closed or missing (a USB printer plugged back in)."""

@@ -23,7 +23,7 @@ from . import fonts, timeutil
 from .catalogue import Service
 from .i18n import catalogue
 
-__all__ = ["TicketText", "ticket_blocks", "profile_for", "qr_data"]
+__all__ = ["TicketText", "ticket_blocks", "profile_for", "qr_data", "fitting"]
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def qr_data(config, ticket: TicketText) -> str:
                                         kiosk=config.kiosk.id, date=ticket.at.date().isoformat())
 
 
-def _fitting(text: str, profile: PrinterProfile, largest: int, align: str = "center", bold: bool = False) -> Text:
+def fitting(text: str, profile: PrinterProfile, largest: int, align: str = "center", bold: bool = False) -> Text:
     """The text at the largest size (up to ``largest``) at which it fits on one line, never below 1."""
     for size in range(largest, 1, -1):
         if text_columns(text) * size <= chars_per_line(profile):
@@ -61,8 +61,8 @@ def ticket_blocks(config, ticket: TicketText, profile: PrinterProfile) -> List[o
     zh = catalogue("zh-TW")
     day = ticket.at.date()
     blocks: List[object] = [
-        _fitting(config.kiosk.office, profile, 1, bold=True),
-        _fitting(ticket.service.name, profile, 2, bold=True),
+        fitting(config.kiosk.office, profile, 1, bold=True),
+        fitting(ticket.service.name, profile, 2, bold=True),
         Feed(1),
         Text(ticket.label, width=4, height=4, align="center", bold=True),
         Feed(1),

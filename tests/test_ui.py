@@ -373,3 +373,83 @@ def test_without_a_picked_ticket_the_rating_names_none(ui):
     faces = open_rating_screen(ui)
     ui.tap(faces[1])
     assert ui.ratings()[-1]["ticket"] == ""
+
+
+def open_forms_screen(ui):
+    ui.tap(ui.home.ids.forms)
+    assert ui.app.manager.current == "forms"
+    return {tile.code: tile for tile in ui.screen.ids.categories.children}
+
+
+def test_forms_category_list_form_and_back(ui):
+    tiles = open_forms_screen(ui)
+    assert set(tiles) == {c.code for c in ui.app.catalogue.categories}
+    ui.tap(tiles["household"])
+    assert ui.app.manager.current == "form_list"
+    rows = ui.screen.ids.rows.children[::-1]
+    assert [r.code for r in rows] == [f.code for f in ui.app.catalogue.in_category("household")]
+    assert rows[0].ids.description.text  # one line on when you need it
+    ui.tap(rows[0])
+    assert ui.app.manager.current == "form"
+    assert ui.screen.ids.title.text == rows[0].title_zh
+    ui.tap(ui.screen.ids.header.ids.back)
+    assert ui.app.manager.current == "form_list"
+    ui.tap(ui.screen.ids.header.ids.back)
+    assert ui.app.manager.current == "forms"
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (800, 480)])
+def test_every_forms_qr_reads_back_from_the_screen(ui, size):
+    from pyzbar.pyzbar import decode
+
+    ui.resize(size)
+    views_before = len([e for e in ui.app.services.store.events() if e.type == "form_view"])
+    for form in ui.app.catalogue.forms:
+        ui.app.open_form(form.code)
+        image = ui.grab()
+        codes = [c.data.decode() for c in decode(image.convert("L"))]
+        assert codes == [form.url], f"{form.code}: the screen's QR reads {codes}"
+    views = [e for e in ui.app.services.store.events() if e.type == "form_view"]
+    assert len(views) - views_before == len(ui.app.catalogue.forms)
+    assert views[-1].data["code"] == ui.app.catalogue.forms[-1].code
+
+
+def test_printing_a_forms_qr_on_a_slip(ui):
+    printer = ui.app.hardware.simulated_printer
+    form = ui.app.catalogue.forms[0]
+    ui.app.open_form(form.code)
+    ui.frames(2)
+    before = len(printer.received)
+    issued = {s.prefix: ui.app.services.tickets.issued_today(s.prefix) for s in ui.app.kiosk_config.services}
+    ui.tap(ui.screen.ids.print_slip)
+    assert ui.wait_for(lambda: ui.screen.slip_message == "已印出，請取下方紙條。"), ui.screen.slip_message
+    printed = bytes(printer.received[before:])
+    assert form.url.encode() in printed and b"\x1d(k" in printed
+    assert {s.prefix: ui.app.services.tickets.issued_today(s.prefix) for s in ui.app.kiosk_config.services} == issued
+    slips = [e for e in ui.app.services.store.events() if e.type == "form_slip"]
+    assert slips[-1].data["code"] == form.code
+
+
+def test_a_slip_the_printer_cannot_print_says_so_and_keeps_the_qr(ui):
+    printer = ui.app.hardware.simulated_printer
+    ui.app.open_form(ui.app.catalogue.forms[1].code)
+    ui.frames(2)
+    printer.cover_open = True
+    try:
+        ui.tap(ui.screen.ids.print_slip)
+        assert ui.wait_for(lambda: "服務台" in ui.screen.slip_message)
+        assert ui.screen.qr is not None and ui.app.manager.current == "form"
+    finally:
+        printer.cover_open = False
+
+
+def test_the_most_viewed_forms_come_first_on_the_forms_screen(ui):
+    catalogue = ui.app.catalogue
+    favourite = catalogue.forms[-2]
+    for _ in range(40):
+        ui.app.open_form(favourite.code)
+    ui.app.show("home")
+    ui.frames(2)
+    open_forms_screen(ui)
+    popular = ui.screen.ids.popular.children[::-1]
+    assert popular and popular[0].code == favourite.code

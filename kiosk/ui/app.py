@@ -36,8 +36,9 @@ from ..config import Config
 from ..i18n import catalogue
 from . import SCREENS
 from ..errors import StoreError
+from ..forms import load_catalogue, qr_image, record_view, warm_qr_cache
 from ..ratings import Scale
-from .feature import FeatureScreen
+from .forms import FormListScreen, FormScreen, FormsScreen, qr_texture
 from .home import HomeScreen
 from .rating import RatingScreen, ReasonScreen, ThanksScreen
 from .ticket import TakenScreen, TicketScreen
@@ -48,7 +49,7 @@ __all__ = ["KioskApp", "register_fonts"]
 log = logging.getLogger("kiosk.ui")
 
 HERE = Path(__file__).parent
-KV_FILES = ("widgets.kv", "home.kv", "feature.kv", "rating.kv", "ticket.kv")
+KV_FILES = ("widgets.kv", "home.kv", "rating.kv", "ticket.kv", "forms.kv")
 WEEKDAYS_ZH = "一二三四五六日"
 #: Taps on the ticket screen this soon after a ticket are the same resident's double tap.
 DOUBLE_TAP_SECONDS = 1.5
@@ -127,7 +128,11 @@ class KioskApp(App):
         self.manager.add_widget(HomeScreen())
         self.manager.add_widget(TicketScreen(services=list(self.kiosk_config.services)))
         self.manager.add_widget(TakenScreen())
-        self.manager.add_widget(FeatureScreen(name="forms"))  # still without a screen of its own
+        self.catalogue = self.services.forms.current() if self.services else load_catalogue()[0]
+        categories = [c for c in self.catalogue.categories if self.catalogue.in_category(c.code)]
+        self.manager.add_widget(FormsScreen(categories=categories))
+        self.manager.add_widget(FormListScreen())
+        self.manager.add_widget(FormScreen())
         self.manager.add_widget(RatingScreen(choices=[(c.key, c.mood) for c in self.scale.choices]))
         self.manager.add_widget(ThanksScreen())
         self.manager.add_widget(ReasonScreen())
@@ -148,6 +153,8 @@ class KioskApp(App):
         self.marquee.start()
         if self.hardware is not None:
             self.hardware.leds.invite()
+        # Building a QR code for a long address takes tens of milliseconds: do them all now, not on a tap.
+        threading.Thread(target=warm_qr_cache, args=(self.catalogue,), name="qr-cache", daemon=True).start()
 
     @property
     def hardware(self):
@@ -230,6 +237,57 @@ class KioskApp(App):
                           "refused": self.t(f"ticket.refused_{reason}", service=service) if reason else ""}[kind]
         screen.ticket_texture = _paper_texture(paper, self.kiosk_config) if paper else None
         self.show("taken", return_home_after=12 if kind == "ok" else 20)
+
+    # -- forms ---------------------------------------------------------------------------------------
+
+    def refresh_popular_forms(self) -> None:
+        screen = self.manager.get_screen("forms")
+        screen.popular = self.catalogue.popular(self.services.store, 3) if self.services else []
+
+    def open_category(self, code: str) -> None:
+        screen = self.manager.get_screen("form_list")
+        screen.category = self.catalogue.category(code)
+        screen.forms = self.catalogue.in_category(code)
+        self.show("form_list")
+
+    def open_form(self, code: str) -> None:
+        """Show one form's QR code, sized for the screen, and count the view."""
+        form = self.catalogue.by_code(code)
+        screen = self.manager.get_screen("form")
+        if self.manager.get_screen("form_list").category is None or \
+                self.manager.get_screen("form_list").category.code != form.category:
+            self.open_category(form.category)  # so that "back" leads to the form's own category
+        size = int(min(Window.height * 0.62, Window.width * 0.45))
+        screen.form, screen.qr, screen.slip_message = form, qr_texture(qr_image(form.url, size)), ""
+        if self.services is not None:
+            try:
+                record_view(self.services.store, form, self.lang)
+            except Exception:  # a full disk must not keep the QR from the resident
+                log.exception("could not record the view of form %s", code)
+        self.show("form")
+
+    def print_form_slip(self) -> None:
+        """Print the form's QR on a slip, off the main thread; say how it went under the button."""
+        screen = self.manager.get_screen("form")
+        if self.services is None or screen.form is None or self._ticket_busy:
+            return
+        self._ticket_busy = True  # one print job at a time, tickets and slips alike
+        screen.slip_message = self.t("forms.printing")
+        form, lang = screen.form, self.lang
+
+        def work():
+            try:
+                self.services.form_slips.print_slip(form, lang)
+                key = "forms.printed"
+            except Exception as exc:
+                log.warning("form slip for %s not printed: %s", form.code, exc)
+                key = "forms.print_failed"
+            Clock.schedule_once(lambda _dt: self._slip_done(key))
+        threading.Thread(target=work, name="form-slip", daemon=True).start()
+
+    def _slip_done(self, key: str) -> None:
+        self._ticket_busy = False
+        self.manager.get_screen("form").slip_message = self.t(key)
 
     def refresh_recent_tickets(self) -> None:
         """Offer the tickets taken here lately on the rating screen, so a rating can name its visit."""

@@ -1,0 +1,60 @@
+"""
+Form slips
+==========
+
+A small printed slip with a form's QR code, for a resident who wants to
+download it at home: the form's title, the QR (native ``GS ( k``), the
+address to type, the office and the date.  It goes through the same printer
+checks as a ticket (``kiosk/printing.py``) and takes no queue number; each
+slip printed is stored as a ``form_slip`` event.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, List
+
+from hardware.printer.escpos import QR, Cut, Feed, Text, encode
+
+from . import timeutil
+from .forms import record_slip
+from .printing import Printing
+from .ticket_layout import fitting, profile_for
+
+__all__ = ["FormSlips", "slip_blocks"]
+
+
+def slip_blocks(config, form, lang: str, profile) -> List[object]:
+    title = form.title if lang == "zh-TW" else form.title_en
+    now = timeutil.now()
+    blocks = [fitting(title, profile, 2, bold=True)]
+    if lang != "zh-TW":
+        blocks.append(Text(form.title, align="center"))
+    blocks += [
+        QR(form.url, module=5 if profile.width_dots <= 384 else 7),
+        Text(form.url, align="center"),  # ASCII: the printer wraps it at the paper's edge
+        Feed(1),
+        Text(config.kiosk.office, align="center"),
+        Text(f"{timeutil.roc_short(now.date())}  {now.strftime('%H:%M')}", align="center"),
+        Feed(3),
+        Cut(),
+    ]
+    return blocks
+
+
+class FormSlips:
+    """Prints form slips; ``print_slip`` raises the printer's PrinterError when it cannot."""
+
+    def __init__(self, store, config, printer: Callable[[], object]):
+        self.store = store
+        self.config = config
+        self.printing = Printing(store, printer)
+        self.on_fault = self.printing.on_fault
+
+    def render(self, form, lang: str = "zh-TW") -> bytes:
+        profile = profile_for(self.config)
+        return encode(slip_blocks(self.config, form, lang, profile), profile)
+
+    def print_slip(self, form, lang: str = "zh-TW") -> None:
+        link = self.printing.ready()
+        self.printing.send(link, self.render(form, lang))
+        record_slip(self.store, form, lang)
