@@ -43,7 +43,8 @@ screenshots: setup
 	  $(BIN)/kiosk screenshot home --lang $$lang --size $$size --out docs/screenshots/home-$$lang-$$size.png || exit 1; \
 	done; done
 	XDG_DATA_HOME=$$(mktemp -d) $(BIN)/kiosk ticket preview A --out docs/screenshots/ticket-A.png
-	for screen in rate reason ticket; do \
+	$(BIN)/kiosk screenshot form:move-in --size 800x480 --out docs/screenshots/form-move-in-zh-TW-800x480.png
+	for screen in rate reason ticket forms; do \
 	  $(BIN)/kiosk screenshot $$screen --size 800x480 --out docs/screenshots/$$screen-zh-TW-800x480.png || exit 1; \
 	done
 

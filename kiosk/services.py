@@ -51,6 +51,8 @@ class Services:
         self.tickets.on_fault.append(self._fault)
         self.form_slips.on_fault.append(self._fault)
         self.load_office_forms()
+        from .office_sync import ConfigSync
+        self.sync = ConfigSync(config, store, self.forms, self.record_fault)
 
     def load_office_forms(self) -> None:
         """Read ``[forms] file`` over the shipped catalogue; if it is broken, keep the last good one and say so."""

@@ -453,3 +453,14 @@ def test_the_most_viewed_forms_come_first_on_the_forms_screen(ui):
     open_forms_screen(ui)
     popular = ui.screen.ids.popular.children[::-1]
     assert popular and popular[0].code == favourite.code
+
+
+def test_a_new_catalogue_from_the_office_shows_without_a_restart(ui):
+    override = ('[[forms]]\ncode = "office-only"\ncategory = "proxy"\ntitle = "本所自訂表單"\ntitle_en = "Our form"\n'
+                'description = "本所自訂"\ndescription_en = "Ours"\nurl = "https://erlin.example/o.pdf"\n'
+                'bilingual = false\n')
+    assert ui.app.services.forms.update(override, "test") == []
+    ui.app._use_catalogue(ui.app.services.forms.current())
+    ui.app.open_form("office-only")
+    ui.frames(2)
+    assert ui.app.manager.current == "form" and ui.screen.ids.title.text == "本所自訂表單"

@@ -51,6 +51,8 @@ log = logging.getLogger("kiosk.ui")
 HERE = Path(__file__).parent
 KV_FILES = ("widgets.kv", "home.kv", "rating.kv", "ticket.kv", "forms.kv")
 WEEKDAYS_ZH = "一二三四五六日"
+#: How often the kiosk asks the office server for its central settings (forms catalogue).
+OFFICE_SYNC_SECONDS = 15 * 60
 #: Taps on the ticket screen this soon after a ticket are the same resident's double tap.
 DOUBLE_TAP_SECONDS = 1.5
 
@@ -155,6 +157,22 @@ class KioskApp(App):
             self.hardware.leds.invite()
         # Building a QR code for a long address takes tens of milliseconds: do them all now, not on a tap.
         threading.Thread(target=warm_qr_cache, args=(self.catalogue,), name="qr-cache", daemon=True).start()
+        if self.services is not None and self.kiosk_config.server.url:
+            self._events.append(Clock.schedule_interval(lambda _dt: self.sync_office(), OFFICE_SYNC_SECONDS))
+            Clock.schedule_once(lambda _dt: self.sync_office(), 10)
+
+    def sync_office(self) -> None:
+        """Ask the office server for its forms catalogue, off the main thread; show a new one when it comes."""
+        def work():
+            if self.services.sync.refresh() == "updated":
+                catalogue = self.services.forms.current()
+                warm_qr_cache(catalogue)
+                Clock.schedule_once(lambda _dt: self._use_catalogue(catalogue))
+        threading.Thread(target=work, name="office-sync", daemon=True).start()
+
+    def _use_catalogue(self, catalogue) -> None:
+        self.catalogue = catalogue
+        self.manager.get_screen("forms").categories = [c for c in catalogue.categories if catalogue.in_category(c.code)]
 
     @property
     def hardware(self):
