@@ -14,6 +14,7 @@ The ``kiosk`` command
     kiosk forms list [--category C]          one form a line: code, category, title
     kiosk forms check [FILE]                 check a forms catalogue (exit 2 when it has problems)
     kiosk forms qr CODE --out F.png          a form's QR code as the kiosk shows it
+    kiosk upload [--once] | upload status    send the outbox to the office server; its backlog
     kiosk ticket print SERVICE [--printer U] take the next number and print it; the number on stdout
     kiosk ticket preview SERVICE --out F.png the next ticket as printed, taking no number
     kiosk ticket reprint [--printer URL]     print the last ticket again
@@ -141,6 +142,10 @@ def _parser() -> argparse.ArgumentParser:
     printer = sub.add_parser("printer", parents=[common], help="the receipt printer")
     printer.add_argument("action", choices=("status",))
     printer.add_argument("--printer", metavar="URL", help="this printer (any pyserial URL), whatever the config says")
+
+    upload = sub.add_parser("upload", parents=[common], help="send the outbox to the office server")
+    upload.add_argument("action", nargs="?", choices=("status",), help="status: the backlog and the last error")
+    upload.add_argument("--once", action="store_true", help="one pass now, whatever the backoff timer says")
 
     simulate = sub.add_parser("simulate", parents=[common], help="drive the simulated hardware")
     simulate.add_argument("action", choices=("press",))
@@ -391,6 +396,34 @@ def _is_full_catalogue(path) -> bool:
         return True  # let check_catalogue report the unreadable file
 
 
+def cmd_upload(args) -> int:
+    import time as _time
+
+    from .store import Store
+    from .uploader import Uploader
+
+    config = _load(args.config)
+    with Store.open(config.data_dir) as store:
+        uploader = Uploader(config, store)
+        if args.action == "status":
+            status = uploader.status()
+            print(f"server {status['server'] or '(none)'}: {status['pending']} events waiting, {status['parked']} "
+                  f"parked (rejected by the server), last success {status['last_success'] or 'never'}, "
+                  f"last error {status['last_error'] or 'none'}, next try in {status['next_attempt_in']:g} s")
+            return EXIT_OK
+        while True:
+            if not args.once and uploader.due_in() > 0:
+                _time.sleep(uploader.due_in())
+            result = uploader.upload_once()
+            if args.once or result.remaining == 0 or result.refused or not config.server.url:
+                break
+    print(f"sent {result.sent}, duplicates {result.duplicates}, rejected {result.rejected}, "
+          f"remaining {result.remaining}" + (f" ({result.error})" if result.error else ""))
+    for rejection in result.rejections:
+        print(f"  rejected {rejection}", file=sys.stderr)
+    return EXIT_OK if result.remaining == 0 and result.error is None else EXIT_FAILED
+
+
 def cmd_simulate(args) -> int:
     from .simulate import simulate_press
     return simulate_press(_load(args.config), args.key, count=args.count, gap=args.gap, hold=args.hold)
@@ -411,7 +444,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     handlers = {
         "run": cmd_run, "screenshot": cmd_screenshot, "bench": cmd_bench, "fonts": cmd_fonts,
-        "simulate": cmd_simulate, "printer": cmd_printer,
+        "simulate": cmd_simulate, "printer": cmd_printer, "upload": cmd_upload,
         "version": lambda _a: print(f"kiosk {__version__}") or EXIT_OK,
     }
     if args.command == "config":

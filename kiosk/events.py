@@ -17,6 +17,7 @@ clock, so an event recorded before the network came up may carry a wrong date.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -51,6 +52,8 @@ class Event:
     clock_synced: bool
     data: Dict[str, Any] = field(default_factory=dict)
     seq: Optional[int] = None
+    boot_id: Optional[str] = None      # set while the clock is not synced: which boot...
+    monotonic: Optional[float] = None  # ...and how many seconds into it
 
     @classmethod
     def new(cls, type: str, data: Optional[Dict[str, Any]] = None, at: Optional[datetime] = None) -> "Event":
@@ -65,8 +68,11 @@ class Event:
         data = json.loads(_as_json(data))
         # Office time, whatever zone the caller's time was in: one offset makes `at` sort as text.
         moment = (at if at is not None else timeutil.now()).astimezone(timeutil.TAIPEI)
-        return cls(id=str(uuid.uuid4()), type=type, at=timeutil.rfc3339(moment),
-                   clock_synced=timeutil.clock_synced(), data=data)
+        synced = timeutil.clock_synced()
+        # Without a synced clock `at` may be days off; the boot and the time since it let the
+        # server place the event once the same boot's later events arrive with a good clock.
+        return cls(id=str(uuid.uuid4()), type=type, at=timeutil.rfc3339(moment), clock_synced=synced, data=data,
+                   boot_id=None if synced else timeutil.boot_id(), monotonic=None if synced else time.monotonic())
 
     def data_json(self) -> str:
         """The data as the JSON text the store keeps."""
@@ -74,5 +80,8 @@ class Event:
 
     def to_json(self) -> Dict[str, Any]:
         """The event as the upload protocol sends it."""
-        return {"id": self.id, "type": self.type, "seq": self.seq, "at": self.at,
+        body = {"id": self.id, "type": self.type, "seq": self.seq, "at": self.at,
                 "clock_synced": self.clock_synced, "data": self.data}
+        if not self.clock_synced:
+            body.update(boot_id=self.boot_id, monotonic=self.monotonic)
+        return body

@@ -52,7 +52,10 @@ class Services:
         self.form_slips.on_fault.append(self._fault)
         self.load_office_forms()
         from .office_sync import ConfigSync
+        from .uploader import Uploader
         self.sync = ConfigSync(config, store, self.forms, self.record_fault)
+        self.uploader = Uploader(config, store)
+        ratings.on_rated.append(lambda _rating: self.uploader.wake())  # a resident's rating goes out soon
 
     def load_office_forms(self) -> None:
         """Read ``[forms] file`` over the shipped catalogue; if it is broken, keep the last good one and say so."""
@@ -147,6 +150,7 @@ class Services:
 
     def close(self) -> None:
         """Release the hardware (LEDs dark), then the store; safe to call more than once."""
+        self.uploader.stop()
         if self.hardware is not None:
             self.hardware.close()
         self.store.close()

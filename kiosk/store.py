@@ -111,9 +111,19 @@ MIGRATIONS: List[str] = [
     """
     ALTER TABLE ratings ADD COLUMN ticket TEXT NOT NULL DEFAULT '';
     """,
+    # 5: the uploader (kiosk/uploader.py).  An event the server rejected is parked with the reason:
+    # kept, shown, not retried for ever, never blocking the rest.  Before the clock is synced an event
+    # also carries the boot it happened in and the monotonic time, so the server can place it.
+    """
+    ALTER TABLE events ADD COLUMN parked_error TEXT;
+    ALTER TABLE events ADD COLUMN boot_id TEXT;
+    ALTER TABLE events ADD COLUMN monotonic REAL;
+    DROP INDEX events_pending;
+    CREATE INDEX events_pending ON events (seq) WHERE delivered_at IS NULL AND parked_error IS NULL;
+    """,
 ]
 
-_EVENT_COLUMNS = "seq, id, type, at, clock_synced, data"
+_EVENT_COLUMNS = "seq, id, type, at, clock_synced, data, boot_id, monotonic"
 
 
 class _Corrupt(Exception):
@@ -121,8 +131,9 @@ class _Corrupt(Exception):
 
 
 def _event(row) -> Event:
-    seq, id, type, at, clock_synced, data = row
-    return Event(id=id, type=type, at=at, clock_synced=bool(clock_synced), data=json.loads(data), seq=seq)
+    seq, id, type, at, clock_synced, data, boot_id, monotonic = row
+    return Event(id=id, type=type, at=at, clock_synced=bool(clock_synced), data=json.loads(data), seq=seq,
+                 boot_id=boot_id, monotonic=monotonic)
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -287,8 +298,9 @@ class Store:
 
         def insert(conn):
             cursor = conn.execute(
-                "INSERT INTO events (id, type, at, clock_synced, data) VALUES (?, ?, ?, ?, ?)",
-                (event.id, event.type, event.at, int(event.clock_synced), event.data_json()))
+                "INSERT INTO events (id, type, at, clock_synced, data, boot_id, monotonic) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (event.id, event.type, event.at, int(event.clock_synced), event.data_json(), event.boot_id,
+                 event.monotonic))
             return dataclasses.replace(event, seq=cursor.lastrowid)
 
         return insert(conn) if conn is not None else self.write(insert)
@@ -301,8 +313,31 @@ class Store:
 
     def pending_events(self, limit: int = 100) -> List[Event]:
         """Events the office server does not have yet, oldest first."""
-        sql = f"SELECT {_EVENT_COLUMNS} FROM events WHERE delivered_at IS NULL ORDER BY seq LIMIT ?"
+        sql = (f"SELECT {_EVENT_COLUMNS} FROM events WHERE delivered_at IS NULL AND parked_error IS NULL "
+               "ORDER BY seq LIMIT ?")
         return [_event(row) for row in self.read(lambda c: c.execute(sql, (limit,)).fetchall())]
+
+    def park(self, rejected: Iterable[tuple]) -> int:
+        """Set aside events the server rejected, ``(id, error)`` each: kept and shown, not sent again."""
+        params = [(error[:500], id) for id, error in rejected]
+        sql = "UPDATE events SET parked_error = ? WHERE id = ? AND delivered_at IS NULL"
+        return self.write(lambda c: c.executemany(sql, params).rowcount) if params else 0
+
+    def outbox_counts(self) -> dict:
+        """How many events wait for upload (``pending``) and how many were rejected (``parked``)."""
+        pending, parked = self.read(lambda c: c.execute(
+            "SELECT count(*) FILTER (WHERE parked_error IS NULL), count(*) FILTER (WHERE parked_error IS NOT NULL) "
+            "FROM events WHERE delivered_at IS NULL").fetchone())
+        return {"pending": pending, "parked": parked}
+
+    def prune_delivered(self, before: str) -> int:
+        """Forget events the server has had since before ``before`` (RFC 3339); domain rows stay."""
+        def prune(conn):
+            # Ratings, tickets... point at their event's seq; those events are kept (a few hundred a day).
+            return conn.execute(
+                "DELETE FROM events WHERE delivered_at IS NOT NULL AND delivered_at < ? AND type NOT IN "
+                "('rating', 'ticket') AND seq < (SELECT max(seq) FROM events)", (before,)).rowcount
+        return self.write(prune)
 
     def mark_delivered(self, ids: Iterable[str], at: Optional[str] = None) -> int:
         """Record that the server has these events; return how many were newly marked."""

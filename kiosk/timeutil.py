@@ -14,7 +14,7 @@ import os
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 
-__all__ = ["TAIPEI", "now", "office_day", "roc_year", "roc_date", "roc_short", "rfc3339", "clock_synced"]
+__all__ = ["TAIPEI", "now", "office_day", "roc_year", "roc_date", "roc_short", "rfc3339", "clock_synced", "boot_id"]
 
 
 def _taipei() -> tzinfo:
@@ -83,3 +83,11 @@ def clock_synced() -> bool:
     if forced in ("0", "1"):
         return forced == "1"
     return TIMESYNC_FLAG.exists()
+
+
+def boot_id() -> str:
+    """This boot's identity (Linux's random boot id); monotonic times compare only within one boot."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return "unknown"

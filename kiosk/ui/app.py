@@ -157,6 +157,8 @@ class KioskApp(App):
             self.hardware.leds.invite()
         # Building a QR code for a long address takes tens of milliseconds: do them all now, not on a tap.
         threading.Thread(target=warm_qr_cache, args=(self.catalogue,), name="qr-cache", daemon=True).start()
+        if self.services is not None:
+            self.services.uploader.start()  # does nothing without [server] url
         if self.services is not None and self.kiosk_config.server.url:
             self._events.append(Clock.schedule_interval(lambda _dt: self.sync_office(), OFFICE_SYNC_SECONDS))
             Clock.schedule_once(lambda _dt: self.sync_office(), 10)

@@ -1,0 +1,249 @@
+"""
+Uploading the outbox
+====================
+
+Every event the kiosk records waits in the outbox (``events`` table) until
+the office server has it.  The uploader sends them in ``seq`` order, in
+batches of at most 500 events or 256 KB, with one ``requests`` session, TLS
+verification on and a timeout on every call (``office/PROTOCOL.md``):
+
+* ``200``: accepted and duplicate ids are marked delivered; rejected ones are
+  parked with the server's reason (kept, shown, not retried for ever, never
+  blocking the rest);
+* ``401``/``403``: the server refuses this kiosk's token: stop, say so, and
+  try again only rarely;
+* ``429``, ``5xx``, timeouts, dropped connections, an answer that is not the
+  protocol's JSON: try again later, with exponential backoff and full jitter
+  from 1 s to 5 min, or after the server's ``Retry-After``.
+
+Delivery is exactly-once through idempotence: a batch the server committed
+but whose answer was lost is sent again and comes back as duplicates.  The
+backoff and the last error are kept in the store's ``meta`` so that
+``kiosk upload`` and the running kiosk share them.  The token is never logged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Callable, List, Optional
+from urllib.parse import urljoin
+
+import requests
+
+from . import timeutil
+
+__all__ = ["Uploader", "UploadResult", "MAX_EVENTS", "MAX_BYTES"]
+
+log = logging.getLogger("kiosk.upload")
+
+MAX_EVENTS = 500
+MAX_BYTES = 256 * 1024
+BACKOFF_FIRST, BACKOFF_MAX = 1.0, 300.0
+REFUSED_RETRY = 3600.0   # a refused token is asked about again once an hour
+TIMEOUT = (5, 30)  # seconds to connect, seconds to wait for the answer
+
+META_NEXT, META_FAILURES, META_ERROR, META_SUCCESS = ("upload_next_attempt", "upload_failures", "upload_last_error",
+                                                      "upload_last_success")
+
+
+@dataclass
+class UploadResult:
+    """What one pass did."""
+
+    sent: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    remaining: int = 0
+    error: Optional[str] = None
+    refused: bool = False
+    rejections: List[str] = field(default_factory=list)
+
+
+class _Retry(Exception):
+    "The batch did not get through; try again after ``after`` seconds (None: the backoff decides)"
+
+    def __init__(self, message, after=None, refused=False):
+        super().__init__(message)
+        self.after, self.refused = after, refused
+
+
+class Uploader:
+    """Sends the outbox to the office server; see the module docstring."""
+
+    def __init__(self, config, store, session: Optional[requests.Session] = None,
+                 wall: Callable[[], float] = time.time, rng: Callable[[], float] = random.random):
+        self.config = config
+        self.store = store
+        self.session = session or requests.Session()
+        self.session.verify = config.server.ca_bundle or True
+        self.wall = wall   # wall-clock seconds: the backoff deadline is kept across processes
+        self.rng = rng
+        self.timeout = TIMEOUT
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = None
+
+    @property
+    def url(self) -> str:
+        base = self.config.server.url
+        return urljoin(base if base.endswith("/") else base + "/", "api/v1/events")
+
+    # -- one pass --------------------------------------------------------------------------------
+
+    def due_in(self) -> float:
+        """Seconds until the backoff allows the next attempt (0: now)."""
+        return max(0.0, float(self.store.get_meta(META_NEXT) or 0) - self.wall())
+
+    def upload_once(self) -> UploadResult:
+        """Send batches until the outbox is empty or the server stops taking them."""
+        result = UploadResult()
+        if not self.config.server.url:
+            result.error = "no office server configured ([server] url is empty)"
+        while result.error is None:
+            batch = self._next_batch()
+            if not batch:
+                break
+            try:
+                answer = self._post(batch)
+            except _Retry as exc:
+                self._failed(str(exc), exc.after, exc.refused)
+                result.error, result.refused = str(exc), exc.refused
+                break
+            self._apply(batch, answer, result)
+        if result.error is None and self.config.server.url:
+            self._succeeded()
+        result.remaining = self.store.outbox_counts()["pending"]
+        self._prune()
+        return result
+
+    def _next_batch(self) -> List[dict]:
+        batch, size = [], 0
+        for event in self.store.pending_events(limit=MAX_EVENTS):
+            body = event.to_json()
+            length = len(json.dumps(body, ensure_ascii=False).encode()) + 1
+            if batch and size + length > MAX_BYTES - 200:  # room for the envelope
+                break
+            batch.append(body)
+            size += length
+        return batch
+
+    def _post(self, batch: List[dict]) -> dict:
+        headers = {"Content-Type": "application/json"}
+        if self.config.server.token:
+            headers["Authorization"] = f"Bearer {self.config.server.token}"
+        body = json.dumps({"kiosk_id": self.config.kiosk.id, "events": batch}, ensure_ascii=False).encode()
+        try:
+            response = self.session.post(self.url, data=body, headers=headers, timeout=self.timeout)
+        except requests.Timeout:
+            raise _Retry(f"the office server did not answer within {self.timeout[1]:g} s") from None
+        except requests.RequestException as exc:
+            # The message names the URL and the failure, never the headers: no token leaks here.
+            raise _Retry(f"cannot reach the office server at {self.url}: {type(exc).__name__}") from None
+        if response.status_code in (401, 403):
+            raise _Retry("server refused this kiosk's token", after=REFUSED_RETRY, refused=True)
+        if response.status_code == 429 or response.status_code >= 500:
+            raise _Retry(f"the office server answered HTTP {response.status_code}",
+                         after=_retry_after(response.headers.get("Retry-After")))
+        if response.status_code != 200:
+            raise _Retry(f"the office server answered HTTP {response.status_code}: {response.text[:200]}")
+        try:
+            answer = response.json()
+            for key in ("accepted", "duplicates", "rejected"):
+                if not isinstance(answer.get(key, []), list):
+                    raise ValueError(key)
+        except (ValueError, AttributeError):
+            raise _Retry("the office server's answer is not the protocol's JSON") from None
+        return answer
+
+    def _apply(self, batch: List[dict], answer: dict, result: UploadResult) -> None:
+        sent = {e["id"] for e in batch}
+        accepted = [i for i in answer.get("accepted", []) if i in sent]
+        duplicates = [i for i in answer.get("duplicates", []) if i in sent]
+        rejected = [(r.get("id"), str(r.get("error", "rejected"))) for r in answer.get("rejected", [])
+                    if isinstance(r, dict) and r.get("id") in sent]
+        self.store.mark_delivered(accepted + duplicates)
+        self.store.park(rejected)
+        result.sent += len(accepted)
+        result.duplicates += len(duplicates)
+        result.rejected += len(rejected)
+        result.rejections += [f"{i}: {e}" for i, e in rejected]
+        answered = set(accepted) | set(duplicates) | {i for i, _ in rejected}
+        if not answered:
+            # The server took nothing and said nothing of these: sending them again at once would loop.
+            message = "the office server's answer names none of the events sent"
+            self._failed(message, None, False)
+            result.error = message
+
+    # -- backoff -----------------------------------------------------------------------------------
+
+    def _failed(self, message: str, after: Optional[float], refused: bool) -> None:
+        failures = int(self.store.get_meta(META_FAILURES) or 0) + 1
+        if after is None:
+            # Full jitter: anywhere between 0 and the exponential ceiling, so twenty kiosks
+            # coming back after an outage do not all knock at the same second.
+            after = max(BACKOFF_FIRST, self.rng() * min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** (failures - 1)))
+        self.store.set_meta(META_FAILURES, str(failures))
+        self.store.set_meta(META_NEXT, str(self.wall() + after))
+        self.store.set_meta(META_ERROR, message)
+        log.warning("upload failed (%d in a row), next try in %.0f s: %s", failures, after, message)
+
+    def _succeeded(self) -> None:
+        self.store.set_meta(META_FAILURES, "0")
+        self.store.set_meta(META_NEXT, "0")
+        self.store.set_meta(META_ERROR, "")
+        self.store.set_meta(META_SUCCESS, timeutil.rfc3339(timeutil.now()))
+
+    def _prune(self) -> None:
+        before = timeutil.now() - timedelta(days=self.config.server.keep_days)
+        self.store.prune_delivered(timeutil.rfc3339(before))
+
+    def status(self) -> dict:
+        counts = self.store.outbox_counts()
+        return {**counts, "last_error": self.store.get_meta(META_ERROR) or "",
+                "last_success": self.store.get_meta(META_SUCCESS) or "", "next_attempt_in": round(self.due_in(), 1),
+                "server": self.config.server.url or ""}
+
+    # -- in the running kiosk ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Upload in a background thread: at once, then whenever woken or the backoff allows."""
+        if self._thread is None and self.config.server.url:
+            self._thread = threading.Thread(target=self._run, name="uploader", daemon=True)
+            self._thread.start()
+
+    def wake(self) -> None:
+        """Something new is in the outbox: try soon (the backoff still applies)."""
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            wait = self.due_in()
+            if wait <= 0:
+                try:
+                    result = self.upload_once()
+                    wait = self.due_in() if result.error else 60.0
+                except Exception:  # the uploader must never die: the outbox would grow for ever
+                    log.exception("upload pass failed")
+                    wait = 60.0
+            self._wake.wait(wait)
+            self._wake.clear()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(5)
+
+
+def _retry_after(value: Optional[str]) -> Optional[float]:
+    """Seconds from a Retry-After header (seconds form), capped at the backoff's maximum."""
+    try:
+        return min(BACKOFF_MAX, max(0.0, float(value)))
+    except (TypeError, ValueError):
+        return None
