@@ -7,6 +7,8 @@ from setuptools import find_packages, setup
 HERE = Path(__file__).parent
 VERSION = re.search(r'^__version__ = "([^"]+)"', (HERE / "kiosk" / "__init__.py").read_text(), re.M).group(1)
 
+OFFICE = ["flask>=3.0", "sqlalchemy>=2.0", "pydantic>=2.5", "waitress>=3.0.1"]  # kiosk-office (office/)
+
 setup(
     name="erlin-kiosk",
     version=VERSION,
@@ -35,9 +37,12 @@ setup(
         'tomli>=2.0; python_version < "3.11"',
     ],
     extras_require={
-        "test": ["pytest>=7.4", "pytest-timeout>=2.2", "pyzbar>=0.1.9"],  # pyzbar: decode printed QR codes
+        "office": OFFICE,
+        "postgresql": OFFICE + ["psycopg[binary]>=3.1"],  # kiosk-office --db postgresql+psycopg://...
+        # pyzbar: decode printed QR codes; the office server's own tests need OFFICE
+        "test": ["pytest>=7.4", "pytest-timeout>=2.2", "pyzbar>=0.1.9"] + OFFICE,
     },
-    entry_points={"console_scripts": ["kiosk = kiosk.cli:main"]},
+    entry_points={"console_scripts": ["kiosk = kiosk.cli:main", "kiosk-office = office.cli:main"]},
     classifiers=[
         "Programming Language :: Python :: 3 :: Only",
         "Operating System :: POSIX :: Linux",

@@ -1,0 +1,121 @@
+"""
+The kiosks' API
+===============
+
+Two endpoints under ``/api/v1``, both with the kiosk's bearer token
+(``office/PROTOCOL.md`` is the contract):
+
+* ``POST /api/v1/events``: a batch of events; each is accepted, a duplicate,
+  or rejected with its reason, in one transaction;
+* ``GET /api/v1/kiosks/{id}/config``: the forms override and announcements,
+  with an ETag so an unchanged answer costs a ``304``.
+
+Errors are JSON ``{"error": "..."}``.  The token is never logged, and neither
+is the Authorization header.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Optional
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from pydantic import ValidationError
+
+from .models import MAX_EVENTS, Batch, describe, parse_events
+
+__all__ = ["blueprint", "ApiError"]
+
+log = logging.getLogger("office.api")
+
+blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+class ApiError(Exception):
+    """A request the API refuses; answered as JSON ``{"error": message}`` with ``status``."""
+
+    def __init__(self, status: int, message: str, headers: Optional[dict] = None):
+        super().__init__(message)
+        self.status, self.message, self.headers = status, message, headers or {}
+
+
+@blueprint.errorhandler(ApiError)
+def _api_error(exc: ApiError):
+    return jsonify(error=exc.message), exc.status, exc.headers
+
+
+def _db():
+    return current_app.extensions["office_db"]
+
+
+def _authenticate() -> str:
+    """The id of the kiosk whose bearer token came with the request; 401 otherwise."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise ApiError(401, "missing bearer token: send 'Authorization: Bearer <token>' "
+                            "(kiosk-office kiosk add ID prints one)",
+                       {"WWW-Authenticate": 'Bearer realm="kiosk-office"'})
+    kiosk_id = _db().kiosk_for_token(token)
+    if kiosk_id is None:
+        raise ApiError(401, "unknown token: it was never issued, or a newer one replaced it",
+                       {"WWW-Authenticate": 'Bearer realm="kiosk-office", error="invalid_token"'})
+    return kiosk_id
+
+
+def _same_kiosk(token_kiosk: str, claimed: str) -> None:
+    if claimed != token_kiosk:
+        raise ApiError(403, f"this token belongs to kiosk {token_kiosk!r}, not {claimed!r}")
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+@blueprint.post("/events")
+def post_events():
+    kiosk_id = _authenticate()
+    raw = request.get_data(cache=False)  # 413 past MAX_CONTENT_LENGTH (app.py's error handler answers)
+    try:
+        body = json.loads(raw, parse_constant=_no_constant)
+    except ValueError as exc:  # UnicodeDecodeError included
+        raise ApiError(400, f"the body is not JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, 'the body must be a JSON object {"kiosk_id": ..., "events": [...]}')
+    try:
+        batch = Batch.model_validate(body)
+    except ValidationError as exc:
+        raise ApiError(400, f"bad request body: {describe(exc)}") from None
+    _same_kiosk(kiosk_id, batch.kiosk_id)
+    if len(batch.events) > MAX_EVENTS:
+        raise ApiError(413, f"{len(batch.events)} events in one request; send at most {MAX_EVENTS} per request")
+    valid, rejected = parse_events(batch.events)
+    # Answer with each id as the kiosk sent it (it may differ from the canonical form in case only).
+    sent = {event.id: sent_id for sent_id, event in valid}
+    result = _db().ingest(kiosk_id, [event for _, event in valid])
+    answer = {"accepted": [sent[i] for i in result.accepted], "duplicates": [sent[i] for i in result.duplicates],
+              "rejected": [{"id": r.id, "error": r.error} for r in rejected]
+              + [{"id": sent[i], "error": error} for i, error in result.rejected]}
+    log.info("%s: %d accepted, %d duplicates, %d rejected", kiosk_id, len(answer["accepted"]),
+             len(answer["duplicates"]), len(answer["rejected"]))
+    for item in answer["rejected"][:5]:  # a few say what is wrong; the kiosk parks them all
+        log.warning("%s: event %s rejected: %s", kiosk_id, item["id"], item["error"])
+    return jsonify(answer)
+
+
+@blueprint.get("/kiosks/<kiosk_id>/config")
+def get_config(kiosk_id: str):
+    _same_kiosk(_authenticate(), kiosk_id)
+    db = _db()
+    db.contact(kiosk_id)
+    body = json.dumps(db.config_for(kiosk_id), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    etag = hashlib.sha256(body.encode("utf-8")).hexdigest()[:32]
+    if request.if_none_match.contains_weak(etag):
+        response = Response(status=304)
+    else:
+        response = Response(body, mimetype="application/json")
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"  # keep it, but ask each time
+    return response

@@ -1,0 +1,228 @@
+"""
+The ``kiosk-office`` command
+============================
+
+::
+
+    kiosk-office serve [--db URL] [--host 127.0.0.1] [--port 8080] [--threads 8]
+    kiosk-office kiosk add ID [--db URL]     register a kiosk (or replace its token); the token on stdout, once
+    kiosk-office kiosk list [--db URL]       id, last contact, events stored: one kiosk a line, tab-separated
+    kiosk-office config show [--kiosk ID] [--db URL]
+    kiosk-office config set [--kiosk ID] [--forms FILE | --no-forms] [--announcement TEXT ... | --no-announcements]
+    kiosk-office version
+
+The database is ``--db`` (a SQLAlchemy URL, or a file path for SQLite), else
+``$KIOSK_OFFICE_DB``, else ``sqlite:///$XDG_DATA_HOME/kiosk-office/office.db``
+(``~/.local/share`` when XDG_DATA_HOME is unset).  ``serve`` runs the Flask
+app under waitress, a production WSGI server with a thread pool.  Exit codes,
+as the ``kiosk`` command's: 0 fine, 1 failed, 2 bad usage or input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+__all__ = ["main", "default_db_url"]
+
+
+def default_db_url() -> str:
+    """``$KIOSK_OFFICE_DB``, else the SQLite file under ``$XDG_DATA_HOME/kiosk-office/``."""
+    if os.environ.get("KIOSK_OFFICE_DB"):
+        return _db_url(os.environ["KIOSK_OFFICE_DB"])
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return f"sqlite:///{Path(base).expanduser().resolve() / 'kiosk-office' / 'office.db'}"
+
+
+def _db_url(value: str) -> str:
+    """A SQLAlchemy URL as given, or a file path made into a SQLite URL."""
+    return value if "://" in value else f"sqlite:///{Path(value).expanduser().resolve()}"
+
+
+def _shown(url: str) -> str:
+    """The URL for a message, its password hidden."""
+    from sqlalchemy.engine import make_url
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # unreadable: say so rather than risk echoing a secret
+        return "(the URL given)"
+
+
+def _open(args):
+    from .db import Database  # imported here: `kiosk-office --help` stays fast
+    return Database(args.db)
+
+
+# -- commands ------------------------------------------------------------------------------------
+
+def _serve(args) -> int:
+    try:
+        import waitress
+    except ImportError:
+        print("kiosk-office: serve needs waitress: pip install waitress", file=sys.stderr)
+        return 1
+    from .app import create_app
+    logging.getLogger().setLevel(logging.INFO)
+    db = _open(args)
+    try:
+        server = waitress.create_server(create_app(db), host=args.host, port=args.port, threads=args.threads,
+                                        ident="kiosk-office")
+        listen = getattr(server, "effective_listen", None) or [(server.effective_host, server.effective_port)]
+        for host, port in listen:
+            host = f"[{host}]" if ":" in str(host) else host
+            print(f"kiosk-office: serving http://{host}:{port}/ from {db.display_url}", file=sys.stderr, flush=True)
+
+        def stop(signum, _frame):
+            raise SystemExit(0)  # waitress.run() takes it: stops listening, lets running requests finish
+        signal.signal(signal.SIGTERM, stop)
+        server.run()
+    finally:
+        db.close()
+    print("kiosk-office: stopped", file=sys.stderr)
+    return 0
+
+
+def _kiosk_add(args) -> int:
+    with _open(args) as db:
+        existed = any(k["id"] == args.id for k in db.kiosks())
+        try:
+            token = db.add_kiosk(args.id)
+        except ValueError as exc:
+            print(f"kiosk-office: {exc}", file=sys.stderr)
+            return 2
+    print(token)
+    what = "has a new token; the old one no longer works" if existed else "added"
+    print(f"kiosk {args.id} {what}. Put the token in the kiosk's config ([server] token); it is not shown again.",
+          file=sys.stderr)
+    return 0
+
+
+def _kiosk_list(args) -> int:
+    with _open(args) as db:
+        for kiosk in db.kiosks():
+            print(f"{kiosk['id']}\t{kiosk['last_contact_at'] or 'never'}\t{kiosk['events']}")
+    return 0
+
+
+def _config_show(args) -> int:
+    with _open(args) as db:
+        print(json.dumps(db.config_for(args.kiosk or "*"), ensure_ascii=False, indent=2))
+    return 0
+
+
+def _config_set(args) -> int:
+    changes = {}
+    if args.no_forms:
+        changes["forms"] = None
+    elif args.forms:
+        try:
+            text = Path(args.forms).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"kiosk-office: cannot read {args.forms}: {exc}", file=sys.stderr)
+            return 2
+        from kiosk.forms import load_catalogue  # the kiosk's own check: what it would refuse, we refuse
+        problems = load_catalogue(override=args.forms)[1]
+        if problems and not args.force:
+            for problem in problems:
+                print(problem, file=sys.stderr)
+            print(f"kiosk-office: {args.forms} has {len(problems)} problem(s); the kiosks would refuse it "
+                  f"(--force sends it anyway)", file=sys.stderr)
+            return 2
+        changes["forms"] = text
+    if args.no_announcements:
+        changes["announcements"] = None
+    elif args.announcement:
+        changes["announcements"] = args.announcement
+    if not changes:
+        print("kiosk-office: nothing to set: give --forms, --no-forms, --announcement or --no-announcements",
+              file=sys.stderr)
+        return 2
+    with _open(args) as db:
+        try:
+            db.set_config(args.kiosk or "*", **changes)
+        except ValueError as exc:
+            print(f"kiosk-office: {exc}", file=sys.stderr)
+            return 2
+    return 0
+
+
+def _version(_args) -> int:
+    from . import __version__
+    print(f"kiosk-office {__version__}")
+    return 0
+
+
+# -- the parser ----------------------------------------------------------------------------------
+
+def _parser() -> argparse.ArgumentParser:
+    db = argparse.ArgumentParser(add_help=False)
+    db.add_argument("--db", type=_db_url, default=None, metavar="URL",
+                    help="SQLAlchemy URL (sqlite:///path, postgresql://...) or a SQLite file path "
+                         "(default: $KIOSK_OFFICE_DB, else $XDG_DATA_HOME/kiosk-office/office.db)")
+    parser = argparse.ArgumentParser(prog="kiosk-office", description="The office server the kiosks upload to.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    serve = commands.add_parser("serve", parents=[db], help="run the server")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
+    serve.add_argument("--threads", type=int, default=8, help="requests served at once (default 8)")
+    serve.set_defaults(func=_serve)
+
+    kiosk = commands.add_parser("kiosk", help="register kiosks, list them").add_subparsers(
+        dest="action", metavar="ACTION", required=True)
+    add = kiosk.add_parser("add", parents=[db], help="register a kiosk or replace its token; prints the token once")
+    add.add_argument("id", help="the kiosk's id, as in its config (kiosk.id), e.g. ERLIN-01")
+    add.set_defaults(func=_kiosk_add)
+    kiosk.add_parser("list", parents=[db], help="id, last contact, events stored").set_defaults(func=_kiosk_list)
+
+    config = commands.add_parser("config", help="what the kiosks read from GET .../config").add_subparsers(
+        dest="action", metavar="ACTION", required=True)
+    show = config.add_parser("show", parents=[db], help="what a kiosk (or every kiosk) is sent")
+    show.add_argument("--kiosk", metavar="ID", help="one kiosk (default: the office-wide settings)")
+    show.set_defaults(func=_config_show)
+    put = config.add_parser("set", parents=[db], help="set the forms override or the announcements")
+    put.add_argument("--kiosk", metavar="ID", help="for this kiosk only (default: every kiosk)")
+    forms = put.add_mutually_exclusive_group()
+    forms.add_argument("--forms", metavar="FILE", help="a forms override (the format of kiosk/data/forms.toml)")
+    forms.add_argument("--no-forms", action="store_true", help="unset the forms override at this scope")
+    put.add_argument("--force", action="store_true", help="send a forms file even if it has problems")
+    announcements = put.add_mutually_exclusive_group()
+    announcements.add_argument("--announcement", action="append", metavar="TEXT",
+                               help="an announcement for the marquee (repeat for several, in order)")
+    announcements.add_argument("--no-announcements", action="store_true", help="unset them at this scope")
+    put.set_defaults(func=_config_set)
+
+    commands.add_parser("version", help="print the version").set_defaults(func=_version)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Run ``kiosk-office`` with ``argv`` (default: the command line); return the exit code."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if getattr(args, "db", "") is None:
+        args.db = default_db_url()
+    from sqlalchemy.exc import ArgumentError, OperationalError
+    try:
+        return args.func(args)
+    except ArgumentError as exc:  # a URL SQLAlchemy cannot read, or a driver not installed
+        print(f"kiosk-office: cannot use the database {_shown(args.db)}: {exc}", file=sys.stderr)
+        return 2
+    except ImportError as exc:  # the URL names a driver that is not installed
+        print(f"kiosk-office: no driver for the database {_shown(args.db)}: {exc} "
+              f"(PostgreSQL: pip install 'psycopg[binary]', URL postgresql+psycopg://...)", file=sys.stderr)
+        return 2
+    except OperationalError as exc:
+        print(f"kiosk-office: the database cannot be opened: {exc.orig if exc.orig is not None else exc}",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,445 @@
+"""
+The office database
+===================
+
+:class:`Database` owns it: the schema, every read and every write go through
+it, and nothing else in the server holds a connection.  It speaks SQLAlchemy
+Core, so the same code runs on a SQLite file (the default, one office) and on
+PostgreSQL (``--db postgresql://…``).
+
+Events are kept as uploaded (``events``: one row per event id, so a retried
+upload cannot store an event twice) and, in the same transaction, the reported
+kinds are copied into tables the monthly report reads without parsing JSON:
+``ratings``, ``tickets`` and ``form_views`` (views and printed slips), each
+with the office day and hour in Asia/Taipei.  A ``rating_reason`` event sets
+the reason of the rating it names, whichever of the two arrives first.
+
+On SQLite: WAL, ``synchronous = FULL`` (an answer "accepted" lets the kiosk
+forget the event, so it must survive a power cut), a busy timeout, and one
+writer at a time in this process, each write in ``BEGIN IMMEDIATE``.
+
+Tokens are stored as their SHA-256.  A token is 32 random bytes
+(``secrets.token_urlsafe(32)``): nobody can guess one from its hash, so the
+salt and slowness a password hash needs (people choose guessable passwords)
+buy nothing here, while an indexed look-up of the hash stays one query.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import re
+import secrets
+import threading
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, TypeVar
+
+from sqlalchemy import (BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text,
+                        create_engine, event, func, insert, select, update)
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import StaticPool
+
+from kiosk import timeutil
+
+from .models import EventIn
+
+__all__ = ["Database", "Ingested", "KIOSK_ID", "SCHEMA_VERSION", "hash_token"]
+
+log = logging.getLogger("office.db")
+T = TypeVar("T")
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 10000
+#: The same rule as the kiosk's ``kiosk.id`` setting (kiosk/config.py).
+KIOSK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
+ALL_KIOSKS = "*"  # the office_config scope every kiosk reads
+_KEEP: Any = object()
+
+METADATA = MetaData()
+
+KIOSKS = Table(
+    "kiosks", METADATA,
+    Column("id", String(32), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 hex of the bearer token
+    Column("created_at", String(40), nullable=False),                # RFC 3339 text, office time, sorts as text
+    Column("token_issued_at", String(40), nullable=False),
+    Column("last_contact_at", String(40)),                           # last authenticated request
+    Column("last_heartbeat", Text),                                  # JSON: the newest heartbeat received
+)
+
+EVENTS = Table(
+    "events", METADATA,
+    Column("id", String(36), primary_key=True),  # the kiosk's uuid4: an upload retried cannot store it twice
+    Column("kiosk_id", String(32), ForeignKey("kiosks.id"), nullable=False),
+    Column("seq", BigInteger, nullable=False),    # the kiosk's own order
+    Column("type", String(20), nullable=False),
+    Column("at", String(40), nullable=False),     # office time as RFC 3339 text
+    Column("clock_synced", Boolean, nullable=False),
+    Column("data", Text, nullable=False),         # JSON object, as sent
+    Column("boot_id", String(64)),                # sent while the kiosk's clock is not synced...
+    Column("monotonic", Float),                   # ...with the seconds since that boot
+    Column("ref", String(36)),                    # the event this one is about: a rating_reason's rating
+    Column("received_at", String(40), nullable=False),
+    Index("events_kiosk_seq", "kiosk_id", "seq"),
+    Index("events_ref", "ref"),
+)
+
+
+def _derived(name: str, *columns: Column) -> Table:
+    """A reporting table: one row per event of its kind, with the office day and hour."""
+    return Table(
+        name, METADATA,
+        Column("event_id", String(36), ForeignKey("events.id"), primary_key=True),
+        Column("kiosk_id", String(32), nullable=False),
+        Column("at", String(40), nullable=False),
+        Column("day", String(10), nullable=False),   # office day in Asia/Taipei, YYYY-MM-DD
+        Column("hour", Integer, nullable=False),     # 0-23, office time
+        *columns,
+        Index(f"{name}_day", "day"),
+    )
+
+
+RATINGS = _derived(
+    "ratings",
+    Column("scale", Integer, nullable=False), Column("score", Integer, nullable=False),
+    Column("choice", Text, nullable=False), Column("source", Text, nullable=False),
+    Column("service", Text), Column("location", Text, nullable=False),
+    Column("misuse", Boolean, nullable=False), Column("ticket", Text, nullable=False),
+    Column("reason", Text), Column("clock_synced", Boolean, nullable=False),
+)
+TICKETS = _derived(
+    "tickets",
+    Column("service", Text, nullable=False), Column("number", Text, nullable=False),
+    Column("people_ahead", Integer), Column("lang", Text, nullable=False),
+)
+FORM_VIEWS = _derived(
+    "form_views",
+    Column("code", Text, nullable=False), Column("kind", String(4), nullable=False),  # view or slip
+    Column("lang", Text, nullable=False),
+)
+OFFICE_CONFIG = Table(
+    "office_config", METADATA,
+    Column("scope", String(32), primary_key=True),  # "*" for every kiosk, or one kiosk's id
+    Column("forms", Text),                           # TOML text of a forms override; NULL: not set here
+    Column("announcements", Text),                   # JSON list of strings; NULL: not set here
+    Column("updated_at", String(40), nullable=False),
+)
+META = Table("meta", METADATA, Column("key", String(64), primary_key=True), Column("value", Text, nullable=False))
+
+
+class Ingested(NamedTuple):
+    """What became of an upload's valid events (canonical ids)."""
+
+    accepted: List[str]
+    duplicates: List[str]
+    rejected: List[Tuple[str, str]]  # (id, error)
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a bearer token (see the module docstring for why SHA-256 suffices)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _now() -> str:
+    return timeutil.rfc3339(timeutil.now())
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _chunks(items: Sequence[T], size: int = 500) -> Iterable[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _sqlite_setup(engine, wal: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):
+        # The driver's own transaction handling would BEGIN late and DEFERRED; we say BEGIN ourselves.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if wal:
+            cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        # IMMEDIATE takes the write lock at once: a writer never fails half-way for a lock it cannot upgrade.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("office_write") else "BEGIN")
+
+
+class Database:
+    """The office database at a SQLAlchemy URL (``sqlite:///path`` or ``postgresql://…``)."""
+
+    def __init__(self, url: str):
+        self.url = make_url(url)  # sqlalchemy.exc.ArgumentError for a URL it cannot read
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        memory = self.is_sqlite and self.url.database in (None, "", ":memory:")
+        kwargs: Dict[str, Any] = {}
+        if memory:  # one shared connection, or every connection would see its own empty database
+            kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
+        elif self.is_sqlite:
+            Path(self.url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        self.engine = create_engine(self.url, **kwargs)
+        if self.is_sqlite:
+            _sqlite_setup(self.engine, wal=not memory)
+        # SQLite has one writer anyway: taking turns here spares the busy timeout.  PostgreSQL
+        # writers run side by side; a race on an event id is retried (see ingest).
+        self._write_lock = threading.Lock() if self.is_sqlite else contextlib.nullcontext()
+        self._read_lock = self._write_lock if memory else contextlib.nullcontext()
+        METADATA.create_all(self.engine)
+        self._check_version()
+
+    def __repr__(self) -> str:
+        return f"Database({self.display_url!r})"
+
+    @property
+    def display_url(self) -> str:
+        """The URL with any password hidden, for logs and messages."""
+        return self.url.render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        """Close every pooled connection; safe to call twice."""
+        self.engine.dispose()
+
+    def __enter__(self) -> "Database":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- transactions ------------------------------------------------------------------------------
+
+    def read(self, fn: Callable[[Connection], T]) -> T:
+        """``fn(connection)`` in one read transaction; its result."""
+        with self._read_lock, self.engine.connect() as conn, conn.begin():
+            return fn(conn)
+
+    def write(self, fn: Callable[[Connection], T]) -> T:
+        """``fn(connection)`` in one write transaction, committed when it returns; its result."""
+        with self._write_lock, self.engine.connect().execution_options(office_write=True) as conn, conn.begin():
+            return fn(conn)
+
+    def _check_version(self) -> None:
+        def check(conn):
+            found = conn.execute(select(META.c.value).where(META.c.key == "schema_version")).scalar()
+            if found is None:
+                conn.execute(insert(META).values(key="schema_version", value=str(SCHEMA_VERSION)))
+            elif int(found) > SCHEMA_VERSION:
+                raise RuntimeError(f"{self.display_url} has schema version {found}, newer than this "
+                                   f"kiosk-office knows ({SCHEMA_VERSION}): upgrade kiosk-office")
+        self.write(check)
+
+    # -- kiosks and tokens -------------------------------------------------------------------------
+
+    def add_kiosk(self, kiosk_id: str) -> str:
+        """Register ``kiosk_id`` and return its new bearer token (kept only as a hash).
+
+        For a kiosk already registered, the new token replaces the old one at once.
+        """
+        if not isinstance(kiosk_id, str) or not KIOSK_ID.fullmatch(kiosk_id):
+            raise ValueError(f"a kiosk id is 1-32 letters, digits, '-' or '_' (e.g. 'ERLIN-01'), got {kiosk_id!r}")
+        token = secrets.token_urlsafe(32)
+        now, hashed = _now(), hash_token(token)
+
+        def add(conn):
+            changed = conn.execute(update(KIOSKS).where(KIOSKS.c.id == kiosk_id)
+                                   .values(token_hash=hashed, token_issued_at=now)).rowcount
+            if not changed:
+                conn.execute(insert(KIOSKS).values(id=kiosk_id, token_hash=hashed, created_at=now,
+                                                   token_issued_at=now))
+        self.write(add)
+        return token
+
+    def kiosk_for_token(self, token: str) -> Optional[str]:
+        """The id of the kiosk whose token this is, or None."""
+        if not token or len(token) > 256:
+            return None
+        return self.read(lambda c: c.execute(select(KIOSKS.c.id).where(KIOSKS.c.token_hash == hash_token(token)))
+                         .scalar())
+
+    def contact(self, kiosk_id: str) -> None:
+        """Note that the kiosk was just heard from."""
+        self.write(lambda c: c.execute(update(KIOSKS).where(KIOSKS.c.id == kiosk_id).values(last_contact_at=_now())))
+
+    def kiosks(self) -> List[Dict[str, Any]]:
+        """Every kiosk: id, created_at, last_contact_at, last_heartbeat (dict or None), events (count)."""
+        counts = (select(EVENTS.c.kiosk_id, func.count().label("events"))
+                  .group_by(EVENTS.c.kiosk_id).subquery())
+        query = (select(KIOSKS.c.id, KIOSKS.c.created_at, KIOSKS.c.last_contact_at, KIOSKS.c.last_heartbeat,
+                        func.coalesce(counts.c.events, 0).label("events"))
+                 .outerjoin(counts, counts.c.kiosk_id == KIOSKS.c.id).order_by(KIOSKS.c.id))
+        rows = [dict(row._mapping) for row in self.read(lambda c: c.execute(query).all())]
+        for row in rows:
+            row["last_heartbeat"] = json.loads(row["last_heartbeat"]) if row["last_heartbeat"] else None
+        return rows
+
+    # -- events ------------------------------------------------------------------------------------
+
+    def ingest(self, kiosk_id: str, events: Sequence[EventIn]) -> Ingested:
+        """Store a batch of checked events from ``kiosk_id`` in one transaction.
+
+        An id this kiosk already uploaded is a duplicate (stored once, whatever
+        the retries); an id another kiosk uploaded is rejected.
+        """
+        for attempt in (1, 2, 3):
+            try:
+                return self.write(lambda conn: self._ingest(conn, kiosk_id, events))
+            except IntegrityError:
+                # Another server process stored one of these ids between our look-up and our
+                # insert (PostgreSQL): the whole batch was rolled back; the next pass sees duplicates.
+                if attempt == 3:
+                    raise
+                log.info("upload from %s raced another writer; trying again", kiosk_id)
+        raise AssertionError("unreachable")
+
+    def _ingest(self, conn: Connection, kiosk_id: str, events: Sequence[EventIn]) -> Ingested:
+        received = _now()
+        owners: Dict[str, str] = {}
+        for chunk in _chunks(list({e.id for e in events})):
+            owners.update(conn.execute(select(EVENTS.c.id, EVENTS.c.kiosk_id).where(EVENTS.c.id.in_(chunk))).all())
+        result = Ingested([], [], [])
+        rows: Dict[str, List[dict]] = {"events": [], "ratings": [], "tickets": [], "form_views": []}
+        reasons_for, heartbeat = set(), None
+        for ev in events:
+            owner = owners.get(ev.id)
+            if owner == kiosk_id:
+                result.duplicates.append(ev.id)
+                continue
+            if owner is not None:
+                result.rejected.append((ev.id, "this event id is already stored for another kiosk"))
+                continue
+            owners[ev.id] = kiosk_id
+            result.accepted.append(ev.id)
+            details, moment = ev.details(), ev.moment
+            rows["events"].append(dict(
+                id=ev.id, kiosk_id=kiosk_id, seq=ev.seq, type=ev.type, at=ev.at, clock_synced=ev.clock_synced,
+                data=_json(ev.data), boot_id=ev.boot_id, monotonic=ev.monotonic, received_at=received,
+                ref=details.rating_id if ev.type == "rating_reason" else None))
+            common = dict(event_id=ev.id, kiosk_id=kiosk_id, at=ev.at, day=moment.date().isoformat(),
+                          hour=moment.hour)
+            if ev.type == "rating":
+                rows["ratings"].append(dict(
+                    common, scale=details.scale, score=details.score, choice=details.choice, source=details.source,
+                    service=details.service, location=details.location, misuse=details.misuse,
+                    ticket=details.ticket, reason=None, clock_synced=ev.clock_synced))
+                reasons_for.add(ev.id)
+            elif ev.type == "rating_reason":
+                reasons_for.add(details.rating_id)
+            elif ev.type == "ticket":
+                rows["tickets"].append(dict(common, service=details.service, number=details.number,
+                                            people_ahead=details.people_ahead, lang=details.lang))
+            elif ev.type in ("form_view", "form_slip"):
+                rows["form_views"].append(dict(common, code=details.code, lang=details.lang,
+                                               kind="view" if ev.type == "form_view" else "slip"))
+            elif ev.type == "heartbeat":
+                heartbeat = ev
+        for table in (EVENTS, RATINGS, TICKETS, FORM_VIEWS):  # events first: the others refer to them
+            if rows[table.name]:
+                conn.execute(insert(table), rows[table.name])
+        if reasons_for:
+            self._link_reasons(conn, kiosk_id, sorted(reasons_for))
+        values = {"last_contact_at": received}
+        if heartbeat is not None:
+            values["last_heartbeat"] = _json({"id": heartbeat.id, "seq": heartbeat.seq, "at": heartbeat.at,
+                                              "clock_synced": heartbeat.clock_synced, "data": heartbeat.data,
+                                              "received_at": received})
+        conn.execute(update(KIOSKS).where(KIOSKS.c.id == kiosk_id).values(**values))
+        return result
+
+    @staticmethod
+    def _link_reasons(conn: Connection, kiosk_id: str, rating_ids: Sequence[str]) -> None:
+        """Give each of these ratings the reason of its latest rating_reason event, if any."""
+        latest: Dict[str, str] = {}
+        for chunk in _chunks(rating_ids):
+            query = (select(EVENTS.c.ref, EVENTS.c.data)
+                     .where(EVENTS.c.kiosk_id == kiosk_id, EVENTS.c.type == "rating_reason", EVENTS.c.ref.in_(chunk))
+                     .order_by(EVENTS.c.seq, EVENTS.c.received_at))
+            for ref, data in conn.execute(query):
+                latest[ref] = json.loads(data).get("reason")
+        for rating_id, reason in latest.items():
+            conn.execute(update(RATINGS).where(RATINGS.c.event_id == rating_id, RATINGS.c.kiosk_id == kiosk_id)
+                         .values(reason=reason))
+
+    def events(self, kiosk_id: Optional[str] = None, type: Optional[str] = None) -> List[Dict[str, Any]]:
+        """Stored events in upload order (data parsed), optionally of one kiosk or type."""
+        query = select(EVENTS).order_by(EVENTS.c.received_at, EVENTS.c.kiosk_id, EVENTS.c.seq)
+        if kiosk_id is not None:
+            query = query.where(EVENTS.c.kiosk_id == kiosk_id)
+        if type is not None:
+            query = query.where(EVENTS.c.type == type)
+        rows = [dict(row._mapping) for row in self.read(lambda c: c.execute(query).all())]
+        for row in rows:
+            row["data"] = json.loads(row["data"])
+        return rows
+
+    # -- reporting tables --------------------------------------------------------------------------
+
+    def _derived_rows(self, table: Table, first_day: Optional[str], last_day: Optional[str],
+                      kiosk_id: Optional[str]) -> List[Dict[str, Any]]:
+        # Ties on `at` (to the millisecond) keep the kiosk's own order.
+        query = (select(table).join(EVENTS, EVENTS.c.id == table.c.event_id)
+                 .order_by(table.c.at, table.c.kiosk_id, EVENTS.c.seq))
+        if first_day is not None:
+            query = query.where(table.c.day >= first_day)
+        if last_day is not None:
+            query = query.where(table.c.day <= last_day)
+        if kiosk_id is not None:
+            query = query.where(table.c.kiosk_id == kiosk_id)
+        return [dict(row._mapping) for row in self.read(lambda c: c.execute(query).all())]
+
+    def ratings(self, first_day=None, last_day=None, kiosk_id=None) -> List[Dict[str, Any]]:
+        """Ratings of the office days first_day..last_day (ISO dates, both optional), oldest first."""
+        return self._derived_rows(RATINGS, first_day, last_day, kiosk_id)
+
+    def tickets(self, first_day=None, last_day=None, kiosk_id=None) -> List[Dict[str, Any]]:
+        """Tickets taken on the office days first_day..last_day, oldest first."""
+        return self._derived_rows(TICKETS, first_day, last_day, kiosk_id)
+
+    def form_views(self, first_day=None, last_day=None, kiosk_id=None) -> List[Dict[str, Any]]:
+        """Forms viewed (kind ``view``) or printed on a slip (``slip``), oldest first."""
+        return self._derived_rows(FORM_VIEWS, first_day, last_day, kiosk_id)
+
+    # -- what the office edits centrally -----------------------------------------------------------
+
+    def set_config(self, scope: str = ALL_KIOSKS, *, forms: Optional[str] = _KEEP,
+                   announcements: Optional[Sequence[str]] = _KEEP) -> None:
+        """Set the forms override (TOML text) and/or announcements for every kiosk (``"*"``) or one.
+
+        None unsets a value at that scope (a kiosk then gets the office-wide one);
+        an argument left out is kept as it is.
+        """
+        if scope != ALL_KIOSKS and not KIOSK_ID.fullmatch(scope):
+            raise ValueError(f"scope must be '*' or a kiosk id, got {scope!r}")
+        if announcements is not _KEEP and announcements is not None:
+            if isinstance(announcements, str) or not all(isinstance(a, str) for a in announcements):
+                raise ValueError(f"announcements must be a list of strings, got {announcements!r}")
+        values: Dict[str, Any] = {"updated_at": _now()}
+        if forms is not _KEEP:
+            values["forms"] = forms
+        if announcements is not _KEEP:
+            values["announcements"] = None if announcements is None else _json(list(announcements))
+
+        def store(conn):
+            if not conn.execute(update(OFFICE_CONFIG).where(OFFICE_CONFIG.c.scope == scope).values(**values)).rowcount:
+                conn.execute(insert(OFFICE_CONFIG).values(scope=scope, **values))
+        self.write(store)
+
+    def config_for(self, kiosk_id: str) -> Dict[str, Any]:
+        """What ``GET /api/v1/kiosks/{id}/config`` answers: the kiosk's own settings over the office's."""
+        query = select(OFFICE_CONFIG).where(OFFICE_CONFIG.c.scope.in_([ALL_KIOSKS, kiosk_id]))
+        rows = {row.scope: row for row in self.read(lambda c: c.execute(query).all())}
+        forms, announcements = None, None
+        for scope in (ALL_KIOSKS, kiosk_id):
+            row = rows.get(scope)
+            if row is not None:
+                forms = row.forms if row.forms is not None else forms
+                announcements = json.loads(row.announcements) if row.announcements is not None else announcements
+        return {"forms": forms, "announcements": announcements or []}

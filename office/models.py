@@ -1,0 +1,222 @@
+"""
+What a kiosk sends
+==================
+
+pydantic models of the upload protocol (``office/PROTOCOL.md``).  A request
+body is checked in two steps, so that one bad event never costs the others:
+:class:`Batch` checks the envelope (a bad one is a ``400``), then
+:func:`parse_events` checks each event on its own and turns a bad one into a
+rejection with a message that names the field.
+
+The event types are the kiosk's own list (:data:`kiosk.events.EVENT_TYPES`):
+kiosk and server share one definition.  Times are read as RFC 3339 with an
+offset and kept in office time (Asia/Taipei, to the millisecond), the form the
+kiosk sends, so that they sort as text.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple, Union
+
+from pydantic import (BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError,
+                      field_validator, model_validator)
+from pydantic_core import PydanticCustomError
+
+from kiosk.events import EVENT_TYPES
+from kiosk.timeutil import TAIPEI, rfc3339
+
+__all__ = ["MAX_EVENTS", "MAX_BYTES", "Batch", "EventIn", "Rejection", "parse_events", "parse_rfc3339",
+           "describe"]
+
+#: At most this many events in one request (the kiosk's uploader batches the same way).
+MAX_EVENTS = 500
+#: At most this many bytes of request body.
+MAX_BYTES = 256 * 1024
+
+_RFC3339 = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})")
+
+
+def parse_rfc3339(text: str) -> datetime:
+    """A timezone-aware time from RFC 3339 text with its offset; ValueError names what is wrong."""
+    match = _RFC3339.fullmatch(text)
+    if not match:
+        raise ValueError(f"must be an RFC 3339 time with its offset, e.g. 2026-11-27T09:30:00.000+08:00, got {text!r}")
+    day, clock, fraction, offset = match.groups()
+    # datetime.fromisoformat of Python 3.9 takes neither 'Z' nor any number of digits but 3 or 6.
+    fraction = (fraction[:7].ljust(7, "0")) if fraction else ""
+    offset = "+00:00" if offset in "Zz" else offset
+    try:
+        return datetime.fromisoformat(f"{day}T{clock}{fraction}{offset}")
+    except ValueError as exc:
+        raise ValueError(f"is not a real time: {text!r} ({exc})") from None
+
+
+def _fail(message: str) -> PydanticCustomError:
+    # A custom error keeps our message as it is (a plain ValueError gets "Value error, " in front).
+    return PydanticCustomError("office", "{message}", {"message": message})
+
+
+def _uuid(value: Any) -> str:
+    """The canonical (lowercase, hyphenated) form of a UUID given as text."""
+    if not isinstance(value, str):
+        raise _fail(f"must be a UUID as text, got {type(value).__name__}")
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise _fail(f"must be a UUID (e.g. 0b6c0f4e-3b1c-4f8e-9a51-2f1d3c5e7a90), got {value!r}") from None
+
+
+# -- the data each reported type must carry; other keys are kept as they are -----------------
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class RatingData(_Data):
+    score: StrictInt = Field(ge=1)
+    scale: StrictInt = Field(ge=2)
+    choice: StrictStr
+    source: StrictStr = ""
+    service: Optional[StrictStr] = None
+    location: StrictStr = ""
+    misuse: StrictBool = False
+    ticket: StrictStr = ""
+
+    @model_validator(mode="after")
+    def _score_on_scale(self):
+        if self.score > self.scale:
+            raise _fail(f"score {self.score} is beyond the scale of {self.scale}")
+        return self
+
+
+class ReasonData(_Data):
+    rating_id: str
+    reason: StrictStr
+
+    @field_validator("rating_id", mode="before")
+    @classmethod
+    def _check_rating_id(cls, value):
+        return _uuid(value)
+
+
+class TicketData(_Data):
+    number: StrictStr
+    service: StrictStr
+    people_ahead: Optional[StrictInt] = None
+    lang: StrictStr = ""
+
+
+class FormData(_Data):
+    code: StrictStr
+    lang: StrictStr = ""
+
+
+DATA_MODELS = {"rating": RatingData, "rating_reason": ReasonData, "ticket": TicketData,
+               "form_view": FormData, "form_slip": FormData}
+
+
+# -- one event, the envelope --------------------------------------------------------------------
+
+class EventIn(BaseModel):
+    """One event as uploaded; ``id`` canonical, ``at`` in office time (text)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: str
+    type: str
+    seq: StrictInt = Field(ge=0)
+    at: str
+    clock_synced: StrictBool
+    data: Dict[str, Any]
+    boot_id: Optional[StrictStr] = Field(default=None, max_length=64)
+    monotonic: Optional[Union[StrictInt, StrictFloat]] = None
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _check_id(cls, value):
+        return _uuid(value)
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _check_type(cls, value):
+        if value not in EVENT_TYPES:
+            raise _fail(f"unknown event type {value!r}; known: {', '.join(EVENT_TYPES)}")
+        return value
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _check_at(cls, value):
+        if not isinstance(value, str):
+            raise _fail(f"must be an RFC 3339 time as text, got {type(value).__name__}")
+        try:
+            return rfc3339(parse_rfc3339(value).astimezone(TAIPEI))
+        except ValueError as exc:
+            raise _fail(str(exc)) from None
+
+    @model_validator(mode="after")
+    def _check_data(self):
+        model = DATA_MODELS.get(self.type)
+        if model is not None:
+            try:
+                model.model_validate(self.data)
+            except ValidationError as exc:
+                raise _fail(f"{self.type} event: " + describe(exc, prefix="data")) from None
+        return self
+
+    @property
+    def moment(self) -> datetime:
+        """``at`` as a datetime in Asia/Taipei."""
+        return parse_rfc3339(self.at)
+
+    def details(self) -> _Data:
+        """``data`` read by the model of its type (a rating's score...); plain for other types."""
+        return DATA_MODELS.get(self.type, _Data).model_validate(self.data)
+
+
+class Batch(BaseModel):
+    """A request body: the envelope only, each event is checked by :func:`parse_events`."""
+
+    kiosk_id: StrictStr
+    events: List[Any]
+
+
+class Rejection(NamedTuple):
+    id: Optional[str]
+    error: str
+
+
+def _json_name(value: Any) -> str:
+    names = {list: "an array", str: "a string", bool: "true/false", int: "a number", float: "a number"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
+
+
+def describe(exc: ValidationError, prefix: str = "") -> str:
+    """A ValidationError as one line: ``field: problem; other.field: problem``."""
+    parts = []
+    for error in exc.errors():
+        loc = ".".join(str(p) for p in ((prefix,) if prefix else ()) + tuple(error["loc"]))
+        message = error["msg"]
+        if error["type"] == "missing":
+            message = "missing"
+        elif error["type"] == "dict_type":
+            message = f"must be a JSON object, got {_json_name(error['input'])}"
+        parts.append(f"{loc}: {message}" if loc else message)
+    return "; ".join(parts)
+
+
+def parse_events(raw_events: List[Any]) -> Tuple[List[Tuple[str, EventIn]], List[Rejection]]:
+    """The valid events (each with its id as sent) and a rejection for every bad one."""
+    valid, rejected = [], []
+    for raw in raw_events:
+        sent_id = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
+        if not isinstance(raw, dict):
+            rejected.append(Rejection(None, f"an event must be a JSON object, got {_json_name(raw)}"))
+            continue
+        try:
+            valid.append((sent_id, EventIn.model_validate(raw)))
+        except ValidationError as exc:
+            rejected.append(Rejection(sent_id, describe(exc)))
+    return valid, rejected
