@@ -12,14 +12,15 @@ FONTS  := kiosk/fonts/NotoSansCJKtc-Regular.otf kiosk/fonts/NotoSansCJKtc-Bold.o
 .PHONY: run test setup deps screenshots bench clean help
 
 help:
-	@echo "make run         set up, then start the kiosk (simulated hardware) in a $(WINDOW) window"
+	@echo "make run         set up, then start the kiosk (simulated hardware) in a $(WINDOW) window,"
+	@echo "                 with a local office server on http://127.0.0.1:8080/ receiving its events"
 	@echo "make test        set up, then run the whole test suite headless"
 	@echo "make screenshots write docs/screenshots/*.png"
 	@echo "make bench       kiosk bench startup"
 	@echo "make clean       remove the venv and built fonts"
 
 run: setup
-	$(BIN)/kiosk run --window $(WINDOW)
+	$(BIN)/kiosk run --window $(WINDOW) --local-office
 
 test: setup
 	$(BIN)/python -m pytest

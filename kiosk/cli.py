@@ -22,6 +22,7 @@ The ``kiosk`` command
     kiosk bench startup                      first frame and memory, against a bare Kivy window
     kiosk bench ratings                      press-to-disk latency, against a bare SQLite insert
     kiosk bench ticket                       ticket bytes and wire time, text against raster; tap to first byte
+    kiosk bench upload                       drain 10,000 events to a local office server, batched vs one by one
     kiosk fonts build [--dest DIR]           extract the Traditional Chinese font
     kiosk version
 
@@ -87,6 +88,8 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", parents=[common], help="start the kiosk")
     run.add_argument("--window", type=_size, metavar="WxH", help="a desktop window of this size instead of full screen")
+    run.add_argument("--local-office", action="store_true",
+                     help="with no [server] url: run a local office server on 127.0.0.1:8080 and upload to it")
 
     config = sub.add_parser("config", parents=[common], help="check or show the configuration")
     config_sub = config.add_subparsers(dest="config_command", metavar="ACTION")
@@ -155,7 +158,7 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--hold", type=float, default=0.1, help="seconds each press is held (default 0.1)")
 
     bench = sub.add_parser("bench", parents=[common], help="measure speed and memory")
-    bench.add_argument("what", choices=("startup", "ratings", "ticket"))
+    bench.add_argument("what", choices=("startup", "ratings", "ticket", "upload"))
     bench.add_argument("--presses", type=_positive, default=10000, help="ratings: presses to time")
     bench.add_argument("--changes", type=_positive, default=1000, help="startup: screen changes for the memory figure")
     bench.add_argument("--runs", type=_positive, default=3, help="runs of each process (median is reported)")
@@ -219,7 +222,7 @@ def cmd_config_show(args) -> int:
 def cmd_run(args) -> int:
     from .runtime import run_kiosk
     config = _load(args.config)
-    return run_kiosk(config, window=args.window)
+    return run_kiosk(config, window=args.window, local_office=args.local_office)
 
 
 def cmd_screenshot(args) -> int:
@@ -239,6 +242,9 @@ def cmd_screenshot(args) -> int:
 
 
 def cmd_bench(args) -> int:
+    if args.what == "upload":
+        from .bench_upload import bench_upload
+        return bench_upload(_load(args.config))
     if args.what == "ticket":
         from .bench_ticket import bench_ticket
         return bench_ticket(_load(args.config))

@@ -336,6 +336,10 @@ class Config:
         section, name = key.split(".", 1)
         return self._values[section][name]
 
+    def with_values(self, section: str, **values) -> "Config":
+        """A copy of this configuration with some keys of one section changed (not checked again)."""
+        return Config({**self._values, section: {**self._values[section], **values}}, self.source)
+
     def with_services(self, services) -> "Config":
         """A copy of this configuration with other ``[[services]]``."""
         return Config({**self._values, "services": tuple(services)}, self.source)

@@ -11,6 +11,7 @@ offscreen with no services: it shows screens and records nothing.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 from pathlib import Path
 from typing import Optional, Tuple
@@ -21,9 +22,17 @@ __all__ = ["run_kiosk", "screenshot"]
 
 log = logging.getLogger("kiosk")
 
+#: Where ``kiosk run --local-office`` serves; $KIOSK_LOCAL_OFFICE_PORT moves it (tests, a busy 8080).
+LOCAL_OFFICE_PORT = 8080
 
-def run_kiosk(config: Config, window: Optional[Tuple[int, int]] = None) -> int:
-    """Run the kiosk until it is closed; return the exit code."""
+
+def run_kiosk(config: Config, window: Optional[Tuple[int, int]] = None, local_office: bool = False) -> int:
+    """Run the kiosk until it is closed; return the exit code.
+
+    ``local_office``: with no office server configured, run one in this
+    process (``kiosk/local_office.py``) and upload to it, so that what the
+    kiosk records can be seen arriving (``make run``).
+    """
     from .services import open_services
     from .ui import environment
 
@@ -39,6 +48,13 @@ def run_kiosk(config: Config, window: Optional[Tuple[int, int]] = None) -> int:
     )
     from .ui.app import KioskApp
 
+    office = None
+    if local_office and not config.server.url:
+        from .local_office import LocalOffice
+        port = int(os.environ.get("KIOSK_LOCAL_OFFICE_PORT", LOCAL_OFFICE_PORT))
+        office = LocalOffice(config.data_dir / "local-office", config.kiosk.id, port=port)
+        config = config.with_values("server", url=office.url, token=office.token)
+        print(f"office server: {office.url} (this kiosk's events arrive there)", flush=True)
     # Store and buttons first: a press during start-up is recorded, and shown once the window is up.
     services = open_services(config)
     app = KioskApp(config, services=services)
@@ -50,6 +66,8 @@ def run_kiosk(config: Config, window: Optional[Tuple[int, int]] = None) -> int:
         app.run()
     finally:
         services.close()
+        if office is not None:
+            office.close()
     return 0
 
 

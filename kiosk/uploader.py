@@ -85,6 +85,7 @@ class Uploader:
         self.wall = wall   # wall-clock seconds: the backoff deadline is kept across processes
         self.rng = rng
         self.timeout = TIMEOUT
+        self.batch_size = MAX_EVENTS
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = None
@@ -124,7 +125,7 @@ class Uploader:
 
     def _next_batch(self) -> List[dict]:
         batch, size = [], 0
-        for event in self.store.pending_events(limit=MAX_EVENTS):
+        for event in self.store.pending_events(limit=self.batch_size):
             body = event.to_json()
             length = len(json.dumps(body, ensure_ascii=False).encode()) + 1
             if batch and size + length > MAX_BYTES - 200:  # room for the envelope

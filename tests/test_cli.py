@@ -89,3 +89,37 @@ def test_version_and_usage():
     assert kiosk("version").stdout.strip() == f"kiosk {__version__}"
     bare = kiosk()
     assert bare.returncode == 2 and "config" in bare.stdout and "screenshot" in bare.stdout
+
+
+@pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="needs xvfb-run (.ci/debian-packages installs it)")
+def test_make_run_uploads_to_a_local_office_server(tmp_path):
+    """`make run` runs `kiosk run --local-office`: what the kiosk recorded arrives at the office server."""
+    import sqlite3
+
+    from fake_office import free_port
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "SDL_VIDEODRIVER", "KIOSK_CONFIG")}
+    env.update(XDG_DATA_HOME=str(tmp_path), KIOSK_LOCAL_OFFICE_PORT=str(free_port()))
+    pressed = subprocess.run([sys.executable, "-m", "kiosk.cli", "simulate", "press", "smile"], env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert pressed.returncode == 0, pressed.stderr
+    proc = subprocess.Popen(["xvfb-run", "-a", "-s", "-screen 0 800x480x24", sys.executable, "-m", "kiosk.cli",
+                             "run", "--window", "800x480", "--local-office"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+    office_db = tmp_path / "kiosk" / "local-office" / "office.db"
+    try:
+        assert "office server: http://127.0.0.1:" in proc.stdout.readline()
+        deadline = time.monotonic() + 60
+        ratings = 0
+        while time.monotonic() < deadline and not ratings:
+            time.sleep(0.5)
+            if office_db.exists():
+                with sqlite3.connect(office_db) as db:
+                    try:
+                        ratings = db.execute("SELECT count(*) FROM events WHERE type = 'rating'").fetchone()[0]
+                    except sqlite3.OperationalError:
+                        pass
+        assert ratings == 1, "the rating did not reach the local office server"
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(20)

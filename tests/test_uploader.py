@@ -206,3 +206,17 @@ def test_a_kiosk_killed_in_the_middle_of_an_upload_loses_and_doubles_nothing(tmp
     result = cli(config, "upload", "--once")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "duplicates 50" in result.stdout and len(office.events) == 50
+
+
+def test_bench_upload_prints_both_rates_and_their_ratio(tmp_path):
+    import re
+    env = {k: v for k, v in os.environ.items() if k != "KIOSK_CONFIG"}
+    env["XDG_DATA_HOME"] = str(tmp_path)
+    result = subprocess.run([sys.executable, "-m", "kiosk.cli", "bench", "upload"], capture_output=True, text=True,
+                            timeout=300, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    batched = re.search(r"batched \(500 a request\)\s+10000\s+([\d.]+)\s+(\d+)", result.stdout)
+    single = re.search(r"one per request\s+(\d+)\s+([\d.]+)\s+(\d+)", result.stdout)
+    ratio = re.search(r"batched / one per request\s+([\d.]+)×", result.stdout)
+    assert batched and single and ratio, result.stdout
+    assert float(ratio.group(1)) == pytest.approx(int(batched.group(2)) / int(single.group(3)), rel=0.05)
