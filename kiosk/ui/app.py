@@ -248,6 +248,7 @@ class KioskApp(App):
 
     def _ticket_done(self, prefix: str, kind: str, label: str, reason: Optional[str], paper: bytes) -> None:
         self._ticket_busy = False
+        self.services.uploader.wake()  # the ticket (or the fault) goes to the office soon
         self._ticket_quiet_until = self.monotonic() + DOUBLE_TAP_SECONDS
         screen = self.manager.get_screen("taken")
         service = self.kiosk_config.service(prefix).name_in(self.lang)
@@ -307,6 +308,7 @@ class KioskApp(App):
 
     def _slip_done(self, key: str) -> None:
         self._ticket_busy = False
+        self.services.uploader.wake()
         self.manager.get_screen("form").slip_message = self.t(key)
 
     def refresh_recent_tickets(self) -> None:
