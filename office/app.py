@@ -4,13 +4,15 @@ The office server application
 
 ``create_app(db)`` builds the Flask application around one
 :class:`~office.db.Database` (or a database URL, which it opens): the kiosks'
-API (``office/api.py``) and a front page that says the server is running and
-lists the kiosks.  ``kiosk-office serve`` runs it under waitress.
+API (``office/api.py``), the staff pages behind a sign-in (``office/pages.py``:
+today, the monthly report and its CSV, announcements and forms) and
+``/healthz`` for a monitor.  ``kiosk-office serve`` runs it under waitress.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any, Union
 
 from flask import Flask, jsonify, request
@@ -19,8 +21,11 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from . import __version__
+from . import staff
 from .api import blueprint
 from .db import Database
+from .pages import blueprint as pages
+from .staff import LoginLimiter
 from .models import MAX_BYTES, MAX_EVENTS
 
 __all__ = ["create_app"]
@@ -33,9 +38,16 @@ def create_app(db: Union[str, Database], **config: Any) -> Flask:
     database = db if isinstance(db, Database) else Database(db)
     app = Flask("office")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BYTES
-    app.config.update(config)
     app.extensions["office_db"] = database
+    app.extensions["office_login_limiter"] = LoginLimiter()
+    staff.ensure_schema(database)
+    # Staff sessions: signed with a key kept in the database, so they survive a restart; never logged.
+    app.config["SECRET_KEY"] = staff.secret_key(database)
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_NAME="kiosk_office_session", PERMANENT_SESSION_LIFETIME=timedelta(hours=12))
+    app.config.update(config)
     app.register_blueprint(blueprint)
+    app.register_blueprint(pages)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
@@ -53,13 +65,9 @@ def create_app(db: Union[str, Database], **config: Any) -> Flask:
         log.error("database error: %s", exc.orig if exc.orig is not None else exc)
         return jsonify(error="the office database is not available; try again later"), 503, {"Retry-After": "30"}
 
-    @app.get("/")
-    def index():
-        rows = "".join(
-            f"<tr><td>{escape(k['id'])}</td><td>{escape(k['last_contact_at'] or 'never')}</td>"
-            f"<td>{k['events']}</td></tr>" for k in database.kiosks())
-        return (f"<!doctype html><html lang='zh-TW'><meta charset='utf-8'><title>kiosk-office</title>"
-                f"<h1>kiosk-office {escape(__version__)} is running</h1>"
-                f"<table><tr><th>kiosk</th><th>last contact</th><th>events</th></tr>{rows}</table></html>")
+    @app.get("/healthz")
+    def healthz():
+        # For a load balancer or a monitor: says the server runs, tells nothing about the office.
+        return f"kiosk-office {escape(__version__)} is running\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
 
     return app

@@ -9,6 +9,8 @@ The ``kiosk-office`` command
     kiosk-office kiosk list [--db URL]       id, last contact, events stored: one kiosk a line, tab-separated
     kiosk-office config show [--kiosk ID] [--db URL]
     kiosk-office config set [--kiosk ID] [--forms FILE | --no-forms] [--announcement TEXT ... | --no-announcements]
+    kiosk-office admin add NAME [--password-stdin] [--db URL]   a staff account for the report pages (or a new password)
+    kiosk-office admin list [--db URL]
     kiosk-office version
 
 The database is ``--db`` (a SQLAlchemy URL, or a file path for SQLite), else
@@ -152,6 +154,57 @@ def _config_set(args) -> int:
     return 0
 
 
+def _read_password(args) -> Optional[str]:
+    """The new password: one line of stdin (--password-stdin), else typed twice at a prompt (not echoed)."""
+    if args.password_stdin:
+        line = sys.stdin.readline()
+        return line[:-1] if line.endswith("\n") else line
+    import getpass
+    try:
+        first = getpass.getpass(f"password for {args.name}: ")
+        second = getpass.getpass("the same again: ")
+    except (EOFError, KeyboardInterrupt):
+        print(file=sys.stderr)
+        return None
+    if first != second:
+        print("kiosk-office: the two passwords differ; nothing changed", file=sys.stderr)
+        return None
+    return first
+
+
+def _admin_add(args) -> int:
+    from .staff import MIN_PASSWORD, USERNAME, add_user
+    if not USERNAME.fullmatch(args.name):
+        print(f"kiosk-office: a staff name is 1-64 letters, digits, '.', '_' or '-', got {args.name!r}",
+              file=sys.stderr)
+        return 2
+    password = _read_password(args)
+    if password is None:
+        return 2
+    if len(password) < MIN_PASSWORD:
+        print(f"kiosk-office: the password must have at least {MIN_PASSWORD} characters; nothing changed",
+              file=sys.stderr)
+        return 2
+    with _open(args) as db:
+        try:
+            created = add_user(db, args.name, password)
+        except ValueError as exc:
+            print(f"kiosk-office: {exc}", file=sys.stderr)
+            return 2
+    print(f"staff account {args.name} {'added' if created else 'has a new password'}; sign in at /login",
+          file=sys.stderr)
+    return 0
+
+
+def _admin_list(args) -> int:
+    from .staff import ensure_schema, users
+    with _open(args) as db:
+        ensure_schema(db)
+        for user in users(db):
+            print(f"{user['name']}\t{user['created_at']}\t{user['password_set_at']}")
+    return 0
+
+
 def _version(_args) -> int:
     from . import __version__
     print(f"kiosk-office {__version__}")
@@ -197,6 +250,16 @@ def _parser() -> argparse.ArgumentParser:
                                help="an announcement for the marquee (repeat for several, in order)")
     announcements.add_argument("--no-announcements", action="store_true", help="unset them at this scope")
     put.set_defaults(func=_config_set)
+
+    admin = commands.add_parser("admin", help="staff accounts for the report pages").add_subparsers(
+        dest="action", metavar="ACTION", required=True)
+    user = admin.add_parser("add", parents=[db], help="add a staff account, or set its new password")
+    user.add_argument("name", help="the sign-in name, e.g. chen")
+    user.add_argument("--password-stdin", action="store_true",
+                      help="read the password from the first line of stdin instead of prompting twice")
+    user.set_defaults(func=_admin_add)
+    admin.add_parser("list", parents=[db], help="name, created, password set: one account a line").set_defaults(
+        func=_admin_list)
 
     commands.add_parser("version", help="print the version").set_defaults(func=_version)
     return parser
