@@ -1,0 +1,17 @@
+"""`kiosk-office bench` prints the ingest rates over HTTP and straight into the database, and their ratio."""
+
+import re
+
+import pytest
+
+from office.bench import bench_ingest
+
+
+def test_bench_ingest_prints_both_rates_and_the_ratio(capsys):
+    assert bench_ingest(kiosks=2, batches=2, size=50) == 0
+    out = capsys.readouterr().out
+    http = re.search(r"over HTTP, kiosks at once\s+200\s+([\d.]+)\s+(\d+)", out)
+    direct = re.search(r"straight into the database\s+200\s+([\d.]+)\s+(\d+)", out)
+    ratio = re.search(r"HTTP / database\s+([\d.]+)×", out)
+    assert http and direct and ratio, out
+    assert float(ratio.group(1)) == pytest.approx(int(http.group(2)) / int(direct.group(2)), rel=0.05)
