@@ -23,6 +23,7 @@ setup(
     package_data={
         "kiosk.messages": ["*.toml"],
         "kiosk.data": ["*.toml"],
+        "office": ["templates/*.html"],
         "kiosk.ui": ["*.kv"],
         "kiosk.fonts": ["*.txt"],  # the .otf files are built where the kiosk runs (kiosk fonts build)
     },

@@ -334,10 +334,11 @@ def test_a_heartbeat_is_kept_on_the_kiosk(client, token, db):
     assert kiosk["last_contact_at"] is not None and kiosk["events"] == 2
 
 
-def test_the_front_page_lists_kiosks(client, token):
+def test_the_staff_pages_need_a_login_and_healthz_does_not(client, token):
     page = client.get("/")
-    assert page.status_code == 200
-    assert b"running" in page.data and KIOSK.encode() in page.data
+    assert page.status_code == 302 and "/login" in page.headers["Location"]
+    health = client.get("/healthz")
+    assert health.status_code == 200 and b"running" in health.data
 
 
 def test_an_unknown_api_path_answers_json(client):
@@ -347,7 +348,7 @@ def test_an_unknown_api_path_answers_json(client):
 
 def test_create_app_opens_a_url(tmp_path):
     app = create_app(f"sqlite:///{tmp_path / 'sub' / 'dir' / 'office.db'}")
-    assert app.test_client().get("/").status_code == 200
+    assert app.test_client().get("/healthz").status_code == 200
     assert (tmp_path / "sub" / "dir" / "office.db").exists()
     app.extensions["office_db"].close()
 

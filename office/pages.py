@@ -1,0 +1,225 @@
+"""
+The staff pages
+===============
+
+For the office's staff, in Traditional Chinese, behind a sign-in (the
+kiosks' API keeps its bearer tokens):
+
+* ``/login`` (form), ``/logout`` (POST);
+* ``/``: today: tickets per service, ratings so far, the kiosks and whether they are heard from;
+* ``/report?month=115/11``: the monthly report, one printable A4 page with SVG charts;
+* ``/report.csv?month=115/11``: the same numbers as CSV (UTF-8 with BOM, for Excel);
+* ``/settings``: announcements and the forms override the kiosks read.
+
+Every POST carries the session's CSRF token; the session cookie is
+HttpOnly and SameSite=Lax.  Failed sign-ins are limited per name
+(:class:`office.staff.LoginLimiter`).
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import logging
+import os
+import secrets
+import tempfile
+from typing import Optional
+
+from flask import (Blueprint, Response, abort, current_app, redirect, render_template, request, session,
+                   url_for)
+
+from kiosk import timeutil
+
+from . import report as reports
+from . import staff
+from .charts import hbar_chart, vbar_chart
+
+__all__ = ["blueprint", "login_required"]
+
+log = logging.getLogger("office.pages")
+
+blueprint = Blueprint("staff", __name__)
+
+
+def _db():
+    return current_app.extensions["office_db"]
+
+
+def _limiter() -> staff.LoginLimiter:
+    return current_app.extensions["office_login_limiter"]
+
+
+def csrf_token() -> str:
+    token = session.get("csrf")
+    if not token:
+        token = session["csrf"] = secrets.token_urlsafe(24)
+    return token
+
+
+def _check_csrf() -> None:
+    sent = request.form.get("csrf", "")
+    if not sent or not hmac.compare_digest(sent, session.get("csrf", "")):
+        abort(400, description="表單已過期，請重新整理頁面再試一次 (missing or stale CSRF token)")
+
+
+def login_required(view):
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if not session.get("staff"):
+            return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def _safe_next(target: Optional[str]) -> str:
+    """Only a path on this server (no other host, no scheme) is followed after signing in."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("staff.today")
+
+
+@blueprint.app_context_processor
+def _template_globals():
+    return {"csrf_token": csrf_token, "staff_name": session.get("staff"), "roc_date": timeutil.roc_date,
+            "roc_short": timeutil.roc_short, "percent": reports.percent}
+
+
+# -- signing in ----------------------------------------------------------------------------------
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login():
+    next_url = request.values.get("next", "")
+    if request.method == "GET":
+        return render_template("login.html", next_url=next_url, error=None, name="")
+    _check_csrf()
+    name = request.form.get("name", "").strip()[:64]
+    password = request.form.get("password", "")
+    wait = _limiter().blocked_for(name)
+    if wait is not None:
+        log.warning("sign-in for %r refused: too many failures", name)
+        return render_template("login.html", next_url=next_url, name=name,
+                               error=f"登入失敗次數過多，請於 {(wait + 59) // 60} 分鐘後再試。"), 429, \
+            {"Retry-After": str(wait)}
+    if not staff.check_user(_db(), name, password):
+        _limiter().failed(name)
+        log.warning("failed sign-in for %r from %s", name, request.remote_addr)
+        return render_template("login.html", next_url=next_url, name=name, error="帳號或密碼錯誤。"), 401
+    _limiter().succeeded(name)
+    session.clear()  # a new session for the signed-in user (no fixation)
+    session.permanent = True
+    session["staff"] = name
+    csrf_token()
+    log.info("%s signed in", name)
+    return redirect(_safe_next(next_url))
+
+
+@blueprint.post("/logout")
+def logout():
+    _check_csrf()
+    session.clear()
+    return redirect(url_for("staff.login"))
+
+
+# -- today ---------------------------------------------------------------------------------------
+
+@blueprint.get("/")
+@login_required
+def today():
+    data = reports.load_today(_db())
+    service_chart = hbar_chart([(label, n) for _, label, n, _ in data.tickets_by_service], "今日各服務取號數") \
+        if data.tickets_by_service else None
+    return render_template("today.html", t=data, service_chart=service_chart,
+                           offline_minutes=reports.OFFLINE_AFTER_MINUTES)
+
+
+# -- the monthly report --------------------------------------------------------------------------
+
+def _period_or_400():
+    try:
+        return reports.parse_month(request.args.get("month")), None
+    except ValueError as exc:
+        return None, (render_template("message.html", title="月份錯誤", message=str(exc)), 400)
+
+
+@blueprint.get("/report")
+@login_required
+def report():
+    period, error = _period_or_400()
+    if error:
+        return error
+    data = reports.load_report(_db(), period)
+    months = reports.previous_months(period, 2)
+    previous = reports.month_key(months[0])
+    following = reports.parse_month(f"{period.last.year + (period.last.month == 12)}-"
+                                    f"{period.last.month % 12 + 1:02d}")
+    charts = {
+        "trend": hbar_chart([(f"{timeutil.roc_year(p.first)}/{p.first.month:02d}",
+                              None if s.share is None else round(100 * s.share, 1)) for p, s in data.trend],
+                            "近六個月滿意度 (%)", maximum=100, unit=" %", highlight=len(data.trend) - 1),
+        "service": hbar_chart([(name, None if s.share is None else round(100 * s.share, 1))
+                               for name, s in data.by_service], "各服務滿意度 (%)", maximum=100, unit=" %"),
+        "location": hbar_chart([(name, None if s.share is None else round(100 * s.share, 1))
+                                for name, s in data.by_location], "各櫃台滿意度 (%)", maximum=100, unit=" %"),
+        "reasons": hbar_chart([(label, n) for _, label, n in data.reasons], "不滿意原因"),
+        "tickets_service": hbar_chart([(label, n) for _, label, n in data.tickets_by_service], "各服務取號數"),
+        "tickets_hour": vbar_chart([(f"{h}", n) for h, n in data.tickets_by_hour.items()], "各時段取號數"),
+        "forms": hbar_chart([(code, v + s) for code, v, s in data.forms[:15]], "表單檢視與列印"),
+    }
+    return render_template("report.html", r=data, charts=charts, previous=previous,
+                           following=reports.month_key(following), printed=timeutil.now())
+
+
+@blueprint.get("/report.csv")
+@login_required
+def report_csv():
+    period, error = _period_or_400()
+    if error:
+        return error
+    data = reports.load_report(_db(), period)
+    body = "\ufeff" + reports.report_csv(data)  # the BOM: Excel then reads UTF-8 (the Chinese labels)
+    name = f"report-{period.first.year}-{period.first.month:02d}.csv"
+    return Response(body.encode("utf-8"), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+
+# -- settings: announcements and the forms override ----------------------------------------------
+
+def _forms_problems(text: str):
+    """What the kiosks would say about this forms override (kiosk.forms.load_catalogue's own check)."""
+    from kiosk.forms import load_catalogue
+    handle, path = tempfile.mkstemp(suffix=".toml", prefix="office-forms-")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        return [str(p) for p in load_catalogue(override=path)[1]]
+    finally:
+        os.unlink(path)
+
+
+@blueprint.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings():
+    db = _db()
+    current = db.config_for("*")
+    announcements = "\n".join(current["announcements"])
+    forms = current["forms"] or ""
+    problems, saved = [], False
+    if request.method == "POST":
+        _check_csrf()
+        announcements = request.form.get("announcements", "").replace("\r\n", "\n")
+        forms = request.form.get("forms", "").replace("\r\n", "\n")
+        lines = [line.strip() for line in announcements.split("\n") if line.strip()]
+        if any(len(line) > 200 for line in lines):
+            problems.append("每則公告最多 200 字。")
+        if forms.strip():
+            problems += _forms_problems(forms)
+        if not problems:
+            db.set_config("*", forms=forms if forms.strip() else None, announcements=lines or None)
+            log.info("%s changed the office-wide announcements/forms", session.get("staff"))
+            saved = True
+            current = db.config_for("*")
+            announcements, forms = "\n".join(current["announcements"]), current["forms"] or ""
+    status = 400 if problems else 200
+    return render_template("settings.html", announcements=announcements, forms=forms, problems=problems,
+                           saved=saved), status

@@ -1,0 +1,344 @@
+"""
+The monthly report
+==================
+
+What the director reads once a month (每月統計分析), computed from the rows
+:class:`~office.db.Database` returns (``ratings()``, ``tickets()``,
+``form_views()``): every function here but :func:`load_report` and
+:func:`load_today` is pure, so it is tested without Flask or a database.
+
+% satisfied is computed as the kiosk computes it (``kiosk/rating_stats.py``,
+``kiosk ratings stats``): the answers that are not misuse; satisfied are the
+top of three or the top two of five (:meth:`kiosk.ratings.Scale.satisfied`);
+misuse (a press within the response interval of the one before) is excluded
+and counted on its own.  Each rating is judged on its own scale, so a kiosk
+whose buttons were changed from three to five mid-month still counts right.
+
+Months and days are office days in Asia/Taipei (the ``day`` the server
+stored with each row), named in the ROC calendar: ``115/11`` is 民國115年11月.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+
+from kiosk import timeutil
+from kiosk.catalogue import DEFAULT_SERVICES
+from kiosk.rating_stats import Period
+from kiosk.ratings import REASONS, Scale
+
+__all__ = ["Satisfaction", "MonthlyReport", "Today", "parse_month", "previous_months", "satisfaction",
+           "satisfaction_by", "reason_counts", "tickets_per_service", "tickets_per_hour", "form_downloads",
+           "build_report", "load_report", "build_today", "load_today", "report_csv", "REASON_LABELS",
+           "service_label", "percent"]
+
+REASON_LABELS: Dict[str, str] = {"wait_time": "等候時間太長", "attitude": "服務態度", "explanation": "說明不清楚",
+                                 "environment": "環境設施", "other": "其他"}
+assert tuple(REASON_LABELS) == REASONS, "a reason the kiosk asks about has no label here"
+SERVICE_NAMES = {s.prefix: s.name for s in DEFAULT_SERVICES}
+NO_SERVICE = "（未指定）"
+NO_LOCATION = "（未設定）"
+TREND_MONTHS = 6
+
+
+def service_label(code: Optional[str]) -> str:
+    """``A 戶籍登記`` for a known ticket letter, the code itself otherwise, （未指定） for none."""
+    if not code:
+        return NO_SERVICE
+    name = SERVICE_NAMES.get(code.upper())
+    return f"{code} {name}" if name else code
+
+
+def percent(share: Optional[float]) -> str:
+    """``66.7 %`` as ``kiosk ratings stats`` prints it (one decimal), ``–`` when there is nothing to divide."""
+    return "–" if share is None else f"{100 * share:.1f} %"
+
+
+# -- months --------------------------------------------------------------------------------------
+
+def parse_month(text: Optional[str], today: Optional[date] = None) -> Period:
+    """``115/11`` (ROC; ``2026-11`` also taken) as a Period; None or empty: this month in Asia/Taipei.
+
+    ValueError with a message for the page (Chinese first, the example, what was given).
+    """
+    if text is None or not text.strip():
+        return Period.parse(today=today or timeutil.office_day())
+    if len(text) > 20:
+        raise ValueError(f"月份格式錯誤：請寫民國年/月，例如 115/11（got {len(text)} characters）")
+    try:
+        period = Period.parse(month=text)
+    except ValueError as exc:
+        raise ValueError(f"月份格式錯誤：請寫民國年/月，例如 115/11。 {exc}") from None
+    if period.first.year < 1912:
+        raise ValueError(f"月份格式錯誤：民國元年（1912）以前沒有民國年份，got {text!r}")
+    return period
+
+
+def month_key(period: Period) -> str:
+    """``115/11``: the month as the report's URLs name it."""
+    return f"{timeutil.roc_year(period.first)}/{period.first.month:02d}"
+
+
+def previous_months(period: Period, count: int) -> List[Period]:
+    """``count`` months ending with ``period``'s, oldest first."""
+    months, first = [], period.first
+    for _ in range(count):
+        months.append(Period.parse(month=f"{first.year}-{first.month:02d}"))
+        first = date(first.year - 1, 12, 1) if first.month == 1 else date(first.year, first.month - 1, 1)
+    return months[::-1]
+
+
+# -- satisfaction --------------------------------------------------------------------------------
+
+@dataclass
+class Satisfaction:
+    """Ratings summed as ``kiosk ratings stats`` sums them."""
+
+    answers: int = 0                                                 # misuse excluded
+    satisfied: int = 0
+    misuse: int = 0                                                  # excluded from the above, counted here
+    counts: Dict[int, Dict[str, int]] = field(default_factory=dict)  # scale -> choice key -> answers
+
+    @property
+    def share(self) -> Optional[float]:
+        return self.satisfied / self.answers if self.answers else None
+
+    @property
+    def percent(self) -> str:
+        return percent(self.share)
+
+    def choices(self) -> List[Tuple[int, str, str, int]]:
+        """(scale, choice key, label, answers) for each scale seen, best choice first."""
+        rows = []
+        for size in sorted(self.counts):
+            for choice in Scale.of_size(size).choices:
+                rows.append((size, choice.key, choice.label, self.counts[size].get(choice.key, 0)))
+        return rows
+
+
+def _scale(size: int) -> Optional[Scale]:
+    try:
+        return Scale.of_size(size)
+    except ValueError:  # a scale no kiosk offers today: kept in the database, left out here
+        return None
+
+
+def satisfaction(ratings: Iterable[Mapping[str, Any]]) -> Satisfaction:
+    """Answers, satisfied, misuse and counts per choice of these rating rows."""
+    result = Satisfaction()
+    for row in ratings:
+        scale = _scale(row["scale"])
+        if scale is None:
+            continue
+        if row["misuse"]:
+            result.misuse += 1
+            continue
+        result.answers += 1
+        result.satisfied += scale.satisfied(row["score"])
+        per_choice = result.counts.setdefault(scale.size, {})
+        per_choice[row["choice"]] = per_choice.get(row["choice"], 0) + 1
+    return result
+
+
+def satisfaction_by(ratings: Iterable[Mapping[str, Any]], key: str, empty: str) -> List[Tuple[str, Satisfaction]]:
+    """Satisfaction per value of ``key`` (``service``, ``location``, ``kiosk_id``), sorted; ``empty`` names ''."""
+    groups: Dict[str, List[Mapping[str, Any]]] = defaultdict(list)
+    for row in ratings:
+        groups[row.get(key) or ""].append(row)
+    return [(name or empty, satisfaction(rows)) for name, rows in sorted(groups.items())]
+
+
+def reason_counts(ratings: Iterable[Mapping[str, Any]]) -> Tuple[List[Tuple[str, str, int]], int]:
+    """Follow-up answers to "why?" after a negative rating: ``[(key, label, n)]`` and how many went unanswered.
+
+    Misuse ratings are left out, as in % satisfied.  Every known reason is
+    listed (0 included); a reason a newer kiosk sends is listed after them.
+    """
+    counts: Counter = Counter()
+    unanswered = 0
+    for row in ratings:
+        scale = _scale(row["scale"])
+        if row["misuse"] or scale is None:
+            continue
+        if row.get("reason"):
+            counts[row["reason"]] += 1
+        elif scale.negative(row["score"]):
+            unanswered += 1
+    rows = [(key, label, counts.pop(key, 0)) for key, label in REASON_LABELS.items()]
+    rows += [(key, key, n) for key, n in sorted(counts.items())]
+    return rows, unanswered
+
+
+# -- tickets and forms ---------------------------------------------------------------------------
+
+def tickets_per_service(tickets: Iterable[Mapping[str, Any]]) -> List[Tuple[str, str, int]]:
+    """``[(service code, label, tickets)]`` sorted by code."""
+    counts = Counter(row["service"] for row in tickets)
+    return [(code, service_label(code), n) for code, n in sorted(counts.items())]
+
+
+def tickets_per_hour(tickets: Iterable[Mapping[str, Any]]) -> Dict[int, int]:
+    """Tickets per office hour 0-23; every hour from 8 to 17 is present, and any other that has tickets."""
+    counts = Counter(row["hour"] for row in tickets)
+    hours = set(range(8, 18)) | set(counts)
+    return {hour: counts.get(hour, 0) for hour in sorted(hours)}
+
+
+def last_tickets(tickets: Sequence[Mapping[str, Any]]) -> Dict[str, Mapping[str, Any]]:
+    """The latest ticket of each service (rows are oldest first)."""
+    latest: Dict[str, Mapping[str, Any]] = {}
+    for row in tickets:
+        latest[row["service"]] = row
+    return latest
+
+
+def form_downloads(views: Iterable[Mapping[str, Any]]) -> List[Tuple[str, int, int]]:
+    """``[(form code, views, slips printed)]``, the most viewed first."""
+    counts: Dict[str, List[int]] = defaultdict(lambda: [0, 0])
+    for row in views:
+        counts[row["code"]][0 if row["kind"] == "view" else 1] += 1
+    return sorted(((code, v, s) for code, (v, s) in counts.items()), key=lambda r: (-r[1] - r[2], r[0]))
+
+
+# -- the report ----------------------------------------------------------------------------------
+
+@dataclass
+class MonthlyReport:
+    period: Period
+    key: str                                      # 115/11
+    overall: Satisfaction
+    trend: List[Tuple[Period, Satisfaction]]      # this month and the 5 before, oldest first
+    by_service: List[Tuple[str, Satisfaction]]
+    by_location: List[Tuple[str, Satisfaction]]
+    by_kiosk: List[Tuple[str, Satisfaction]]
+    reasons: List[Tuple[str, str, int]]
+    reasons_unanswered: int
+    tickets_total: int
+    tickets_by_service: List[Tuple[str, str, int]]
+    tickets_by_hour: Dict[int, int]
+    forms: List[Tuple[str, int, int]]
+    clock_unsynced: int                           # ratings sent while the kiosk's clock was not synced
+
+
+def build_report(period: Period, ratings: Sequence[Mapping[str, Any]], tickets: Sequence[Mapping[str, Any]],
+                 views: Sequence[Mapping[str, Any]], history: Sequence[Mapping[str, Any]] = ()) -> MonthlyReport:
+    """The report of ``period`` from its rows; ``history``: ratings of the months before it, for the trend."""
+    first, last = period.first.isoformat(), period.last.isoformat()
+    month = [r for r in ratings if first <= r["day"] <= last]
+    tickets = [t for t in tickets if first <= t["day"] <= last]
+    views = [v for v in views if first <= v["day"] <= last]
+    trend = []
+    everything = list(history) + month
+    for p in previous_months(period, TREND_MONTHS):
+        a, b = p.first.isoformat(), p.last.isoformat()
+        trend.append((p, satisfaction(r for r in everything if a <= r["day"] <= b)))
+    reasons, unanswered = reason_counts(month)
+    return MonthlyReport(
+        period=period, key=month_key(period), overall=satisfaction(month), trend=trend,
+        by_service=[(service_label(s) if s != NO_SERVICE else s, sat)
+                    for s, sat in satisfaction_by(month, "service", NO_SERVICE)],
+        by_location=satisfaction_by(month, "location", NO_LOCATION),
+        by_kiosk=satisfaction_by(month, "kiosk_id", "?"),
+        reasons=reasons, reasons_unanswered=unanswered,
+        tickets_total=len(tickets), tickets_by_service=tickets_per_service(tickets),
+        tickets_by_hour=tickets_per_hour(tickets), forms=form_downloads(views),
+        clock_unsynced=sum(1 for r in month if not r.get("clock_synced", True)))
+
+
+def load_report(db, period: Period) -> MonthlyReport:
+    """Read the month's rows (and the trend's ratings) from ``db`` and build the report."""
+    months = previous_months(period, TREND_MONTHS)
+    first, last = period.first.isoformat(), period.last.isoformat()
+    ratings = db.ratings(first_day=months[0].first.isoformat(), last_day=last)
+    month = [r for r in ratings if r["day"] >= first]
+    history = [r for r in ratings if r["day"] < first]
+    return build_report(period, month, db.tickets(first_day=first, last_day=last),
+                        db.form_views(first_day=first, last_day=last), history)
+
+
+def report_csv(report: MonthlyReport) -> str:
+    """The report as CSV text (one tidy table: section, item, label, metric, value); the caller adds the BOM."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["section", "item", "label", "metric", "value"])
+
+    def sat_rows(section: str, item: str, label: str, sat: Satisfaction) -> None:
+        writer.writerow([section, item, label, "answers", sat.answers])
+        writer.writerow([section, item, label, "satisfied", sat.satisfied])
+        writer.writerow([section, item, label, "satisfied_percent",
+                         "" if sat.share is None else f"{100 * sat.share:.1f}"])
+        writer.writerow([section, item, label, "misuse_excluded", sat.misuse])
+
+    sat_rows("month", report.key, report.period.name, report.overall)
+    for scale, key, label, n in report.overall.choices():
+        writer.writerow(["choice", f"{scale}:{key}", label, "answers", n])
+    for p, sat in report.trend:
+        sat_rows("trend", month_key(p), p.name, sat)
+    for name, sat in report.by_service:
+        sat_rows("service", name, name, sat)
+    for name, sat in report.by_location:
+        sat_rows("counter", name, name, sat)
+    for name, sat in report.by_kiosk:
+        sat_rows("kiosk", name, name, sat)
+    for key, label, n in report.reasons:
+        writer.writerow(["reason", key, label, "answers", n])
+    writer.writerow(["reason", "unanswered", "未回答", "answers", report.reasons_unanswered])
+    for code, label, n in report.tickets_by_service:
+        writer.writerow(["tickets_service", code, label, "tickets", n])
+    for hour, n in report.tickets_by_hour.items():
+        writer.writerow(["tickets_hour", f"{hour:02d}", f"{hour:02d}:00–{hour:02d}:59", "tickets", n])
+    for code, v, s in report.forms:
+        writer.writerow(["form", code, code, "views", v])
+        writer.writerow(["form", code, code, "slips", s])
+    return out.getvalue()
+
+
+# -- today ---------------------------------------------------------------------------------------
+
+@dataclass
+class Today:
+    day: date
+    ratings: Satisfaction
+    tickets_total: int
+    tickets_by_service: List[Tuple[str, str, int, Optional[Mapping[str, Any]]]]  # code, label, n, latest ticket
+    kiosks: List[Dict[str, Any]]                                                # + "offline", "silent_minutes"
+
+
+OFFLINE_AFTER_MINUTES = 15
+
+
+def _parse_time(text: Optional[str]):
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def build_today(day: date, ratings: Sequence[Mapping[str, Any]], tickets: Sequence[Mapping[str, Any]],
+                kiosks: Sequence[Mapping[str, Any]], now) -> Today:
+    """The today page: ``now`` (aware) decides which kiosks are offline (silent > 15 minutes, or never heard)."""
+    latest = last_tickets(tickets)
+    by_service = [(code, label, n, latest.get(code)) for code, label, n in tickets_per_service(tickets)]
+    listed = []
+    for kiosk in kiosks:
+        row = dict(kiosk)
+        contact = _parse_time(row.get("last_contact_at"))
+        minutes = None if contact is None else max(0, int((now - contact).total_seconds() // 60))
+        row["silent_minutes"] = minutes
+        row["offline"] = contact is None or (now - contact).total_seconds() > OFFLINE_AFTER_MINUTES * 60
+        listed.append(row)
+    return Today(day, satisfaction(ratings), len(tickets), by_service, listed)
+
+
+def load_today(db, now=None) -> Today:
+    now = now or timeutil.now()
+    day = timeutil.office_day(now).isoformat()
+    return build_today(timeutil.office_day(now), db.ratings(first_day=day, last_day=day),
+                       db.tickets(first_day=day, last_day=day), db.kiosks(), now)

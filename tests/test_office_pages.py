@@ -1,0 +1,247 @@
+"""The staff pages (office/pages.py) through Flask's test client: sign-in, today, the monthly report, its CSV,
+announcements and forms; and `kiosk-office admin add`."""
+
+import io
+import re
+import uuid
+
+import pytest
+
+from office import staff
+from office.app import create_app
+from office.cli import main
+from office.db import Database
+
+KIOSK = "ERLIN-01"
+PASSWORD = "correct horse 1"
+
+
+@pytest.fixture
+def db(tmp_path):
+    with Database(f"sqlite:///{tmp_path / 'office.db'}") as database:
+        yield database
+
+
+@pytest.fixture
+def app(db):
+    staff.add_user(db, "chen", PASSWORD)
+    return create_app(db)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def csrf(page) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+
+
+def login(client, name="chen", password=PASSWORD, next_url=""):
+    token = csrf(client.get("/login"))
+    return client.post("/login", data={"csrf": token, "name": name, "password": password, "next": next_url})
+
+
+@pytest.fixture
+def staff_client(client):
+    assert login(client).status_code == 302
+    return client
+
+
+def upload(client, db, events):
+    token = db.add_kiosk(KIOSK)
+    body = {"kiosk_id": KIOSK, "events": [{"id": str(uuid.uuid4()), "seq": i + 1, "clock_synced": True, **e}
+                                          for i, e in enumerate(events)]}
+    answer = client.post("/api/v1/events", json=body, headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert not answer["rejected"], answer
+    return answer
+
+
+def rating(choice, score, at="2026-11-27T09:30:00.000+08:00", misuse=False, **extra):
+    return {"type": "rating", "at": at,
+            "data": {"score": score, "scale": 3, "choice": choice, "misuse": misuse, **extra}}
+
+
+# -- signing in ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/", "/report", "/report?month=115/11", "/report.csv", "/settings"])
+def test_every_staff_page_needs_a_sign_in(client, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+def test_signing_in_goes_back_to_the_page_asked_for(client):
+    answer = login(client, next_url="/report?month=115/11")
+    assert answer.status_code == 302 and answer.headers["Location"] == "/report?month=115/11"
+    assert client.get("/report?month=115/11").status_code == 200
+
+
+def test_a_next_url_off_this_server_is_not_followed(client):
+    assert login(client, next_url="//evil.example/").headers["Location"] == "/"
+
+
+def test_a_wrong_password_or_name_is_refused(client):
+    for name, password in [("chen", "wrong password"), ("nobody", PASSWORD), ("chen", "")]:
+        answer = login(client, name, password)
+        assert answer.status_code == 401 and "帳號或密碼錯誤" in answer.get_data(as_text=True)
+    assert client.get("/").status_code == 302
+
+
+def test_a_sign_in_without_the_csrf_token_is_refused(client):
+    assert client.post("/login", data={"name": "chen", "password": PASSWORD}).status_code == 400
+
+
+def test_five_failures_lock_the_name_for_a_while(client):
+    for _ in range(5):
+        assert login(client, password="nope nope").status_code == 401
+    locked = login(client)  # even the right password, for now
+    assert locked.status_code == 429 and "過多" in locked.get_data(as_text=True)
+    assert int(locked.headers["Retry-After"]) > 0
+    assert login(client, "other", "whatever1").status_code == 401  # another name is not locked
+
+
+def test_the_limiter_forgets_failures_after_the_window():
+    now = [0.0]
+    limiter = staff.LoginLimiter(limit=2, window=300, clock=lambda: now[0])
+    limiter.failed("a"), limiter.failed("a")
+    assert limiter.blocked_for("a") == 300
+    now[0] = 299.5
+    assert limiter.blocked_for("a") == 1
+    now[0] = 300
+    assert limiter.blocked_for("a") is None
+
+
+def test_logging_out_ends_the_session(staff_client):
+    assert staff_client.get("/").status_code == 200
+    token = csrf(staff_client.get("/"))
+    assert staff_client.post("/logout", data={"csrf": token}).status_code == 302
+    assert staff_client.get("/").status_code == 302
+
+
+def test_passwords_are_stored_hashed_and_the_secret_key_is_kept(db, app):
+    stored = db.read(lambda c: c.execute(staff.STAFF.select()).one())
+    assert stored.password_hash.startswith("scrypt:") and PASSWORD not in stored.password_hash
+    assert create_app(db).config["SECRET_KEY"] == app.config["SECRET_KEY"]  # sessions survive a restart
+
+
+def test_a_session_survives_a_restart(db, app, staff_client):
+    cookie = staff_client.get_cookie("kiosk_office_session")
+    again = create_app(db).test_client()
+    again.set_cookie("kiosk_office_session", cookie.value)
+    assert again.get("/").status_code == 200
+
+
+def test_admin_add_reads_the_password_from_stdin(tmp_path, monkeypatch, capsys):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long password\n"))
+    assert main(["admin", "add", "lin", "--password-stdin", "--db", url]) == 0
+    with Database(url) as db:
+        assert staff.check_user(db, "lin", "a long password") and not staff.check_user(db, "lin", "a long passwor")
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main(["admin", "add", "lin", "--password-stdin", "--db", url]) == 2
+    assert main(["admin", "list", "--db", url]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("lin\t") and "a long password" not in out + err
+
+
+def test_admin_add_prompts_twice(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    answers = iter(["first password", "other password"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+    assert main(["admin", "add", "lin", "--db", url]) == 2  # they differ
+    answers = iter(["same password", "same password"])
+    assert main(["admin", "add", "lin", "--db", url]) == 0
+
+
+# -- the monthly report --------------------------------------------------------------------------
+
+def known_month(client, db):
+    frown = rating("frown", 1, service="A", location="櫃台1")
+    frown["id"] = str(uuid.uuid4())
+    upload(client, db, [
+        rating("smile", 3, service="A", location="櫃台1"), rating("smile", 3, service="A", location="櫃台1"),
+        rating("smile", 3, misuse=True, service="A", location="櫃台1"), frown,
+        {"type": "rating_reason", "at": "2026-11-27T09:30:05.000+08:00",
+         "data": {"rating_id": frown["id"], "reason": "wait_time"}},
+        {"type": "ticket", "at": "2026-11-27T10:15:00.000+08:00", "data": {"number": "A001", "service": "A"}},
+        {"type": "ticket", "at": "2026-11-27T10:45:00.000+08:00", "data": {"number": "A002", "service": "A"}},
+        {"type": "form_slip", "at": "2026-11-27T10:45:00.000+08:00", "data": {"code": "move-in"}},
+        # December in Taipei, though still November in UTC
+        rating("frown", 1, at="2026-11-30T16:30:00Z"),
+    ])
+
+
+def test_the_report_page_shows_the_month(staff_client, db):
+    known_month(staff_client, db)
+    page = staff_client.get("/report?month=115/11")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "每月統計分析 民國115年11月" in text
+    assert "66.7 %" in text and "有效回答 3 份" in text and "誤觸 1 次" in text
+    assert "<svg" in text and "等候時間太長" in text and "A 戶籍登記" in text and "櫃台1" in text
+    assert "@page" in text and "A4" in text
+    fetched = text.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "<script" not in text and "http://" not in fetched and "https://" not in fetched  # no JS, no CDN
+    december = staff_client.get("/report?month=115/12").get_data(as_text=True)
+    assert "有效回答 1 份" in december and "0.0 %" in december
+
+
+def test_a_bad_month_is_a_400_that_says_how(staff_client):
+    for path in ("/report?month=115/13", "/report.csv?month=nope"):
+        page = staff_client.get(path)
+        assert page.status_code == 400 and "115/11" in page.get_data(as_text=True)
+
+
+def test_the_month_is_escaped(staff_client):
+    page = staff_client.get("/report?month=<b>x</b>")
+    assert page.status_code == 400 and "<b>x" not in page.get_data(as_text=True)
+
+
+def test_the_csv_export(staff_client, db):
+    known_month(staff_client, db)
+    answer = staff_client.get("/report.csv?month=115/11")
+    assert answer.status_code == 200 and answer.mimetype == "text/csv"
+    assert answer.data.startswith(b"\xef\xbb\xbf")
+    lines = answer.data.decode("utf-8-sig").splitlines()
+    assert lines[0] == "section,item,label,metric,value"
+    assert "month,115/11,民國115年11月,satisfied_percent,66.7" in lines
+    assert "reason,wait_time,等候時間太長,answers,1" in lines
+    assert "tickets_hour,10,10:00–10:59,tickets,2" in lines
+    assert "attachment" in answer.headers["Content-Disposition"]
+
+
+# -- today ---------------------------------------------------------------------------------------
+
+def test_today_shows_tickets_ratings_and_kiosks(staff_client, db, monkeypatch):
+    from datetime import datetime
+    from kiosk import timeutil
+    now = datetime(2026, 11, 27, 11, 0, tzinfo=timeutil.TAIPEI)
+    monkeypatch.setattr("office.report.timeutil.now", lambda: now)
+    known_month(staff_client, db)
+    db.add_kiosk("ERLIN-02")  # never heard from
+    text = staff_client.get("/").get_data(as_text=True)
+    assert "今日概況 民國115年11月27日" in text
+    assert "66.7 %" in text and "A002" in text and "A 戶籍登記" in text
+    assert "ERLIN-01" in text and "ERLIN-02" in text and "離線" in text and "從未連線" in text
+
+
+# -- announcements and forms ---------------------------------------------------------------------
+
+def test_announcements_and_forms_are_saved_for_the_kiosks(staff_client, db):
+    token = csrf(staff_client.get("/settings"))
+    saved = staff_client.post("/settings", data={"csrf": token, "announcements": "今日下午停電\r\n\r\n請多包涵",
+                                                 "forms": ""})
+    assert saved.status_code == 200 and "已儲存" in saved.get_data(as_text=True)
+    assert db.config_for(KIOSK) == {"forms": None, "announcements": ["今日下午停電", "請多包涵"]}
+
+
+def test_a_forms_override_the_kiosks_would_refuse_is_not_saved(staff_client, db):
+    token = csrf(staff_client.get("/settings"))
+    refused = staff_client.post("/settings", data={"csrf": token, "announcements": "", "forms": "this is [not toml"})
+    assert refused.status_code == 400 and "未儲存" in refused.get_data(as_text=True)
+    assert db.config_for(KIOSK)["forms"] is None
+
+
+def test_settings_need_the_csrf_token(staff_client, db):
+    assert staff_client.post("/settings", data={"announcements": "x"}).status_code == 400
+    assert db.config_for(KIOSK)["announcements"] == []

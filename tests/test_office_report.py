@@ -1,0 +1,209 @@
+"""The monthly report's numbers (office/report.py), computed without Flask from rows the office Database stores.
+
+% satisfied must be the kiosk's own (`kiosk ratings stats`, kiosk/rating_stats.py): the same ratings recorded
+through the kiosk's RatingService and uploaded to the office give the same share.
+"""
+
+import uuid
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from kiosk import timeutil
+from kiosk.rating_stats import Period, summarise
+from kiosk.ratings import RatingService, Scale
+from kiosk.store import Store
+from office import report
+from office.charts import hbar_chart, vbar_chart
+from office.db import Database
+from office.models import parse_events
+
+KIOSK = "ERLIN-01"
+TAIPEI = timeutil.TAIPEI
+
+
+@pytest.fixture
+def db(tmp_path):
+    with Database(f"sqlite:///{tmp_path / 'office.db'}") as database:
+        database.add_kiosk(KIOSK)
+        yield database
+
+
+def ingest(db, raw_events, kiosk=KIOSK):
+    valid, rejected = parse_events(raw_events)
+    assert not rejected, rejected
+    return db.ingest(kiosk, [e for _, e in valid])
+
+
+_seq = iter(range(1, 10 ** 6))
+
+
+def ev(type, data, at="2026-11-27T09:30:00.000+08:00", synced=True):
+    return {"id": str(uuid.uuid4()), "type": type, "seq": next(_seq), "at": at, "clock_synced": synced, "data": data}
+
+
+def rating(choice="smile", score=3, scale=3, misuse=False, at="2026-11-27T09:30:00.000+08:00", **extra):
+    return ev("rating", {"score": score, "scale": scale, "choice": choice, "source": "button", "misuse": misuse,
+                         **extra}, at=at)
+
+
+def known_month(db):
+    """3 answers on a 3-scale (2 smile, 1 frown) and 1 misuse smile, with reasons, tickets and form views."""
+    frown = rating("frown", 1, service="A", location="櫃台1", at="2026-11-27T10:05:00.000+08:00")
+    events = [
+        rating("smile", 3, service="A", location="櫃台1"),
+        rating("smile", 3, service="C", location="櫃台2", at="2026-11-03T14:00:00.000+08:00"),
+        rating("smile", 3, misuse=True, service="C", location="櫃台2", at="2026-11-03T14:00:01.000+08:00"),
+        frown,
+        ev("rating_reason", {"rating_id": frown["id"], "reason": "wait_time"}),
+        ev("ticket", {"number": "A001", "service": "A", "people_ahead": 0}, at="2026-11-27T08:31:00.000+08:00"),
+        ev("ticket", {"number": "A002", "service": "A", "people_ahead": 1}, at="2026-11-27T08:59:59.000+08:00"),
+        ev("ticket", {"number": "C001", "service": "C", "people_ahead": 0}, at="2026-11-27T14:10:00.000+08:00"),
+        ev("form_view", {"code": "move-in"}), ev("form_view", {"code": "move-in"}),
+        ev("form_slip", {"code": "move-in"}), ev("form_view", {"code": "seal"}),
+    ]
+    ingest(db, events)
+    return report.load_report(db, report.parse_month("115/11"))
+
+
+# -- months --------------------------------------------------------------------------------------
+
+def test_an_roc_month_is_parsed():
+    period = report.parse_month("115/11")
+    assert (period.first, period.last, period.name) == (date(2026, 11, 1), date(2026, 11, 30), "民國115年11月")
+    assert report.parse_month("2026-02").last == date(2026, 2, 28)
+    assert report.month_key(report.parse_month("115/3")) == "115/03"
+
+
+def test_no_month_is_this_month_in_taipei():
+    assert report.parse_month(None, today=date(2026, 12, 1)).first == date(2026, 12, 1)
+    assert report.parse_month("", today=date(2027, 1, 31)).name == "民國116年1月"
+
+
+@pytest.mark.parametrize("bad", ["115/13", "11/2026/5", "abc", "115-", "x" * 100, "0/01"])
+def test_a_bad_month_says_how_to_write_one(bad):
+    with pytest.raises(ValueError, match="115/11"):
+        report.parse_month(bad)
+
+
+def test_the_trend_is_the_month_and_the_five_before_across_a_new_year():
+    months = report.previous_months(report.parse_month("116/02"), 6)
+    assert [report.month_key(p) for p in months] == ["115/09", "115/10", "115/11", "115/12", "116/01", "116/02"]
+
+
+def test_a_rating_at_the_end_of_november_utc_is_a_december_rating(db):
+    ingest(db, [rating(at="2026-11-30T16:30:00Z"), rating(at="2026-11-30T15:59:59.999Z")])
+    november = report.load_report(db, report.parse_month("115/11"))
+    december = report.load_report(db, report.parse_month("115/12"))
+    assert november.overall.answers == 1 and december.overall.answers == 1
+    assert [r["day"] for r in db.ratings()] == ["2026-11-30", "2026-12-01"]
+    assert [(report.month_key(p), s.answers) for p, s in december.trend][-2:] == [("115/11", 1), ("115/12", 1)]
+
+
+# -- the numbers ---------------------------------------------------------------------------------
+
+def test_satisfied_misuse_and_counts_of_a_known_month(db):
+    r = known_month(db)
+    assert (r.overall.answers, r.overall.satisfied, r.overall.misuse) == (3, 2, 1)
+    assert r.overall.percent == "66.7 %"
+    assert [(key, n) for _, key, _, n in r.overall.choices()] == [("smile", 2), ("neutral", 0), ("frown", 1)]
+    assert [(report.month_key(p), s.answers) for p, s in r.trend] == [
+        ("115/06", 0), ("115/07", 0), ("115/08", 0), ("115/09", 0), ("115/10", 0), ("115/11", 3)]
+    assert r.trend[0][1].percent == "–"
+
+
+def test_per_service_and_per_counter(db):
+    r = known_month(db)
+    assert [(name, s.answers, s.satisfied, s.misuse) for name, s in r.by_service] == [
+        ("A 戶籍登記", 2, 1, 0), ("C 謄本、印鑑證明", 1, 1, 1)]
+    assert [(name, s.percent) for name, s in r.by_location] == [("櫃台1", "50.0 %"), ("櫃台2", "100.0 %")]
+
+
+def test_reasons_are_counted_per_reason(db):
+    r = known_month(db)
+    assert r.reasons == [("wait_time", "等候時間太長", 1), ("attitude", "服務態度", 0),
+                         ("explanation", "說明不清楚", 0), ("environment", "環境設施", 0), ("other", "其他", 0)]
+    assert r.reasons_unanswered == 0
+
+
+def test_a_negative_rating_without_reason_is_unanswered_and_misuse_is_left_out():
+    rows = [{"scale": 5, "score": 2, "choice": "dissatisfied", "misuse": False, "reason": None},
+            {"scale": 5, "score": 1, "choice": "very_dissatisfied", "misuse": True, "reason": "attitude"},
+            {"scale": 5, "score": 1, "choice": "very_dissatisfied", "misuse": False, "reason": "newer-reason"}]
+    reasons, unanswered = report.reason_counts(rows)
+    assert unanswered == 1 and dict((k, n) for k, _, n in reasons) == {
+        "wait_time": 0, "attitude": 0, "explanation": 0, "environment": 0, "other": 0, "newer-reason": 1}
+
+
+def test_tickets_per_service_and_hour_and_form_downloads(db):
+    r = known_month(db)
+    assert r.tickets_total == 3
+    assert r.tickets_by_service == [("A", "A 戶籍登記", 2), ("C", "C 謄本、印鑑證明", 1)]
+    assert r.tickets_by_hour[8] == 2 and r.tickets_by_hour[14] == 1 and r.tickets_by_hour[9] == 0
+    assert list(r.tickets_by_hour) == list(range(8, 18))
+    assert r.forms == [("move-in", 2, 1), ("seal", 1, 0)]
+
+
+def test_five_point_scale_counts_the_top_two():
+    rows = [{"scale": 5, "score": s, "choice": c, "misuse": False, "day": "2026-11-02"}
+            for s, c in [(5, "very_satisfied"), (4, "satisfied"), (3, "neutral"), (1, "very_dissatisfied")]]
+    s = report.satisfaction(rows)
+    assert (s.answers, s.satisfied, s.percent) == (4, 2, "50.0 %")
+
+
+def test_the_csv_has_the_numbers(db):
+    text = report.report_csv(known_month(db))
+    lines = text.splitlines()
+    assert lines[0] == "section,item,label,metric,value"
+    assert "month,115/11,民國115年11月,satisfied_percent,66.7" in lines
+    assert "month,115/11,民國115年11月,misuse_excluded,1" in lines
+    assert "reason,wait_time,等候時間太長,answers,1" in lines
+    assert "tickets_hour,08,08:00–08:59,tickets,2" in lines
+    assert "form,move-in,move-in,slips,1" in lines
+
+
+def test_charts_are_svg_and_escape_their_labels():
+    svg = str(hbar_chart([("<script>", 3), ("b", None)], "t&t"))
+    assert svg.startswith("<svg") and "<script>" not in svg and "&lt;script&gt;" in svg and "t&amp;t" in svg
+    assert str(vbar_chart([("8", 0), ("9", 4)], "hours")).count("<rect") == 2
+
+
+def test_today_marks_a_silent_kiosk_offline():
+    now = datetime(2026, 11, 27, 10, 0, tzinfo=TAIPEI)
+    kiosks = [{"id": "A", "last_contact_at": "2026-11-27T09:50:00.000+08:00", "events": 1, "last_heartbeat": None},
+              {"id": "B", "last_contact_at": "2026-11-27T09:44:59.000+08:00", "events": 1, "last_heartbeat": None},
+              {"id": "C", "last_contact_at": None, "events": 0, "last_heartbeat": None}]
+    today = report.build_today(now.date(), [], [], kiosks, now)
+    assert [(k["id"], k["offline"], k["silent_minutes"]) for k in today.kiosks] == [
+        ("A", False, 10), ("B", True, 15), ("C", True, None)]
+
+
+# -- the same % as the kiosk ---------------------------------------------------------------------
+
+def test_the_report_agrees_with_kiosk_ratings_stats(tmp_path, db, clock):
+    """Ratings pressed on a kiosk, uploaded as its uploader would: the kiosk's % satisfied is the report's."""
+    start = datetime(2026, 11, 2, 8, 0, tzinfo=TAIPEI)
+    presses = [0, 0, 2, 0, 1, 2, 0, 0, 1, 0, 2, 0, 0]  # button indexes, best first
+    with Store.open(tmp_path / "kiosk") as store:
+        service = RatingService(store, Scale.of_size(3), KIOSK, monotonic=clock, location="櫃台1")
+        for i, index in enumerate(presses):
+            clock.advance(1 if i in (3, 7) else 60)  # two presses come too soon after the one before: misuse
+            rated = service.rate(index, "button", at=start + timedelta(days=i, minutes=i))
+            if rated.negative:
+                service.set_reason(rated.id, "attitude")
+        # and one on the last evening of October, one on the first morning of December: not November's
+        service.rate(0, "button", at=datetime(2026, 10, 31, 23, 59, tzinfo=TAIPEI))
+        clock.advance(60)
+        service.rate(2, "button", at=datetime(2026, 12, 1, 0, 0, tzinfo=TAIPEI))
+        events = store.pending_events(limit=1000)
+        period = Period.parse(month="115/11")
+        summary = summarise(store, Scale.of_size(3), period)
+    ingest(db, [e.to_json() for e in events])
+    r = report.load_report(db, report.parse_month("115/11"))
+    assert summary.misuse == 2 and r.overall.misuse == summary.misuse
+    assert r.overall.answers == summary.total and r.overall.satisfied == summary.satisfied
+    assert r.overall.share == summary.satisfied_share
+    assert r.overall.percent == f"{100 * summary.satisfied_share:.1f} %"
+    assert {key: n for _, key, _, n in r.overall.choices()} == summary.counts
+    assert dict((k, n) for k, _, n in r.reasons)["attitude"] == sum(
+        1 for i, index in enumerate(presses) if index == 2 and i not in (3, 7))
