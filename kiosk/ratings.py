@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, List, Optional, Sequence, Tuple
@@ -56,6 +57,7 @@ class Scale:
     choices: Tuple[Choice, ...]
 
     @classmethod
+    @lru_cache(maxsize=None)  # a scale is immutable: one object per size, however many ratings ask
     def of_size(cls, size: int) -> "Scale":
         if size == 3:
             return cls((Choice("smile", 3, "滿意", 1.0), Choice("neutral", 2, "普通", 0.0),

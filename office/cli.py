@@ -205,6 +205,12 @@ def _admin_list(args) -> int:
     return 0
 
 
+def _bench(args) -> int:
+    from .bench import bench_ingest, bench_report
+    bench_ingest(kiosks=max(1, args.kiosks))
+    return bench_report(max(1, args.ratings))
+
+
 def _version(_args) -> int:
     from . import __version__
     print(f"kiosk-office {__version__}")
@@ -261,6 +267,10 @@ def _parser() -> argparse.ArgumentParser:
     admin.add_parser("list", parents=[db], help="name, created, password set: one account a line").set_defaults(
         func=_admin_list)
 
+    bench = commands.add_parser("bench", help="ingest rate with several kiosks at once; the report over many ratings")
+    bench.add_argument("--kiosks", type=int, default=4, help="kiosks posting at once (default 4)")
+    bench.add_argument("--ratings", type=int, default=1_000_000, help="ratings for the report figure (default 1,000,000)")
+    bench.set_defaults(func=_bench)
     commands.add_parser("version", help="print the version").set_defaults(func=_version)
     return parser
 

@@ -135,13 +135,14 @@ def satisfaction(ratings: Iterable[Mapping[str, Any]]) -> Satisfaction:
         scale = _scale(row["scale"])
         if scale is None:
             continue
+        n = row.get("n", 1)  # a row of Database.rating_counts stands for n ratings
         if row["misuse"]:
-            result.misuse += 1
+            result.misuse += n
             continue
-        result.answers += 1
-        result.satisfied += scale.satisfied(row["score"])
+        result.answers += n
+        result.satisfied += n * scale.satisfied(row["score"])
         per_choice = result.counts.setdefault(scale.size, {})
-        per_choice[row["choice"]] = per_choice.get(row["choice"], 0) + 1
+        per_choice[row["choice"]] = per_choice.get(row["choice"], 0) + n
     return result
 
 
@@ -165,10 +166,11 @@ def reason_counts(ratings: Iterable[Mapping[str, Any]]) -> Tuple[List[Tuple[str,
         scale = _scale(row["scale"])
         if row["misuse"] or scale is None:
             continue
+        n = row.get("n", 1)
         if row.get("reason"):
-            counts[row["reason"]] += 1
+            counts[row["reason"]] += n
         elif scale.negative(row["score"]):
-            unanswered += 1
+            unanswered += n
     rows = [(key, label, counts.pop(key, 0)) for key, label in REASON_LABELS.items()]
     rows += [(key, key, n) for key, n in sorted(counts.items())]
     return rows, unanswered
@@ -247,14 +249,15 @@ def build_report(period: Period, ratings: Sequence[Mapping[str, Any]], tickets: 
         reasons=reasons, reasons_unanswered=unanswered,
         tickets_total=len(tickets), tickets_by_service=tickets_per_service(tickets),
         tickets_by_hour=tickets_per_hour(tickets), forms=form_downloads(views),
-        clock_unsynced=sum(1 for r in month if not r.get("clock_synced", True)))
+        clock_unsynced=sum(r.get("n", 1) for r in month if not r.get("clock_synced", True)))
 
 
 def load_report(db, period: Period) -> MonthlyReport:
     """Read the month's rows (and the trend's ratings) from ``db`` and build the report."""
     months = previous_months(period, TREND_MONTHS)
     first, last = period.first.isoformat(), period.last.isoformat()
-    ratings = db.ratings(first_day=months[0].first.isoformat(), last_day=last)
+    # Counted by the database, not row by row here: a county's month may hold a million ratings.
+    ratings = db.rating_counts(first_day=months[0].first.isoformat(), last_day=last)
     month = [r for r in ratings if r["day"] >= first]
     history = [r for r in ratings if r["day"] < first]
     return build_report(period, month, db.tickets(first_day=first, last_day=last),

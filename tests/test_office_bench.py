@@ -15,3 +15,10 @@ def test_bench_ingest_prints_both_rates_and_the_ratio(capsys):
     ratio = re.search(r"HTTP / database\s+([\d.]+)×", out)
     assert http and direct and ratio, out
     assert float(ratio.group(1)) == pytest.approx(int(http.group(2)) / int(direct.group(2)), rel=0.05)
+
+
+def test_bench_report_times_the_report_over_the_ratings_it_stored(capsys):
+    from office.bench import bench_report
+    assert bench_report(ratings=3000) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"the monthly report over 3,000 ratings of one month \(SQLite\): [\d.]+ s", out), out
