@@ -40,8 +40,9 @@ setup(
     extras_require={
         "office": OFFICE,
         "postgresql": OFFICE + ["psycopg[binary]>=3.1"],  # kiosk-office --db postgresql+psycopg://...
-        # pyzbar: decode printed QR codes; the office server's own tests need OFFICE
-        "test": ["pytest>=7.4", "pytest-timeout>=2.2", "pyzbar>=0.1.9"] + OFFICE,
+        # pyzbar: decode printed QR codes; selenium: the dashboard in headless Chromium (CI installs Debian's
+        # chromium and chromium-driver); the office server's own tests need OFFICE
+        "test": ["pytest>=7.4", "pytest-timeout>=2.2", "pyzbar>=0.1.9", "selenium>=4.20"] + OFFICE,
     },
     entry_points={"console_scripts": ["kiosk = kiosk.cli:main", "kiosk-office = office.cli:main"]},
     classifiers=[

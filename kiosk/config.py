@@ -493,7 +493,20 @@ def parse_file(path: Path) -> Tuple[Dict[str, Dict[str, Any]], List[Problem]]:
         match = re.search(r"line (\d+)", str(exc))
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
         return defaults(), [Problem("(syntax)", f"not valid TOML: {message}", int(match.group(1)) if match else None)]
-    return validate(data, text, base_dir=path.resolve().parent)
+    values, problems = validate(data, text, base_dir=path.resolve().parent)
+    problems.extend(_secret_file_problems(path, values, key_lines(text)))
+    return values, problems
+
+
+def _secret_file_problems(path: Path, values, lines) -> List[Problem]:
+    """A file that holds the token must be readable by its owner only (mode 600)."""
+    if not values["server"]["token"]:
+        return []
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        return [Problem("server.token", f"is a secret, but {path} can be read by other users (mode {mode:o}): "
+                                        f"chmod 600 {path}", lines.get("server.token"))]
+    return []
 
 
 def load_config(path: Optional[str] = None) -> Config:

@@ -28,9 +28,10 @@ def no_outside_config(monkeypatch, tmp_path):
     monkeypatch.setattr(config_module, "SYSTEM_CONFIG", tmp_path / "etc" / "kiosk" / "kiosk.toml")
 
 
-def write(path, text):
+def write(path, text, mode=0o600):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(text), encoding="utf-8")
+    path.chmod(mode)  # as a kiosk's config holding a token must be
     return path
 
 
@@ -375,3 +376,15 @@ def test_config_commands_never_import_kivy(action):
     )
     result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_token_in_a_file_others_can_read_is_refused(tmp_path):
+    path = write(tmp_path / "kiosk.toml", '[server]\nurl = "https://office.example/"\ntoken = "abc-secret"\n',
+                 mode=0o644)
+    with pytest.raises(ConfigError) as raised:
+        load_config(str(path))
+    [problem] = raised.value.problems
+    assert problem.key == "server.token" and "chmod 600" in problem.message and problem.line == 3
+    assert "abc-secret" not in str(raised.value)
+    path.chmod(0o600)
+    assert load_config(str(path)).server.token == "abc-secret"

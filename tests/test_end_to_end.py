@@ -31,6 +31,7 @@ def test_the_monthly_report_matches_the_kiosks_own_statistics(tmp_path):
     try:
         config = tmp_path / "kiosk.toml"
         config.write_text(f'[server]\nurl = "http://127.0.0.1:{port}/"\ntoken = "{token}"\n', encoding="utf-8")
+        config.chmod(0o600)  # it holds the token
         # residents rate: two satisfied, one neutral, one dissatisfied, and a child hammering (misuse)
         for key, count, gap in (("smile", 2, 3.1), ("neutral", 1, 0), ("frown", 1, 0), ("smile", 3, 0.2)):
             pressed = run("kiosk.cli", "simulate", "press", key, "--count", str(count), "--gap", str(gap),

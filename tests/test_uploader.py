@@ -157,6 +157,7 @@ def config_file(tmp_path, url):
     path = tmp_path / "kiosk.toml"
     path.write_text(f'[kiosk]\ndata_dir = "{tmp_path / "data"}"\n[server]\nurl = "{url}"\ntoken = "{TOKEN}"\n',
                     encoding="utf-8")
+    path.chmod(0o600)  # it holds the token
     return path
 
 
