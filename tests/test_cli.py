@@ -123,3 +123,27 @@ def test_make_run_uploads_to_a_local_office_server(tmp_path):
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(20)
+
+
+@pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="needs xvfb-run (.ci/debian-packages installs it)")
+def test_under_systemd_the_kiosk_says_ready_and_feeds_the_watchdog_from_its_main_loop(tmp_path):
+    import socket as socketlib
+
+    notify_path = str(tmp_path / "notify")
+    listener = socketlib.socket(socketlib.AF_UNIX, socketlib.SOCK_DGRAM)
+    listener.bind(notify_path)
+    listener.settimeout(60)
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "SDL_VIDEODRIVER", "KIOSK_CONFIG")}
+    env.update(XDG_DATA_HOME=str(tmp_path))
+    # The socket is the kiosk's alone: Xvfb speaks sd_notify too and would answer it.
+    proc = subprocess.Popen(["xvfb-run", "-a", "-s", "-screen 0 800x480x24", "env", f"NOTIFY_SOCKET={notify_path}",
+                             "WATCHDOG_USEC=1000000", sys.executable, "-m", "kiosk.cli", "run", "--window", "800x480"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        messages = [listener.recv(100) for _ in range(3)]
+        assert messages[0] == b"READY=1"
+        assert messages[1:] == [b"WATCHDOG=1", b"WATCHDOG=1"]
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(20)
+        listener.close()

@@ -31,7 +31,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 from PIL import Image
 
-from .. import fonts, timeutil
+from .. import fonts, timeutil, watchdog
 from ..config import Config
 from ..i18n import catalogue
 from . import SCREENS
@@ -155,6 +155,11 @@ class KioskApp(App):
         self.marquee.start()
         if self.hardware is not None:
             self.hardware.leds.invite()
+        # systemd: ready now, then pings from this main loop; a frozen UI stops them and gets restarted.
+        watchdog.notify("READY=1")
+        interval = watchdog.watchdog_interval()
+        if interval:
+            self._events.append(Clock.schedule_interval(lambda _dt: watchdog.notify("WATCHDOG=1"), interval))
         # Building a QR code for a long address takes tens of milliseconds: do them all now, not on a tap.
         threading.Thread(target=warm_qr_cache, args=(self.catalogue,), name="qr-cache", daemon=True).start()
         if self.services is not None:

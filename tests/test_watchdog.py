@@ -1,0 +1,52 @@
+"""systemd's notify protocol, and the units that use it."""
+
+import configparser
+import os
+import socket
+from pathlib import Path
+
+from kiosk import watchdog
+
+UNITS = Path(__file__).resolve().parent.parent / "provisioning" / "systemd"
+
+
+def test_notify_sends_a_datagram_to_systemds_socket(tmp_path):
+    path = str(tmp_path / "notify")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as server:
+        server.bind(path)
+        server.settimeout(2)
+        assert watchdog.notify("READY=1", {"NOTIFY_SOCKET": path})
+        assert server.recv(100) == b"READY=1"
+
+
+def test_without_systemd_nothing_is_sent_and_nothing_fails():
+    assert watchdog.notify("WATCHDOG=1", {}) is False
+    assert watchdog.notify("WATCHDOG=1", {"NOTIFY_SOCKET": "/nonexistent/socket"}) is False
+
+
+def test_the_watchdog_is_pinged_at_half_its_interval_for_this_process_only():
+    assert watchdog.watchdog_interval({"WATCHDOG_USEC": "30000000"}) == 15
+    assert watchdog.watchdog_interval({"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": str(os.getpid())}) == 15
+    assert watchdog.watchdog_interval({"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "1"}) is None
+    assert watchdog.watchdog_interval({}) is None
+
+
+def unit(name):
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.optionxform = str
+    parser.read(UNITS / name)
+    return parser
+
+
+def test_the_kiosk_unit_restarts_always_and_is_watched():
+    service = unit("kiosk.service")["Service"]
+    assert service["Type"] == "notify" and service["Restart"] == "always"
+    assert int(service["WatchdogSec"]) > 0 and service["User"] == "kiosk"
+    assert "SDL_VIDEODRIVER=kmsdrm" in service["Environment"]
+    assert service["ExecStart"].endswith("kiosk run")
+
+
+def test_the_provisioning_unit_runs_before_the_kiosk_and_on_changes():
+    assert "kiosk.service" in unit("kiosk-provision.service")["Unit"]["Before"]
+    assert unit("kiosk-provision.path")["Path"]["PathChanged"] == "/boot/firmware/kiosk.toml"
+    assert unit("journald-kiosk.conf")["Journal"]["Storage"] == "volatile"
