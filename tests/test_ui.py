@@ -464,3 +464,20 @@ def test_a_new_catalogue_from_the_office_shows_without_a_restart(ui):
     ui.app.open_form("office-only")
     ui.frames(2)
     assert ui.app.manager.current == "form" and ui.screen.ids.title.text == "本所自訂表單"
+
+
+def test_a_wrong_setup_file_puts_the_kiosk_out_of_service_full_screen_until_it_is_fixed(ui):
+    errors = ui.app.kiosk_config.data_dir / "provisioning-errors.txt"
+    errors.write_text("/boot/firmware/kiosk.toml:4: wifi.psk: must be 8-63 characters\n", encoding="utf-8")
+    try:
+        ui.app.check_setup()
+        ui.frames(2)
+        assert ui.app.manager.current == "setup_error"
+        assert "wifi.psk" in ui.screen.ids.problems.text and "暫停服務" in ui.screen.ids.title.text
+        ui.clock.advance(3600)
+        ui.app.check_idle()
+        assert ui.app.manager.current == "setup_error", "the idle timeout hid the problem"
+    finally:
+        errors.unlink()
+    ui.app.check_setup()
+    assert ui.app.manager.current == "home"

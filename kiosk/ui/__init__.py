@@ -18,6 +18,6 @@ Hardware callbacks arrive on other threads and reach widgets only through
 #: Kept here, free of Kivy, so the CLI can list them without opening a window.
 FEATURES = ("ticket", "forms", "rating")
 #: After a rating: the thank-you, and the why-question after a negative one; after a ticket: its number.
-SCREENS = ("home",) + FEATURES + ("thanks", "reason", "taken", "form_list", "form")
+SCREENS = ("home",) + FEATURES + ("thanks", "reason", "taken", "form_list", "form", "setup_error")
 #: Other names the CLI accepts (``kiosk screenshot rate``).
 ALIASES = {"rate": "rating"}

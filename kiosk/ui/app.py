@@ -25,6 +25,7 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.text import DEFAULT_FONT, LabelBase
 from kivy.core.window import Window
+from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
@@ -51,6 +52,8 @@ log = logging.getLogger("kiosk.ui")
 HERE = Path(__file__).parent
 KV_FILES = ("widgets.kv", "home.kv", "rating.kv", "ticket.kv", "forms.kv")
 WEEKDAYS_ZH = "一二三四五六日"
+#: Written by provisioning/kiosk-provision into the data directory when the boot file is wrong.
+PROVISIONING_ERRORS = "provisioning-errors.txt"
 #: How often the kiosk asks the office server for its central settings (forms catalogue).
 OFFICE_SYNC_SECONDS = 15 * 60
 #: Taps on the ticket screen this soon after a ticket are the same resident's double tap.
@@ -135,6 +138,7 @@ class KioskApp(App):
         self.manager.add_widget(FormsScreen(categories=categories))
         self.manager.add_widget(FormListScreen())
         self.manager.add_widget(FormScreen())
+        self.manager.add_widget(Factory.SetupErrorScreen())
         self.manager.add_widget(RatingScreen(choices=[(c.key, c.mood) for c in self.scale.choices]))
         self.manager.add_widget(ThanksScreen())
         self.manager.add_widget(ReasonScreen())
@@ -146,9 +150,29 @@ class KioskApp(App):
         self.tick_clock()
         return root
 
+    def setup_problems(self) -> str:
+        """What the provisioning service found wrong in the boot partition's kiosk.toml ('' if nothing)."""
+        path = self.kiosk_config.data_dir / PROVISIONING_ERRORS
+        try:
+            return path.read_text(encoding="utf-8").strip()
+        except OSError:
+            return ""
+
+    def check_setup(self, *_args) -> None:
+        """Out of service, full screen, while the setup file is wrong; back home once it is fixed."""
+        problems = self.setup_problems()
+        screen = self.manager.get_screen("setup_error")
+        screen.problems = problems
+        if problems and self.manager.current != "setup_error":
+            self.manager.current = "setup_error"
+        elif not problems and self.manager.current == "setup_error":
+            self.manager.current = "home"
+
     def on_start(self):
         Window.bind(on_touch_down=self._note_activity, on_key_down=self._on_key_down)
-        self._events = [Clock.schedule_interval(self.tick_clock, 1), Clock.schedule_interval(self.check_idle, 1)]
+        self._events = [Clock.schedule_interval(self.tick_clock, 1), Clock.schedule_interval(self.check_idle, 1),
+                        Clock.schedule_interval(self.check_setup, 10)]
+        self.check_setup()
         if self.services is not None:
             self._events.append(Clock.schedule_interval(lambda _dt: self.services.check_silent_buttons(), 3600))
             Clock.schedule_once(lambda _dt: self.services.check_silent_buttons(), 5)  # after the first frames
@@ -390,6 +414,8 @@ class KioskApp(App):
     def check_idle(self, *_args) -> None:
         """After the idle timeout, go home and back to the default language for the next person."""
         if self.monotonic() - self.last_activity < self.kiosk_config.display.idle_timeout:
+            return
+        if self.manager.current == "setup_error":
             return
         if self.manager.current != "home" or self.lang != self.kiosk_config.kiosk.language:
             log.info("idle for %ss: back to the home screen", self.kiosk_config.display.idle_timeout)
