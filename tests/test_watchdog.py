@@ -47,6 +47,14 @@ def test_the_kiosk_unit_restarts_always_and_is_watched():
 
 
 def test_the_provisioning_unit_runs_before_the_kiosk_and_on_changes():
-    assert "kiosk.service" in unit("kiosk-provision.service")["Unit"]["Before"]
+    import subprocess
+    import sys
+    service = unit("kiosk-provision.service")
+    assert "kiosk.service" in service["Unit"]["Before"]
+    # the command line it runs is one the tool accepts
+    args = service["Service"]["ExecStart"].split()[1:] + ["--dry-run"]
+    tool = UNITS.parent / "kiosk-provision"
+    probe = subprocess.run([sys.executable, str(tool), *args, "--help"], capture_output=True, text=True, timeout=60)
+    assert probe.returncode == 0 and "--boot" in probe.stdout
     assert unit("kiosk-provision.path")["Path"]["PathChanged"] == "/boot/firmware/kiosk.toml"
     assert unit("journald-kiosk.conf")["Journal"]["Storage"] == "volatile"
