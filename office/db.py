@@ -88,6 +88,17 @@ EVENTS = Table(
 )
 
 
+def _within(query, table: Table, first_day: Optional[str], last_day: Optional[str], kiosk_id: Optional[str]):
+    """``query`` limited to the office days first_day..last_day (ISO dates) and one kiosk, each if given."""
+    if first_day is not None:
+        query = query.where(table.c.day >= first_day)
+    if last_day is not None:
+        query = query.where(table.c.day <= last_day)
+    if kiosk_id is not None:
+        query = query.where(table.c.kiosk_id == kiosk_id)
+    return query
+
+
 def _derived(name: str, *columns: Column) -> Table:
     """A reporting table: one row per event of its kind, with the office day and hour."""
     return Table(
@@ -392,12 +403,9 @@ class Database:
         # Ties on `at` (to the millisecond) keep the kiosk's own order.
         query = (select(table).join(EVENTS, EVENTS.c.id == table.c.event_id)
                  .order_by(table.c.at, table.c.kiosk_id, EVENTS.c.seq))
-        if first_day is not None:
-            query = query.where(table.c.day >= first_day)
-        if last_day is not None:
-            query = query.where(table.c.day <= last_day)
-        if kiosk_id is not None:
-            query = query.where(table.c.kiosk_id == kiosk_id)
+        return self._rows(_within(query, table, first_day, last_day, kiosk_id))
+
+    def _rows(self, query) -> List[Dict[str, Any]]:
         return [dict(row._mapping) for row in self.read(lambda c: c.execute(query).all())]
 
     def ratings(self, first_day=None, last_day=None, kiosk_id=None) -> List[Dict[str, Any]]:
@@ -408,13 +416,7 @@ class Database:
         """Ratings counted by everything a report groups them by: rows like ``ratings()`` with ``n``."""
         keys = [RATINGS.c[name] for name in REPORT_KEYS]
         query = select(*keys, func.count().label("n")).group_by(*keys).order_by(*keys)
-        if first_day is not None:
-            query = query.where(RATINGS.c.day >= first_day)
-        if last_day is not None:
-            query = query.where(RATINGS.c.day <= last_day)
-        if kiosk_id is not None:
-            query = query.where(RATINGS.c.kiosk_id == kiosk_id)
-        return [dict(row._mapping) for row in self.read(lambda c: c.execute(query).all())]
+        return self._rows(_within(query, RATINGS, first_day, last_day, kiosk_id))
 
     def tickets(self, first_day=None, last_day=None, kiosk_id=None) -> List[Dict[str, Any]]:
         """Tickets taken on the office days first_day..last_day, oldest first."""
