@@ -52,9 +52,14 @@ def run_kiosk(config: Config, window: Optional[Tuple[int, int]] = None, local_of
     if local_office and not config.server.url:
         from .local_office import LocalOffice
         port = int(os.environ.get("KIOSK_LOCAL_OFFICE_PORT", LOCAL_OFFICE_PORT))
-        office = LocalOffice(config.data_dir / "local-office", config.kiosk.id, port=port)
-        config = config.with_values("server", url=office.url, token=office.token)
-        print(f"office server: {office.url} (this kiosk's events arrive there)", flush=True)
+        try:
+            office = LocalOffice(config.data_dir / "local-office", config.kiosk.id, port=port)
+        except (OSError, ImportError) as exc:  # a busy port, or the office extra not installed
+            print(f"office server: not started on 127.0.0.1:{port} ({exc}); the kiosk runs without one. "
+                  "Set KIOSK_LOCAL_OFFICE_PORT to use another port.", flush=True)
+        else:
+            config = config.with_values("server", url=office.url, token=office.token)
+            print(f"office server: {office.url} (this kiosk's events arrive there)", flush=True)
     # Store and buttons first: a press during start-up is recorded, and shown once the window is up.
     services = open_services(config)
     app = KioskApp(config, services=services)
