@@ -204,16 +204,16 @@ def cmd_config_show(args) -> int:
             section = setting.section
             print(f"\n[{section}]")
         print(f"{setting.name} = {config.shown(setting.key)}")
-    from .config import _toml_value
+    from .config import toml_value
     for service in config.services:
         print("\n[[services]]")
-        print(f"prefix = {_toml_value(service.prefix)}\nname = {_toml_value(service.name)}\n"
-              f"name_en = {_toml_value(service.name_en)}")
+        print(f"prefix = {toml_value(service.prefix)}\nname = {toml_value(service.name)}\n"
+              f"name_en = {toml_value(service.name_en)}")
         if service.hours:
             hours = [f"{a.strftime('%H:%M')}-{'24:00' if b.second else b.strftime('%H:%M')}" for a, b in service.hours]
-            print(f"hours = {_toml_value(hours)}")
+            print(f"hours = {toml_value(hours)}")
         if service.weekdays:
-            print(f"weekdays = {_toml_value(list(service.weekdays))}")
+            print(f"weekdays = {toml_value(list(service.weekdays))}")
         if service.daily_limit:
             print(f"daily_limit = {service.daily_limit}")
     return EXIT_OK

@@ -361,7 +361,7 @@ class Config:
         value = self.get(key)
         if _BY_KEY[key].secret and value:
             value = SECRET_MASK
-        return _toml_value(value)
+        return toml_value(value)
 
     @property
     def data_dir(self) -> Path:
@@ -382,12 +382,12 @@ class Config:
                 f"({''.join(s.prefix for s in self.services)}), language {self.kiosk.language}")
 
 
-def _toml_value(value: Any) -> str:
+def toml_value(value: Any) -> str:
     """A value as TOML text (``config show`` prints files that load back)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
     return str(value)

@@ -56,8 +56,10 @@ try:  # the app's own sections; in this repository, or installed with the kiosk
     from kiosk.config import key_lines
     from kiosk.config import validate as app_validate
     from kiosk.config import SETTINGS as _APP_SETTINGS
+    from kiosk.config import toml_value as _app_toml_value
     _KINDS = {s.key: s.kind for s in _APP_SETTINGS}
 except ImportError:  # pragma: no cover - a laptop with provision.py alone
+    _app_toml_value = None
     APP_SECTIONS = None
     app_validate = None
     _KINDS = {}
@@ -312,7 +314,10 @@ def validate(path, root: Optional[Path] = None) -> List[str]:
 # -- what the kiosk's files should hold ------------------------------------------------------------
 
 def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
+    """A value as TOML text: the app's own writer (kiosk.config.toml_value) where the kiosk is installed."""
+    if _app_toml_value is not None:
+        return _app_toml_value(value)
+    if isinstance(value, bool):  # a laptop with provision.py alone
         return "true" if value else "false"
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
