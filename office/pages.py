@@ -153,14 +153,15 @@ def report():
     previous = reports.month_key(months[0])
     following = reports.parse_month(f"{period.last.year + (period.last.month == 12)}-"
                                     f"{period.last.month % 12 + 1:02d}")
+    def shares(pairs):
+        """(label, Satisfaction) pairs as (label, % satisfied) bars; no answers, no bar."""
+        return [(label, None if s.share is None else round(100 * s.share, 1)) for label, s in pairs]
+
+    trend = [(f"{timeutil.roc_year(p.first)}/{p.first.month:02d}", s) for p, s in data.trend]
     charts = {
-        "trend": hbar_chart([(f"{timeutil.roc_year(p.first)}/{p.first.month:02d}",
-                              None if s.share is None else round(100 * s.share, 1)) for p, s in data.trend],
-                            "近六個月滿意度 (%)", maximum=100, unit=" %", highlight=len(data.trend) - 1),
-        "service": hbar_chart([(name, None if s.share is None else round(100 * s.share, 1))
-                               for name, s in data.by_service], "各服務滿意度 (%)", maximum=100, unit=" %"),
-        "location": hbar_chart([(name, None if s.share is None else round(100 * s.share, 1))
-                                for name, s in data.by_location], "各櫃台滿意度 (%)", maximum=100, unit=" %"),
+        "trend": hbar_chart(shares(trend), "近六個月滿意度 (%)", maximum=100, unit=" %", highlight=len(trend) - 1),
+        "service": hbar_chart(shares(data.by_service), "各服務滿意度 (%)", maximum=100, unit=" %"),
+        "location": hbar_chart(shares(data.by_location), "各櫃台滿意度 (%)", maximum=100, unit=" %"),
         "reasons": hbar_chart([(label, n) for _, label, n in data.reasons], "不滿意原因"),
         "tickets_service": hbar_chart([(label, n) for _, label, n in data.tickets_by_service], "各服務取號數"),
         "tickets_hour": vbar_chart([(f"{h}", n) for h, n in data.tickets_by_hour.items()], "各時段取號數"),
