@@ -41,8 +41,10 @@ class Hardware:
     the kiosk can keep taking ratings and say what is wrong.
     """
 
-    def __init__(self, mode, buttons, leds, printer, pin_factory=None, simulated_printer=None, printer_fault=None):
+    def __init__(self, mode, buttons, leds, printer, pin_factory=None, simulated_printer=None, printer_fault=None,
+                 gpio_fault=None):
         self.mode = mode
+        self.gpio_fault = gpio_fault
         self.buttons = buttons
         self.leds = leds
         self.printer = printer
@@ -69,8 +71,18 @@ class Hardware:
         pin.drive_high()
 
     def led_states(self):
-        """Return each LED's brightness now, 0.0 (off) to 1.0 (full), in button order."""
-        return self.leds.values
+        """Return each LED's brightness now, 0.0 (off) to 1.0 (full), in button order (none without GPIO)."""
+        return self.leds.values if self.leds is not None else ()
+
+    def invite(self):
+        """Let the button LEDs glow to invite a rating (nothing without GPIO)."""
+        if self.leds is not None:
+            self.leds.invite()
+
+    def confirm(self, index):
+        """Light button *index*'s LED to confirm a stored rating (nothing without GPIO)."""
+        if self.leds is not None:
+            self.leds.confirm(index)
 
     def close(self):
         """Turn the LEDs off and release pins and port; safe to call more than once."""
@@ -106,6 +118,15 @@ def _real_pin_factory():
     return Device.pin_factory
 
 
+def _open_printer(url, baudrate, timeout, flow_control):
+    """Return (link, None), or (None, why) when the port cannot be opened."""
+    try:
+        return PrinterLink(url, baudrate=baudrate, timeout=timeout, flow_control=flow_control), None
+    except PrinterNotConnected as exc:
+        log.warning("no printer: %s", exc)
+        return None, str(exc)
+
+
 def open_hardware(mode, button_pins, led_pins, printer_url, baudrate=9600, on_press=None, *, printer_timeout=1.0,
                   flow_control="none",
                   debounce=0.05, stuck_after=10.0, on_stuck=None, on_released_stuck=None, clock=time.monotonic):
@@ -123,7 +144,11 @@ def open_hardware(mode, button_pins, led_pins, printer_url, baudrate=9600, on_pr
     and forms work without it): ``printer`` is then None and
     ``printer_fault`` says why.
 
-    :raises ~hardware.exc.HardwareError: no GPIO in real mode, or a bad pin
+    No GPIO in real mode (a Pi whose GPIO library is missing, a PC
+    configured as a Pi) does not stop it either: ``buttons`` and ``leds`` are
+    then None, ``gpio_fault`` says why, and residents rate on the screen.
+
+    :raises ~hardware.exc.HardwareError: an unknown mode, or a bad pin
         (:exc:`~hardware.exc.PinError`).  Nothing is left open.
     """
     if mode not in MODES:
@@ -137,7 +162,12 @@ def open_hardware(mode, button_pins, led_pins, printer_url, baudrate=9600, on_pr
             log.warning("simulated hardware: ignoring printer url %r, using %r", printer_url, SIMULATED_PRINTER_URL)
             printer_url = SIMULATED_PRINTER_URL
     else:
-        factory = _real_pin_factory()
+        try:
+            factory = _real_pin_factory()
+        except HardwareError as exc:
+            log.error("%s", exc)
+            return Hardware(mode, None, None, *_open_printer(printer_url, baudrate, printer_timeout, flow_control),
+                            gpio_fault=str(exc))
 
     opened = []
     try:
@@ -151,12 +181,7 @@ def open_hardware(mode, button_pins, led_pins, printer_url, baudrate=9600, on_pr
         for part in reversed(opened):
             part.close()
         raise
-    printer, fault = None, None
-    try:
-        printer = PrinterLink(printer_url, baudrate=baudrate, timeout=printer_timeout, flow_control=flow_control)
-    except PrinterNotConnected as exc:
-        fault = str(exc)
-        log.warning("no printer: %s", fault)
+    printer, fault = _open_printer(printer_url, baudrate, printer_timeout, flow_control)
     simulated_printer = printer.port.printer if printer and mode == "simulated" else None  # the sim:// far end
     return Hardware(mode, buttons, leds, printer, pin_factory=factory, simulated_printer=simulated_printer,
                     printer_fault=fault)

@@ -146,7 +146,7 @@ class Services:
 
     def _confirm_led(self, rating) -> None:
         if self.hardware is not None:
-            self.hardware.leds.confirm(rating.index)
+            self.hardware.confirm(rating.index)
 
     def close(self) -> None:
         """Release the hardware (LEDs dark), then the store; safe to call more than once."""
@@ -189,4 +189,6 @@ def open_services(config: Config, with_hardware: bool = True, data_dir=None, mod
         services.ratings.on_rated.insert(0, services._confirm_led)
         if services.hardware.printer_fault:
             services.record_fault("printer_missing", services.hardware.printer_fault)
+        if services.hardware.gpio_fault:  # rating buttons dead: residents rate on the screen meanwhile
+            services.record_fault("gpio_missing", services.hardware.gpio_fault)
     return services

@@ -32,6 +32,7 @@ of a CSV of kiosk ids and tokens.
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import hashlib
 import json
@@ -106,6 +107,7 @@ TIMESYNCD_CONF = "etc/systemd/timesyncd.conf.d/kiosk.conf"
 SSHD_CONF = "etc/ssh/sshd_config.d/kiosk.conf"
 AUTHORIZED_KEYS = "root/.ssh/authorized_keys"
 EXTRA_CMDLINE = "etc/default/raspi-extra-cmdline"
+RASPI_FIRMWARE_HOOK = "/etc/kernel/postinst.d/z50-raspi-firmware"
 STATE_DIR = "var/lib/kiosk"
 HASH_FILE = f"{STATE_DIR}/provisioned.sha256"
 ERRORS_FILE = f"{STATE_DIR}/provisioning-errors.txt"
@@ -386,8 +388,8 @@ def _cmdline(root: Path, rotation: int, country: str) -> str:
     words = [w for w in words if not _OWNED_CMDLINE.match(w)]
     words.append(f"cfg80211.ieee80211_regdom={country}")
     if rotation:
-        # KMS (vc4): rotate the HDMI output where the driver can (0/180), and the text console always.
-        words.append(f"video=HDMI-A-1:rotate={rotation}")
+        # The text console only: the app turns its own picture and touches (Kivy), and KMS clients
+        # ignore video=...:rotate, which would only turn the console a second time.
         words.append(f"fbcon=rotate:{rotation // 90}")
     return " ".join(words) + "\n"
 
@@ -546,9 +548,17 @@ def apply(boot_toml, root, run: Optional[Callable] = None) -> List[str]:
             log.error("%s", problem)
         raise ProvisioningError(parsed.problems)
 
+    with _root_writable(root, run):
+        return _apply_valid(parsed, boot_toml, root, run)
+
+
+def _apply_valid(parsed: _Parsed, boot_toml: Path, root: Path, run: Optional[Callable]) -> List[str]:
+    changes: List[str] = []
     system, app = parsed.system, parsed.app
     hostname = app["kiosk"]["id"].lower()
-    actions: List[List[str]] = [["hostname", hostname]]
+    # machine-id: made on the first boot (the image has none) but only in memory while / is read-only;
+    # commit it, or networkd's DHCP identity (and so the kiosk's address) changes at every boot.
+    actions: List[List[str]] = [["hostname", hostname], ["systemd-machine-id-setup", "--commit"]]
 
     # secrets: a scrubbed one means "keep the one this kiosk already has"
     if "server" in app and not app["server"].get("token") and "server.token" in parsed.kept:
@@ -579,11 +589,15 @@ def apply(boot_toml, root, run: Optional[Callable] = None) -> List[str]:
     (root / "root/.ssh").mkdir(parents=True, exist_ok=True)
     os.chmod(root / "root/.ssh", 0o700)
     _write(root, AUTHORIZED_KEYS, (MANAGED + "\n".join(keys) + "\n") if keys else None, 0o600, changes)
+    if keys:
+        actions.append(["ssh-keygen", "-A"])  # this card's own host keys (the image has none), while / is writable
     actions.append(["systemctl", "enable" if keys else "disable", "--now", "ssh.service"])
 
     rotation = (app.get("display") or {}).get("rotation", 0)
     if _write(root, EXTRA_CMDLINE, _cmdline(root, rotation, system["country"]), 0o644, changes):
-        actions.append(["update-initramfs", "-u"])  # raspi-firmware's hook rewrites cmdline.txt; reboot to use it
+        # raspi-firmware's hook rewrites /boot/firmware/cmdline.txt (used from the next boot); called
+        # directly, not through update-initramfs, which rebuilds the initrd for minutes on a Pi 3.
+        actions.append(["env", "DEB_MAINT_PARAMS=configure", RASPI_FIRMWARE_HOOK])
 
     owner = _passwd_ids(root, KIOSK_USER)
     if owner is None:
@@ -601,6 +615,26 @@ def apply(boot_toml, root, run: Optional[Callable] = None) -> List[str]:
     if changes:
         _log(root, changes, actions, run)
     return changes
+
+
+@contextlib.contextmanager
+def _root_writable(root: Path, run: Optional[Callable]):
+    """On the kiosk / is mounted read-only (power may be pulled at any moment): open it for the writes.
+
+    Only for the real root with commands allowed; the data partition (/var/lib/kiosk) is always writable.
+    """
+    remount = (run is not None and root.resolve() == Path("/")
+               and bool(os.statvfs("/").f_flag & os.ST_RDONLY))
+    if remount:
+        run(["mount", "-o", "remount,rw", "/"])
+    try:
+        yield
+    finally:
+        if remount:
+            os.sync()
+            result = run(["mount", "-o", "remount,ro", "/"])
+            if getattr(result, "returncode", 0):
+                log.warning("/ stays writable until the next boot (remount read-only failed)")
 
 
 def _log(root: Path, changes: List[str], actions: List[List[str]], run: Optional[Callable]) -> None:

@@ -112,11 +112,19 @@ def is_a_raspberry_pi():
 
 
 @pytest.mark.skipif(is_a_raspberry_pi(), reason="this machine has real GPIO")
-def test_real_mode_off_a_pi_says_to_use_simulated(presses, monkeypatch):
+def test_real_mode_without_gpio_keeps_the_printer_and_says_to_use_simulated(presses, monkeypatch, caplog):
+    # A Pi whose GPIO library is missing (or a PC set to "real"): no buttons, but the kiosk must not stop.
     monkeypatch.delenv("GPIOZERO_PIN_FACTORY", raising=False)
     monkeypatch.setattr(Device, "pin_factory", None)
-    with pytest.raises(HardwareError, match=r'\[hardware\] mode = "simulated"'):
-        open_hardware("real", BUTTONS, LEDS, "/dev/serial0", 9600, presses)
+    with caplog.at_level(logging.ERROR, logger="hardware"):
+        hw = open_hardware("real", BUTTONS, LEDS, "sim://no-gpio", 9600, presses)
+    with hw:
+        assert hw.buttons is None and hw.leds is None and hw.led_states() == ()
+        assert '[hardware] mode = "simulated"' in hw.gpio_fault and "no GPIO" in caplog.text
+        hw.invite()
+        hw.confirm(0)  # a rating made on the screen: no LED to light, and no error either
+        hw.printer.write(b"\x1b@")  # the ticket printer still works
+        assert hw.printer_fault is None
 
 
 def test_an_unplugged_printer_does_not_stop_the_buttons(presses, monkeypatch, caplog):

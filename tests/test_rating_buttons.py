@@ -369,3 +369,24 @@ def test_a_full_disk_is_a_fault_no_false_confirmation_and_the_buttons_keep_worki
     assert stored(kiosk)[-1] == ("frown", "button", 0)
     assert confirmed[-1] == 2 and any(state.state == 1 for state in led_pin(kiosk, 2).states)
     assert len(kiosk.faults) == 2
+
+
+# -- no GPIO at all -------------------------------------------------------------------------------
+
+
+def test_a_kiosk_set_to_real_hardware_without_gpio_still_takes_ratings_on_screen(tmp_path, monkeypatch, opened):
+    # A Pi whose GPIO library is missing: the kiosk starts, says why once, and a tap on a face is stored.
+    monkeypatch.delenv("GPIOZERO_PIN_FACTORY", raising=False)
+    monkeypatch.setattr(hardware.Device, "pin_factory", None)
+    if Path("/proc/device-tree/model").exists():
+        pytest.skip("this machine has real GPIO")
+    values = defaults()
+    values["hardware"]["mode"] = "real"
+    values["printer"]["url"] = "sim://gpio-less"
+    services = open_services(Config(values), data_dir=tmp_path)
+    opened.append(services)
+    assert services.hardware.buttons is None
+    [fault] = fault_events(services, "gpio_missing")
+    assert "no GPIO" in fault["message"]
+    services.ratings.rate(0, "touch")
+    assert stored(services) == [("smile", "touch", 0)]

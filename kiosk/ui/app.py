@@ -178,7 +178,7 @@ class KioskApp(App):
             Clock.schedule_once(lambda _dt: self.services.check_silent_buttons(), 5)  # after the first frames
         self.marquee.start()
         if self.hardware is not None:
-            self.hardware.leds.invite()
+            self.hardware.invite()
         # systemd: ready now, then pings from this main loop; a frozen UI stops them and gets restarted.
         watchdog.notify("READY=1")
         interval = watchdog.watchdog_interval()
