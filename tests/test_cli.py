@@ -87,6 +87,7 @@ def test_bench_startup_prints_figures_and_ratios_against_a_bare_window():
 
 def test_version_and_usage():
     assert kiosk("version").stdout.strip() == f"kiosk {__version__}"
+    assert kiosk("--version").stdout.strip() == f"kiosk {__version__}"  # what the image check runs
     bare = kiosk()
     assert bare.returncode == 2 and "config" in bare.stdout and "screenshot" in bare.stdout
 
