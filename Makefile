@@ -50,11 +50,11 @@ screenshots: setup
 	  $(BIN)/kiosk screenshot $$screen --size 800x480 --out docs/screenshots/$$screen-zh-TW-800x480.png || exit 1; \
 	done
 
-# The SD card image (as root; about 11 min to build, 6 min more to compress): build/kiosk-<version>-arm64.img.xz
+# The SD card image (as root; about 17 min here, 4.5 of them xz): build/kiosk-<version>-arm64.img.xz, .sha256, .manifest
 image:
 	images/build-image.sh
 
-# Boot the built image under QEMU and check that kiosk.service runs (as root; not passing yet, see images/README.md)
+# Boot the built image under QEMU (provisioned with the example kiosk.toml) and check the kiosk runs (as root; ~4 min)
 image-test:
 	images/build-image.sh --test
 

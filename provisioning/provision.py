@@ -576,12 +576,15 @@ def _apply_valid(parsed: _Parsed, boot_toml: Path, root: Path, run: Optional[Cal
         _write(root, rel, content, 0o644, changes)
     _write(root, WPA_CONF, _wpa_conf(system["ssid"], psk_hex, system["country"]) if psk_hex else None,
            0o600, changes)
+    # --no-block everywhere: at boot this runs before the network and D-Bus are up, and waiting there for a
+    # unit ordered after us would hold the boot for minutes. Units not running yet start with the new files.
     actions.append(["systemctl", "enable", "systemd-networkd.service", "systemd-resolved.service"])
-    actions.append(["systemctl", "enable" if psk_hex else "disable", "--now", f"wpa_supplicant@{WLAN}.service"])
-    actions.append(["networkctl", "reload"])
+    actions.append(["systemctl", "--no-block", "enable" if psk_hex else "disable", "--now",
+                    f"wpa_supplicant@{WLAN}.service"])
+    actions.append(["systemctl", "--no-block", "try-reload-or-restart", "systemd-networkd.service"])
 
     _write(root, TIMESYNCD_CONF, f"{MANAGED}[Time]\nNTP={' '.join(system['ntp'])}\n", 0o644, changes)
-    actions.append(["systemctl", "restart", "systemd-timesyncd.service"])
+    actions.append(["systemctl", "--no-block", "try-restart", "systemd-timesyncd.service"])
 
     keys = [k.strip() for k in system["authorized_keys"]]
     _write(root, SSHD_CONF, f"{MANAGED}PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
@@ -591,7 +594,7 @@ def _apply_valid(parsed: _Parsed, boot_toml: Path, root: Path, run: Optional[Cal
     _write(root, AUTHORIZED_KEYS, (MANAGED + "\n".join(keys) + "\n") if keys else None, 0o600, changes)
     if keys:
         actions.append(["ssh-keygen", "-A"])  # this card's own host keys (the image has none), while / is writable
-    actions.append(["systemctl", "enable" if keys else "disable", "--now", "ssh.service"])
+    actions.append(["systemctl", "--no-block", "enable" if keys else "disable", "--now", "ssh.service"])
 
     rotation = (app.get("display") or {}).get("rotation", 0)
     if _write(root, EXTRA_CMDLINE, _cmdline(root, rotation, system["country"]), 0o644, changes):

@@ -131,13 +131,13 @@ def test_good_file_writes_every_system_file(root, boot):
     assert values["kiosk"]["id"] == "ERLIN-01"
 
     assert "/etc/hostname" in changes and "/etc/kiosk/kiosk.toml" in changes
-    assert ["systemctl", "enable", "--now", "ssh.service"] in calls
+    assert ["systemctl", "--no-block", "enable", "--now", "ssh.service"] in calls
     # the card's own host keys exist before sshd starts (the image ships none)
-    assert calls.index(["ssh-keygen", "-A"]) < calls.index(["systemctl", "enable", "--now", "ssh.service"])
+    assert calls.index(["ssh-keygen", "-A"]) < calls.index(["systemctl", "--no-block", "enable", "--now", "ssh.service"])
     # the new command line reaches cmdline.txt through raspi-firmware's hook, not an initrd rebuild
     assert ["env", "DEB_MAINT_PARAMS=configure", "/etc/kernel/postinst.d/z50-raspi-firmware"] in calls
     assert not any(call[0] == "update-initramfs" for call in calls)
-    assert ["systemctl", "enable", "--now", "wpa_supplicant@wlan0.service"] in calls
+    assert ["systemctl", "--no-block", "enable", "--now", "wpa_supplicant@wlan0.service"] in calls
     assert not (root / "var/lib/kiosk/provisioning-errors.txt").exists()
 
 
@@ -151,7 +151,7 @@ def test_defaults_and_partial_file_wired_only_ssh_off(root, boot):
     assert not (root / "etc/systemd/network/30-kiosk-wifi.network").exists()
     assert (root / "etc/systemd/network/20-kiosk-wired.network").exists()
     assert not (root / "root/.ssh/authorized_keys").exists()
-    assert ["systemctl", "disable", "--now", "ssh.service"] in calls and ["ssh-keygen", "-A"] not in calls
+    assert ["systemctl", "--no-block", "disable", "--now", "ssh.service"] in calls and ["ssh-keygen", "-A"] not in calls
     assert "video=" not in (root / "etc/default/raspi-extra-cmdline").read_text()
     assert boot.read_text() == '[kiosk]\nid = "LUKANG-3"\n'  # no secrets: the boot file is left alone
 
