@@ -253,3 +253,25 @@ def test_a_closed_link_says_so(open_link):
     assert link.closed
     with pytest.raises(PrinterError, match="closed"):
         link.write(TICKET)
+
+
+def test_a_printer_unplugged_while_open_is_a_printer_error_not_a_crash(open_link):
+    # A USB printer pulled out (here: the pty's far end closed): pyserial's flush raises termios.error,
+    # which is no OSError; the kiosk must get a PrinterError it handles, and closing must not raise.
+    from pty_printer import PtyPrinter
+
+    printer = PtyPrinter()
+    try:
+        link = open_link(printer.path)
+        assert link.check_ready().online
+        printer.die_after = 0
+        link.write(b"\x1b@")
+        deadline = monotonic() + 2
+        while printer.master is not None and monotonic() < deadline:
+            threading.Event().wait(0.01)
+        with pytest.raises(PrinterError, match="unplugged"):
+            link.status()
+        link.close()
+        assert link.closed
+    finally:
+        printer.close()

@@ -80,7 +80,7 @@ def test_a_printer_that_disappears_mid_ticket_keeps_the_number_and_says_so(print
     printer.die_after = 40
     result = kiosk(config, "ticket", "print", "C", "--printer", printer.path, timeout=60)
     assert result.returncode == 1
-    assert result.stdout.strip() == "C001", "the resident must be told the number that was taken"
+    assert result.stdout.strip() == "C001", f"the resident must be told the number that was taken: {result.stderr}"
     assert "did not print" in result.stderr
 
 

@@ -15,6 +15,15 @@ from time import monotonic
 
 import serial
 
+try:  # tcflush/tcsetattr on a port whose device went away raise termios.error, which is not an OSError
+    from termios import error as _TermiosError
+except ImportError:  # pragma: no cover - not POSIX
+    class _TermiosError(Exception):
+        pass
+
+#: What the port can raise when the printer is unplugged, switched off or was never there.
+PORT_ERRORS = (OSError, serial.SerialException, _TermiosError)
+
 from ..exc import (PrinterCoverOpen, PrinterError, PrinterNoReply, PrinterNotConnected,
                    PrinterOffline, PrinterPaperOut)
 from . import urlhandler
@@ -27,6 +36,7 @@ _HINTS = {
     errno.ENOENT: "is the printer plugged in, and for /dev/serial0 is enable_uart=1 set?",
     errno.EACCES: "is this user in the 'dialout' group?",
     errno.EBUSY: "is another program (a serial console?) using the port?",
+    errno.EIO: "was the printer unplugged or switched off?",
 }
 
 
@@ -62,6 +72,9 @@ def _reason(exc):
         if isinstance(cause, OSError) and not isinstance(cause, serial.SerialException) and cause.strerror:
             hint = _HINTS.get(cause.errno)
             return f"{cause.strerror} ({hint})" if hint else cause.strerror
+        if isinstance(cause, _TermiosError) and len(cause.args) == 2:  # (errno, text)
+            hint = _HINTS.get(cause.args[0])
+            return f"{cause.args[1]} ({hint})" if hint else str(cause.args[1])
     return str(exc)
 
 
@@ -109,7 +122,7 @@ class PrinterLink:
             except serial.SerialTimeoutException as exc:
                 raise PrinterError(f"printer {self.url!r} stopped taking data for {self.port.write_timeout:g} s "
                                    "(out of paper, or flow control holding?)") from exc
-            except (OSError, serial.SerialException) as exc:
+            except PORT_ERRORS as exc:
                 raise PrinterError(f"cannot write to printer {self.url!r}: {_reason(exc)}") from exc
 
     def _check_open(self):
@@ -145,7 +158,7 @@ class PrinterLink:
                 return PrinterStatus.from_bytes(self._ask(1), self._ask(2), self._ask(4))
             except PrinterError:
                 raise
-            except (OSError, serial.SerialException) as exc:
+            except PORT_ERRORS as exc:
                 raise PrinterError(f"cannot ask printer {self.url!r} for its status: {_reason(exc)}") from exc
 
     def check_ready(self):
@@ -173,7 +186,10 @@ class PrinterLink:
         with self._lock:  # not under a status request running in another thread
             port, self.port = self.port, None
         if port is not None:
-            port.close()
+            try:
+                port.close()
+            except PORT_ERRORS:  # the device is already gone: nothing left to release
+                pass
 
     def __enter__(self):
         return self
