@@ -42,7 +42,12 @@ def test_the_kiosk_unit_restarts_always_and_is_watched():
     service = unit("kiosk.service")["Service"]
     assert service["Type"] == "notify" and service["Restart"] == "always"
     assert int(service["WatchdogSec"]) > 0 and service["User"] == "kiosk"
-    assert "SDL_VIDEODRIVER=kmsdrm" in service["Environment"]
+    # systemd adds up repeated Environment= lines (configparser keeps only the last)
+    env = " ".join(line.split("=", 1)[1] for line in (UNITS / "kiosk.service").read_text().splitlines()
+                   if line.startswith("Environment="))
+    assert "SDL_VIDEODRIVER=kmsdrm" in env
+    # lgpio's pipe files go to a writable place, not the working directory on a read-only root
+    assert "LG_WD=/run/kiosk" in env and service["RuntimeDirectory"] == "kiosk"
     assert service["ExecStart"].endswith("kiosk run")
 
 
