@@ -3,7 +3,8 @@
 The kiosk opens ``printer.path`` (``/dev/pts/N``) exactly as it opens
 ``/dev/ttyUSB0``; a thread on the master side answers real-time status
 requests (``DLE EOT n``) with the state the test sets, and keeps every other
-byte.  ``mute = True`` makes it a printer that is switched off.
+byte.  ``mute = True`` makes it a printer that is switched off; ``replies``
+(``{n: byte}``) answers with exact status bytes instead of the flags.
 """
 
 import os
@@ -24,12 +25,16 @@ class PtyPrinter:
         self.received = bytearray()
         self.paper_out = self.paper_near_end = self.cover_open = self.offline = self.mute = False
         self.die_after = None  # stop reading and answering after this many bytes (a printer pulled out)
+        self.replies = None  # {n: status byte}: exact replies to DLE EOT n, overriding the flags
+        self._arrived = threading.Condition()
         self._stop = threading.Event()
         self._pending = b""
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
 
     def status(self, n):
+        if self.replies is not None:
+            return self.replies[n]
         if n == 1:
             return 0x12 | (OFFLINE if self.offline or self.cover_open or self.paper_out else 0)
         if n == 2:
@@ -62,8 +67,15 @@ class PtyPrinter:
                         os.write(self.master, bytes([self.status(data[i + 2])]))
                     i += 3
                     continue
-                self.received.append(data[i])
+                with self._arrived:
+                    self.received.append(data[i])
+                    self._arrived.notify_all()
                 i += 1
+
+    def wait_received(self, count, timeout=1.0):
+        """Wait until ``count`` bytes (status requests not counted) have arrived; return whether they did."""
+        with self._arrived:
+            return self._arrived.wait_for(lambda: len(self.received) >= count, timeout)
 
     def close(self):
         self._stop.set()

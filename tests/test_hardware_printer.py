@@ -5,9 +5,6 @@ The same PrinterLink code runs against three printers: the simulated one
 device path, end to end), and pyserial's ``loop://``.
 """
 
-import os
-import pty
-import select
 import threading
 from time import monotonic
 
@@ -18,6 +15,7 @@ from hardware.exc import (PrinterCoverOpen, PrinterError, PrinterNoReply, Printe
                           PrinterOffline, PrinterPaperOut)
 from hardware.printer import PrinterLink, PrinterStatus, SimulatedPrinter
 from hardware.printer import urlhandler
+from pty_printer import PtyPrinter
 
 TICKET = b"\x1b@\x1c&" + "二林戶政 A017 號".encode("cp950") + b"\x1c.\x1dV\x42\x00"
 HEALTHY = PrinterStatus(online=True, cover_open=False, paper_out=False, paper_near_end=False)
@@ -145,53 +143,6 @@ def test_a_reply_reaches_a_reader_waiting_in_another_thread():
 
 # -- a fake printer on a real serial device (pseudo-terminal) ---------------------------------
 
-class PtyPrinter:
-    """A printer played by a thread on the master side of a pty; ``path`` is the serial device."""
-
-    def __init__(self):
-        self.master, self.slave = pty.openpty()
-        self.path = os.ttyname(self.slave)
-        self.replies = {1: 0x12, 2: 0x12, 4: 0x12}  # DLE EOT n -> status byte
-        self.silent = False
-        self.received = bytearray()
-        self._arrived = threading.Condition()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self):
-        pending = b""
-        while not self._stop.is_set():
-            if not select.select([self.master], [], [], 0.02)[0]:
-                continue
-            try:
-                data = os.read(self.master, 4096)
-            except OSError:
-                return
-            with self._arrived:
-                self.received += data
-                self._arrived.notify_all()
-            pending += data
-            while True:
-                start = pending.find(b"\x10\x04")
-                if start == -1 or start + 2 >= len(pending):
-                    break
-                n, pending = pending[start + 2], pending[start + 3:]
-                if not self.silent and n in self.replies:
-                    os.write(self.master, bytes((self.replies[n],)))
-            pending = pending[start:] if start != -1 else pending[-1:]  # keep a request cut in two
-
-    def wait_received(self, count, timeout=1.0):
-        with self._arrived:
-            return self._arrived.wait_for(lambda: len(self.received) >= count, timeout)
-
-    def close(self):
-        self._stop.set()
-        self._thread.join(1)
-        os.close(self.master)
-        os.close(self.slave)
-
-
 @pytest.fixture
 def pty_printer():
     printer = PtyPrinter()
@@ -214,7 +165,7 @@ def test_a_serial_device_printer_end_to_end(open_link, pty_printer):
     with pytest.raises(PrinterOffline):
         link.check_ready()
 
-    pty_printer.silent = True
+    pty_printer.mute = True
     with pytest.raises(PrinterNoReply, match=pty_printer.path):
         link.status()
 
@@ -258,8 +209,6 @@ def test_a_closed_link_says_so(open_link):
 def test_a_printer_unplugged_while_open_is_a_printer_error_not_a_crash(open_link):
     # A USB printer pulled out (here: the pty's far end closed): pyserial's flush raises termios.error,
     # which is no OSError; the kiosk must get a PrinterError it handles, and closing must not raise.
-    from pty_printer import PtyPrinter
-
     printer = PtyPrinter()
     try:
         link = open_link(printer.path)
