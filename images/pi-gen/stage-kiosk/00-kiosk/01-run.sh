@@ -1,6 +1,7 @@
 #!/bin/bash -e
 # pi-gen sub-stage, runs on the build host: the same install as the Debian image (images/install-kiosk.sh),
 # then what only Raspberry Pi OS needs. pi-gen provides ROOTFS_DIR and on_chroot.
+set -e
 : "${KIOSK_REPO:?set KIOSK_REPO in the pi-gen config, see images/pi-gen/config.example}"
 SRC="${ROOTFS_DIR}/tmp/kiosk-install"
 rm -rf "$SRC"; mkdir -p "$SRC"
