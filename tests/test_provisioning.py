@@ -407,3 +407,32 @@ def test_batch_checks_every_row_before_copying(image, boot, tmp_path):
     assert "kiosks.csv:3 (BAD_2)" in result.stderr and "kiosk.id" in result.stderr
     assert "appears twice" in result.stderr
     assert not out.exists() or not list(out.glob("*.img"))
+
+
+@needs_mtools
+def test_a_batch_image_is_applied_by_the_first_boot_units_own_command(image, boot, tmp_path, root):
+    # The technician's path end to end, short of booting (make image-test boots it under QEMU): one
+    # card's image from the batch, its boot partition read back, and the command kiosk-provision.service
+    # runs at boot, pointed at a temporary root.
+    rows = tmp_path / "kiosks.csv"
+    rows.write_text("id,token\nXIHU-02,tok-xihu-2\n", encoding="utf-8")
+    assert run_cli("inject", image, boot, "--batch", rows, "--out", tmp_path / "cards").returncode == 0
+    card_boot = tmp_path / "card-boot"
+    card_boot.mkdir()
+    (card_boot / "kiosk.toml").write_text(mtype(tmp_path / "cards/kiosk-XIHU-02.img"), encoding="utf-8")
+
+    unit = (REPO / "provisioning/systemd/kiosk-provision.service").read_text()
+    [exec_start] = [line.split("=", 1)[1].split() for line in unit.splitlines() if line.startswith("ExecStart=")]
+    assert exec_start[:2] == ["/opt/kiosk/provisioning/kiosk-provision", "apply"]
+    args = exec_start[2:]
+    args[args.index("--boot") + 1] = str(card_boot / "kiosk.toml")
+    args[args.index("--root") + 1] = str(root)
+    result = run_cli("apply", *args, "--dry-run")
+    assert result.returncode == 0, result.stderr
+
+    assert (root / "etc/hostname").read_text() == "xihu-02\n"
+    values, problems = parse_file(root / "etc/kiosk/kiosk.toml")
+    assert problems == [] and values["server"]["token"] == "tok-xihu-2" and values["kiosk"]["id"] == "XIHU-02"
+    left = (card_boot / "kiosk.toml").read_text(encoding="utf-8")
+    assert "tok-xihu-2" not in left and PSK not in left  # the card's copy no longer holds the secrets
+    assert run_cli("apply", *args, "--dry-run").stdout.strip() == "nothing changed"
