@@ -31,6 +31,7 @@ from typing import Callable, List
 from hardware.exc import PrinterError
 
 from . import timeutil
+from .admin import ticketing_paused
 from .errors import KioskError
 from .events import Event
 from .printing import Printing
@@ -45,7 +46,7 @@ class TicketRefused(KioskError):
     "Error raised when no number can be handed out now; nothing was consumed"
 
     def __init__(self, reason: str, message: str):
-        self.reason = reason  # closed | full | printer
+        self.reason = reason  # closed | full | printer | paused
         super().__init__(message)
 
 
@@ -122,6 +123,8 @@ class TicketService:
         service = self.config.service(prefix)  # KeyError for a service that does not exist
         with self._lock:
             moment = self.now()
+            if ticketing_paused(self.store):
+                raise TicketRefused("paused", "ticketing is paused by the staff (admin screen)")
             if not service.open_at(moment):
                 raise TicketRefused("closed", f"service {service.prefix} ({service.name}) is not handing out "
                                               f"numbers at {moment.strftime('%a %H:%M')}")

@@ -113,6 +113,20 @@ def test_past_the_daily_limit_no_number_is_taken(tmp_path):
     service.store.close()
 
 
+def test_while_staff_pause_ticketing_no_number_is_taken_or_printed(tickets):
+    from kiosk.admin import set_ticketing_paused
+
+    service, _clock, printer = tickets
+    assert service.issue("A").label == "A001"
+    sent = len(printer.received)
+    set_ticketing_paused(service.store, True)
+    with pytest.raises(TicketRefused) as refused:
+        service.issue("A")
+    assert refused.value.reason == "paused" and len(printer.received) == sent
+    set_ticketing_paused(service.store, False)
+    assert service.issue("A").label == "A002"  # the pause cost no number
+
+
 @pytest.mark.parametrize("fault, kind", [("paper_out", "printer_paper_out"), ("cover_open", "printer_cover_open"),
                                          ("error", "printer_offline"), ("offline", "printer_no_reply")])
 def test_a_printer_that_cannot_print_costs_no_number_and_leaves_a_fault(tickets, fault, kind):

@@ -37,6 +37,7 @@ from ..config import Config
 from ..i18n import catalogue
 from . import SCREENS
 from ..errors import StoreError
+from ..admin import ticketing_paused
 from ..forms import load_catalogue, qr_image, record_view, warm_qr_cache
 from ..ratings import Scale
 from .forms import FormListScreen, FormScreen, FormsScreen, qr_texture
@@ -247,7 +248,8 @@ class KioskApp(App):
             service = self.kiosk_config.service(tile.prefix)
             issued = self.services.tickets.issued_today(tile.prefix) if self.services else 0
             tile.waiting = self.services.tickets.waiting(tile.prefix) if self.services else 0
-            tile.state_key = ("ticket.closed" if not service.open_at(now) else
+            tile.state_key = ("ticket.paused" if self.services and ticketing_paused(self.services.store) else
+                              "ticket.closed" if not service.open_at(now) else
                               "ticket.full" if service.daily_limit and issued >= service.daily_limit else "")
 
     def take_ticket(self, prefix: str) -> None:
