@@ -166,8 +166,8 @@ def open_hardware(mode, button_pins, led_pins, printer_url, baudrate=9600, on_pr
             factory = _real_pin_factory()
         except HardwareError as exc:
             log.error("%s", exc)
-            return Hardware(mode, None, None, *_open_printer(printer_url, baudrate, printer_timeout, flow_control),
-                            gpio_fault=str(exc))
+            printer, fault = _open_printer(printer_url, baudrate, printer_timeout, flow_control)
+            return Hardware(mode, None, None, printer, printer_fault=fault, gpio_fault=str(exc))
 
     opened = []
     try:

@@ -29,7 +29,10 @@ __all__ = ["EVENT_TYPES", "Event"]
 
 #: Every type of event the kiosk records; the office server knows the same list.
 #: ``rating_reason`` is the answer to the why-question after a negative rating;
-#: its data names the rating it belongs to (``rating_id``).
+#: its data names the rating it belongs to (``rating_id``).  ``heartbeat``'s
+#: data is the health summary of :func:`kiosk.heartbeat.health` (version,
+#: uptime, backlog, printer, GPIO, the last day's faults), whose members and
+#: types ``office/PROTOCOL.md`` lists and ``office.models.HeartbeatData`` checks.
 EVENT_TYPES = ("rating", "rating_reason", "ticket", "form_view", "form_slip", "fault", "heartbeat", "admin")
 
 

@@ -51,10 +51,13 @@ class Services:
         self.tickets.on_fault.append(self._fault)
         self.form_slips.on_fault.append(self._fault)
         self.load_office_forms()
+        from .heartbeat import Heartbeat
         from .office_sync import ConfigSync
         from .uploader import Uploader
         self.sync = ConfigSync(config, store, self.forms, self.record_fault)
         self.uploader = Uploader(config, store)
+        # Heartbeats run in the uploader's thread: they start and stop with it (kiosk/heartbeat.py).
+        self.heartbeat = self.uploader.heartbeat = Heartbeat(self)
         ratings.on_rated.append(lambda _rating: self.uploader.wake())  # a resident's rating goes out soon
 
     def load_office_forms(self) -> None:
@@ -149,7 +152,8 @@ class Services:
             self.hardware.confirm(rating.index)
 
     def close(self) -> None:
-        """Release the hardware (LEDs dark), then the store; safe to call more than once."""
+        """Stop the uploader (and its heartbeats), release the hardware (LEDs dark), then the store; safe to call
+        more than once."""
         self.uploader.stop()
         if self.hardware is not None:
             self.hardware.close()

@@ -20,6 +20,9 @@ Delivery is exactly-once through idempotence: a batch the server committed
 but whose answer was lost is sent again and comes back as duplicates.  The
 backoff and the last error are kept in the store's ``meta`` so that
 ``kiosk upload`` and the running kiosk share them.  The token is never logged.
+
+In the running kiosk the same thread records the heartbeats
+(``kiosk/heartbeat.py``), each just before the pass that sends it.
 """
 
 from __future__ import annotations
@@ -89,6 +92,8 @@ class Uploader:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = None
+        #: A :class:`~kiosk.heartbeat.Heartbeat` ticked in this thread before each wait (Services sets it).
+        self.heartbeat = None
 
     @property
     def url(self) -> str:
@@ -213,7 +218,10 @@ class Uploader:
     # -- in the running kiosk ------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Upload in a background thread: at once, then whenever woken or the backoff allows."""
+        """Upload in a background thread: at once, then whenever woken or the backoff allows.
+
+        The thread also records the heartbeats (``self.heartbeat``): the first at once, before the first pass.
+        """
         if self._thread is None and self.config.server.url:
             self._thread = threading.Thread(target=self._run, name="uploader", daemon=True)
             self._thread.start()
@@ -224,6 +232,8 @@ class Uploader:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            # A heartbeat due now goes into the outbox first, so the pass below sends it.
+            beat_in = self.heartbeat.tick() if self.heartbeat is not None else None
             wait = self.due_in()
             if wait <= 0:
                 try:
@@ -232,6 +242,8 @@ class Uploader:
                 except Exception:  # the uploader must never die: the outbox would grow for ever
                     log.exception("upload pass failed")
                     wait = 60.0
+            if beat_in is not None:  # wake for the next heartbeat, even in a long backoff
+                wait = min(wait, beat_in)
             self._wake.wait(wait)
             self._wake.clear()
 

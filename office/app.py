@@ -12,8 +12,8 @@ today, the monthly report and its CSV, announcements and forms) and
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
-from typing import Any, Union
+from datetime import datetime, timedelta
+from typing import Any, Callable, Optional, Union
 
 from flask import Flask, jsonify, request
 from markupsafe import escape
@@ -25,6 +25,7 @@ from . import staff
 from .api import blueprint
 from .db import Database
 from .pages import blueprint as pages
+from .report import OFFLINE_AFTER_MINUTES
 from .staff import LoginLimiter
 from .models import MAX_BYTES, MAX_EVENTS
 
@@ -33,12 +34,21 @@ __all__ = ["create_app"]
 log = logging.getLogger("office.app")
 
 
-def create_app(db: Union[str, Database], **config: Any) -> Flask:
-    """The Flask app serving ``db`` (a Database, or a SQLAlchemy URL to open); ``config`` goes to app.config."""
+def create_app(db: Union[str, Database], *, offline_minutes: float = OFFLINE_AFTER_MINUTES,
+               clock: Optional[Callable[[], datetime]] = None, **config: Any) -> Flask:
+    """The Flask app serving ``db`` (a Database, or a SQLAlchemy URL to open); ``config`` goes to app.config.
+
+    The staff pages mark a kiosk silent for more than ``offline_minutes`` offline; ``clock`` (an aware
+    datetime, default now in Asia/Taipei) is their "now".
+    """
+    if not offline_minutes > 0:
+        raise ValueError(f"offline_minutes must be more than 0, got {offline_minutes!r}")
     database = db if isinstance(db, Database) else Database(db)
     app = Flask("office")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BYTES
+    app.config["OFFLINE_MINUTES"] = offline_minutes
     app.extensions["office_db"] = database
+    app.extensions["office_clock"] = clock  # None: timeutil.now(), looked up at each request
     app.extensions["office_login_limiter"] = LoginLimiter()
     staff.ensure_schema(database)
     # Staff sessions: signed with a key kept in the database, so they survive a restart; never logged.

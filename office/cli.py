@@ -4,7 +4,7 @@ The ``kiosk-office`` command
 
 ::
 
-    kiosk-office serve [--db URL] [--host 127.0.0.1] [--port 8080] [--threads 8]
+    kiosk-office serve [--db URL] [--host 127.0.0.1] [--port 8080] [--threads 8] [--offline-minutes 15]
     kiosk-office kiosk add ID [--db URL]     register a kiosk (or replace its token); the token on stdout, once
     kiosk-office kiosk list [--db URL]       id, last contact, events stored: one kiosk a line, tab-separated
     kiosk-office config show [--kiosk ID] [--db URL]
@@ -73,8 +73,8 @@ def _serve(args) -> int:
     logging.getLogger().setLevel(logging.INFO)
     db = _open(args)
     try:
-        server = waitress.create_server(create_app(db), host=args.host, port=args.port, threads=args.threads,
-                                        ident="kiosk-office")
+        server = waitress.create_server(create_app(db, offline_minutes=args.offline_minutes), host=args.host,
+                                        port=args.port, threads=args.threads, ident="kiosk-office")
         listen = getattr(server, "effective_listen", None) or [(server.effective_host, server.effective_port)]
         for host, port in listen:
             host = f"[{host}]" if ":" in str(host) else host
@@ -219,6 +219,16 @@ def _version(_args) -> int:
 
 # -- the parser ----------------------------------------------------------------------------------
 
+def _minutes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of minutes: {text!r}") from None
+    if not 0 < value <= 7 * 24 * 60:
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most a week (10080), got {text}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     db = argparse.ArgumentParser(add_help=False)
     db.add_argument("--db", type=_db_url, default=None, metavar="URL",
@@ -231,6 +241,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
     serve.add_argument("--threads", type=int, default=8, help="requests served at once (default 8)")
+    serve.add_argument("--offline-minutes", type=_minutes, default=15, metavar="N",
+                       help="the staff pages mark a kiosk not heard from for more than N minutes offline "
+                            "(default 15; kiosks send a heartbeat every 5)")
     serve.set_defaults(func=_serve)
 
     kiosk = commands.add_parser("kiosk", help="register kiosks, list them").add_subparsers(

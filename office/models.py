@@ -114,8 +114,36 @@ class FormData(_Data):
     lang: StrictStr = ""
 
 
+class _State(_Data):
+    state: StrictStr
+
+
+class FaultCount(_Data):
+    kind: StrictStr
+    count: StrictInt = Field(ge=1)
+
+
+_Seconds = Optional[Union[StrictInt, StrictFloat]]
+
+
+class HeartbeatData(_Data):
+    """The health summary of ``kiosk/heartbeat.py``.  Every member may be missing (an older kiosk sends
+    fewer); the ones the kiosk list shows must have their type, or the page would show nonsense."""
+
+    version: Optional[StrictStr] = None
+    uptime_s: _Seconds = Field(default=None, ge=0)
+    boot_uptime_s: _Seconds = Field(default=None, ge=0)
+    clock_synced: Optional[StrictBool] = None
+    backlog: Optional[StrictInt] = Field(default=None, ge=0)
+    parked: Optional[StrictInt] = Field(default=None, ge=0)
+    printer: Optional[_State] = None
+    gpio: Optional[_State] = None
+    faults: Optional[List[FaultCount]] = None
+    ticketing_paused: Optional[StrictBool] = None
+
+
 DATA_MODELS = {"rating": RatingData, "rating_reason": ReasonData, "ticket": TicketData,
-               "form_view": FormData, "form_slip": FormData}
+               "form_view": FormData, "form_slip": FormData, "heartbeat": HeartbeatData}
 
 
 # -- one event, the envelope --------------------------------------------------------------------
@@ -201,7 +229,7 @@ def describe(exc: ValidationError, prefix: str = "") -> str:
         message = error["msg"]
         if error["type"] == "missing":
             message = "missing"
-        elif error["type"] == "dict_type":
+        elif error["type"] in ("dict_type", "model_type"):
             message = f"must be a JSON object, got {_json_name(error['input'])}"
         parts.append(f"{loc}: {message}" if loc else message)
     return "; ".join(parts)

@@ -6,7 +6,8 @@ For the office's staff, in Traditional Chinese, behind a sign-in (the
 kiosks' API keeps its bearer tokens):
 
 * ``/login`` (form), ``/logout`` (POST);
-* ``/``: today: tickets per service, ratings so far, the kiosks and whether they are heard from;
+* ``/``: today: tickets per service, ratings so far, the kiosks: whether they are heard from (offline
+  after ``create_app(offline_minutes=...)``) and their last heartbeat (version, backlog, printer, faults);
 * ``/report?month=115/11``: the monthly report, one printable A4 page with SVG charts;
 * ``/report.csv?month=115/11``: the same numbers as CSV (UTF-8 with BOM, for Excel);
 * ``/settings``: announcements and the forms override the kiosks read.
@@ -44,6 +45,12 @@ blueprint = Blueprint("staff", __name__)
 
 def _db():
     return current_app.extensions["office_db"]
+
+
+def _now():
+    """Now, as the app's clock says (``create_app(clock=...)``; Asia/Taipei by default)."""
+    clock = current_app.extensions.get("office_clock")
+    return clock() if clock is not None else timeutil.now()
 
 
 def _limiter() -> staff.LoginLimiter:
@@ -126,11 +133,12 @@ def logout():
 @blueprint.get("/")
 @login_required
 def today():
-    data = reports.load_today(_db())
+    offline_minutes = current_app.config.get("OFFLINE_MINUTES", reports.OFFLINE_AFTER_MINUTES)
+    data = reports.load_today(_db(), now=_now(), offline_minutes=offline_minutes)
     service_chart = hbar_chart([(label, n) for _, label, n, _ in data.tickets_by_service], "今日各服務取號數") \
         if data.tickets_by_service else None
     return render_template("today.html", t=data, service_chart=service_chart,
-                           offline_minutes=reports.OFFLINE_AFTER_MINUTES)
+                           offline_minutes=f"{offline_minutes:g}")
 
 
 # -- the monthly report --------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from kiosk.ratings import REASONS, Scale
 __all__ = ["Satisfaction", "MonthlyReport", "Today", "parse_month", "previous_months", "satisfaction",
            "satisfaction_by", "reason_counts", "tickets_per_service", "tickets_per_hour", "form_downloads",
            "build_report", "load_report", "build_today", "load_today", "report_csv", "REASON_LABELS",
-           "service_label", "percent"]
+           "service_label", "percent", "kiosk_health", "OFFLINE_AFTER_MINUTES"]
 
 REASON_LABELS: Dict[str, str] = {"wait_time": "等候時間太長", "attitude": "服務態度", "explanation": "說明不清楚",
                                  "environment": "環境設施", "other": "其他"}
@@ -309,10 +309,28 @@ class Today:
     ratings: Satisfaction
     tickets_total: int
     tickets_by_service: List[Tuple[str, str, int, Optional[Mapping[str, Any]]]]  # code, label, n, latest ticket
-    kiosks: List[Dict[str, Any]]                                                # + "offline", "silent_minutes"
+    kiosks: List[Dict[str, Any]]                              # + "offline", "silent_minutes", "health"
 
 
+#: A kiosk not heard from (any upload, heartbeat or config request) for longer than this is offline;
+#: ``kiosk-office serve --offline-minutes`` changes it.  The kiosks' heartbeats come every 5 minutes.
 OFFLINE_AFTER_MINUTES = 15
+
+#: The printer states a heartbeat reports (kiosk/heartbeat.py), as the kiosk list shows them.
+PRINTER_LABELS: Dict[str, str] = {
+    "ok": "正常", "printer_paper_near_end": "紙將用完 paper low", "printer_paper_out": "缺紙 paper out",
+    "printer_cover_open": "上蓋開啟 cover open", "printer_offline": "未就緒 offline",
+    "printer_no_reply": "無回應 no reply", "printer_not_connected": "未連接 not connected",
+    "printer_missing": "未連接 not connected", "ticket_print_failed": "列印中斷 print failed",
+    "printer_error": "故障 error", "unknown": "不明（尚未列印）",
+}
+#: Fault kinds the kiosk records, in Chinese; any other kind is shown as it came.
+FAULT_LABELS: Dict[str, str] = {
+    **{kind: label.split(" ")[0] for kind, label in PRINTER_LABELS.items() if kind not in ("ok", "unknown")},
+    "button_stuck": "按鈕卡住", "button_released": "卡住的按鈕已放開", "button_silent": "按鈕久未使用",
+    "gpio_missing": "按鈕無法使用", "forms_catalogue": "表單目錄有誤", "server_refused": "伺服器拒絕權杖",
+    "server_config_invalid": "伺服器設定回應有誤", "database_corrupt": "資料庫損毀已重建",
+}
 
 
 def _parse_time(text: Optional[str]):
@@ -324,9 +342,46 @@ def _parse_time(text: Optional[str]):
         return None
 
 
+def _count(value: Any) -> Optional[int]:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def kiosk_health(heartbeat: Optional[Mapping[str, Any]]) -> Optional[Dict[str, Any]]:
+    """What the kiosk list shows of a kiosk's newest heartbeat (``Database.kiosks()``'s ``last_heartbeat``).
+
+    None without one.  Read defensively: a heartbeat stored before the server
+    checked their members may lack some or hold other types.
+    """
+    if not isinstance(heartbeat, Mapping):
+        return None
+    data = heartbeat.get("data") if isinstance(heartbeat.get("data"), Mapping) else {}
+    printer = data.get("printer") if isinstance(data.get("printer"), Mapping) else {}
+    state = printer.get("state") if isinstance(printer.get("state"), str) else None
+    faults = []
+    for fault in data.get("faults") or []:
+        if isinstance(fault, Mapping) and isinstance(fault.get("kind"), str):
+            faults.append({"kind": fault["kind"], "label": FAULT_LABELS.get(fault["kind"], fault["kind"]),
+                           "count": _count(fault.get("count")) or 1})
+    gpio = data.get("gpio") if isinstance(data.get("gpio"), Mapping) else {}
+    return {
+        "at": heartbeat.get("at") if isinstance(heartbeat.get("at"), str) else None,
+        "clock_synced": heartbeat.get("clock_synced") is not False and data.get("clock_synced") is not False,
+        "version": data.get("version") if isinstance(data.get("version"), str) else None,
+        "backlog": _count(data.get("backlog")),
+        "parked": _count(data.get("parked")),
+        "printer": state,
+        "printer_label": None if state is None else PRINTER_LABELS.get(state, state),
+        "printer_ok": state in ("ok", "unknown"),
+        "gpio": gpio.get("state") if isinstance(gpio.get("state"), str) else None,
+        "faults": faults,
+        "ticketing_paused": data.get("ticketing_paused") is True,
+    }
+
+
 def build_today(day: date, ratings: Sequence[Mapping[str, Any]], tickets: Sequence[Mapping[str, Any]],
-                kiosks: Sequence[Mapping[str, Any]], now) -> Today:
-    """The today page: ``now`` (aware) decides which kiosks are offline (silent > 15 minutes, or never heard)."""
+                kiosks: Sequence[Mapping[str, Any]], now, offline_minutes: float = OFFLINE_AFTER_MINUTES) -> Today:
+    """The today page: ``now`` (aware) decides which kiosks are offline (silent > ``offline_minutes``, or never
+    heard); each kiosk gets ``health`` (:func:`kiosk_health`) from its newest heartbeat."""
     latest = last_tickets(tickets)
     by_service = [(code, label, n, latest.get(code)) for code, label, n in tickets_per_service(tickets)]
     listed = []
@@ -335,13 +390,14 @@ def build_today(day: date, ratings: Sequence[Mapping[str, Any]], tickets: Sequen
         contact = _parse_time(row.get("last_contact_at"))
         minutes = None if contact is None else max(0, int((now - contact).total_seconds() // 60))
         row["silent_minutes"] = minutes
-        row["offline"] = contact is None or (now - contact).total_seconds() > OFFLINE_AFTER_MINUTES * 60
+        row["offline"] = contact is None or (now - contact).total_seconds() > offline_minutes * 60
+        row["health"] = kiosk_health(row.get("last_heartbeat"))
         listed.append(row)
     return Today(day, satisfaction(ratings), len(tickets), by_service, listed)
 
 
-def load_today(db, now=None) -> Today:
+def load_today(db, now=None, offline_minutes: float = OFFLINE_AFTER_MINUTES) -> Today:
     now = now or timeutil.now()
     day = timeutil.office_day(now).isoformat()
     return build_today(timeutil.office_day(now), db.ratings(first_day=day, last_day=day),
-                       db.tickets(first_day=day, last_day=day), db.kiosks(), now)
+                       db.tickets(first_day=day, last_day=day), db.kiosks(), now, offline_minutes)

@@ -334,6 +334,20 @@ def test_a_heartbeat_is_kept_on_the_kiosk(client, token, db):
     assert kiosk["last_contact_at"] is not None and kiosk["events"] == 2
 
 
+def test_a_heartbeat_whose_summary_the_kiosk_list_cannot_read_is_rejected(client, token, db):
+    good = event("heartbeat", {"version": "0.1.0", "backlog": 3, "parked": 0, "printer": {"state": "ok"},
+                               "faults": [{"kind": "printer_paper_out", "count": 2}], "newer": "kept"}, seq=1)
+    bad = [event("heartbeat", {"backlog": "3"}, seq=2), event("heartbeat", {"printer": "ok"}, seq=3),
+           event("heartbeat", {"faults": [{"kind": "printer_paper_out", "count": 0}]}, seq=4)]
+    answer = post(client, token, [good] + bad).get_json()
+    assert answer["accepted"] == [good["id"]]
+    assert [r["error"] for r in answer["rejected"]] == [
+        "heartbeat event: data.backlog: Input should be a valid integer",
+        "heartbeat event: data.printer: must be a JSON object, got a string",
+        "heartbeat event: data.faults.0.count: Input should be greater than or equal to 1"]
+    assert db.kiosks()[0]["last_heartbeat"]["data"] == good["data"]  # the last good one is what the list shows
+
+
 def test_the_staff_pages_need_a_login_and_healthz_does_not(client, token):
     page = client.get("/")
     assert page.status_code == 302 and "/login" in page.headers["Location"]

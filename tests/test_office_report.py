@@ -178,6 +178,32 @@ def test_today_marks_a_silent_kiosk_offline():
         ("A", False, 10), ("B", True, 15), ("C", True, None)]
 
 
+def test_the_offline_threshold_is_the_offices_and_a_heartbeat_is_read_defensively():
+    now = datetime(2026, 11, 27, 10, 0, tzinfo=TAIPEI)
+    old_style = {"at": "2026-11-27T09:40:00.000+08:00", "clock_synced": False, "data": {"outbox": 3, "version": 7,
+                                                                                        "faults": ["x", {"kind": 1}]}}
+    kiosks = [{"id": "A", "last_contact_at": "2026-11-27T09:40:00.000+08:00", "events": 1,
+               "last_heartbeat": old_style}]
+    [row] = report.build_today(now.date(), [], [], kiosks, now, offline_minutes=30).kiosks
+    assert row["offline"] is False and row["silent_minutes"] == 20
+    health = row["health"]
+    assert (health["version"], health["backlog"], health["printer"], health["faults"]) == (None, None, None, [])
+    assert health["at"] == "2026-11-27T09:40:00.000+08:00" and health["clock_synced"] is False
+    [row] = report.build_today(now.date(), [], [], kiosks, now).kiosks
+    assert row["offline"] is True  # the default, 15 minutes
+
+
+def test_a_heartbeat_is_shown_in_the_offices_words():
+    health = report.kiosk_health({"at": "2026-11-27T09:40:00.000+08:00", "clock_synced": True, "data": {
+        "version": "0.2.0", "backlog": 4, "parked": 1, "printer": {"state": "printer_cover_open"},
+        "faults": [{"kind": "button_stuck", "count": 2}, {"kind": "a_new_kind", "count": 1}],
+        "ticketing_paused": True}})
+    assert health["printer_label"] == "上蓋開啟 cover open" and health["printer_ok"] is False
+    assert [(f["label"], f["count"]) for f in health["faults"]] == [("按鈕卡住", 2), ("a_new_kind", 1)]
+    assert (health["backlog"], health["parked"], health["ticketing_paused"]) == (4, 1, True)
+    assert report.kiosk_health(None) is None
+
+
 # -- the same % as the kiosk ---------------------------------------------------------------------
 
 def test_the_report_agrees_with_kiosk_ratings_stats(tmp_path, db, clock):
