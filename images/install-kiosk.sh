@@ -48,10 +48,23 @@ cp -a "$SRC/provisioning" /opt/kiosk/provisioning
 find /opt/kiosk/provisioning -name __pycache__ -prune -exec rm -rf {} +
 chmod 755 /opt/kiosk/provisioning/kiosk-provision /opt/kiosk/provisioning/grow-data-partition
 install -m 644 "$UNITS/kiosk.service" "$UNITS/kiosk-provision.service" "$UNITS/kiosk-provision.path" \
-  /etc/systemd/system/
+  "$UNITS/kiosk-poweroff.path" "$UNITS/kiosk-poweroff.service" /etc/systemd/system/
 install -D -m 644 "$UNITS/journald-kiosk.conf" /etc/systemd/journald.conf.d/kiosk.conf
 install -D -m 644 "$UNITS/watchdog-kiosk.conf" /etc/systemd/system.conf.d/kiosk.conf
 install -d -m 755 /etc/kiosk
+
+step "kiosk command for technicians (as the kiosk user, whoever types it)"
+cat >/usr/local/bin/kiosk <<'EOF'
+#!/bin/sh
+# `kiosk selftest`, `kiosk upload status`... typed by a technician over SSH (root) run as the kiosk user,
+# with the kiosk service's settings, so nothing in /var/lib/kiosk ends up owned by root.
+if [ "$(id -u)" = 0 ]; then
+  exec runuser -u kiosk -- env XDG_DATA_HOME=/var/lib KIVY_HOME=/var/lib/kiosk/kivy LG_WD=/tmp \
+    /opt/kiosk/venv/bin/kiosk "$@"
+fi
+exec /opt/kiosk/venv/bin/kiosk "$@"
+EOF
+chmod 755 /usr/local/bin/kiosk
 
 step "SSH off until kiosk.toml lists keys; no shared host keys"
 # provisioning makes this card's host keys (ssh-keygen -A) when it enables SSH; the drop-in is the fallback
@@ -62,7 +75,7 @@ rm -f /etc/ssh/ssh_host_*
 systemctl disable ssh.service ssh.socket 2>/dev/null || true
 
 step "enable the kiosk; nothing else wakes up to write to the card"
-systemctl enable kiosk.service kiosk-provision.service kiosk-provision.path
+systemctl enable kiosk.service kiosk-provision.service kiosk-provision.path kiosk-poweroff.path
 systemctl enable systemd-timesyncd.service 2>/dev/null || true
 # The printer's UART carries tickets, not a login prompt.
 systemctl mask serial-getty@ttyS0.service serial-getty@ttyS1.service serial-getty@ttyAMA0.service

@@ -20,14 +20,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import os
 import re
+import subprocess
 import time
-from typing import Callable, Optional
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, List, Optional
+from urllib.parse import urlsplit
 
-__all__ = ["AdminGate", "hash_pin", "verify_pin", "PIN_PATTERN", "ticketing_paused", "set_ticketing_paused",
-           "reset_today_numbers"]
+__all__ = ["AdminGate", "AdminError", "StatusRow", "hash_pin", "verify_pin", "PIN_PATTERN", "ticketing_paused",
+           "set_ticketing_paused", "reset_today_numbers", "status_rows", "printer_row", "recent_faults",
+           "request_poweroff"]
 
 log = logging.getLogger("kiosk.admin")
 
@@ -148,15 +154,124 @@ def set_ticketing_paused(store, paused: bool) -> None:
 
 
 def reset_today_numbers(store, day: str) -> int:
-    """Start today's numbers again at 1 for every service; return how many counters were reset.
+    """Start today's numbers again at 1 for every service; return how many services were reset.
 
-    The ticket rows stay (they were handed out); only the counters go back.
-    The event says what each counter stood at, so the office can tell the two
-    A001s of the day apart.
+    The tickets already handed out stay as they were, and the counter under
+    them keeps counting (each handed-out ticket stays one row); the numbers
+    printed from now on count from where the counter stood (``reset_base``).
+    The event says where each service was, so the office can tell the day's
+    two A001s apart.
     """
     def write(conn):
-        counters = dict(conn.execute("SELECT prefix, issued FROM ticket_counters WHERE day = ?", (day,)).fetchall())
-        conn.execute("DELETE FROM ticket_counters WHERE day = ?", (day,))
+        counters = dict(conn.execute("SELECT prefix, issued - reset_base FROM ticket_counters WHERE day = ?",
+                                     (day,)).fetchall())
+        conn.execute("UPDATE ticket_counters SET reset_base = issued WHERE day = ?", (day,))
         store.record_event("admin", {"action": "reset_numbers", "day": day, "counters": counters}, conn)
         return len(counters)
     return store.write(write)
+
+
+# -- what the admin screen shows -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    """One line of the admin status: ``key`` names it (message ``admin.row_<key>``), ``level`` colours it."""
+
+    key: str
+    value: str
+    level: str = "ok"  # ok | warn | fail
+
+
+def local_addresses() -> List[str]:
+    """This machine's IPv4 addresses other than loopback ("" list: no network)."""
+    try:
+        out = subprocess.run(["ip", "-4", "-o", "addr", "show", "scope", "global"], capture_output=True,
+                             text=True, timeout=2).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return [f"{fields[3].split('/')[0]} ({fields[1]})" for fields in (line.split() for line in out.splitlines())
+            if len(fields) > 3]
+
+
+def _short_time(rfc3339: str) -> str:
+    """``2026-11-27T14:05:09+08:00`` as ``11-27 14:05`` in Taipei time ("" stays "")."""
+    if not rfc3339:
+        return ""
+    from datetime import datetime
+
+    from . import timeutil
+    return datetime.fromisoformat(rfc3339).astimezone(timeutil.TAIPEI).strftime("%m-%d %H:%M")
+
+
+def recent_faults(store, limit: int = 5) -> List[str]:
+    """The latest faults, newest first, as ``11-27 14:05 kind: message``."""
+    rows = store.read(lambda c: c.execute(
+        "SELECT at, data FROM events WHERE type = 'fault' ORDER BY seq DESC LIMIT ?", (limit,)).fetchall())
+    faults = []
+    for at, data in rows:
+        fault = json.loads(data)
+        faults.append(f"{_short_time(at)} {fault.get('kind', '?')}: {fault.get('message', '')}")
+    return faults
+
+
+def status_rows(services, printer_state: StatusRow, addresses: Optional[List[str]] = None) -> List[StatusRow]:
+    """Everything a technician or clerk checks first, from the store and the services (no printer I/O here:
+    the caller asks the printer off the main thread and passes ``printer_state``)."""
+    from . import __version__
+
+    config, store = services.config, services.store
+    rows = [StatusRow("kiosk", f"{config.kiosk.id} · {config.kiosk.office}"),
+            StatusRow("version", __version__)]
+    addresses = local_addresses() if addresses is None else addresses
+    rows.append(StatusRow("address", ", ".join(addresses) if addresses else "—", "ok" if addresses else "warn"))
+    upload = services.uploader.status()
+    if config.server.url:
+        host = urlsplit(config.server.url).hostname or config.server.url
+        rows.append(StatusRow("server", host, "warn" if upload["last_error"] else "ok"))
+        rows.append(StatusRow("last_upload", " · ".join(filter(None, [_short_time(upload["last_success"]) or "—",
+                                                                     upload["last_error"]])),
+                              "warn" if upload["last_error"] else "ok"))
+    else:
+        rows.append(StatusRow("server", "—", "warn"))
+    rows.append(StatusRow("outbox", f"{upload['pending']} / {upload['parked']}",
+                          "warn" if upload["parked"] or upload["pending"] > 500 else "ok"))
+    rows.append(printer_state)
+    hardware = services.hardware
+    silent = [key for key in (store.get_meta("silent_buttons") or "").split(",") if key]
+    if hardware is not None and hardware.gpio_fault:
+        rows.append(StatusRow("buttons", hardware.gpio_fault, "fail"))
+    else:
+        rows.append(StatusRow("buttons", ", ".join(silent) if silent else "OK", "warn" if silent else "ok"))
+    problems = (config.data_dir / "provisioning-errors.txt")
+    rows.append(StatusRow("setup", "kiosk.toml" if problems.exists() else "OK", "fail" if problems.exists() else "ok"))
+    rows.append(StatusRow("ticketing", "paused" if ticketing_paused(store) else "OK",
+                          "warn" if ticketing_paused(store) else "ok"))
+    return rows
+
+
+def printer_row(services) -> StatusRow:
+    """Ask the printer how it is (slow: seconds when it is off); call it off the main thread."""
+    from hardware.exc import PrinterError
+
+    try:
+        link = services.printer_link()
+        status = link.check_ready()
+    except PrinterError as exc:
+        return StatusRow("printer", str(exc), "fail")
+    return StatusRow("printer", "paper near end" if status.paper_near_end else "OK",
+                     "warn" if status.paper_near_end else "ok")
+
+
+def request_poweroff(runtime_dir: Path = Path("/run/kiosk")) -> None:
+    """Ask the system to power off safely (``kiosk-poweroff.path``, root's, watches for this file).
+
+    :raises AdminError: where no such service runs (a laptop: ``make run``).
+    """
+    if not runtime_dir.is_dir():
+        raise AdminError(f"no {runtime_dir}: safe shutdown works on the kiosk image only")
+    (runtime_dir / "poweroff").write_text("requested from the admin screen\n")
+
+
+class AdminError(RuntimeError):
+    """An admin action that cannot be done here; the message says why."""

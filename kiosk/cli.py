@@ -19,6 +19,7 @@ The ``kiosk`` command
     kiosk ticket preview SERVICE --out F.png the next ticket as printed, taking no number
     kiosk ticket reprint [--printer URL]     print the last ticket again
     kiosk printer status [--printer URL]     paper, cover, online; exit 1 when it cannot print
+    kiosk selftest [--interactive] [--json]  every part of this kiosk: PASS, WARN or FAIL (exit 1 on a FAIL)
     kiosk bench startup                      first frame and memory, against a bare Kivy window
     kiosk bench ratings                      press-to-disk latency, against a bare SQLite insert
     kiosk bench ticket                       ticket bytes and wire time, text against raster; tap to first byte
@@ -64,6 +65,16 @@ def _positive(text: str) -> int:
         value = 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"expected seconds between 0 and 3600, such as 10 or 0.5, got {text!r}")
     return value
 
 
@@ -147,6 +158,21 @@ def _parser() -> argparse.ArgumentParser:
     printer.add_argument("action", choices=("status",))
     printer.add_argument("--printer", metavar="URL", help="this printer (any pyserial URL), whatever the config says")
 
+    selftest = sub.add_parser("selftest", parents=[common],
+                              help="check every part of this kiosk: PASS, WARN or FAIL each (exit 1 on a FAIL)")
+    selftest.add_argument("--json", action="store_true", help="print the rows as JSON")
+    selftest.add_argument("--interactive", action="store_true",
+                          help="ask for a press of each rating button (simulated: type its key and Enter)")
+    selftest.add_argument("--timeout", type=_seconds, default=10.0, metavar="SECONDS",
+                          help="--interactive: how long to wait for each press (default 10)")
+    selftest.add_argument("--test-page", action="store_true",
+                          help="print a test page: the office name, a Big5 sample and a QR code")
+    selftest.add_argument("--printer", metavar="URL", help="this printer (any pyserial URL), whatever the config says")
+
+    admin = sub.add_parser("admin", parents=[common], help="the staff screen's PIN")
+    admin.add_argument("action", choices=("hash-pin",),
+                       help="hash-pin: ask for a PIN twice and print the [admin] pin_hash line for kiosk.toml")
+
     upload = sub.add_parser("upload", parents=[common], help="send the outbox to the office server")
     upload.add_argument("action", nargs="?", choices=("status",), help="status: the backlog and the last error")
     upload.add_argument("--once", action="store_true", help="one pass now, whatever the backoff timer says")
@@ -177,7 +203,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def _load(path: Optional[str]):
     from .config import load_config
-    return load_config(path)
+    from .logs import hide_secrets_of
+    config = load_config(path)
+    hide_secrets_of(config)  # from here on no log line can show the token or the PIN hash
+    return config
 
 
 def cmd_config_check(args) -> int:
@@ -357,6 +386,52 @@ def cmd_printer(args) -> int:
     return EXIT_OK
 
 
+def cmd_admin(args) -> int:
+    """``kiosk admin hash-pin``: the line to paste into kiosk.toml; the PIN itself is never printed or kept."""
+    import getpass
+
+    from .admin import PIN_PATTERN, hash_pin
+
+    read = getpass.getpass if sys.stdin.isatty() else (lambda prompt: (print(prompt, end="", file=sys.stderr),
+                                                                          sys.stdin.readline().strip())[1])
+    pin = read("PIN (4-8 digits): ")
+    if not PIN_PATTERN.fullmatch(pin):
+        print("kiosk admin: a PIN is 4 to 8 digits; nothing was made", file=sys.stderr)
+        return EXIT_USAGE
+    if read("the same PIN again: ") != pin:
+        print("kiosk admin: the two PINs differ; nothing was made", file=sys.stderr)
+        return EXIT_USAGE
+    print("[admin]")
+    print(f'pin_hash = "{hash_pin(pin)}"')
+    return EXIT_OK
+
+
+def cmd_selftest(args) -> int:
+    from .selftest import SelfTest, exit_code, render_json, render_row, summary
+
+    config = _load(args.config)
+    out = sys.stderr if args.json else sys.stdout  # with --json, stdout is the JSON alone
+    root = logging.getLogger()
+    level = root.level
+    if not args.verbose:
+        root.setLevel(logging.CRITICAL)  # every problem is a row; log lines would only repeat them
+    test = SelfTest(config, printer_url=args.printer, interactive=args.interactive, test_page=args.test_page,
+                    timeout=args.timeout, prompt=lambda text: print(text, file=out, flush=True),
+                    keys_in=sys.stdin if args.interactive and config.simulated else None)
+    try:
+        if args.json:
+            checks = test.run()
+            print(render_json(checks, config.kiosk.id))
+        else:
+            width = max(len(name) for name, _step in test.plan())
+            checks = test.run(on_check=lambda check: print(render_row(check, width), flush=True))
+            print(summary(checks, config.kiosk.id))
+    finally:
+        test.close()
+        root.setLevel(level)
+    return exit_code(checks)
+
+
 def cmd_forms(args) -> int:
     from .forms import SHIPPED, check_catalogue, load_catalogue, qr_image
 
@@ -447,11 +522,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     args.config, args.verbose = getattr(args, "config", None), getattr(args, "verbose", False)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from .logs import setup as setup_logging
+    setup_logging(verbose=args.verbose)  # the journal under systemd, else stderr; secrets hidden, floods held
     handlers = {
         "run": cmd_run, "screenshot": cmd_screenshot, "bench": cmd_bench, "fonts": cmd_fonts,
-        "simulate": cmd_simulate, "printer": cmd_printer, "upload": cmd_upload,
+        "simulate": cmd_simulate, "printer": cmd_printer, "upload": cmd_upload, "selftest": cmd_selftest,
+        "admin": cmd_admin,
         "version": lambda _a: print(f"kiosk {__version__}") or EXIT_OK,
     }
     if args.command == "config":

@@ -72,6 +72,12 @@ def _kiosk_id(value):
         return (f"must be 1-32 letters, digits, '-' or '_' (e.g. 'ERLIN-01'), got {value!r}")
 
 
+def _pin_hash(value):
+    from .admin import valid_hash
+    if value and not valid_hash(value):
+        return "must be a hash made by `kiosk admin hash-pin` (pbkdf2-sha256$...), not the PIN itself"
+
+
 def _non_empty(value):
     if not value.strip():
         return "must not be empty"
@@ -168,6 +174,10 @@ SETTINGS: Tuple[Setting, ...] = (
     Setting("kiosk", "data_dir", "str", _default_data_dir(),
             "Where the database and caches live; relative paths are taken from the config file's folder.", _non_empty),
     Setting("kiosk", "language", "str", "zh-TW", "Language the kiosk starts in and returns to when idle.", _one_of(LANGUAGES)),
+    Setting("kiosk", "heartbeat_minutes", "int", 5,
+            "Every this many minutes (and at start) the kiosk sends the office server a heartbeat: version, uptime, "
+            "backlog, printer state, faults; 0 sends none (the office then marks the kiosk offline when it is quiet).",
+            _between(0, 60, " minutes")),
     Setting("hardware", "mode", "str", "simulated", "'real' drives GPIO and the serial printer; 'simulated' fakes both.",
             _one_of(("simulated", "real"))),
     Setting("printer", "url", "str", "sim://printer",
@@ -236,6 +246,12 @@ SETTINGS: Tuple[Setting, ...] = (
     Setting("ratings", "silent_days", "int", 5,
             "Flag a button with no press on this many days on which other buttons were pressed (covered or broken?).",
             _between(1, 60, " days")),
+    Setting("admin", "pin_hash", "str", "",
+            "The staff PIN's hash, made by `kiosk admin hash-pin` (never the PIN itself); empty: no admin screen.",
+            _pin_hash, secret=True),
+    Setting("admin", "attempts", "int", 5, "Wrong PINs in a row before the keypad locks.", _between(1, 20)),
+    Setting("admin", "lockout_minutes", "int", 5, "How long the keypad stays locked after too many wrong PINs.",
+            _between(1, 1440, " minutes")),
 )
 
 _BY_KEY: Dict[str, Setting] = {s.key: s for s in SETTINGS}

@@ -85,11 +85,21 @@ def screenshot(config: Config, screen: str, out, size: Tuple[int, int] = (1280, 
     from .ui.app import KioskApp
     from .ui.capture import run_and_capture
 
-    app = KioskApp(config)
+    services = None
+    if screen == "admin":  # what the staff see after the PIN: the real store's data, no hardware opened
+        from .services import open_services
+        services = open_services(config, with_hardware=False)
+    app = KioskApp(config, services=services)
     if lang:
         app.lang = lang
-    if screen.startswith("form:"):  # one form: open it as a resident would, by its code
-        run_and_capture(app, "form", Path(out), prepare=lambda a: a.open_form(screen[5:]))
-    else:
-        run_and_capture(app, screen, Path(out))
+    try:
+        if screen.startswith("form:"):  # one form: open it as a resident would, by its code
+            run_and_capture(app, "form", Path(out), prepare=lambda a: a.open_form(screen[5:]))
+        elif screen == "admin":
+            run_and_capture(app, "admin", Path(out), prepare=lambda a: a.admin.open(wait_for_printer=True))
+        else:
+            run_and_capture(app, screen, Path(out))
+    finally:
+        if services is not None:
+            services.close()
     return Path(out)

@@ -121,6 +121,19 @@ MIGRATIONS: List[str] = [
     DROP INDEX events_pending;
     CREATE INDEX events_pending ON events (seq) WHERE delivered_at IS NULL AND parked_error IS NULL;
     """,
+    # 6: heartbeats (kiosk/heartbeat.py).  Recording one deletes the one before; its summary reads the
+    # newest faults and form slips.  Partial indexes hold only those rows, so none of that scans a year of
+    # ratings and tickets, and a rating's insert does not pay for them.
+    """
+    CREATE INDEX events_heartbeat ON events (seq) WHERE type = 'heartbeat';
+    CREATE INDEX events_fault ON events (seq) WHERE type = 'fault';
+    CREATE INDEX events_form_slip ON events (seq) WHERE type = 'form_slip';
+    """,
+    # 7: staff may start the day's numbers again (kiosk/admin.py).  The counter itself never goes back
+    # (a ticket row per issued number stays unique); the numbers shown count from reset_base.
+    """
+    ALTER TABLE ticket_counters ADD COLUMN reset_base INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 _EVENT_COLUMNS = "seq, id, type, at, clock_synced, data, boot_id, monotonic"

@@ -99,8 +99,8 @@ class TicketService:
 
     def issued_today(self, prefix: str) -> int:
         day = timeutil.office_day(self.now()).isoformat()
-        row = self.store.read(lambda c: c.execute("SELECT issued FROM ticket_counters WHERE day = ? AND prefix = ?",
-                                                  (day, prefix)).fetchone())
+        row = self.store.read(lambda c: c.execute(
+            "SELECT issued - reset_base FROM ticket_counters WHERE day = ? AND prefix = ?", (day, prefix)).fetchone())
         return row[0] if row else 0
 
     def waiting(self, prefix: str) -> int:
@@ -178,12 +178,12 @@ class TicketService:
         day = timeutil.office_day(moment).isoformat()
 
         def write(conn):
-            issued = conn.execute(
+            issued, base = conn.execute(
                 "INSERT INTO ticket_counters (day, prefix, issued) VALUES (?, ?, 1) "
-                "ON CONFLICT (day, prefix) DO UPDATE SET issued = issued + 1 RETURNING issued",
-                (day, service.prefix)).fetchone()[0]
-            label = self._label(service.prefix, issued)
-            people_ahead = issued - 1  # until counters call numbers (the calling screens), all are waiting
+                "ON CONFLICT (day, prefix) DO UPDATE SET issued = issued + 1 RETURNING issued, reset_base",
+                (day, service.prefix)).fetchone()
+            label = self._label(service.prefix, issued - base)  # staff may have started the day again
+            people_ahead = issued - base - 1  # until counters call numbers (the calling screens), all are waiting
             event = self.store.add_event(Event.new("ticket", {
                 "number": label, "issued": issued, "service": service.prefix, "service_name": service.name,
                 "people_ahead": people_ahead, "lang": lang, "kiosk_id": self.config.kiosk.id}, at=moment), conn)

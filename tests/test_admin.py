@@ -88,7 +88,8 @@ def test_resetting_todays_numbers_starts_again_at_one_and_says_where_they_were(s
     store.write(lambda c: c.executemany("INSERT INTO ticket_counters (day, prefix, issued) VALUES (?, ?, ?)",
                                         [("2026-11-27", "A", 41), ("2026-11-27", "F", 7), ("2026-11-26", "A", 90)]))
     assert reset_today_numbers(store, "2026-11-27") == 2
-    left = store.read(lambda c: c.execute("SELECT day, prefix, issued FROM ticket_counters").fetchall())
-    assert left == [("2026-11-26", "A", 90)]  # other days untouched
+    shown = store.read(lambda c: c.execute(
+        "SELECT day, prefix, issued - reset_base FROM ticket_counters ORDER BY day, prefix").fetchall())
+    assert shown == [("2026-11-26", "A", 90), ("2026-11-27", "A", 0), ("2026-11-27", "F", 0)]  # other days untouched
     [event] = admin_events(store)
     assert event == {"action": "reset_numbers", "day": "2026-11-27", "counters": {"A": 41, "F": 7}}

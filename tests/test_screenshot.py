@@ -92,3 +92,24 @@ def test_rate_screenshot_shows_three_coloured_faces(tmp_path):
         assert xs, f"no face of colour {colour}"
         centres.append(sum(xs) / len(xs))
     assert centres == sorted(centres), "faces are not best-first from the left"
+
+
+def test_admin_screenshot_shows_the_real_stores_state_and_records_nothing(tmp_path):
+    from kiosk.admin import set_ticketing_paused
+    from kiosk.store import Store
+
+    data = tmp_path / "data"
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f'[kiosk]\ndata_dir = "{data}"\n', encoding="utf-8")
+    with Store.open(data) as store:
+        store.record_event("fault", {"kind": "printer_paper_out", "message": "printer sim://printer is out of paper"})
+        set_ticketing_paused(store, True)  # a warning row (amber)
+        before = len(store.events())
+    (data / "provisioning-errors.txt").write_text("kiosk.toml:3: kiosk.id: bad\n")  # a failing row (red)
+    image, _proc = run_screenshot(tmp_path, "admin", "--size", "800x480", "--config", str(config))
+    assert image.size == (800, 480)
+    colours = {colour for _count, colour in image.getcolors(800 * 480)}
+    assert any(close(c, (191, 20, 13), 40) for c in colours), "no failing (red) status row"
+    assert any(close(c, (153, 89, 0), 40) for c in colours), "no warning (amber) status row"
+    with Store.open(data) as store:
+        assert len(store.events()) == before  # a picture of the screen changes nothing

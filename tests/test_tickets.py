@@ -81,7 +81,7 @@ def test_a_clock_jumping_back_never_hands_out_a_number_twice(tickets):
 
 def test_numbers_wrap_as_configured(tmp_path):
     service, _clock, _printer = make(tmp_path, wrap=99)
-    service.store.write(lambda c: c.execute("INSERT INTO ticket_counters VALUES ('2026-11-27', 'A', 98)"))
+    service.store.write(lambda c: c.execute("INSERT INTO ticket_counters (day, prefix, issued) VALUES ('2026-11-27', 'A', 98)"))
     assert [service.issue("A").label for _ in range(3)] == ["A99", "A01", "A02"]
     service.store.close()
 
@@ -125,6 +125,20 @@ def test_while_staff_pause_ticketing_no_number_is_taken_or_printed(tickets):
     assert refused.value.reason == "paused" and len(printer.received) == sent
     set_ticketing_paused(service.store, False)
     assert service.issue("A").label == "A002"  # the pause cost no number
+
+
+def test_after_staff_reset_the_day_numbers_start_at_one_and_earlier_tickets_stay(tickets):
+    from kiosk.admin import reset_today_numbers
+
+    service, clock, _printer = tickets
+    first = [service.issue("A").label for _ in range(3)]
+    reset_today_numbers(service.store, "2026-11-27")
+    assert service.issued_today("A") == 0
+    again = [service.issue("A").label for _ in range(2)]
+    assert first == ["A001", "A002", "A003"] and again == ["A001", "A002"]
+    tickets_today = service.store.read(lambda c: c.execute("SELECT label FROM tickets ORDER BY seq").fetchall())
+    assert [t for (t,) in tickets_today] == first + again  # all five handed out, none lost
+    assert service.issue("A").people_ahead == 2
 
 
 @pytest.mark.parametrize("fault, kind", [("paper_out", "printer_paper_out"), ("cover_open", "printer_cover_open"),

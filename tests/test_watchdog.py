@@ -63,3 +63,14 @@ def test_the_provisioning_unit_runs_before_the_kiosk_and_on_changes():
     assert probe.returncode == 0 and "--boot" in probe.stdout
     assert unit("kiosk-provision.path")["Path"]["PathChanged"] == "/boot/firmware/kiosk.toml"
     assert unit("journald-kiosk.conf")["Journal"]["Storage"] == "volatile"
+
+
+def test_the_admin_screens_shutdown_request_is_what_roots_path_unit_watches(tmp_path):
+    from kiosk.admin import request_poweroff
+
+    path = unit("kiosk-poweroff.path")["Path"]["PathExists"]
+    assert path == "/run/kiosk/poweroff"
+    assert unit("kiosk.service")["Service"]["RuntimeDirectory"] == "kiosk"  # /run/kiosk, the kiosk's to write
+    assert unit("kiosk-poweroff.service")["Service"]["ExecStart"].endswith("poweroff")
+    request_poweroff(tmp_path)
+    assert (tmp_path / "poweroff").exists()

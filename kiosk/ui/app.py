@@ -40,6 +40,7 @@ from ..errors import StoreError
 from ..admin import ticketing_paused
 from ..forms import load_catalogue, qr_image, record_view, warm_qr_cache
 from ..ratings import Scale
+from .admin import AdminController, AdminPinScreen, AdminScreen, CornerHold
 from .forms import FormListScreen, FormScreen, FormsScreen, qr_texture
 from .home import HomeScreen
 from .rating import RatingScreen, ReasonScreen, ThanksScreen
@@ -51,7 +52,7 @@ __all__ = ["KioskApp", "register_fonts"]
 log = logging.getLogger("kiosk.ui")
 
 HERE = Path(__file__).parent
-KV_FILES = ("widgets.kv", "home.kv", "rating.kv", "ticket.kv", "forms.kv")
+KV_FILES = ("widgets.kv", "home.kv", "rating.kv", "ticket.kv", "forms.kv", "admin.kv")
 WEEKDAYS_ZH = "一二三四五六日"
 #: Written by provisioning/kiosk-provision into the data directory when the boot file is wrong.
 PROVISIONING_ERRORS = "provisioning-errors.txt"
@@ -143,6 +144,9 @@ class KioskApp(App):
         self.manager.add_widget(RatingScreen(choices=[(c.key, c.mood) for c in self.scale.choices]))
         self.manager.add_widget(ThanksScreen())
         self.manager.add_widget(ReasonScreen())
+        self.manager.add_widget(AdminPinScreen())
+        self.manager.add_widget(AdminScreen())
+        self.admin = AdminController(self)
         self.marquee = Marquee(messages=self.kiosk_config.marquee.messages, speed=self.kiosk_config.marquee.speed)
 
         root = BoxLayout(orientation="vertical")
@@ -164,13 +168,17 @@ class KioskApp(App):
         problems = self.setup_problems()
         screen = self.manager.get_screen("setup_error")
         screen.problems = problems
-        if problems and self.manager.current != "setup_error":
+        if problems and self.manager.current not in ("setup_error", "admin", "admin_pin"):  # staff at work
             self.manager.current = "setup_error"
         elif not problems and self.manager.current == "setup_error":
             self.manager.current = "home"
 
     def on_start(self):
         Window.bind(on_touch_down=self._note_activity, on_key_down=self._on_key_down)
+        if self.services is not None:  # staff only: a 5-second press on the top-left corner, then the PIN
+            self._corner = CornerHold(Window, lambda: self.u, self.admin.open_keypad)
+            Window.bind(on_touch_down=self._corner.down, on_touch_move=self._corner.move,
+                        on_touch_up=self._corner.up)
         self._events = [Clock.schedule_interval(self.tick_clock, 1), Clock.schedule_interval(self.check_idle, 1),
                         Clock.schedule_interval(self.check_setup, 10)]
         self.check_setup()
@@ -215,6 +223,9 @@ class KioskApp(App):
             event.cancel()
         self.marquee.stop()
         Window.unbind(on_touch_down=self._note_activity, on_key_down=self._on_key_down)
+        if getattr(self, "_corner", None) is not None:
+            Window.unbind(on_touch_down=self._corner.down, on_touch_move=self._corner.move,
+                          on_touch_up=self._corner.up)
 
     # -- what screens call -----------------------------------------------------------------
 

@@ -1,0 +1,165 @@
+"""The staff's screens on the running kiosk, headless, with real touches (kiosk/ui/admin.py)."""
+
+import pytest
+
+from kiosk.admin import AdminGate, hash_pin, ticketing_paused
+
+PIN = "2468"
+
+
+@pytest.fixture
+def staff(ui):
+    """The shared kiosk with a PIN configured and a quick corner hold (the real one is 5 s)."""
+    app = ui.app
+    store = app.services.store
+    store.set_meta("admin_failures", "0")
+    store.set_meta("admin_locked_until", "0")
+    saved_gate, saved_seconds = app.admin.gate, app._corner.seconds
+    app.admin.gate = AdminGate(store, hash_pin(PIN, iterations=10_000), attempts=5, lockout_seconds=300)
+    app._corner.seconds = 0.3
+    yield ui
+    app.admin.gate, app._corner.seconds = saved_gate, saved_seconds
+    if ticketing_paused(store):
+        from kiosk.admin import set_ticketing_paused
+        set_ticketing_paused(store, False)
+    app.show("home")
+
+
+def touch_corner(ui, hold, move_to=None):
+    from kivy.tests.common import UnitTestTouch
+    import time
+    touch = UnitTestTouch(5, ui.window.height - 5)
+    touch.touch_down()
+    ui.frames(1)
+    if move_to is not None:
+        touch.touch_move(*move_to)
+    deadline = time.monotonic() + hold
+    while time.monotonic() < deadline:
+        ui.frames(1)
+        time.sleep(0.02)
+    touch.touch_up()
+    ui.frames(2)
+
+
+def type_pin(ui, digits):
+    keys = {k.text: k for k in ui.app.manager.get_screen("admin_pin").ids.keypad.children}
+    for digit in digits:
+        ui.tap(keys[digit])
+    ui.tap(keys["確定"])
+
+
+def admin_events(ui):
+    return [e.data["action"] for e in ui.app.services.store.events() if e.type == "admin"]
+
+
+def test_a_tap_or_a_slide_on_the_corner_does_not_open_the_staff_keypad(staff):
+    touch_corner(staff, 0.05)
+    touch_corner(staff, 0.6, move_to=(400, 400))  # a finger sliding away is not a deliberate hold
+    assert staff.app.manager.current == "home"
+
+
+def test_holding_the_corner_opens_the_keypad_and_the_right_pin_the_status(staff):
+    touch_corner(staff, 0.6)
+    assert staff.app.manager.current == "admin_pin"
+    type_pin(staff, PIN)
+    assert staff.wait_for(lambda: staff.app.manager.current == "admin")
+    screen = staff.screen
+    assert staff.wait_for(lambda: dict((l, v) for l, v, _ in screen.rows).get("印表機") == "OK")
+    rows = {label: (value, level) for label, value, level in screen.rows}
+    from kiosk import __version__
+    assert rows["本機"][0] == "ERLIN-01 · 彰化縣二林戶政事務所" and rows["軟體版本"][0] == __version__
+    assert rows["設定檔"] == ("OK", "ok") and rows["抽號"] == ("OK", "ok")
+    pending = staff.app.services.store.outbox_counts()["pending"]
+    assert rows["待上傳 / 擱置"][0].startswith(f"{pending} / ")
+    assert "login" in admin_events(staff)
+
+
+def test_wrong_pins_count_down_then_lock_the_keypad(staff):
+    staff.app.admin.open_keypad()
+    staff.frames(2)
+    message = staff.app.manager.get_screen("admin_pin").ids.message
+    type_pin(staff, "1111")
+    assert message.text == "密碼錯誤，還可以再試 4 次"
+    for _ in range(4):
+        type_pin(staff, "1111")
+    assert message.text.startswith("錯誤次數過多，已鎖定")
+    type_pin(staff, PIN)  # even the right PIN, while locked
+    assert staff.app.manager.current == "admin_pin" and message.text.startswith("錯誤次數過多")
+
+
+def action_button(ui, label):
+    return next(b for b in ui.app.manager.get_screen("admin").ids.actions.children if b.text == label)
+
+
+def test_pausing_ticketing_shows_residents_a_notice_and_resuming_brings_the_tiles_back(staff):
+    staff.app.admin.open()
+    staff.frames(2)
+    staff.tap(action_button(staff, "暫停／恢復抽號"))
+    assert ticketing_paused(staff.app.services.store)
+    assert "已暫停抽號" in staff.screen.message
+    staff.app.show("ticket")
+    staff.frames(3)
+    tiles = staff.screen.tiles()
+    assert all(t.disabled and t.state_key == "ticket.paused" for t in tiles)
+    assert tiles[0].ids.waiting.text == "暫停抽號"
+    staff.app.admin.open()
+    staff.frames(2)
+    staff.tap(action_button(staff, "暫停／恢復抽號"))
+    assert not ticketing_paused(staff.app.services.store)
+    assert admin_events(staff)[-2:] == ["pause_ticketing", "resume_ticketing"]
+
+
+def test_resetting_todays_numbers_needs_two_confirmations(staff):
+    tickets = staff.app.services.tickets
+    tickets.issue("D")
+    assert tickets.issued_today("D") >= 1
+    staff.app.admin.open()
+    staff.frames(2)
+    button = action_button(staff, "重設今日號碼")
+    staff.tap(button)
+    assert "請再按一次" in staff.screen.message and tickets.issued_today("D") >= 1
+    staff.tap(button)
+    assert staff.screen.message.startswith("最後確認") and tickets.issued_today("D") >= 1
+    staff.tap(button)
+    assert tickets.issued_today("D") == 0 and "001" in staff.screen.message
+    assert admin_events(staff)[-1] == "reset_numbers"
+    assert tickets.issue("D").label == "D001"
+
+
+def test_reprint_and_a_failed_shutdown_say_what_happened(staff):
+    printer = staff.app.hardware.simulated_printer
+    last = staff.app.services.tickets.issue("A").label
+    staff.app.admin.open()
+    staff.frames(2)
+    before = len(printer.received)
+    staff.tap(action_button(staff, "補印上一張號碼牌"))
+    assert staff.screen.message == f"已補印 {last}。" and last.encode() in bytes(printer.received[before:])
+    shutdown = action_button(staff, "安全關機")
+    staff.tap(shutdown)
+    staff.tap(shutdown)  # confirmed; this machine has no kiosk-poweroff service
+    assert "未完成" in staff.screen.message and "kiosk image" in staff.screen.message
+    assert staff.app.services.store.events()[-1].data == {
+        "action": "shutdown", "ok": False, "error": "no /run/kiosk: safe shutdown works on the kiosk image only"}
+
+
+def test_test_print_and_self_test_from_the_admin_screen(staff):
+    printer = staff.app.hardware.simulated_printer
+    staff.app.admin.open()
+    staff.frames(2)
+    before = len(printer.received)
+    staff.tap(action_button(staff, "測試列印"))
+    assert staff.screen.message == "已送出測試頁。"
+    page = bytes(printer.received[before:])
+    assert "彰化縣二林戶政事務所".encode("big5") in page and b"\x1d(k" in page  # office name and a QR
+    printer.paper_out = True
+    try:
+        staff.tap(action_button(staff, "測試列印"))
+        assert "未完成" in staff.screen.message and "paper" in staff.screen.message
+    finally:
+        printer.paper_out = False
+    staff.tap(action_button(staff, "自我檢測"))
+    assert staff.screen.message == "自我檢測進行中…"
+    assert staff.wait_for(lambda: staff.screen.message.startswith("自我檢測："), seconds=20)
+    [event] = [e.data for e in staff.app.services.store.events() if e.type == "admin"
+               and e.data["action"] == "selftest"][-1:]
+    assert event["failed"] == [] and "buttons" not in staff.screen.message
