@@ -46,6 +46,7 @@ screenshots: setup
 	done; done
 	XDG_DATA_HOME=$$(mktemp -d) $(BIN)/kiosk ticket preview A --out docs/screenshots/ticket-A.png
 	$(BIN)/kiosk screenshot form:move-in --size 800x480 --out docs/screenshots/form-move-in-zh-TW-800x480.png
+	XDG_DATA_HOME=$$(mktemp -d) $(BIN)/kiosk screenshot admin --size 800x480 --out docs/screenshots/admin-zh-TW-800x480.png
 	for screen in rate reason ticket forms; do \
 	  $(BIN)/kiosk screenshot $$screen --size 800x480 --out docs/screenshots/$$screen-zh-TW-800x480.png || exit 1; \
 	done
