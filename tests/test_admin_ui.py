@@ -134,6 +134,7 @@ def test_reprint_and_a_failed_shutdown_say_what_happened(staff):
     before = len(printer.received)
     staff.tap(action_button(staff, "補印上一張號碼牌"))
     assert staff.screen.message == f"已補印 {last}。" and last.encode() in bytes(printer.received[before:])
+    assert admin_events(staff)[-1] == "reprint"
     shutdown = action_button(staff, "安全關機")
     staff.tap(shutdown)
     staff.tap(shutdown)  # confirmed; this machine has no kiosk-poweroff service
@@ -148,7 +149,7 @@ def test_test_print_and_self_test_from_the_admin_screen(staff):
     staff.frames(2)
     before = len(printer.received)
     staff.tap(action_button(staff, "測試列印"))
-    assert staff.screen.message == "已送出測試頁。"
+    assert staff.screen.message == "已送出測試頁。" and admin_events(staff)[-1] == "test_print"
     page = bytes(printer.received[before:])
     assert "彰化縣二林戶政事務所".encode("big5") in page and b"\x1d(k" in page  # office name and a QR
     printer.paper_out = True
@@ -163,3 +164,25 @@ def test_test_print_and_self_test_from_the_admin_screen(staff):
     [event] = [e.data for e in staff.app.services.store.events() if e.type == "admin"
                and e.data["action"] == "selftest"][-1:]
     assert event["failed"] == [] and "buttons" not in staff.screen.message
+
+
+def test_restart_and_shutdown_are_asked_twice_then_done_and_recorded(staff, tmp_path, monkeypatch):
+    stopped = []
+    monkeypatch.setattr(staff.app, "stop", lambda *a: stopped.append(True))  # Kivy's App.stop: systemd restarts us
+    staff.app.admin.runtime_dir = tmp_path  # where kiosk-poweroff.path looks on the image: /run/kiosk
+    try:
+        staff.app.admin.open()
+        staff.frames(2)
+        restart = action_button(staff, "重新啟動程式")
+        staff.tap(restart)
+        assert "請再按一次" in staff.screen.message and not stopped
+        staff.tap(restart)
+        assert staff.wait_for(lambda: stopped) and admin_events(staff)[-1] == "restart"
+        shutdown = action_button(staff, "安全關機")
+        staff.tap(shutdown)
+        assert not (tmp_path / "poweroff").exists()
+        staff.tap(shutdown)
+        assert (tmp_path / "poweroff").exists() and admin_events(staff)[-1] == "shutdown"
+        assert staff.screen.message.startswith("正在關機")
+    finally:
+        staff.app.admin.runtime_dir = __import__("pathlib").Path("/run/kiosk")

@@ -10,6 +10,8 @@ action does are in ``kiosk/admin.py``; here they are only shown and called.
 Layout in ``admin.kv``.
 """
 
+from pathlib import Path
+
 from kivy.clock import Clock
 from kivy.properties import ListProperty, NumericProperty, StringProperty
 from kivy.uix.label import Label
@@ -111,6 +113,7 @@ class AdminController:
 
     def __init__(self, app):
         self.app = app
+        self.runtime_dir = Path("/run/kiosk")  # kiosk.service's RuntimeDirectory: the power-off request goes here
         self.gate = None
         if app.services is not None:
             from ..admin import AdminGate
@@ -258,6 +261,6 @@ class AdminController:
 
     def _do_shutdown(self) -> str:
         from ..admin import request_poweroff
-        request_poweroff()
+        request_poweroff(self.runtime_dir)
         self.app.services.store.record_event("admin", {"action": "shutdown"})
         return self.app.t("admin.done_shutdown")
