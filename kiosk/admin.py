@@ -32,7 +32,7 @@ from typing import Callable, List, Optional
 from urllib.parse import urlsplit
 
 __all__ = ["AdminGate", "AdminError", "StatusRow", "hash_pin", "verify_pin", "PIN_PATTERN", "ticketing_paused",
-           "set_ticketing_paused", "reset_today_numbers", "status_rows", "printer_row", "recent_faults",
+           "set_ticketing_paused", "reset_today_numbers", "status_rows", "printer_row", "latest_faults",
            "request_poweroff"]
 
 log = logging.getLogger("kiosk.admin")
@@ -204,7 +204,7 @@ def _short_time(rfc3339: str) -> str:
     return datetime.fromisoformat(rfc3339).astimezone(timeutil.TAIPEI).strftime("%m-%d %H:%M")
 
 
-def recent_faults(store, limit: int = 5) -> List[str]:
+def latest_faults(store, limit: int = 5) -> List[str]:
     """The latest faults, newest first, as ``11-27 14:05 kind: message``."""
     rows = store.read(lambda c: c.execute(
         "SELECT at, data FROM events WHERE type = 'fault' ORDER BY seq DESC LIMIT ?", (limit,)).fetchall())

@@ -59,6 +59,7 @@ def test_a_tap_or_a_slide_on_the_corner_does_not_open_the_staff_keypad(staff):
 
 
 def test_holding_the_corner_opens_the_keypad_and_the_right_pin_the_status(staff):
+    staff.app.services.record_fault("printer_cover_open", "printer sim://printer has its cover open: close it")
     touch_corner(staff, 0.6)
     assert staff.app.manager.current == "admin_pin"
     type_pin(staff, PIN)
@@ -72,6 +73,7 @@ def test_holding_the_corner_opens_the_keypad_and_the_right_pin_the_status(staff)
     pending = staff.app.services.store.outbox_counts()["pending"]
     assert rows["待上傳 / 擱置"][0].startswith(f"{pending} / ")
     assert "login" in admin_events(staff)
+    assert screen.faults[0].endswith("printer_cover_open: printer sim://printer has its cover open: close it")
 
 
 def test_wrong_pins_count_down_then_lock_the_keypad(staff):

@@ -171,7 +171,7 @@ class AdminController:
         threading.Thread(target=ask, name="admin-printer", daemon=True).start()
 
     def _show_status(self, printer) -> None:
-        from ..admin import recent_faults, status_rows
+        from ..admin import latest_faults, status_rows
 
         screen = self.app.manager.get_screen("admin")
         rows = status_rows(self.app.services, printer)
@@ -179,7 +179,7 @@ class AdminController:
                  ("server", "—"): self.app.t("admin.value_none")}
         screen.rows = [(self.app.t(f"admin.row_{row.key}"), words.get((row.key, row.value), row.value), row.level)
                        for row in rows]
-        screen.faults = recent_faults(self.app.services.store) or [self.app.t("admin.no_faults")]
+        screen.faults = latest_faults(self.app.services.store) or [self.app.t("admin.no_faults")]
 
     # -- actions -----------------------------------------------------------------------------------
 
