@@ -2,8 +2,8 @@
 # Build the flashable Raspberry Pi SD image (Debian bookworm arm64) for the lobby kiosk.
 #
 #   sudo images/build-image.sh            build build/kiosk-<version>-arm64.img(.xz) + .sha256 + manifest
-#   sudo images/build-image.sh --test     boot the built image under qemu-system-aarch64 -M virt and check
-#                                         that systemd reaches kiosk.service (no build)
+#   sudo images/build-image.sh --test     boot the built image under qemu-system-aarch64 -M virt, pull the
+#                                         power while the kiosk runs, boot again and check (no build)
 #
 # Runs as root on Debian 12 x86_64 (apt-installs its tools). Route and measurements:
 # ../shared/reference/image.md (mmdebstrap + QEMU binfmt, MODULES=list, mkfs.ext4 -d, sfdisk + dd).
@@ -69,14 +69,31 @@ if [ "${1:-}" = --test ]; then
   cp --sparse=always "$IMG" "$TESTIMG"
   truncate -s +1G "$TESTIMG"
   "$REPO/provisioning/kiosk-provision" inject "$TESTIMG" "$REPO/provisioning/kiosk.toml.example"
-  log "boot $IMG under qemu-system-aarch64 -M virt (timeout ${TEST_TIMEOUT}s), serial log $SERIAL"
+  qemu() {
+    qemu-system-aarch64 -M virt -cpu cortex-a53 -smp 2 -m 1024 -nographic -no-reboot \
+      -kernel "$KERNEL" -initrd "$INITRD" \
+      -append "root=LABEL=RASPIROOT rw rootwait console=ttyAMA0 kiosk.test=1 systemd.show_status=1" \
+      -drive "file=$TESTIMG,format=raw,if=virtio" -netdev user,id=n0 -device virtio-net-pci,netdev=n0,romfile= \
+      </dev/null
+  }
+  # Boot 1: first boot (provisioning, growing /data), then the power is pulled while the kiosk runs.
+  log "boot 1 of $IMG under qemu-system-aarch64 -M virt: power cut once the kiosk runs (serial $SERIAL.cut)"
+  start=$(date +%s)
+  qemu >"$SERIAL.cut" 2>&1 &
+  qpid=$!
+  while kill -0 "$qpid" 2>/dev/null && ! grep -a -q '^KIOSK-TEST: provisioning said:' "$SERIAL.cut"; do
+    [ $(( $(date +%s) - start )) -lt "$TEST_TIMEOUT" ] || break
+    sleep 0.2
+  done
+  kill -9 "$qpid" 2>/dev/null || true
+  wait "$qpid" 2>/dev/null || true
+  before=$(tr -d '\r' <"$SERIAL.cut" | sed -n 's/^KIOSK-TEST: store: ok \([0-9]*\) events$/\1/p' | head -1)
+  echo "power cut after $(( $(date +%s) - start )) s; the store had ${before:-?} events"
+  # Boot 2: the same card after the power cut; every check below is on this boot.
+  log "boot 2 (timeout ${TEST_TIMEOUT}s), serial log $SERIAL"
   start=$(date +%s)
   set +e
-  timeout "$TEST_TIMEOUT" qemu-system-aarch64 -M virt -cpu cortex-a53 -smp 2 -m 1024 -nographic -no-reboot \
-    -kernel "$KERNEL" -initrd "$INITRD" \
-    -append "root=LABEL=RASPIROOT rw rootwait console=ttyAMA0 kiosk.test=1 systemd.show_status=1" \
-    -drive "file=$TESTIMG,format=raw,if=virtio" -netdev user,id=n0 -device virtio-net-pci,netdev=n0,romfile= \
-    </dev/null >"$SERIAL" 2>&1
+  timeout "$TEST_TIMEOUT" qemu >"$SERIAL" 2>&1
   rc=$?
   set -e
   echo "qemu exit status $rc after $(( $(date +%s) - start )) s"
@@ -100,6 +117,15 @@ if [ "${1:-}" = --test ]; then
   expect "journal in memory"                                     'journal: /run/log/journal/'
   expect "lgpio keeps its pipes off the read-only root (LG_WD)"  'lgpio pipe errors: 0$'
   expect "no failed units"                                       'failed units: *$'
+  # the power cut of boot 1
+  expect "after the power cut: the store intact"                'store: ok [0-9]+ events$'
+  after=$(sed -n 's/^KIOSK-TEST: store: ok \([0-9]*\) events$/\1/p' "$SERIAL.txt" | head -1)
+  if [ -n "$before" ] && [ -n "$after" ] && [ "$after" -ge "$before" ]; then
+    echo "ok    nothing recorded before the power cut was lost ($before events then, $after now)"
+  else
+    echo "FAIL  events before the power cut: ${before:-none seen}, after: ${after:-none}"; failed=1
+  fi
+  expect "provisioning at boot 2: the same file, nothing to change" 'provisioning said: nothing changed$'
   [ $failed = 0 ] && { echo "TEST PASS"; exit 0; }
   echo "TEST FAIL (serial console: $SERIAL)"; exit 1
 fi
