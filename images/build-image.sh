@@ -252,7 +252,7 @@ tmpfs            /var/tmp          tmpfs  mode=1777,nosuid,nodev,size=16M  0 0
 tmpfs            /var/log          tmpfs  mode=0755,nosuid,nodev,size=16M  0 0
 EOF2
 mkdir -p "$ROOT/data"
-printf 'kiosk\n' >"$ROOT/etc/hostname"
+printf 'kiosk\n' >"$ROOT/etc/hostname"; chmod 644 "$ROOT/etc/hostname"
 printf '127.0.0.1\tlocalhost\n127.0.1.1\tkiosk\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$ROOT/etc/hosts"
 ln -sf /usr/share/zoneinfo/Asia/Taipei "$ROOT/etc/localtime"; echo Asia/Taipei >"$ROOT/etc/timezone"
 
@@ -312,6 +312,14 @@ for d in "$ROOT" "$WORK/bootfs" "$WORK/datafs"; do
   find "$d" -newermt "@$SOURCE_DATE_EPOCH" -print0 2>/dev/null | xargs -0r touch --no-dereference --date="@$SOURCE_DATE_EPOCH"
 done
 BOOTIMG=$WORK/boot.vfat; ROOTIMG=$WORK/root.ext4; DATAIMG=$WORK/data.ext4
+# mkfs.ext4 -d copies each file's ctime (no touch can set it) and atime (reading a directory updates it):
+# set both to SOURCE_DATE_EPOCH inside the file system, so two builds of one commit give the same bytes.
+clamp_times() {
+  (cd "$2" && find . -mindepth 1 -printf '%P\n') | awk -v t="$SOURCE_DATE_EPOCH" \
+    '{ gsub(/"/, "\\\""); printf "sif \"/%s\" ctime @%s\nsif \"/%s\" atime @%s\n", $0, t, $0, t }' >"$WORK/times.cmds"
+  printf 'sif / ctime @%s\nsif / atime @%s\n' "$SOURCE_DATE_EPOCH" "$SOURCE_DATE_EPOCH" >>"$WORK/times.cmds"
+  E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH debugfs -w -f "$WORK/times.cmds" "$1" >/dev/null 2>&1
+}
 rm -f "$BOOTIMG" "$ROOTIMG" "$DATAIMG"
 mkfs.vfat -F 32 -n RASPIFIRM -i 4b494f53 --invariant -C "$BOOTIMG" $((BOOT_MB * 1024)) >/dev/null
 mcopy -s -p -m -i "$BOOTIMG" "$WORK"/bootfs/* ::
@@ -322,6 +330,8 @@ E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH mkfs.ext4 -q -m 0 -L RASPIROOT -U 6b696f7
   -E root_owner=0:0,hash_seed=3c7a0c1e-0000-4000-8000-6b696f736b31 -d "$ROOT" "$ROOTIMG" "${ROOT_MB}M"
 E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH mkfs.ext4 -q -L KIOSKDATA -U 6b696f73-6b00-4000-8000-000000000003 \
   -E root_owner=0:0,hash_seed=3c7a0c1e-0000-4000-8000-6b696f736b33 -d "$WORK/datafs" "$DATAIMG" "${DATA_MB}M"
+clamp_times "$ROOTIMG" "$ROOT"
+clamp_times "$DATAIMG" "$WORK/datafs"
 
 log "disk image"
 rm -f "$IMG" "$IMG.xz"
