@@ -4,8 +4,9 @@ The office server application
 
 ``create_app(db)`` builds the Flask application around one
 :class:`~office.db.Database` (or a database URL, which it opens): the kiosks'
-API (``office/api.py``), the staff pages behind a sign-in (``office/pages.py``:
-today, the monthly report and its CSV, announcements and forms) and
+API (``office/api.py``), the number-calling API (``office/calls_api.py``),
+the staff pages behind a sign-in (``office/pages.py``: today, the monthly
+report and its CSV, announcements and forms) and
 ``/healthz`` for a monitor.  ``kiosk-office serve`` runs it under waitress.
 """
 
@@ -23,6 +24,7 @@ from werkzeug.exceptions import HTTPException
 from . import __version__
 from . import staff
 from .api import blueprint
+from .calls_api import blueprint as calls_api
 from .db import Database
 from .pages import blueprint as pages
 from .report import OFFLINE_AFTER_MINUTES
@@ -58,6 +60,7 @@ def create_app(db: Union[str, Database], *, offline_minutes: float = OFFLINE_AFT
     app.config.update(config)
     app.register_blueprint(blueprint)
     app.register_blueprint(pages)
+    app.register_blueprint(calls_api)  # number calling (office/calls.py); its tables come with Database
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib
 import json
 import logging
 import re
@@ -51,7 +52,9 @@ __all__ = ["Database", "Ingested", "KIOSK_ID", "SCHEMA_VERSION", "hash_token"]
 log = logging.getLogger("office.db")
 T = TypeVar("T")
 
-SCHEMA_VERSION = 1
+#: 1: the first schema.  2: the number-calling tables (``calls``, ``call_events``, ``counters``, defined in
+#: office/calls.py); only new tables, made by ``create_all`` on opening, so an older database is raised to 2 as is.
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 10000
 #: The same rule as the kiosk's ``kiosk.id`` setting (kiosk/config.py).
 KIOSK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
@@ -206,6 +209,7 @@ class Database:
         self.engine = create_engine(self.url, **kwargs)
         if self.is_sqlite:
             _sqlite_setup(self.engine, wal=not memory)
+        importlib.import_module(".calls", __package__)  # defines its tables on METADATA (and imports this module)
         # SQLite has one writer anyway: taking turns here spares the busy timeout.  PostgreSQL
         # writers run side by side; a race on an event id is retried (see ingest).
         self._write_lock = threading.Lock() if self.is_sqlite else contextlib.nullcontext()
@@ -251,6 +255,8 @@ class Database:
             elif int(found) > SCHEMA_VERSION:
                 raise RuntimeError(f"{self.display_url} has schema version {found}, newer than this "
                                    f"kiosk-office knows ({SCHEMA_VERSION}): upgrade kiosk-office")
+            elif int(found) < SCHEMA_VERSION:  # every later version only added tables: create_all made them
+                conn.execute(update(META).where(META.c.key == "schema_version").values(value=str(SCHEMA_VERSION)))
         self.write(check)
 
     # -- kiosks and tokens -------------------------------------------------------------------------

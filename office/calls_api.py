@@ -1,0 +1,207 @@
+"""
+The number-calling API
+======================
+
+JSON over HTTP for the counter page, the lobby display and the residents'
+live queue page (``office/PROTOCOL.md``, "Number calling"); the queue itself is
+``office/calls.py``.
+
+Staff only (the staff pages' session cookie, ``/login``; else ``401``):
+
+* ``POST /api/v1/calls/next`` ``{"counter": 3, "services": ["A", "B"]}`` → the call, or ``204`` when nobody waits;
+* ``POST /api/v1/calls/{id}/recall`` · ``/no-show`` (``{"max_recalls": 2}`` optional) · ``/done`` ·
+  ``/transfer`` ``{"to_service": "C"}`` · ``/requeue``;
+* ``GET /api/v1/calls/state``: now serving, last calls, waiting per service, estimates;
+* ``GET /api/v1/calls/stream`` (``?since=<event id>`` or ``Last-Event-ID``): server-sent events, one per action.
+
+Every POST must be ``Content-Type: application/json``: a page on another site
+cannot send that with the staff's cookie without a CORS preflight, which this
+server never grants (and the cookie is SameSite=Lax): no CSRF token is needed.
+
+Public (no sign-in, nothing about the resident): ``GET /api/v1/queue/{day}/{number}``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import time
+from datetime import date
+
+from flask import Blueprint, Response, current_app, jsonify, request, session, stream_with_context
+
+from kiosk import timeutil
+
+from . import calls
+from .calls import CallError
+
+__all__ = ["blueprint", "STREAM_POLL_SECONDS", "STREAM_KEEPALIVE_SECONDS", "STREAM_MAX_SECONDS"]
+
+log = logging.getLogger("office.calls_api")
+
+blueprint = Blueprint("calls_api", __name__, url_prefix="/api/v1")
+
+#: A stream also reads the database this often when not woken (another server process's calls).
+STREAM_POLL_SECONDS = 2.0
+#: A comment line this often keeps proxies from closing an idle stream.
+STREAM_KEEPALIVE_SECONDS = 15.0
+#: A stream ends after this long (it holds one of waitress's threads); EventSource reconnects with Last-Event-ID.
+STREAM_MAX_SECONDS = 300.0
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+@blueprint.errorhandler(_Refused)
+def _refused(exc: _Refused):
+    return jsonify(error=exc.message), exc.status
+
+
+@blueprint.errorhandler(CallError)
+def _call_error(exc: CallError):
+    return jsonify(error=str(exc)), exc.status
+
+
+@blueprint.errorhandler(ValueError)
+def _bad_value(exc: ValueError):
+    return jsonify(error=str(exc)), 400
+
+
+def _db():
+    return current_app.extensions["office_db"]
+
+
+def _now():
+    clock = current_app.extensions.get("office_clock")
+    return clock() if clock is not None else timeutil.now()
+
+
+def staff_only(view):
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if not session.get("staff"):
+            raise _Refused(401, "sign in first (POST /login, the staff pages' session cookie)")
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def _body() -> dict:
+    if not request.is_json:
+        raise _Refused(415, "send Content-Type: application/json")
+    body = request.get_json(silent=True)
+    if body is None:
+        body = {}
+    if not isinstance(body, dict):
+        raise _Refused(400, "the body must be a JSON object")
+    return body
+
+
+@blueprint.post("/calls/next")
+@staff_only
+def call_next():
+    body = _body()
+    counter, services = body.get("counter"), body.get("services")
+    if not isinstance(services, list):
+        raise _Refused(400, 'send {"counter": 3, "services": ["A", "B"]}')
+    call = calls.call_next(_db(), counter, services, _now())
+    if call is None:
+        return Response(status=204)
+    log.info("counter %s called %s", call["counter"], call["number"])
+    return jsonify(call)
+
+
+@blueprint.post("/calls/<int:call_id>/<action>")
+@staff_only
+def act(call_id: int, action: str):
+    body, db, now = _body(), _db(), _now()
+    if action == "recall":
+        call = calls.recall(db, call_id, now)
+    elif action == "no-show":
+        max_recalls = body.get("max_recalls", calls.MAX_RECALLS)
+        if isinstance(max_recalls, bool) or not isinstance(max_recalls, int) or max_recalls < 0:
+            raise _Refused(400, f"max_recalls must be a whole number ≥ 0, got {max_recalls!r}")
+        call = calls.no_show(db, call_id, now, max_recalls=max_recalls)
+    elif action == "done":
+        call = calls.done(db, call_id, now)
+    elif action == "transfer":
+        to_service = body.get("to_service")
+        if not isinstance(to_service, str):
+            raise _Refused(400, 'send {"to_service": "C"}')
+        call = calls.transfer(db, call_id, to_service, now)
+    elif action == "requeue":
+        call = calls.requeue(db, call_id, now)
+    else:
+        raise _Refused(404, f"unknown action {action!r}: recall, no-show, done, transfer or requeue")
+    log.info("call %s (%s): %s", call_id, call["number"], action)
+    return jsonify(call)
+
+
+@blueprint.get("/calls/state")
+@staff_only
+def get_state():
+    return jsonify(calls.state(_db(), timeutil.office_day(_now())))
+
+
+def _since() -> int:
+    raw = request.args.get("since", request.headers.get("Last-Event-ID", ""))
+    if raw == "":
+        return calls.last_event_id(_db())  # from now on
+    if not raw.isdigit():
+        raise _Refused(400, f"since must be an event id (a whole number), got {raw!r}")
+    return int(raw)
+
+
+@blueprint.get("/calls/stream")
+@staff_only
+def stream():
+    db, since = _db(), _since()
+    poll = current_app.config.get("CALLS_STREAM_POLL_SECONDS", STREAM_POLL_SECONDS)
+    keepalive = current_app.config.get("CALLS_STREAM_KEEPALIVE_SECONDS", STREAM_KEEPALIVE_SECONDS)
+    limit = current_app.config.get("CALLS_STREAM_MAX_SECONDS", STREAM_MAX_SECONDS)
+
+    def events():
+        last, start = since, time.monotonic()
+        quiet_since = start
+        yield "retry: 1000\n\n"
+        while time.monotonic() - start < limit:
+            for event in calls.events_since(db, last):
+                last = event["id"]
+                yield f"id: {last}\nevent: {event['kind']}\ndata: {json.dumps(event, ensure_ascii=False)}\n\n"
+                quiet_since = time.monotonic()
+            if time.monotonic() - quiet_since >= keepalive:
+                yield ": keep-alive\n\n"
+                quiet_since = time.monotonic()
+            calls.wait_for_change(db, poll)
+
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return Response(stream_with_context(events()), mimetype="text/event-stream", headers=headers)
+
+
+@blueprint.get("/queue/<day>/<number>")
+def queue(day: str, number: str):
+    """The live queue page's data: public, so it says nothing about the resident."""
+    try:
+        date.fromisoformat(day)
+    except ValueError:
+        raise _Refused(400, f"day must be YYYY-MM-DD, got {day!r}") from None
+    db = _db()
+    found = calls.queue_position(db, day, number)
+    if found is None:
+        raise _Refused(404, f"no ticket {number} on {day}")
+    serving = [{"number": c["number"], "counter": c["counter"]}
+               for c in calls.now_serving(db, day) if c["service"] == found["service"]]
+    if found["state"] == "waiting":
+        range_ = calls.estimate(db, found["service"], day, ahead=found["ahead"])
+        estimate = {"low": range_[0], "high": range_[1]} if range_ else "unknown"
+    else:
+        estimate = None
+    answer = {"number": found["number"], "day": found["day"], "service": found["service"], "state": found["state"],
+              "ahead": found["ahead"], "counter": found["counter"], "now_serving": serving,
+              "estimate_minutes": estimate}
+    response = jsonify(answer)
+    response.headers["Cache-Control"] = "no-store"
+    return response
