@@ -25,6 +25,7 @@ from . import __version__
 from . import staff
 from .api import blueprint
 from .calls_api import blueprint as calls_api
+from .calling_pages import blueprint as calling_pages
 from .db import Database
 from .pages import blueprint as pages
 from .report import OFFLINE_AFTER_MINUTES
@@ -61,6 +62,7 @@ def create_app(db: Union[str, Database], *, offline_minutes: float = OFFLINE_AFT
     app.register_blueprint(blueprint)
     app.register_blueprint(pages)
     app.register_blueprint(calls_api)  # number calling (office/calls.py); its tables come with Database
+    app.register_blueprint(calling_pages)  # /counter, /display, /q/<day>/<number> (office/calling_pages.py)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

@@ -1,0 +1,111 @@
+"""
+The number-calling pages
+========================
+
+Plain server-rendered HTML with a little vanilla JavaScript inline in the
+templates (no build step, no CDN, nothing fetched from the Internet: the
+office LAN may have none).  They use the JSON API of ``office/calls_api.py``.
+
+* ``/counter`` (staff sign-in): a clerk's page: counter number and services
+  (kept in the browser's localStorage), 叫下一號 / 重呼 / 過號 / 完成 / 轉櫃 with
+  keyboard shortcuts N / R / S / D / T, the current ticket, people waiting and
+  the estimates;
+* ``/display`` (staff sign-in, like the event stream it reads): the lobby TV:
+  now serving per counter, the last calls, a two-tone chime (Web Audio) and the
+  announcement read by the browser's speechSynthesis (zh-TW, English optional);
+* ``/q/<day>/<number>`` (public, no sign-in): the live queue page a ticket's QR
+  code opens: people ahead, now serving in its service, the estimated wait.
+  Nothing about the resident (no kiosk, language or time).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from flask import Blueprint, abort, current_app, render_template, request
+from sqlalchemy import select
+
+from kiosk import timeutil
+
+from . import calls
+from .db import TICKETS
+from .pages import login_required
+
+__all__ = ["blueprint", "queue_answer"]
+
+blueprint = Blueprint("calling", __name__)
+
+_NUMBER = re.compile(r"[A-Za-z]?\d{1,4}")
+#: The live queue page reads the public API this often (seconds; ``?every=`` between the bounds).
+QUEUE_REFRESH_SECONDS = 20
+QUEUE_REFRESH_BOUNDS = (2, 60)
+
+
+def _db():
+    return current_app.extensions["office_db"]
+
+
+def _now():
+    clock = current_app.extensions.get("office_clock")
+    return clock() if clock is not None else timeutil.now()
+
+
+def _known_services(day: date):
+    """Service prefixes with tickets in the last 30 days (the counter page offers them), P left out."""
+    since = (day - timedelta(days=30)).isoformat()
+    query = select(TICKETS.c.service).where(TICKETS.c.day >= since).distinct()
+    found = {s for (s,) in _db().read(lambda c: c.execute(query).all()) if s}
+    return sorted(found - {calls.PRIORITY})
+
+
+@blueprint.get("/counter")
+@login_required
+def counter():
+    return render_template("counter.html", services=_known_services(timeutil.office_day(_now())))
+
+
+@blueprint.get("/display")
+@login_required
+def display():
+    return render_template("display.html")
+
+
+def queue_answer(day: str, number: str):
+    """What ``GET /api/v1/queue/{day}/{number}`` answers (the same fields), or None for no such ticket."""
+    db = _db()
+    found = calls.queue_position(db, day, number)
+    if found is None:
+        return None
+    serving = [{"number": c["number"], "counter": c["counter"]}
+               for c in calls.now_serving(db, day) if c["service"] == found["service"]]
+    if found["state"] == "waiting":
+        range_ = calls.estimate(db, found["service"], day, ahead=found["ahead"])
+        estimate = {"low": range_[0], "high": range_[1]} if range_ else "unknown"
+    else:
+        estimate = None
+    return {"number": found["number"], "day": found["day"], "service": found["service"], "state": found["state"],
+            "ahead": found["ahead"], "counter": found["counter"], "now_serving": serving,
+            "estimate_minutes": estimate}
+
+
+@blueprint.get("/q/<day>/<number>")
+def queue_page(day: str, number: str):
+    """The residents' live queue page (public): rendered with the answer now, then refreshed by the page."""
+    try:
+        date.fromisoformat(day)
+    except ValueError:
+        abort(404)
+    if not _NUMBER.fullmatch(number) or len(day) != 10:
+        abort(404)
+    try:
+        every = int(request.args.get("every", QUEUE_REFRESH_SECONDS))
+    except ValueError:
+        every = QUEUE_REFRESH_SECONDS
+    every = min(max(every, QUEUE_REFRESH_BOUNDS[0]), QUEUE_REFRESH_BOUNDS[1])
+    answer = queue_answer(day, number.upper())
+    response = current_app.make_response((
+        render_template("queue.html", day=day, number=number.upper(), q=answer, every=every),
+        200 if answer is not None else 404))
+    response.headers["Cache-Control"] = "no-store"
+    return response
