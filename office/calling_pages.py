@@ -73,20 +73,7 @@ def display():
 
 def queue_answer(day: str, number: str):
     """What ``GET /api/v1/queue/{day}/{number}`` answers (the same fields), or None for no such ticket."""
-    db = _db()
-    found = calls.queue_position(db, day, number)
-    if found is None:
-        return None
-    serving = [{"number": c["number"], "counter": c["counter"]}
-               for c in calls.now_serving(db, day) if c["service"] == found["service"]]
-    if found["state"] == "waiting":
-        range_ = calls.estimate(db, found["service"], day, ahead=found["ahead"])
-        estimate = {"low": range_[0], "high": range_[1]} if range_ else "unknown"
-    else:
-        estimate = None
-    return {"number": found["number"], "day": found["day"], "service": found["service"], "state": found["state"],
-            "ahead": found["ahead"], "counter": found["counter"], "now_serving": serving,
-            "estimate_minutes": estimate}
+    return calls.public_answer(_db(), day, number)
 
 
 @blueprint.get("/q/<day>/<number>")

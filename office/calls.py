@@ -545,3 +545,23 @@ def state(db: Database, day=None, last: int = 5) -> Dict[str, Any]:
         estimates[service] = {"low": found[0], "high": found[1]} if found else "unknown"
     return {"day": day, "now_serving": now_serving(db, day), "last_calls": last_calls(db, last, day),
             "waiting": waiting, "estimates": estimates, "last_event_id": last_event_id(db)}
+
+
+def public_answer(db, day: str, number: str) -> Optional[dict]:
+    """What a resident may see of ticket ``number`` of ``day`` (the live queue page and its API), or None.
+
+    Nothing personal: no kiosk, no language, no times; only the queue.
+    """
+    found = queue_position(db, day, number)
+    if found is None:
+        return None
+    serving = [{"number": c["number"], "counter": c["counter"]}
+               for c in now_serving(db, day) if c["service"] == found["service"]]
+    if found["state"] == "waiting":
+        range_ = estimate(db, found["service"], day, ahead=found["ahead"])
+        estimate_minutes = {"low": range_[0], "high": range_[1]} if range_ else "unknown"
+    else:
+        estimate_minutes = None
+    return {"number": found["number"], "day": found["day"], "service": found["service"], "state": found["state"],
+            "ahead": found["ahead"], "counter": found["counter"], "now_serving": serving,
+            "estimate_minutes": estimate_minutes}

@@ -188,20 +188,9 @@ def queue(day: str, number: str):
         date.fromisoformat(day)
     except ValueError:
         raise _Refused(400, f"day must be YYYY-MM-DD, got {day!r}") from None
-    db = _db()
-    found = calls.queue_position(db, day, number)
-    if found is None:
+    answer = calls.public_answer(_db(), day, number)
+    if answer is None:
         raise _Refused(404, f"no ticket {number} on {day}")
-    serving = [{"number": c["number"], "counter": c["counter"]}
-               for c in calls.now_serving(db, day) if c["service"] == found["service"]]
-    if found["state"] == "waiting":
-        range_ = calls.estimate(db, found["service"], day, ahead=found["ahead"])
-        estimate = {"low": range_[0], "high": range_[1]} if range_ else "unknown"
-    else:
-        estimate = None
-    answer = {"number": found["number"], "day": found["day"], "service": found["service"], "state": found["state"],
-              "ahead": found["ahead"], "counter": found["counter"], "now_serving": serving,
-              "estimate_minutes": estimate}
     response = jsonify(answer)
     response.headers["Cache-Control"] = "no-store"
     return response
