@@ -19,7 +19,9 @@ def root() -> Path:
 def in_root(root):
     """Run a command inside the arm64 root (QEMU binfmt), with a clean environment; return the result."""
     def run(*argv, env=(), timeout=600):
-        clean = ["/usr/bin/env", "-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/tmp", "LANG=C.UTF-8", *env]
+        # root's PATH on Debian: /usr/local/bin is where the image puts the technician's `kiosk`
+        clean = ["/usr/bin/env", "-i", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/tmp",
+                 "LANG=C.UTF-8", *env]
         return subprocess.run(["chroot", str(root), *clean, *argv], capture_output=True, text=True,
                               timeout=timeout)
     return run
