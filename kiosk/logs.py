@@ -44,7 +44,10 @@ class SecretFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not self.secrets:
             return True
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: the handler reports it (handleError); never raise here
+            return True
         cleaned = message
         for secret in self.secrets:
             cleaned = cleaned.replace(secret, "***")
@@ -74,7 +77,11 @@ class RepeatFilter(logging.Filter):
             held = state[2] if state else 0
             self._seen[key] = [now, 1, 0]
             if held:
-                record.msg = f"{record.getMessage()} ({held} more like this held back in the last {self.window:.0f} s)"
+                try:
+                    text = record.getMessage()
+                except Exception:  # a bad format string: left for the handler to report
+                    text = str(record.msg)
+                record.msg = f"{text} ({held} more like this held back in the last {self.window:.0f} s)"
                 record.args = None
             if len(self._seen) > 1000:  # forget old keys: a long-running kiosk must not grow
                 self._seen = {k: v for k, v in self._seen.items() if now - v[0] < self.window}

@@ -22,7 +22,10 @@ def logger_with(*filters):
 
     class Keep(logging.Handler):
         def emit(self, record):
-            records.append(self.format(record))
+            try:
+                records.append(self.format(record))
+            except Exception:  # as logging's own handlers do
+                self.handleError(record)
 
     handler = Keep()
     for f in filters:
@@ -107,3 +110,14 @@ def test_once_the_config_is_loaded_its_token_cannot_be_logged(capsys):
             root.addHandler(handler)
         root.setLevel(saved[1])
     assert "kiosk.upload: office said: invalid token ***" in err and TOKEN not in err
+
+
+def test_a_bad_format_string_does_not_break_the_caller():
+    log, records = logger_with(SecretFilter([TOKEN]), RepeatFilter())
+    logging.raiseExceptions = False  # as in production: a broken log line is reported, not raised
+    try:
+        log.warning("two values %s %s", "only one")  # a programming slip must not stop a rating
+    finally:
+        logging.raiseExceptions = True
+    log.warning("next line")
+    assert records[-1] == "next line"
