@@ -69,17 +69,14 @@ if [ "${1:-}" = --test ]; then
   cp --sparse=always "$IMG" "$TESTIMG"
   truncate -s +1G "$TESTIMG"
   "$REPO/provisioning/kiosk-provision" inject "$TESTIMG" "$REPO/provisioning/kiosk.toml.example"
-  qemu() {
-    qemu-system-aarch64 -M virt -cpu cortex-a53 -smp 2 -m 1024 -nographic -no-reboot \
-      -kernel "$KERNEL" -initrd "$INITRD" \
-      -append "root=LABEL=RASPIROOT rw rootwait console=ttyAMA0 kiosk.test=1 systemd.show_status=1" \
-      -drive "file=$TESTIMG,format=raw,if=virtio" -netdev user,id=n0 -device virtio-net-pci,netdev=n0,romfile= \
-      </dev/null
-  }
+  QEMU=(qemu-system-aarch64 -M virt -cpu cortex-a53 -smp 2 -m 1024 -nographic -no-reboot
+    -kernel "$KERNEL" -initrd "$INITRD"
+    -append "root=LABEL=RASPIROOT rw rootwait console=ttyAMA0 kiosk.test=1 systemd.show_status=1"
+    -drive "file=$TESTIMG,format=raw,if=virtio" -netdev user,id=n0 -device virtio-net-pci,netdev=n0,romfile=)
   # Boot 1: first boot (provisioning, growing /data), then the power is pulled while the kiosk runs.
   log "boot 1 of $IMG under qemu-system-aarch64 -M virt: power cut once the kiosk runs (serial $SERIAL.cut)"
   start=$(date +%s)
-  qemu >"$SERIAL.cut" 2>&1 &
+  "${QEMU[@]}" </dev/null >"$SERIAL.cut" 2>&1 &
   qpid=$!
   while kill -0 "$qpid" 2>/dev/null && ! grep -a -q '^KIOSK-TEST: provisioning said:' "$SERIAL.cut"; do
     [ $(( $(date +%s) - start )) -lt "$TEST_TIMEOUT" ] || break
@@ -93,7 +90,7 @@ if [ "${1:-}" = --test ]; then
   log "boot 2 (timeout ${TEST_TIMEOUT}s), serial log $SERIAL"
   start=$(date +%s)
   set +e
-  timeout "$TEST_TIMEOUT" qemu >"$SERIAL" 2>&1
+  timeout "$TEST_TIMEOUT" "${QEMU[@]}" </dev/null >"$SERIAL" 2>&1
   rc=$?
   set -e
   echo "qemu exit status $rc after $(( $(date +%s) - start )) s"
