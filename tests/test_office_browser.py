@@ -3,22 +3,15 @@
 Needs Debian's chromium and chromium-driver (.ci/run installs them); without them the test is skipped.
 """
 
-import os
-import shutil
-import signal
-import subprocess
-import sys
 import time
 import uuid
 
 import pytest
 import requests
 
-from fake_office import free_port
+from office_browser import chromium, needs_chromium, running_office
 
-CHROMEDRIVER = shutil.which("chromedriver")
-pytestmark = pytest.mark.skipif(CHROMEDRIVER is None or shutil.which("chromium") is None,
-                                reason="needs Debian's chromium and chromium-driver (.ci/run installs them)")
+pytestmark = needs_chromium
 
 
 def rating(score, choice, misuse=False):
@@ -30,48 +23,21 @@ def rating(score, choice, misuse=False):
 
 @pytest.fixture
 def office(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k != "KIOSK_OFFICE_DB"}
-    db = f"sqlite:///{tmp_path / 'office.db'}"
-    token = subprocess.run([sys.executable, "-m", "office", "kiosk", "add", "ERLIN-01", "--db", db], env=env,
-                           capture_output=True, text=True, timeout=60).stdout.strip().splitlines()[-1]
-    subprocess.run([sys.executable, "-m", "office", "admin", "add", "director", "--password-stdin", "--db", db],
-                   input="correct horse battery\n", env=env, capture_output=True, text=True, timeout=60, check=True)
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "office", "serve", "--db", db, "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            requests.get(url + "healthz", timeout=1)
-            break
-        except requests.RequestException:
-            time.sleep(0.2)
-    events = [rating(3, "smile"), rating(3, "smile"), rating(1, "frown"), rating(3, "smile", misuse=True)]
-    for seq, event in enumerate(events, 1):
-        event["seq"] = seq
-    answer = requests.post(url + "api/v1/events", json={"kiosk_id": "ERLIN-01", "events": events},
-                           headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
-    assert len(answer["accepted"]) == 4
-    yield url
-    os.killpg(server.pid, signal.SIGTERM)
-    server.wait(20)
+    with running_office(tmp_path / "office.db", "ERLIN-01", "director", "correct horse battery") as (base, token):
+        url = base + "/"
+        events = [rating(3, "smile"), rating(3, "smile"), rating(1, "frown"), rating(3, "smile", misuse=True)]
+        for seq, event in enumerate(events, 1):
+            event["seq"] = seq
+        answer = requests.post(url + "api/v1/events", json={"kiosk_id": "ERLIN-01", "events": events},
+                               headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
+        assert len(answer["accepted"]) == 4
+        yield url
 
 
 @pytest.fixture
 def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--window-size=1280,1600"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    yield driver
-    driver.quit()
+    with chromium() as driver:
+        yield driver
 
 
 def test_a_director_logs_in_and_reads_the_monthly_report(office, browser, tmp_path):

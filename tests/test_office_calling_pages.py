@@ -4,12 +4,7 @@ Flask test-client tests always run; the browser test needs Debian's chromium and
 tests/test_office_browser.py) and is skipped without them.
 """
 
-import os
 import re
-import shutil
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from datetime import timedelta
@@ -17,7 +12,7 @@ from datetime import timedelta
 import pytest
 import requests
 
-from fake_office import free_port
+from office_browser import chromium, needs_chromium, running_office
 from kiosk import timeutil
 from office import calls, staff
 from office.app import create_app
@@ -25,9 +20,6 @@ from office.db import Database
 
 KIOSK = "ERLIN-01"
 PASSWORD = "correct horse battery"
-CHROMEDRIVER = shutil.which("chromedriver")
-needs_chromium = pytest.mark.skipif(CHROMEDRIVER is None or shutil.which("chromium") is None,
-                                    reason="needs Debian's chromium and chromium-driver (.ci/run installs them)")
 
 
 def ticket_event(number, minutes_ago, seq):
@@ -117,48 +109,20 @@ def test_the_live_queue_page_is_public_and_says_nothing_personal(app, db, token)
 
 @pytest.fixture
 def office(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k != "KIOSK_OFFICE_DB"}
-    db = f"sqlite:///{tmp_path / 'office.db'}"
-    token = subprocess.run([sys.executable, "-m", "office", "kiosk", "add", KIOSK, "--db", db], env=env,
-                           capture_output=True, text=True, timeout=60).stdout.strip().splitlines()[-1]
-    subprocess.run([sys.executable, "-m", "office", "admin", "add", "clerk", "--password-stdin", "--db", db],
-                   input=PASSWORD + "\n", env=env, capture_output=True, text=True, timeout=60, check=True)
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "office", "serve", "--db", db, "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            requests.get(url + "/healthz", timeout=1)
-            break
-        except requests.RequestException:
-            time.sleep(0.2)
-    answer = upload(lambda path, **kw: requests.post(url + path, timeout=10, **kw), token,
-                    [ticket_event("A001", 5, 1), ticket_event("A002", 4, 2)]).json()
-    assert len(answer["accepted"]) == 2
-    yield url
-    os.killpg(server.pid, signal.SIGTERM)
-    server.wait(20)
+    with running_office(tmp_path / "office.db", KIOSK, "clerk", PASSWORD) as (url, token):
+        answer = upload(lambda path, **kw: requests.post(url + path, timeout=10, **kw), token,
+                        [ticket_event("A001", 5, 1), ticket_event("A002", 4, 2)]).json()
+        assert len(answer["accepted"]) == 2
+        yield url
 
 
 @pytest.fixture
 def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
-                 "--disable-backgrounding-occluded-windows", "--autoplay-policy=no-user-gesture-required",
-                 "--window-size=1024,768"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    yield driver
-    driver.quit()
+    # three windows side by side: none may be throttled as a background tab; the display plays sound unasked
+    with chromium("--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+                  "--disable-backgrounding-occluded-windows", "--autoplay-policy=no-user-gesture-required",
+                  window_size="1024,768", browser_log=True) as driver:
+        yield driver
 
 
 def script_errors(browser):
