@@ -45,6 +45,8 @@ _ITERATIONS = 200_000  # about 0.3 s on a Pi 3: cheap once, expensive a million 
 META_FAILURES = "admin_failures"
 META_LOCKED_UNTIL = "admin_locked_until"
 META_PAUSED = "ticketing_paused"
+#: Written by provisioning/kiosk-provision into the data directory when the boot file is wrong.
+PROVISIONING_ERRORS = "provisioning-errors.txt"
 
 
 def hash_pin(pin: str, salt: Optional[bytes] = None, iterations: int = _ITERATIONS) -> str:
@@ -243,10 +245,10 @@ def status_rows(services, printer_state: StatusRow, addresses: Optional[List[str
         rows.append(StatusRow("buttons", hardware.gpio_fault, "fail"))
     else:
         rows.append(StatusRow("buttons", ", ".join(silent) if silent else "OK", "warn" if silent else "ok"))
-    problems = (config.data_dir / "provisioning-errors.txt")
-    rows.append(StatusRow("setup", "kiosk.toml" if problems.exists() else "OK", "fail" if problems.exists() else "ok"))
-    rows.append(StatusRow("ticketing", "paused" if ticketing_paused(store) else "OK",
-                          "warn" if ticketing_paused(store) else "ok"))
+    setup_wrong = (config.data_dir / PROVISIONING_ERRORS).exists()
+    rows.append(StatusRow("setup", "kiosk.toml" if setup_wrong else "OK", "fail" if setup_wrong else "ok"))
+    paused = ticketing_paused(store)
+    rows.append(StatusRow("ticketing", "paused" if paused else "OK", "warn" if paused else "ok"))
     return rows
 
 

@@ -172,11 +172,8 @@ def recent_faults(store, since: datetime, limit: int = MAX_FAULT_KINDS) -> List[
 
 
 def _ticketing_paused(store) -> Optional[bool]:
-    """Whether staff paused ticketing on the admin screen; None on a kiosk that has no such switch."""
-    try:
-        from .admin import ticketing_paused
-    except ImportError:
-        return None
+    """Whether staff paused ticketing on the admin screen; None when the store cannot tell."""
+    from .admin import ticketing_paused
     try:
         return bool(ticketing_paused(store))
     except Exception:  # a summary must not fail for want of one member

@@ -37,7 +37,7 @@ from ..config import Config
 from ..i18n import catalogue
 from . import SCREENS
 from ..errors import StoreError
-from ..admin import ticketing_paused
+from ..admin import PROVISIONING_ERRORS, ticketing_paused
 from ..forms import load_catalogue, qr_image, record_view, warm_qr_cache
 from ..ratings import Scale
 from .admin import AdminController, AdminPinScreen, AdminScreen, CornerHold
@@ -54,8 +54,6 @@ log = logging.getLogger("kiosk.ui")
 HERE = Path(__file__).parent
 KV_FILES = ("widgets.kv", "home.kv", "rating.kv", "ticket.kv", "forms.kv", "admin.kv")
 WEEKDAYS_ZH = "一二三四五六日"
-#: Written by provisioning/kiosk-provision into the data directory when the boot file is wrong.
-PROVISIONING_ERRORS = "provisioning-errors.txt"
 #: How often the kiosk asks the office server for its central settings (forms catalogue).
 OFFICE_SYNC_SECONDS = 15 * 60
 #: Taps on the ticket screen this soon after a ticket are the same resident's double tap.
