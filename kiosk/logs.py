@@ -39,7 +39,12 @@ class SecretFilter(logging.Filter):
 
     def __init__(self, secrets: Iterable[str] = ()):
         super().__init__()
-        self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+        self.secrets: list = []
+        self.add(secrets)
+
+    def add(self, secrets: Iterable[str]) -> None:
+        """Hide these too (longest first, so a secret containing another is replaced whole)."""
+        self.secrets = sorted(set(self.secrets) | {s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not self.secrets:
@@ -146,7 +151,7 @@ def hide_secrets_of(config) -> None:
     for handler in logging.getLogger().handlers:
         for f in handler.filters:
             if isinstance(f, SecretFilter):
-                f.secrets = sorted(set(f.secrets) | {s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+                f.add(secrets)
         if isinstance(handler, JournalHandler) and config.kiosk.id:
             handler.fields.setdefault("KIOSK_ID", config.kiosk.id)
 
