@@ -103,6 +103,8 @@ def _server_url(value):
 
 
 def _qr_url(value):
+    if value == "":
+        return None  # the office server's live queue page, or the national site with no server
     if not re.fullmatch(r"https?://\S+", value):
         return f"must be an http(s) URL such as 'https://office.example/queue/{{number}}', got {value!r}"
     try:
@@ -222,9 +224,11 @@ SETTINGS: Tuple[Setting, ...] = (
             _between(3, 600, " seconds")),
     Setting("tickets", "wrap", "int", 999, "Numbers run from 1 to this, then start again at 1 (99-9999).",
             _between(99, 9999)),
-    Setting("tickets", "qr_url", "str", "https://www.ris.gov.tw/",
-            "The QR code on the ticket: a URL, which may use {number}, {service}, {kiosk} and {date} "
-            "(e.g. the office server's live queue page).", _qr_url),
+    Setting("tickets", "qr_url", "str", "",
+            "The QR code on the ticket: a URL, which may use {number}, {service}, {kiosk} and {date}. Empty: the "
+            "office server's live queue page (server.url + q/{date}/{number}), or https://www.ris.gov.tw/ with no "
+            "server. Set it when residents' phones reach the office server at another address than the kiosk does.",
+            _qr_url),
     Setting("forms", "file", "str", "",
             "The office's own forms catalogue (same format as kiosk/data/forms.toml), read over the shipped one; "
             "a broken file is reported and the last good catalogue kept. Empty: the shipped catalogue only."),
@@ -235,7 +239,8 @@ SETTINGS: Tuple[Setting, ...] = (
             "The rating screen offers the tickets taken here in the last this many minutes, so a resident can "
             "say which visit they rate; 0 offers none.", _between(0, 240, " minutes")),
     Setting("ratings", "location", "str", "",
-            "Where the rating buttons stand, e.g. '3' for counter 3; empty for the lobby kiosk itself."),
+            "Where the rating buttons stand, e.g. '3' for counter 3; empty for the lobby kiosk itself. A whole "
+            "number is a counter: the office links each rating to the ticket that counter had just served."),
     Setting("ratings", "service", "str", "",
             "Service code the ratings belong to when this box serves one service (e.g. 'C'); empty if not."),
     Setting("ratings", "follow_up", "bool", True, "After a negative rating, ask why (等候時間太長, 服務態度…)."),

@@ -587,7 +587,7 @@ def make_test_page(config) -> Tuple[bytes, str]:
     from hardware.printer.escpos import QR, Cut, Feed, PrinterProfile, Text, encode
     from .errors import FontError
     from .fonts import font_files
-    from .ticket_layout import fitting
+    from .ticket_layout import fitting, ticket_url
 
     try:
         font = str(font_files(build=False)["regular"])
@@ -596,7 +596,7 @@ def make_test_page(config) -> Tuple[bytes, str]:
     profile = PrinterProfile(width_dots=384 if config.printer.paper_mm == 58 else 576,
                              encoding=config.printer.encoding, qr=config.printer.qr, font_path=font)
     now = timeutil.now()
-    qr = config.tickets.qr_url.format(number="A000", service="A", kiosk=config.kiosk.id, date=now.date().isoformat())
+    qr = ticket_url(config, "A000", "A", now.date())
     blocks = [Text("SELF-TEST 自我檢測", align="center", bold=True),
               fitting(config.kiosk.office, profile, 2, bold=True),
               Text(config.kiosk.office_en, align="center"),

@@ -14,8 +14,9 @@ would take half a minute.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import List
+from urllib.parse import urljoin
 
 from hardware.printer.escpos import QR, Cut, Feed, PrinterProfile, Text, chars_per_line, text_columns
 
@@ -23,7 +24,7 @@ from . import fonts, timeutil
 from .catalogue import Service
 from .i18n import catalogue
 
-__all__ = ["TicketText", "ticket_blocks", "profile_for", "qr_data", "fitting"]
+__all__ = ["TicketText", "ticket_blocks", "profile_for", "qr_data", "ticket_url", "fitting"]
 
 
 @dataclass(frozen=True)
@@ -44,9 +45,26 @@ def profile_for(config) -> PrinterProfile:
                           font_path=str(fonts.font_files()["regular"]))
 
 
+#: The ticket's QR with no ``tickets.qr_url`` and no office server: the national household registration site.
+NATIONAL_SITE = "https://www.ris.gov.tw/"
+
+
+def ticket_url(config, number: str, service: str, day: date) -> str:
+    """What a ticket's QR code opens: ``tickets.qr_url``, else the office server's live queue page for it.
+
+    The live queue page is ``office/calling_pages.py``'s ``/q/<day>/<number>``: people ahead, now serving, the wait.
+    """
+    template = config.tickets.qr_url
+    if not template:
+        base = config.server.url
+        if not base:
+            return NATIONAL_SITE
+        template = urljoin(base if base.endswith("/") else base + "/", "q/{date}/{number}")
+    return template.format(number=number, service=service, kiosk=config.kiosk.id, date=day.isoformat())
+
+
 def qr_data(config, ticket: TicketText) -> str:
-    return config.tickets.qr_url.format(number=ticket.label, service=ticket.service.prefix,
-                                        kiosk=config.kiosk.id, date=ticket.at.date().isoformat())
+    return ticket_url(config, ticket.label, ticket.service.prefix, ticket.at.date())
 
 
 def fitting(text: str, profile: PrinterProfile, largest: int, align: str = "center", bold: bool = False) -> Text:

@@ -52,6 +52,16 @@ def test_ticket_print_writes_one_big5_ticket_with_a_native_qr(printer, config):
     assert again.stdout.strip() == "A002"
 
 
+def test_with_no_qr_url_the_ticket_opens_its_live_queue_page_on_the_office_server(printer, tmp_path):
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f'[kiosk]\ndata_dir = "{tmp_path / "data"}"\n[server]\nurl = "http://office.lan:8080/erlin"\n',
+                      encoding="utf-8")
+    result = kiosk(config, "ticket", "print", "C", "--printer", printer.path)
+    assert result.stdout.strip() == "C001", result.stderr
+    url = f"http://office.lan:8080/erlin/q/{timeutil.office_day().isoformat()}/C001".encode()
+    assert b"\x1d(k" + bytes([(len(url) + 3) % 256, (len(url) + 3) // 256]) + b"\x31\x50\x30" + url in printer.received
+
+
 @pytest.mark.parametrize("fault, words", [("paper_out", "out of paper"), ("cover_open", "cover open"),
                                           ("offline", "offline"), ("mute", "did not answer")])
 def test_a_printer_that_cannot_print_takes_no_number(printer, config, fault, words):
