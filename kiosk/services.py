@@ -53,8 +53,11 @@ class Services:
         self.load_office_forms()
         from .heartbeat import Heartbeat
         from .office_sync import ConfigSync
+        from .queue_status import QueueStatus
         from .uploader import Uploader
         self.sync = ConfigSync(config, store, self.forms, self.record_fault)
+        # The office server's view of the queue: people ahead and the wait on the tiles and the tickets.
+        self.queue = self.tickets.queue = QueueStatus(config, self.tickets.issued_today)
         self.uploader = Uploader(config, store)
         # Heartbeats run in the uploader's thread: they start and stop with it (kiosk/heartbeat.py).
         self.heartbeat = self.uploader.heartbeat = Heartbeat(self)

@@ -4,7 +4,9 @@ Ticket layout
 
 What a queue ticket says, as blocks for the ESC/POS encoder
 (``hardware/printer/escpos.py``): the office, the service, the number large,
-the ROC date and time, how many are ahead, a QR code, and the notice — in
+the ROC date and time, how many are ahead (and the estimated wait when the
+office server's data is fresh: ``kiosk/queue_status.py``), a QR code of the
+ticket's live queue page, and the notice — in
 Chinese, plus the same essentials in English when the resident used the
 English screen.  Text mode with the printer's own Big5 font and QR: a few
 hundred bytes, a second at 9600 baud, where one picture of the same ticket
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import List
+from typing import List, Optional, Tuple
 from urllib.parse import urljoin
 
 from hardware.printer.escpos import QR, Cut, Feed, PrinterProfile, Text, chars_per_line, text_columns
@@ -24,7 +26,7 @@ from . import fonts, timeutil
 from .catalogue import Service
 from .i18n import catalogue
 
-__all__ = ["TicketText", "ticket_blocks", "profile_for", "qr_data", "ticket_url", "fitting"]
+__all__ = ["TicketText", "ticket_blocks", "profile_for", "qr_data", "ticket_url", "fitting", "minutes_text"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,13 @@ class TicketText:
     at: datetime          # office time
     people_ahead: int
     lang: str             # the resident's screen language
+    estimate: Optional[Tuple[int, int]] = None  # minutes (low, high) from the office server's data; None: not printed
+
+
+def minutes_text(estimate: Tuple[int, int]) -> str:
+    """``3–8``, or ``5`` when both ends are equal: the minutes of an estimate as the tiles and tickets say them."""
+    low, high = estimate
+    return f"{low}" if low == high else f"{low}–{high}"
 
 
 def profile_for(config) -> PrinterProfile:
@@ -87,10 +96,14 @@ def ticket_blocks(config, ticket: TicketText, profile: PrinterProfile) -> List[o
         Text(f"{timeutil.roc_short(day)}  {ticket.at.strftime('%H:%M')}", align="center"),
         Text(zh.text("ticket.people_ahead", count=ticket.people_ahead), height=2, align="center"),
     ]
+    if ticket.estimate:
+        blocks.append(Text(zh.text("ticket.estimate", minutes=minutes_text(ticket.estimate)), align="center"))
     if ticket.lang != "zh-TW":
         en = catalogue(ticket.lang)
         blocks += [Text(config.kiosk.office_en, align="center"), Text(ticket.service.name_en, align="center"),
                    Text(en.text("ticket.people_ahead", count=ticket.people_ahead), align="center")]
+        if ticket.estimate:
+            blocks.append(Text(en.text("ticket.estimate", minutes=minutes_text(ticket.estimate)), align="center"))
     blocks += [QR(qr_data(config, ticket), module=6 if profile.width_dots <= 384 else 8), Text(zh.text("ticket.notice"),
                                                                                              align="center")]
     if ticket.lang != "zh-TW":

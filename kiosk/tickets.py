@@ -35,6 +35,7 @@ from .admin import ticketing_paused
 from .errors import KioskError
 from .events import Event
 from .printing import Printing
+from .queue_status import Outlook
 from .ticket_layout import TicketText, profile_for, ticket_blocks
 
 __all__ = ["Ticket", "TicketService", "TicketRefused", "TicketPrintFailed"]
@@ -94,6 +95,8 @@ class TicketService:
         self.on_fault = self.printing.on_fault
         self.now = now
         self._lock = threading.Lock()  # one ticket at a time: a double tap must not interleave two prints
+        #: A :class:`~kiosk.queue_status.QueueStatus` (Services sets it), or None: the kiosk's own count only.
+        self.queue = None
 
     # -- what the screen shows ------------------------------------------------------------------
 
@@ -103,9 +106,15 @@ class TicketService:
             "SELECT issued - reset_base FROM ticket_counters WHERE day = ? AND prefix = ?", (day, prefix)).fetchone())
         return row[0] if row else 0
 
-    def waiting(self, prefix: str) -> int:
-        """People waiting for a service today: tickets taken (calling them comes with the counters' screens)."""
-        return self.issued_today(prefix)
+    def outlook(self, prefix: str) -> Outlook:
+        """People ahead of a ticket of ``prefix`` taken now, and the estimated wait.
+
+        From the office server's fresh answer (``self.queue``, ``kiosk/queue_status.py``): those not yet called,
+        and an estimate once the server has enough service times.  Without one (no server, offline, stale), the
+        kiosk says less: every number it handed out today counts as ahead (it cannot see them called), no estimate.
+        """
+        found = self.queue.outlook(prefix) if self.queue is not None else None
+        return found if found is not None else Outlook(self.issued_today(prefix))
 
     def recent(self, minutes: int, limit: int = 6) -> List[Ticket]:
         """Tickets taken on this kiosk in the last ``minutes``, newest first: a rating can name its visit."""
@@ -132,8 +141,9 @@ class TicketService:
                 raise TicketRefused("full", f"service {service.prefix} has handed out all {service.daily_limit} "
                                             "numbers for today")
             link = self._ready_printer()
-            ticket = self._take_number(service, moment, lang)
-            self._print(link, ticket, service, moment, "printed")
+            outlook = self.outlook(service.prefix)
+            ticket = self._take_number(service, moment, lang, outlook)
+            self._print(link, ticket, service, moment, "printed", outlook.estimate)
             return ticket
 
     def reprint_last(self, link=None) -> Ticket:
@@ -174,8 +184,9 @@ class TicketService:
         except PrinterError as exc:
             raise TicketRefused("printer", str(exc)) from exc
 
-    def _take_number(self, service, moment: datetime, lang: str) -> Ticket:
+    def _take_number(self, service, moment: datetime, lang: str, outlook: Outlook) -> Ticket:
         day = timeutil.office_day(moment).isoformat()
+        extra = {"estimate_minutes": list(outlook.estimate)} if outlook.estimate else {}
 
         def write(conn):
             issued, base = conn.execute(
@@ -183,10 +194,12 @@ class TicketService:
                 "ON CONFLICT (day, prefix) DO UPDATE SET issued = issued + 1 RETURNING issued, reset_base",
                 (day, service.prefix)).fetchone()
             label = self._label(service.prefix, issued - base)  # staff may have started the day again
-            people_ahead = issued - base - 1  # until counters call numbers (the calling screens), all are waiting
+            # The office's count when it is fresh; else every number handed out before this one is ahead.
+            people_ahead = outlook.ahead if outlook.live else issued - base - 1
             event = self.store.add_event(Event.new("ticket", {
                 "number": label, "issued": issued, "service": service.prefix, "service_name": service.name,
-                "people_ahead": people_ahead, "lang": lang, "kiosk_id": self.config.kiosk.id}, at=moment), conn)
+                "people_ahead": people_ahead, "lang": lang, "kiosk_id": self.config.kiosk.id, **extra}, at=moment),
+                conn)
             conn.execute("INSERT INTO tickets (seq, day, prefix, issued, label, at, people_ahead, lang, status) "
                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'printing')",
                          (event.seq, day, service.prefix, issued, label, event.at, people_ahead, lang))
@@ -194,8 +207,8 @@ class TicketService:
 
         return self.store.write(write)
 
-    def _print(self, link, ticket: Ticket, service, moment: datetime, done: str) -> None:
-        data = self._encode(TicketText(ticket.label, service, moment, ticket.people_ahead, ticket.lang))
+    def _print(self, link, ticket: Ticket, service, moment: datetime, done: str, estimate=None) -> None:
+        data = self._encode(TicketText(ticket.label, service, moment, ticket.people_ahead, ticket.lang, estimate))
         try:
             self.printing.send(link, data)
         except PrinterError as exc:

@@ -2,13 +2,15 @@
 The kiosks' API
 ===============
 
-Two endpoints under ``/api/v1``, both with the kiosk's bearer token
+Three endpoints under ``/api/v1``, both with the kiosk's bearer token
 (``office/PROTOCOL.md`` is the contract):
 
 * ``POST /api/v1/events``: a batch of events; each is accepted, a duplicate,
   or rejected with its reason, in one transaction;
 * ``GET /api/v1/kiosks/{id}/config``: the forms override and announcements,
-  with an ETag so an unchanged answer costs a ``304``.
+  with an ETag so an unchanged answer costs a ``304``;
+* ``GET /api/v1/kiosks/{id}/queue``: people waiting and the pace per service
+  today, for the wait a kiosk shows on its tiles and prints on a ticket.
 
 Errors are JSON ``{"error": "..."}``.  The token is never logged, and neither
 is the Authorization header.
@@ -24,6 +26,9 @@ from typing import Optional
 from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import ValidationError
 
+from kiosk import timeutil
+
+from . import calls
 from .models import MAX_EVENTS, Batch, describe, parse_events
 
 __all__ = ["blueprint", "ApiError"]
@@ -118,4 +123,14 @@ def get_config(kiosk_id: str):
         response = Response(body, mimetype="application/json")
     response.set_etag(etag)
     response.headers["Cache-Control"] = "no-cache"  # keep it, but ask each time
+    return response
+
+
+@blueprint.get("/kiosks/<kiosk_id>/queue")
+def get_queue(kiosk_id: str):
+    _same_kiosk(_authenticate(), kiosk_id)
+    clock = current_app.extensions.get("office_clock")
+    now = clock() if clock is not None else timeutil.now()
+    response = jsonify(calls.kiosk_queue(_db(), timeutil.office_day(now)))
+    response.headers["Cache-Control"] = "no-store"
     return response

@@ -88,7 +88,6 @@ polling fallback for a multi-process deployment.
 from __future__ import annotations
 
 import json
-import math
 import statistics
 import threading
 import weakref
@@ -99,14 +98,15 @@ from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, 
 from sqlalchemy.exc import IntegrityError
 
 from kiosk import timeutil
+from kiosk.queue_status import estimate_range
 
 from .announce import announcement
 from .db import METADATA, TICKETS, Database
 
 __all__ = ["CALLS", "CALL_EVENTS", "COUNTERS", "PRIORITY", "PRIORITY_WEIGHT", "MAX_PRIORITY_STREAK", "MAX_RECALLS",
            "CallError", "ensure_schema", "call_next", "recall", "no_show", "requeue", "done", "transfer",
-           "now_serving", "last_calls", "events_since", "queue_position", "waiting_counts", "estimate", "state",
-           "changed", "wait_for_change"]
+           "now_serving", "last_calls", "events_since", "queue_position", "waiting_counts", "estimate", "pace",
+           "kiosk_queue", "state", "changed", "wait_for_change"]
 
 PRIORITY = "P"
 PRIORITY_WEIGHT = 2
@@ -518,20 +518,50 @@ def counters_serving(db: Database, service: str, day=None) -> int:
     return sum(1 for (services,) in rows if service == PRIORITY or service in json.loads(services))
 
 
+def pace(db: Database, service: str, day=None) -> Optional[Tuple[float, float]]:
+    """(low, high) minutes of waiting each person ahead adds in ``service`` today, or None: not enough data.
+
+    Q1 and Q3 of the last service times, divided by the counters serving it (see the module docstring).  The
+    kiosks are sent this (``GET /api/v1/kiosks/{id}/queue``) to estimate a new ticket's wait themselves.
+    """
+    times = service_times(db, service, day)
+    if len(times) < MIN_SAMPLES:
+        return None
+    counters = max(1, counters_serving(db, service, day))
+    q1, q3 = _quartiles(times)
+    return q1 / counters, q3 / counters
+
+
 def estimate(db: Database, service: str, day=None, ahead: Optional[int] = None) -> Optional[Tuple[int, int]]:
     """(low, high) minutes until someone with ``ahead`` people before them is called, or None: not enough data.
 
     ``ahead`` defaults to the people waiting in ``service`` now (a new ticket's wait).
     """
-    times = service_times(db, service, day)
-    if len(times) < MIN_SAMPLES:
+    found = pace(db, service, day)
+    if found is None:
         return None
     if ahead is None:
         ahead = waiting_counts(db, day).get(service, 0)
-    counters = max(1, counters_serving(db, service, day))
-    q1, q3 = _quartiles(times)
-    low, high = math.floor(ahead * q1 / counters), math.ceil(ahead * q3 / counters)
-    return low, max(low, high)
+    return estimate_range(ahead, found)
+
+
+def kiosk_queue(db: Database, day=None) -> Dict[str, Any]:
+    """What the kiosks are told (``GET /api/v1/kiosks/{id}/queue``): per service waiting now and :func:`pace`.
+
+    Every service with a ticket today is listed (waiting 0 once all are called), so a kiosk can tell "nobody
+    waiting" from "not known".  The kiosk adds the tickets it handed out since it asked
+    (``kiosk/queue_status.py``) and estimates a new ticket's wait with the same formula as :func:`estimate`.
+    """
+    day = _today(day)
+    waiting = waiting_counts(db, day)
+    listed = select(TICKETS.c.service).where(TICKETS.c.day == day).distinct()
+    services = sorted(set(waiting) | {s for (s,) in db.read(lambda c: c.execute(listed).all()) if s})
+    answer = {}
+    for service in services:
+        found = pace(db, service, day)
+        answer[service] = {"waiting": waiting.get(service, 0),
+                           "pace": {"low": found[0], "high": found[1]} if found else None}
+    return {"day": day, "services": answer}
 
 
 def state(db: Database, day=None, last: int = 5) -> Dict[str, Any]:

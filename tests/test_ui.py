@@ -305,7 +305,7 @@ def test_ticket_screen_shows_every_service_with_its_waiting_count(ui):
     tiles = open_ticket_screen(ui)
     assert list(tiles) == [s.prefix for s in ui.app.kiosk_config.services]
     assert tiles["A"].ids.name.text == "戶籍登記"
-    waiting = ui.app.services.tickets.waiting("A")
+    waiting = ui.app.services.tickets.outlook("A").ahead
     assert tiles["A"].ids.waiting.text == f"等候 {waiting} 人"
 
 

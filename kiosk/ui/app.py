@@ -39,7 +39,9 @@ from . import SCREENS
 from ..errors import StoreError
 from ..admin import PROVISIONING_ERRORS, ticketing_paused
 from ..forms import load_catalogue, qr_image, record_view, warm_qr_cache
+from ..queue_status import REFRESH_SECONDS as QUEUE_REFRESH_SECONDS
 from ..ratings import Scale
+from ..ticket_layout import minutes_text
 from .admin import AdminController, AdminPinScreen, AdminScreen, CornerHold
 from .forms import FormListScreen, FormScreen, FormsScreen, qr_texture
 from .home import HomeScreen
@@ -107,6 +109,7 @@ class KioskApp(App):
         self._screen_timer = None
         self._ticket_busy = False
         self._ticket_quiet_until = 0.0
+        self._queue_asking = False  # a queue status question is out (kiosk/queue_status.py)
         if services is not None:
             # Called on whichever thread recorded the rating; hand over to Kivy's.
             services.ratings.on_rated.append(lambda rating: Clock.schedule_once(lambda _dt: self.on_rated(rating)))
@@ -198,6 +201,8 @@ class KioskApp(App):
         if self.services is not None and self.kiosk_config.server.url:
             self._events.append(Clock.schedule_interval(lambda _dt: self.sync_office(), OFFICE_SYNC_SECONDS))
             Clock.schedule_once(lambda _dt: self.sync_office(), 10)
+            self._events.append(Clock.schedule_interval(lambda _dt: self.refresh_queue(), QUEUE_REFRESH_SECONDS))
+            Clock.schedule_once(lambda _dt: self.refresh_queue(), 2)
 
     def sync_office(self) -> None:
         """Ask the office server for its forms catalogue, off the main thread; show a new one when it comes."""
@@ -207,6 +212,21 @@ class KioskApp(App):
                 warm_qr_cache(catalogue)
                 Clock.schedule_once(lambda _dt: self._use_catalogue(catalogue))
         threading.Thread(target=work, name="office-sync", daemon=True).start()
+
+    def refresh_queue(self) -> None:
+        """Ask the office server how many wait and how fast they are served, off the main thread (one at a time)."""
+        if self._queue_asking:
+            return  # the last question is still out (a slow network): do not pile threads up
+
+        def work():
+            try:
+                answer = self.services.queue.refresh()
+            finally:
+                self._queue_asking = False
+            if answer == "updated":
+                Clock.schedule_once(lambda _dt: self.refresh_tickets() if self.manager.current == "ticket" else None)
+        self._queue_asking = True
+        threading.Thread(target=work, name="queue-status", daemon=True).start()
 
     def _use_catalogue(self, catalogue) -> None:
         self.catalogue = catalogue
@@ -256,7 +276,9 @@ class KioskApp(App):
         for tile in self.manager.get_screen("ticket").tiles():
             service = self.kiosk_config.service(tile.prefix)
             issued = self.services.tickets.issued_today(tile.prefix) if self.services else 0
-            tile.waiting = self.services.tickets.waiting(tile.prefix) if self.services else 0
+            outlook = self.services.tickets.outlook(tile.prefix) if self.services else None
+            tile.waiting = outlook.ahead if outlook else 0
+            tile.estimate = minutes_text(outlook.estimate) if outlook and outlook.estimate else ""
             tile.state_key = ("ticket.paused" if self.services and ticketing_paused(self.services.store) else
                               "ticket.closed" if not service.open_at(now) else
                               "ticket.full" if service.daily_limit and issued >= service.daily_limit else "")

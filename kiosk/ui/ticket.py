@@ -2,8 +2,9 @@
 Ticket screens
 ==============
 
-抽號碼牌: one large tile per service with its letter, its name and how many
-are waiting (``TicketScreen``); after a tap, the number taken and, on a
+抽號碼牌: one large tile per service with its letter, its name, how many
+are waiting and, when the office server's data is fresh, about how long
+(``TicketScreen``); after a tap, the number taken and, on a
 simulated printer, the ticket as it would come out of the printer
 (``TakenScreen``); or a polite notice when no number can be handed out
 (closed, full for today, printer trouble), or when the ticket did not print
@@ -19,12 +20,13 @@ __all__ = ["ServiceTile", "TicketScreen", "TakenScreen"]
 
 
 class ServiceTile(ButtonBehavior, BoxLayout):
-    """One service: its letter, its name, and how many people are waiting."""
+    """One service: its letter, its name, how many people are waiting, and the estimated wait when known."""
 
     prefix = StringProperty()
     name_zh = StringProperty()
     name_en = StringProperty()
     waiting = NumericProperty(0)
+    estimate = StringProperty()   # "3–8" minutes from the office server's fresh data; "" when not known
     state_key = StringProperty()  # "" when open, else the message key saying why not (ticket.closed, ticket.full)
 
 

@@ -1,0 +1,149 @@
+"""
+The queue as the office server sees it
+======================================
+
+The kiosk hands out numbers but does not see them called: the counters call
+them on the office server (``office/calls.py``).  So how many people are
+really ahead, and how long they will take, comes from the server:
+``GET {server.url}/api/v1/kiosks/{id}/queue`` (bearer token) answers, per
+service, the people waiting now and the *pace*: the minutes each person ahead
+adds (low, high: the quartiles of today's service times over the counters
+serving it; ``null`` until there are enough services to tell).
+
+:class:`QueueStatus` asks every :data:`REFRESH_SECONDS` (in a thread of the
+app, never the main loop) and keeps the last answer.  :meth:`QueueStatus.outlook`
+turns it into what a tile and a ticket show: the people ahead of a new ticket
+(the server's count plus the tickets this kiosk handed out since it asked) and
+the estimate for that many.  An answer older than :data:`FRESH_SECONDS`, or of
+another office day, is not used: the kiosk then says less, its own count of
+numbers handed out and no estimate (``TicketService.outlook``), rather than a
+stale figure.  The token is never logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable, Dict, Optional, Tuple
+from urllib.parse import quote, urljoin
+
+import requests
+
+from . import timeutil
+
+__all__ = ["Outlook", "QueueStatus", "estimate_range", "REFRESH_SECONDS", "FRESH_SECONDS"]
+
+log = logging.getLogger("kiosk.queue")
+
+#: How often the running kiosk asks the office server (seconds).
+REFRESH_SECONDS = 20
+#: An answer older than this is not shown (seconds): a few missed refreshes, not a stale morning figure.
+FRESH_SECONDS = 90
+TIMEOUT = (3, 5)  # seconds to connect, to read: the answer is small, and a late one is soon stale anyway
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """What a service tile and a new ticket of one service say about the wait."""
+
+    ahead: int                                  # people waiting before a ticket taken now
+    estimate: Optional[Tuple[int, int]] = None  # whole minutes (low, high); None: unknown, or no fresh data
+    live: bool = False                          # from the office server's fresh answer (else the kiosk's own count)
+
+
+def estimate_range(ahead: int, pace: Optional[Tuple[float, float]]) -> Optional[Tuple[int, int]]:
+    """Whole minutes (low, high) of waiting for ``ahead`` people at ``pace`` minutes each; None when pace is None.
+
+    The one formula for the server's estimates (``office/calls.py``) and the kiosk's: they must agree.
+    """
+    if pace is None:
+        return None
+    low, high = math.floor(ahead * pace[0]), math.ceil(ahead * pace[1])
+    return low, max(low, high)
+
+
+@dataclass(frozen=True)
+class _Answer:
+    day: str                                     # the office day the server answered for
+    services: Dict[str, Tuple[int, Optional[Tuple[float, float]]]]  # prefix: (waiting, pace)
+    issued: Dict[str, int]                       # this kiosk's numbers handed out per prefix when it asked
+    received: float                              # monotonic seconds
+
+
+class QueueStatus:
+    """The office server's last answer about the queue; see the module docstring.
+
+    :param issued_today: prefix → numbers this kiosk handed out today (``TicketService.issued_today``).
+    """
+
+    def __init__(self, config, issued_today: Callable[[str], int], session: Optional[requests.Session] = None,
+                 monotonic: Callable[[], float] = time.monotonic, now=timeutil.now):
+        self.config = config
+        self.issued_today = issued_today
+        self.session = session or requests.Session()
+        self.session.verify = config.server.ca_bundle or True
+        self.monotonic = monotonic
+        self.now = now
+        self._answer: Optional[_Answer] = None
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        base = self.config.server.url
+        return urljoin(base if base.endswith("/") else base + "/", f"api/v1/kiosks/{quote(self.config.kiosk.id)}/queue")
+
+    def refresh(self) -> str:
+        """Ask once; ``updated``, ``offline``, ``refused``, ``invalid`` or ``disabled`` (no server configured)."""
+        if not self.config.server.url:
+            return "disabled"
+        headers = {"Accept": "application/json"}
+        if self.config.server.token:
+            headers["Authorization"] = f"Bearer {self.config.server.token}"
+        prefixes = [s.prefix for s in self.config.services]
+        issued = {p: self.issued_today(p) for p in prefixes}  # before asking: a ticket taken meanwhile counts once
+        try:
+            response = self.session.get(self.url, headers=headers, timeout=TIMEOUT)
+        except requests.RequestException as exc:  # its text names the URL, never the headers
+            log.info("queue status: office server not reachable (%s)", type(exc).__name__)
+            return "offline"
+        if response.status_code in (401, 403):
+            return "refused"  # the uploader and the config sync report a refused token; no third fault
+        if response.status_code != 200:
+            log.info("queue status: the office server answered HTTP %s", response.status_code)
+            return "offline"
+        try:
+            body = response.json()
+            services = {str(prefix): (int(item["waiting"]), _pace(item.get("pace")))
+                        for prefix, item in body["services"].items()}
+            day = str(body["day"])
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            log.warning("queue status: the office server's answer is not the protocol's JSON (%s)", exc)
+            return "invalid"
+        with self._lock:
+            self._answer = _Answer(day, services, issued, self.monotonic())
+        return "updated"
+
+    def outlook(self, prefix: str) -> Optional[Outlook]:
+        """The wait for a ticket of ``prefix`` taken now, from a fresh answer; None without one."""
+        with self._lock:
+            answer = self._answer
+        if answer is None or self.monotonic() - answer.received > FRESH_SECONDS:
+            return None
+        if answer.day != timeutil.office_day(self.now()).isoformat():
+            return None  # asked before midnight: today's queue starts empty, and the kiosk's own count says so
+        waiting, pace = answer.services.get(prefix, (0, None))
+        taken_since = max(0, self.issued_today(prefix) - answer.issued.get(prefix, 0))
+        ahead = waiting + taken_since
+        return Outlook(ahead, estimate_range(ahead, pace) if ahead else None, live=True)
+
+
+def _pace(value) -> Optional[Tuple[float, float]]:
+    if value is None:
+        return None
+    low, high = float(value["low"]), float(value["high"])
+    if not (0 <= low <= high) or math.isinf(high):
+        raise ValueError(f"pace {value!r} is not 0 <= low <= high minutes")
+    return low, high
