@@ -50,7 +50,7 @@ def run_kiosk(config: Config, window: Optional[Tuple[int, int]] = None, local_of
 
     office = None
     if local_office and not config.server.url:
-        from .local_office import LocalOffice
+        from .local_office import STAFF_USER, LocalOffice
         port = int(os.environ.get("KIOSK_LOCAL_OFFICE_PORT", LOCAL_OFFICE_PORT))
         try:
             office = LocalOffice(config.data_dir / "local-office", config.kiosk.id, port=port)
@@ -60,6 +60,8 @@ def run_kiosk(config: Config, window: Optional[Tuple[int, int]] = None, local_of
         else:
             config = config.with_values("server", url=office.url, token=office.token)
             print(f"office server: {office.url} (this kiosk's events arrive there)", flush=True)
+            print(f"  call numbers at {office.url}counter and watch {office.url}display: sign in as "
+                  f"'{STAFF_USER}', the password is in {office.staff_password_file}", flush=True)
     # Store and buttons first: a press during start-up is recorded, and shown once the window is up.
     services = open_services(config)
     app = KioskApp(config, services=services)
