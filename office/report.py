@@ -16,6 +16,10 @@ whose buttons were changed from three to five mid-month still counts right.
 
 Months and days are office days in Asia/Taipei (the ``day`` the server
 stored with each row), named in the ROC calendar: ``115/11`` is 民國115年11月.
+
+The number-calling figures (waits, service times, no-shows, ratings linked to
+the counter call they rate) are :mod:`office.call_stats`'s; :func:`load_report`
+reads them with the rest.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ from kiosk import timeutil
 from kiosk.catalogue import DEFAULT_SERVICES
 from kiosk.rating_stats import Period
 from kiosk.ratings import REASONS, Scale
+
+from . import call_stats as calling
 
 __all__ = ["Satisfaction", "MonthlyReport", "Today", "parse_month", "previous_months", "satisfaction",
            "satisfaction_by", "reason_counts", "tickets_per_service", "tickets_per_hour", "form_downloads",
@@ -225,11 +231,14 @@ class MonthlyReport:
     tickets_by_hour: Dict[int, int]
     forms: List[Tuple[str, int, int]]
     clock_unsynced: int                           # ratings sent while the kiosk's clock was not synced
+    calls: Optional["calling.CallStats"] = None   # number calling (office/call_stats.py); None: not loaded
 
 
 def build_report(period: Period, ratings: Sequence[Mapping[str, Any]], tickets: Sequence[Mapping[str, Any]],
-                 views: Sequence[Mapping[str, Any]], history: Sequence[Mapping[str, Any]] = ()) -> MonthlyReport:
-    """The report of ``period`` from its rows; ``history``: ratings of the months before it, for the trend."""
+                 views: Sequence[Mapping[str, Any]], history: Sequence[Mapping[str, Any]] = (),
+                 calls: Optional[calling.CallRows] = None) -> MonthlyReport:
+    """The report of ``period`` from its rows; ``history``: ratings of the months before it, for the trend;
+    ``calls``: the month's number-calling rows (:func:`office.call_stats.load_calls`), or None to leave them out."""
     first, last = period.first.isoformat(), period.last.isoformat()
     month = [r for r in ratings if first <= r["day"] <= last]
     tickets = [t for t in tickets if first <= t["day"] <= last]
@@ -249,7 +258,10 @@ def build_report(period: Period, ratings: Sequence[Mapping[str, Any]], tickets: 
         reasons=reasons, reasons_unanswered=unanswered,
         tickets_total=len(tickets), tickets_by_service=tickets_per_service(tickets),
         tickets_by_hour=tickets_per_hour(tickets), forms=form_downloads(views),
-        clock_unsynced=sum(r.get("n", 1) for r in month if not r.get("clock_synced", True)))
+        clock_unsynced=sum(r.get("n", 1) for r in month if not r.get("clock_synced", True)),
+        calls=None if calls is None else calling.build_call_stats(
+            [c for c in calls.calls if first <= c["day"] <= last], calls.events,
+            [r for r in calls.ratings if first <= r["day"] <= last], tickets))
 
 
 def load_report(db, period: Period) -> MonthlyReport:
@@ -261,7 +273,7 @@ def load_report(db, period: Period) -> MonthlyReport:
     month = [r for r in ratings if r["day"] >= first]
     history = [r for r in ratings if r["day"] < first]
     return build_report(period, month, db.tickets(first_day=first, last_day=last),
-                        db.form_views(first_day=first, last_day=last), history)
+                        db.form_views(first_day=first, last_day=last), history, calling.load_calls(db, first, last))
 
 
 def report_csv(report: MonthlyReport) -> str:
@@ -298,7 +310,46 @@ def report_csv(report: MonthlyReport) -> str:
     for code, v, s in report.forms:
         writer.writerow(["form", code, code, "views", v])
         writer.writerow(["form", code, code, "slips", s])
+    if report.calls is not None:
+        _calls_csv(writer, report)
     return out.getvalue()
+
+
+def _minutes_csv(value: Optional[float]) -> str:
+    return "" if value is None else f"{value:.1f}"
+
+
+def _calls_csv(writer, report: MonthlyReport) -> None:
+    """The number-calling rows: minutes to one decimal (empty: no figure), satisfied % as in the rows above."""
+    stats = report.calls
+
+    def linked_rows(section: str, item: str, label: str, linked: int, sat: Satisfaction) -> None:
+        writer.writerow([section, item, label, "linked_ratings", linked])
+        writer.writerow([section, item, label, "linked_satisfied", sat.satisfied])
+        writer.writerow([section, item, label, "linked_satisfied_percent",
+                         "" if sat.share is None else f"{100 * sat.share:.1f}"])
+
+    for metric, value in (("called", stats.called), ("served", stats.served), ("no_show", stats.no_show),
+                          ("counter_ratings", stats.counter_ratings), ("linked_ratings", stats.linked)):
+        writer.writerow(["calls_month", report.key, report.period.name, metric, value])
+    for s in stats.services:
+        for metric, value in (("called", s.called), ("served", s.served), ("no_show", s.no_show),
+                              ("mean_wait_minutes", _minutes_csv(s.mean_wait)),
+                              ("median_wait_minutes", _minutes_csv(s.median_wait)),
+                              ("median_service_minutes", _minutes_csv(s.median_service))):
+            writer.writerow(["calls_service", s.code, s.label, metric, value])
+        linked_rows("calls_service", s.code, s.label, s.linked, s.ratings)
+    for c in stats.counters:
+        label = f"{c.counter} 號櫃台"
+        for metric, value in (("called", c.called), ("served", c.served),
+                              ("median_service_minutes", _minutes_csv(c.median_service))):
+            writer.writerow(["calls_counter", c.counter, label, metric, value])
+        linked_rows("calls_counter", str(c.counter), label, c.linked, c.ratings)
+    for h in stats.hours:
+        label = f"{h.hour:02d}:00–{h.hour:02d}:59"
+        writer.writerow(["calls_hour", f"{h.hour:02d}", label, "printed", h.printed])
+        writer.writerow(["calls_hour", f"{h.hour:02d}", label, "called", h.called])
+        writer.writerow(["calls_hour", f"{h.hour:02d}", label, "mean_wait_minutes", _minutes_csv(h.mean_wait)])
 
 
 # -- today ---------------------------------------------------------------------------------------

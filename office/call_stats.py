@@ -1,0 +1,391 @@
+"""
+Number-calling statistics for the monthly report
+================================================
+
+What the director reads about the call queue (``office/calls.py``) once a
+month: pure functions over the rows of ``calls`` and ``call_events`` (and the
+month's tickets and ratings), no Flask; :func:`load_calls` is the only function
+that reads the database.
+
+The figures
+-----------
+
+* **Wait**: from the ticket's ``printed_at`` to its **first** call (the first
+  ``call`` event in ``call_events``; ``calls.called_at`` is the *last* call, which
+  a no-show brought back by 重新排入 or a transfer moves later).  A recall
+  (重呼, or 過號 with recalls left) is not a call and changes nothing.  A wait is
+  counted in the service the ticket was first called for (the queue it waited
+  in) and in the hour of that first call.  A kiosk clock ahead of the server
+  cannot make a wait negative: it counts as 0.
+* **Service time**: from the last call to 完成 (``called_at`` → ``finished_at`` of
+  a ticket ``done``), as :func:`office.calls.service_times` measures it for the
+  estimates; counted in the service the ticket was served in and at the counter
+  that served it.
+* **Called** per service: tickets called at least once in that service (a
+  ticket transferred from A to C and called in both counts in both).
+  **Served**: tickets ``done``; **no-shows**: tickets whose last state is
+  ``no_show`` (one brought back and served later is served, not a no-show).
+* **Per hour** (office time; 8–17 always, other hours when something happened
+  in them): tickets printed, tickets first called in that hour, and the mean
+  wait of those.
+* Satisfaction of linked ratings is :func:`office.report.satisfaction`, the
+  same % as everywhere else in the report.
+
+Linking a rating to the counter call it rates
+---------------------------------------------
+
+A kiosk's rating buttons may stand at a counter: its ``ratings.location`` is
+then the counter's number (kiosk/config.py).  A rating is linked to a call
+when all of these hold:
+
+1. its ``location``, spaces stripped, is a whole number ``N`` written with the
+   digits 0-9 (``"3"``, ``" 3 "``; not ``"3號"``, not ``"櫃台3"``, not the lobby's
+   ``""``);
+2. it is not misuse (a press too soon after the one before);
+3. its kiosk clock was synced (a time from an unsynced clock cannot be set
+   against the counter's calls);
+4. take the call at counter ``N`` (a ``call`` event; a requeued ticket called
+   again is a new call) with the latest call time at or before the rating's
+   time (ties: the later event).  The rating is linked to it if the rating
+   came while that ticket was still being served there (called and not yet
+   finished; the same office day), or at most :data:`LINK_MINUTES` after it was
+   finished ``done`` there.  A call that ended in 過號 served nobody, and one
+   transferred to another service ended with the transfer: a rating after
+   either's end stays unlinked, and so does a rating that matches no call.
+   Only the latest call is looked at: a rating is never linked to an earlier
+   resident once the counter has called the next.
+
+The service of the link is the service of that call (the service the resident
+actually received at that counter, after any transfer), not the ``service``
+the rating kiosk was set to.  The link is computed when the report is made,
+from whatever has arrived by then: ratings and calls may reach the server in
+any order (a kiosk offline for an hour uploads its ratings later), so nothing
+is linked at ingest.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from bisect import bisect_right
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
+
+from sqlalchemy import select
+
+from kiosk import timeutil
+
+from . import report as reports
+from .calls import CALL_EVENTS, CALLS
+from .db import RATINGS
+from .models import parse_rfc3339
+
+__all__ = ["LINK_MINUTES", "CallRows", "CallStats", "ServiceCalls", "CounterCalls", "HourCalls", "Link",
+           "counter_of", "first_calls", "link_ratings", "build_call_stats", "load_calls", "minutes"]
+
+#: A rating at a counter up to this many minutes after that counter finished (完成) a ticket is about that ticket.
+LINK_MINUTES = 5
+#: Hours of the day always listed per hour (office hours), as ``report.tickets_per_hour`` lists them.
+OFFICE_HOURS = range(8, 18)
+_WHOLE_NUMBER = re.compile(r"[0-9]+")
+_ENDS = ("done", "no_show", "transfer")  # what ends a call at a counter (a recall does not)
+
+
+class CallRows(NamedTuple):
+    """What :func:`load_calls` reads: the month's calls, their events, and the ratings that may link to them."""
+
+    calls: List[Dict[str, Any]]
+    events: List[Dict[str, Any]]
+    ratings: List[Dict[str, Any]]
+
+
+@dataclass
+class ServiceCalls:
+    code: str
+    label: str                                 # A 戶籍登記
+    called: int = 0
+    served: int = 0
+    no_show: int = 0
+    mean_wait: Optional[float] = None          # minutes, printed → first call
+    median_wait: Optional[float] = None
+    median_service: Optional[float] = None     # minutes, last call → done
+    linked: int = 0                            # ratings linked to calls of this service
+    ratings: reports.Satisfaction = field(default_factory=lambda: reports.Satisfaction())
+
+
+@dataclass
+class CounterCalls:
+    counter: int
+    called: int = 0                            # calls made at this counter (a requeued ticket's second call too)
+    served: int = 0
+    median_service: Optional[float] = None
+    linked: int = 0
+    ratings: reports.Satisfaction = field(default_factory=lambda: reports.Satisfaction())
+
+
+@dataclass
+class HourCalls:
+    hour: int
+    printed: int = 0
+    called: int = 0                            # tickets first called in this hour
+    mean_wait: Optional[float] = None          # of those
+
+
+@dataclass
+class CallStats:
+    services: List[ServiceCalls]
+    counters: List[CounterCalls]
+    hours: List[HourCalls]
+    called: int = 0                            # tickets called at least once this month
+    served: int = 0
+    no_show: int = 0
+    counter_ratings: int = 0                   # ratings that could be linked (rules 1-3)
+    linked: int = 0
+    link_minutes: float = LINK_MINUTES         # the grace after 完成 these links used
+
+    @property
+    def empty(self) -> bool:
+        """No call at all this month (the calling system was not used)."""
+        return self.called == 0
+
+
+class Link(NamedTuple):
+    rating: Mapping[str, Any]
+    call_id: int
+    counter: int
+    service: str
+
+
+def minutes(value: Optional[float]) -> str:
+    """Minutes as a whole number (half up) for the page, ``–`` when there is no figure."""
+    return "–" if value is None else str(int(value + 0.5))
+
+
+def _time(text: str) -> datetime:
+    return parse_rfc3339(text).astimezone(timeutil.TAIPEI)
+
+
+def _span(later: datetime, earlier: datetime) -> float:
+    return max(0.0, (later - earlier).total_seconds() / 60)
+
+
+def _mean(values: Sequence[float]) -> Optional[float]:
+    return statistics.fmean(values) if values else None
+
+
+def _median(values: Sequence[float]) -> Optional[float]:
+    return statistics.median(values) if values else None
+
+
+def counter_of(location: Optional[str]) -> Optional[int]:
+    """The counter a rating's ``location`` names (a whole number, spaces stripped), or None."""
+    text = (location or "").strip()
+    return int(text) if _WHOLE_NUMBER.fullmatch(text) else None
+
+
+# -- calls -----------------------------------------------------------------------------------------
+
+class _Call(NamedTuple):
+    """One call of a ticket to a counter, and how it ended there."""
+
+    event_id: int
+    call_id: int
+    counter: int
+    service: str
+    at: datetime
+    end_kind: Optional[str]                    # done | no_show | transfer | None (still called)
+    end_at: Optional[datetime]
+
+
+def _by_call(events: Iterable[Mapping[str, Any]]) -> Dict[int, List[Mapping[str, Any]]]:
+    grouped: Dict[int, List[Mapping[str, Any]]] = defaultdict(list)
+    for event in sorted(events, key=lambda e: e["id"]):
+        grouped[event["call_id"]].append(event)
+    return grouped
+
+
+def _counter_calls(events: Iterable[Mapping[str, Any]]) -> List[_Call]:
+    """Every ``call`` event with the event that ended it (the next done / no_show / transfer of that ticket)."""
+    found = []
+    for call_id, history in _by_call(events).items():
+        for i, event in enumerate(history):
+            if event["kind"] != "call" or event["counter"] is None:
+                continue
+            # The next done / no_show / transfer (a called ticket ends before it can be called again).
+            end = next((e for e in history[i + 1:] if e["kind"] in _ENDS), None)
+            found.append(_Call(event["id"], call_id, event["counter"], event["service"], _time(event["at"]),
+                               end and end["kind"], end and _time(end["at"])))
+    return found
+
+
+def first_calls(events: Iterable[Mapping[str, Any]]) -> Dict[int, Mapping[str, Any]]:
+    """Each ticket's (call id's) first ``call`` event."""
+    first: Dict[int, Mapping[str, Any]] = {}
+    for call_id, history in _by_call(events).items():
+        for event in history:
+            if event["kind"] == "call":
+                first[call_id] = event
+                break
+    return first
+
+
+# -- the rating link -------------------------------------------------------------------------------
+
+def _linkable(rating: Mapping[str, Any]) -> Optional[int]:
+    """The counter of a rating that may be linked (rules 1-3 of the module docstring), or None."""
+    if rating.get("misuse") or not rating.get("clock_synced", True):
+        return None
+    return counter_of(rating.get("location"))
+
+
+def link_ratings(ratings: Iterable[Mapping[str, Any]], events: Iterable[Mapping[str, Any]],
+                 link_minutes: float = LINK_MINUTES) -> Tuple[List[Link], int]:
+    """Link ratings to the calls they rate (the rule in the module docstring).
+
+    Returns the links and how many ratings could have been linked (at a counter, not misuse, clock synced).
+    """
+    per_counter: Dict[int, List[_Call]] = defaultdict(list)
+    for call in _counter_calls(events):
+        per_counter[call.counter].append(call)
+    times: Dict[int, List[datetime]] = {}
+    for counter, found in per_counter.items():
+        found.sort(key=lambda c: (c.at, c.event_id))
+        times[counter] = [c.at for c in found]
+    grace = timedelta(minutes=link_minutes)
+    links, candidates = [], 0
+    for rating in ratings:
+        counter = _linkable(rating)
+        if counter is None:
+            continue
+        candidates += 1
+        if counter not in per_counter:
+            continue
+        at = _time(rating["at"])
+        index = bisect_right(times[counter], at) - 1   # the latest call at or before the rating
+        if index < 0:
+            continue
+        call = per_counter[counter][index]
+        if call.end_kind is None:
+            ok = at.date() == call.at.date()           # still being served (that day)
+        elif call.end_kind == "done":
+            ok = at <= call.end_at + grace
+        else:                                          # no-show: nobody served; transfer: served until then
+            ok = call.end_kind == "transfer" and at <= call.end_at
+        if ok:
+            links.append(Link(rating, call.call_id, counter, call.service))
+    return links, candidates
+
+
+# -- the statistics --------------------------------------------------------------------------------
+
+def build_call_stats(calls: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]],
+                     ratings: Sequence[Mapping[str, Any]] = (), tickets: Sequence[Mapping[str, Any]] = (),
+                     link_minutes: float = LINK_MINUTES) -> CallStats:
+    """The month's calling statistics from its ``calls`` rows, their ``call_events``, the ratings (rows of the
+    ``ratings`` table, with ``at``) and the tickets (rows with ``hour``) of the month."""
+    rows = {row["id"]: row for row in calls}
+    events = [e for e in events if e["call_id"] in rows]
+    first = first_calls(events)
+
+    services: Dict[str, ServiceCalls] = {}
+    counters: Dict[int, CounterCalls] = {}
+
+    def service(code: str) -> ServiceCalls:
+        if code not in services:
+            services[code] = ServiceCalls(code, reports.service_label(code))
+        return services[code]
+
+    def counter(number: int) -> CounterCalls:
+        if number not in counters:
+            counters[number] = CounterCalls(number)
+        return counters[number]
+
+    waits: Dict[str, List[float]] = defaultdict(list)
+    hour_waits: Dict[int, List[float]] = defaultdict(list)
+    for call_id, event in first.items():
+        wait = _span(_time(event["at"]), _time(rows[call_id]["printed_at"]))
+        waits[event["service"]].append(wait)
+        hour_waits[_time(event["at"]).hour].append(wait)
+    called_in: Dict[str, set] = defaultdict(set)
+    for event in events:
+        if event["kind"] == "call":
+            called_in[event["service"]].add(event["call_id"])
+            if event["counter"] is not None:
+                counter(event["counter"]).called += 1
+
+    service_times: Dict[str, List[float]] = defaultdict(list)
+    counter_times: Dict[int, List[float]] = defaultdict(list)
+    for row in calls:
+        if row["state"] == "done":
+            service(row["service"]).served += 1
+            if row["counter"] is not None:
+                counter(row["counter"]).served += 1
+            if row["called_at"] and row["finished_at"]:
+                length = _span(_time(row["finished_at"]), _time(row["called_at"]))
+                service_times[row["service"]].append(length)
+                if row["counter"] is not None:
+                    counter_times[row["counter"]].append(length)
+        elif row["state"] == "no_show":
+            service(row["service"]).no_show += 1
+
+    for code, ids in called_in.items():
+        service(code).called = len(ids)
+    for code, found in services.items():
+        found.mean_wait, found.median_wait = _mean(waits[code]), _median(waits[code])
+        found.median_service = _median(service_times[code])
+    for number, found in counters.items():
+        found.median_service = _median(counter_times[number])
+
+    links, candidates = link_ratings(ratings, events, link_minutes)
+    linked_by_service: Dict[str, List[Mapping[str, Any]]] = defaultdict(list)
+    linked_by_counter: Dict[int, List[Mapping[str, Any]]] = defaultdict(list)
+    for link in links:
+        linked_by_service[link.service].append(link.rating)
+        linked_by_counter[link.counter].append(link.rating)
+    for code, linked in linked_by_service.items():
+        service(code).linked, service(code).ratings = len(linked), reports.satisfaction(linked)
+    for number, linked in linked_by_counter.items():
+        counter(number).linked, counter(number).ratings = len(linked), reports.satisfaction(linked)
+
+    printed = defaultdict(int)
+    for ticket in tickets:
+        printed[ticket["hour"]] += 1
+    hours = []
+    if first:
+        for hour in sorted(set(OFFICE_HOURS) | set(printed) | set(hour_waits)):
+            hours.append(HourCalls(hour, printed[hour], len(hour_waits[hour]), _mean(hour_waits[hour])))
+
+    return CallStats(
+        services=[services[code] for code in sorted(services)],
+        counters=[counters[number] for number in sorted(counters)],
+        hours=hours, called=len(first),
+        served=sum(1 for row in calls if row["state"] == "done"),
+        no_show=sum(1 for row in calls if row["state"] == "no_show"),
+        counter_ratings=candidates, linked=len(links), link_minutes=link_minutes)
+
+
+# -- the one database read -------------------------------------------------------------------------
+
+def load_calls(db, first_day: str, last_day: str) -> CallRows:
+    """The calls of the office days first_day..last_day (ISO dates), their events, and the ratings of those days
+    that name a location (the only ones that can be linked; misuse included, the rule leaves it out)."""
+    calls_query = (select(CALLS.c.id, CALLS.c.day, CALLS.c.number, CALLS.c.printed_at, CALLS.c.service,
+                          CALLS.c.state, CALLS.c.counter, CALLS.c.called_at, CALLS.c.finished_at, CALLS.c.recalls)
+                   .where(CALLS.c.day >= first_day, CALLS.c.day <= last_day).order_by(CALLS.c.id))
+    # An event's day is its ticket's day, the same as its calls row's.
+    events_query = (select(CALL_EVENTS.c.id, CALL_EVENTS.c.call_id, CALL_EVENTS.c.kind, CALL_EVENTS.c.service,
+                           CALL_EVENTS.c.counter, CALL_EVENTS.c.at, CALL_EVENTS.c.day)
+                    .where(CALL_EVENTS.c.day >= first_day, CALL_EVENTS.c.day <= last_day)
+                    .order_by(CALL_EVENTS.c.id))
+    ratings_query = (select(RATINGS.c.event_id, RATINGS.c.at, RATINGS.c.day, RATINGS.c.scale, RATINGS.c.score,
+                            RATINGS.c.choice, RATINGS.c.service, RATINGS.c.location, RATINGS.c.misuse,
+                            RATINGS.c.clock_synced)
+                     .where(RATINGS.c.day >= first_day, RATINGS.c.day <= last_day, RATINGS.c.location != "")
+                     .order_by(RATINGS.c.at, RATINGS.c.event_id))
+
+    def read(conn):
+        return CallRows(*([dict(row) for row in conn.execute(query).mappings()]
+                          for query in (calls_query, events_query, ratings_query)))
+    return db.read(read)
