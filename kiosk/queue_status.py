@@ -6,18 +6,20 @@ The kiosk hands out numbers but does not see them called: the counters call
 them on the office server (``office/calls.py``).  So how many people are
 really ahead, and how long they will take, comes from the server:
 ``GET {server.url}/api/v1/kiosks/{id}/queue`` (bearer token) answers, per
-service, the people waiting now and the *pace*: the minutes each person ahead
-adds (low, high: the quartiles of today's service times over the counters
-serving it; ``null`` until there are enough services to tell).
+service, the people waiting now, the estimated wait of a ticket printed now
+(``wait``: low, high minutes, from the server's play of the counters forward,
+``office/forecast.py``) and the *pace*: the minutes each further ticket adds
+(``null`` until the server has enough service times to tell).
 
 :class:`QueueStatus` asks every :data:`REFRESH_SECONDS` (in a thread of the
 app, never the main loop) and keeps the last answer.  :meth:`QueueStatus.outlook`
 turns it into what a tile and a ticket show: the people ahead of a new ticket
 (the server's count plus the tickets this kiosk handed out since it asked) and
-the estimate for that many.  An answer older than :data:`FRESH_SECONDS`, or of
-another office day, is not used: the kiosk then says less, its own count of
-numbers handed out and no estimate (``TicketService.outlook``), rather than a
-stale figure.  The token is never logged.
+the wait (the server's, plus the pace for each of those tickets).  An answer
+older than :data:`FRESH_SECONDS`, or of another office day, is not used: the
+kiosk then says less, its own count of numbers handed out and no estimate
+(``TicketService.outlook``), rather than a stale figure.  The token is never
+logged.
 """
 
 from __future__ import annotations
@@ -54,21 +56,22 @@ class Outlook:
     live: bool = False                          # from the office server's fresh answer (else the kiosk's own count)
 
 
-def estimate_range(ahead: int, pace: Optional[Tuple[float, float]]) -> Optional[Tuple[int, int]]:
-    """Whole minutes (low, high) of waiting for ``ahead`` people at ``pace`` minutes each; None when pace is None.
-
-    The one formula for the server's estimates (``office/calls.py``) and the kiosk's: they must agree.
-    """
-    if pace is None:
+def estimate_range(wait: Optional[Tuple[int, int]], more: int, pace: Optional[Tuple[float, float]]
+                   ) -> Optional[Tuple[int, int]]:
+    """Whole minutes (low, high): the server's ``wait`` for a ticket printed when it answered, plus ``more``
+    tickets handed out since at ``pace`` minutes each; None when the server did not know the wait."""
+    if wait is None:
         return None
-    low, high = math.floor(ahead * pace[0]), math.ceil(ahead * pace[1])
+    if not more or pace is None:
+        return wait
+    low, high = wait[0] + math.floor(more * pace[0]), wait[1] + math.ceil(more * pace[1])
     return low, max(low, high)
 
 
 @dataclass(frozen=True)
 class _Answer:
     day: str                                     # the office day the server answered for
-    services: Dict[str, Tuple[int, Optional[Tuple[float, float]]]]  # prefix: (waiting, pace)
+    services: Dict[str, Tuple[int, Optional[Tuple[int, int]], Optional[Tuple[float, float]]]]  # (waiting, wait, pace)
     issued: Dict[str, int]                       # this kiosk's numbers handed out per prefix when it asked
     received: float                              # monotonic seconds
 
@@ -116,7 +119,7 @@ class QueueStatus:
             return "offline"
         try:
             body = response.json()
-            services = {str(prefix): (int(item["waiting"]), _pace(item.get("pace")))
+            services = {str(prefix): (int(item["waiting"]), _wait(item.get("wait")), _pace(item.get("pace")))
                         for prefix, item in body["services"].items()}
             day = str(body["day"])
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -134,10 +137,18 @@ class QueueStatus:
             return None
         if answer.day != timeutil.office_day(self.now()).isoformat():
             return None  # asked before midnight: today's queue starts empty, and the kiosk's own count says so
-        waiting, pace = answer.services.get(prefix, (0, None))
+        waiting, wait, pace = answer.services.get(prefix, (0, None, None))
         taken_since = max(0, self.issued_today(prefix) - answer.issued.get(prefix, 0))
-        ahead = waiting + taken_since
-        return Outlook(ahead, estimate_range(ahead, pace) if ahead else None, live=True)
+        return Outlook(waiting + taken_since, estimate_range(wait, taken_since, pace), live=True)
+
+
+def _wait(value) -> Optional[Tuple[int, int]]:
+    if value is None:
+        return None
+    low, high = int(value["low"]), int(value["high"])
+    if not 0 <= low <= high:
+        raise ValueError(f"wait {value!r} is not 0 <= low <= high minutes")
+    return low, high
 
 
 def _pace(value) -> Optional[Tuple[float, float]]:

@@ -131,6 +131,6 @@ def get_queue(kiosk_id: str):
     _same_kiosk(_authenticate(), kiosk_id)
     clock = current_app.extensions.get("office_clock")
     now = clock() if clock is not None else timeutil.now()
-    response = jsonify(calls.kiosk_queue(_db(), timeutil.office_day(now)))
+    response = jsonify(calls.kiosk_queue(_db(), timeutil.office_day(now), now))
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -10,9 +10,14 @@ office LAN may have none).  They use the JSON API of ``office/calls_api.py``.
   (kept in the browser's localStorage), 叫下一號 / 重呼 / 過號 / 完成 / 轉櫃 with
   keyboard shortcuts N / R / S / D / T, the current ticket, people waiting and
   the estimates;
-* ``/display`` (staff sign-in, like the event stream it reads): the lobby TV:
-  now serving per counter, the last calls, a two-tone chime (Web Audio) and the
-  announcement read by the browser's speechSynthesis (zh-TW, English optional);
+* ``/display`` (staff sign-in, or a display token: ``/display?token=…`` from
+  ``kiosk-office display add NAME``, ``office/displays.py``): the lobby TV: now
+  serving per counter, the last calls, a two-tone chime (Web Audio) and the
+  announcement read by the browser's speechSynthesis (zh-TW, English optional).
+  It passes the token on to the state request and the event stream; a wrong
+  token is a ``401`` page (the token is never logged).  After a lost connection
+  it shows 連線中斷，重新連線中…, reconnects with ``since=`` its last event and
+  shows the calls made meanwhile, speaking only the newest;
 * ``/q/<day>/<number>`` (public, no sign-in): the live queue page a ticket's QR
   code opens: people ahead, now serving in its service, the estimated wait.
   Nothing about the resident (no kiosk, language or time).
@@ -23,16 +28,20 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, current_app, render_template, request
+import logging
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
 from kiosk import timeutil
 
-from . import calls
+from . import calls, displays
 from .db import TICKETS
 from .pages import login_required
 
 __all__ = ["blueprint", "queue_answer"]
+
+log = logging.getLogger("office.calling_pages")
 
 blueprint = Blueprint("calling", __name__)
 
@@ -65,15 +74,37 @@ def counter():
     return render_template("counter.html", services=_known_services(timeutil.office_day(_now())))
 
 
+def _display_page(token):
+    response = current_app.make_response(render_template("display.html", token=token))
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"  # the address may hold the token
+    return response
+
+
 @blueprint.get("/display")
-@login_required
 def display():
-    return render_template("display.html")
+    """The lobby TV: for the staff session, or with a display token (``?token=``) and no sign-in."""
+    token = request.args.get("token", "")
+    if session.get("staff") and not token:
+        return _display_page(None)
+    if not token:
+        return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
+    if displays.display_for_token(_db(), token) is None:
+        log.warning("the display page refused a display token (from %s)", request.remote_addr)  # never the token
+        response = current_app.make_response((render_template(
+            "message.html", title="顯示器代碼無效 Unknown display token",
+            message="這個網址的顯示器代碼無效或已被更換，請向管理者索取新的網址"
+                    "（kiosk-office display add 名稱）。 This display token is unknown or was replaced: "
+                    "ask for the display's new address (kiosk-office display add NAME)."), 401))
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+    return _display_page(token)
 
 
 def queue_answer(day: str, number: str):
     """What ``GET /api/v1/queue/{day}/{number}`` answers (the same fields), or None for no such ticket."""
-    return calls.public_answer(_db(), day, number)
+    return calls.public_answer(_db(), day, number, _now())
 
 
 @blueprint.get("/q/<day>/<number>")

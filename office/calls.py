@@ -47,8 +47,9 @@ regular ticket with ``q`` eligible regular tickets printed before it is called
 within ``(MAX_PRIORITY_STREAK + 1) × (q + 1)`` calls at any counter serving its
 service, however many ``P`` tickets arrive (with one counter and a steady
 stream of ``P`` tickets: P, P, regular, P, P, regular …).  A ``P`` ticket is
-never overtaken by a ticket printed after it (its effective wait grows twice as
-fast from an earlier start), and between two forced regular calls at a counter
+overtaken by a ticket printed after it only through rule 2 (its effective wait
+grows twice as fast from an earlier start, so rule 1 never lets a later ticket
+by), and between two such forced regular calls at a counter
 ``MAX_PRIORITY_STREAK`` ``P`` tickets are called there in print order, so it
 too is called after finitely many calls.  A transferred or requeued ticket
 keeps the time it was printed: it has already waited and goes in near the front.
@@ -68,12 +69,24 @@ first, then fails or sees the new state) and on SQLite (one writer at a time,
 Wait estimates
 --------------
 
-:func:`estimate`: from the last :data:`ESTIMATE_SAMPLES` (10) service times of
-that service today (called → done, the last call), with fewer than
-:data:`MIN_SAMPLES` (3): ``None`` ("unknown").  With ``n`` people ahead and
-``c`` counters serving the service today (at least 1): ``low = floor(n × Q1 /
-c)``, ``high = ceil(n × Q3 / c)`` minutes, Q1 and Q3 the lower and upper
-quartiles of those service times.
+:func:`estimate` (a new ticket of a service) and :func:`ticket_estimate` (a
+waiting ticket) play the day forward (``office/forecast.py``): the counters at
+work now (with a ticket called, or a call in the last
+:data:`ACTIVE_MINUTES`), each finishing its current resident and then calling
+by the fairness rule, every service taking its usual time (the mean of its
+last :data:`ESTIMATE_SAMPLES` (10) service times today, called → done; a
+service with fewer than :data:`MIN_SAMPLES` (3) takes the mean of all of
+today's).  The minutes until the ticket is called there, ``w``, are shown as
+``low = floor(w × (1 − SPREAD))``, ``high = ceil(w × (1 + SPREAD))``
+(:data:`SPREAD` 20 %, at least a minute each way).  With fewer than 3 service
+times today, or no counter at work for the service: ``None`` ("unknown").
+
+The kiosks are sent, per service, a new ticket's estimate and a *pace*, the
+minutes one more person adds (the service's time over the counters at work
+for it, ± SPREAD), for the tickets they hand out before they ask again
+(``GET /api/v1/kiosks/{id}/queue``, ``kiosk/queue_status.py``).
+``kiosk-office bench day`` measures the estimates' error against the actual
+waits of a simulated day.
 
 The live feed
 -------------
@@ -88,32 +101,35 @@ polling fallback for a multi-process deployment.
 from __future__ import annotations
 
 import json
+import math
 import statistics
 import threading
 import weakref
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from kiosk import timeutil
-from kiosk.queue_status import estimate_range
 
 from .announce import announcement
+from .forecast import MAX_PRIORITY_STREAK, PRIORITY, PRIORITY_WEIGHT, Counter, Waiting, call_times, priority_first
 from .db import METADATA, TICKETS, Database
 
 __all__ = ["CALLS", "CALL_EVENTS", "COUNTERS", "PRIORITY", "PRIORITY_WEIGHT", "MAX_PRIORITY_STREAK", "MAX_RECALLS",
            "CallError", "ensure_schema", "call_next", "recall", "no_show", "requeue", "done", "transfer",
-           "now_serving", "last_calls", "events_since", "queue_position", "waiting_counts", "estimate", "pace",
-           "kiosk_queue", "state", "changed", "wait_for_change"]
+           "now_serving", "last_calls", "events_since", "queue_position", "waiting_counts", "estimate",
+           "ticket_estimate", "pace", "kiosk_queue", "state", "public_answer", "no_shows", "changed", "generation",
+           "wait_for_change"]
 
-PRIORITY = "P"
-PRIORITY_WEIGHT = 2
-MAX_PRIORITY_STREAK = 2
 MAX_RECALLS = 2
 ESTIMATE_SAMPLES = 10
 MIN_SAMPLES = 3
+#: A counter with no call for this long is not counted as at work (a break, or closed for the day).
+ACTIVE_MINUTES = 30
+#: An estimate is shown ± this share of it (at least a minute each way).
+SPREAD = 0.2
 CLAIM_ATTEMPTS = 20
 STATES = ("called", "done", "no_show", "waiting")  # a ticket without a calls row is waiting too
 KINDS = ("call", "recall", "done", "no_show", "requeue", "transfer")
@@ -176,30 +192,54 @@ def ensure_schema(db: Database) -> None:
 
 # -- the live feed ---------------------------------------------------------------------------------
 
-_conditions: "weakref.WeakKeyDictionary[Database, threading.Condition]" = weakref.WeakKeyDictionary()
-_conditions_lock = threading.Lock()
+class _Feed:
+    """One database's wake-up: a condition, and a count of the changes (a waiter that read before the last
+    change must not sleep through it)."""
+
+    def __init__(self):
+        self.cond = threading.Condition()
+        self.generation = 0
 
 
-def _condition(db: Database) -> threading.Condition:
-    with _conditions_lock:
-        cond = _conditions.get(db)
-        if cond is None:
-            cond = _conditions[db] = threading.Condition()
-        return cond
+_feeds: "weakref.WeakKeyDictionary[Database, _Feed]" = weakref.WeakKeyDictionary()
+_feeds_lock = threading.Lock()
+
+
+def _feed(db: Database) -> _Feed:
+    with _feeds_lock:
+        feed = _feeds.get(db)
+        if feed is None:
+            feed = _feeds[db] = _Feed()
+        return feed
 
 
 def changed(db: Database) -> None:
     """Wake every thread in :func:`wait_for_change` on ``db`` (called after each action)."""
-    cond = _condition(db)
-    with cond:
-        cond.notify_all()
+    feed = _feed(db)
+    with feed.cond:
+        feed.generation += 1
+        feed.cond.notify_all()
 
 
-def wait_for_change(db: Database, timeout: float) -> bool:
-    """Wait until an action in this process changes ``db``, or ``timeout`` seconds; whether one did."""
-    cond = _condition(db)
-    with cond:
-        return cond.wait(timeout)
+def generation(db: Database) -> int:
+    """How many changes this process has made to ``db``: read it *before* reading the database, then pass it to
+    :func:`wait_for_change`, so that a change in between wakes the wait at once."""
+    feed = _feed(db)
+    with feed.cond:
+        return feed.generation
+
+
+def wait_for_change(db: Database, timeout: float, seen: Optional[int] = None) -> bool:
+    """Wait until an action in this process changes ``db``, or ``timeout`` seconds; whether one did.
+
+    ``seen``: the :func:`generation` the caller read before it last read the database; if a change came since,
+    this returns at once.
+    """
+    feed = _feed(db)
+    with feed.cond:
+        if seen is not None and feed.generation != seen:
+            return True
+        return feed.cond.wait(timeout)
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -280,17 +320,16 @@ def choose(conn, day: str, counter: int, services: Sequence[str], stamp: str):
     priority = _oldest(conn, day, services, priority=True)
     if regular is None or priority is None:
         return regular or priority
-    if _priority_streak(conn, day, counter) >= MAX_PRIORITY_STREAK:
-        return regular
-    p_score = _minutes(stamp, priority.at) * PRIORITY_WEIGHT
-    r_score = _minutes(stamp, regular.at)
-    if p_score != r_score:
-        return priority if p_score > r_score else regular
-    return priority if priority.at <= regular.at else regular
+    if priority_first(_minutes(stamp, priority.at), _minutes(stamp, regular.at),
+                      _priority_streak(conn, day, counter)):
+        return priority
+    return regular
 
 
-def _finish_current(conn, counter: int, stamp: str) -> None:
-    for row in conn.execute(select(CALLS).where(CALLS.c.state == "called", CALLS.c.counter == counter)).mappings():
+def _finish_current(conn, counter: int, day: str, stamp: str) -> None:
+    # Today's only: a ticket left called at this counter yesterday is not served today (nor in today's times).
+    for row in conn.execute(select(CALLS).where(CALLS.c.state == "called", CALLS.c.counter == counter,
+                                                CALLS.c.day == day)).mappings():
         if conn.execute(update(CALLS).where(CALLS.c.id == row["id"], CALLS.c.state == "called")
                         .values(state="done", finished_at=stamp)).rowcount:
             _log(conn, row, "done", stamp, counter)
@@ -321,7 +360,7 @@ def call_next(db: Database, counter: int, services: Iterable[str], now: Optional
     stamp, day = _stamp(now), _day(now)
 
     def attempt(conn):
-        _finish_current(conn, counter, stamp)
+        _finish_current(conn, counter, day, stamp)
         values = dict(counter=counter, services=json.dumps(services), day=day, updated_at=stamp)
         if not conn.execute(update(COUNTERS).where(COUNTERS.c.counter == counter).values(**values)).rowcount:
             conn.execute(insert(COUNTERS).values(**values))
@@ -476,6 +515,12 @@ def queue_position(db: Database, day, number: str) -> Optional[Dict[str, Any]]:
     ``ahead``: the people waiting in its (current) service who were printed before it (0 unless waiting).
     Nothing about the resident: no kiosk, language or time.
     """
+    found = _position(db, day, number)
+    return found[0] if found else None
+
+
+def _position(db: Database, day, number: str) -> Optional[Tuple[Dict[str, Any], str]]:
+    """:func:`queue_position`'s answer and the ticket's event id, or None."""
     day, number = _today(day), str(number).strip().upper()
 
     def read(conn):
@@ -494,13 +539,8 @@ def queue_position(db: Database, day, number: str) -> Optional[Dict[str, Any]]:
             sub = query.where(svc == service, TICKETS.c.at < ticket.at).subquery()
             ahead = conn.execute(select(func.count()).select_from(sub)).scalar()
         return {"number": number, "day": day, "service": service, "state": state, "ahead": ahead,
-                "counter": ticket.counter if state == "called" else None}
+                "counter": ticket.counter if state == "called" else None}, ticket.event_id
     return db.read(read)
-
-
-def _quartiles(values: Sequence[float]) -> Tuple[float, float]:
-    q1, _median, q3 = statistics.quantiles(values, n=4, method="inclusive")
-    return q1, q3
 
 
 def service_times(db: Database, service: str, day=None, limit: int = ESTIMATE_SAMPLES) -> List[float]:
@@ -512,86 +552,152 @@ def service_times(db: Database, service: str, day=None, limit: int = ESTIMATE_SA
     return [max(0.0, _minutes(f, c)) for c, f in db.read(lambda conn: conn.execute(query).all())]
 
 
-def counters_serving(db: Database, service: str, day=None) -> int:
-    """Counters that called numbers for ``service`` today (every counter serves P)."""
-    rows = db.read(lambda c: c.execute(select(COUNTERS.c.services).where(COUNTERS.c.day == _today(day))).all())
-    return sum(1 for (services,) in rows if service == PRIORITY or service in json.loads(services))
+def _usual_minutes(conn, day: str) -> Dict[str, float]:
+    """Each service's usual time today (the mean of its last service times); {} with too few to tell."""
+    query = (select(CALLS.c.service, CALLS.c.called_at, CALLS.c.finished_at)
+             .where(CALLS.c.day == day, CALLS.c.state == "done", CALLS.c.called_at.is_not(None),
+                    CALLS.c.finished_at.is_not(None))
+             .order_by(CALLS.c.finished_at.desc()))
+    times: Dict[str, List[float]] = {}
+    everything: List[float] = []
+    for service, called_at, finished_at in conn.execute(query):
+        minutes = max(0.0, _minutes(finished_at, called_at))
+        if len(everything) < ESTIMATE_SAMPLES * 5:
+            everything.append(minutes)
+        if len(times.setdefault(service, [])) < ESTIMATE_SAMPLES:
+            times[service].append(minutes)
+    if len(everything) < MIN_SAMPLES:
+        return {}
+    usual = {s: statistics.fmean(t) for s, t in times.items() if len(t) >= MIN_SAMPLES}
+    return usual or {"*": statistics.fmean(everything)}  # no service alone has enough: one time for all
 
 
-def pace(db: Database, service: str, day=None) -> Optional[Tuple[float, float]]:
-    """(low, high) minutes of waiting each person ahead adds in ``service`` today, or None: not enough data.
+def _play(conn, day: str, now: datetime, extra: Sequence[Waiting] = ()):
+    """The inputs of :func:`office.forecast.call_times` now: (waiting, counters at work, usual minutes)."""
+    minutes = _usual_minutes(conn, day)
+    query, _service = _waiting_query(day)
+    waiting = [Waiting(row.event_id, row.service, datetime.fromisoformat(row.at)) for row in conn.execute(query)]
+    waiting += list(extra)
+    fallback = statistics.fmean(minutes.values()) if minutes else 0.0
+    current = {row.counter: row for row in conn.execute(
+        select(CALLS.c.counter, CALLS.c.service, CALLS.c.called_at)
+        .where(CALLS.c.day == day, CALLS.c.state == "called"))}
+    since = _stamp(now - timedelta(minutes=ACTIVE_MINUTES))
+    counters = []
+    for number, services, updated_at in conn.execute(
+            select(COUNTERS.c.counter, COUNTERS.c.services, COUNTERS.c.updated_at).where(COUNTERS.c.day == day)):
+        serving = current.get(number)
+        if serving is None and updated_at < since:
+            continue  # no call for a while: on a break, or gone home
+        free_at = now
+        if serving is not None and serving.called_at:
+            done_at = datetime.fromisoformat(serving.called_at) + timedelta(
+                minutes=minutes.get(serving.service, fallback))
+            free_at = max(now, done_at)
+        counters.append(Counter(number, frozenset(json.loads(services)), free_at,
+                                _priority_streak(conn, day, number)))
+    return waiting, counters, minutes
 
-    Q1 and Q3 of the last service times, divided by the counters serving it (see the module docstring).  The
-    kiosks are sent this (``GET /api/v1/kiosks/{id}/queue``) to estimate a new ticket's wait themselves.
-    """
-    times = service_times(db, service, day)
-    if len(times) < MIN_SAMPLES:
-        return None
-    counters = max(1, counters_serving(db, service, day))
-    q1, q3 = _quartiles(times)
-    return q1 / counters, q3 / counters
+
+def _range(minutes: float) -> Tuple[int, int]:
+    low = max(0, math.floor(min(minutes * (1 - SPREAD), minutes - 1)))
+    return low, max(low, math.ceil(max(minutes * (1 + SPREAD), minutes + 1)))
 
 
-def estimate(db: Database, service: str, day=None, ahead: Optional[int] = None) -> Optional[Tuple[int, int]]:
-    """(low, high) minutes until someone with ``ahead`` people before them is called, or None: not enough data.
-
-    ``ahead`` defaults to the people waiting in ``service`` now (a new ticket's wait).
-    """
-    found = pace(db, service, day)
-    if found is None:
-        return None
-    if ahead is None:
-        ahead = waiting_counts(db, day).get(service, 0)
-    return estimate_range(ahead, found)
+def _forecast(db: Database, day: str, now: datetime, key, extra: Sequence[Waiting] = ()) -> Optional[Tuple[int, int]]:
+    def read(conn):
+        waiting, counters, minutes = _play(conn, day, now, extra)
+        if not minutes:
+            return None
+        at = call_times(waiting, counters, minutes, until=key).get(key)
+        return None if at is None else _range(max(0.0, (at - now).total_seconds() / 60))
+    return db.read(read)
 
 
-def kiosk_queue(db: Database, day=None) -> Dict[str, Any]:
-    """What the kiosks are told (``GET /api/v1/kiosks/{id}/queue``): per service waiting now and :func:`pace`.
+def estimate(db: Database, service: str, day=None, now: Optional[datetime] = None) -> Optional[Tuple[int, int]]:
+    """(low, high) minutes until a ticket of ``service`` printed ``now`` is called, or None: not known yet."""
+    now = now or timeutil.now()
+    new = Waiting(("new", service), service, now)
+    return _forecast(db, _today(day), now, new.key, [new])
+
+
+def ticket_estimate(db: Database, event_id: str, day=None, now: Optional[datetime] = None
+                    ) -> Optional[Tuple[int, int]]:
+    """(low, high) minutes until waiting ticket ``event_id`` is called, or None: not known yet."""
+    return _forecast(db, _today(day), now or timeutil.now(), event_id)
+
+
+def pace(db: Database, service: str, day=None, now: Optional[datetime] = None) -> Optional[Tuple[float, float]]:
+    """(low, high) minutes one more person in ``service`` adds: its usual time over the counters at work for it."""
+    now = now or timeutil.now()
+
+    def read(conn):
+        _waiting, counters, minutes = _play(conn, _today(day), now)
+        serving = [c for c in counters if service == PRIORITY or service in c.services]
+        if not minutes or not serving:
+            return None
+        each = minutes.get(service, statistics.fmean(minutes.values())) / len(serving)
+        return each * (1 - SPREAD), each * (1 + SPREAD)
+    return db.read(read)
+
+
+def kiosk_queue(db: Database, day=None, now: Optional[datetime] = None) -> Dict[str, Any]:
+    """What the kiosks are told (``GET /api/v1/kiosks/{id}/queue``): per service waiting, a new ticket's wait, pace.
 
     Every service with a ticket today is listed (waiting 0 once all are called), so a kiosk can tell "nobody
-    waiting" from "not known".  The kiosk adds the tickets it handed out since it asked
-    (``kiosk/queue_status.py``) and estimates a new ticket's wait with the same formula as :func:`estimate`.
+    waiting" from "not known".  A kiosk adds ``pace`` for each ticket it hands out before it asks again
+    (``kiosk/queue_status.py``).
     """
-    day = _today(day)
+    day, now = _today(day), now or timeutil.now()
     waiting = waiting_counts(db, day)
     listed = select(TICKETS.c.service).where(TICKETS.c.day == day).distinct()
     services = sorted(set(waiting) | {s for (s,) in db.read(lambda c: c.execute(listed).all()) if s})
     answer = {}
     for service in services:
-        found = pace(db, service, day)
+        wait, each = estimate(db, service, day, now), pace(db, service, day, now)
         answer[service] = {"waiting": waiting.get(service, 0),
-                           "pace": {"low": found[0], "high": found[1]} if found else None}
+                           "wait": {"low": wait[0], "high": wait[1]} if wait else None,
+                           "pace": {"low": each[0], "high": each[1]} if each and wait else None}
     return {"day": day, "services": answer}
 
 
-def state(db: Database, day=None, last: int = 5) -> Dict[str, Any]:
+def state(db: Database, day=None, last: int = 5, now: Optional[datetime] = None) -> Dict[str, Any]:
     """Everything the counter page and the lobby display show: now serving, last calls, waiting, estimates."""
-    day = _today(day)
+    day, now = _today(day), now or timeutil.now()
     waiting = waiting_counts(db, day)
     services = sorted(set(waiting) | {c["service"] for c in now_serving(db, day)})
     estimates = {}
     for service in services:
-        found = estimate(db, service, day, ahead=waiting.get(service, 0))
+        found = estimate(db, service, day, now)
         estimates[service] = {"low": found[0], "high": found[1]} if found else "unknown"
     return {"day": day, "now_serving": now_serving(db, day), "last_calls": last_calls(db, last, day),
             "waiting": waiting, "estimates": estimates, "last_event_id": last_event_id(db)}
 
 
-def public_answer(db, day: str, number: str) -> Optional[dict]:
+def public_answer(db, day: str, number: str, now: Optional[datetime] = None) -> Optional[dict]:
     """What a resident may see of ticket ``number`` of ``day`` (the live queue page and its API), or None.
 
     Nothing personal: no kiosk, no language, no times; only the queue.
     """
-    found = queue_position(db, day, number)
-    if found is None:
+    position = _position(db, day, number)
+    if position is None:
         return None
+    found, event_id = position
     serving = [{"number": c["number"], "counter": c["counter"]}
                for c in now_serving(db, day) if c["service"] == found["service"]]
     if found["state"] == "waiting":
-        range_ = estimate(db, found["service"], day, ahead=found["ahead"])
+        range_ = ticket_estimate(db, event_id, day, now)
         estimate_minutes = {"low": range_[0], "high": range_[1]} if range_ else "unknown"
     else:
         estimate_minutes = None
     return {"number": found["number"], "day": found["day"], "service": found["service"], "state": found["state"],
             "ahead": found["ahead"], "counter": found["counter"], "now_serving": serving,
             "estimate_minutes": estimate_minutes}
+
+
+def no_shows(db: Database, day=None) -> List[Dict[str, Any]]:
+    """Today's tickets skipped as no-show (過號), the latest skipped first: what the counter page can requeue."""
+    query = (select(CALLS).where(CALLS.c.day == _today(day), CALLS.c.state == "no_show")
+             .order_by(CALLS.c.finished_at.desc(), CALLS.c.id.desc()))
+    return [dict(_public_call(row), finished_at=row["finished_at"])
+            for row in db.read(lambda c: c.execute(query).mappings().all())]

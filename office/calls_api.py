@@ -11,8 +11,12 @@ Staff only (the staff pages' session cookie, ``/login``; else ``401``):
 * ``POST /api/v1/calls/next`` ``{"counter": 3, "services": ["A", "B"]}`` → the call, or ``204`` when nobody waits;
 * ``POST /api/v1/calls/{id}/recall`` · ``/no-show`` (``{"max_recalls": 2}`` optional) · ``/done`` ·
   ``/transfer`` ``{"to_service": "C"}`` · ``/requeue``;
-* ``GET /api/v1/calls/state``: now serving, last calls, waiting per service, estimates;
+* ``GET /api/v1/calls/state``: now serving, last calls, waiting per service, estimates, today's no-shows;
 * ``GET /api/v1/calls/stream`` (``?since=<event id>`` or ``Last-Event-ID``): server-sent events, one per action.
+
+The lobby display's reads (the state, without ``no_shows``, and the stream) also take a display token
+instead of the session: ``?token=…`` (``kiosk-office display add NAME``, ``office/displays.py``).  A display
+token never grants an action.  A wrong one is ``401``; the token is never logged nor put in a message.
 
 Every POST must be ``Content-Type: application/json``: a page on another site
 cannot send that with the staff's cookie without a CORS preflight, which this
@@ -33,7 +37,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, session, s
 
 from kiosk import timeutil
 
-from . import calls
+from . import calls, displays
 from .calls import CallError
 
 __all__ = ["blueprint", "STREAM_POLL_SECONDS", "STREAM_KEEPALIVE_SECONDS", "STREAM_MAX_SECONDS"]
@@ -48,12 +52,21 @@ STREAM_POLL_SECONDS = 2.0
 STREAM_KEEPALIVE_SECONDS = 15.0
 #: A stream ends after this long (it holds one of waitress's threads); EventSource reconnects with Last-Event-ID.
 STREAM_MAX_SECONDS = 300.0
+#: A client that missed more events than this is sent ``reset`` (reload the state) instead of every one of them.
+STREAM_REPLAY_MAX = 100
+#: ``GET /api/v1/calls/state?last=N``: how many of the last calls (default 5).
+LAST_CALLS_BOUNDS = (1, 20)
 
 
 class _Refused(Exception):
     def __init__(self, status: int, message: str):
         super().__init__(message)
         self.status, self.message = status, message
+
+
+@blueprint.record_once
+def _tables(state):
+    displays.ensure_schema(state.app.extensions["office_db"])  # a database opened before displays.py was imported
 
 
 @blueprint.errorhandler(_Refused)
@@ -85,6 +98,23 @@ def staff_only(view):
     def wrapped(*args, **kwargs):
         if not session.get("staff"):
             raise _Refused(401, "sign in first (POST /login, the staff pages' session cookie)")
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def staff_or_display(view):
+    """The staff session, or a display token (``?token=``): for what the lobby display reads, nothing else."""
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if not session.get("staff"):
+            token = request.args.get("token", "")
+            if not token:
+                raise _Refused(401, "sign in first (POST /login, the staff pages' session cookie), "
+                                    "or open the display with its token (kiosk-office display add NAME)")
+            if displays.display_for_token(_db(), token) is None:
+                log.warning("a display token was refused (from %s)", request.remote_addr)  # never the token
+                raise _Refused(401, "unknown display token: it was never issued, or kiosk-office display add "
+                                    "replaced it; ask for the display's new address")
         return view(*args, **kwargs)
     return wrapped
 
@@ -141,13 +171,23 @@ def act(call_id: int, action: str):
 
 
 @blueprint.get("/calls/state")
-@staff_only
+@staff_or_display
 def get_state():
-    return jsonify(calls.state(_db(), timeutil.office_day(_now())))
+    raw = request.args.get("last", "5")
+    low, high = LAST_CALLS_BOUNDS
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise _Refused(400, f"last must be a whole number {low}-{high}, got {raw!r}")
+    db, now = _db(), _now()
+    day = timeutil.office_day(now)
+    answer = calls.state(db, day, last=int(raw), now=now)
+    if session.get("staff"):
+        answer["no_shows"] = calls.no_shows(db, day)  # the counter page's 重新排入 list (not for a display)
+    return jsonify(answer)
 
 
 def _since() -> int:
-    raw = request.args.get("since", request.headers.get("Last-Event-ID", ""))
+    # EventSource's own reconnection sends Last-Event-ID with the URL it first opened: the header is newer.
+    raw = request.headers.get("Last-Event-ID", "").strip() or request.args.get("since", "")
     if raw == "":
         return calls.last_event_id(_db())  # from now on
     if not raw.isdigit():
@@ -155,27 +195,42 @@ def _since() -> int:
     return int(raw)
 
 
+def _message(kind: str, data: dict, event_id=None) -> str:
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {kind}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
 @blueprint.get("/calls/stream")
-@staff_only
+@staff_or_display
 def stream():
     db, since = _db(), _since()
     poll = current_app.config.get("CALLS_STREAM_POLL_SECONDS", STREAM_POLL_SECONDS)
     keepalive = current_app.config.get("CALLS_STREAM_KEEPALIVE_SECONDS", STREAM_KEEPALIVE_SECONDS)
     limit = current_app.config.get("CALLS_STREAM_MAX_SECONDS", STREAM_MAX_SECONDS)
+    replay_max = current_app.config.get("CALLS_STREAM_REPLAY_MAX", STREAM_REPLAY_MAX)
 
     def events():
         last, start = since, time.monotonic()
         quiet_since = start
         yield "retry: 1000\n\n"
+        head = calls.last_event_id(db)
+        if last > head or head - last > replay_max:
+            # Ahead of this database (it was replaced) or too far behind: the client reloads the state instead.
+            yield _message("reset", {"last_event_id": head, "since": last}, head)
+            last = head
+        catch_up = head if last < head else None  # events up to head were missed: the client speaks only the newest
         while time.monotonic() - start < limit:
+            seen = calls.generation(db)  # before reading: a call committed while reading wakes the wait below
             for event in calls.events_since(db, last):
                 last = event["id"]
-                yield f"id: {last}\nevent: {event['kind']}\ndata: {json.dumps(event, ensure_ascii=False)}\n\n"
+                if catch_up is not None and last <= catch_up:
+                    event["catch_up_until"] = catch_up
+                yield _message(event["kind"], event, last)
                 quiet_since = time.monotonic()
             if time.monotonic() - quiet_since >= keepalive:
                 yield ": keep-alive\n\n"
                 quiet_since = time.monotonic()
-            calls.wait_for_change(db, poll)
+            calls.wait_for_change(db, poll, seen)
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return Response(stream_with_context(events()), mimetype="text/event-stream", headers=headers)
@@ -188,7 +243,7 @@ def queue(day: str, number: str):
         date.fromisoformat(day)
     except ValueError:
         raise _Refused(400, f"day must be YYYY-MM-DD, got {day!r}") from None
-    answer = calls.public_answer(_db(), day, number)
+    answer = calls.public_answer(_db(), day, number, _now())
     if answer is None:
         raise _Refused(404, f"no ticket {number} on {day}")
     response = jsonify(answer)

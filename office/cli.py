@@ -11,6 +11,8 @@ The ``kiosk-office`` command
     kiosk-office config set [--kiosk ID] [--forms FILE | --no-forms] [--announcement TEXT ... | --no-announcements]
     kiosk-office admin add NAME [--password-stdin] [--db URL]   a staff account for the report pages (or a new password)
     kiosk-office admin list [--db URL]
+    kiosk-office display add NAME [--db URL]   a lobby display's token (or a new one): prints /display?token=... once
+    kiosk-office display list [--db URL]
     kiosk-office version
 
 The database is ``--db`` (a SQLAlchemy URL, or a file path for SQLite), else
@@ -205,7 +207,38 @@ def _admin_list(args) -> int:
     return 0
 
 
+def _display_add(args) -> int:
+    from .displays import add_display, display_path, displays
+    with _open(args) as db:
+        existed = any(d["name"] == args.name for d in displays(db))
+        try:
+            token = add_display(db, args.name)
+        except ValueError as exc:
+            print(f"kiosk-office: {exc}", file=sys.stderr)
+            return 2
+    print(display_path(token))
+    print(token)
+    what = "has a new token; its old address no longer works" if existed else "added"
+    print(f"display {args.name} {what}. Open http://<this server>:<port>{display_path('…')} on the lobby TV "
+          f"(chromium --kiosk); the token is not shown again.", file=sys.stderr)
+    return 0
+
+
+def _display_list(args) -> int:
+    from .displays import displays
+    with _open(args) as db:
+        for display in displays(db):
+            print(f"{display['name']}\t{display['token_issued_at']}\t{display['last_seen_at'] or 'never'}")
+    return 0
+
+
 def _bench(args) -> int:
+    if getattr(args, "what", None) == "day":
+        if not 1 <= args.tickets <= 2000 or not 1 <= args.counters <= 99:
+            print("kiosk-office: bench day needs --tickets 1-2000 and --counters 1-99", file=sys.stderr)
+            return 2
+        from .bench_day import bench_day
+        return bench_day(tickets=args.tickets, counters=args.counters, seed=args.seed)
     from .bench import bench_ingest, bench_report
     bench_ingest(kiosks=max(1, args.kiosks))
     return bench_report(max(1, args.ratings))
@@ -280,10 +313,26 @@ def _parser() -> argparse.ArgumentParser:
     admin.add_parser("list", parents=[db], help="name, created, password set: one account a line").set_defaults(
         func=_admin_list)
 
-    bench = commands.add_parser("bench", help="ingest rate with several kiosks at once; the report over many ratings")
+    display = commands.add_parser("display", help="lobby displays: a token instead of a staff sign-in").add_subparsers(
+        dest="action", metavar="ACTION", required=True)
+    screen = display.add_parser("add", parents=[db], help="a display's token (or a new one); prints its address once")
+    screen.add_argument("name", help="a name for the display, e.g. lobby-1")
+    screen.set_defaults(func=_display_add)
+    display.add_parser("list", parents=[db], help="name, token issued, last seen: one display a line").set_defaults(
+        func=_display_list)
+
+    bench = commands.add_parser("bench", help="ingest rate with several kiosks at once; the report over many ratings; "
+                                              "`bench day`: a simulated office day")
     bench.add_argument("--kiosks", type=int, default=4, help="kiosks posting at once (default 4)")
     bench.add_argument("--ratings", type=int, default=1_000_000, help="ratings for the report figure (default 1,000,000)")
     bench.set_defaults(func=_bench)
+    sim = bench.add_subparsers(dest="what", metavar="WHAT").add_parser(
+        "day", help="a simulated office day (tickets, counters, no-shows) replayed through a real server: "
+                    "waits, estimate error, call-to-display latency")
+    sim.add_argument("--tickets", type=int, default=400, help="tickets printed over the day (default 400)")
+    sim.add_argument("--counters", type=int, default=4, help="counters calling numbers (default 4)")
+    sim.add_argument("--seed", type=int, default=1, help="seed of the simulated day (default 1)")
+    sim.set_defaults(func=_bench)
     commands.add_parser("version", help="print the version").set_defaults(func=_version)
     return parser
 

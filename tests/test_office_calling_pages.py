@@ -1,10 +1,15 @@
 """The number-calling pages (office/calling_pages.py): /counter, /display and the public /q/<day>/<number>.
 
-Flask test-client tests always run; the browser test needs Debian's chromium and chromium-driver (as
-tests/test_office_browser.py) and is skipped without them.
+Flask test-client tests always run; the browser tests need Debian's chromium and chromium-driver (as
+tests/test_office_browser.py) and are skipped without them.  The display token's rules: tests/test_office_displays.py.
 """
 
+import os
 import re
+import signal
+import subprocess
+import sys
+import threading
 import time
 import uuid
 from datetime import timedelta
@@ -12,6 +17,7 @@ from datetime import timedelta
 import pytest
 import requests
 
+from fake_office import free_port
 from office_browser import chromium, needs_chromium, running_office
 from kiosk import timeutil
 from office import calls, staff
@@ -202,3 +208,233 @@ def test_a_clerk_calls_a001_and_the_display_and_the_live_page_show_it(office, br
     for window in (counter_window, display_window, live_window):
         browser.switch_to.window(window)
         assert script_errors(browser) == []
+
+
+# -- the lobby display with a display token, losing its connection; two clerks at once; no-show and requeue ----
+
+def display_token(db_path):
+    """``kiosk-office display add lobby``: (the path to open, the token)."""
+    env = {k: v for k, v in os.environ.items() if k != "KIOSK_OFFICE_DB"}
+    out = subprocess.run([sys.executable, "-m", "office", "display", "add", "lobby", "--db", f"sqlite:///{db_path}"],
+                         env=env, capture_output=True, text=True, timeout=60, check=True).stdout.split()
+    return out[0], out[1]
+
+
+def staff_session(url, user="clerk"):
+    """A requests session signed in as the staff user running_office made."""
+    session = requests.Session()
+    csrf = re.search(r'name="csrf" value="([^"]+)"', session.get(url + "/login", timeout=10).text).group(1)
+    answer = session.post(url + "/login", data={"csrf": csrf, "name": user, "password": PASSWORD},
+                          allow_redirects=False, timeout=10)
+    assert answer.status_code == 302
+    return session
+
+
+def call_next(session, url, counter, services=("A",)):
+    answer = session.post(url + "/api/v1/calls/next", json={"counter": counter, "services": list(services)},
+                          timeout=30)
+    assert answer.status_code in (200, 204), answer.text
+    return answer.json() if answer.status_code == 200 else None
+
+
+def sign_in_browser(browser, url, path):
+    from selenium.webdriver.common.by import By
+    browser.get(url + path)
+    browser.find_element(By.NAME, "name").send_keys("clerk")
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "form button, form input[type=submit]").click()
+    wait_for(browser, lambda: browser.current_url.endswith(path))
+
+
+def set_up_counter(browser, number, service="A"):
+    from selenium.webdriver.common.by import By
+    counter = browser.find_element(By.ID, "counter")
+    counter.clear()
+    counter.send_keys(str(number))
+    browser.find_element(By.CSS_SELECTOR, f'input[name=svc][value="{service}"]').click()
+    wait_for(browser, browser.find_element(By.ID, "b-next").is_enabled)
+
+
+@pytest.fixture
+def second_browser():
+    """Another Chromium: its own cookies, so a page there is signed in only if it signs in itself."""
+    with chromium("--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+                  "--autoplay-policy=no-user-gesture-required", window_size="1024,768", browser_log=True) as driver:
+        yield driver
+
+
+@needs_chromium
+def test_the_display_with_a_token_and_no_sign_in_shows_a_call_within_a_second(office, tmp_path, browser,
+                                                                                second_browser):
+    from selenium.webdriver.common.by import By
+
+    path, token = display_token(tmp_path / "office.db")
+    second_browser.get(office + path)                            # the lobby TV: nobody signs in
+    wait_for(second_browser, lambda: "live" in second_browser.find_element(By.ID, "link").text)
+    assert "/login" not in second_browser.current_url
+    assert not second_browser.get_cookies()                      # no staff session on the TV
+
+    sign_in_browser(browser, office, "/counter")                 # the clerk, in another browser
+    set_up_counter(browser, 2)
+    clicked = time.time() * 1000
+    browser.find_element(By.ID, "b-next").click()
+    wait_for(browser, lambda: browser.find_element(By.ID, "current").text == "A001")
+    shown = wait_for(second_browser, lambda: second_browser.execute_script(
+        "return (window.displayLog || []).filter(function (e) { return e.number === 'A001'; })[0]"), timeout=5)
+    print(f"\ncall → token display latency: {shown['at'] - clicked:.0f} ms")
+    assert shown["at"] - clicked < 1000 and shown["counter"] == 2 and not shown["quiet"]
+    assert card(second_browser, 2) == "A001"
+    assert script_errors(second_browser) == []
+
+
+def _serve(db_path, port):
+    """``kiosk-office serve`` on ``port``; returns the process once /healthz answers."""
+    env = {k: v for k, v in os.environ.items() if k != "KIOSK_OFFICE_DB"}
+    server = subprocess.Popen([sys.executable, "-m", "office", "serve", "--db", f"sqlite:///{db_path}",
+                               "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return server
+        except requests.RequestException:
+            assert server.poll() is None and time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.1)
+
+
+def card(browser, counter):
+    """The number a display shows at ``counter`` (read in one script: the display redraws its cards)."""
+    return browser.execute_script(
+        "var e = document.querySelector('#counters .counter[data-counter=\"' + arguments[0] + '\"] .number');"
+        "return e ? e.textContent : null;", counter)
+
+
+def last_calls(browser):
+    return browser.execute_script(
+        "return Array.prototype.map.call(document.querySelectorAll('#last li .num'), function (e) {"
+        " return e.textContent; });")
+
+
+def _kill(server):
+    os.killpg(server.pid, signal.SIGKILL)      # a crash, not a clean stop
+    server.wait(20)
+
+
+@needs_chromium
+def test_the_display_catches_up_after_the_server_restarts(tmp_path, browser):
+    from selenium.webdriver.common.by import By
+
+    db_path = tmp_path / "office.db"
+    with running_office(db_path, KIOSK, "clerk", PASSWORD) as (first_url, token):
+        answer = requests.post(first_url + "/api/v1/events", timeout=10, headers={"Authorization": f"Bearer {token}"},
+                               json={"kiosk_id": KIOSK, "events": [ticket_event(f"A00{n}", 10 - n, n)
+                                                                   for n in range(1, 7)]}).json()
+        assert len(answer["accepted"]) == 6
+    path, _ = display_token(db_path)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = _serve(db_path, port)
+    try:
+        browser.get(url + path)
+        wait_for(browser, lambda: "live" in browser.find_element(By.ID, "link").text)
+        notice = browser.find_element(By.ID, "offline")
+        assert not notice.is_displayed()
+        call_next(staff_session(url), url, 1)                     # A001 at counter 1, live
+        wait_for(browser, lambda: "A001" in last_calls(browser))
+
+        _kill(server)
+        wait_for(browser, notice.is_displayed, timeout=10)
+        assert "連線中斷，重新連線中…" in notice.text
+        server = _serve(db_path, port)                            # the same port and database
+        clerk = staff_session(url)
+        call_next(clerk, url, 2)                                  # A002 at counter 2
+        call_next(clerk, url, 3)                                  # A003 at counter 3: the newest
+        wait_for(browser, lambda: not notice.is_displayed(), timeout=15)
+        wait_for(browser, lambda: card(browser, 3) == "A003", timeout=10)
+        wait_for(browser, lambda: card(browser, 2) == "A002")
+        assert last_calls(browser)[:3] == ["A003", "A002", "A001"]
+        changes = [e["offline"] for e in browser.execute_script("return window.displayLinkLog")]
+        assert changes[:2] == [True, False], changes
+
+        # Down while two numbers are called (another server process on the database): on its return the display
+        # shows both and speaks only the newest.
+        spoken_before = len(browser.execute_script("return window.displaySpoken"))
+        _kill(server)
+        wait_for(browser, notice.is_displayed, timeout=10)
+        with Database(f"sqlite:///{db_path}") as db:
+            calls.call_next(db, 4, ["A"])                          # A004
+            calls.call_next(db, 5, ["A"])                          # A005: the newest
+        server = _serve(db_path, port)
+        wait_for(browser, lambda: card(browser, 5) == "A005", timeout=15)
+        assert card(browser, 4) == "A004"
+        wait_for(browser, lambda: not notice.is_displayed())
+        assert last_calls(browser)[:5] == ["A005", "A004", "A003", "A002", "A001"]
+        time.sleep(1.0)                                            # a late announcement would show up by now
+        spoken = [e["number"] for e in browser.execute_script("return window.displaySpoken")[spoken_before:]]
+        assert spoken == ["A005"], spoken
+    finally:
+        _kill(server)
+
+
+def test_two_clerks_calling_at_once_over_http_never_get_the_same_number(tmp_path):
+    """The domain test (tests/test_office_calls.py) with two Database objects, here through a real server."""
+    with running_office(tmp_path / "office.db", KIOSK, "clerk", PASSWORD) as (url, token):
+        events = [ticket_event(f"{'P' if n % 5 == 0 else 'A'}{n:03d}", 40 - n * 0.5, n) for n in range(1, 31)]
+        answer = requests.post(url + "/api/v1/events", json={"kiosk_id": KIOSK, "events": events},
+                               headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
+        assert len(answer["accepted"]) == 30
+        clerks = {1: staff_session(url), 2: staff_session(url)}   # two sessions, two counters
+        got, errors = {1: [], 2: []}, []
+        barrier = threading.Barrier(2)
+
+        def clerk(counter):
+            try:
+                barrier.wait(10)
+                while True:
+                    call = call_next(clerks[counter], url, counter)
+                    if call is None:
+                        return
+                    got[counter].append(call["number"])
+            except Exception as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=clerk, args=(c,)) for c in clerks]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        assert not errors
+        everything = got[1] + got[2]
+        assert len(everything) == len(set(everything)) == 30
+        assert got[1] and got[2]                                   # both really called
+
+
+@needs_chromium
+def test_the_counter_page_requeues_a_no_show(office, browser):
+    from selenium.webdriver.common.by import By
+
+    sign_in_browser(browser, office, "/counter")
+    set_up_counter(browser, 3)
+    next_button = browser.find_element(By.ID, "b-next")
+    next_button.click()
+    wait_for(browser, lambda: browser.find_element(By.ID, "current").text == "A001")
+    assert not browser.find_element(By.ID, "noshow-box").is_displayed()
+    for recalls in (1, 2):                                        # 過號 recalls twice (max_recalls 2) ...
+        browser.find_element(By.ID, "b-noshow").click()
+        wait_for(browser, lambda: f"第 {recalls} 次" in browser.find_element(By.ID, "message").text)
+    browser.find_element(By.ID, "b-noshow").click()               # ... then skips it
+    wait_for(browser, lambda: browser.find_element(By.ID, "current").text == "—")
+    wait_for(browser, lambda: browser.find_element(By.ID, "noshow-box").is_displayed())
+    [row] = browser.find_elements(By.CSS_SELECTOR, "#noshows li")
+    assert "A001" in row.text and "3 號櫃檯" in row.text
+    button = row.find_element(By.CSS_SELECTOR, "button.requeue")
+    assert button.text == "重新排入"
+    assert button.size["height"] >= 45 and button.size["width"] >= 45   # 12 mm at 96 px per inch
+    button.click()
+    wait_for(browser, lambda: "已重新排入" in browser.find_element(By.ID, "message").text)
+    wait_for(browser, lambda: not browser.find_element(By.ID, "noshow-box").is_displayed())
+    wait_for(browser, next_button.is_enabled)
+    next_button.click()                                           # A001 was printed first: called again
+    wait_for(browser, lambda: browser.find_element(By.ID, "current").text == "A001")
+    assert script_errors(browser) == []

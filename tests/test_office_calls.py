@@ -187,7 +187,7 @@ def test_queue_position_counts_the_people_ahead_in_its_service(db):
 
 # -- estimates -------------------------------------------------------------------------------------
 
-def test_estimates_are_unknown_until_three_services_then_a_range(db):
+def test_estimates_are_unknown_until_three_services_then_play_the_counters_forward(db):
     for n in range(1, 10):
         ticket(db, f"A00{n}", 0)
     minute = 1.0
@@ -195,17 +195,29 @@ def test_estimates_are_unknown_until_three_services_then_a_range(db):
         call = calls.call_next(db, 1, ["A"], at(minute))
         calls.done(db, call["id"], at(minute + length))
         minute += length
-    assert calls.estimate(db, "A", DAY) is None
+    assert calls.estimate(db, "A", DAY, now=at(minute)) is None
     call = calls.call_next(db, 1, ["A"], at(minute))
     calls.done(db, call["id"], at(minute + 8))
     assert calls.service_times(db, "A", DAY) == [8, 6, 4]
-    # 6 waiting, one counter, quartiles of 4, 6, 8: 5 and 7 minutes each.
-    assert calls.estimate(db, "A", DAY) == (30, 42)
-    assert calls.estimate(db, "A", DAY, ahead=0) == (0, 0)
-    calls.call_next(db, 2, ["A", "B"], at(30))        # a second counter serves A: about half
-    assert calls.counters_serving(db, "A", DAY) == 2
-    assert calls.estimate(db, "A", DAY, ahead=4) == (10, 14)
-    assert calls.estimate(db, "B", DAY) is None
+    now = at(19)
+    # One counter, 6 minutes a resident (the mean of 4, 6, 8), 6 waiting: a new ticket is called in 36 minutes,
+    # shown ± 20 %.
+    assert calls.estimate(db, "A", DAY, now=now) == (28, 44)
+    first = [row for row in db.tickets() if row["number"] == "A004"][0]["event_id"]
+    assert calls.ticket_estimate(db, first, DAY, now=now) == (0, 1)   # next in line, the counter is free
+    assert calls.estimate(db, "B", DAY, now=now) is None              # no counter calls B: not known
+
+    # A second counter, also serving B, calls A004 at 19: both share the A queue; a new B ticket waits at
+    # counter 2 behind the A tickets printed before it.
+    calls.call_next(db, 2, ["A", "B"], now)
+    assert calls.estimate(db, "A", DAY, now=now) == (14, 22)          # called at 37 by the play
+    assert calls.estimate(db, "B", DAY, now=now) == (14, 22)
+    low, high = calls.pace(db, "A", DAY, now)
+    assert (low, high) == pytest.approx((6 / 2 * 0.8, 6 / 2 * 1.2))  # two counters at work for A
+
+    # A counter that has not called for half an hour is on a break: it is left out of the play.
+    later = at(19 + calls.ACTIVE_MINUTES + 1)
+    assert calls.pace(db, "A", DAY, later) == pytest.approx((6 * 0.8, 6 * 1.2))
 
 
 # -- races and restarts -----------------------------------------------------------------------------
@@ -242,6 +254,25 @@ def test_two_clerks_calling_at_once_never_get_the_same_ticket(url):
     assert not errors
     everything = got[1] + got[2]
     assert len(everything) == len(set(everything)) == 40
+
+
+def test_a_call_made_while_the_stream_reads_wakes_it_at_once(db):
+    # The stream reads the generation, then the database, then waits: a call committed in between must not
+    # leave it asleep until its next poll.
+    seen = calls.generation(db)
+    ticket(db, "A001", 0)
+    calls.call_next(db, 1, ["A"], at(1))                # committed after the read, before the wait
+    assert calls.wait_for_change(db, 3, seen) is True, "the wait slept through a change it had not seen"
+    assert calls.wait_for_change(db, 0.05, calls.generation(db)) is False   # nothing new: it waits
+
+
+def test_a_ticket_left_called_yesterday_is_not_finished_today(db):
+    ticket(db, "A001", 0)
+    yesterday = calls.call_next(db, 1, ["A"], at(1))
+    tomorrow = datetime(2026, 11, 28, 9, 0, tzinfo=timeutil.TAIPEI)
+    assert calls.call_next(db, 1, ["A"], tomorrow) is None  # nobody waits today
+    row = [c for c in calls.now_serving(db, DAY) if c["id"] == yesterday["id"]]
+    assert row and row[0]["state"] == "called", "yesterday's ticket was marked served today"
 
 
 def test_the_queue_survives_a_restart(url):
@@ -340,12 +371,13 @@ def test_the_public_queue_endpoint_says_where_you_are_and_nothing_personal(app, 
         call = calls.call_next(db, 1, ["A"], at(10 + 5 * n))
         calls.done(db, call["id"], at(14 + 5 * n))
     calls.call_next(db, 2, ["A"], at(30))
+    app.extensions["test_now"][0] = at(31)
     client = app.test_client()                       # no sign-in
     answer = client.get(f"/api/v1/queue/{DAY}/A005")
     assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
     body = answer.get_json()
     assert body == {"number": "A005", "day": DAY, "service": "A", "state": "waiting", "ahead": 0, "counter": None,
-                    "now_serving": [{"number": "A004", "counter": 2}], "estimate_minutes": {"low": 0, "high": 0}}
+                    "now_serving": [{"number": "A004", "counter": 2}], "estimate_minutes": {"low": 0, "high": 1}}
     text = json.dumps(body)
     for personal in (KIOSK, "kiosk", "lang", "event_id", "at", "zh-TW"):
         assert f'"{personal}"' not in text and KIOSK not in text

@@ -125,20 +125,23 @@ def test_with_fresh_office_data_the_ticket_prints_the_real_people_ahead_and_the_
     assert kiosk.queue.refresh() == "updated"
 
     outlook = kiosk.tickets.outlook("A")
-    # Six taken, three called: three still wait.  Pace: quartiles of 4, 6, 8 minutes at one counter.
+    # Six taken, three called: three still wait for the one counter, 6 minutes each (the mean of 4, 6, 8):
+    # a ticket taken now is called in 18 minutes, shown ± 20 %.
     assert outlook.live and outlook.ahead == 3
-    assert outlook.estimate == estimate_range(3, (5.0, 7.0)) == (15, 21)
+    assert outlook.estimate == (14, 22)
 
     ticket, paper = kiosk.take("A", lang="en")
     assert ticket.label == "A007" and ticket.people_ahead == 3
     assert "前面還有 3 位".encode("cp950") in paper
-    assert "預估等候 15–21 分鐘".encode("cp950") in paper
-    assert "Estimated wait: 15–21 min".encode("cp950") in paper
+    assert "預估等候 14–22 分鐘".encode("cp950") in paper
+    assert "Estimated wait: 14–22 min".encode("cp950") in paper
     event = [e for e in kiosk.store.events() if e.type == "ticket"][-1]
-    assert event.data["people_ahead"] == 3 and event.data["estimate_minutes"] == [15, 21]
+    assert event.data["people_ahead"] == 3 and event.data["estimate_minutes"] == [14, 22]
 
-    # The kiosk's next ticket counts the one it just handed out, before asking again.
+    # The kiosk's next ticket counts the one it just handed out, before asking again: one more resident
+    # at the pace the server sent (6 minutes ± 20 %).
     assert kiosk.tickets.outlook("A").ahead == 4
+    assert kiosk.tickets.outlook("A").estimate == estimate_range((14, 22), 1, (4.8, 7.2)) == (18, 30)
 
 
 def test_the_kiosk_and_the_live_queue_page_give_a_ticket_the_same_estimate(kiosk, office):
@@ -254,8 +257,8 @@ def test_the_queue_answer_lists_every_service_with_a_ticket_today(kiosk, office)
     answer = requests.get(f"{url}api/v1/kiosks/ERLIN-01/queue", headers={"Authorization": f"Bearer {token}"},
                           timeout=10)
     assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
-    assert answer.json() == {"day": "2026-11-27", "services": {"A": {"waiting": 1, "pace": None},
-                                                               "C": {"waiting": 0, "pace": None}}}
+    assert answer.json() == {"day": "2026-11-27", "services": {"A": {"waiting": 1, "wait": None, "pace": None},
+                                                               "C": {"waiting": 0, "wait": None, "pace": None}}}
     other = requests.get(f"{url}api/v1/kiosks/ERLIN-02/queue", headers={"Authorization": f"Bearer {token}"},
                          timeout=10)
     assert other.status_code == 403
@@ -284,8 +287,7 @@ def test_the_tiles_show_the_people_waiting_and_the_wait_from_the_office_server(u
         office_ticket(db, f"A{n + 1:03d}", start + timedelta(seconds=n))
     clock.moment = start + timedelta(minutes=1)
     for minutes in (4, 6, 8):
-        serve(db, clock, 1, ["A"], minutes)
-    clock.moment = timeutil.now()
+        serve(db, clock, 1, ["A"], minutes)   # the office's clock stays at 00:19, the counter at work
 
     tickets = ui.app.services.tickets
     config = ui.app.kiosk_config.with_values("server", url=url, token=token)
@@ -296,11 +298,11 @@ def test_the_tiles_show_the_people_waiting_and_the_wait_from_the_office_server(u
         tiles = {tile.prefix: tile for tile in ui.screen.tiles()}
         ui.frames(2)
         assert tiles["A"].ids.waiting.text == "等候 2 人"       # five printed, three called
-        assert tiles["A"].ids.estimate.text == "約 10–14 分鐘"  # two ahead, 5-7 minutes each
+        assert tiles["A"].ids.estimate.text == "約 9–15 分鐘"   # two ahead, 6 minutes each: 12 ± 20 %
         assert tiles["B"].ids.estimate.text == "" and tiles["B"].ids.estimate.height == 0
         ui.app.lang = "en"
         ui.frames(2)
-        assert tiles["A"].ids.estimate.text == "about 10–14 min"
+        assert tiles["A"].ids.estimate.text == "about 9–15 min"
     finally:
         tickets.queue.session.close()
         tickets.queue = lobby_queue
