@@ -19,12 +19,26 @@ from urllib.parse import quote, urljoin
 
 import requests
 
-__all__ = ["ConfigSync"]
+__all__ = ["ConfigSync", "kiosk_endpoint", "office_headers"]
 
 log = logging.getLogger("kiosk.office")
 
 ETAG_KEY = "office_config_etag"
 TIMEOUT = (5, 15)  # seconds to connect, seconds to read
+
+
+def kiosk_endpoint(config, name: str) -> str:
+    """``{server.url}/api/v1/kiosks/{id}/{name}``: this kiosk's own endpoints on the office server."""
+    base = config.server.url
+    return urljoin(base if base.endswith("/") else base + "/", f"api/v1/kiosks/{quote(config.kiosk.id)}/{name}")
+
+
+def office_headers(config) -> dict:
+    """What every request to the office server carries: JSON wanted, and the token (never logged) if set."""
+    headers = {"Accept": "application/json"}
+    if config.server.token:
+        headers["Authorization"] = f"Bearer {config.server.token}"
+    return headers
 
 
 class ConfigSync:
@@ -39,16 +53,13 @@ class ConfigSync:
 
     @property
     def url(self) -> str:
-        base = self.config.server.url
-        return urljoin(base if base.endswith("/") else base + "/", f"api/v1/kiosks/{quote(self.config.kiosk.id)}/config")
+        return kiosk_endpoint(self.config, "config")
 
     def refresh(self) -> str:
         """Ask once; return ``updated``, ``unchanged``, ``offline``, ``refused``, ``invalid`` or ``disabled``."""
         if not self.config.server.url:
             return "disabled"
-        headers = {"Accept": "application/json"}
-        if self.config.server.token:
-            headers["Authorization"] = f"Bearer {self.config.server.token}"
+        headers = office_headers(self.config)
         etag = self.store.get_meta(ETAG_KEY)
         if etag:
             headers["If-None-Match"] = etag

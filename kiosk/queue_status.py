@@ -30,11 +30,11 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import Callable, Dict, Optional, Tuple
-from urllib.parse import quote, urljoin
 
 import requests
 
 from . import timeutil
+from .office_sync import kiosk_endpoint, office_headers
 
 __all__ = ["Outlook", "QueueStatus", "estimate_range", "REFRESH_SECONDS", "FRESH_SECONDS"]
 
@@ -95,16 +95,13 @@ class QueueStatus:
 
     @property
     def url(self) -> str:
-        base = self.config.server.url
-        return urljoin(base if base.endswith("/") else base + "/", f"api/v1/kiosks/{quote(self.config.kiosk.id)}/queue")
+        return kiosk_endpoint(self.config, "queue")
 
     def refresh(self) -> str:
         """Ask once; ``updated``, ``offline``, ``refused``, ``invalid`` or ``disabled`` (no server configured)."""
         if not self.config.server.url:
             return "disabled"
-        headers = {"Accept": "application/json"}
-        if self.config.server.token:
-            headers["Authorization"] = f"Bearer {self.config.server.token}"
+        headers = office_headers(self.config)
         prefixes = [s.prefix for s in self.config.services]
         issued = {p: self.issued_today(p) for p in prefixes}  # before asking: a ticket taken meanwhile counts once
         try:

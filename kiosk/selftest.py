@@ -48,7 +48,7 @@ from dataclasses import asdict, dataclass, replace
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import Callable, Iterable, List, Optional, Tuple
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from . import timeutil
 from .ratings import Scale
@@ -708,17 +708,16 @@ def _ask_config(t: SelfTest, where: str) -> Check:
     """GET the config endpoint with the token (office/PROTOCOL.md): is this kiosk's token accepted?"""
     import requests
 
+    from .office_sync import kiosk_endpoint, office_headers
+
     config = t.config
-    base = config.server.url
-    url = urljoin(base if base.endswith("/") else base + "/", f"api/v1/kiosks/{quote(config.kiosk.id)}/config")
+    url = kiosk_endpoint(config, "config")
     session = requests.Session()
     session.verify = config.server.ca_bundle or True
     started = time.monotonic()
     try:
         # Exceptions name the URL, never the headers: the token cannot leak through them.
-        response = session.get(url, headers={"Authorization": f"Bearer {config.server.token}",
-                                             "Accept": "application/json"},
-                               timeout=(NET_TIMEOUT, HTTP_READ_TIMEOUT))
+        response = session.get(url, headers=office_headers(config), timeout=(NET_TIMEOUT, HTTP_READ_TIMEOUT))
     except requests.exceptions.SSLError:
         return Check("network", FAIL, f"{where}, but its TLS certificate is not trusted",
                      "set server.ca_bundle to the office's CA certificate (PEM), or check the kiosk's clock")

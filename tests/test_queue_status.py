@@ -104,6 +104,15 @@ def kiosk(tmp_path, office):
     k.close()
 
 
+def busy_start(kiosk, db, clock, prefix, taken, minutes, counter=1):
+    """``taken`` tickets of ``prefix`` from the kiosk reach the office; a counter serves one for each of ``minutes``."""
+    for _ in range(taken):
+        kiosk.take(prefix)
+    kiosk.upload()
+    for length in minutes:
+        serve(db, clock, counter, [prefix], length)
+
+
 def serve(db, clock, counter, services, minutes):
     """A counter calls the next ticket, then serves it for ``minutes`` (the office clock moves on)."""
     from office import calls
@@ -117,11 +126,7 @@ def serve(db, clock, counter, services, minutes):
 
 def test_with_fresh_office_data_the_ticket_prints_the_real_people_ahead_and_the_wait(kiosk, office):
     _url, _token, db, clock = office
-    for _ in range(6):
-        kiosk.take("A")
-    kiosk.upload()
-    for minutes in (4, 6, 8):       # three services: enough for an estimate
-        serve(db, clock, 1, ["A"], minutes)
+    busy_start(kiosk, db, clock, "A", 6, (4, 6, 8))       # three services: enough for an estimate
     assert kiosk.queue.refresh() == "updated"
 
     outlook = kiosk.tickets.outlook("A")
@@ -146,11 +151,7 @@ def test_with_fresh_office_data_the_ticket_prints_the_real_people_ahead_and_the_
 
 def test_the_kiosk_and_the_live_queue_page_give_a_ticket_the_same_estimate(kiosk, office):
     url, _token, db, clock = office
-    for _ in range(5):
-        kiosk.take("C")
-    kiosk.upload()
-    for minutes in (3, 5, 9):
-        serve(db, clock, 2, ["C"], minutes)
+    busy_start(kiosk, db, clock, "C", 5, (3, 5, 9), counter=2)
     kiosk.queue.refresh()
     ticket, _paper = kiosk.take("C")
     kiosk.upload()
@@ -163,10 +164,7 @@ def test_the_kiosk_and_the_live_queue_page_give_a_ticket_the_same_estimate(kiosk
 
 def test_without_enough_services_there_is_no_estimate_but_the_real_count(kiosk, office):
     _url, _token, db, clock = office
-    for _ in range(4):
-        kiosk.take("B")
-    kiosk.upload()
-    serve(db, clock, 1, ["B"], 5)   # one service time: not enough to tell
+    busy_start(kiosk, db, clock, "B", 4, (5,))   # one service time: not enough to tell
     assert kiosk.queue.refresh() == "updated"
     outlook = kiosk.tickets.outlook("B")
     assert outlook.live and outlook.ahead == 3 and outlook.estimate is None
@@ -176,11 +174,7 @@ def test_without_enough_services_there_is_no_estimate_but_the_real_count(kiosk, 
 
 def test_stale_or_missing_office_data_says_less(kiosk, office):
     _url, _token, db, clock = office
-    for _ in range(5):
-        kiosk.take("A")
-    kiosk.upload()
-    for minutes in (4, 6, 8):
-        serve(db, clock, 1, ["A"], minutes)
+    busy_start(kiosk, db, clock, "A", 5, (4, 6, 8))
     assert kiosk.queue.refresh() == "updated"
     assert kiosk.tickets.outlook("A").estimate is not None
 
