@@ -297,6 +297,22 @@ def test_the_tiles_show_the_people_waiting_and_the_wait_from_the_office_server(u
         ui.app.lang = "en"
         ui.frames(2)
         assert tiles["A"].ids.estimate.text == "about 9–15 min"
+
+        # On the 7" screen every line still fits its tile, the long two-line name of P too.
+        office_ticket(db, "P001", clock())
+        assert tickets.queue.refresh() == "updated"
+        for lang in ("zh-TW", "en"):
+            ui.app.lang = lang
+            ui.resize((800, 480))
+            ui.app.refresh_tickets()
+            ui.frames(3)
+            assert tiles["P"].ids.estimate.text and tiles["P"].crowded
+            for tile in tiles.values():
+                lines = [tile.ids[name] for name in ("letter", "name", "waiting", "estimate")]
+                used = sum(line.height for line in lines) + tile.padding[1] + tile.padding[3]
+                assert used <= tile.height + 1, f"{tile.prefix} ({lang}): the lines need {used:.0f} px of {tile.height:.0f}"
+                assert tile.ids.name.texture_size[1] <= tile.ids.name.height + 1, \
+                    f"{tile.prefix} ({lang}): the name needs {tile.ids.name.texture_size[1]} px of {tile.ids.name.height:.0f}"
     finally:
         tickets.queue.session.close()
         tickets.queue = lobby_queue

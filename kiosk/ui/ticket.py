@@ -27,6 +27,7 @@ class ServiceTile(ButtonBehavior, BoxLayout):
     name_en = StringProperty()
     waiting = NumericProperty(0)
     estimate = StringProperty()   # "3–8" minutes from the office server's fresh data; "" when not known
+    crowded = BooleanProperty(False)  # set in ticket.kv: a long name and an estimate share the tile
     state_key = StringProperty()  # "" when open, else the message key saying why not (ticket.closed, ticket.full)
 
 
