@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from office_sign_in import sign_in
 from kiosk import timeutil
 from office import call_stats, calls, report, staff
 from office.app import create_app
@@ -210,10 +211,7 @@ def test_a_month_without_calls_is_empty():
 @pytest.fixture
 def staff_client(db):
     staff.add_user(db, "chen", PASSWORD)
-    client = create_app(db).test_client()
-    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
-    assert client.post("/login", data={"csrf": token, "name": "chen", "password": PASSWORD}).status_code == 302
-    return client
+    return sign_in(create_app(db).test_client(), "chen", PASSWORD)
 
 
 def tables(html):

@@ -11,6 +11,7 @@ import time
 import requests
 
 from fake_office import free_port
+from office_sign_in import csrf
 
 
 def run(*args, env, stdin=None):
@@ -51,8 +52,7 @@ def test_the_monthly_report_matches_the_kiosks_own_statistics(tmp_path):
 
         session = requests.Session()
         login = session.get(f"http://127.0.0.1:{port}/login", timeout=10)
-        csrf = re.search(r'name="csrf" value="([^"]+)"', login.text).group(1)
-        session.post(f"http://127.0.0.1:{port}/login", data={"csrf": csrf, "name": "director",
+        session.post(f"http://127.0.0.1:{port}/login", data={"csrf": csrf(login.text), "name": "director",
                                                              "password": "correct horse battery", "next": "/"},
                      timeout=10)
         report = session.get(f"http://127.0.0.1:{port}/report", timeout=30)

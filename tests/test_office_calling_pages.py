@@ -5,7 +5,6 @@ tests/test_office_browser.py) and are skipped without them.  The display token's
 """
 
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -19,6 +18,7 @@ import requests
 
 from fake_office import free_port
 from office_browser import chromium, needs_chromium, running_office
+import office_sign_in
 from kiosk import timeutil
 from office import calls, staff
 from office.app import create_app
@@ -60,9 +60,7 @@ def token(db):
 
 
 def sign_in(client):
-    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
-    assert client.post("/login", data={"csrf": csrf, "name": "chen", "password": PASSWORD}).status_code == 302
-    return client
+    return office_sign_in.sign_in(client, "chen", PASSWORD)
 
 
 def test_counter_and_display_need_a_sign_in(app):
@@ -222,12 +220,7 @@ def display_token(db_path):
 
 def staff_session(url, user="clerk"):
     """A requests session signed in as the staff user running_office made."""
-    session = requests.Session()
-    csrf = re.search(r'name="csrf" value="([^"]+)"', session.get(url + "/login", timeout=10).text).group(1)
-    answer = session.post(url + "/login", data={"csrf": csrf, "name": user, "password": PASSWORD},
-                          allow_redirects=False, timeout=10)
-    assert answer.status_code == 302
-    return session
+    return office_sign_in.signed_in_session(url, user, PASSWORD)
 
 
 def call_next(session, url, counter, services=("A",)):

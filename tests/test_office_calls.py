@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from office_sign_in import sign_in
 from kiosk import timeutil
 from office import calls, staff
 from office.app import create_app
@@ -316,10 +317,7 @@ def app(db):
 
 @pytest.fixture
 def staff_client(app):
-    client = app.test_client()
-    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
-    assert client.post("/login", data={"csrf": token, "name": "chen", "password": PASSWORD}).status_code == 302
-    return client
+    return sign_in(app.test_client(), "chen", PASSWORD)
 
 
 def test_the_staff_api_needs_a_sign_in_and_json(app, staff_client):

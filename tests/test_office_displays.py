@@ -8,7 +8,6 @@ catch-up after a lost connection (Last-Event-ID, catch_up_until, reset) and the 
 import json
 import logging
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -20,6 +19,7 @@ import pytest
 import requests
 
 from fake_office import free_port
+import office_sign_in
 from kiosk import timeutil
 from office import calls, displays, staff
 from office.app import create_app
@@ -69,9 +69,7 @@ def token(db):
 
 
 def sign_in(client):
-    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
-    assert client.post("/login", data={"csrf": csrf, "name": "chen", "password": PASSWORD}).status_code == 302
-    return client
+    return office_sign_in.sign_in(client, "chen", PASSWORD)
 
 
 def messages(text):

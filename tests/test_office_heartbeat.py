@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 import requests
 
+from office_sign_in import csrf
 import kiosk
 from hardware.printer import SimulatedPrinter
 from kiosk.config import Config, defaults
@@ -56,8 +57,7 @@ def kiosk_row(page: str, kiosk_id: str = KIOSK) -> str:
 def signed_in(url: str) -> requests.Session:
     browser = requests.Session()
     form = browser.get(url + "login").text
-    csrf = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
-    answer = browser.post(url + "login", data={"csrf": csrf, "name": "chen", "password": PASSWORD})
+    answer = browser.post(url + "login", data={"csrf": csrf(form), "name": "chen", "password": PASSWORD})
     assert answer.status_code == 200 and "今日概況" in answer.text  # followed the redirect to today
     return browser
 
@@ -92,8 +92,7 @@ def test_a_kiosk_silent_beyond_the_threshold_is_shown_offline(office, services):
         app = create_app(office.db, clock=lambda: moment, **options)
         client = app.test_client()
         form = client.get("/login").get_data(as_text=True)
-        csrf = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
-        client.post("/login", data={"csrf": csrf, "name": "chen", "password": PASSWORD})
+        client.post("/login", data={"csrf": csrf(form), "name": "chen", "password": PASSWORD})
         return kiosk_row(client.get("/").get_data(as_text=True))
 
     assert row_at(heard + timedelta(minutes=14)).startswith("連線中")

@@ -2,11 +2,11 @@
 announcements and forms; and `kiosk-office admin add`."""
 
 import io
-import re
 import uuid
 
 import pytest
 
+import office_sign_in
 from office import staff
 from office.app import create_app
 from office.cli import main
@@ -34,7 +34,7 @@ def client(app):
 
 
 def csrf(page) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    return office_sign_in.csrf(page.get_data(as_text=True))
 
 
 def login(client, name="chen", password=PASSWORD, next_url=""):
