@@ -102,22 +102,15 @@ def test_header_map_is_the_raspberry_pi_header(wiring):
     assert [wiring.physical_pin(b) for b in (2, 14, 15, 17, 21, 26)] == [3, 8, 10, 11, 40, 37]
 
 
-def test_pin_table_lists_exactly_the_default_buttons():
-    rows = numbered("button")
-    assert [i for i, _, _ in rows] == list(range(len(BUTTONS["pins"]))), "buttons numbered 0, 1, 2... in order"
-    assert [bcm for _, bcm, _ in rows] == BUTTONS["pins"], \
-        f"hardware/README.md's pin table disagrees with [buttons] pins = {BUTTONS['pins']}"
+@pytest.mark.parametrize("kind, setting, what", [("button", "pins", "{label}"), ("LED", "leds", "{label}'s lamp")])
+def test_pin_table_lists_exactly_the_default_buttons_and_leds(kind, setting, what):
+    rows = numbered(kind)
+    assert [i for i, _, _ in rows] == list(range(len(BUTTONS[setting]))), f"{kind}s numbered 0, 1, 2... in order"
+    assert [bcm for _, bcm, _ in rows] == BUTTONS[setting], \
+        f"hardware/README.md's pin table disagrees with [buttons] {setting} = {BUTTONS[setting]}"
     for (i, _, row), label in zip(rows, LABELS):
-        assert f": {label} " in row["function"], f"button {i} should be {label}: {row['function']!r}"
-
-
-def test_pin_table_lists_exactly_the_default_leds():
-    rows = numbered("LED")
-    assert [i for i, _, _ in rows] == list(range(len(BUTTONS["leds"]))), "LEDs numbered 0, 1, 2... in order"
-    assert [bcm for _, bcm, _ in rows] == BUTTONS["leds"], \
-        f"hardware/README.md's pin table disagrees with [buttons] leds = {BUTTONS['leds']}"
-    for (i, _, row), label in zip(rows, LABELS):
-        assert f": {label} " in row["function"], f"LED {i} should be {label}'s lamp: {row['function']!r}"
+        assert f": {label} " in row["function"], \
+            f"{kind} {i} should be {what.format(label=label)}: {row['function']!r}"
 
 
 def test_pin_table_physical_pins_match_the_header(wiring):
