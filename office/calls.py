@@ -106,7 +106,7 @@ import statistics
 import threading
 import weakref
 from datetime import date, datetime, timedelta
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -114,7 +114,8 @@ from sqlalchemy.exc import IntegrityError
 from kiosk import timeutil
 
 from .announce import announcement
-from .forecast import MAX_PRIORITY_STREAK, PRIORITY, PRIORITY_WEIGHT, Counter, Waiting, call_times, priority_first
+from .forecast import (MAX_PRIORITY_STREAK, PRIORITY, PRIORITY_WEIGHT, Counter, Waiting, call_times, priority_first,
+                       usual)
 from .db import METADATA, TICKETS, Database
 
 __all__ = ["CALLS", "CALL_EVENTS", "COUNTERS", "PRIORITY", "PRIORITY_WEIGHT", "MAX_PRIORITY_STREAK", "MAX_RECALLS",
@@ -256,10 +257,6 @@ def _day(now: datetime) -> str:
 
 def _minutes(later: str, earlier: str) -> float:
     return (datetime.fromisoformat(later) - datetime.fromisoformat(earlier)).total_seconds() / 60
-
-
-def _weight(number: str) -> int:
-    return PRIORITY_WEIGHT if number.upper().startswith(PRIORITY) else 1
 
 
 def _services(services: Iterable[str]) -> List[str]:
@@ -572,13 +569,18 @@ def _usual_minutes(conn, day: str) -> Dict[str, float]:
     return usual or {"*": statistics.fmean(everything)}  # no service alone has enough: one time for all
 
 
-def _play(conn, day: str, now: datetime, extra: Sequence[Waiting] = ()):
-    """The inputs of :func:`office.forecast.call_times` now: (waiting, counters at work, usual minutes)."""
+class _Play(NamedTuple):
+    """What :func:`office.forecast.call_times` plays forward from now."""
+
+    waiting: List[Waiting]
+    counters: List[Counter]     # the counters at work
+    minutes: Dict[str, float]   # usual service times; {}: too few today to tell
+
+
+def _play(conn, day: str, now: datetime) -> _Play:
     minutes = _usual_minutes(conn, day)
     query, _service = _waiting_query(day)
     waiting = [Waiting(row.event_id, row.service, datetime.fromisoformat(row.at)) for row in conn.execute(query)]
-    waiting += list(extra)
-    fallback = statistics.fmean(minutes.values()) if minutes else 0.0
     current = {row.counter: row for row in conn.execute(
         select(CALLS.c.counter, CALLS.c.service, CALLS.c.called_at)
         .where(CALLS.c.day == day, CALLS.c.state == "called"))}
@@ -590,13 +592,12 @@ def _play(conn, day: str, now: datetime, extra: Sequence[Waiting] = ()):
         if serving is None and updated_at < since:
             continue  # no call for a while: on a break, or gone home
         free_at = now
-        if serving is not None and serving.called_at:
-            done_at = datetime.fromisoformat(serving.called_at) + timedelta(
-                minutes=minutes.get(serving.service, fallback))
+        if serving is not None and serving.called_at and minutes:
+            done_at = datetime.fromisoformat(serving.called_at) + timedelta(minutes=usual(minutes, serving.service))
             free_at = max(now, done_at)
         counters.append(Counter(number, frozenset(json.loads(services)), free_at,
                                 _priority_streak(conn, day, number)))
-    return waiting, counters, minutes
+    return _Play(waiting, counters, minutes)
 
 
 def _range(minutes: float) -> Tuple[int, int]:
@@ -604,41 +605,44 @@ def _range(minutes: float) -> Tuple[int, int]:
     return low, max(low, math.ceil(max(minutes * (1 + SPREAD), minutes + 1)))
 
 
-def _forecast(db: Database, day: str, now: datetime, key, extra: Sequence[Waiting] = ()) -> Optional[Tuple[int, int]]:
-    def read(conn):
-        waiting, counters, minutes = _play(conn, day, now, extra)
-        if not minutes:
-            return None
-        at = call_times(waiting, counters, minutes, until=key).get(key)
-        return None if at is None else _range(max(0.0, (at - now).total_seconds() / 60))
-    return db.read(read)
+def _wait(play: _Play, now: datetime, key, extra: Sequence[Waiting] = ()) -> Optional[Tuple[int, int]]:
+    """(low, high) minutes until ticket ``key`` (one of ``play``'s, or of ``extra``) is called; None: not known."""
+    if not play.minutes:
+        return None
+    at = call_times(play.waiting + list(extra), play.counters, play.minutes, until=key).get(key)
+    return None if at is None else _range(max(0.0, (at - now).total_seconds() / 60))
+
+
+def _new_ticket_wait(play: _Play, now: datetime, service: str) -> Optional[Tuple[int, int]]:
+    new = Waiting(("new", service), service, now)
+    return _wait(play, now, new.key, [new])
+
+
+def _pace(play: _Play, service: str) -> Optional[Tuple[float, float]]:
+    serving = [c for c in play.counters if service == PRIORITY or service in c.services]
+    if not play.minutes or not serving:
+        return None
+    each = usual(play.minutes, service) / len(serving)
+    return each * (1 - SPREAD), each * (1 + SPREAD)
 
 
 def estimate(db: Database, service: str, day=None, now: Optional[datetime] = None) -> Optional[Tuple[int, int]]:
     """(low, high) minutes until a ticket of ``service`` printed ``now`` is called, or None: not known yet."""
     now = now or timeutil.now()
-    new = Waiting(("new", service), service, now)
-    return _forecast(db, _today(day), now, new.key, [new])
+    return db.read(lambda conn: _new_ticket_wait(_play(conn, _today(day), now), now, service))
 
 
 def ticket_estimate(db: Database, event_id: str, day=None, now: Optional[datetime] = None
                     ) -> Optional[Tuple[int, int]]:
     """(low, high) minutes until waiting ticket ``event_id`` is called, or None: not known yet."""
-    return _forecast(db, _today(day), now or timeutil.now(), event_id)
+    now = now or timeutil.now()
+    return db.read(lambda conn: _wait(_play(conn, _today(day), now), now, event_id))
 
 
 def pace(db: Database, service: str, day=None, now: Optional[datetime] = None) -> Optional[Tuple[float, float]]:
     """(low, high) minutes one more person in ``service`` adds: its usual time over the counters at work for it."""
     now = now or timeutil.now()
-
-    def read(conn):
-        _waiting, counters, minutes = _play(conn, _today(day), now)
-        serving = [c for c in counters if service == PRIORITY or service in c.services]
-        if not minutes or not serving:
-            return None
-        each = minutes.get(service, statistics.fmean(minutes.values())) / len(serving)
-        return each * (1 - SPREAD), each * (1 + SPREAD)
-    return db.read(read)
+    return db.read(lambda conn: _pace(_play(conn, _today(day), now), service))
 
 
 def kiosk_queue(db: Database, day=None, now: Optional[datetime] = None) -> Dict[str, Any]:
@@ -651,10 +655,13 @@ def kiosk_queue(db: Database, day=None, now: Optional[datetime] = None) -> Dict[
     day, now = _today(day), now or timeutil.now()
     waiting = waiting_counts(db, day)
     listed = select(TICKETS.c.service).where(TICKETS.c.day == day).distinct()
-    services = sorted(set(waiting) | {s for (s,) in db.read(lambda c: c.execute(listed).all()) if s})
+
+    def read(conn):
+        return [s for (s,) in conn.execute(listed).all() if s], _play(conn, day, now)
+    with_tickets, play = db.read(read)
     answer = {}
-    for service in services:
-        wait, each = estimate(db, service, day, now), pace(db, service, day, now)
+    for service in sorted(set(waiting) | set(with_tickets)):
+        wait, each = _new_ticket_wait(play, now, service), _pace(play, service)
         answer[service] = {"waiting": waiting.get(service, 0),
                            "wait": {"low": wait[0], "high": wait[1]} if wait else None,
                            "pace": {"low": each[0], "high": each[1]} if each and wait else None}
@@ -665,12 +672,13 @@ def state(db: Database, day=None, last: int = 5, now: Optional[datetime] = None)
     """Everything the counter page and the lobby display show: now serving, last calls, waiting, estimates."""
     day, now = _today(day), now or timeutil.now()
     waiting = waiting_counts(db, day)
-    services = sorted(set(waiting) | {c["service"] for c in now_serving(db, day)})
+    serving = now_serving(db, day)
+    play = db.read(lambda conn: _play(conn, day, now))
     estimates = {}
-    for service in services:
-        found = estimate(db, service, day, now)
+    for service in sorted(set(waiting) | {c["service"] for c in serving}):
+        found = _new_ticket_wait(play, now, service)
         estimates[service] = {"low": found[0], "high": found[1]} if found else "unknown"
-    return {"day": day, "now_serving": now_serving(db, day), "last_calls": last_calls(db, last, day),
+    return {"day": day, "now_serving": serving, "last_calls": last_calls(db, last, day),
             "waiting": waiting, "estimates": estimates, "last_event_id": last_event_id(db)}
 
 

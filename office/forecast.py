@@ -22,12 +22,12 @@ over.
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Dict, FrozenSet, Hashable, List, Optional, Sequence
 
 __all__ = ["PRIORITY", "PRIORITY_WEIGHT", "MAX_PRIORITY_STREAK", "priority_first", "Waiting", "Counter",
-           "call_times"]
+           "usual", "call_times"]
 
 PRIORITY = "P"
 #: A P ticket's minutes count this many times against a regular ticket's.
@@ -65,6 +65,12 @@ class Counter:
     streak: int = 0            # P calls in a row at it just before
 
 
+def usual(minutes: Dict[str, float], service: str) -> float:
+    """The usual time of ``service`` in ``minutes``, or the mean of the services there for one without an entry."""
+    found = minutes.get(service)
+    return found if found is not None else sum(minutes.values()) / len(minutes)
+
+
 @dataclass(order=True)
 class _Turn:
     free_at: datetime
@@ -76,17 +82,16 @@ def call_times(waiting: Sequence[Waiting], counters: Sequence[Counter], minutes:
                until: Optional[Hashable] = None) -> Dict[Hashable, datetime]:
     """When each waiting ticket is called if the counters go on as now; stops once ``until`` is called.
 
-    ``minutes``: the usual service time of each service (one without an entry takes the mean of the others).
-    A ticket no counter serves is never called: it is missing from the answer.
+    ``minutes``: the usual service time of each service (:func:`usual`).  A ticket no counter serves is never
+    called: it is missing from the answer.  ``counters`` are left as they are (the play moves copies).
     """
     if not counters or not minutes:
         return {}
-    fallback = sum(minutes.values()) / len(minutes)
     queues: Dict[str, List[Waiting]] = {}
     for ticket in sorted(waiting, key=lambda w: w.printed):
         queues.setdefault(ticket.service, []).append(ticket)
     heads = {service: 0 for service in queues}   # the next of each queue (oldest first)
-    turns = [_Turn(c.free_at, c.number, c) for c in counters]
+    turns = [_Turn(c.free_at, c.number, replace(c)) for c in counters]
     heapq.heapify(turns)
     called: Dict[Hashable, datetime] = {}
 
@@ -116,7 +121,7 @@ def call_times(waiting: Sequence[Waiting], counters: Sequence[Counter], minutes:
         called[pick.key] = at
         if pick.key == until:
             break
-        counter.free_at = at + timedelta(minutes=minutes.get(pick.service, fallback))
+        counter.free_at = at + timedelta(minutes=usual(minutes, pick.service))
         heapq.heappush(turns, _Turn(counter.free_at, counter.number, counter))
     return called
 

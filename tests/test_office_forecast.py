@@ -22,8 +22,10 @@ def counter(number, services, free_in=0, streak=0):
 
 def test_two_counters_share_a_queue_in_print_order():
     waiting = [Waiting(f"A00{n}", "A", ago(20 - n)) for n in range(1, 5)]
-    called = call_times(waiting, [counter(1, "A"), counter(2, "A", free_in=3)], {"A": 10})
+    counters = [counter(1, "A"), counter(2, "A", free_in=3)]
+    called = call_times(waiting, counters, {"A": 10})
     assert called == {"A001": later(0), "A002": later(3), "A003": later(10), "A004": later(13)}
+    assert call_times(waiting, counters, {"A": 10}) == called   # the play moved copies: the same counters again
 
 
 def test_a_counter_busy_with_another_service_is_not_free_for_this_one():
