@@ -23,12 +23,13 @@ import json
 import logging
 from typing import Optional
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from pydantic import ValidationError
 
 from kiosk import timeutil
 
 from . import calls
+from .current import database as _db, now as _now
 from .models import MAX_EVENTS, Batch, describe, parse_events
 
 __all__ = ["blueprint", "ApiError"]
@@ -49,10 +50,6 @@ class ApiError(Exception):
 @blueprint.errorhandler(ApiError)
 def _api_error(exc: ApiError):
     return jsonify(error=exc.message), exc.status, exc.headers
-
-
-def _db():
-    return current_app.extensions["office_db"]
 
 
 def _authenticate() -> str:
@@ -129,8 +126,7 @@ def get_config(kiosk_id: str):
 @blueprint.get("/kiosks/<kiosk_id>/queue")
 def get_queue(kiosk_id: str):
     _same_kiosk(_authenticate(), kiosk_id)
-    clock = current_app.extensions.get("office_clock")
-    now = clock() if clock is not None else timeutil.now()
+    now = _now()
     response = jsonify(calls.kiosk_queue(_db(), timeutil.office_day(now), now))
     response.headers["Cache-Control"] = "no-store"
     return response

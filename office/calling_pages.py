@@ -37,6 +37,7 @@ from kiosk import timeutil
 
 from . import calls, displays
 from .db import TICKETS
+from .current import database as _db, now as _now
 from .pages import login_required
 
 __all__ = ["blueprint", "queue_answer"]
@@ -49,15 +50,6 @@ _NUMBER = re.compile(r"[A-Za-z]?\d{1,4}")
 #: The live queue page reads the public API this often (seconds; ``?every=`` between the bounds).
 QUEUE_REFRESH_SECONDS = 20
 QUEUE_REFRESH_BOUNDS = (2, 60)
-
-
-def _db():
-    return current_app.extensions["office_db"]
-
-
-def _now():
-    clock = current_app.extensions.get("office_clock")
-    return clock() if clock is not None else timeutil.now()
 
 
 def _known_services(day: date):

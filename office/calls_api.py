@@ -39,6 +39,7 @@ from kiosk import timeutil
 
 from . import calls, displays
 from .calls import CallError
+from .current import database as _db, now as _now
 
 __all__ = ["blueprint", "STREAM_POLL_SECONDS", "STREAM_KEEPALIVE_SECONDS", "STREAM_MAX_SECONDS"]
 
@@ -82,15 +83,6 @@ def _call_error(exc: CallError):
 @blueprint.errorhandler(ValueError)
 def _bad_value(exc: ValueError):
     return jsonify(error=str(exc)), 400
-
-
-def _db():
-    return current_app.extensions["office_db"]
-
-
-def _now():
-    clock = current_app.extensions.get("office_clock")
-    return clock() if clock is not None else timeutil.now()
 
 
 def staff_only(view):

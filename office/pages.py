@@ -35,22 +35,13 @@ from kiosk import timeutil
 from . import report as reports
 from . import staff
 from .charts import hbar_chart, vbar_chart
+from .current import database as _db, now as _now
 
 __all__ = ["blueprint", "login_required"]
 
 log = logging.getLogger("office.pages")
 
 blueprint = Blueprint("staff", __name__)
-
-
-def _db():
-    return current_app.extensions["office_db"]
-
-
-def _now():
-    """Now, as the app's clock says (``create_app(clock=...)``; Asia/Taipei by default)."""
-    clock = current_app.extensions.get("office_clock")
-    return clock() if clock is not None else timeutil.now()
 
 
 def _limiter() -> staff.LoginLimiter:
