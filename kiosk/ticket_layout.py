@@ -6,7 +6,8 @@ What a queue ticket says, as blocks for the ESC/POS encoder
 (``hardware/printer/escpos.py``): the office, the service, the number large,
 the ROC date and time, how many are ahead (and the estimated wait when the
 office server's data is fresh: ``kiosk/queue_status.py``), a QR code of the
-ticket's live queue page, and the notice — in
+ticket's live queue page captioned 掃描查看叫號進度 (or, with no office server, the
+national site's, captioned so), and the notice — in
 Chinese, plus the same essentials in English when the resident used the
 English screen.  Text mode with the printer's own Big5 font and QR: a few
 hundred bytes, a second at 9600 baud, where one picture of the same ticket
@@ -15,6 +16,7 @@ would take half a minute.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import List, Optional, Tuple
@@ -26,7 +28,7 @@ from . import fonts, timeutil
 from .catalogue import Service
 from .i18n import catalogue
 
-__all__ = ["TicketText", "ticket_blocks", "profile_for", "qr_data", "ticket_url", "fitting", "minutes_text"]
+__all__ = ["TicketText", "ticket_blocks", "profile_for", "qr_data", "ticket_url", "fitting", "minutes_text", "lines"]
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,13 @@ def fitting(text: str, profile: PrinterProfile, largest: int, align: str = "cent
     return Text(text, height=2 if largest > 1 else 1, align=align, bold=bold)
 
 
+def lines(text: str, profile: PrinterProfile, align: str = "center") -> List[Text]:
+    """``text`` as whole-word lines that fit the paper: the printer itself would break "Office" as "Off / ice"."""
+    if text_columns(text) <= chars_per_line(profile) or not text.isascii():
+        return [Text(text, align=align)]
+    return [Text(line, align=align) for line in textwrap.wrap(text, chars_per_line(profile), break_long_words=False)]
+
+
 def ticket_blocks(config, ticket: TicketText, profile: PrinterProfile) -> List[object]:
     zh = catalogue("zh-TW")
     day = ticket.at.date()
@@ -100,13 +109,18 @@ def ticket_blocks(config, ticket: TicketText, profile: PrinterProfile) -> List[o
         blocks.append(Text(zh.text("ticket.estimate", minutes=minutes_text(ticket.estimate)), align="center"))
     if ticket.lang != "zh-TW":
         en = catalogue(ticket.lang)
-        blocks += [Text(config.kiosk.office_en, align="center"), Text(ticket.service.name_en, align="center"),
-                   Text(en.text("ticket.people_ahead", count=ticket.people_ahead), align="center")]
+        blocks += [*lines(config.kiosk.office_en, profile), *lines(ticket.service.name_en, profile),
+                   *lines(en.text("ticket.people_ahead", count=ticket.people_ahead), profile)]
         if ticket.estimate:
-            blocks.append(Text(en.text("ticket.estimate", minutes=minutes_text(ticket.estimate)), align="center"))
-    blocks += [QR(qr_data(config, ticket), module=6 if profile.width_dots <= 384 else 8), Text(zh.text("ticket.notice"),
-                                                                                             align="center")]
+            blocks += lines(en.text("ticket.estimate", minutes=minutes_text(ticket.estimate)), profile)
+    # Right under the QR, what it opens: a bare QR on a ticket says nothing to a resident (issue 15).
+    url = qr_data(config, ticket)
+    caption = "ticket.qr_caption_site" if url == NATIONAL_SITE else "ticket.qr_caption"
+    blocks += [QR(url, module=6 if profile.width_dots <= 384 else 8), Text(zh.text(caption), align="center")]
     if ticket.lang != "zh-TW":
-        blocks.append(Text(catalogue(ticket.lang).text("ticket.notice"), align="center"))
+        blocks += lines(catalogue(ticket.lang).text(caption), profile)
+    blocks += [Feed(1), Text(zh.text("ticket.notice"), align="center")]
+    if ticket.lang != "zh-TW":
+        blocks += lines(catalogue(ticket.lang).text("ticket.notice"), profile)
     blocks += [Feed(3), Cut()]
     return blocks
