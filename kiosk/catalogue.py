@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any, Dict, List, Optional, Tuple
+
+from .timeutil import TAIPEI
 
 __all__ = ["Service", "DEFAULT_SERVICES", "parse_services", "SERVICE_KEYS"]
 
@@ -50,6 +52,29 @@ class Service:
             return False
         now = moment.timetz().replace(tzinfo=None)
         return not self.hours or any(start <= now < end for start, end in self.hours)
+
+    def next_opening(self, moment: datetime, *, next_day: bool = False) -> Optional[datetime]:
+        """When numbers are handed out again after ``moment``, in office time (Asia/Taipei).
+
+        The start of the next of ``hours`` on one of ``weekdays``, later than
+        ``moment``; with ``next_day`` (the service is full for today) the first
+        opening of a later office day.  A service without hours opens at the
+        midnight that starts its next day.  ``None`` if it never opens (no
+        weekday in the next week, which parse_services cannot produce).
+        """
+        if moment.tzinfo is None:
+            raise ValueError(f"next_opening needs a timezone-aware time, got {moment!r}")
+        local = moment.astimezone(TAIPEI)
+        starts = sorted(start for start, _end in self.hours) or [time(0, 0)]
+        for days in range(1 if next_day else 0, 9):
+            day = local.date() + timedelta(days=days)
+            if self.weekdays and day.isoweekday() not in self.weekdays:
+                continue
+            for start in starts:
+                opening = datetime.combine(day, start, tzinfo=TAIPEI)
+                if opening > local and not (days == 0 and not self.hours):
+                    return opening
+        return None
 
 
 DEFAULT_SERVICES: Tuple[Service, ...] = (

@@ -22,7 +22,7 @@ else:  # pragma: no cover
 
 from .config import LANGUAGES
 
-__all__ = ["Catalogue", "catalogue", "MESSAGES_DIR"]
+__all__ = ["Catalogue", "catalogue", "unbreakable_words", "MESSAGES_DIR"]
 
 MESSAGES_DIR = Path(__file__).with_name("messages")
 
@@ -60,3 +60,15 @@ def catalogue(lang: str) -> Catalogue:
         raise ValueError(f"unsupported language {lang!r}; supported: {', '.join(LANGUAGES)}")
     with open(MESSAGES_DIR / f"{lang}.toml", "rb") as fh:
         return Catalogue(lang, _flatten(tomllib.load(fh)))
+
+
+@lru_cache(maxsize=None)
+def unbreakable_words(lang: str) -> tuple:
+    """The words a line never breaks inside, longest first (``[layout] unbreakable`` in the catalogue).
+
+    Chinese has no spaces, so a line may break between any two characters,
+    except inside these words (身心障礙, 孕婦...).  The screens' wrapping
+    (``kiosk/ui/widgets.py``) and the layout audit both read this one list.
+    """
+    words = catalogue(lang).messages.get("layout.unbreakable", "").split()
+    return tuple(sorted(dict.fromkeys(words), key=len, reverse=True))

@@ -3,6 +3,9 @@ Shared widgets
 ==============
 
 ``Tile`` (a big coloured touch target on the home screen), ``BigButton``,
+``WrapLabel`` (text that breaks lines only between words: never inside an
+English word nor inside a Chinese word of the catalogue's ``[layout]
+unbreakable`` list, shrinking its font down to a floor rather than do so),
 ``Header`` (office name or screen title, the ROC clock, the language switch)
 and ``Marquee`` (the 電子字幕機 strip).  Their look is in ``widgets.kv``;
 sizes there are in ``app.u``, one hundredth of the screen's short side, so
@@ -10,6 +13,9 @@ the same layout works from 800x480 to 1920x1080.
 """
 
 from __future__ import annotations
+
+import re
+from typing import Callable, List, Sequence, Tuple
 
 from kivy.clock import Clock
 from kivy.factory import Factory
@@ -19,10 +25,155 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
 from kivy.uix.stencilview import StencilView
 
-__all__ = ["Tile", "BigButton", "Header", "Marquee"]
+from ..config import LANGUAGES
+from ..i18n import unbreakable_words
+
+__all__ = ["Tile", "BigButton", "Header", "Marquee", "WrapLabel", "wrap_lines", "break_units"]
 
 #: Separator between announcements on the marquee (full-width spaces read well in CJK).
 MARQUEE_GAP = "\u3000\u3000◆\u3000\u3000"
+
+
+#: Characters after which (or before which) Chinese text may break: CJK ideographs, kana, full-width forms.
+_CJK = re.compile("[\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\u3000-\u303f]")
+#: Never at the start of a line (closing punctuation) / never at the end of one (opening brackets).
+NO_LINE_START = frozenset("，。、；：？！）」』》〉】〕．,.;:?!)]}%…")
+NO_LINE_END = frozenset("（「『《〈【〔([{")
+
+
+def break_units(text: str, words: Sequence[str] = ()) -> List[Tuple[str, str]]:
+    """``text`` (one line, no newline) cut where a line may break: ``[(separator, unit), ...]``.
+
+    The separator is the space before the unit (" ", or "" between Chinese
+    characters).  A unit is an English word (everything between spaces), one
+    Chinese character, or one of ``words`` (longest first) kept whole; closing
+    punctuation sticks to the unit before it and opening brackets to the unit
+    after, so no line starts with ，or ends with （.
+    """
+    pieces: List[List[str]] = []  # [separator, unit, glued-to-the-next]
+    i, space = 0, ""
+    while i < len(text):
+        char = text[i]
+        if char.isspace():
+            space, i = " ", i + 1
+            continue
+        if _CJK.match(char):
+            unit = next((w for w in words if text.startswith(w, i)), char)
+        else:
+            end = i
+            while end < len(text) and not text[end].isspace() and not _CJK.match(text[end]):
+                end += 1
+            unit = text[i:end]
+        i += len(unit)
+        if pieces and (pieces[-1][2] or (not space and unit[0] in NO_LINE_START)):
+            pieces[-1][1] += space + unit
+        else:
+            pieces.append([space, unit, False])
+        pieces[-1][2] = unit[-1] in NO_LINE_END
+        space = ""
+    return [(sep, unit) for sep, unit, _glued in pieces]
+
+
+def wrap_lines(text: str, width: float, measure: Callable[[str], float],
+               words: Sequence[str] = ()) -> Tuple[List[str], bool]:
+    """``text`` broken into lines no wider than ``width`` at the allowed points (``break_units``).
+
+    Existing newlines are kept.  Returns the lines and whether every line fits
+    (False when a single unit, such as a long English word, is wider than ``width``).
+    """
+    lines: List[str] = []
+    fits = True
+    for paragraph in text.split("\n"):
+        line = ""
+        for separator, unit in break_units(paragraph, words):
+            candidate = line + separator + unit if line else unit
+            if not line or measure(candidate) <= width:
+                line = candidate
+            else:
+                lines.append(line)
+                line = unit
+            if measure(line) > width:
+                fits = False
+        lines.append(line)
+    return lines, fits
+
+
+def _all_unbreakable_words() -> Tuple[str, ...]:
+    """Every language's list, longest first (a Chinese name can appear on the English screen too)."""
+    words = {w for lang in LANGUAGES for w in unbreakable_words(lang)}
+    return tuple(sorted(words, key=len, reverse=True))
+
+
+class WrapLabel(Label):
+    """A label that breaks its lines itself, only where ``wrap_lines`` allows.
+
+    Set ``text_size: self.width, None`` (or a height too) as for any wrapping
+    label.  With ``max_font_size`` set, the label picks its own ``font_size``:
+    the largest size, down to ``min_font_size``, at which no word is wider
+    than the line and the text takes at most ``max_lines`` lines (0: any).
+    ``text`` keeps the text as given; only the drawn lines get the breaks.
+    """
+
+    max_font_size = NumericProperty(0)  # 0: font_size is fixed, only wrap
+    min_font_size = NumericProperty(0)
+    max_lines = NumericProperty(0)
+    fits = BooleanProperty(True)  # False: even at min_font_size a word or the lines did not fit
+
+    _measurers: dict = {}
+
+    def __init__(self, **kwargs):
+        self._wrap_key = None
+        self._wrapped = ""
+        super().__init__(**kwargs)
+        for name in ("max_font_size", "min_font_size", "max_lines"):
+            self.fbind(name, self._trigger_texture)
+
+    def _measure(self, size: float) -> Callable[[str], float]:
+        from kivy.core.text import Label as CoreLabel
+
+        key = (self.font_name, self.bold, self.italic, round(size, 2))
+        if key not in WrapLabel._measurers:
+            if len(WrapLabel._measurers) > 400:
+                WrapLabel._measurers.clear()
+            core = CoreLabel(font_name=self.font_name, bold=self.bold, italic=self.italic, font_size=size)
+            cache = {}
+
+            def measure(text, core=core, cache=cache):
+                if text not in cache:
+                    cache[text] = core.get_extents(text)[0]
+                return cache[text]
+            WrapLabel._measurers[key] = measure
+        return WrapLabel._measurers[key]
+
+    def _rewrap(self):
+        width = self.text_size[0]
+        key = (self.text, width, tuple(self.padding), self.max_font_size, self.min_font_size, self.max_lines,
+               self.font_name, self.bold, self.italic, None if self.max_font_size else self.font_size)
+        if key == self._wrap_key:
+            return
+        self._wrap_key = key
+        if width is None or not self.text:
+            self._wrapped, self.fits = self.text, True
+            return
+        room = width - self.padding[0] - self.padding[2] - 1  # 1 px: Kivy's own measure must agree
+        words = _all_unbreakable_words()
+        size = self.max_font_size or self.font_size
+        floor = min(size, self.min_font_size or size)
+        while True:
+            lines, fits = wrap_lines(self.text, room, self._measure(size), words)
+            fits = fits and (not self.max_lines or len(lines) <= self.max_lines)
+            if fits or size <= floor:
+                break
+            size = max(floor, size * 0.94)
+        self._wrapped, self.fits = "\n".join(lines), fits
+        if self.max_font_size and abs(self.font_size - size) > 0.01:
+            self.font_size = size
+            self._label.options["font_size"] = size
+
+    def texture_update(self, *largs):
+        self._rewrap()
+        self._label.text = self._wrapped
+        super().texture_update(*largs)
 
 
 class Tile(ButtonBehavior, BoxLayout):
