@@ -115,16 +115,27 @@ class QueueStatus:
             log.info("queue status: the office server answered HTTP %s", response.status_code)
             return "offline"
         try:
-            body = response.json()
-            services = {str(prefix): (int(item["waiting"]), _wait(item.get("wait")), _pace(item.get("pace")))
-                        for prefix, item in body["services"].items()}
-            day = str(body["day"])
+            self.accept(response.json(), issued)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             log.warning("queue status: the office server's answer is not the protocol's JSON (%s)", exc)
             return "invalid"
+        return "updated"
+
+    def accept(self, body, issued: Optional[Dict[str, int]] = None) -> None:
+        """Keep an answer of the protocol's shape (``{"day": ..., "services": {prefix: {...}}}``).
+
+        ``issued``: this kiosk's numbers per prefix when the question was asked
+        (default: now).  ValueError, KeyError or TypeError if ``body`` is not
+        the protocol's JSON; the last answer is then kept.  ``refresh`` calls
+        this; so does a seeded screenshot state (``kiosk/lived_in.py``).
+        """
+        services = {str(prefix): (int(item["waiting"]), _wait(item.get("wait")), _pace(item.get("pace")))
+                    for prefix, item in body["services"].items()}
+        day = str(body["day"])
+        if issued is None:
+            issued = {s.prefix: self.issued_today(s.prefix) for s in self.config.services}
         with self._lock:
             self._answer = _Answer(day, services, issued, self.monotonic())
-        return "updated"
 
     def outlook(self, prefix: str) -> Optional[Outlook]:
         """The wait for a ticket of ``prefix`` taken now, from a fresh answer; None without one."""

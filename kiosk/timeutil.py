@@ -13,8 +13,9 @@ from __future__ import annotations
 import os
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
+from typing import Optional
 
-__all__ = ["TAIPEI", "now", "office_day", "roc_year", "roc_date", "roc_short", "rfc3339", "clock_synced", "boot_id"]
+__all__ = ["TAIPEI", "now", "pin", "office_day", "roc_year", "roc_date", "roc_short", "rfc3339", "clock_synced", "boot_id"]
 
 
 def _taipei() -> tzinfo:
@@ -30,9 +31,29 @@ def _taipei() -> tzinfo:
 TAIPEI = _taipei()
 
 
+#: Set by :func:`pin`: the office time a seeded state is drawn at (screenshots, the layout audit).
+_pinned: Optional[datetime] = None
+
+
 def now() -> datetime:
-    """The current time in Asia/Taipei, timezone-aware."""
+    """The current time in Asia/Taipei, timezone-aware (the pinned time, if one is pinned)."""
+    if _pinned is not None:
+        return _pinned
     return datetime.now(TAIPEI)
+
+
+def pin(moment: Optional[datetime]) -> None:
+    """Stop the office clock at ``moment`` (None: the real clock again).
+
+    For drawing a seeded state (``kiosk screenshot --state``, ``kiosk audit
+    layout``): every screen then shows the same date and the same open or
+    closed services, whatever the hour the picture is taken.  The running
+    kiosk never pins its clock.
+    """
+    global _pinned
+    if moment is not None and moment.tzinfo is None:
+        raise ValueError(f"pin needs a timezone-aware time, got {moment!r}")
+    _pinned = moment.astimezone(TAIPEI) if moment is not None else None
 
 
 def office_day(moment: datetime | None = None) -> date:
