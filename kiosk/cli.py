@@ -7,7 +7,7 @@ The ``kiosk`` command
     kiosk run [--window WxH]                 start the kiosk (full screen on the Pi)
     kiosk config check [PATH]                validate a config file (exit 2 when invalid)
     kiosk config show                        the settings in force, secrets as ***
-    kiosk screenshot [SCREEN] --out F.png    render a screen offscreen
+    kiosk screenshot [SCREEN] --out F.png    render a screen offscreen (--state busy: from a seeded state)
     kiosk ratings stats [--month 115/11]     satisfaction statistics (also --day 115/11/27)
     kiosk ratings export --csv FILE          every rating, misuse flagged
     kiosk simulate press KEY [--count N]     press a simulated rating button (smile/neutral/frown/1-5)
@@ -120,12 +120,20 @@ def _parser() -> argparse.ArgumentParser:
     forms_qr.add_argument("code")
     forms_qr.add_argument("--out", required=True, metavar="FILE.png")
     forms_qr.add_argument("--size", type=_positive, default=400, help="pixels (default 400)")
-    shot = sub.add_parser("screenshot", parents=[common], help="render a screen offscreen to a PNG")
+    from .lived_in import STATES  # plain data and domain code: no Kivy
+    states_help = "states (--state NAME):\n" + "\n".join(f"  {name:<11} {text}" for name, text in STATES.items())
+    shot = sub.add_parser("screenshot", parents=[common], help="render a screen offscreen to a PNG",
+                          formatter_class=argparse.RawDescriptionHelpFormatter,
+                          description="Draw one screen as a resident finds it, from this kiosk's store "
+                                      "(nothing is recorded, uploaded or printed), or from a seeded state.",
+                          epilog=f"screens: {', '.join(SCREENS + tuple(ALIASES))}, form:CODE\n{states_help}")
     shot.add_argument("screen", nargs="?", default="home", type=_screen_name, metavar="SCREEN",
                       help=f"{', '.join(SCREENS + tuple(ALIASES))}, or form:CODE for one form")
     shot.add_argument("--out", required=True, metavar="FILE.png")
     shot.add_argument("--size", type=_size, default=DEFAULT_SIZE, metavar="WxH", help="default 1280x800")
     shot.add_argument("--lang", choices=("zh-TW", "en"), help="language (default: the configured one)")
+    shot.add_argument("--state", choices=tuple(STATES), metavar="NAME",
+                      help=f"draw it from a seeded state in a scratch store: {', '.join(STATES)}")
 
     ratings = sub.add_parser("ratings", parents=[common], help="satisfaction statistics and export")
     ratings_sub = ratings.add_subparsers(dest="ratings_command", metavar="ACTION")
@@ -266,8 +274,10 @@ def cmd_screenshot(args) -> int:
         except KeyError as exc:
             print(f"kiosk screenshot: {exc.args[0]}", file=sys.stderr)
             return EXIT_USAGE
-    screenshot(config, ALIASES.get(args.screen, args.screen), args.out, size=args.size, lang=args.lang)
-    print(f"wrote {args.out} ({args.size[0]}x{args.size[1]}, {args.screen}, {args.lang or config.kiosk.language})")
+    screenshot(config, ALIASES.get(args.screen, args.screen), args.out, size=args.size, lang=args.lang,
+               state=args.state)
+    print(f"wrote {args.out} ({args.size[0]}x{args.size[1]}, {args.screen}, {args.lang or config.kiosk.language}"
+          + (f", state {args.state})" if args.state else ")"))
     return EXIT_OK
 
 

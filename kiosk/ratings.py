@@ -31,7 +31,7 @@ from . import timeutil
 from .errors import StoreError
 from .events import Event
 
-__all__ = ["Choice", "Scale", "Rating", "RatingService", "REASONS", "SOURCES"]
+__all__ = ["Choice", "Scale", "Rating", "RatingService", "REASONS", "SOURCES", "latest_choice", "ratings_between"]
 
 log = logging.getLogger("kiosk.ratings")
 
@@ -215,6 +215,13 @@ class RatingService:
             self.store.record_event("rating_reason", {"rating_id": rating_id, "reason": reason}, conn)
 
         self.store.write(write)
+
+
+def latest_choice(store) -> Optional[str]:
+    """The choice key of the newest rating stored here (``smile``...), None before the first."""
+    row = store.read(lambda c: c.execute("SELECT json_extract(data, '$.choice') FROM events WHERE type = 'rating' "
+                                         "ORDER BY seq DESC LIMIT 1").fetchone())
+    return row[0] if row else None
 
 
 def ratings_between(store, first_day: str, last_day: str) -> Sequence[dict]:

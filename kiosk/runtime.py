@@ -79,29 +79,34 @@ def run_kiosk(config: Config, window: Optional[Tuple[int, int]] = None, local_of
 
 
 def screenshot(config: Config, screen: str, out, size: Tuple[int, int] = (1280, 800),
-               lang: Optional[str] = None) -> Path:
-    """Render one screen offscreen at ``size`` and write it to ``out`` as PNG."""
+               lang: Optional[str] = None, state: Optional[str] = None) -> Path:
+    """Render one screen offscreen at ``size`` from the store's state and write it to ``out`` as PNG.
+
+    ``state``: draw it from a named, seeded state (``kiosk/lived_in.py``) in a
+    scratch store instead of this kiosk's own store.  Either way nothing is
+    uploaded, no hardware is opened and no number is taken (``ui/scenes.py``).
+    """
     from .ui import environment
 
     environment.configure("offscreen", size=size, fullscreen=False, rotation=0)
+    from .services import open_services
+    from .ui import scenes
     from .ui.app import KioskApp
     from .ui.capture import run_and_capture
 
-    services = None
-    if screen == "admin":  # what the staff see after the PIN: the real store's data, no hardware opened
-        from .services import open_services
-        services = open_services(config, with_hardware=False)
-    app = KioskApp(config, services=services)
+    seeded = None
+    if state is not None:
+        from .lived_in import seed
+        seeded = seed(state, config)
+        config = seeded.config
+    services = open_services(config, with_hardware=False)
+    if seeded is not None and seeded.queue:
+        services.queue.accept(seeded.queue)  # what the office server said a moment ago
+    app = KioskApp(config, services=services, live=False)
     if lang:
         app.lang = lang
     try:
-        if screen.startswith("form:"):  # one form: open it as a resident would, by its code
-            run_and_capture(app, "form", Path(out), prepare=lambda a: a.open_form(screen[5:]))
-        elif screen == "admin":
-            run_and_capture(app, "admin", Path(out), prepare=lambda a: a.admin.open(wait_for_printer=True))
-        else:
-            run_and_capture(app, screen, Path(out))
+        run_and_capture(app, lambda a: scenes.show(a, screen, seeded), Path(out))
     finally:
-        if services is not None:
-            services.close()
+        services.close()
     return Path(out)

@@ -164,7 +164,15 @@ class TicketService:
         service = self.config.service(prefix)
         moment = self.now()
         issued = self.issued_today(service.prefix) + 1
-        return self._encode(TicketText(self._label(service.prefix, issued), service, moment, issued - 1, lang))
+        outlook = self.outlook(service.prefix)  # as issue() prints it: the office's count when it is fresh
+        ahead = outlook.ahead if outlook.live else issued - 1
+        return self._encode(TicketText(self._label(service.prefix, issued), service, moment, ahead, lang,
+                                       outlook.estimate))
+
+    def next_label(self, prefix: str) -> str:
+        """The number the next ticket of ``prefix`` would carry (A013), taking none."""
+        service = self.config.service(prefix)
+        return self._label(service.prefix, self.issued_today(service.prefix) + 1)
 
     # -- the steps ---------------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ Screenshots
 
 ``grab()`` reads the window's pixels (what a resident would see) into a
 Pillow image.  ``run_and_capture()`` runs the real app offscreen, shows one
-screen, waits a few frames for layout and text, and saves a PNG: the README's
+screen (``scenes.py`` says how each is reached), waits a few frames for layout and text, and saves a PNG: the README's
 pictures, the tests' pixels and a technician's ``kiosk screenshot`` all come
 from here.
 """
@@ -34,18 +34,15 @@ def grab() -> Image.Image:
     return image.transpose(Image.Transpose.FLIP_TOP_BOTTOM).convert("RGB")
 
 
-def run_and_capture(app, screen: str, out: Optional[Path] = None,
-                    prepare: Optional[Callable[[object], None]] = None) -> Image.Image:
-    """Run ``app``, show ``screen``, and return (and save to ``out``) what the window shows."""
+def run_and_capture(app, show: Callable[[object], None], out: Optional[Path] = None) -> Image.Image:
+    """Run ``app``, call ``show(app)`` to reach a screen, and return (and save to ``out``) what the window shows."""
     result = {}
     frames = {"left": SETTLE_FRAMES}
 
     def start(_dt):
         app.marquee.stop()  # a still strip, so the picture does not depend on timing
         app.marquee.shift = 0
-        app.show(screen)
-        if prepare:
-            prepare(app)
+        show(app)
         Clock.schedule_interval(settle, 0)
 
     def settle(_dt):
