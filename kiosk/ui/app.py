@@ -100,10 +100,13 @@ class KioskApp(App):
     office_name = StringProperty()
 
     def __init__(self, config: Config, services=None,
-                 monotonic: Callable[[], float] = time.monotonic, **kwargs):
+                 monotonic: Callable[[], float] = time.monotonic, live: bool = True, **kwargs):
         super().__init__(**kwargs)
         self.kiosk_config = config  # App.config is Kivy's own ini settings
-        self.services = services    # None for screenshots: screens only, nothing recorded
+        self.services = services    # the store's state; None: screens only, nothing read or recorded
+        # live=False: a picture of the screens (kiosk screenshot, kiosk audit layout), drawn from the
+        # services' state: no upload, no office questions, no hardware, no watchdog, no staff corner.
+        self.live = live
         self.monotonic = monotonic
         self.scale = services.ratings.scale if services else Scale.of_size(len(config.buttons.pins))
         self._screen_timer = None
@@ -176,6 +179,10 @@ class KioskApp(App):
 
     def on_start(self):
         Window.bind(on_touch_down=self._note_activity, on_key_down=self._on_key_down)
+        if not self.live:
+            self._events = [Clock.schedule_interval(self.tick_clock, 1)]
+            self.check_setup()
+            return
         if self.services is not None:  # staff only: a 5-second press on the top-left corner, then the PIN
             self._corner = CornerHold(Window, lambda: self.u, self.admin.open_keypad)
             Window.bind(on_touch_down=self._corner.down, on_touch_move=self._corner.move,
@@ -333,8 +340,8 @@ class KioskApp(App):
         screen.forms = self.catalogue.in_category(code)
         self.show("form_list")
 
-    def open_form(self, code: str) -> None:
-        """Show one form's QR code, sized for the screen, and count the view."""
+    def open_form(self, code: str, count_view: bool = True) -> None:
+        """Show one form's QR code, sized for the screen, and count the view (not for a picture of it)."""
         form = self.catalogue.by_code(code)
         screen = self.manager.get_screen("form")
         if self.manager.get_screen("form_list").category is None or \
@@ -342,7 +349,7 @@ class KioskApp(App):
             self.open_category(form.category)  # so that "back" leads to the form's own category
         size = int(min(Window.height * 0.62, Window.width * 0.45))
         screen.form, screen.qr, screen.slip_message = form, qr_texture(qr_image(form.url, size)), ""
-        if self.services is not None:
+        if self.services is not None and count_view:
             try:
                 record_view(self.services.store, form, self.lang)
             except Exception:  # a full disk must not keep the QR from the resident
