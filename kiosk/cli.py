@@ -19,6 +19,7 @@ The ``kiosk`` command
     kiosk ticket preview SERVICE --out F.png the next ticket as printed, taking no number
     kiosk ticket reprint [--printer URL]     print the last ticket again
     kiosk printer status [--printer URL]     paper, cover, online; exit 1 when it cannot print
+    kiosk audit layout [--out DIR]           every screen x state x size x language checked (exit 1 on a problem)
     kiosk selftest [--interactive] [--json]  every part of this kiosk: PASS, WARN or FAIL (exit 1 on a FAIL)
     kiosk bench startup                      first frame and memory, against a bare Kivy window
     kiosk bench ratings                      press-to-disk latency, against a bare SQLite insert
@@ -134,6 +135,23 @@ def _parser() -> argparse.ArgumentParser:
     shot.add_argument("--lang", choices=("zh-TW", "en"), help="language (default: the configured one)")
     shot.add_argument("--state", choices=tuple(STATES), metavar="NAME",
                       help=f"draw it from a seeded state in a scratch store: {', '.join(STATES)}")
+
+    audit = sub.add_parser("audit", parents=[common], help="check every screen's layout",
+                           formatter_class=argparse.RawDescriptionHelpFormatter,
+                           description="layout: draw every screen x state x size x language offscreen and check it "
+                                       "(text fits, no overlap, nothing off screen, text >= 3 mm and targets >= 12 mm "
+                                       "on the panel, contrast >= 4.5:1, no word broken across lines); one line per "
+                                       "problem, exit 1 if any",
+                           epilog=f"screens: {', '.join(SCREENS)}\n{states_help}")
+    audit.add_argument("what", choices=("layout",))
+    audit.add_argument("--out", metavar="DIR", help="keep every picture there, with index.html, a contact sheet")
+    audit.add_argument("--state", action="append", choices=tuple(STATES), metavar="NAME",
+                       help="only this state (repeatable; default: all)")
+    audit.add_argument("--size", action="append", type=_size, metavar="WxH",
+                       help="only this size (repeatable; default: 800x480 1024x600 1280x800 1920x1080)")
+    audit.add_argument("--lang", action="append", choices=("zh-TW", "en"), help="only this language (repeatable)")
+    audit.add_argument("--screen", action="append", choices=SCREENS, metavar="SCREEN",
+                       help="only this screen (repeatable; default: all)")
 
     ratings = sub.add_parser("ratings", parents=[common], help="satisfaction statistics and export")
     ratings_sub = ratings.add_subparsers(dest="ratings_command", metavar="ACTION")
@@ -294,6 +312,13 @@ def cmd_bench(args) -> int:
     from .bench import bench_startup
     return bench_startup(config_path=args.config, changes=args.changes, runs=args.runs, size=args.size,
                          driver=args.driver)
+
+
+def cmd_audit(args) -> int:
+    from .audit import audit_layout
+    _load(args.config)  # a bad config: its problems and exit 2, before any window
+    return audit_layout(config_path=args.config, out=args.out, states=args.state, sizes=args.size,
+                        langs=args.lang, screens=args.screen)
 
 
 def cmd_ratings(args) -> int:
@@ -537,7 +562,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     handlers = {
         "run": cmd_run, "screenshot": cmd_screenshot, "bench": cmd_bench, "fonts": cmd_fonts,
         "simulate": cmd_simulate, "printer": cmd_printer, "upload": cmd_upload, "selftest": cmd_selftest,
-        "admin": cmd_admin,
+        "admin": cmd_admin, "audit": cmd_audit,
         "version": lambda _a: print(f"kiosk {__version__}") or EXIT_OK,
     }
     if args.command == "config":

@@ -1,0 +1,127 @@
+"""
+One state of ``kiosk audit layout`` (run by ``kiosk/audit.py``, one process per state)
+=======================================================================================
+
+Seeds the state into a scratch store, runs the real app offscreen, and for
+each size, language and screen: reaches the screen as a resident would
+(``scenes.py``), lets it settle, grabs the pixels and checks them with the
+widget tree (``layout_checks.py``).  Prints ``AUDIT {json}`` lines: one per
+picture and one per problem.  Pictures are written only with ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+#: Staff screens: exempt from the residents' text size (the staff read them up close), not from the rest.
+STAFF_SCREENS = ("admin", "admin_pin")
+
+
+def _emit(**record) -> None:
+    print("AUDIT " + json.dumps(record, ensure_ascii=False), flush=True)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m kiosk.ui.audit_child")
+    parser.add_argument("--state", required=True)
+    parser.add_argument("--sizes", required=True)
+    parser.add_argument("--langs", required=True)
+    parser.add_argument("--screens", required=True)
+    parser.add_argument("--config")
+    parser.add_argument("--out")
+    args = parser.parse_args(argv)
+    sizes = [tuple(int(v) for v in text.split("x")) for text in args.sizes.split(",")]
+    langs, screens = args.langs.split(","), args.screens.split(",")
+
+    from . import environment
+    environment.configure("offscreen", size=sizes[0], fullscreen=False,
+                          kivy_home=tempfile.mkdtemp(prefix="kiosk-audit-kivy-"))
+    from ..config import load_config
+    from ..i18n import unbreakable_words
+    from ..lived_in import seed
+    from ..logs import hide_secrets_of
+    from ..services import open_services
+
+    config = load_config(args.config)
+    hide_secrets_of(config)
+    state = seed(args.state, config)
+    services = open_services(state.config, with_hardware=False)
+    if state.queue:
+        services.queue.accept(state.queue)
+
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+
+    from . import scenes
+    from .app import KioskApp
+    from .capture import SETTLE_FRAMES, grab
+    from .layout_checks import check, panel_for
+
+    app = KioskApp(state.config, services=services, live=False)
+    out = Path(args.out) if args.out else None
+    failure = {}
+
+    def walk():
+        app.marquee.stop()  # a still strip: the picture does not depend on timing
+        for size in sizes:
+            Window.size = size
+            yield SETTLE_FRAMES
+            label = f"{size[0]}x{size[1]}"
+            for lang in langs:
+                app.lang = lang
+                app.tick_clock()
+                for screen in screens:
+                    scenes.reset(app, state)
+                    yield 2
+                    app.marquee.shift = 0
+                    scenes.show(app, screen, state)
+                    yield SETTLE_FRAMES
+                    image = grab()
+                    where = dict(screen=screen, state=state.name, size=label, lang=lang)
+                    if tuple(Window.size) != size:
+                        _emit(**where, widget="window", kind="offscreen",
+                              detail=f"the window is {Window.size[0]}x{Window.size[1]}, not {label}")
+                    if out is not None:
+                        image.save(out / f"{screen}-{state.name}-{label}-{lang}.png")
+                    _emit(picture=True, **where)
+                    roots = [app.manager.current_screen, app.marquee]
+                    for problem in check(roots, image, panel_for(size), residents=screen not in STAFF_SCREENS,
+                                         unbreakable=unbreakable_words(lang)):
+                        _emit(**where, widget=problem.widget, kind=problem.kind, detail=problem.detail)
+
+    steps = walk()
+    wait = {"frames": 1}
+
+    def tick(_dt):
+        wait["frames"] -= 1
+        if wait["frames"] > 0:
+            return True
+        try:
+            wait["frames"] = next(steps)
+        except StopIteration:
+            app.stop()
+            return False
+        except Exception:  # say what broke, and stop: the parent reports the state as failed
+            import traceback
+            failure["error"] = traceback.format_exc()
+            app.stop()
+            return False
+        return True
+
+    Clock.schedule_once(lambda _dt: Clock.schedule_interval(tick, 0), 0)
+    try:
+        app.run()
+    finally:
+        services.close()
+    if failure:
+        print(failure["error"], file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
