@@ -9,13 +9,14 @@ export XDG_DATA_HOME ?= $(CURDIR)/var/data
 WINDOW ?= 1280x800
 FONTS  := kiosk/fonts/NotoSansCJKtc-Regular.otf kiosk/fonts/NotoSansCJKtc-Bold.otf
 
-.PHONY: run test setup deps screenshots bench clean help image image-test
+.PHONY: run test setup deps screenshots audit bench clean help image image-test
 
 help:
 	@echo "make run         set up, then start the kiosk (simulated hardware) in a $(WINDOW) window,"
 	@echo "                 with a local office server on http://127.0.0.1:8080/ receiving its events"
 	@echo "make test        set up, then run the whole test suite headless"
-	@echo "make screenshots write docs/screenshots/*.png"
+	@echo "make screenshots write docs/screenshots/*.png (from the busy state)"
+	@echo "make audit       check every screen's layout; pictures and a contact sheet in build/audit/"
 	@echo "make bench       kiosk bench startup"
 	@echo "make image       (root) build the SD card image into build/; make image-test boots it under QEMU"
 	@echo "make clean       remove the venv and built fonts"
@@ -41,15 +42,22 @@ $(FONTS) &: $(VENV)/.installed
 	$(BIN)/kiosk fonts build
 
 screenshots: setup
+	# The README's pictures come from the busy state (kiosk/lived_in.py): a lobby mid-morning, not an empty store.
 	for lang in zh-TW en; do for size in 1280x800 800x480; do \
-	  $(BIN)/kiosk screenshot home --lang $$lang --size $$size --out docs/screenshots/home-$$lang-$$size.png || exit 1; \
+	  $(BIN)/kiosk screenshot home --state busy --lang $$lang --size $$size --out docs/screenshots/home-$$lang-$$size.png || exit 1; \
 	done; done
 	XDG_DATA_HOME=$$(mktemp -d) $(BIN)/kiosk ticket preview A --out docs/screenshots/ticket-A.png
-	$(BIN)/kiosk screenshot form:move-in --size 800x480 --out docs/screenshots/form-move-in-zh-TW-800x480.png
-	XDG_DATA_HOME=$$(mktemp -d) $(BIN)/kiosk screenshot admin --size 800x480 --out docs/screenshots/admin-zh-TW-800x480.png
-	for screen in rate reason ticket forms; do \
-	  $(BIN)/kiosk screenshot $$screen --size 800x480 --out docs/screenshots/$$screen-zh-TW-800x480.png || exit 1; \
+	$(BIN)/kiosk screenshot form:move-in --state busy --size 800x480 --out docs/screenshots/form-move-in-zh-TW-800x480.png
+	$(BIN)/kiosk screenshot admin --state busy --size 800x480 --out docs/screenshots/admin-zh-TW-800x480.png
+	for screen in rate reason ticket forms taken; do \
+	  $(BIN)/kiosk screenshot $$screen --state busy --size 800x480 --out docs/screenshots/$$screen-zh-TW-800x480.png || exit 1; \
 	done
+	$(BIN)/kiosk screenshot ticket --state closed --size 800x480 --out docs/screenshots/ticket-closed-zh-TW-800x480.png
+	$(BIN)/kiosk screenshot ticket --state busy --lang en --size 800x480 --out docs/screenshots/ticket-en-800x480.png
+
+# Every screen x state x size x language checked; the pictures and a contact sheet in build/audit/index.html
+audit: setup
+	$(BIN)/kiosk audit layout --out build/audit
 
 # The SD card image (as root; about 17 min here, 4.5 of them xz): build/kiosk-<version>-arm64.img.xz, .sha256, .manifest
 image:
