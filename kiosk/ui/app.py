@@ -289,6 +289,8 @@ class KioskApp(App):
             tile.state_key = ("ticket.paused" if self.services and ticketing_paused(self.services.store) else
                               "ticket.closed" if not service.open_at(now) else
                               "ticket.full" if service.daily_limit and issued >= service.daily_limit else "")
+            tile.checked_at, tile.opens_at = now, (service.next_opening(now, next_day=tile.state_key == "ticket.full")
+                                                   if tile.state_key in ("ticket.closed", "ticket.full") else None)
 
     def take_ticket(self, prefix: str) -> None:
         """A service tile was tapped: take a number and print it, off the main thread (the printer is slow)."""

@@ -11,12 +11,37 @@ simulated printer, the ticket as it would come out of the printer
 and the resident must remember the number.  Layout in ``ticket.kv``.
 """
 
+from datetime import datetime
+from typing import Optional
+
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 
-__all__ = ["ServiceTile", "TicketScreen", "TakenScreen"]
+from ..i18n import catalogue
+from ..timeutil import office_day
+
+__all__ = ["ServiceTile", "TicketScreen", "TakenScreen", "reopens_text"]
+
+
+def reopens_text(opening: Optional[datetime], now: datetime, lang: str) -> str:
+    """When a closed or full service hands out numbers again, as its tile says it.
+
+    今天 13:30 再開放 / Opens today 13:30, 明天 08:00 再開放 / Opens tomorrow 08:00,
+    週一 08:00 再開放 / Opens Mon 08:00; "" when it never opens (``Service.next_opening``).
+    """
+    if opening is None:
+        return ""
+    messages = catalogue(lang)
+    days = (office_day(opening) - office_day(now)).days
+    hhmm = opening.strftime("%H:%M")
+    if days == 0:
+        return messages.text("ticket.opens_today", time=hhmm)
+    if days == 1:
+        return messages.text("ticket.opens_tomorrow", time=hhmm)
+    weekday = messages.text("ticket.weekdays").split()[office_day(opening).weekday()]
+    return messages.text("ticket.opens_on", day=weekday, time=hhmm)
 
 
 class ServiceTile(ButtonBehavior, BoxLayout):
@@ -27,8 +52,9 @@ class ServiceTile(ButtonBehavior, BoxLayout):
     name_en = StringProperty()
     waiting = NumericProperty(0)
     estimate = StringProperty()   # "3–8" minutes from the office server's fresh data; "" when not known
-    crowded = BooleanProperty(False)  # set in ticket.kv: a long name and an estimate share the tile
     state_key = StringProperty()  # "" when open, else the message key saying why not (ticket.closed, ticket.full)
+    opens_at = ObjectProperty(None, allownone=True)    # closed or full: when numbers are handed out again
+    checked_at = ObjectProperty(None, allownone=True)  # when opens_at was worked out (today, tomorrow...)
 
 
 class TicketScreen(Screen):

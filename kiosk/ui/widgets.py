@@ -28,7 +28,7 @@ from kivy.uix.stencilview import StencilView
 from ..config import LANGUAGES
 from ..i18n import unbreakable_words
 
-__all__ = ["Tile", "BigButton", "Header", "Marquee", "WrapLabel", "wrap_lines", "break_units"]
+__all__ = ["Tile", "BigButton", "Header", "Marquee", "WrapLabel", "CapsLabel", "wrap_lines", "break_units"]
 
 #: Separator between announcements on the marquee (full-width spaces read well in CJK).
 MARQUEE_GAP = "\u3000\u3000◆\u3000\u3000"
@@ -174,6 +174,23 @@ class WrapLabel(Label):
         self._rewrap()
         self._label.text = self._wrapped
         super().texture_update(*largs)
+
+
+class CapsLabel(Label):
+    """One line of capitals (a ticket letter) whose drawn box is the letters, not the font's whole line.
+
+    A CJK font's line is about 1.45 times its size, mostly room for accents and
+    descenders capitals do not have; this label keeps the middle 1.1 font sizes
+    of its texture, so its size (``texture_size``) is what it shows.
+    """
+
+    def texture_update(self, *largs):
+        super().texture_update(*largs)
+        texture = self.texture
+        if texture is not None:
+            height = min(texture.height, int(self.font_size * 1.1 + 0.999))
+            self.texture = texture.get_region(0, (texture.height - height) // 2, texture.width, height)
+            self.texture_size = list(self.texture.size)
 
 
 class Tile(ButtonBehavior, BoxLayout):
