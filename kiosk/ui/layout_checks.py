@@ -1,0 +1,632 @@
+"""
+Layout checks
+=============
+
+What ``kiosk audit layout`` finds wrong on a screen, from the widget tree of
+what is shown and the window's rendered pixels (``capture.grab()``)::
+
+    problems = check([app.manager.current_screen, app.marquee], grab(), panel_for(Window.size))
+
+Each :class:`Problem` names the widget by a readable path (the screen's name,
+then ids; widgets without an id by class name and index, e.g.
+``forms/popular/FormRow[1]/title``), a short ``kind`` and the numbers.
+
+========== =====================================================================
+kind       what is measured
+========== =====================================================================
+overflow   the text (its laid-out lines, padding included) is larger than the
+           label, sticks out of the label's box, or is cut inside the texture
+           (lines Kivy dropped because ``text_size`` was too short)
+clipped    the text sticks out of a StencilView (or of a ScrollView along an axis
+           it cannot scroll), so part of it is cut
+ellipsis   Kivy shortened the text (``shorten: True``) to fit
+overlap    the ink of two texts (from their own textures) overlaps
+offscreen  a text, or a button, is partly outside the window
+small-text a CJK ideograph (0.88 x font_size) is under 3 mm on the panel (residents' screens only)
+small-target an enabled button is under 12 mm in width or height on the panel
+contrast   under 4.5:1 between the text and its background, both read from the
+           rendered pixels (WCAG 2 relative luminance)
+word-break a wrapped label breaks a line between two Latin letters or digits, or
+           inside one of the ``unbreakable`` words (障|礙)
+========== =====================================================================
+
+Only what a resident can see is checked: opacity (the product up the parent
+chain) above zero, text not blank, size not zero, and inside the viewport of
+any ScrollView it is in.  A root that is itself a StencilView (not a
+ScrollView) is a moving strip, the marquee: the label scrolling in it is only
+checked for the size and contrast of the part shown.
+
+Where the text is: Kivy's ``Label`` rule draws the texture at
+``int(center - texture_size / 2)``; inside it, the core label's laid-out lines
+(``_label._cached_lines``) carry their own x, y, width and height, and the
+texture's alpha channel (``Texture.pixels``) is exactly the label's own ink,
+whatever is drawn over or under it.  The ink and the window's pixels together
+give the colours for the contrast check.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+from copy import copy
+from dataclasses import dataclass
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.label import Label
+from kivy.uix.scrollview import ScrollView
+from kivy.uix.stencilview import StencilView
+from kivy.uix.widget import Widget
+from PIL import Image, ImageChops
+
+__all__ = ["Panel", "PANELS", "panel_for", "Problem", "check", "contrast_ratio",
+           "MIN_TEXT_MM", "MIN_TARGET_MM", "MIN_CONTRAST", "IDEOGRAPH_EM"]
+
+#: The smallest ideograph a resident must read, in mm (about a 13 px Latin capital on the 7" display).
+MIN_TEXT_MM = 3.0
+#: Height of a CJK ideograph in Noto Sans CJK, as a fraction of the font size.
+IDEOGRAPH_EM = 0.88
+#: The smallest finger target, both dimensions, in mm.
+MIN_TARGET_MM = 12.0
+#: WCAG 2 success criterion 1.4.3 (level AA) for text.
+MIN_CONTRAST = 4.5
+#: Pixels a text may stick out of its box (rounding of positions, anti-aliasing).
+TOLERANCE = 2
+#: Two texts' ink boxes overlapping by more than this in both directions overlap.
+OVERLAP_PX = 2
+#: Texts whose visible part is smaller than this (px, either side) are not measured for contrast.
+MIN_MEASURED_PX = 4
+#: Texture alpha above which a pixel is ink (of 255).
+INK_ALPHA = 64
+
+
+@dataclass(frozen=True)
+class Panel:
+    """The physical display a resolution is drawn for."""
+
+    size: Tuple[int, int]
+    name: str
+    width_mm: float
+
+    @property
+    def px_per_mm(self) -> float:
+        return self.size[0] / self.width_mm
+
+
+PANELS: Dict[Tuple[int, int], Panel] = {p.size: p for p in (
+    Panel((800, 480), 'official 7" DSI display', 154.08),
+    Panel((1024, 600), '7" HDMI panel', 154.21),
+    Panel((1280, 800), '10.1" panel', 216.96),
+    Panel((1920, 1080), '15.6" monitor', 344.16),
+)}
+
+
+def panel_for(size) -> Panel:
+    """The panel a window of ``size`` (width, height) is shown on; ValueError for an unknown size."""
+    key = tuple(int(v) for v in size)
+    try:
+        return PANELS[key]
+    except KeyError:
+        known = ", ".join(f"{w}x{h} ({p.name})" for (w, h), p in PANELS.items())
+        raise ValueError(f"no panel is known for {key[0]}x{key[1]}; known sizes: {known}") from None
+
+
+@dataclass(frozen=True)
+class Problem:
+    widget: str  # a readable path: screen name, then ids, else class names with index
+    kind: str    # overflow, clipped, ellipsis, overlap, offscreen, small-text, small-target, contrast, word-break
+    detail: str  # what is wrong, with numbers
+
+
+# -- colours ------------------------------------------------------------------------------
+
+def _channel(value: int) -> float:
+    c = value / 255
+    return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+
+def luminance(rgb) -> float:
+    """WCAG 2 relative luminance of an sRGB colour given as 0-255 integers."""
+    r, g, b = rgb[:3]
+    return 0.2126 * _channel(r) + 0.7152 * _channel(g) + 0.0722 * _channel(b)
+
+
+def contrast_ratio(a, b) -> float:
+    """WCAG 2 contrast ratio of two 0-255 RGB colours, 1.0 to 21.0."""
+    la, lb = luminance(a), luminance(b)
+    return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
+
+
+def _hex(rgb) -> str:
+    return "#%02x%02x%02x" % tuple(rgb[:3])
+
+
+# -- boxes: (left, top, right, bottom) in image pixels, top row first ---------------------
+
+Box = Tuple[float, float, float, float]
+
+
+def _intersect(a: Box, b: Box) -> Optional[Box]:
+    box = (max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3]))
+    return box if box[0] < box[2] and box[1] < box[3] else None
+
+
+def _union(boxes: Sequence[Box]) -> Box:
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+
+def _ints(box: Box) -> Tuple[int, int, int, int]:
+    return int(round(box[0])), int(round(box[1])), int(round(box[2])), int(round(box[3]))
+
+
+def _outside(inner: Box, outer: Box) -> Dict[str, float]:
+    """How far ``inner`` sticks out of ``outer`` on each side (only sides past the tolerance)."""
+    past = {"left": outer[0] - inner[0], "top": outer[1] - inner[1],
+            "right": inner[2] - outer[2], "bottom": inner[3] - outer[3]}
+    return {side: value for side, value in past.items() if value > TOLERANCE}
+
+
+def _describe_past(past: Dict[str, float]) -> str:
+    return ", ".join(f"{value:.0f} px past the {side} edge" for side, value in past.items())
+
+
+def _size(box: Box) -> str:
+    return f"{box[2] - box[0]:.0f}x{box[3] - box[1]:.0f}"
+
+
+# -- the tree -----------------------------------------------------------------------------
+
+@dataclass
+class _Node:
+    widget: Widget
+    path: str
+    box: Box                         # the widget's own box
+    scrolls: Tuple[Tuple[Widget, Box, bool, bool, str], ...]  # ScrollView ancestors: (sv, box, scroll x, scroll y, path)
+    stencils: Tuple[Tuple[Widget, Box, str], ...]             # other StencilView ancestors
+    strip: bool                      # inside a moving strip (the marquee)
+    ancestors: Tuple[int, ...]       # id() of every ancestor
+
+
+def _real(widget):
+    ref = getattr(widget, "__ref__", None)
+    return ref() if callable(ref) else widget
+
+
+def _window_box(widget: Widget, height: int) -> Box:
+    x, y = widget.to_window(*widget.pos)
+    return (x, height - y - widget.height, x + widget.width, height - y)
+
+
+def _can_scroll(scroll: ScrollView) -> Tuple[bool, bool]:
+    content = scroll.children[0] if scroll.children else None
+    if content is None:
+        return False, False
+    return (bool(scroll.do_scroll_x) and content.width > scroll.width + 1,
+            bool(scroll.do_scroll_y) and content.height > scroll.height + 1)
+
+
+def _walk(root: Widget, height: int, strip: bool, exempt: Callable[[Widget], bool]) -> List[_Node]:
+    """Every visible widget under ``root`` (itself included), in drawing order, with its path."""
+    nodes: List[_Node] = []
+    counters: Counter = Counter()
+    name = getattr(root, "name", "")
+    root_path = name if isinstance(name, str) and name else type(root).__name__
+
+    def visit(widget, path, anchor, names, opacity, scrolls, stencils, ancestors):
+        if exempt(widget):
+            return
+        opacity *= widget.opacity
+        if opacity <= 0:
+            return
+        box = _window_box(widget, height)
+        if any(_intersect(box, sbox) is None for _sv, sbox, *_rest in scrolls):
+            return  # scrolled out of view
+        if widget.width > 0 and widget.height > 0:
+            nodes.append(_Node(widget, path, box, scrolls, stencils, strip, ancestors))
+        names = dict(names)
+        for key, value in getattr(widget, "ids", {}).items():
+            names[id(_real(value))] = key
+        own_anchor = anchor
+        if widget is root or getattr(widget, "ids", None):
+            own_anchor = (id(widget), path)
+        if isinstance(widget, ScrollView):
+            sx, sy = _can_scroll(widget)
+            scrolls = scrolls + ((widget, box, sx, sy, path),)
+        elif isinstance(widget, StencilView):
+            stencils = stencils + ((widget, box, path),)
+        ancestors = ancestors + (id(widget),)
+        for child in reversed(widget.children):  # drawing order: first added first
+            key = names.get(id(child))
+            if key:
+                child_path = f"{own_anchor[1]}/{key}"
+                child_anchor = (id(child), child_path)
+            else:
+                cls = type(child).__name__
+                index = counters[(own_anchor[0], cls)]
+                counters[(own_anchor[0], cls)] += 1
+                child_path = f"{own_anchor[1]}/{cls}[{index}]"
+                child_anchor = own_anchor  # an anonymous layout: its children are numbered under the anchor
+            visit(child, child_path, child_anchor, names, opacity, scrolls, stencils, ancestors)
+
+    visit(root, root_path, (id(root), root_path), {}, 1.0, (), (), ())
+    return nodes
+
+
+# -- text geometry ------------------------------------------------------------------------
+
+@dataclass
+class _Text:
+    node: _Node
+    texture_box: Box                 # where the texture is drawn
+    lines: List[Box]                 # each laid-out line with text (the texture box if unknown)
+    mask: Optional[Image.Image]      # the drawn texture's alpha (texture box sized, top row first), if readable
+    ink: List[Box]                   # the ink box of each line, as drawn (inside the texture box)
+    drawn: Box                       # all the ink (or, without a mask, the lines inside the texture)
+    clipped: Optional[Box]           # drawn ∩ every StencilView and ScrollView it is in
+    visible: Optional[Box]           # clipped ∩ window
+
+
+def _texture_box(label: Label, height: int) -> Box:
+    tw, th = label.texture_size
+    x = int(label.center_x - tw / 2.0)  # Kivy's <Label> rule
+    y = int(label.center_y - th / 2.0)
+    wx, wy = label.to_window(x, y)
+    return (wx, height - wy - th, wx + tw, height - wy)
+
+
+def _source(label: Label):
+    """The core label's whole texture and the part of it drawn (left, top, right, bottom; top row 0).
+
+    A plain Label draws all of it; a label may draw a region of it (``CapsLabel`` keeps the middle
+    rows): the region's texture coordinates say which.  (None, None) for a texture of other origin.
+    """
+    full = getattr(label._label, "texture", None)
+    drawn = label.texture
+    if full is None or drawn is None:
+        return None, None
+    if drawn is full:
+        return full, (0, 0) + tuple(full.size)
+    fw, fh = full.size
+    c = drawn.tex_coords  # bottom-left, bottom-right, top-right, top-left; v = 0 is the text's top row
+    left, top, right, bottom = c[6] * fw, c[7] * fh, c[2] * fw, c[3] * fh
+    region = _ints((left, top, right, bottom))
+    if (region[2] - region[0], region[3] - region[1]) != tuple(drawn.size) or \
+            region[0] < 0 or region[1] < 0 or region[2] > fw or region[3] > fh:
+        return None, None
+    return full, region
+
+
+def _mask(full, region) -> Optional[Image.Image]:
+    try:
+        alpha = Image.frombytes("RGBA", tuple(full.size), full.pixels).getchannel("A")
+    except Exception:  # a texture GL cannot read back
+        return None
+    return alpha if region == (0, 0) + tuple(full.size) else alpha.crop(region)
+
+
+def _measure(node: _Node, height: int, window: Box) -> Optional[_Text]:
+    label = node.widget
+    tex = _texture_box(label, height)
+    if tex[2] - tex[0] < 1 or tex[3] - tex[1] < 1:
+        return None
+    full, region = _source(label)
+    lines = []
+    if region is not None:
+        for line in getattr(label._label, "_cached_lines", None) or []:
+            if not "".join(word.text for word in line.words).strip() or line.w <= 0:
+                continue
+            x, y = tex[0] + line.x - region[0], tex[1] + line.y - region[1]
+            lines.append((x, y, x + line.w, y + line.h))
+    lines = lines or [tex]
+    mask = _mask(full, region) if region is not None else None
+    ink = []
+    ox, oy = int(round(tex[0])), int(round(tex[1]))
+    for line in lines:
+        part = _intersect(line, tex)
+        if part is None:
+            continue
+        if mask is None:
+            ink.append(part)
+            continue
+        part = _ints(part)
+        bbox = mask.crop((part[0] - ox, part[1] - oy, part[2] - ox, part[3] - oy)) \
+            .point(lambda a: 255 if a > INK_ALPHA else 0).getbbox()
+        if bbox:
+            ink.append((part[0] + bbox[0], part[1] + bbox[1], part[0] + bbox[2], part[1] + bbox[3]))
+    if not ink:
+        return None  # nothing drawn (blank glyphs, or every line outside the texture)
+    drawn = _union(ink)
+    clipped = _clip(node, drawn)
+    visible = _intersect(clipped, window) if clipped else None
+    return _Text(node, tex, lines, mask, ink, drawn, clipped, visible)
+
+
+def _clip(node: _Node, box: Box) -> Optional[Box]:
+    region = box
+    for _widget, sbox, *_rest in node.scrolls + node.stencils:
+        if region is None:
+            return None
+        region = _intersect(region, sbox)
+    return region
+
+
+def _natural(label: Label) -> Tuple[float, float, int, int]:
+    """The laid-out text's size (padding included) with no limit on its height, and how many of
+    its lines were left out of the texture, of how many."""
+    core = label._label
+    width, height = getattr(core, "_internal_size", label.texture_size)
+    uw, uh = core.text_size
+    shown = sum(1 for line in core._cached_lines if "".join(w.text for w in line.words).strip())
+    if uh is None or label.markup or getattr(label, "is_shortened", False):
+        return width, height, 0, shown
+    try:
+        from kivy.core.text.text_layout import layout_text
+        options = copy(core.options)
+        options["space_width"] = core.get_extents(" ")[0]
+        options["strip"] = strip = options["strip"] or options["halign"] == "justify"
+        options["text_size"] = (uw, None)
+        text = core.text.strip() if strip else core.text
+        lines = []
+        width, height, _clipped = layout_text(text, lines, (0, 0), (uw, None), options,
+                                              core.get_cached_extents(), True, True)
+        total = sum(1 for line in lines if "".join(w.text for w in line.words).strip())
+    except Exception:  # a provider or Kivy version laying out differently: what was drawn
+        return width, height, 0, shown
+    return width, height, max(0, total - shown), total
+
+
+# -- the checks ---------------------------------------------------------------------------
+
+def check(roots: Sequence[Widget], image: Image.Image, panel: Panel, *, residents: bool = True,
+          unbreakable: Iterable[str] = (), exempt: Callable[[Widget], bool] = lambda w: False) -> List[Problem]:
+    """Everything wrong with what ``roots`` show in ``image`` on ``panel`` (see the module's table).
+
+    ``residents``: the screen is for the public (the text size check applies); ``unbreakable``:
+    words a line must not break inside (身心障礙's 障礙); ``exempt(widget)``: skip that widget and
+    everything in it.
+    """
+    image = image.convert("RGB")
+    width, height = image.size
+    window: Box = (0, 0, width, height)
+    unbreakable = tuple(u for u in unbreakable if len(u) > 1)
+    ppm = panel.px_per_mm
+    problems: List[Problem] = []
+    texts: List[_Text] = []
+
+    for root in roots:
+        strip = isinstance(root, StencilView) and not isinstance(root, ScrollView)
+        for node in _walk(root, height, strip, exempt):
+            widget = node.widget
+            if isinstance(widget, ButtonBehavior):
+                problems += _check_button(node, window, ppm, panel)
+            if isinstance(widget, Label) and widget.text.strip() and widget.texture is not None:
+                text = _measure(node, height, window)
+                if text is None or text.visible is None:
+                    continue  # nothing drawn, or all of it cut away (reported as clipped if it matters)
+                texts.append(text)
+                problems += _check_text(text, window, ppm, panel, residents, unbreakable)
+                if not widget.disabled:  # WCAG 1.4.3 exempts inactive components (greyed out on purpose)
+                    problems += _check_contrast(text, image)
+    problems += _check_overlaps(texts)
+    return problems
+
+
+def _check_button(node: _Node, window: Box, ppm: float, panel: Panel) -> List[Problem]:
+    widget, problems = node.widget, []
+    if not widget.disabled:
+        minimum = MIN_TARGET_MM * ppm
+        if widget.width < minimum - 0.01 or widget.height < minimum - 0.01:
+            problems.append(Problem(node.path, "small-target",
+                                    f"button {widget.width:.0f}x{widget.height:.0f} px = "
+                                    f"{widget.width / ppm:.1f}x{widget.height / ppm:.1f} mm < {MIN_TARGET_MM:g} mm "
+                                    f"on the {panel.name} (needs >= {minimum:.1f} px each way)"))
+    if not node.strip:
+        shown = _clip(node, node.box)
+        past = _outside(shown, window) if shown else {}
+        if past:
+            problems.append(Problem(node.path, "offscreen",
+                                    f"button at x {shown[0]:.0f}..{shown[2]:.0f}, y {shown[1]:.0f}..{shown[3]:.0f} "
+                                    f"(top row 0): {_describe_past(past)} of the {window[2]}x{window[3]} window"))
+    return problems
+
+
+def _check_text(text: _Text, window: Box, ppm: float, panel: Panel, residents: bool,
+                unbreakable: Tuple[str, ...]) -> List[Problem]:
+    node, label, problems = text.node, text.node.widget, []
+    path = node.path
+    if residents:
+        minimum = MIN_TEXT_MM / IDEOGRAPH_EM * ppm
+        if label.font_size < minimum - 0.01:
+            problems.append(Problem(path, "small-text",
+                                    f"font {label.font_size:.1f} px: an ideograph is "
+                                    f"{label.font_size * IDEOGRAPH_EM / ppm:.1f} mm < {MIN_TEXT_MM:g} mm on the "
+                                    f"{panel.name} (needs >= {minimum:.1f} px)"))
+    if getattr(label, "is_shortened", False):
+        shown = "".join("".join(w.text for w in line.words) for line in label._label._cached_lines)
+        problems.append(Problem(path, "ellipsis", f"{label.text!r} shortened to {shown!r} "
+                                                  f"in a {label.width:.0f} px wide box"))
+    if not node.strip:
+        problems += _check_fit(text)
+        if text.clipped is not None:
+            past = _outside(text.clipped, window)
+            if past:
+                v = text.clipped
+                problems.append(Problem(path, "offscreen",
+                                        f"text at x {v[0]:.0f}..{v[2]:.0f}, y {v[1]:.0f}..{v[3]:.0f} (top row 0): "
+                                        f"{_describe_past(past)} of the {window[2]}x{window[3]} window"))
+    if label.text_size[0] is not None and not label.markup and not getattr(label, "is_shortened", False):
+        for detail in _word_breaks(label, unbreakable):
+            problems.append(Problem(path, "word-break", detail))
+    return problems
+
+
+def _cut_sides(text: _Text) -> List[str]:
+    """The texture's edges where ink reaches the edge and the laid-out lines go on beyond it."""
+    if text.mask is None:
+        return []
+    tex, lines = text.texture_box, _union(text.lines)
+    w, h = text.mask.size
+    edges = {"top": (0, 0, w, 1), "bottom": (0, h - 1, w, h), "left": (0, 0, 1, h), "right": (w - 1, 0, w, h)}
+    beyond = {"top": lines[1] < tex[1] - 0.5, "bottom": lines[3] > tex[3] + 0.5,
+              "left": lines[0] < tex[0] - 0.5, "right": lines[2] > tex[2] + 0.5}
+    return [side for side, box in edges.items()
+            if beyond[side] and text.mask.crop(box).getextrema()[1] > INK_ALPHA]
+
+
+def _check_fit(text: _Text) -> List[Problem]:
+    node, label = text.node, text.node.widget
+    natural_w, natural_h, dropped, total = _natural(label)
+    what = f"text {natural_w:.0f}x{natural_h:.0f} px in a {label.width:.0f}x{label.height:.0f} px box"
+    problems = []
+    past = _outside(text.drawn, node.box)
+    cut = _cut_sides(text)
+    if dropped:
+        problems.append(Problem(node.path, "overflow", f"{what}: {dropped} of {total} lines not drawn (lines cut)"))
+    elif past:
+        problems.append(Problem(node.path, "overflow", f"{what}: its ink {_describe_past(past)} of the box"))
+    elif cut:
+        problems.append(Problem(node.path, "overflow", f"{what}: glyphs cut at the {' and '.join(cut)} "
+                                                       f"edge of its texture"))
+    for scroll, sbox, can_x, can_y, spath in node.scrolls:
+        past = _outside(text.drawn, sbox)
+        past = {side: v for side, v in past.items()
+                if not (can_x and side in ("left", "right")) and not (can_y and side in ("top", "bottom"))}
+        if past:
+            problems.append(Problem(node.path, "clipped", f"text {_size(text.drawn)} px cut by "
+                                                          f"{type(scroll).__name__} {spath}: {_describe_past(past)}"))
+    for stencil, sbox, spath in node.stencils:
+        past = _outside(text.drawn, sbox)
+        if past:
+            problems.append(Problem(node.path, "clipped", f"text {_size(text.drawn)} px cut by "
+                                                          f"{type(stencil).__name__} {spath}: {_describe_past(past)}"))
+    return problems
+
+
+# -- line breaks --------------------------------------------------------------------------
+
+def _latin(char: str) -> bool:
+    if char.isascii():
+        return char.isalnum()
+    if not char.isalnum():
+        return False
+    name = unicodedata.name(char, "")
+    return name.startswith(("LATIN", "FULLWIDTH LATIN", "FULLWIDTH DIGIT", "DIGIT"))
+
+
+def _word_breaks(label: Label, unbreakable: Tuple[str, ...]) -> List[str]:
+    """A message for each line break inside a Latin word or an unbreakable word."""
+    core = label._label
+    source = core.text
+    lines = ["".join(word.text for word in line.words).strip() for line in core._cached_lines]
+    lines = [line for line in lines if line]
+    found, position, end = [], 0, None
+    for number, line in enumerate(lines):
+        start = source.find(line, position)
+        if start < 0:
+            return found  # laid out differently from the text (justify, stripping): no claim
+        if end is not None and start == end:  # the break has no space or newline: inside a run
+            before, after = source[start - 1], source[start]
+            if _latin(before) and _latin(after):
+                left = start
+                while left > 0 and _latin(source[left - 1]):
+                    left -= 1
+                right = start
+                while right < len(source) and _latin(source[right]):
+                    right += 1
+                found.append(f"'{source[left:start]}|{source[start:right]}' broken inside a word "
+                             f"(end of line {number}, start of line {number + 1})")
+            for word in unbreakable:
+                at = source.find(word)
+                while at >= 0:
+                    if at < start < at + len(word):
+                        found.append(f"'{source[at:start]}|{source[start:at + len(word)]}' broken inside "
+                                     f"'{word}' (end of line {number}, start of line {number + 1})")
+                    at = source.find(word, at + 1)
+        position = end = start + len(line)
+    return found
+
+
+# -- pixels: contrast and overlap ---------------------------------------------------------
+
+def _visible_ink(text: _Text) -> List[Box]:
+    """The ink box of each line, the part shown."""
+    return [box for box in (_intersect(line, text.visible) for line in text.ink) if box]
+
+
+def _check_contrast(text: _Text, image: Image.Image) -> List[Problem]:
+    visible = text.visible
+    if visible is None or visible[2] - visible[0] < MIN_MEASURED_PX or visible[3] - visible[1] < MIN_MEASURED_PX:
+        return []
+    ink = _visible_ink(text)
+    if not ink or text.mask is None:
+        return []
+    label = text.node.widget
+    tex = text.texture_box
+    ox, oy = int(round(tex[0])), int(round(tex[1]))
+    margin = max(2, int(label.font_size * 0.2))
+    inked = _union(ink)
+    around = (inked[0] - margin, inked[1] - margin, inked[2] + margin, inked[3] + margin)
+    region = _clip(text.node, around)
+    region = _intersect(region, (0, 0) + image.size) if region else None
+    if region is None:
+        return []
+    region = _ints(region)
+    pixels = image.crop(region)
+    alpha = Image.new("L", pixels.size, 0)
+    alpha.paste(text.mask, (ox - region[0], oy - region[1]))
+    # background: the commonest colour where this label has no ink at all
+    sentinel = Image.new("RGB", pixels.size, (1, 2, 3))
+    bare = Image.composite(sentinel, pixels, alpha.point(lambda a: 255 if a > 8 else 0))
+    colours = [(count, rgb) for count, rgb in bare.getcolors(pixels.size[0] * pixels.size[1]) if rgb != (1, 2, 3)]
+    if not colours:
+        return []
+    background = max(colours)[1]
+    # text: in the stroke cores (the label's most opaque pixels), the colour farthest from the background
+    top = alpha.getextrema()[1]
+    if top <= INK_ALPHA:
+        return []
+    cores = alpha.point(lambda a, t=max(INK_ALPHA, top - 24): 255 if a >= t else 0)
+    sentinel_value = (1, 2, 3)
+    core_pixels = Image.composite(pixels, Image.new("RGB", pixels.size, sentinel_value), cores)
+    core_colours = [rgb for _count, rgb in core_pixels.getcolors(pixels.size[0] * pixels.size[1])
+                    if rgb != sentinel_value]
+    if not core_colours:
+        return []
+    bg_lum = luminance(background)
+    ink_colour = max(core_colours, key=lambda rgb: abs(luminance(rgb) - bg_lum))
+    ratio = contrast_ratio(ink_colour, background)
+    if ratio < MIN_CONTRAST - 0.005:
+        return [Problem(text.node.path, "contrast",
+                        f"contrast {ratio:.1f}:1 < {MIN_CONTRAST:g}:1 (text {_hex(ink_colour)} on {_hex(background)})")]
+    return []
+
+
+def _related(a: _Node, b: _Node) -> bool:
+    return id(a.widget) in b.ancestors or id(b.widget) in a.ancestors
+
+
+def _check_overlaps(texts: List[_Text]) -> List[Problem]:
+    problems = []
+    shown = [t for t in texts if not t.node.strip and t.visible is not None]
+    for i, a in enumerate(shown):
+        for b in shown[i + 1:]:
+            if _intersect(a.visible, b.visible) is None or _related(a.node, b.node):
+                continue
+            worst = None
+            for ia in _visible_ink(a):
+                for ib in _visible_ink(b):
+                    both = _intersect(ia, ib)
+                    if both and both[2] - both[0] > OVERLAP_PX and both[3] - both[1] > OVERLAP_PX:
+                        area = (both[2] - both[0]) * (both[3] - both[1])
+                        if worst is None or area > worst[0]:
+                            worst = (area, both)
+            if worst:
+                problems.append(Problem(a.node.path, "overlap",
+                                        f"its ink and that of {b.node.path} ({_short(b.node.widget.text)}) "
+                                        f"overlap by {_size(worst[1])} px"))
+    return problems
+
+
+def _short(text: str, limit: int = 24) -> str:
+    text = " ".join(text.split())
+    return repr(text if len(text) <= limit else text[:limit - 1] + "…")
