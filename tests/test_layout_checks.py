@@ -533,3 +533,164 @@ def test_a_real_screen_runs_and_names_its_widgets(ui):
     ui.frames(4)
     problems = check([ui.screen, ui.app.marquee], grab(), panel_for(SIZE))
     assert ("home/header/title", "small-text") in kinds(problems)
+
+
+def test_text_taller_than_its_text_size_is_cut_in_its_texture(probe):
+    # valign middle, one paragraph: Kivy lays out every line and centres them in a texture as tall as
+    # text_size, so the first and last lines are cut at the texture's edges
+    screen, image = probe(f"""
+Label:
+    id: squeezed
+    text: "one two three four five six seven eight nine ten"
+    color: {INK}
+    font_size: 24
+    size_hint: None, None
+    size: 150, 60
+    text_size: self.size
+    valign: "middle"
+    pos: 200, 200
+""")
+    problems = run(screen, image)
+    assert kinds(problems) == [("probe/squeezed", "overflow")]
+    assert "2 of 4 lines outside its texture (lines cut)" in problems[0].detail
+    assert "glyphs cut at the bottom edge of its texture" in problems[0].detail
+
+
+@pytest.mark.parametrize("closer, overlaps", [(6, False), (20, True)])
+def test_lines_closer_than_their_line_height(probe, closer, overlaps):
+    # 6 px: the texture boxes overlap (the font's line gap), the glyphs do not; 20 px: they do
+    screen, image = probe(f"""
+Label:
+    id: upper
+    text: "申請書表"
+    color: {INK}
+    font_size: 30
+    size_hint: None, None
+    size: self.texture_size
+    pos: 100, lower.top - {closer}
+Label:
+    id: lower
+    text: "戶籍登記"
+    color: {INK}
+    font_size: 30
+    size_hint: None, None
+    size: self.texture_size
+    pos: 100, 200
+""")
+    upper, lower = screen.ids.upper, screen.ids.lower
+    assert lower.top == upper.y + closer  # the boxes overlap
+    if overlaps:
+        assert kinds(run(screen, image)) == [("probe/upper", "overlap")]
+    else:
+        assert run(screen, image) == []
+
+
+def test_text_running_off_the_window_is_offscreen(probe):
+    screen, image = probe(f"""
+Label:
+    id: edge
+    text: "Household registration office"
+    color: {INK}
+    font_size: 30
+    size_hint: None, None
+    size: self.texture_size
+    pos: 650, 200
+""")
+    problems = run(screen, image)
+    assert kinds(problems) == [("probe/edge", "offscreen")]
+    assert "past the right edge of the 800x480 window" in problems[0].detail
+
+
+def test_a_button_moved_wholly_out_of_sight_is_hidden(probe):
+    screen, image = probe("""
+NavyButton:
+    text: "OK"
+    size: 30, 30
+    pos: -500, 100
+""")
+    assert run(screen, image) == []
+
+
+def test_text_cut_by_a_stencil_view_is_clipped(probe):
+    screen, image = probe(f"""
+StencilView:
+    id: window_box
+    size_hint: None, None
+    size: 200, 80
+    pos: 100, 200
+    Label:
+        id: sign
+        text: "Household registration"
+        color: {INK}
+        font_size: 30
+        size_hint: None, None
+        size: self.texture_size
+        pos: self.parent.x + 20, self.parent.y + 10
+""")
+    problems = run(screen, image)
+    assert kinds(problems) == [("probe/window_box/sign", "clipped")]
+    assert "StencilView probe/window_box" in problems[0].detail and "past the right edge" in problems[0].detail
+
+
+
+
+def test_a_label_drawing_part_of_its_texture_is_measured_on_that_part(probe):
+    from kivy.uix.label import Label
+
+    class MiddleRows(Label):
+        """Keeps the middle 1.1 font sizes of the texture, like kiosk.ui.widgets.CapsLabel."""
+
+        def texture_update(self, *largs):
+            super().texture_update(*largs)
+            texture = self.texture
+            if texture is not None:
+                height = min(texture.height, int(self.font_size * 1.1 + 0.999))
+                self.texture = texture.get_region(0, (texture.height - height) // 2, texture.width, height)
+                self.texture_size = list(self.texture.size)
+
+    from kivy.factory import Factory
+    if "MiddleRows" not in Factory.classes:
+        Factory.register("MiddleRows", cls=MiddleRows)
+    screen, image = probe(f"""
+MiddleRows:
+    id: letter
+    text: "AB"
+    color: {INK}
+    font_size: 60
+    size_hint: None, None
+    size: self.texture_size
+    pos: 100, 200
+""")
+    letter = screen.ids.letter
+    assert letter.texture_size[1] < letter._label.texture.size[1]  # it does draw a part
+    assert run(screen, image) == []  # its box is its letters: no overflow
+
+
+def test_breaks_are_judged_against_the_text_as_written(probe):
+    """A label that lays out other text than its own (WrapLabel puts its own newlines in) is compared
+    with ``text``: a newline it inserted inside a word is a broken word."""
+    from kivy.factory import Factory
+    from kivy.uix.label import Label
+
+    class OwnBreaks(Label):
+        def texture_update(self, *largs):
+            self._label.text = self.text.replace("Office", "Off\nice")
+            super().texture_update(*largs)
+
+    if "OwnBreaks" not in Factory.classes:
+        Factory.register("OwnBreaks", cls=OwnBreaks)
+    screen, image = probe(f"""
+OwnBreaks:
+    id: own
+    text: "Office hours"
+    color: {INK}
+    font_size: 30
+    size_hint: None, None
+    text_size: 400, None
+    size: self.texture_size
+    pos: 100, 200
+""")
+    assert [line.words[0].text for line in screen.ids.own._label._cached_lines] == ["Off", "ice hours"]
+    problems = run(screen, image)
+    assert kinds(problems) == [("probe/own", "word-break")]
+    assert "'Off|ice'" in problems[0].detail
