@@ -293,7 +293,8 @@ NavyButton:
     font_size: 20
     size: 200, 40
     pos: 100, 300
-    disabled: True
+    disabled: True  # not a target, still readable
+    disabled_color: (1, 1, 1, 1)
 """)
     problems = run(screen, image)
     assert kinds(problems) == [("probe/low", "small-target")]
@@ -326,6 +327,20 @@ Label:
         assert problems[0].detail.startswith("contrast 2.")
     else:
         assert problems == []
+
+
+def test_greyed_out_text_fails_contrast(probe):
+    # Kivy's default disabled_color fades the text; a closed tile must still be readable
+    screen, image = probe("""
+NavyButton:
+    id: closed
+    text: "Closed until 13:30"
+    font_size: 24
+    size: 300, 80
+    pos: 100, 100
+    disabled: True
+""")
+    assert kinds(run(screen, image)) == [("probe/closed", "contrast")]
 
 
 def test_faded_text_fails_contrast(probe):
@@ -405,7 +420,9 @@ Label:
     assert run(screen, image) == []  # Chinese may break between any two characters...
     problems = run(screen, image, unbreakable=("障礙",))
     assert kinds(problems) == [("probe/card", "word-break")]  # ...but not inside 障礙
-    assert "'障|礙'" in problems[0].detail
+    assert "'障|礙' broken inside '障礙'" in problems[0].detail
+    problems = run(screen, image, unbreakable=("障礙", "身心障礙", "手冊"))  # the longest word is named, once
+    assert [p.detail.split(" (")[0] for p in problems] == ["'身心障|礙' broken inside '身心障礙'"]
 
 
 SCROLLING = f"""
@@ -530,9 +547,13 @@ def test_a_real_screen_runs_and_names_its_widgets(ui):
     assert all(p.kind in known and p.widget.startswith(("home", "Marquee")) for p in problems)
     # plant one: the header's title far too small
     ui.home.ids.header.ids.title.font_size = 10
-    ui.frames(4)
-    problems = check([ui.screen, ui.app.marquee], grab(), panel_for(SIZE))
-    assert ("home/header/title", "small-text") in kinds(problems)
+    try:
+        ui.frames(4)
+        problems = check([ui.screen, ui.app.marquee], grab(), panel_for(SIZE))
+        assert ("home/header/title", "small-text") in kinds(problems)
+    finally:
+        ui.app.lang = "zh-TW"  # the kv rule sets the title's size again
+        ui.frames(2)
 
 
 def test_text_taller_than_its_text_size_is_cut_in_its_texture(probe):

@@ -11,37 +11,50 @@ Each :class:`Problem` names the widget by a readable path (the screen's name,
 then ids; widgets without an id by class name and index, e.g.
 ``forms/popular/FormRow[1]/title``), a short ``kind`` and the numbers.
 
-========== =====================================================================
-kind       what is measured
-========== =====================================================================
-overflow   the text (its laid-out lines, padding included) is larger than the
-           label, sticks out of the label's box, or is cut inside the texture
-           (lines Kivy dropped because ``text_size`` was too short)
-clipped    the text sticks out of a StencilView (or of a ScrollView along an axis
-           it cannot scroll), so part of it is cut
-ellipsis   Kivy shortened the text (``shorten: True``) to fit
-overlap    the ink of two texts (from their own textures) overlaps
-offscreen  a text, or a button, is partly outside the window
-small-text a CJK ideograph (0.88 x font_size) is under 3 mm on the panel (residents' screens only)
-small-target an enabled button is under 12 mm in width or height on the panel
-contrast   under 4.5:1 between the text and its background, both read from the
-           rendered pixels (WCAG 2 relative luminance)
-word-break a wrapped label breaks a line between two Latin letters or digits, or
-           inside one of the ``unbreakable`` words (障|礙)
-========== =====================================================================
+============ ===================================================================
+kind         what is measured
+============ ===================================================================
+overflow     the text does not fit its label: lines Kivy left out because
+             ``text_size`` is too short, lines laid out outside the texture (a
+             too-tall text centred in ``text_size``), glyphs cut at the texture's
+             edge, or ink more than 2 px outside the label's box
+clipped      the ink sticks out of a StencilView, or of a ScrollView along an axis
+             it cannot scroll (a row half scrolled into view is fine)
+ellipsis     Kivy shortened the text (``shorten: True``, ``is_shortened``)
+overlap      the ink boxes of two lines of two texts overlap by more than 2 px
+             both ways (a label and its own ancestor are never compared)
+offscreen    a text's ink, or a button's box, is partly outside the window
+small-text   a CJK ideograph (0.88 x font_size) is under 3 mm on the panel
+             (``residents=True`` only)
+small-target an enabled button is under 12 mm wide or high on the panel
+contrast     under 4.5:1 (WCAG 2 relative luminance) between the text and its
+             background, both read from the rendered pixels; disabled labels too
+word-break   a wrapped label breaks a line between two Latin letters or digits
+             that are adjacent in ``text``, or inside an ``unbreakable`` word (障|礙)
+============ ===================================================================
 
-Only what a resident can see is checked: opacity (the product up the parent
-chain) above zero, text not blank, size not zero, and inside the viewport of
-any ScrollView it is in.  A root that is itself a StencilView (not a
-ScrollView) is a moving strip, the marquee: the label scrolling in it is only
-checked for the size and contrast of the part shown.
+Only what can be seen is checked: opacity (the product up the parent chain)
+above zero, text not blank, size not zero, some ink drawn inside the window and
+the viewport of any ScrollView it is in.  A root that is itself a StencilView
+(not a ScrollView) is a moving strip, the marquee: the label scrolling in it is
+only checked for the size and contrast of the part shown.  ``exempt(widget)``
+skips a widget and everything in it.
 
 Where the text is: Kivy's ``Label`` rule draws the texture at
-``int(center - texture_size / 2)``; inside it, the core label's laid-out lines
-(``_label._cached_lines``) carry their own x, y, width and height, and the
-texture's alpha channel (``Texture.pixels``) is exactly the label's own ink,
-whatever is drawn over or under it.  The ink and the window's pixels together
-give the colours for the contrast check.
+``int(center - texture_size / 2)``; inside the texture, the core label's
+laid-out lines (``_label._cached_lines``) have their own x, y, width and
+height, and the texture's alpha channel (``Texture.pixels``, read back from
+GL) is exactly the label's own ink, whatever else is drawn over or under it.
+A label that draws a region of its core texture (``CapsLabel``) is mapped
+through the region's texture coordinates.  Measuring ink, not line boxes,
+keeps the font's line gap (a CJK line is about 1.45 font sizes) out of
+overflow and overlap.
+
+Contrast: the background is the commonest colour of the pixels around the ink
+where the label's alpha is zero; the text colour is, among the pixels where
+the label's alpha is at its highest (stroke cores, so anti-aliasing does not
+count), the one farthest from the background in luminance.  Opacity, a
+disabled colour and whatever is really behind the text are all in the pixels.
 """
 
 from __future__ import annotations
@@ -57,7 +70,7 @@ from kivy.uix.label import Label
 from kivy.uix.scrollview import ScrollView
 from kivy.uix.stencilview import StencilView
 from kivy.uix.widget import Widget
-from PIL import Image, ImageChops
+from PIL import Image
 
 __all__ = ["Panel", "PANELS", "panel_for", "Problem", "check", "contrast_ratio",
            "MIN_TEXT_MM", "MIN_TARGET_MM", "MIN_CONTRAST", "IDEOGRAPH_EM"]
@@ -388,7 +401,7 @@ def check(roots: Sequence[Widget], image: Image.Image, panel: Panel, *, resident
     image = image.convert("RGB")
     width, height = image.size
     window: Box = (0, 0, width, height)
-    unbreakable = tuple(u for u in unbreakable if len(u) > 1)
+    unbreakable = tuple(sorted({u for u in unbreakable if len(u) > 1}, key=len, reverse=True))
     ppm = panel.px_per_mm
     problems: List[Problem] = []
     texts: List[_Text] = []
@@ -407,8 +420,8 @@ def check(roots: Sequence[Widget], image: Image.Image, panel: Panel, *, resident
                     continue  # nothing drawn, or all of it cut away (reported as clipped if it matters)
                 texts.append(text)
                 problems += _check_text(text, window, ppm, panel, residents, unbreakable)
-                if not widget.disabled:  # WCAG 1.4.3 exempts inactive components (greyed out on purpose)
-                    problems += _check_contrast(text, image)
+                # disabled ones too: a closed ticket tile still tells residents when it opens
+                problems += _check_contrast(text, image)
     problems += _check_overlaps(texts)
     return problems
 
@@ -533,6 +546,7 @@ def _word_breaks(label: Label, unbreakable: Tuple[str, ...]) -> List[str]:
         start = source.find(line, position)
         if start < 0:
             return found  # laid out differently from the text (justify, stripping): no claim
+        where = f"(end of line {number}, start of line {number + 1})"
         if end is not None and start == end:  # the break has no space or newline: inside a run
             before, after = source[start - 1], source[start]
             if _latin(before) and _latin(after):
@@ -542,15 +556,16 @@ def _word_breaks(label: Label, unbreakable: Tuple[str, ...]) -> List[str]:
                 right = start
                 while right < len(source) and _latin(source[right]):
                     right += 1
-                found.append(f"'{source[left:start]}|{source[start:right]}' broken inside a word "
-                             f"(end of line {number}, start of line {number + 1})")
-            for word in unbreakable:
-                at = source.find(word)
-                while at >= 0:
-                    if at < start < at + len(word):
-                        found.append(f"'{source[at:start]}|{source[start:at + len(word)]}' broken inside "
-                                     f"'{word}' (end of line {number}, start of line {number + 1})")
+                found.append(f"'{source[left:start]}|{source[start:right]}' broken inside a word {where}")
+        if end is not None:
+            for word in unbreakable:  # longest first: 身心障礙 is named, not also its 障礙
+                at = source.find(word, max(0, end - len(word) + 1))
+                while 0 <= at < end and start >= at + len(word):
                     at = source.find(word, at + 1)
+                if 0 <= at < end:
+                    found.append(f"'{source[at:end]}|{source[start:at + len(word)]}' broken inside "
+                                 f"'{word}' {where}")
+                    break
         position = end = start + len(line)
     return found
 
