@@ -14,6 +14,14 @@ INK = "(0.1, 0.1, 0.12, 1)"
 NAVY = "(0.05, 0.16, 0.29, 1)"
 
 BUTTON_RULE = f"""
+<ProbeTile@ButtonBehavior+BoxLayout>:
+    canvas.before:
+        Color:
+            rgba: {NAVY}
+        Rectangle:
+            pos: self.pos
+            size: self.size
+
 <Row@Label>:
     color: {INK}
     font_size: 24
@@ -715,3 +723,24 @@ OwnBreaks:
     problems = run(screen, image)
     assert kinds(problems) == [("probe/own", "word-break")]
     assert "'Off|ice'" in problems[0].detail
+
+
+def test_a_label_growing_out_of_its_button_overflows(probe):
+    # the label fits its own box (sized to its texture), but that box sticks out of the tile it is on
+    screen, image = probe("""
+ProbeTile:
+    id: tile
+    size_hint: None, None
+    size: 240, 120
+    pos: 100, 200
+    Label:
+        id: title
+        text: "Household registration"
+        font_size: 30
+        color: (1, 1, 1, 1)
+        size_hint: None, None
+        size: self.texture_size
+""")
+    problems = run(screen, image)
+    assert kinds(problems) == [("probe/tile/title", "overflow")]
+    assert "past the right edge of probe/tile (240x120 px)" in problems[0].detail

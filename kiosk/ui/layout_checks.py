@@ -17,7 +17,8 @@ kind         what is measured
 overflow     the text does not fit its label: lines Kivy left out because
              ``text_size`` is too short, lines laid out outside the texture (a
              too-tall text centred in ``text_size``), glyphs cut at the texture's
-             edge, or ink more than 2 px outside the label's box
+             edge, or ink more than 2 px outside the label's box, or outside the
+             button or tile (ButtonBehavior) it is in
 clipped      the ink sticks out of a StencilView, or of a ScrollView along an axis
              it cannot scroll (a row half scrolled into view is fine)
 ellipsis     Kivy shortened the text (``shorten: True``, ``is_shortened``)
@@ -198,6 +199,7 @@ class _Node:
     stencils: Tuple[Tuple[Widget, Box, str], ...]             # other StencilView ancestors
     strip: bool                      # inside a moving strip (the marquee)
     ancestors: Tuple[int, ...]       # id() of every ancestor
+    button: Optional[Tuple[Box, str]] = None  # the nearest ButtonBehavior ancestor (a tile): its box and path
 
 
 def _real(widget):
@@ -225,7 +227,7 @@ def _walk(root: Widget, height: int, strip: bool, exempt: Callable[[Widget], boo
     name = getattr(root, "name", "")
     root_path = name if isinstance(name, str) and name else type(root).__name__
 
-    def visit(widget, path, anchor, names, opacity, scrolls, stencils, ancestors):
+    def visit(widget, path, anchor, names, opacity, scrolls, stencils, ancestors, button):
         if exempt(widget):
             return
         opacity *= widget.opacity
@@ -235,7 +237,7 @@ def _walk(root: Widget, height: int, strip: bool, exempt: Callable[[Widget], boo
         if any(_intersect(box, sbox) is None for _sv, sbox, *_rest in scrolls):
             return  # scrolled out of view
         if widget.width > 0 and widget.height > 0:
-            nodes.append(_Node(widget, path, box, scrolls, stencils, strip, ancestors))
+            nodes.append(_Node(widget, path, box, scrolls, stencils, strip, ancestors, button))
         names = dict(names)
         for key, value in getattr(widget, "ids", {}).items():
             names[id(_real(value))] = key
@@ -248,6 +250,8 @@ def _walk(root: Widget, height: int, strip: bool, exempt: Callable[[Widget], boo
         elif isinstance(widget, StencilView):
             stencils = stencils + ((widget, box, path),)
         ancestors = ancestors + (id(widget),)
+        if isinstance(widget, ButtonBehavior) and widget.width > 0 and widget.height > 0:
+            button = (box, path)
         for child in reversed(widget.children):  # drawing order: first added first
             key = names.get(id(child))
             if key:
@@ -259,9 +263,9 @@ def _walk(root: Widget, height: int, strip: bool, exempt: Callable[[Widget], boo
                 counters[(own_anchor[0], cls)] += 1
                 child_path = f"{own_anchor[1]}/{cls}[{index}]"
                 child_anchor = own_anchor  # an anonymous layout: its children are numbered under the anchor
-            visit(child, child_path, child_anchor, names, opacity, scrolls, stencils, ancestors)
+            visit(child, child_path, child_anchor, names, opacity, scrolls, stencils, ancestors, button)
 
-    visit(root, root_path, (id(root), root_path), {}, 1.0, (), (), ())
+    visit(root, root_path, (id(root), root_path), {}, 1.0, (), (), (), None)
     return nodes
 
 
@@ -509,6 +513,10 @@ def _check_fit(text: _Text) -> List[Problem]:
         problems.append(Problem(node.path, "overflow", f"{what}: {'; '.join(said)}"))
     elif past:
         problems.append(Problem(node.path, "overflow", f"{what}: its ink {_describe_past(past)} of the box"))
+    elif node.button and _outside(text.drawn, node.button[0]):  # the label grew out of its tile or button
+        past = _outside(text.drawn, node.button[0])
+        problems.append(Problem(node.path, "overflow", f"{what}: its ink {_describe_past(past)} of "
+                                                       f"{node.button[1]} ({_size(node.button[0])} px)"))
     for scroll, sbox, can_x, can_y, spath in node.scrolls:
         past = _outside(text.drawn, sbox)
         past = {side: v for side, v in past.items()
