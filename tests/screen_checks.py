@@ -28,6 +28,12 @@ def overlap(a, b):
     return min(a[2], b[2]) - max(a[0], b[0]) > 1 and min(a[3], b[3]) - max(a[1], b[1]) > 1
 
 
+def drawn_size(label):
+    """The font size a label's text is drawn at, in pixels (Kivy's text provider may round it down)."""
+    label.texture_update()
+    return label._label.options["font_size"]
+
+
 def drawn_lines(label):
     """The lines Kivy laid out for a label, as text."""
     label.texture_update()

@@ -7,7 +7,7 @@ import pytest
 from kiosk import timeutil
 from kiosk.catalogue import Service
 from kiosk.timeutil import TAIPEI
-from screen_checks import broken_words, drawn_lines, inside, overlap, text_contrast, text_rect, window_rect
+from screen_checks import broken_words, drawn_size, drawn_lines, inside, overlap, text_contrast, text_rect, window_rect
 
 MIN_TEXT_UNITS = 3.8  # 3 mm on the 7" HDMI panel (1024x600, 154 mm wide)
 LUNCH = datetime(2026, 12, 2, 12, 15, tzinfo=TAIPEI)  # a Wednesday, between the morning and the afternoon
@@ -93,8 +93,8 @@ def test_tile_text_is_large_whole_and_inside_its_tile(ui, monkeypatch, size, lan
             label = tile.ids[name]
             if not label.text:
                 continue
-            assert label.font_size >= MIN_TEXT_UNITS * u - 0.01, \
-                f"{tile.prefix} {name} {label.text!r} is {label.font_size / u:.1f} u at {size}"
+            assert drawn_size(label) >= MIN_TEXT_UNITS * u, \
+                f"{tile.prefix} {name} {label.text!r} is drawn at {drawn_size(label) / u:.2f} u at {size}"
             assert inside(text_rect(label), tile_rect), f"{tile.prefix} {name} {label.text!r} leaves its tile"
             assert label.texture_size[1] <= label.height + 1, f"{tile.prefix} {name} {label.text!r} is clipped"
             assert not broken_words(label, lang), f"{label.text!r} drawn as {drawn_lines(label)} at {size}"

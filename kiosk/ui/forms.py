@@ -10,12 +10,19 @@ a slip.  Layout in ``forms.kv``; the catalogue and the QR codes come from
 ``kiosk/forms.py``.
 """
 
+from kivy.app import App
+from kivy.clock import Clock
 from kivy.graphics.texture import Texture
-from kivy.properties import ListProperty, ObjectProperty, StringProperty
+from kivy.properties import ListProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 from PIL import Image
+
+from .widgets import WrapLabel
+
+#: How far FormScreen may shrink its texts' largest sizes (their 4 u floor holds anyway).
+MIN_FIT = 0.5
 
 __all__ = ["CategoryTile", "FormRow", "FormsScreen", "FormListScreen", "FormScreen", "qr_texture"]
 
@@ -37,6 +44,9 @@ class CategoryTile(ButtonBehavior, BoxLayout):
 
 
 class FormRow(ButtonBehavior, BoxLayout):
+    """A form as a large touch target: its title and, in a category's list, when you need it."""
+
+    natural_height = NumericProperty(0)  # what its text needs (forms.kv); the popular row stretches it
     code = StringProperty()
     title_zh = StringProperty()
     title_en = StringProperty()
@@ -66,7 +76,16 @@ class FormsScreen(Screen):
         if row is not None:
             row.clear_widgets()
             for form in forms:
-                row.add_widget(FormRow(code=form.code, title_zh=form.title, title_en=form.title_en))
+                box = FormRow(code=form.code, title_zh=form.title, title_en=form.title_en, size_hint_y=1)
+                box.bind(natural_height=self._fit_popular)
+                row.add_widget(box)
+            self._fit_popular()
+
+    def _fit_popular(self, *_args):
+        """The popular forms' row: as tall as its tallest box needs (the boxes fill it, all the same height)."""
+        row = self.ids.get("popular")
+        if row is not None and row.children:
+            row.height = max(box.natural_height for box in row.children)
 
 
 class FormListScreen(Screen):
@@ -90,3 +109,38 @@ class FormScreen(Screen):
     form = ObjectProperty(None, allownone=True)
     qr = ObjectProperty(None, allownone=True)   # the QR texture
     slip_message = StringProperty()             # after "print": done, or what went wrong
+    #: The texts' share of their largest size: lowered step by step until the column beside the QR
+    #: holds them all (a long English title on a 7" screen), never below their 4 u floor.
+    fit = NumericProperty(1.0)
+
+    def on_kv_post(self, _base_widget):
+        App.get_running_app().bind(lang=self.refit)
+        self._fitting = None
+
+    def on_enter(self, *_args):
+        # layout settles over a few frames (textures, then sizes): look again while the form shows
+        self._fitting = Clock.schedule_interval(self.fit_column, 0)  # a few comparisons a frame
+
+    def on_leave(self, *_args):
+        if self._fitting is not None:
+            self._fitting.cancel()
+            self._fitting = None
+
+    def on_form(self, *_args):
+        self.refit()
+
+    def refit(self, *_args):
+        """Start again from the largest sizes (a new form, language or screen size), then fit."""
+        self.fit = 1.0
+        Clock.schedule_once(self.fit_column, -1)
+
+    def fit_column(self, *_args):
+        column = self.ids.get("column")
+        if column is None or column.height <= 1 or self.fit <= MIN_FIT:
+            return
+        excess = column.minimum_height - column.height
+        if excess > 0.5:
+            # wrapped text takes room about as the square of its size: one or two steps get there
+            texts = sum(w.height for w in column.children if isinstance(w, WrapLabel) and w.text)
+            share = max(0.25, (texts - excess) / texts) if texts > 0 else 0.25
+            self.fit = max(MIN_FIT, self.fit * min(0.95, share ** 0.5 * 0.97))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from typing import Callable, List, Sequence, Tuple
 
+from kivy.app import App
 from kivy.clock import Clock
 from kivy.factory import Factory
 from kivy.properties import BooleanProperty, ColorProperty, ListProperty, NumericProperty, StringProperty
@@ -41,14 +42,15 @@ NO_LINE_START = frozenset("，。、；：？！）」』》〉】〕．,.;:?!)]
 NO_LINE_END = frozenset("（「『《〈【〔([{")
 
 
-def break_units(text: str, words: Sequence[str] = ()) -> List[Tuple[str, str]]:
+def break_units(text: str, words: Sequence[str] = (), after: str = "") -> List[Tuple[str, str]]:
     """``text`` (one line, no newline) cut where a line may break: ``[(separator, unit), ...]``.
 
     The separator is the space before the unit (" ", or "" between Chinese
     characters).  A unit is an English word (everything between spaces), one
     Chinese character, or one of ``words`` (longest first) kept whole; closing
     punctuation sticks to the unit before it and opening brackets to the unit
-    after, so no line starts with ，or ends with （.
+    after, so no line starts with ，or ends with （.  A line may also break after
+    any character of ``after`` ("/" for an address to type).
     """
     pieces: List[List[str]] = []  # [separator, unit, glued-to-the-next]
     i, space = 0, ""
@@ -63,6 +65,8 @@ def break_units(text: str, words: Sequence[str] = ()) -> List[Tuple[str, str]]:
             end = i
             while end < len(text) and not text[end].isspace() and not _CJK.match(text[end]):
                 end += 1
+                if text[end - 1] in after:
+                    break
             unit = text[i:end]
         i += len(unit)
         if pieces and (pieces[-1][2] or (not space and unit[0] in NO_LINE_START)):
@@ -75,7 +79,7 @@ def break_units(text: str, words: Sequence[str] = ()) -> List[Tuple[str, str]]:
 
 
 def wrap_lines(text: str, width: float, measure: Callable[[str], float],
-               words: Sequence[str] = ()) -> Tuple[List[str], bool]:
+               words: Sequence[str] = (), after: str = "") -> Tuple[List[str], bool]:
     """``text`` broken into lines no wider than ``width`` at the allowed points (``break_units``).
 
     Existing newlines are kept.  Returns the lines and whether every line fits
@@ -85,7 +89,7 @@ def wrap_lines(text: str, width: float, measure: Callable[[str], float],
     fits = True
     for paragraph in text.split("\n"):
         line = ""
-        for separator, unit in break_units(paragraph, words):
+        for separator, unit in break_units(paragraph, words, after):
             candidate = line + separator + unit if line else unit
             if not line or measure(candidate) <= width:
                 line = candidate
@@ -110,13 +114,14 @@ class WrapLabel(Label):
     Set ``text_size: self.width, None`` (or a height too) as for any wrapping
     label.  With ``max_font_size`` set, the label picks its own ``font_size``:
     the largest size, down to ``min_font_size``, at which no word is wider
-    than the line and the text takes at most ``max_lines`` lines (0: any).
+    than the line and the text takes at most ``fit_lines`` lines (0: any).
     ``text`` keeps the text as given; only the drawn lines get the breaks.
     """
 
     max_font_size = NumericProperty(0)  # 0: font_size is fixed, only wrap
     min_font_size = NumericProperty(0)
-    max_lines = NumericProperty(0)
+    break_after = StringProperty()  # characters a line may also break after ("/" in an address)
+    fit_lines = NumericProperty(0)  # not Label.max_lines, which drops the lines past it
     fits = BooleanProperty(True)  # False: even at min_font_size a word or the lines did not fit
 
     _measurers: dict = {}
@@ -125,13 +130,15 @@ class WrapLabel(Label):
         self._wrap_key = None
         self._wrapped = ""
         super().__init__(**kwargs)
-        for name in ("max_font_size", "min_font_size", "max_lines"):
+        for name in ("max_font_size", "min_font_size", "fit_lines", "break_after"):
             self.fbind(name, self._trigger_texture)
 
     def _measure(self, size: float) -> Callable[[str], float]:
         from kivy.core.text import Label as CoreLabel
 
-        key = (self.font_name, self.bold, self.italic, round(size, 2))
+        # the unit too: the size a label is drawn at may depend on it (text size steps, kiosk/fonts.py)
+        app = App.get_running_app()
+        key = (self.font_name, self.bold, self.italic, round(size, 2), getattr(app, "u", None))
         if key not in WrapLabel._measurers:
             if len(WrapLabel._measurers) > 400:
                 WrapLabel._measurers.clear()
@@ -147,7 +154,7 @@ class WrapLabel(Label):
 
     def _rewrap(self):
         width = self.text_size[0]
-        key = (self.text, width, tuple(self.padding), self.max_font_size, self.min_font_size, self.max_lines,
+        key = (self.text, width, tuple(self.padding), self.max_font_size, self.min_font_size, self.fit_lines, self.break_after,
                self.font_name, self.bold, self.italic, None if self.max_font_size else self.font_size)
         if key == self._wrap_key:
             return
@@ -157,11 +164,14 @@ class WrapLabel(Label):
             return
         room = width - self.padding[0] - self.padding[2] - 1  # 1 px: Kivy's own measure must agree
         words = _all_unbreakable_words()
-        size = self.max_font_size or self.font_size
-        floor = min(size, self.min_font_size or size)
+        if self.max_font_size:  # never below the floor, even when asked for less
+            size = max(self.max_font_size, self.min_font_size)
+            floor = self.min_font_size or size
+        else:
+            size = floor = self.font_size
         while True:
-            lines, fits = wrap_lines(self.text, room, self._measure(size), words)
-            fits = fits and (not self.max_lines or len(lines) <= self.max_lines)
+            lines, fits = wrap_lines(self.text, room, self._measure(size), words, self.break_after)
+            fits = fits and (not self.fit_lines or len(lines) <= self.fit_lines)
             if fits or size <= floor:
                 break
             size = max(floor, size * 0.94)
