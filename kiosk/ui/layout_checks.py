@@ -421,7 +421,7 @@ def check(roots: Sequence[Widget], image: Image.Image, panel: Panel, *, resident
             if isinstance(widget, Label) and widget.text.strip() and widget.texture is not None:
                 text = _measure(node, height, window)
                 if text is None or text.visible is None:
-                    continue  # nothing drawn, or all of it cut away (reported as clipped if it matters)
+                    continue  # nothing drawn, or none of it in sight
                 texts.append(text)
                 problems += _check_text(text, window, ppm, panel, residents, unbreakable)
                 # disabled ones too: a closed ticket tile still tells residents when it opens
