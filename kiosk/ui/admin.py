@@ -99,10 +99,21 @@ class AdminScreen(Screen):
         grid.clear_widgets()
         for label, value, level in rows:
             name, shown = Factory.StatusLabel(text=label), StatusValue(text=value, level=level)
-            shown.bind(height=name.setter("height"))
-            name.height = shown.height
+            # both cells of a row as tall as the taller text (a label or a value may wrap), top-aligned
+            fit = _row_fitter(name, shown)
+            name.bind(texture_size=fit)
+            shown.bind(texture_size=fit)
+            fit()
             grid.add_widget(name)
             grid.add_widget(shown)
+
+
+def _row_fitter(*cells):
+    def fit(*_args):
+        height = max([cell.texture_size[1] for cell in cells] + [cells[0].font_size * 1.5])
+        for cell in cells:
+            cell.height = height
+    return fit
 
 
 class AdminController:
