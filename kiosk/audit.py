@@ -8,10 +8,11 @@ app offscreen and checked from its widget tree and its pixels
 the screen, text too small to read on the panel the size is drawn for, touch
 targets under 12 mm, contrast under 4.5:1, and words broken across lines.
 
-Kivy allows one window per process, so this parent (which imports no Kivy)
-runs one child per state (``python -m kiosk.ui.audit_child``), two at a time
-on a machine with two cores; each child seeds its state into a scratch store
-(``kiosk/lived_in.py``) and walks sizes, languages and screens in one window.
+Kivy allows one window per process, and SDL's offscreen window keeps drawing
+at the size it was opened with, so this parent (which imports no Kivy) runs
+one child per state and size (``python -m kiosk.ui.audit_child``), two at a
+time on a machine with two cores; each child seeds its state into a scratch
+store (``kiosk/lived_in.py``) and walks languages and screens in one window.
 A child prints one JSON object per line: a picture taken, or a problem.
 
 The parent prints one line per problem and exits 1 if there is any.  With
@@ -36,8 +37,8 @@ __all__ = ["audit_layout", "SIZES", "Finding", "picture_name"]
 
 #: The supported screens: the official 7" display, a 7" HDMI panel, a 10.1" panel, a 15.6" monitor.
 SIZES: Tuple[Tuple[int, int], ...] = ((800, 480), (1024, 600), (1280, 800), (1920, 1080))
-#: Seconds one child may take before it is called hung (a state is about 100 pictures).
-CHILD_TIMEOUT = 900
+#: Seconds one child may take before it is called hung (one state at one size is 24 pictures).
+CHILD_TIMEOUT = 600
 
 
 @dataclass(frozen=True)
@@ -64,12 +65,11 @@ def _size_text(size: Tuple[int, int]) -> str:
     return f"{size[0]}x{size[1]}"
 
 
-def _run_child(state: str, config_path: Optional[str], sizes: Sequence[Tuple[int, int]], langs: Sequence[str],
+def _run_child(state: str, config_path: Optional[str], size: Tuple[int, int], langs: Sequence[str],
                screens: Sequence[str], out: Optional[Path]) -> Tuple[List[dict], str]:
-    """Run one state's child; its records and, if it failed, why."""
-    cmd = [sys.executable, "-m", "kiosk.ui.audit_child", "--state", state,
-           "--sizes", ",".join(_size_text(s) for s in sizes), "--langs", ",".join(langs),
-           "--screens", ",".join(screens)]
+    """Run one state's child at one size; its records and, if it failed, why."""
+    cmd = [sys.executable, "-m", "kiosk.ui.audit_child", "--state", state, "--size", _size_text(size),
+           "--langs", ",".join(langs), "--screens", ",".join(screens)]
     if config_path:
         cmd += ["--config", config_path]
     if out is not None:
@@ -78,10 +78,11 @@ def _run_child(state: str, config_path: Optional[str], sizes: Sequence[Tuple[int
     try:
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=CHILD_TIMEOUT)
     except subprocess.TimeoutExpired:
-        return [], f"state {state}: the audit did not finish in {CHILD_TIMEOUT} s"
+        return [], f"state {state} at {_size_text(size)}: the audit did not finish in {CHILD_TIMEOUT} s"
     records = [json.loads(line[6:]) for line in proc.stdout.splitlines() if line.startswith("AUDIT ")]
     if proc.returncode != 0:
-        return records, f"state {state}: the audit stopped (exit {proc.returncode}):\n{proc.stderr[-3000:]}"
+        return records, (f"state {state} at {_size_text(size)}: the audit stopped (exit {proc.returncode}):\n"
+                         f"{proc.stderr[-3000:]}")
     return records, ""
 
 
@@ -101,9 +102,10 @@ def audit_layout(config_path: Optional[str] = None, out: Optional[str] = None,
     folder = Path(out) if out else None
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
-    jobs = jobs or max(1, min(2, os.cpu_count() or 1, len(states)))
+    jobs = jobs or max(1, min(2, os.cpu_count() or 1))
+    work = [(state, size) for state in states for size in sizes]
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        runs = list(pool.map(lambda state: _run_child(state, config_path, sizes, langs, screens, folder), states))
+        runs = list(pool.map(lambda job: _run_child(job[0], config_path, job[1], langs, screens, folder), work))
     pictures, findings, failures = [], [], []
     for records, failure in runs:
         for record in records:

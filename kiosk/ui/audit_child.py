@@ -1,9 +1,11 @@
 """
-One state of ``kiosk audit layout`` (run by ``kiosk/audit.py``, one process per state)
-=======================================================================================
+One state at one size of ``kiosk audit layout`` (run by ``kiosk/audit.py``)
+==========================================================================
 
-Seeds the state into a scratch store, runs the real app offscreen, and for
-each size, language and screen: reaches the screen as a resident would
+Seeds the state into a scratch store, runs the real app offscreen in a window
+opened at the size audited (SDL's offscreen window keeps drawing at the size
+it was opened with: a window grown later comes back black), and for each
+language and screen: reaches the screen as a resident would
 (``scenes.py``), lets it settle, grabs the pixels and checks them with the
 widget tree (``layout_checks.py``).  Prints ``AUDIT {json}`` lines: one per
 picture and one per problem.  Pictures are written only with ``--out``.
@@ -28,17 +30,17 @@ def _emit(**record) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kiosk.ui.audit_child")
     parser.add_argument("--state", required=True)
-    parser.add_argument("--sizes", required=True)
+    parser.add_argument("--size", required=True, help="WxH")
     parser.add_argument("--langs", required=True)
     parser.add_argument("--screens", required=True)
     parser.add_argument("--config")
     parser.add_argument("--out")
     args = parser.parse_args(argv)
-    sizes = [tuple(int(v) for v in text.split("x")) for text in args.sizes.split(",")]
+    size = tuple(int(v) for v in args.size.split("x"))
     langs, screens = args.langs.split(","), args.screens.split(",")
 
     from . import environment
-    environment.configure("offscreen", size=sizes[0], fullscreen=False,
+    environment.configure("offscreen", size=size, fullscreen=False,
                           kivy_home=tempfile.mkdtemp(prefix="kiosk-audit-kivy-"))
     from ..config import load_config
     from ..i18n import unbreakable_words
@@ -67,31 +69,28 @@ def main(argv=None) -> int:
 
     def walk():
         app.marquee.stop()  # a still strip: the picture does not depend on timing
-        for size in sizes:
-            Window.size = size
-            yield SETTLE_FRAMES
-            label = f"{size[0]}x{size[1]}"
-            for lang in langs:
-                app.lang = lang
-                app.tick_clock()
-                for screen in screens:
-                    scenes.reset(app, state)
-                    yield 2
-                    app.marquee.shift = 0
-                    scenes.show(app, screen, state)
-                    yield SETTLE_FRAMES
-                    image = grab()
-                    where = dict(screen=screen, state=state.name, size=label, lang=lang)
-                    if tuple(Window.size) != size:
-                        _emit(**where, widget="window", kind="offscreen",
-                              detail=f"the window is {Window.size[0]}x{Window.size[1]}, not {label}")
-                    if out is not None:
-                        image.save(out / f"{screen}-{state.name}-{label}-{lang}.png")
-                    _emit(picture=True, **where)
-                    roots = [app.manager.current_screen, app.marquee]
-                    for problem in check(roots, image, panel_for(size), residents=screen not in STAFF_SCREENS,
-                                         unbreakable=unbreakable_words(lang)):
-                        _emit(**where, widget=problem.widget, kind=problem.kind, detail=problem.detail)
+        label = f"{size[0]}x{size[1]}"
+        for lang in langs:
+            app.lang = lang
+            app.tick_clock()
+            for screen in screens:
+                scenes.reset(app, state)
+                yield 2
+                app.marquee.shift = 0
+                scenes.show(app, screen, state)
+                yield SETTLE_FRAMES
+                image = grab()
+                where = dict(screen=screen, state=state.name, size=label, lang=lang)
+                if tuple(Window.size) != size:
+                    _emit(**where, widget="window", kind="offscreen",
+                          detail=f"the window is {Window.size[0]}x{Window.size[1]}, not {label}")
+                if out is not None:
+                    image.save(out / f"{screen}-{state.name}-{label}-{lang}.png")
+                _emit(picture=True, **where)
+                roots = [app.manager.current_screen, app.marquee]
+                for problem in check(roots, image, panel_for(size), residents=screen not in STAFF_SCREENS,
+                                     unbreakable=unbreakable_words(lang)):
+                    _emit(**where, widget=problem.widget, kind=problem.kind, detail=problem.detail)
 
     steps = walk()
     wait = {"frames": 1}
