@@ -42,6 +42,8 @@ def main(argv=None) -> int:
     from . import environment
     environment.configure("offscreen", size=size, fullscreen=False,
                           kivy_home=tempfile.mkdtemp(prefix="kiosk-audit-kivy-"))
+    from kivy.config import Config as KivyConfig
+    KivyConfig.set("graphics", "maxfps", "0")  # no waiting for a display's refresh between frames: there is none
     from ..config import load_config
     from ..i18n import unbreakable_words
     from ..lived_in import seed
