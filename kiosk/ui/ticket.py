@@ -53,6 +53,7 @@ class ServiceTile(ButtonBehavior, BoxLayout):
     waiting = NumericProperty(0)
     estimate = StringProperty()   # "3–8" minutes from the office server's fresh data; "" when not known
     state_key = StringProperty()  # "" when open, else the message key saying why not (ticket.closed, ticket.full)
+    compact = BooleanProperty(False)  # set in ticket.kv: a long name, so the estimate replaces the count
     opens_at = ObjectProperty(None, allownone=True)    # closed or full: when numbers are handed out again
     checked_at = ObjectProperty(None, allownone=True)  # when opens_at was worked out (today, tomorrow...)
 
