@@ -24,7 +24,7 @@ from typing import Dict, Iterable, List, Optional
 
 from .errors import FontError
 
-__all__ = ["FAMILY", "font_files", "build_fonts", "find_collection"]
+__all__ = ["FAMILY", "font_files", "build_fonts", "find_collection", "TEXT_STEPS", "text_size_step"]
 
 log = logging.getLogger("kiosk.fonts")
 
@@ -34,6 +34,15 @@ COLLECTIONS = {"regular": "NotoSansCJK-Regular.ttc", "bold": "NotoSansCJK-Bold.t
 SYSTEM_FONT_DIRS = ("/usr/share/fonts/opentype/noto", "/usr/share/fonts/noto-cjk", "/usr/share/fonts")
 
 PACKAGE_FONT_DIR = Path(__file__).with_name("fonts")
+
+#: The text sizes labels are drawn at, in layout units (``app.u``, 1/100 of the screen's short
+#: side): round numbers 15-25 % apart, where the kv files' sizes cluster (3.4, 4, 5, 6, 8).
+#: Kivy's text provider opens one FreeType face per (font file, size), and a face of this
+#: 16 MB CJK font holds about 2.5 MB (its cmap, CFF offsets and charset, HarfBuzz's copies of
+#: GSUB/GPOS) whatever the size: the kv files asked for some 25 distinct sizes, over 60 MB of
+#: faces.  See :func:`text_size_step`.
+TEXT_STEPS = (1.0, 1.2, 1.4, 1.7, 2.0, 2.4, 2.8, 3.4, 4.0, 5.0, 6.0, 7.0, 8.0, 10.0, 12.0, 14.0, 17.0, 20.0,
+              24.0, 28.0, 34.0, 40.0, 50.0, 60.0, 70.0, 80.0, 100.0, 120.0)
 
 
 def _cache_dir() -> Path:
@@ -108,3 +117,24 @@ def font_files(build: bool = True) -> Dict[str, Path]:
         except PermissionError:
             continue
     raise FontError(f"cannot write the {FAMILY} font files to {PACKAGE_FONT_DIR} or {_cache_dir()}")
+
+
+def text_size_step(size_px: float, unit_px: float) -> int:
+    """The size, in whole pixels, that a label asking for ``size_px`` is drawn at.
+
+    The largest of :data:`TEXT_STEPS` times ``unit_px`` not above ``size_px``,
+    in whole pixels (Kivy's text provider truncates sizes anyway): text never
+    grows, so what fitted still fits; it shrinks by at most about 20 % (13 %
+    for the sizes the kv files use: 4.6 units is drawn at 4).  A
+    step's size is its own step, so asking twice changes nothing.  Sizes
+    below the smallest step, or without a unit, are only truncated.
+    """
+    target = max(1, int(size_px))
+    if unit_px <= 0:
+        return target
+    best = None
+    for step in TEXT_STEPS:
+        if int(step * unit_px) > target:
+            break
+        best = int(step * unit_px)
+    return max(1, best) if best is not None else target

@@ -35,7 +35,7 @@ from PIL import Image
 from .. import fonts, timeutil, watchdog
 from ..config import Config
 from ..i18n import catalogue
-from . import SCREENS
+from . import FEATURES, SCREENS
 from ..errors import StoreError
 from ..admin import PROVISIONING_ERRORS, ticketing_paused
 from ..forms import load_catalogue, qr_image, record_view, warm_qr_cache
@@ -46,6 +46,7 @@ from .admin import AdminController, AdminPinScreen, AdminScreen, CornerHold
 from .forms import FormListScreen, FormScreen, FormsScreen, qr_texture
 from .home import HomeScreen
 from .rating import RatingScreen, ReasonScreen, ThanksScreen
+from .screens import LazyScreenManager, release_free_memory
 from .ticket import TakenScreen, TicketScreen
 from .widgets import Marquee
 
@@ -68,6 +69,35 @@ def register_fonts() -> None:
     # Replacing the default family (Roboto) means no label can fall back to a
     # font without CJK glyphs and show boxes.
     LabelBase.register(DEFAULT_FONT, fn_regular=str(paths["regular"]), fn_bold=str(paths["bold"]))
+
+
+_text_unit: Optional[Callable[[], float]] = None  # the running app's layout unit, for text_size_step
+_kivy_resolve_font_name = LabelBase.resolve_font_name
+
+
+def _resolve_font_name_in_steps(label) -> None:
+    """Kivy's font resolution, then the size snapped to one of ``fonts.TEXT_STEPS``.
+
+    Kivy calls this on every label before it measures or draws (``refresh``), after any
+    change of ``font_size``; the widget's own ``font_size`` (and so the layout) is untouched.
+    """
+    _kivy_resolve_font_name(label)
+    size = label.options.get("font_size")
+    unit = _text_unit() if _text_unit is not None else 0
+    if unit and isinstance(size, (int, float)):
+        label.options["font_size"] = fonts.text_size_step(size, unit)
+
+
+def snap_text_sizes(unit: Callable[[], float]) -> None:
+    """Draw every label at one of a few sizes (``fonts.TEXT_STEPS`` times ``unit()``).
+
+    Kivy's SDL2 text provider opens a FreeType face of the CJK font per (font, size), about
+    2.5 MB each; the kv files' ``app.u * k`` sizes were some 25 distinct sizes.  Done here,
+    in one place, rather than in every kv rule.
+    """
+    global _text_unit
+    _text_unit = unit
+    LabelBase.resolve_font_name = _resolve_font_name_in_steps
 
 
 def _paper_texture(data: bytes, config):
@@ -130,26 +160,36 @@ class KioskApp(App):
     def build(self):
         self.title = self.kiosk_config.kiosk.office
         register_fonts()
+        snap_text_sizes(lambda: self.u)
         _load_kv()
         Window.clearcolor = (0.96, 0.96, 0.94, 1)
         Window.bind(size=self._update_unit)
         self._update_unit(Window, Window.size)
 
-        self.manager = ScreenManager(transition=NoTransition())
-        self.manager.add_widget(HomeScreen())
-        self.manager.add_widget(TicketScreen(services=list(self.kiosk_config.services)))
-        self.manager.add_widget(TakenScreen())
         self.catalogue = self.services.forms.current() if self.services else load_catalogue()[0]
-        categories = [c for c in self.catalogue.categories if self.catalogue.in_category(c.code)]
-        self.manager.add_widget(FormsScreen(categories=categories))
-        self.manager.add_widget(FormListScreen())
-        self.manager.add_widget(FormScreen())
-        self.manager.add_widget(Factory.SetupErrorScreen())
-        self.manager.add_widget(RatingScreen(choices=[(c.key, c.mood) for c in self.scale.choices]))
-        self.manager.add_widget(ThanksScreen())
-        self.manager.add_widget(ReasonScreen())
-        self.manager.add_widget(AdminPinScreen())
-        self.manager.add_widget(AdminScreen())
+        # Screens are built the first time they are asked for (kiosk/ui/screens.py): each one
+        # costs memory shown or not, above all a CJK font face per text size it uses.
+        self.manager = LazyScreenManager(transition=NoTransition(), factories=[
+            ("home", HomeScreen),
+            ("ticket", lambda: TicketScreen(services=list(self.kiosk_config.services))),
+            ("taken", TakenScreen),
+            ("forms", lambda: FormsScreen(categories=[c for c in self.catalogue.categories
+                                                      if self.catalogue.in_category(c.code)])),
+            ("form_list", FormListScreen),
+            ("form", FormScreen),
+            ("setup_error", Factory.SetupErrorScreen),
+            ("rating", lambda: RatingScreen(choices=[(c.key, c.mood) for c in self.scale.choices])),
+            ("thanks", ThanksScreen),
+            ("reason", ReasonScreen),
+            ("admin_pin", AdminPinScreen),
+            ("admin", AdminScreen),
+        ])
+        self.manager.build_screen("home")  # the first one built is the one shown
+        Window.bind(on_flip=self._after_first_frame)
+        # A screen built or a language switched re-renders labels; give the freed pages back after.
+        trim = Clock.create_trigger(lambda _dt: release_free_memory(), 0.25)
+        self.manager.on_build.append(lambda _name, _screen: trim())
+        self.bind(lang=lambda *_args: trim())
         self.admin = AdminController(self)
         self.marquee = Marquee(messages=self.kiosk_config.marquee.messages, speed=self.kiosk_config.marquee.speed)
 
@@ -158,6 +198,23 @@ class KioskApp(App):
         root.add_widget(self.marquee)
         self.tick_clock()
         return root
+
+    def _after_first_frame(self, *_args) -> None:
+        """Build the three features' screens, one a frame, half a second after the first frame.
+
+        So a resident's first tap on a home tile does not wait for its screen to be built (tens of
+        milliseconds here, more on a Pi); the other screens are built when first shown.
+        """
+        Window.unbind(on_flip=self._after_first_frame)
+        waiting = [name for name in FEATURES if not self.manager.is_built(name)]
+
+        def build_next(_dt):
+            while waiting and self.manager.is_built(waiting[0]):
+                waiting.pop(0)
+            if waiting:
+                self.manager.build_screen(waiting.pop(0))
+                Clock.schedule_once(build_next, 0)
+        Clock.schedule_once(build_next, 0.5)
 
     def setup_problems(self) -> str:
         """What the provisioning service found wrong in the boot partition's kiosk.toml ('' if nothing)."""
@@ -170,8 +227,8 @@ class KioskApp(App):
     def check_setup(self, *_args) -> None:
         """Out of service, full screen, while the setup file is wrong; back home once it is fixed."""
         problems = self.setup_problems()
-        screen = self.manager.get_screen("setup_error")
-        screen.problems = problems
+        if problems or self.manager.is_built("setup_error"):  # not built just to say "no problems"
+            self.manager.get_screen("setup_error").problems = problems
         if problems and self.manager.current not in ("setup_error", "admin", "admin_pin"):  # staff at work
             self.manager.current = "setup_error"
         elif not problems and self.manager.current == "setup_error":
