@@ -14,6 +14,15 @@ by default they draw on a private Xvfb (see ``_display`` for why).
 Figures only: nothing here passes or fails a build.  The goals (first frame
 <= 2 s and <= 3x bare; RSS <= bare + 60 MB; growth over 1,000 screen changes
 <= 5 MB) are printed beside the figures.
+
+Below the table, where the memory goes, so the next regression shows where
+it is: the kiosk child notes its RSS after each step (Kivy and the window,
+the kiosk's imports, services, kv rules, home built, first frame drawn, each
+screen's first show, the language switches of the warm-up, the measured
+changes), the font faces open (one FreeType face per font file and size,
+about 2.5 MB each for the CJK font: counted as open font files, since Kivy
+keeps its cache out of Python's reach), the textures alive and their size,
+and which screens were built (the others are built when first shown).
 """
 
 from __future__ import annotations
@@ -45,6 +54,31 @@ def _rss_mb() -> float:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def _font_faces() -> int:
+    """Font faces open: Kivy's SDL2 text provider keeps one FreeType face, and its file, open per (font, size)."""
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            count += os.readlink(f"/proc/self/fd/{fd}").lower().endswith((".otf", ".ttf", ".ttc"))
+        except OSError:
+            pass
+    return count
+
+
+def _textures() -> Tuple[int, float]:
+    """Textures alive (not counting regions of another texture) and their pixels' size in MB (4 bytes a pixel)."""
+    import gc
+
+    from kivy.graphics.texture import Texture, TextureRegion
+
+    count, size = 0, 0
+    for obj in gc.get_objects():
+        if isinstance(obj, Texture) and not isinstance(obj, TextureRegion):
+            count += 1
+            size += obj.width * obj.height * 4
+    return count, size / 2 ** 20
 
 
 # -- the parent: run children, report -------------------------------------------------------
@@ -150,13 +184,46 @@ def bench_startup(config_path: Optional[str] = None, changes: int = 1000, runs: 
     print("".join(h.ljust(w) for h, w in zip(("", "bare Kivy window", "kiosk", "kiosk / bare"), widths)) + "goal")
     for row in rows:
         print("".join(c.ljust(w) for c, w in zip(row[:4], widths)) + row[4])
+    _print_breakdown(bare, kiosk)
     return 0
+
+
+def _print_breakdown(bare: List[Dict], kiosk: List[Dict]) -> None:
+    """Where the kiosk's memory goes, step by step, from the run with the median final RSS."""
+    run = sorted(kiosk, key=lambda r: r["rss_after_mb"])[len(kiosk) // 2]
+    bare_run = sorted(bare, key=lambda r: r["rss_after_mb"])[len(bare) // 2]
+    print()
+    print("where the kiosk's memory goes (RSS after each step; the run with the median final RSS):")
+    previous = None
+    for step, rss in run["marks"]:
+        change = "" if previous is None else f"{rss - previous:+.1f} MB"
+        note = f"   (bare: {bare_run['marks'][0][1]:.1f} MB)" if previous is None else ""
+        print(f"  {step:<66}{rss:7.1f} MB  {change:>9}{note}")
+        previous = rss
+    faces = (run["faces_first"], run["faces_after"])
+    print(f"  font faces open (one per font file and size, ~2.5 MB each for the CJK font): {faces[0]} at first "
+          f"frame, {faces[1]} at the end (bare: {bare_run['faces_after']})")
+    (t_first, mb_first), (t_after, mb_after) = run["textures_first"], run["textures_after"]
+    print(f"  textures held: {t_first} ({mb_first:.1f} MB) at first frame, {t_after} ({mb_after:.1f} MB) at the end "
+          f"(bare: {bare_run['textures_after'][0]})")
+    built = run.get("screens_built", [])
+    if built:
+        times = [ms for _name, ms in built]
+        print(f"  screens built: {', '.join(name for name, _ms in built)} ({len(built)} of "
+              f"{len(built) + len(run.get('screens_unbuilt', []))}; the others are built when first shown), "
+              f"{min(times):.0f}–{max(times):.0f} ms each")
 
 
 # -- the children ---------------------------------------------------------------------------
 
 def _child(kind: str, size: Tuple[int, int], changes: int, config_path: str, driver: str) -> None:
     from .ui import environment
+
+    result: Dict[str, object] = {}
+    marks: List[Tuple[str, float]] = []  # (step, RSS in MB after it), in order: the breakdown
+
+    def mark(step: str) -> None:
+        marks.append((step, _rss_mb()))
 
     home = tempfile.mkdtemp(prefix="kiosk-bench-")
     environment.configure(driver, size=size, fullscreen=False, kivy_home=home)
@@ -166,8 +233,7 @@ def _child(kind: str, size: Tuple[int, int], changes: int, config_path: str, dri
     from kivy.app import App
     from kivy.clock import Clock
     from kivy.core.window import Window
-
-    result: Dict[str, float] = {}
+    mark("Kivy imported, window open")
 
     if kind == "bare":
         from kivy.graphics import Color, Rectangle
@@ -193,42 +259,77 @@ def _child(kind: str, size: Tuple[int, int], changes: int, config_path: str, dri
     else:
         from .config import load_config
         from .services import open_services
+        from .ui import app as app_module
         from .ui.app import KioskApp
+        mark("kiosk modules imported (Pillow, qrcode, requests, gpiozero...)")
 
         os.environ["XDG_DATA_HOME"] = home
         config = load_config(config_path or None)
         opened = open_services(config, with_hardware=config.simulated, data_dir=os.path.join(home, "data"))
+        mark("services opened (store, hardware, catalogue)")
+        load_kv = app_module._load_kv
+
+        def load_kv_and_mark():
+            load_kv()
+            mark("fonts registered, kv rules loaded")
+        app_module._load_kv = load_kv_and_mark  # build() calls it by this name
         app = KioskApp(config, services=opened)
+        app.bind(on_start=lambda *_args: mark("home screen built (not drawn yet), services started"))
         services = [opened]
+
+    warmup: Dict[str, float] = {}  # what the warm-up changes added, by what they did first
+    last = {"rss": 0.0, "what": ""}
 
     def first_flip(*_args):
         result["first_frame_at"] = time.monotonic()
         Window.unbind(on_flip=first_flip)
         result["rss_first_mb"] = _rss_mb()
+        marks.append(("first frame drawn (home's labels: font faces, textures)", result["rss_first_mb"]))
+        result["faces_first"], result["textures_first"] = _font_faces(), _textures()
+        last["rss"] = _rss_mb()  # the census above is not the first change's
         Clock.schedule_once(lambda _dt: change(0), 0)
 
     def change(done: int):
+        if 0 < done <= WARMUP_CHANGES:  # the last change's frame is drawn: what did it add?
+            rss = _rss_mb()
+            warmup[last["what"]] = warmup.get(last["what"], 0.0) + rss - last["rss"]
+            last["rss"] = rss
         if done == WARMUP_CHANGES:
             import gc
             gc.collect()
             result["rss_warm_mb"] = _rss_mb()
+            for what, added in warmup.items():
+                marks.append((what, marks[-1][1] + added))
+            marks.append(("garbage collected", result["rss_warm_mb"]))
             result["_t0"] = time.monotonic()
         if done == WARMUP_CHANGES + changes:
             import gc
             gc.collect()
             result["rss_after_mb"] = _rss_mb()
             result["change_ms"] = (time.monotonic() - result.pop("_t0")) * 1000 / max(changes, 1)
+            marks.append((f"{changes} measured changes", result["rss_after_mb"]))
+            result["faces_after"], result["textures_after"] = _font_faces(), _textures()
+            manager = getattr(app, "manager", None)
+            result["screens_built"] = [[name, seconds * 1000] for name, seconds in getattr(manager, "built", [])]
+            result["screens_unbuilt"] = list(getattr(manager, "unbuilt", []))
             app.stop()
             return
-        app.show(SCREENS_CYCLE[done % len(SCREENS_CYCLE)])
+        name = SCREENS_CYCLE[done % len(SCREENS_CYCLE)]
+        first_show = kind == "kiosk" and not app.manager.is_built(name)
+        app.show(name)
+        last["what"] = "warm-up: other screen changes"
         if done % LANGUAGE_EVERY == LANGUAGE_EVERY - 1:
             app.toggle_language()
+            last["what"] = "warm-up: language switches (every label drawn again)"
+        if first_show:
+            last["what"] = f"first show of {name} (built, then drawn)"
         Clock.schedule_once(lambda _dt: change(done + 1), 0)  # one frame drawn per change
 
     Window.bind(on_flip=first_flip)
     app.run()
     for service in services:
         service.close()
+    result["marks"] = marks
     print(json.dumps(result))
 
 

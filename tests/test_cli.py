@@ -83,6 +83,12 @@ def test_bench_startup_prints_figures_and_ratios_against_a_bare_window():
     # the printed figures are rounded to 0.01 s, the ratio comes from the unrounded ones
     assert float(ratio) == pytest.approx(float(kiosk_s) / float(bare_s), rel=0.05)
     assert re.search(r"[+-][\d.]+ MB", out)
+    # where the memory goes: a row per step, faces, textures, the screens built
+    for row in ("kiosk modules imported", "first frame drawn", "first show of ticket", "20 measured changes"):
+        assert re.search(rf"^  {row}.*[\d.]+ MB", out, re.M), f"no breakdown row {row!r} in:\n{out}"
+    assert re.search(r"font faces open .*: \d+ at first frame, \d+ at the end", out)
+    assert re.search(r"textures held: \d+ \([\d.]+ MB\) at first frame", out)
+    assert re.search(r"screens built: home, ", out)
 
 
 def test_version_and_usage():
