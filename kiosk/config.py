@@ -235,9 +235,10 @@ SETTINGS: Tuple[Setting, ...] = (
     Setting("ratings", "response_interval", "int", 3,
             "A rating within this many seconds of the previous one is kept but marked misuse.",
             _between(0, 60, " seconds")),
-    Setting("ratings", "ticket_minutes", "int", 30,
-            "The rating screen offers the tickets taken here in the last this many minutes, so a resident can "
-            "say which visit they rate; 0 offers none.", _between(0, 240, " minutes")),
+    Setting("ratings", "ticket_minutes", "int", 5,
+            "The rating screen offers the newest ticket taken here in the last this many minutes (one, unticked: "
+            "'this is about ticket A012'), so a resident can say which visit they rate; 0 offers none. Keep it "
+            "short: an older ticket is most likely another resident's number.", _between(0, 240, " minutes")),
     Setting("ratings", "location", "str", "",
             "Where the rating buttons stand, e.g. '3' for counter 3; empty for the lobby kiosk itself. A whole "
             "number is a counter: the office links each rating to the ticket that counter had just served."),

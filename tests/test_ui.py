@@ -54,7 +54,7 @@ def test_home_fits_every_supported_screen(ui, size, lang):
 
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
 def test_every_touch_target_is_at_least_12_mm(ui, size):
-    ui.app.services.tickets.issue("A")  # so the rating screen offers its ticket chips too
+    ui.app.services.tickets.issue("A")  # so the rating screen offers its ticket toggle too
     ui.resize(size)
     minimum = MIN_TARGET_MM * size[0] / PANEL_WIDTH_MM[size]
     for name in ("home",) + TILES:
@@ -362,11 +362,11 @@ def test_a_rating_can_name_the_ticket_taken_here_a_moment_ago(ui):
     ui.app.show("home")
     ui.frames(2)
     faces = open_rating_screen(ui)
-    chips = {chip.label: chip for chip in ui.screen.ids.tickets.children}
-    assert label in chips, f"the ticket {label} just taken is not offered: {list(chips)}"
-    assert ui.screen.ids.intro.text == "這次評價的是哪一張號碼牌？（可不選）"
-    ui.tap(chips[label])
-    assert chips[label].picked
+    toggle = ui.screen.ids.ticket  # one unticked toggle under the faces: this resident's ticket only
+    assert toggle.text == f"評價號碼 {label} 的服務" and not toggle.active
+    assert ui.screen.ids.intro.text == "請點選您對今天服務的感受"
+    ui.tap(toggle)
+    assert toggle.active
     ui.tap(faces[0])
     stored = ui.ratings()[-1]
     assert (stored["ticket"], stored["service"], stored["source"]) == (label, "E", "touch")

@@ -440,22 +440,48 @@ class KioskApp(App):
         self.manager.get_screen("form").slip_message = self.t(key)
 
     def refresh_recent_tickets(self) -> None:
-        """Offer the tickets taken here lately on the rating screen, so a rating can name its visit."""
-        minutes = self.kiosk_config.ratings.ticket_minutes
-        recent = self.services.tickets.recent(minutes) if self.services else []
-        self.manager.get_screen("rating").recent = [(t.label, t.prefix) for t in recent]
+        """Before the rating screen shows: this resident's ticket, if any, and where the rating buttons are.
+
+        Only the newest ticket taken here in the last ``ratings.ticket_minutes``, and only while no rating
+        names it yet: an older ticket, or one already rated, is most likely a stranger's number.
+        """
+        screen = self.manager.get_screen("rating")
+        ratings = self.kiosk_config.ratings
+        newest = self.services.tickets.recent(ratings.ticket_minutes, limit=1) if self.services else []
+        if newest and self.services.store.read(lambda c: c.execute(
+                "SELECT 1 FROM ratings WHERE ticket = ? AND day = (SELECT day FROM tickets WHERE seq = ?) LIMIT 1",
+                (newest[0].label, newest[0].seq)).fetchone()):
+            newest = []
+        screen.ticket, screen.ticket_service = (newest[0].label, newest[0].prefix) if newest else ("", "")
+        screen.link = False
+        # Where the arcade buttons are: at a counter (a whole-number location), else under this screen;
+        # no hint at all when the kiosk has no working buttons (no GPIO: residents rate on the screen).
+        location = ratings.location.strip()
+        if self.hardware is not None and self.hardware.buttons is None:
+            screen.hint_key, screen.hint_counter = "", ""
+        elif location.isdigit():
+            screen.hint_key, screen.hint_counter = "rating.buttons_hint_counter", location
+        else:
+            screen.hint_key, screen.hint_counter = "rating.buttons_hint", ""
 
     def rate_touch(self, index: int) -> None:
-        """A face was tapped: record it (the rating listener then shows what follows)."""
+        """A face was tapped: record it (the rating listener then shows what follows).
+
+        It names the ticket only if the resident ticked "this is about ticket A012" (never by default).
+        """
         if self.services is None:
             return
         screen = self.manager.get_screen("rating")
-        picked = dict(screen.recent).get(screen.picked) if screen.picked else None
+        linked = screen.link and bool(screen.ticket)
         try:
-            self.services.ratings.rate(index, "touch", service=picked, ticket=screen.picked if picked else "")
+            self.services.ratings.rate(index, "touch", service=screen.ticket_service if linked else None,
+                                       ticket=screen.ticket if linked else "")
         except StoreError:
             pass  # the fault listener shows the resident what to do
-        screen.picked = ""
+        else:
+            if linked:
+                screen.ticket, screen.ticket_service = "", ""  # rated: not offered to the next resident
+        screen.link = False
 
     def on_rated(self, rating) -> None:
         """On the main thread, once a rating is on disk: the why-question or the thank-you."""

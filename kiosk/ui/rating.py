@@ -17,7 +17,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
 
-__all__ = ["Face", "FaceButton", "TicketChip", "RatingScreen", "ThanksScreen", "ReasonScreen", "face_colour"]
+__all__ = ["Face", "FaceButton", "TicketToggle", "RatingScreen", "ThanksScreen", "ReasonScreen", "face_colour"]
 
 #: Face colours from best to worst: green, light green, amber, orange, red (the arcade buttons' colours).
 COLOURS = {1.0: (0.16, 0.6, 0.24, 1), 0.5: (0.5, 0.72, 0.2, 1), 0.0: (0.96, 0.7, 0.08, 1),
@@ -44,44 +44,35 @@ class FaceButton(ButtonBehavior, BoxLayout):
     compact = BooleanProperty(False)  # five faces in a row: smaller labels, so no word is broken
 
 
-class TicketChip(ButtonBehavior, BoxLayout):
-    """A ticket recently taken here (A012 戶籍登記); tapping it says "this rating is about that visit"."""
+class TicketToggle(ButtonBehavior, BoxLayout):
+    """評價號碼 A012 的服務: a tick box under the faces; ticked, the rating names this resident's ticket."""
 
-    label = StringProperty()
-    prefix = StringProperty()
-    picked = BooleanProperty(False)
+    active = BooleanProperty(False)
+    text = StringProperty()
 
 
 class RatingScreen(Screen):
     """One FaceButton per choice of the configured scale, best on the left like the buttons.
 
-    Above them, the tickets taken here in the last ``ratings.ticket_minutes``: a
-    resident may pick theirs, and the rating then names that ticket and service.
+    The question (rating.intro) always comes first and large.  Under the faces,
+    only when this kiosk handed out a ticket in the last ``ratings.ticket_minutes``
+    and nobody rated with it yet: one small toggle naming that newest ticket,
+    unticked.  Ticked, the rating names that ticket and its service.  Never a
+    list: older tickets are other residents' numbers.
     """
 
     choices = ListProperty()  # [(key, mood), ...] best first
-    recent = ListProperty()   # [(label, prefix), ...] newest first
-    picked = StringProperty() # the label of the ticket picked, "" for none
+    ticket = StringProperty()  # the newest ticket taken here lately (A012), "" for none
+    ticket_service = StringProperty()  # its service's prefix (A)
+    link = BooleanProperty(False)  # the resident ticked "this is about ticket A012"
+    hint_key = StringProperty("rating.buttons_hint")  # where the rating buttons are; "" when there are none
+    hint_counter = StringProperty()  # the counter they stand at, for rating.buttons_hint_counter
 
-    def on_recent(self, _instance, recent):
-        row = self.ids.get("tickets")
-        if row is None:
-            return
-        row.clear_widgets()
-        for label, prefix in recent:
-            row.add_widget(TicketChip(label=label, prefix=prefix))
-        self.picked = ""
-
-    def on_picked(self, _instance, picked):
-        for chip in self.ids.tickets.children:
-            chip.picked = chip.label == picked
-
-    def pick(self, label):
-        self.picked = "" if self.picked == label else label
+    def on_ticket(self, _instance, _ticket):
+        self.link = False  # a new ticket (or none) is never ticked for the resident
 
     def on_kv_post(self, _base_widget):
         self.on_choices(self, self.choices)
-        self.on_recent(self, self.recent)
 
     def on_choices(self, _instance, choices):
         row = self.ids.get("faces")
