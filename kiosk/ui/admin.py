@@ -14,8 +14,9 @@ from pathlib import Path
 
 from kivy.clock import Clock
 from kivy.properties import ListProperty, NumericProperty, StringProperty
-from kivy.uix.label import Label
 from kivy.uix.screenmanager import Screen
+
+from .widgets import WrapLabel
 
 __all__ = ["AdminPinScreen", "AdminScreen", "CornerHold", "HOLD_SECONDS"]
 
@@ -61,8 +62,8 @@ class CornerHold:
         self.on_hold()
 
 
-class StatusValue(Label):
-    """A status value, coloured by its ``level`` (ok, warn, fail)."""
+class StatusValue(WrapLabel):
+    """A status value, coloured by its ``level`` (ok, warn, fail); wrapped between words (戶政事務所 whole)."""
 
     level = StringProperty("ok")
 
