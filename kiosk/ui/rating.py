@@ -17,11 +17,26 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
 
-__all__ = ["Face", "FaceButton", "TicketToggle", "RatingScreen", "ThanksScreen", "ReasonScreen", "face_colour"]
+__all__ = ["Face", "FaceButton", "TicketToggle", "RatingScreen", "ThanksScreen", "ReasonScreen", "face_colour", "shown_problems"]
 
 #: Face colours from best to worst: green, light green, amber, orange, red (the arcade buttons' colours).
 COLOURS = {1.0: (0.16, 0.6, 0.24, 1), 0.5: (0.5, 0.72, 0.2, 1), 0.0: (0.96, 0.7, 0.08, 1),
            -0.5: (0.93, 0.45, 0.1, 1), -1.0: (0.82, 0.18, 0.14, 1)}
+
+
+#: Problems of the setup file shown on its out-of-service screen; the rest are counted (kiosk config check lists them).
+SHOWN_PROBLEMS = 4
+
+
+def shown_problems(problems: str, lang: str) -> str:
+    """The setup file's first problems, one a line, and how many more: the staff panel stays on the screen."""
+    from kivy.app import App
+
+    lines = [line for line in problems.splitlines() if line.strip()]
+    shown = lines[:SHOWN_PROBLEMS]
+    if len(lines) > SHOWN_PROBLEMS:
+        shown.append(App.get_running_app().t("setup.more", lang, count=len(lines) - SHOWN_PROBLEMS))
+    return "\n".join(shown)
 
 
 def face_colour(mood):
