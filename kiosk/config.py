@@ -146,6 +146,13 @@ def _messages(value):
             return "contains an empty announcement"
 
 
+def _messages_en(value):
+    for number, text in enumerate(value, start=1):
+        if text and not text.strip():
+            return (f"announcement {number} is only spaces; write its English text, or \"\" to show it in "
+                    "Chinese")
+
+
 @dataclass(frozen=True)
 class Setting:
     """One configuration key: where it lives, what it holds, what it means."""
@@ -211,6 +218,14 @@ SETTINGS: Tuple[Setting, ...] = (
             ["歡迎光臨彰化縣二林戶政事務所", "服務時間：週一至週五 08:00–17:00，週二夜間延長至 20:00",
              "申請戶籍謄本請攜帶國民身分證"],
             "Announcements scrolled on the marquee strip (電子字幕機), in order.", _messages),
+    Setting("marquee", "messages_en", "str_list",
+            ["Welcome to the Erlin Household Registration Office",
+             "Opening hours: Monday to Friday 08:00–17:00, Tuesday evenings until 20:00",
+             "Please bring your national ID card to apply for a household registration transcript"],
+            "The same announcements in English, in the same order, shown when the screen is in English; an "
+            "announcement with no English text here (a shorter list, or \"\") shows in Chinese. The defaults "
+            "translate the default messages: a file that sets messages without messages_en has none.",
+            _messages_en),
     Setting("marquee", "speed", "int", 80, "Marquee speed in pixels per second.", _between(20, 400, " px/s")),
     Setting("buttons", "pins", "int_list", [17, 27, 22],
             "BCM pins of the rating buttons, best first (3: 滿意/普通/不滿意, or 5).", _button_count),
@@ -454,6 +469,10 @@ def validate(data: Dict[str, Any], text: str = "", base_dir: Optional[Path] = No
             else:
                 values[section][name] = value
 
+    marquee = data.get("marquee")
+    if isinstance(marquee, dict) and "messages" in marquee and "messages_en" not in marquee:
+        values["marquee"]["messages_en"] = []  # the shipped English texts translate the shipped announcements only
+
     # Cross-checks compare keys with each other: skip any key already reported, or
     # a bad value would be compared as its default and give a misleading second message.
     reported = {p.key for p in problems}
@@ -480,6 +499,12 @@ def _cross_checks(values, lines) -> List[Problem]:
     if shared:
         problems.append(Problem("buttons.leds", f"BCM pin {shared[0]} is used by a button and an LED",
                                 lines.get("buttons.leds"), ("buttons.leds", "buttons.pins")))
+    marquee = values["marquee"]
+    if len(marquee["messages_en"]) > len(marquee["messages"]):
+        problems.append(Problem("marquee.messages_en", f"has {len(marquee['messages_en'])} announcements but "
+                                f"marquee.messages has {len(marquee['messages'])}; give one English text per "
+                                "announcement, in the same order", lines.get("marquee.messages_en"),
+                                ("marquee.messages_en", "marquee.messages")))
     if values["server"]["token"] and not values["server"]["url"]:
         problems.append(Problem("server.token", "is set but server.url is empty; set the url or remove the token",
                                 lines.get("server.token"), ("server.token", "server.url")))

@@ -191,7 +191,9 @@ class KioskApp(App):
         self.manager.on_build.append(lambda _name, _screen: trim())
         self.bind(lang=lambda *_args: trim())
         self.admin = AdminController(self)
-        self.marquee = Marquee(messages=self.kiosk_config.marquee.messages, speed=self.kiosk_config.marquee.speed)
+        self.marquee = Marquee(messages=self.kiosk_config.marquee.messages, speed=self.kiosk_config.marquee.speed,
+                               messages_en=self.kiosk_config.marquee.messages_en, lang=self.lang)
+        self.bind(lang=self.marquee.setter("lang"))  # English announcements on the English screen
 
         root = BoxLayout(orientation="vertical")
         root.add_widget(self.manager)

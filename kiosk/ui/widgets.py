@@ -235,6 +235,8 @@ class Marquee(StencilView):
     """Announcements scrolling right to left, one after another, forever."""
 
     messages = ListProperty()
+    messages_en = ListProperty()  # the same in English, same order; one missing (or "") shows in Chinese
+    lang = StringProperty("zh-TW")  # bound to app.lang where the app creates the strip
     speed = NumericProperty(80)  # pixels per second
     shift = NumericProperty(0)  # where the text starts, from the strip's left edge
     text = StringProperty()
@@ -242,10 +244,26 @@ class Marquee(StencilView):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._event = None
+        self.fbind("messages_en", self._show)
+        self.fbind("lang", self._show)
+        self._show()
 
-    def on_messages(self, _instance, messages):
-        self.text = MARQUEE_GAP.join(messages)
-        self.shift = 0  # the first announcement starts readable, at the left edge
+    def shown(self):
+        """The announcements in the screen's language: each one's English text, or its Chinese without one."""
+        if self.lang == "zh-TW":
+            return list(self.messages)
+        english = list(self.messages_en)
+        return [english[i] if i < len(english) and english[i].strip() else text
+                for i, text in enumerate(self.messages)]
+
+    def on_messages(self, *_args):
+        self._show()
+
+    def _show(self, *_args):
+        text = MARQUEE_GAP.join(self.shown())
+        if text != self.text:
+            self.text = text
+            self.shift = 0  # the first announcement starts readable, at the left edge
 
     def start(self):
         if self._event is None:
