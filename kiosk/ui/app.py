@@ -186,9 +186,11 @@ class KioskApp(App):
         ])
         self.manager.build_screen("home")  # the first one built is the one shown
         Window.bind(on_flip=self._after_first_frame)
-        # A screen built or a language switched re-renders labels; give the freed pages back after.
-        trim = Clock.create_trigger(lambda _dt: release_free_memory(), 0.25)
+        # A screen built or shown, or a language switched, re-renders labels: the old textures and
+        # glyph surfaces are freed, but glibc keeps the pages.  Give them back a moment after.
+        trim = Clock.create_trigger(lambda _dt: release_free_memory(), 0.1)
         self.manager.on_build.append(lambda _name, _screen: trim())
+        self.manager.bind(current=lambda *_args: trim())
         self.bind(lang=lambda *_args: trim())
         self.admin = AdminController(self)
         self.marquee = Marquee(messages=self.kiosk_config.marquee.messages, speed=self.kiosk_config.marquee.speed,
