@@ -10,7 +10,6 @@ a slip.  Layout in ``forms.kv``; the catalogue and the QR codes come from
 ``kiosk/forms.py``.
 """
 
-from kivy.app import App
 from kivy.clock import Clock
 from kivy.graphics.texture import Texture
 from kivy.properties import ListProperty, NumericProperty, ObjectProperty, StringProperty
@@ -114,33 +113,38 @@ class FormScreen(Screen):
     fit = NumericProperty(1.0)
 
     def on_kv_post(self, _base_widget):
-        App.get_running_app().bind(lang=self.refit)
         self._fitting = None
+        self._fitted = None
 
     def on_enter(self, *_args):
-        # layout settles over a few frames (textures, then sizes): look again while the form shows
-        self._fitting = Clock.schedule_interval(self.fit_column, 0)  # a few comparisons a frame
+        # worked out again whenever the column, a text or the language changes (cheap when nothing did)
+        self._fitting = Clock.schedule_interval(self.fit_column, 0)
 
     def on_leave(self, *_args):
         if self._fitting is not None:
             self._fitting.cancel()
             self._fitting = None
 
-    def on_form(self, *_args):
-        self.refit()
-
-    def refit(self, *_args):
-        """Start again from the largest sizes (a new form, language or screen size), then fit."""
-        self.fit = 1.0
-        Clock.schedule_once(self.fit_column, -1)
-
     def fit_column(self, *_args):
+        """The largest ``fit`` at which the column's texts, laid out ahead (WrapLabel.height_for), fit its height.
+
+        Worked out from the column's size and the texts alone, not from what the labels show now,
+        so transient layouts (labels 100 px wide on the first frame) cannot leave it too small.
+        """
         column = self.ids.get("column")
-        if column is None or column.height <= 1 or self.fit <= MIN_FIT:
+        if column is None or column.height <= 1 or column.width <= 1:
             return
-        excess = column.minimum_height - column.height
-        if excess > 0.5:
-            # wrapped text takes room about as the square of its size: one or two steps get there
-            texts = sum(w.height for w in column.children if isinstance(w, WrapLabel) and w.text)
-            share = max(0.25, (texts - excess) / texts) if texts > 0 else 0.25
-            self.fit = max(MIN_FIT, self.fit * min(0.95, share ** 0.5 * 0.97))
+        texts = [w for w in column.children if isinstance(w, WrapLabel) and w.max_font_size and w.text]
+        key = (tuple(column.size), tuple((w.text, w.max_font_size / self.fit) for w in texts))
+        if key == self._fitted:
+            return
+        others = sum(w.height for w in column.children if w not in texts and w.size_hint_y is None)
+        room = column.height - others - column.spacing * (len(column.children) - 1) \
+            - column.padding[1] - column.padding[3]
+        fit = 1.0
+        while fit > MIN_FIT:
+            if sum(w.height_for(column.width, w.max_font_size / self.fit * fit) for w in texts) <= room:
+                break
+            fit = max(MIN_FIT, fit - 0.05)
+        self._fitted = key
+        self.fit = fit

@@ -152,6 +152,35 @@ class WrapLabel(Label):
             WrapLabel._measurers[key] = measure
         return WrapLabel._measurers[key]
 
+    def layout_for(self, width: float, max_font_size: float) -> Tuple[float, List[str], bool]:
+        """The font size, lines and whether they fit, were the label ``width`` wide with that largest size."""
+        room = width - self.padding[0] - self.padding[2] - 1  # 1 px: Kivy's own measure must agree
+        words = _all_unbreakable_words()
+        if max_font_size:  # never below the floor, even when asked for less
+            size = max(max_font_size, self.min_font_size)
+            floor = self.min_font_size or size
+        else:
+            size = floor = self.font_size
+        while True:
+            lines, fits = wrap_lines(self.text, room, self._measure(size), words, self.break_after)
+            fits = fits and (not self.fit_lines or len(lines) <= self.fit_lines)
+            if fits or size <= floor:
+                return size, lines, fits
+            size = max(floor, size * 0.94)
+
+    def height_for(self, width: float, max_font_size: float) -> float:
+        """How tall the label's text would be (``layout_for``), padding included: to fit a column ahead."""
+        if not self.text:
+            return 0.0
+        size, lines, _fits = self.layout_for(width, max_font_size)
+        return len(lines) * self._line_height(size) + self.padding[1] + self.padding[3]
+
+    def _line_height(self, size: float) -> float:
+        from kivy.core.text import Label as CoreLabel
+
+        core = CoreLabel(font_name=self.font_name, bold=self.bold, italic=self.italic, font_size=size)
+        return core.get_extents("Hg")[1] * self.line_height
+
     def _rewrap(self):
         width = self.text_size[0]
         key = (self.text, width, tuple(self.padding), self.max_font_size, self.min_font_size, self.fit_lines, self.break_after,
@@ -162,19 +191,7 @@ class WrapLabel(Label):
         if width is None or not self.text:
             self._wrapped, self.fits = self.text, True
             return
-        room = width - self.padding[0] - self.padding[2] - 1  # 1 px: Kivy's own measure must agree
-        words = _all_unbreakable_words()
-        if self.max_font_size:  # never below the floor, even when asked for less
-            size = max(self.max_font_size, self.min_font_size)
-            floor = self.min_font_size or size
-        else:
-            size = floor = self.font_size
-        while True:
-            lines, fits = wrap_lines(self.text, room, self._measure(size), words, self.break_after)
-            fits = fits and (not self.fit_lines or len(lines) <= self.fit_lines)
-            if fits or size <= floor:
-                break
-            size = max(floor, size * 0.94)
+        size, lines, fits = self.layout_for(width, self.max_font_size)
         self._wrapped, self.fits = "\n".join(lines), fits
         if self.max_font_size and abs(self.font_size - size) > 0.01:
             self.font_size = size
