@@ -449,16 +449,25 @@ def _check_button(node: _Node, window: Box, ppm: float, panel: Panel) -> List[Pr
     return problems
 
 
+def _drawn_font_size(label: Label) -> float:
+    """The size the text is drawn at: the core label's (the app draws at a few sizes, ``fonts.TEXT_STEPS``)."""
+    core = getattr(label, "_label", None)
+    size = core.options.get("font_size") if core is not None else None
+    return float(size) if isinstance(size, (int, float)) and size > 0 else float(label.font_size)
+
+
 def _check_text(text: _Text, window: Box, ppm: float, panel: Panel, residents: bool,
                 unbreakable: Tuple[str, ...]) -> List[Problem]:
     node, label, problems = text.node, text.node.widget, []
     path = node.path
     if residents:
         minimum = MIN_TEXT_MM / IDEOGRAPH_EM * ppm
-        if label.font_size < minimum - 0.01:
+        drawn = _drawn_font_size(label)
+        if drawn < minimum - 0.01:
+            asked = f" (asked for {label.font_size:.1f})" if abs(drawn - label.font_size) > 0.05 else ""
             problems.append(Problem(path, "small-text",
-                                    f"font {label.font_size:.1f} px: an ideograph is "
-                                    f"{label.font_size * IDEOGRAPH_EM / ppm:.1f} mm < {MIN_TEXT_MM:g} mm on the "
+                                    f"font {drawn:.1f} px{asked}: an ideograph is "
+                                    f"{drawn * IDEOGRAPH_EM / ppm:.1f} mm < {MIN_TEXT_MM:g} mm on the "
                                     f"{panel.name} (needs >= {minimum:.1f} px)"))
     if getattr(label, "is_shortened", False):
         shown = "".join("".join(w.text for w in line.words) for line in label._label._cached_lines)
