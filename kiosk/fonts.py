@@ -36,13 +36,15 @@ SYSTEM_FONT_DIRS = ("/usr/share/fonts/opentype/noto", "/usr/share/fonts/noto-cjk
 PACKAGE_FONT_DIR = Path(__file__).with_name("fonts")
 
 #: The text sizes labels are drawn at, in layout units (``app.u``, 1/100 of the screen's short
-#: side): round numbers 15-25 % apart, where the kv files' sizes cluster (3.4, 4, 5, 6, 8).
+#: side): round numbers where the kv files' sizes cluster (3.4, 4, 5, 6, 8), 15-25 % apart up to
+#: 6 units, a third apart above (a big text a step smaller shows less than a small one).
 #: Kivy's text provider opens one FreeType face per (font file, size), and a face of this
 #: 16 MB CJK font holds about 2.5 MB (its cmap, CFF offsets and charset, HarfBuzz's copies of
 #: GSUB/GPOS) whatever the size: the kv files asked for some 25 distinct sizes, over 60 MB of
-#: faces.  See :func:`text_size_step`.
-TEXT_STEPS = (1.0, 1.2, 1.4, 1.7, 2.0, 2.4, 2.8, 3.4, 4.0, 5.0, 6.0, 7.0, 8.0, 10.0, 12.0, 14.0, 17.0, 20.0,
-              24.0, 28.0, 34.0, 40.0, 50.0, 60.0, 70.0, 80.0, 100.0, 120.0)
+#: faces.  A WrapLabel fitting its text measures at each step on its way down, and measuring
+#: opens a face too: no 7 (it cost a face only ever measured).  See :func:`text_size_step`.
+TEXT_STEPS = (1.0, 1.2, 1.4, 1.7, 2.0, 2.4, 2.8, 3.4, 4.0, 5.0, 6.0, 8.0, 10.0, 12.0, 16.0, 20.0, 24.0, 32.0,
+              40.0, 50.0, 64.0, 80.0, 100.0, 128.0)
 
 
 def _cache_dir() -> Path:
@@ -124,8 +126,8 @@ def text_size_step(size_px: float, unit_px: float) -> int:
 
     The largest of :data:`TEXT_STEPS` times ``unit_px`` not above ``size_px``,
     in whole pixels (Kivy's text provider truncates sizes anyway): text never
-    grows, so what fitted still fits; it shrinks by at most about 20 % (13 %
-    for the sizes the kv files use: 4.6 units is drawn at 4).  A
+    grows, so what fitted still fits; it shrinks by at most 25 % (7.9 units
+    is drawn at 6), 13 % up to 6 units (4.6 is drawn at 4).  A
     step's size is its own step, so asking twice changes nothing.  Sizes
     below the smallest step, or without a unit, are only truncated.
     """
