@@ -24,7 +24,9 @@ os.environ.pop("KIOSK_CONFIG", None)  # a developer's own config must not leak i
 
 from kiosk.ui import environment  # noqa: E402  (imports no Kivy)
 
-environment.configure("offscreen", size=(1280, 800), fullscreen=False,
+# Opened at the largest supported size: SDL's offscreen window keeps drawing at the size it was opened
+# with, so a window grown later would grab black beyond it; tests shrink it (the ``ui`` fixture: 1280x800).
+environment.configure("offscreen", size=(1920, 1080), fullscreen=False,
                       kivy_home=tempfile.mkdtemp(prefix="kiosk-test-kivy-"))
 
 
