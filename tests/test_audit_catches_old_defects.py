@@ -30,12 +30,30 @@ def kinds_at(problems, fragment):
 
 
 @pytest.fixture
+def plant(ui):
+    """``plant(widget, name=value...)``: set properties now, put the old values back after the test.
+
+    The app is shared by every UI test: a defect left planted would break the next test's screen.
+    """
+    planted = []
+
+    def set_(widget, **values):
+        for name, value in values.items():
+            planted.append((widget, name, getattr(widget, name)))
+            setattr(widget, name, value)
+    yield set_
+    for widget, name, value in reversed(planted):
+        setattr(widget, name, value)
+    ui.frames(2)
+
+
+@pytest.fixture
 def small(ui):
     ui.resize(SIZE)
     yield ui
 
 
-def test_1_popular_forms_pushed_over_the_category_tiles(small):
+def test_1_popular_forms_pushed_over_the_category_tiles(small, plant):
     ui = small
     catalogue = ui.app.catalogue
     for code in ("move-in", "id-card", "transcript"):
@@ -46,44 +64,45 @@ def test_1_popular_forms_pushed_over_the_category_tiles(small):
     # Kivy's default height of 100 px, which pushed the title up out of its box, over the category tiles.
     popular = ui.screen.ids.popular
     for row in popular.children:
-        row.ids.description.height = 100
+        plant(row.ids.description, height=100)
     ui.frames(4)
-    popular.height = ui.app.u * 14
+    plant(popular, height=ui.app.u * 14)
     for row in popular.children:
-        row.height = ui.app.u * 14
+        plant(row, height=ui.app.u * 14)
     problems = audit(ui)
     assert kinds_at(problems, "popular") & {"overlap", "overflow", "clipped", "offscreen"}, problems
 
 
-def test_2_a_long_english_title_runs_into_the_header(small):
+def test_2_a_long_english_title_runs_into_the_header(small, plant):
     ui = small
     ui.app.lang = "en"
     ui.app.open_form("id-card", count_view=False)
     assert not [p for p in audit(ui) if p.widget.startswith("form/")], "the form screen has problems before any plant"
     screen = ui.screen
     screen.on_leave()                 # the old screen: no fitting of its texts to the column...
-    screen.fit = 1.0
+    plant(screen, fit=1.0)
     title = screen.ids.title
-    title.fit_lines = 0               # ...the title as many lines as it takes...
-    title.max_font_size = ui.app.u * 6
-    screen.ids.column.size_hint_y = None  # ...and the column as tall as its texts, grown upwards
-    screen.ids.column.height = sum(w.height for w in screen.ids.column.children) + 200
-    problems = audit(ui)
+    plant(title, fit_lines=0, max_font_size=ui.app.u * 6)  # ...the title as many lines as it takes...
+    column = screen.ids.column        # ...and the column as tall as its texts, grown upwards
+    plant(column, size_hint_y=None, height=sum(w.height for w in column.children) + 200)
+    try:
+        problems = audit(ui)
+    finally:
+        screen.on_enter()
     assert [p for p in problems if p.widget.startswith("form/") and
             p.kind in ("overlap", "overflow", "clipped", "offscreen")], problems
 
 
-def test_3_small_names_and_grey_closed_tiles(small):
+def test_3_small_names_and_grey_closed_tiles(small, plant):
     ui = small
     ui.app.lang = "en"
     ui.tap(ui.home.ids.ticket)
     assert not [p for p in audit(ui) if "ServiceTile" in p.widget], "the tiles have problems before any plant"
     tiles = ui.screen.tiles()
-    name = tiles[0].ids.name                      # the old English names: 11-14 px at 800x480
-    name.min_font_size = name.max_font_size = 12
-    tiles[1].state_key = "ticket.closed"          # a closed tile, its labels in Kivy's faded disabled colour
+    plant(tiles[0].ids.name, min_font_size=12, max_font_size=12)  # the old English names: 11-14 px at 800x480
+    plant(tiles[1], state_key="ticket.closed")   # a closed tile, its labels in Kivy's faded disabled colour
     for label in (tiles[1].ids.waiting, tiles[1].ids.name, tiles[1].ids.bottom, tiles[1].ids.letter):
-        label.disabled_color = (1, 1, 1, 0.3)
+        plant(label, disabled_color=(1, 1, 1, 0.3))
     problems = audit(ui)
     assert "small-text" in kinds_at(problems, "ServiceTile[0]/name"), problems
     assert "contrast" in kinds_at(problems, "ServiceTile[1]/"), problems
@@ -114,7 +133,7 @@ def test_4_a_word_broken_across_two_lines_on_a_tile(small, lang, text, fits, bro
         tile.remove_widget(probe)
 
 
-def test_9_admin_labels_cut_and_buttons_under_12_mm(small):
+def test_9_admin_labels_cut_and_buttons_under_12_mm(small, plant):
     ui = small
     ui.app.lang = "en"
     ui.app.admin.open(wait_for_printer=True)
@@ -122,11 +141,10 @@ def test_9_admin_labels_cut_and_buttons_under_12_mm(small):
     baseline = audit(ui, screen)
     assert not [p for p in baseline if p.kind in ("overflow", "small-target")], baseline
     for button in screen.ids.actions.children:     # the old buttons: 53 px high
-        button.size_hint_y, button.height = None, 53
+        plant(button, size_hint_y=None, height=53)
     label = next(w for w in screen.ids.status.children if type(w).__name__ == "StatusLabel")
-    label.text = "Waiting / parked"                # the old label: a fixed box that cut its second line
-    label.text_size = (label.width, ui.app.u * 5.5)
-    label.height = ui.app.u * 5.5
+    # the old label: a fixed box that cut its second line
+    plant(label, text="Waiting / parked", text_size=(label.width, ui.app.u * 5.5), height=ui.app.u * 5.5)
     problems = audit(ui, screen)
     assert "small-target" in {p.kind for p in problems if "/actions/" in p.widget}, problems
     assert "overflow" in {p.kind for p in problems if "StatusLabel" in p.widget}, problems

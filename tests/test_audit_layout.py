@@ -1,0 +1,67 @@
+"""`kiosk audit layout` as a technician runs it: every screen x state x size x language, checked."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "provisioning" / "kiosk.toml.example"
+
+
+def audit(*args, config=None, timeout=900):
+    env = dict(os.environ)
+    env.pop("SDL_VIDEODRIVER", None)  # the command chooses offscreen itself
+    cmd = [sys.executable, "-m", "kiosk.cli", "audit", "layout", *args]
+    if config:
+        cmd += ["--config", str(config)]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
+
+
+@pytest.mark.parametrize("config", [None, EXAMPLE], ids=["shipped", "example"])
+def test_every_screen_passes_the_audit(config, tmp_path):
+    """The whole audit: 12 screens x 5 states x 4 sizes x 2 languages, not one problem."""
+    result = audit(config=config)
+    assert result.returncode == 0, f"the audit found problems:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}"
+    assert re.search(r"^480 of 480 screens drawn .*: 0 problems$", result.stdout, re.M), result.stdout[-500:]
+
+
+def test_out_keeps_every_picture_by_name_and_a_contact_sheet(tmp_path):
+    out = tmp_path / "audit"
+    result = audit("--state", "busy", "--size", "800x480", "--lang", "en", "--screen", "forms", "--screen", "ticket",
+                   "--out", str(out))
+    assert result.returncode in (0, 1), result.stderr[-2000:]
+    pictures = sorted(p.name for p in out.glob("*.png"))
+    assert pictures == ["forms-busy-800x480-en.png", "ticket-busy-800x480-en.png"]
+    image = Image.open(out / "ticket-busy-800x480-en.png")
+    assert image.size == (800, 480)
+    assert len(image.convert("RGB").getcolors(1 << 16) or []) > 20  # a drawn screen, not a blank one
+    sheet = (out / "index.html").read_text(encoding="utf-8")
+    assert 'src="ticket-busy-800x480-en.png"' in sheet and 'src="forms-busy-800x480-en.png"' in sheet
+
+
+def test_a_planted_defect_is_one_line_naming_screen_state_size_language_and_widget(tmp_path):
+    """A service whose English name is one long word: it cannot fit a tile without breaking inside it."""
+    config = tmp_path / "kiosk.toml"
+    config.write_text('[[services]]\nprefix = "A"\nname = "戶籍登記"\n'
+                      'name_en = "Householdregistrationandresidencecertificates"\n'
+                      '[[services]]\nprefix = "B"\nname = "身分證"\nname_en = "ID cards"\n', encoding="utf-8")
+    result = audit("--state", "busy", "--size", "800x480", "--lang", "en", "--screen", "ticket", config=config)
+    assert result.returncode == 1, result.stdout + result.stderr[-2000:]
+    lines = [line for line in result.stdout.splitlines() if line.startswith("ticket busy 800x480 en ")]
+    assert lines, result.stdout
+    assert any("Householdreg" in line and re.search(r": (word-break|overflow|ellipsis|clipped): ", line)
+               for line in lines), lines
+    assert re.search(r"^1 of 1 screens drawn .*: \d+ problems? on 1 of them$", result.stdout, re.M)
+
+
+def test_a_bad_config_is_refused_before_any_window(tmp_path):
+    config = tmp_path / "kiosk.toml"
+    config.write_text("[display]\nidle_timeout = -3\n", encoding="utf-8")
+    result = audit(config=config, timeout=60)
+    assert result.returncode == 2
+    assert "idle_timeout" in result.stderr
