@@ -19,8 +19,8 @@ taken.  Nothing here imports Kivy.
 ``busy``       10:40 on a Tuesday: 54 numbers handed out, 40 waiting with the office's
                estimates, popular forms viewed, a ticket taken here 3 minutes ago, a
                rating just given, a fault this morning
-``closed``     12:10, lunch: the counters' services closed until 13:30, one service
-               full for today, two open through lunch
+``closed``     12:10, lunch: the counters' services closed until 13:30, one open
+               through lunch but full for today, one open
 ``paper-out``  ``busy``, with the printer out of paper (tickets and slips refused)
 ``long-names`` ``busy``, with the longest office and service names in every language
 =============  ==========================================================================
@@ -44,7 +44,7 @@ __all__ = ["STATES", "LivedIn", "seed", "PRINTER"]
 STATES: Dict[str, str] = {
     "empty": "the first morning, nothing recorded",
     "busy": "mid-morning: 40 waiting with estimates, popular forms, a recent ticket, a rating just given",
-    "closed": "lunch: services closed until 13:30, one full for today",
+    "closed": "lunch: the counters closed until 13:30, one service full for today",
     "paper-out": "busy, and the printer is out of paper",
     "long-names": "busy, with the longest office and service names",
 }
@@ -68,7 +68,7 @@ BUSY_QUEUE = {  # prefix: (handed out, waiting, (low, high) wait, (low, high) pa
 #: Views of the forms residents open most, most viewed first (codes of the shipped catalogue).
 FORM_VIEWS = (("move-in", 9), ("transcript", 7), ("id-card", 6), ("seal-certificate", 4),
               ("birth", 3), ("marriage", 2), ("power-of-attorney", 2))
-#: The morning's ratings (choice index, best first), oldest first; the last is the one "just given".
+#: The morning's ratings, oldest first (0 the best choice, 1 the next, 2 the worst); the last is "just given".
 RATINGS = (0, 0, 1, 0, 0, 2, 0, 1, 0, 0, 0, 1, 0, 2, 0, 0, 0, 1, 0, 0)
 
 #: The usual opening hours of a household registration office (the counters close for lunch; appointments
@@ -161,7 +161,7 @@ def _seed_busy(services, config: Config) -> dict:
     scale = services.ratings.scale
     for at, choice in zip(_spread(_at(8, 40), _at(10, 39, 30), len(RATINGS)), RATINGS):
         timeutil.pin(at)
-        index = min(choice, scale.size - 1) if choice < 2 else scale.size - 1
+        index = choice if choice < 2 else scale.size - 1  # 0 best, 1 next, 2 the worst of any scale
         rating = services.ratings.rate(index, "button", at=at)
         if rating.negative:
             services.ratings.set_reason(rating.id, "wait_time")
@@ -182,12 +182,13 @@ def _seed_closed(services, config: Config) -> None:
 
 
 def _closed_config(config: Config) -> Config:
-    """Opening hours for services that have none; the first service with a daily limit already reached."""
-    services = []
+    """Opening hours for services that have none (the last two open through lunch, the others not), and a
+    daily limit of 20 for the second to last, which the morning reaches: closed and full both show at 12:10."""
+    services, count = [], len(config.services)
     for n, service in enumerate(config.services):
-        hours = service.hours or (ALL_DAY if n >= len(config.services) - 2 else COUNTER_HOURS)
+        hours = service.hours or (ALL_DAY if n >= count - 2 else COUNTER_HOURS)
         weekdays = service.weekdays or WEEKDAYS
-        limit = service.daily_limit or (20 if n == len(config.services) - 3 else 0)
+        limit = service.daily_limit or (20 if n == count - 2 and count > 1 else 0)
         services.append(Service(service.prefix, service.name, service.name_en, hours, weekdays, limit))
     return config.with_services(services)
 
