@@ -3,6 +3,7 @@
 from collections import Counter
 
 from kiosk.i18n import unbreakable_words
+from kiosk.ui.layout_checks import contrast_ratio, luminance
 
 
 def window_rect(widget):
@@ -53,19 +54,6 @@ def broken_words(label, lang):
     return problems
 
 
-def _luminance(rgb):
-    def channel(c):
-        c /= 255
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-    r, g, b = (channel(c) for c in rgb)
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def contrast(a, b):
-    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
-    return (la + 0.05) / (lb + 0.05)
-
-
 def text_contrast(image, label):
     """The contrast between a label's text and what is behind it, from the screen's pixels (WCAG ratio)."""
     x1, y1, x2, y2 = text_rect(label)
@@ -73,5 +61,5 @@ def text_contrast(image, label):
     box = image.crop((int(x1), int(height - y2), int(x2 + 0.999), int(height - y1 + 0.999)))
     pixels = list(box.getdata())
     background = Counter(pixels).most_common(1)[0][0]
-    ink = max(pixels, key=lambda p: abs(_luminance(p) - _luminance(background)))
-    return contrast(ink, background)
+    ink = max(pixels, key=lambda p: abs(luminance(p) - luminance(background)))
+    return contrast_ratio(ink, background)
