@@ -26,7 +26,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, List
+from typing import Callable, List, Optional
 
 from hardware.exc import PrinterError
 
@@ -124,6 +124,20 @@ class TicketService:
         rows = self.store.read(lambda c: c.execute(f"{_SELECT_TICKETS} WHERE t.at >= ? ORDER BY t.seq DESC LIMIT ?",
                                                    (since, limit)).fetchall())
         return [Ticket(*row) for row in rows]
+
+    def newest_unrated(self, minutes: int) -> Optional[Ticket]:
+        """The newest ticket taken here in the last ``minutes``, unless a rating already names it.
+
+        What the rating screen may offer as the resident's own: an older ticket, or one already
+        rated, is most likely a stranger's number.
+        """
+        newest = self.recent(minutes, limit=1)
+        if not newest:
+            return None
+        rated = self.store.read(lambda c: c.execute(
+            "SELECT 1 FROM ratings WHERE ticket = ? AND day = (SELECT day FROM tickets WHERE seq = ?) LIMIT 1",
+            (newest[0].label, newest[0].seq)).fetchone())
+        return None if rated else newest[0]
 
     # -- handing out ------------------------------------------------------------------------------
 

@@ -448,7 +448,7 @@ Label:
     assert [p.detail.split(" (")[0] for p in problems] == ["'身心障|礙' broken inside '身心障礙'"]
 
 
-SCROLLING = f"""
+SCROLLING = """
 ScrollView:
     id: list
     do_scroll_x: False

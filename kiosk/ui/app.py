@@ -451,12 +451,8 @@ class KioskApp(App):
         """
         screen = self.manager.get_screen("rating")
         ratings = self.kiosk_config.ratings
-        newest = self.services.tickets.recent(ratings.ticket_minutes, limit=1) if self.services else []
-        if newest and self.services.store.read(lambda c: c.execute(
-                "SELECT 1 FROM ratings WHERE ticket = ? AND day = (SELECT day FROM tickets WHERE seq = ?) LIMIT 1",
-                (newest[0].label, newest[0].seq)).fetchone()):
-            newest = []
-        screen.ticket, screen.ticket_service = (newest[0].label, newest[0].prefix) if newest else ("", "")
+        own = self.services.tickets.newest_unrated(ratings.ticket_minutes) if self.services else None
+        screen.ticket, screen.ticket_service = (own.label, own.prefix) if own else ("", "")
         screen.link = False
         # Where the arcade buttons are: at a counter (a whole-number location), else under this screen;
         # no hint at all when the kiosk has no working buttons (no GPIO: residents rate on the screen).
