@@ -103,10 +103,10 @@ def queue_answer(day: str, number: str):
 def queue_page(day: str, number: str):
     """The residents' live queue page (public): rendered with the answer now, then refreshed by the page."""
     try:
-        date.fromisoformat(day)
+        ticket_day = date.fromisoformat(day)
     except ValueError:
         abort(404)
-    if not _NUMBER.fullmatch(number) or len(day) != 10:
+    if not _NUMBER.fullmatch(number) or len(day) != 10 or ticket_day.year <= 1911:  # no ROC date before 1912
         abort(404)
     try:
         every = int(request.args.get("every", QUEUE_REFRESH_SECONDS))
@@ -115,7 +115,8 @@ def queue_page(day: str, number: str):
     every = min(max(every, QUEUE_REFRESH_BOUNDS[0]), QUEUE_REFRESH_BOUNDS[1])
     answer = queue_answer(day, number.upper())
     response = current_app.make_response((
-        render_template("queue.html", day=day, number=number.upper(), q=answer, every=every),
+        render_template("queue.html", day=day, number=number.upper(), q=answer, every=every,
+                        roc_day={"zh": timeutil.roc_date(ticket_day), "en": timeutil.roc_date(ticket_day, "en")}),
         200 if answer is not None else 404))
     response.headers["Cache-Control"] = "no-store"
     return response

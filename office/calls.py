@@ -685,12 +685,17 @@ def state(db: Database, day=None, last: int = 5, now: Optional[datetime] = None)
 def public_answer(db, day: str, number: str, now: Optional[datetime] = None) -> Optional[dict]:
     """What a resident may see of ticket ``number`` of ``day`` (the live queue page and its API), or None.
 
-    Nothing personal: no kiosk, no language, no times; only the queue.
+    Nothing personal: no kiosk, no language, no times; only the queue.  A ticket of an earlier office day
+    that was never served is ``expired``: nobody will call it now, whatever its row still says.
     """
     position = _position(db, day, number)
     if position is None:
         return None
     found, event_id = position
+    now = now or datetime.now(timeutil.TAIPEI)
+    if day < _day(now) and found["state"] in ("waiting", "called"):
+        return {"number": found["number"], "day": found["day"], "service": found["service"], "state": "expired",
+                "ahead": None, "counter": None, "now_serving": [], "estimate_minutes": None}
     serving = [{"number": c["number"], "counter": c["counter"]}
                for c in now_serving(db, day) if c["service"] == found["service"]]
     if found["state"] == "waiting":

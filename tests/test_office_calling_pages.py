@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import requests
@@ -107,6 +107,26 @@ def test_the_live_queue_page_is_public_and_says_nothing_personal(app, db, token)
     assert client.get(f"/q/{day}/A999").status_code == 404
     assert client.get("/q/yesterday/A001").status_code == 404
     assert client.get(f"/q/{day}/<script>").status_code == 404
+
+
+def test_a_ticket_of_an_earlier_day_shows_as_expired_with_its_date(db, token):
+    """Three days ago a resident took A001 and left: its QR still opens a page, which must not say 等候中."""
+    noon = datetime(2026, 12, 8, 12, 0, tzinfo=timeutil.TAIPEI)  # the server's clock: the same at any hour
+    client = create_app(db, clock=lambda: noon).test_client()
+
+    def taken(number, at, seq):
+        return dict(ticket_event(number, 0, seq), at=timeutil.rfc3339(at))
+    old = taken("A001", noon - timedelta(days=3), 1)
+    assert upload(client.post, token, [old]).get_json()["accepted"] == [old["id"]]
+    api = client.get("/api/v1/queue/2026-12-05/A001").get_json()
+    assert api["state"] == "expired" and api["ahead"] is None and api["estimate_minutes"] is None
+    page = client.get("/q/2026-12-05/A001").get_data(as_text=True)
+    assert "已過期" in page and "等候中" not in page.split("<script>")[0]
+    assert "民國115年12月5日" in page and "5 Dec 2026 (ROC 115)" in page  # its date, for both languages
+    # Today's ticket of the same number is not expired; a day before the ROC calendar is no page at all.
+    upload(client.post, token, [taken("A001", noon - timedelta(minutes=1), 2)])
+    assert client.get("/api/v1/queue/2026-12-08/A001").get_json()["state"] == "waiting"
+    assert client.get("/q/1900-01-01/A001").status_code == 404
 
 
 # -- a real browser ----------------------------------------------------------------------------------
