@@ -681,24 +681,9 @@ StencilView:
 
 
 def test_a_label_drawing_part_of_its_texture_is_measured_on_that_part(probe):
-    from kivy.uix.label import Label
-
-    class MiddleRows(Label):
-        """Keeps the middle 1.1 font sizes of the texture, like kiosk.ui.widgets.CapsLabel."""
-
-        def texture_update(self, *largs):
-            super().texture_update(*largs)
-            texture = self.texture
-            if texture is not None:
-                height = min(texture.height, int(self.font_size * 1.1 + 0.999))
-                self.texture = texture.get_region(0, (texture.height - height) // 2, texture.width, height)
-                self.texture_size = list(self.texture.size)
-
-    from kivy.factory import Factory
-    if "MiddleRows" not in Factory.classes:
-        Factory.register("MiddleRows", cls=MiddleRows)
+    """The ticket letter (kiosk.ui.widgets.CapsLabel) draws the middle of its texture: no overflow."""
     screen, image = probe(f"""
-MiddleRows:
+CapsLabel:
     id: letter
     text: "AB"
     color: {INK}
