@@ -6,7 +6,7 @@ The office server application
 :class:`~office.db.Database` (or a database URL, which it opens): the kiosks'
 API (``office/api.py``), the number-calling API (``office/calls_api.py``),
 the staff pages behind a sign-in (``office/pages.py``: today, the monthly
-report and its CSV, announcements and forms) and
+report and its CSV; ``office/settings_pages.py``: announcements and forms) and
 ``/healthz`` for a monitor.  ``kiosk-office serve`` runs it under waitress.
 """
 
@@ -28,6 +28,7 @@ from .calls_api import blueprint as calls_api
 from .calling_pages import blueprint as calling_pages
 from .db import Database
 from .pages import blueprint as pages
+from .settings_pages import blueprint as settings_page
 from .report import OFFLINE_AFTER_MINUTES
 from .staff import LoginLimiter
 from .models import MAX_BYTES, MAX_EVENTS
@@ -61,6 +62,7 @@ def create_app(db: Union[str, Database], *, offline_minutes: float = OFFLINE_AFT
     app.config.update(config)
     app.register_blueprint(blueprint)
     app.register_blueprint(pages)
+    app.register_blueprint(settings_page)  # /settings (office/settings_pages.py)
     app.register_blueprint(calls_api)  # number calling (office/calls.py); its tables come with Database
     app.register_blueprint(calling_pages)  # /counter, /display, /q/<day>/<number> (office/calling_pages.py)
 

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, TypeVar
 
 from sqlalchemy import (BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text,
-                        create_engine, event, func, insert, select, update)
+                        create_engine, delete, event, func, insert, select, update)
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
@@ -433,6 +433,27 @@ class Database:
         return self._derived_rows(FORM_VIEWS, first_day, last_day, kiosk_id)
 
     # -- what the office edits centrally -----------------------------------------------------------
+
+    def office_name(self) -> str:
+        """The office's name as staff set it (e.g. 彰化縣二林鎮戶政事務所); "" until they do.
+
+        The report and the residents' live queue page head with it.  It lives in ``meta``
+        (one row), so setting it needs no schema change.
+        """
+        return self.read(lambda c: c.execute(select(META.c.value).where(META.c.key == "office_name")).scalar()) or ""
+
+    def set_office_name(self, name: str) -> None:
+        """Set the office's name (one line, at most 60 characters); "" unsets it."""
+        if not isinstance(name, str) or "\n" in name or len(name.strip()) > 60:
+            raise ValueError(f"the office name is one line of at most 60 characters, got {name!r}")
+        name = name.strip()
+
+        def store(conn):
+            conn.execute(delete(META).where(META.c.key == "office_name"))
+            if name:
+                conn.execute(insert(META).values(key="office_name", value=name))
+        self.write(store)
+
 
     def set_config(self, scope: str = ALL_KIOSKS, *, forms: Optional[str] = _KEEP,
                    announcements: Optional[Sequence[str]] = _KEEP) -> None:

@@ -10,7 +10,7 @@ kiosks' API keeps its bearer tokens):
   after ``create_app(offline_minutes=...)``) and their last heartbeat (version, backlog, printer, faults);
 * ``/report?month=115/11``: the monthly report, one printable A4 page with SVG charts;
 * ``/report.csv?month=115/11``: the same numbers as CSV (UTF-8 with BOM, for Excel);
-* ``/settings``: announcements and the forms override the kiosks read.
+* ``/settings``: in ``office/settings_pages.py``.
 
 Every POST carries the session's CSRF token; the session cookie is
 HttpOnly and SameSite=Lax.  Failed sign-ins are limited per name
@@ -22,9 +22,7 @@ from __future__ import annotations
 import functools
 import hmac
 import logging
-import os
 import secrets
-import tempfile
 from typing import Optional
 
 from flask import (Blueprint, Response, abort, current_app, redirect, render_template, request, session,
@@ -181,45 +179,3 @@ def report_csv():
     name = f"report-{period.first.year}-{period.first.month:02d}.csv"
     return Response(body.encode("utf-8"), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
-
-
-# -- settings: announcements and the forms override ----------------------------------------------
-
-def _forms_problems(text: str):
-    """What the kiosks would say about this forms override (kiosk.forms.load_catalogue's own check)."""
-    from kiosk.forms import load_catalogue
-    handle, path = tempfile.mkstemp(suffix=".toml", prefix="office-forms-")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        return [str(p) for p in load_catalogue(override=path)[1]]
-    finally:
-        os.unlink(path)
-
-
-@blueprint.route("/settings", methods=["GET", "POST"])
-@login_required
-def settings():
-    db = _db()
-    current = db.config_for("*")
-    announcements = "\n".join(current["announcements"])
-    forms = current["forms"] or ""
-    problems, saved = [], False
-    if request.method == "POST":
-        _check_csrf()
-        announcements = request.form.get("announcements", "").replace("\r\n", "\n")
-        forms = request.form.get("forms", "").replace("\r\n", "\n")
-        lines = [line.strip() for line in announcements.split("\n") if line.strip()]
-        if any(len(line) > 200 for line in lines):
-            problems.append("每則公告最多 200 字。")
-        if forms.strip():
-            problems += _forms_problems(forms)
-        if not problems:
-            db.set_config("*", forms=forms if forms.strip() else None, announcements=lines or None)
-            log.info("%s changed the office-wide announcements/forms", session.get("staff"))
-            saved = True
-            current = db.config_for("*")
-            announcements, forms = "\n".join(current["announcements"]), current["forms"] or ""
-    status = 400 if problems else 200
-    return render_template("settings.html", announcements=announcements, forms=forms, problems=problems,
-                           saved=saved), status
