@@ -19,23 +19,31 @@ office LAN may have none).  They use the JSON API of ``office/calls_api.py``.
   it shows 連線中斷，重新連線中…, reconnects with ``since=`` its last event and
   shows the calls made meanwhile, speaking only the newest;
 * ``/q/<day>/<number>`` (public, no sign-in): the live queue page a ticket's QR
-  code opens: people ahead, now serving in its service, the estimated wait.
-  Nothing about the resident (no kiosk, language or time).
+  code opens: the office, the service's name, the ticket's date (民國) and
+  number, people ahead, now serving in its service, the estimated wait; in the
+  language of ``?lang=`` (the kiosk puts the ticket's in the QR) or the
+  browser's, with links to the others (``office/queue_page.py``).  Nothing
+  about the resident (no kiosk, time, nor the language the ticket was stored
+  with: the address is easy to guess).  Any other address under
+  ``/q/`` (a number not taken that day, a malformed day or number) is a ``404``
+  page of the same look in the resident's language, rendered here (not by the
+  app's error handler) so it never falls back to the framework's English page.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import date, timedelta
+from typing import Optional
+from urllib.parse import quote, urlencode
 
-import logging
-
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
 from kiosk import timeutil
 
-from . import calls, displays
+from . import calls, displays, queue_page as texts
 from .db import TICKETS
 from .current import database as _db, now as _now
 from .pages import login_required
@@ -99,24 +107,62 @@ def queue_answer(day: str, number: str):
     return calls.public_answer(_db(), day, number, _now())
 
 
-@blueprint.get("/q/<day>/<number>")
-def queue_page(day: str, number: str):
-    """The residents' live queue page (public): rendered with the answer now, then refreshed by the page."""
+def _ticket_day(day: str) -> Optional[date]:
+    """The day of a ``/q/`` address (``YYYY-MM-DD`` exactly, in the ROC calendar), or None."""
     try:
-        ticket_day = date.fromisoformat(day)
+        found = date.fromisoformat(day)
     except ValueError:
-        abort(404)
-    if not _NUMBER.fullmatch(number) or len(day) != 10 or ticket_day.year <= 1911:  # no ROC date before 1912
-        abort(404)
+        return None
+    # fromisoformat also reads 20261201 and 2026-W49-2; 1911 and before has no ROC year.
+    return found if found.isoformat() == day and found.year > 1911 else None
+
+
+def _refresh_seconds() -> int:
     try:
         every = int(request.args.get("every", QUEUE_REFRESH_SECONDS))
     except ValueError:
         every = QUEUE_REFRESH_SECONDS
-    every = min(max(every, QUEUE_REFRESH_BOUNDS[0]), QUEUE_REFRESH_BOUNDS[1])
-    answer = queue_answer(day, number.upper())
-    response = current_app.make_response((
-        render_template("queue.html", day=day, number=number.upper(), q=answer, every=every,
-                        roc_day={"zh": timeutil.roc_date(ticket_day), "en": timeutil.roc_date(ticket_day, "en")}),
-        200 if answer is not None else 404))
+    return min(max(every, QUEUE_REFRESH_BOUNDS[0]), QUEUE_REFRESH_BOUNDS[1])
+
+
+def _language() -> str:
+    """The resident's language: ``?lang=`` (the kiosk puts the ticket's in the QR), else the browser's."""
+    return texts.language_for(request.args.get("lang"), request.accept_languages)
+
+
+def _resident_page(template: str, status: int, lang: str, **context):
+    """A page under /q/ in ``lang``, with links to the same address in the page's other languages."""
+    path, kept = quote(request.path), {k: v for k, v in request.args.items() if k == "every"}
+    languages = [{"name": t["own_name"], "html_lang": t["html_lang"], "current": code == lang,
+                  "href": f"{path}?{urlencode(dict(kept, lang=code))}"} for code, t in texts.TEXTS.items()]
+    response = current_app.make_response((render_template(
+        template, t=texts.TEXTS[lang], languages=languages, office=_db().office_name(), every=_refresh_seconds(),
+        **context), status))
     response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Language"] = texts.TEXTS[lang]["html_lang"]
+    response.vary.add("Accept-Language")
     return response
+
+
+@blueprint.get("/q/<day>/<number>")
+def queue_page(day: str, number: str):
+    """The residents' live queue page (public): rendered with the answer now, then refreshed by the page."""
+    ticket_day, number, lang = _ticket_day(day), number.upper(), _language()
+    if ticket_day is None or not _NUMBER.fullmatch(number):
+        return queue_nowhere()
+    roc_day = timeutil.roc_date(ticket_day, lang)  # English for every language but Chinese
+    answer = queue_answer(day, number)
+    if answer is None:  # not taken that day, or not uploaded yet: today's page keeps looking
+        watch = ticket_day == timeutil.office_day(_now())
+        return _resident_page("queue_missing.html", 404, lang, day=day, number=number, roc_day=roc_day, watch=watch)
+    service_name = texts.service_names(_db(), day, number, answer["service"])[lang]
+    return _resident_page("queue.html", 200, lang, day=day, number=number, q=answer, roc_day=roc_day,
+                          service_name=service_name)
+
+
+@blueprint.get("/q")
+@blueprint.get("/q/")
+@blueprint.get("/q/<path:rest>")
+def queue_nowhere(rest: str = ""):
+    """An address under /q/ that names no ticket: the residents' not-found page, never the framework's."""
+    return _resident_page("queue_missing.html", 404, _language(), day=None, number=None, roc_day=None, watch=False)

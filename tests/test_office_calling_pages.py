@@ -122,7 +122,9 @@ def test_a_ticket_of_an_earlier_day_shows_as_expired_with_its_date(db, token):
     assert api["state"] == "expired" and api["ahead"] is None and api["estimate_minutes"] is None
     page = client.get("/q/2026-12-05/A001").get_data(as_text=True)
     assert "已過期" in page and "等候中" not in page.split("<script>")[0]
-    assert "民國115年12月5日" in page and "5 Dec 2026 (ROC 115)" in page  # its date, for both languages
+    assert "民國115年12月5日" in page                                   # its date, in the page's language
+    english = client.get("/q/2026-12-05/A001?lang=en").get_data(as_text=True)
+    assert "5 Dec 2026 (ROC 115)" in english and "Expired" in english
     # Today's ticket of the same number is not expired; a day before the ROC calendar is no page at all.
     upload(client.post, token, [taken("A001", noon - timedelta(minutes=1), 2)])
     assert client.get("/api/v1/queue/2026-12-08/A001").get_json()["state"] == "waiting"
@@ -192,7 +194,7 @@ def test_a_clerk_calls_a001_and_the_display_and_the_live_page_show_it(office, br
     # The resident holding A002, on a third window: one person ahead.
     browser.switch_to.new_window("window")
     live_window = browser.current_window_handle
-    browser.get(office + f"/q/{day}/A002?every=2")
+    browser.get(office + f"/q/{day}/A002?lang=zh-TW&every=2")  # as the kiosk's QR: the ticket's language
     assert browser.find_element(By.ID, "ahead").text == "1 人"
     assert browser.find_element(By.ID, "serving").text == "—"
 
@@ -212,8 +214,8 @@ def test_a_clerk_calls_a001_and_the_display_and_the_live_page_show_it(office, br
     browser.switch_to.window(live_window)
     wait_for(browser, lambda: browser.find_element(By.ID, "ahead").text == "0 人", timeout=15)
     assert browser.find_element(By.ID, "serving").text == "A001（3 號櫃檯）"
-    browser.find_element(By.ID, "lang-toggle").click()
-    assert browser.find_element(By.ID, "ahead").text == "0"
+    browser.find_element(By.LINK_TEXT, "English").click()       # the page again, in English, still live
+    wait_for(browser, lambda: browser.find_element(By.ID, "ahead").text == "0")
     assert "counter 3" in browser.find_element(By.ID, "serving").text
 
     # Keyboard: D finishes A001 at the counter; the display shows counter 3 idle.
