@@ -7,7 +7,7 @@ from setuptools import find_packages, setup
 HERE = Path(__file__).parent
 VERSION = re.search(r'^__version__ = "([^"]+)"', (HERE / "kiosk" / "__init__.py").read_text(), re.M).group(1)
 
-OFFICE = ["flask>=3.0", "sqlalchemy>=2.0", "pydantic>=2.5", "waitress>=3.0.1"]  # kiosk-office (office/)
+OFFICE = ["flask>=3.1", "sqlalchemy>=2.0", "pydantic>=2.5", "waitress>=3.0.1"]  # kiosk-office (office/); flask 3.1: a limit per view (uploads)
 
 setup(
     name="erlin-kiosk",

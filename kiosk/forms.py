@@ -24,8 +24,22 @@ office changes it with an override file in the same format, read after it::
     url = "https://www.ris.gov.tw/documents/data/2/<uuid>.pdf"
     url_is_page = false               # optional: true if url is a page listing forms
     bilingual = true                  # optional: a Chinese/English version exists
+    office_file = false               # optional: the office server keeps the file (url may then be left out)
 
     remove = ["home-service"]         # forms of earlier files to leave out
+    complete = false                  # true: this file is the whole catalogue, earlier ones are dropped
+
+The office server's forms list (``office/forms_list.py``) reaches the kiosk
+as such a file with ``complete = true``.  The office answers
+``<server.public_url>f/<code>`` for every form of its list (a redirect to the
+form's address, or the file its staff uploaded), and its list starts as the
+shipped one; so for the forms of the shipped file and of a complete file, a
+kiosk with ``server.public_url`` puts that short, stable address in the QR
+(:meth:`Form.address`), and the office fixes an address once for every kiosk.
+A form added or replaced by a partial override (the kiosk's own ``[forms]
+file``) keeps its own ``url``.  A form with ``office_file`` and no ``url``
+exists only on the office server: a kiosk without ``server.public_url`` leaves
+it out (:meth:`Catalogue.offered`).
 
 Every problem is a :class:`FormProblem` ``(file, line, key, message)``, its
 key naming the entry (``forms.move-in.url``, or ``forms[3].code`` when the
@@ -75,10 +89,10 @@ QR_ERROR = qrcode.constants.ERROR_CORRECT_M
 
 CODE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 HTTPS_URL = re.compile(r"https://[^\s/?#@]+(?:[/?#]\S*)?")
-TOP_KEYS = ("categories", "forms", "remove")
+TOP_KEYS = ("categories", "forms", "remove", "complete")
 CATEGORY_KEYS = ("code", "title", "title_en")
 FORM_KEYS = ("code", "category", "title", "title_en", "description", "description_en", "url",
-             "url_is_page", "bilingual")
+             "url_is_page", "bilingual", "office_file")
 
 
 @dataclass(frozen=True)
@@ -106,6 +120,17 @@ class Form:
     url: str
     bilingual: bool
     url_is_page: bool = False  # the url lists forms; the screen says "download it from the forms page"
+    office_file: bool = False  # the office server keeps the file; url may be ""
+    via_office: bool = False   # from the shipped file or the office's list: the office answers f/<code>
+
+    def address(self, public_url: str = "") -> str:
+        """What the QR code opens: ``<public_url>f/<code>`` for a form the office server knows, else ``url``.
+
+        "" when there is no address a phone can open (a file only the office server keeps, and no public URL).
+        """
+        if public_url and self.via_office:
+            return (public_url if public_url.endswith("/") else public_url + "/") + f"f/{self.code}"
+        return self.url
 
     def title_in(self, lang: str) -> str:
         return self.title if lang == "zh-TW" else self.title_en
@@ -157,6 +182,11 @@ class Catalogue:
         self.category(code)  # KeyError for an unknown category
         return [form for form in self.forms if form.category == code]
 
+    def offered(self, public_url: str = "") -> "Catalogue":
+        """The catalogue without the forms a phone could not open from this kiosk (see :meth:`Form.address`)."""
+        kept = tuple(form for form in self.forms if form.address(public_url))
+        return self if len(kept) == len(self.forms) else Catalogue(self.categories, kept)
+
     def popular(self, store, limit: int = 6) -> List[Form]:
         """The ``limit`` most viewed forms (``form_view`` events), ties in catalogue order.
 
@@ -176,6 +206,7 @@ class _Layer:
     """One file's good entries; each form with the line of its category (checked when merged)."""
 
     file: str
+    complete: bool = False  # the whole catalogue: earlier layers are dropped
     categories: List[Category] = field(default_factory=list)
     forms: List[Tuple[Form, Optional[int]]] = field(default_factory=list)
     remove: List[str] = field(default_factory=list)
@@ -193,7 +224,9 @@ def _text(value: Any, required: bool, what: str) -> Optional[str]:
         return "must be one line"
 
 
-def _url_problem(url: Any) -> Optional[str]:
+def _url_problem(url: Any, office_file: bool = False) -> Optional[str]:
+    if office_file and url in (None, ""):
+        return None  # only the office server has it
     message = _text(url, True, "the https address of the form (or of the forms page)")
     if message:
         return message
@@ -222,8 +255,8 @@ def _form_problems(entry: Dict[str, Any]) -> List[Tuple[str, str]]:
         ("title", True, "the form's name as printed on it"),
         ("title_en", True, "the form's name in English"),
         ("description", False, ""), ("description_en", False, ""))]
-    found.append(("url", _url_problem(entry.get("url"))))
-    for key in ("url_is_page", "bilingual"):
+    found.append(("url", _url_problem(entry.get("url"), entry.get("office_file") is True)))
+    for key in ("url_is_page", "bilingual", "office_file"):
         if not isinstance(entry.get(key, False), bool):
             found.append((key, f"must be true or false, got {entry[key]!r}"))
     return [(key, message) for key, message in found if message]
@@ -257,8 +290,11 @@ def _tables(data, name, keys, check, lines, file, problems) -> List[Tuple[Dict[s
     return good
 
 
-def _parse(text: str, file: str) -> Tuple[_Layer, List[FormProblem]]:
-    """Check one file's text; return its good entries and every problem."""
+def _parse(text: str, file: str, shipped: bool = False) -> Tuple[_Layer, List[FormProblem]]:
+    """Check one file's text; return its good entries and every problem.
+
+    ``shipped``: the file is the catalogue shipped with the software, whose forms the office server knows.
+    """
     layer, problems = _Layer(file), []
     try:
         data = tomllib.loads(text)
@@ -272,10 +308,16 @@ def _parse(text: str, file: str) -> Tuple[_Layer, List[FormProblem]]:
                     for key in data if key not in TOP_KEYS)
     for entry, _ in _tables(data, "categories", CATEGORY_KEYS, _category_problems, lines, file, problems):
         layer.categories.append(Category(entry["code"], entry["title"].strip(), entry["title_en"].strip()))
+    complete = data.get("complete", False)
+    if isinstance(complete, bool):
+        layer.complete = complete
+    else:
+        problems.append(FormProblem(file, lines.get("complete"), "complete", f"must be true or false, got {complete!r}"))
     for entry, at in _tables(data, "forms", FORM_KEYS, _form_problems, lines, file, problems):
         form = Form(entry["code"], entry["category"], entry["title"].strip(), entry["title_en"].strip(),
                     entry.get("description", "").strip(), entry.get("description_en", "").strip(),
-                    entry["url"], entry.get("bilingual", False), entry.get("url_is_page", False))
+                    entry.get("url", ""), entry.get("bilingual", False), entry.get("url_is_page", False),
+                    entry.get("office_file", False), via_office=shipped or layer.complete)
         layer.forms.append((form, at["category"]))
     remove = data.get("remove", [])
     layer.remove_line = lines.get("remove")
@@ -293,6 +335,9 @@ def _merge(layers: Sequence[_Layer]) -> Tuple[Catalogue, List[FormProblem]]:
     forms: Dict[str, Tuple[Form, str, Optional[int]]] = {}
     problems = []
     for layer in layers:
+        if layer.complete:
+            categories.clear()
+            forms.clear()
         for code in layer.remove:
             if forms.pop(code, None) is None:
                 problems.append(FormProblem(layer.file, layer.remove_line, "remove", f"{code!r} is not a form of an "
@@ -326,11 +371,11 @@ def _decode(raw: bytes, file: str) -> Tuple[Optional[str], List[FormProblem]]:
 
 
 def _load(sources: Sequence[Tuple[Optional[str], str]]) -> Tuple[Catalogue, List[FormProblem]]:
-    """Parse each ``(text, file)`` (text None: unreadable, skipped) and merge them in order."""
+    """Parse each ``(text, file)`` (text None: unreadable, skipped) and merge them in order; the first is the base."""
     layers, problems = [], []
-    for text, file in sources:
+    for n, (text, file) in enumerate(sources):
         if text is not None:
-            layer, found = _parse(text, file)
+            layer, found = _parse(text, file, shipped=n == 0)
             layers.append(layer)
             problems.extend(found)
     catalogue, found = _merge(layers)
@@ -513,10 +558,11 @@ def qr_image(url: str, size_px: int) -> Image.Image:
     return image
 
 
-def warm_qr_cache(catalogue: Catalogue) -> None:
+def warm_qr_cache(catalogue: Catalogue, public_url: str = "") -> None:
     """Build every form's QR code now (e.g. in a thread at start), so showing one is instant."""
-    for url in dict.fromkeys(form.url for form in catalogue.forms):
-        _matrix(url)
+    for url in dict.fromkeys(form.address(public_url) for form in catalogue.forms):
+        if url:
+            _matrix(url)
 
 
 # -- events ------------------------------------------------------------------------------------

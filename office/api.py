@@ -28,7 +28,7 @@ from pydantic import ValidationError
 
 from kiosk import timeutil
 
-from . import calls
+from . import calls, forms_list
 from .current import database as _db, now as _now
 from .models import MAX_EVENTS, Batch, describe, parse_events
 
@@ -112,7 +112,9 @@ def get_config(kiosk_id: str):
     _same_kiosk(_authenticate(), kiosk_id)
     db = _db()
     db.contact(kiosk_id)
-    body = json.dumps(db.config_for(kiosk_id), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    answer = db.config_for(kiosk_id)
+    answer["forms"] = forms_list.forms_for(db, kiosk_id)  # the office's forms list (office/forms_list.py)
+    body = json.dumps(answer, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     etag = hashlib.sha256(body.encode("utf-8")).hexdigest()[:32]
     if request.if_none_match.contains_weak(etag):
         response = Response(status=304)

@@ -27,6 +27,8 @@ from .api import blueprint
 from .calls_api import blueprint as calls_api
 from .calling_pages import blueprint as calling_pages
 from .db import Database
+from . import forms_list
+from .forms_pages import blueprint as forms_pages
 from .pages import blueprint as pages
 from .settings_pages import blueprint as settings_page
 from .report import OFFLINE_AFTER_MINUTES
@@ -55,6 +57,7 @@ def create_app(db: Union[str, Database], *, offline_minutes: float = OFFLINE_AFT
     app.extensions["office_clock"] = clock  # None: timeutil.now(), looked up at each request
     app.extensions["office_login_limiter"] = LoginLimiter()
     staff.ensure_schema(database)
+    forms_list.ensure_seeded(database)  # the office's forms list starts as the shipped catalogue
     # Staff sessions: signed with a key kept in the database, so they survive a restart; never logged.
     app.config["SECRET_KEY"] = staff.secret_key(database)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
@@ -63,6 +66,7 @@ def create_app(db: Union[str, Database], *, offline_minutes: float = OFFLINE_AFT
     app.register_blueprint(blueprint)
     app.register_blueprint(pages)
     app.register_blueprint(settings_page)  # /settings (office/settings_pages.py)
+    app.register_blueprint(forms_pages)  # /forms, /f/<code> (office/forms_pages.py)
     app.register_blueprint(calls_api)  # number calling (office/calls.py); its tables come with Database
     app.register_blueprint(calling_pages)  # /counter, /display, /q/<day>/<number> (office/calling_pages.py)
 

@@ -13,6 +13,7 @@ The ``kiosk-office`` command
     kiosk-office admin list [--db URL]
     kiosk-office display add NAME [--db URL]   a lobby display's token (or a new one): prints /display?token=... once
     kiosk-office display list [--db URL]
+    kiosk-office forms list|check|import FILE [--db URL]   the office's forms list (office/forms_cli.py)
     kiosk-office version
 
 The database is ``--db`` (a SQLAlchemy URL, or a file path for SQLite), else
@@ -320,6 +321,9 @@ def _parser() -> argparse.ArgumentParser:
     screen.set_defaults(func=_display_add)
     display.add_parser("list", parents=[db], help="name, token issued, last seen: one display a line").set_defaults(
         func=_display_list)
+
+    from .forms_cli import add_commands as add_forms_commands
+    add_forms_commands(commands, db)
 
     bench = commands.add_parser("bench", help="ingest rate with several kiosks at once; the report over many ratings; "
                                               "`bench day`: a simulated office day")

@@ -37,8 +37,8 @@ import threading
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, TypeVar
 
-from sqlalchemy import (BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text,
-                        create_engine, delete, event, func, insert, select, update)
+from sqlalchemy import (BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String,
+                        Table, Text, create_engine, delete, event, func, insert, select, update)
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
@@ -54,7 +54,8 @@ T = TypeVar("T")
 
 #: 1: the first schema.  2: the number-calling tables (``calls``, ``call_events``, ``counters``, defined in
 #: office/calls.py); only new tables, made by ``create_all`` on opening, so an older database is raised to 2 as is.
-SCHEMA_VERSION = 2
+#: 3: the office's forms list (``forms``, ``form_categories``), again only new tables.
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 10000
 #: The same rule as the kiosk's ``kiosk.id`` setting (kiosk/config.py).
 KIOSK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
@@ -143,7 +144,27 @@ OFFICE_CONFIG = Table(
     "office_config", METADATA,
     Column("scope", String(32), primary_key=True),  # "*" for every kiosk, or one kiosk's id
     Column("forms", Text),                           # TOML text of a forms override; NULL: not set here
-    Column("announcements", Text),                   # JSON list of strings; NULL: not set here
+    Column("announcements", Text),                   # JSON (office/marquee.py); NULL: not set here
+    Column("updated_at", String(40), nullable=False),
+)
+# The office's forms list (office/forms_list.py): what every kiosk offers, and what GET /f/<code> opens.
+FORM_CATEGORIES = Table(
+    "form_categories", METADATA,
+    Column("code", String(64), primary_key=True), Column("position", Integer, nullable=False),
+    Column("title", Text, nullable=False), Column("title_en", Text, nullable=False),
+)
+FORMS = Table(
+    "forms", METADATA,
+    Column("code", String(64), primary_key=True), Column("position", Integer, nullable=False),
+    Column("category", String(64), nullable=False),
+    Column("title", Text, nullable=False), Column("title_en", Text, nullable=False),
+    Column("description", Text, nullable=False), Column("description_en", Text, nullable=False),
+    Column("url", Text, nullable=False),                # "" when only an uploaded file is offered
+    Column("opens", String(8), nullable=False),         # "file" or "page": what a phone gets at the address
+    Column("bilingual", Boolean, nullable=False),
+    Column("file_name", Text), Column("file_type", Text), Column("file_data", LargeBinary),  # an uploaded file
+    Column("check_result", String(8)),                   # the last link check: file, page or failed
+    Column("check_detail", Text), Column("checked_at", String(40)),
     Column("updated_at", String(40), nullable=False),
 )
 META = Table("meta", METADATA, Column("key", String(64), primary_key=True), Column("value", Text, nullable=False))

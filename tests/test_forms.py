@@ -313,3 +313,40 @@ def test_popular_orders_by_views_then_catalogue_order(store):
         forms.record_slip(store, SHIPPED.by_code("death"), "zh-TW")
     assert [f.code for f in SHIPPED.popular(store, 4)] == ["transcript", "birth", "seal-certificate", "move-in"]
     assert len(SHIPPED.popular(store, 100)) == len(SHIPPED.forms)
+
+
+# -- the office's list and the short address (issue 16) ------------------------------------------
+
+def test_a_complete_catalogue_replaces_the_shipped_one(tmp_path):
+    cache = CatalogueCache(tmp_path)
+    office_list = "complete = true\n" + HOUSEHOLD + form("move-in") + form("proxy-erlin", title="二林戶所委託書")
+    assert cache.update(office_list, "office server") == []
+    shown = cache.current()
+    assert [c.code for c in shown.categories] == ["household"]  # the office's categories, not the shipped eight
+    assert [f.code for f in shown.forms] == ["move-in", "proxy-erlin"]
+
+
+def test_the_qr_opens_the_office_servers_short_address_for_the_forms_it_knows(tmp_path):
+    public = "https://erlin.example/queue/"
+    move_in = SHIPPED.by_code("move-in")
+    assert move_in.address(public) == "https://erlin.example/queue/f/move-in"
+    assert move_in.address("https://erlin.example") == "https://erlin.example/f/move-in"
+    assert move_in.address("") == move_in.url  # no public address: the ministry's own
+    # A form the kiosk's own override adds, the office server does not know: its own address, always.
+    catalogue, problems = load_catalogue(override=write(tmp_path, form("local-only", url="https://hr.example/x.pdf")))
+    assert problems == []
+    assert catalogue.by_code("local-only").address(public) == "https://hr.example/x.pdf"
+    assert catalogue.by_code("move-out").address(public) == "https://erlin.example/queue/f/move-out"
+
+
+def test_a_file_only_the_office_keeps_is_offered_only_where_a_phone_can_reach_the_office(tmp_path):
+    office_list = "complete = true\n" + HOUSEHOLD + form("move-in") + \
+        '\n[[forms]]\ncode = "proxy-erlin"\ncategory = "household"\ntitle = "委託書"\ntitle_en = "Proxy"\n' \
+        'office_file = true\n'
+    catalogue, problems = load_catalogue(override=write(tmp_path, office_list))
+    assert problems == []
+    assert [f.code for f in catalogue.offered("").forms] == ["move-in"]
+    assert [f.code for f in catalogue.offered("https://erlin.example/").forms] == ["move-in", "proxy-erlin"]
+    # Without office_file, a form with no address is still an error, as before.
+    problems = check_catalogue(write(tmp_path, HOUSEHOLD + form("x").replace('url = "https://www.ris.gov.tw/"\n', "")))
+    assert [p.key for p in problems] == ["forms.x.url"]

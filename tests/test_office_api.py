@@ -13,6 +13,7 @@ import uuid
 import pytest
 
 from kiosk.events import Event
+from office import forms_list
 from office.app import create_app
 from office.db import METADATA, Database, hash_token
 
@@ -244,28 +245,34 @@ def test_config_has_an_etag_and_answers_304_when_unchanged(client, token, db):
     auth = {"Authorization": f"Bearer {token}"}
     first = client.get(f"/api/v1/kiosks/{KIOSK}/config", headers=auth)
     assert first.status_code == 200
-    assert first.get_json() == {"forms": None, "announcements": []}
+    # The office's forms list (office/forms_list.py), which starts as the shipped catalogue.
+    assert first.get_json() == {"forms": forms_list.kiosk_catalogue(db), "announcements": [], "announcements_en": []}
+    assert 'code = "home-service"' in first.get_json()["forms"]
     etag = first.headers["ETag"]
     assert etag.startswith('"') and len(etag) > 10
     again = client.get(f"/api/v1/kiosks/{KIOSK}/config", headers={**auth, "If-None-Match": etag})
     assert again.status_code == 304 and again.data == b"" and again.headers["ETag"] == etag
 
-    forms = 'remove = ["home-service"]\n'
-    db.set_config(forms=forms, announcements=["今日下午停電"])
+    assert forms_list.save(db, [row for row in forms_list.rows(db) if row.code != "home-service"]) == []
+    db.set_config(announcements=["今日下午停電"])
     changed = client.get(f"/api/v1/kiosks/{KIOSK}/config", headers={**auth, "If-None-Match": etag})
     assert changed.status_code == 200
-    assert changed.get_json() == {"forms": forms, "announcements": ["今日下午停電"]}
+    assert changed.get_json() == {"forms": forms_list.kiosk_catalogue(db), "announcements": ["今日下午停電"],
+                                  "announcements_en": [""]}
+    assert 'code = "home-service"' not in changed.get_json()["forms"]
     assert changed.headers["ETag"] != etag
 
 
 def test_a_kiosks_own_config_wins_over_the_offices(client, token, db):
-    db.set_config(forms="# office-wide\n", announcements=["everyone"])
-    db.set_config(KIOSK, announcements=["only here"])
+    db.set_config(announcements=["everyone"])
+    db.set_config(KIOSK, announcements=["only here"], forms='remove = ["home-service"]\n')
     db.set_config("ERLIN-02", forms="# another kiosk\n")
     body = client.get(f"/api/v1/kiosks/{KIOSK}/config", headers={"Authorization": f"Bearer {token}"}).get_json()
-    assert body == {"forms": "# office-wide\n", "announcements": ["only here"]}
-    db.set_config(KIOSK, announcements=None)  # unset: the office's again
+    assert body == {"forms": 'remove = ["home-service"]\n', "announcements": ["only here"], "announcements_en": [""]}
+    db.set_config(KIOSK, announcements=None, forms=None)  # unset: the office's again
     assert db.config_for(KIOSK)["announcements"] == ["everyone"]
+    body = client.get(f"/api/v1/kiosks/{KIOSK}/config", headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert body["forms"] == forms_list.kiosk_catalogue(db)
 
 
 def test_asking_for_config_counts_as_contact(client, token, db):
