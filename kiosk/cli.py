@@ -5,7 +5,7 @@ The ``kiosk`` command
 ::
 
     kiosk run [--window WxH]                 start the kiosk (full screen on the Pi)
-    kiosk config check [PATH]                validate a config file (exit 2 when invalid)
+    kiosk config check [PATH]                validate a config file (exit 2 when invalid; warnings exit 0)
     kiosk config show                        the settings in force, secrets as ***
     kiosk screenshot [SCREEN] --out F.png    render a screen offscreen (--state busy: from a seeded state)
     kiosk ratings stats [--month 115/11]     satisfaction statistics (also --day 115/11/27)
@@ -236,7 +236,7 @@ def _load(path: Optional[str]):
 
 
 def cmd_config_check(args) -> int:
-    from .config import load_config, resolve_config_path
+    from .config import config_warnings, load_config, resolve_config_path
 
     path = args.path or args.config
     source = resolve_config_path(path)
@@ -248,6 +248,13 @@ def cmd_config_check(args) -> int:
             print(f"  {exc.source}:{problem.line or '-'}: {problem.key}: {problem.message}", file=sys.stderr)
         return EXIT_USAGE
     print(f"OK {config.summary()}")
+    # Allowed but most likely wrong: said on stderr, in the problems' style, with what to do; still exit 0.
+    warnings = config_warnings(config)
+    where = config.source or "built-in defaults"
+    if warnings:
+        print(f"{where}: {len(warnings)} warning{'s' if len(warnings) > 1 else ''}:", file=sys.stderr)
+    for warning in warnings:
+        print(f"  {where}:{warning.line or '-'}: {warning.key}: {warning.message}; {warning.advice}", file=sys.stderr)
     return EXIT_OK
 
 

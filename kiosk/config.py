@@ -21,7 +21,7 @@ import json
 import os
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -34,7 +34,8 @@ else:  # pragma: no cover - exercised on Python 3.9/3.10 only
 from .catalogue import DEFAULT_SERVICES, parse_services
 from .errors import ConfigError
 
-__all__ = ["SETTINGS", "Setting", "Problem", "Config", "load_config", "resolve_config_path", "SYSTEM_CONFIG"]
+__all__ = ["SETTINGS", "Setting", "Problem", "Config", "load_config", "config_warnings", "resolve_config_path",
+           "SYSTEM_CONFIG"]
 
 SYSTEM_CONFIG = Path("/etc/kiosk/kiosk.toml")
 SECRET_MASK = "***"
@@ -102,15 +103,30 @@ def _server_url(value):
         return f"must be empty (no upload) or an http(s) URL such as 'https://office.example/', got {value!r}"
 
 
+def _public_url(value):
+    host = re.match(r"https?://([^/?#]*)", value)
+    if host and "@" in host.group(1):
+        # Never echo this value: it holds a password, and it would be printed on every ticket.
+        return "must not contain a user name or password (user:pass@): phones open it from every ticket"
+    if value and not re.fullmatch(r"https?://[^\s/?#@]+(/[^\s?#]*)?", value):
+        return ("must be empty (no live-queue QR on tickets) or an http(s) address without ?query or #part, "
+                f"such as 'https://erlin-queue.example.gov.tw/', got {value!r}")
+
+
+#: The placeholders ``tickets.qr_url`` may use, each with an example value.
+QR_PLACEHOLDERS = {"number": "A001", "service": "A", "kiosk": "K", "date": "2026-11-27", "lang": "zh-TW"}
+
+
 def _qr_url(value):
     if value == "":
-        return None  # the office server's live queue page, or the national site with no server
+        return None  # the live queue page at server.public_url, or no QR code at all
     if not re.fullmatch(r"https?://\S+", value):
         return f"must be an http(s) URL such as 'https://office.example/queue/{{number}}', got {value!r}"
     try:
-        value.format(number="A001", service="A", kiosk="K", date="2026-11-27")
+        value.format(**QR_PLACEHOLDERS)
     except (KeyError, IndexError, ValueError) as exc:
-        return f"uses an unknown placeholder {exc}; known: {{number}}, {{service}}, {{kiosk}}, {{date}}"
+        known = ", ".join(f"{{{name}}}" for name in QR_PLACEHOLDERS)
+        return f"uses an unknown placeholder {exc}; known: {known}"
     if len(value) > 300:
         return "is too long for a QR code a phone reads easily from a small ticket (keep it under 300 characters)"
 
@@ -204,6 +220,11 @@ SETTINGS: Tuple[Setting, ...] = (
             "'native': the printer draws the QR code (GS ( k); 'raster': we draw it, for printers without QR.",
             _one_of(("native", "raster"))),
     Setting("server", "url", "str", "", "The office server; empty means nothing is uploaded.", _server_url),
+    Setting("server", "public_url", "str", "",
+            "The address at which residents' phones reach the office server (or a public mirror of its live "
+            "pages), e.g. https://erlin-queue.example.gov.tw/: the ticket's QR opens its live queue page there. "
+            "Empty: tickets carry no live-queue QR (server.url is the kiosk's own way in, often one a phone on "
+            "mobile data cannot open).", _public_url),
     Setting("server", "token", "str", "", "This kiosk's bearer token for the office server.", secret=True),
     Setting("server", "ca_bundle", "str", "",
             "A CA bundle (PEM file) to trust for the office server's TLS certificate; empty: the system's."),
@@ -240,9 +261,9 @@ SETTINGS: Tuple[Setting, ...] = (
     Setting("tickets", "wrap", "int", 999, "Numbers run from 1 to this, then start again at 1 (99-9999).",
             _between(99, 9999)),
     Setting("tickets", "qr_url", "str", "",
-            "The QR code on the ticket: a URL, which may use {number}, {service}, {kiosk} and {date}. Empty: the "
-            "office server's live queue page (server.url + q/{date}/{number}), or https://www.ris.gov.tw/ with no "
-            "server. Set it when residents' phones reach the office server at another address than the kiosk does.",
+            "The QR code on the ticket: a URL, which may use {number}, {service}, {kiosk}, {date} and {lang} (the "
+            "ticket's language, zh-TW or en). Empty: the office server's live queue page at server.public_url "
+            "(public_url + q/{date}/{number}?lang={lang}), or no QR code without one.",
             _qr_url),
     Setting("forms", "file", "str", "",
             "The office's own forms catalogue (same format as kiosk/data/forms.toml), read over the shipped one; "
@@ -288,6 +309,7 @@ class Problem:
     message: str
     line: Optional[int] = None
     involves: Tuple[str, ...] = ()  # for a cross-check: every key it compared
+    advice: str = ""                # for a warning (config_warnings): what to do about it
 
     def __str__(self) -> str:
         where = f"line {self.line}: " if self.line else ""
@@ -413,8 +435,9 @@ class Config:
         where = str(self.source) if self.source else "built-in defaults"
         server = self.server.url or "none (no upload)"
         token = "set" if self.server.token else "not set"
+        public = f", public URL {self.server.public_url}" if self.server.public_url else ""
         return (f"{where}: kiosk {self.kiosk.id} at {self.kiosk.office}, {self.hardware.mode} hardware, "
-                f"printer {self.printer.url} @ {self.printer.baudrate} baud, server {server} (token {token}), "
+                f"printer {self.printer.url} @ {self.printer.baudrate} baud, server {server} (token {token}){public}, "
                 f"{len(self.buttons.pins)} rating buttons, {len(self.services)} services "
                 f"({''.join(s.prefix for s in self.services)}), language {self.kiosk.language}")
 
@@ -478,6 +501,10 @@ def validate(data: Dict[str, Any], text: str = "", base_dir: Optional[Path] = No
     reported = {p.key for p in problems}
     problems.extend(p for p in _cross_checks(values, lines) if not reported & set(p.involves))
 
+    public_url = values["server"]["public_url"]
+    if public_url and not public_url.endswith("/"):
+        values["server"]["public_url"] = public_url + "/"  # paths are appended to it: q/{date}/{number}, f/{code}
+
     data_dir = Path(os.path.expanduser(values["kiosk"]["data_dir"]))
     if not data_dir.is_absolute() and base_dir is not None:
         data_dir = base_dir / data_dir
@@ -509,6 +536,57 @@ def _cross_checks(values, lines) -> List[Problem]:
         problems.append(Problem("server.token", "is set but server.url is empty; set the url or remove the token",
                                 lines.get("server.token"), ("server.token", "server.url")))
     return problems
+
+
+def config_warnings(config: "Config") -> List[Problem]:
+    """What a valid configuration allows but is most likely wrong: each a Problem with its advice.
+
+    ``kiosk config check`` prints them and still exits 0; ``kiosk selftest`` shows them on its config row.
+    Today they are about the QR codes residents scan: an address a phone on mobile data cannot open
+    (``kiosk/reachable.py``) prints a QR code that opens nothing.
+    """
+    from .reachable import local_only
+
+    server, template = config.server, config.tickets.qr_url
+    found = []
+    if server.public_url:
+        why = local_only(server.public_url)
+        if why:
+            found.append(Problem("server.public_url", f"{why}: a resident's phone on mobile data cannot open the QR "
+                                                      "codes made from it", advice=PUBLIC_URL_ADVICE))
+        if not server.url and not template:
+            found.append(Problem("server.public_url", "is set but server.url is empty: the office server never hears "
+                                                      "of this kiosk's tickets, so the live queue pages their QR "
+                                                      "codes open know nothing of them",
+                                 advice="set server.url so that the kiosk uploads its tickets"))
+    elif server.url and not template:
+        found.append(Problem("server.public_url", f"is not set, so tickets carry no live-queue QR code (server.url "
+                                                  f"{server.url} is the kiosk's own way to the office server, not "
+                                                  "an address for residents' phones)", advice=PUBLIC_URL_ADVICE))
+    if template:
+        why = local_only(template.format(**QR_PLACEHOLDERS))
+        if why:
+            found.append(Problem("tickets.qr_url", f"{why}: a resident's phone on mobile data cannot open the "
+                                                   "ticket's QR code",
+                                 advice="use an address reachable from the Internet, or leave it empty and set "
+                                        "server.public_url"))
+    lines = _source_lines(config)
+    fallback = {"server.public_url": "server.url"}  # not in the file: point at what made it needed
+    return [replace(p, line=lines.get(p.key) or lines.get(fallback.get(p.key, ""))) for p in found]
+
+
+PUBLIC_URL_ADVICE = ("set server.public_url to the address at which residents' phones reach the office server from "
+                     "the Internet, e.g. \"https://erlin-queue.example.gov.tw/\"")
+
+
+def _source_lines(config: "Config") -> Dict[str, int]:
+    """The line of each key in the file the configuration came from ({} for the built-in defaults)."""
+    if config.source is None:
+        return {}
+    try:
+        return key_lines(config.source.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return {}
 
 
 def resolve_config_path(explicit: Optional[str] = None) -> Optional[Path]:

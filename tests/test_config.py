@@ -388,3 +388,111 @@ def test_a_token_in_a_file_others_can_read_is_refused(tmp_path):
     assert "abc-secret" not in str(raised.value)
     path.chmod(0o600)
     assert load_config(str(path)).server.token == "abc-secret"
+
+
+# -- the address residents' phones open (server.public_url, issue 16) ----------------------------
+
+def test_a_kiosk_server_url_without_a_public_url_passes_with_a_warning_naming_server_public_url(tmp_path):
+    path = write(tmp_path / "kiosk.toml", '[server]\nurl = "http://127.0.0.1:8080/"\n')
+    result = kiosk("config", "check", path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"OK {path}: ")
+    assert result.stderr.splitlines() == [
+        f"{path}: 1 warning:",
+        f"  {path}:2: server.public_url: is not set, so tickets carry no live-queue QR code (server.url "
+        "http://127.0.0.1:8080/ is the kiosk's own way to the office server, not an address for residents' phones); "
+        "set server.public_url to the address at which residents' phones reach the office server from the "
+        "Internet, e.g. \"https://erlin-queue.example.gov.tw/\""]
+
+
+def test_a_public_url_on_the_internet_draws_no_warning_and_shows_in_the_summary(tmp_path):
+    path = write(tmp_path / "kiosk.toml", '[server]\nurl = "http://10.0.0.5:8080/"\n'
+                                          'public_url = "https://erlin-queue.example.gov.tw/"\n')
+    result = kiosk("config", "check", path)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert "server http://10.0.0.5:8080/ (token not set), public URL https://erlin-queue.example.gov.tw/, " \
+        in result.stdout
+
+
+@pytest.mark.parametrize("host, why", [
+    ("127.0.0.1:8080", "127.0.0.1 is a loopback address"),
+    ("localhost:8080", "localhost is this machine's own name"),
+    ("[::1]", "::1 is a loopback address"),
+    ("10.1.2.3", "10.1.2.3 is a private address (RFC 1918)"),
+    ("172.16.0.1", "172.16.0.1 is a private address (RFC 1918)"),
+    ("172.31.255.254", "172.31.255.254 is a private address (RFC 1918)"),
+    ("192.168.1.5:8080", "192.168.1.5 is a private address (RFC 1918)"),
+    ("[fd12:3456::1]", "fd12:3456::1 is a unique local IPv6 address (fc00::/7)"),
+    ("169.254.10.20", "169.254.10.20 is a link-local address"),
+    ("[fe80::1]", "fe80::1 is a link-local address"),
+    ("office-pc.local", "office-pc.local is a .local name"),
+    ("Office-PC.Local.", "office-pc.local is a .local name"),
+])
+def test_a_public_url_only_the_office_network_knows_is_warned_about(tmp_path, host, why):
+    path = write(tmp_path / "kiosk.toml", f'[server]\nurl = "https://office.example/"\npublic_url = "http://{host}/"\n')
+    [warning] = config_module.config_warnings(load_config(str(path)))
+    assert (warning.key, warning.line) == ("server.public_url", 3)
+    assert warning.message.startswith(why) and "phone on mobile data cannot open" in warning.message
+    assert "server.public_url" in warning.advice
+
+
+@pytest.mark.parametrize("host", ["erlin-queue.example.gov.tw", "172.32.0.1", "11.0.0.1", "192.169.0.1",
+                                  "[2001:db8::1]", "localhost-queue.example", "local.example"])
+def test_a_public_address_or_name_is_not_warned_about(tmp_path, host):
+    path = write(tmp_path / "kiosk.toml",
+                 f'[server]\nurl = "https://office.example/"\npublic_url = "https://{host}/"\n')
+    assert config_module.config_warnings(load_config(str(path))) == []
+
+
+def test_a_qr_url_on_a_private_address_is_warned_about_naming_server_public_url(tmp_path):
+    path = write(tmp_path / "kiosk.toml", '[server]\nurl = "https://office.example/"\n\n'
+                                          '[tickets]\nqr_url = "http://192.168.0.10/q/{date}/{number}?lang={lang}"\n')
+    result = kiosk("config", "check", path)
+    assert result.returncode == 0
+    [warning] = result.stderr.splitlines()[1:]
+    assert warning.startswith(f"  {path}:5: tickets.qr_url: 192.168.0.10 is a private address (RFC 1918)")
+    assert "leave it empty and set server.public_url" in warning
+
+
+def test_a_public_url_without_a_server_url_is_warned_about(tmp_path):
+    path = write(tmp_path / "kiosk.toml", '[server]\npublic_url = "https://erlin-queue.example.gov.tw/"\n')
+    [warning] = config_module.config_warnings(load_config(str(path)))
+    assert (warning.key, warning.line) == ("server.public_url", 2)
+    assert warning.message.startswith("is set but server.url is empty") and "server.url" in warning.advice
+
+
+def test_no_server_at_all_draws_no_warning(tmp_path):
+    assert config_module.config_warnings(load_config(str(write(tmp_path / "kiosk.toml", "[kiosk]\n")))) == []
+
+
+@pytest.mark.parametrize("value, message", [
+    ("erlin-queue.example.gov.tw", "must be empty (no live-queue QR on tickets) or an http(s) address"),
+    ("ftp://erlin-queue.example.gov.tw/", "must be empty (no live-queue QR on tickets) or an http(s) address"),
+    ("https://erlin-queue.example.gov.tw/?office=erlin", "without ?query or #part"),
+    ("https://erlin-queue.example.gov.tw/#top", "without ?query or #part"),
+])
+def test_a_bad_public_url_is_an_error_naming_the_key(tmp_path, value, message):
+    error = config_error(tmp_path, f'[server]\npublic_url = "{value}"\n')
+    [problem] = error.problems
+    assert (problem.key, problem.line) == ("server.public_url", 2) and message in problem.message
+
+
+def test_a_password_in_the_public_url_is_refused_and_never_echoed(tmp_path):
+    path = write(tmp_path / "kiosk.toml", '[server]\npublic_url = "https://queue:hunter2-secret@erlin.example/"\n')
+    result = kiosk("config", "check", path)
+    assert result.returncode == 2
+    assert "server.public_url: must not contain a user name or password" in result.stderr
+    assert "hunter2-secret" not in result.stdout + result.stderr
+
+
+def test_a_public_url_without_its_final_slash_gets_one(tmp_path):
+    path = write(tmp_path / "kiosk.toml", '[server]\nurl = "https://office.example/"\n'
+                                          'public_url = "https://erlin.example.gov.tw/queue"\n')
+    assert load_config(str(path)).server.public_url == "https://erlin.example.gov.tw/queue/"
+
+
+def test_qr_url_may_use_the_tickets_language_and_an_unknown_placeholder_lists_it(tmp_path):
+    ok = write(tmp_path / "ok.toml", '[tickets]\nqr_url = "https://erlin.example/q/{date}/{number}?lang={lang}"\n')
+    assert load_config(str(ok)).tickets.qr_url.endswith("?lang={lang}")
+    error = config_error(tmp_path, '[tickets]\nqr_url = "https://erlin.example/q/{ticket}"\n')
+    assert "uses an unknown placeholder 'ticket'; known: {number}, {service}, {kiosk}, {date}, {lang}" in str(error)
