@@ -38,6 +38,8 @@ def _wire_seconds(size: int, baud: int) -> float:
 
 def bench_ticket(config: Config, tickets: int = 200) -> int:
     service = config.services[0]
+    if not (config.server.public_url or config.tickets.qr_url):  # the ticket of a kiosk set up for phones: with its QR
+        config = config.with_values("server", public_url="https://erlin-queue.example.gov.tw/")
     text = TicketText(f"{service.prefix}012", service, timeutil.now(), 11, "zh-TW")
     profile = profile_for(config)
     text_bytes = encode(ticket_blocks(config, text, profile), profile)

@@ -596,7 +596,10 @@ def make_test_page(config) -> Tuple[bytes, str]:
     profile = PrinterProfile(width_dots=384 if config.printer.paper_mm == 58 else 576,
                              encoding=config.printer.encoding, qr=config.printer.qr, font_path=font)
     now = timeutil.now()
-    qr = ticket_url(config, "A000", "A", now.date())
+    # The ticket's QR, so a technician can scan it and see the live queue page open; without one the printer's QR
+    # is still tested, with a text that says so.
+    ticket_qr = ticket_url(config, "A000", "A", now.date(), config.kiosk.language)
+    qr = ticket_qr or f"kiosk {config.kiosk.id} self-test: no live-queue QR on tickets (server.public_url is not set)"
     blocks = [Text("SELF-TEST 自我檢測", align="center", bold=True),
               fitting(config.kiosk.office, profile, 2, bold=True),
               Text(config.kiosk.office_en, align="center"),
@@ -607,7 +610,7 @@ def make_test_page(config) -> Tuple[bytes, str]:
                Text("Big5 " + ("OK if 許功蓋 reads right" if config.printer.encoding == "big5"
                                else f"({config.printer.encoding})")),
                QR(qr, module=6 if profile.width_dots <= 384 else 8),
-               Text(qr, align="center"),
+               Text(ticket_qr or "no live-queue QR on tickets", align="center"),
                Text(f"{config.printer.paper_mm} mm, {config.printer.encoding}, QR {config.printer.qr}", align="center"),
                Feed(3), Cut()]
     return encode(blocks, profile), qr

@@ -6,12 +6,16 @@ What a queue ticket says, as blocks for the ESC/POS encoder
 (``hardware/printer/escpos.py``): the office, the service, the number large,
 the ROC date and time, how many are ahead (and the estimated wait when the
 office server's data is fresh: ``kiosk/queue_status.py``), a QR code of the
-ticket's live queue page captioned 掃描查看叫號進度 (or, with no office server, the
-national site's, captioned so), and the notice — in
+ticket's live queue page captioned 掃描查看叫號進度, and the notice — in
 Chinese, plus the same essentials in English when the resident used the
-English screen.  Text mode with the printer's own Big5 font and QR: a few
-hundred bytes, a second at 9600 baud, where one picture of the same ticket
-would take half a minute.
+English screen.  The QR code is printed only when there is an address a
+resident's phone can open (``server.public_url`` or ``tickets.qr_url``): the
+kiosk's own ``server.url`` is often one only the office's network knows, and
+a QR code that opens nothing, or a portal's home page, helps nobody.
+
+Text mode with the printer's own Big5 font and QR: a few hundred bytes, a
+second at 9600 baud, where one picture of the same ticket would take half a
+minute.
 """
 
 from __future__ import annotations
@@ -20,7 +24,6 @@ import textwrap
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import List, Optional, Tuple
-from urllib.parse import urljoin
 
 from hardware.printer.escpos import QR, Cut, Feed, PrinterProfile, Text, chars_per_line, text_columns
 
@@ -56,26 +59,25 @@ def profile_for(config) -> PrinterProfile:
                           font_path=str(fonts.font_files()["regular"]))
 
 
-#: The ticket's QR with no ``tickets.qr_url`` and no office server: the national household registration site.
-NATIONAL_SITE = "https://www.ris.gov.tw/"
+def ticket_url(config, number: str, service: str, day: date, lang: str) -> Optional[str]:
+    """What a ticket's QR code opens, or None: the ticket carries no QR code.
 
-
-def ticket_url(config, number: str, service: str, day: date) -> str:
-    """What a ticket's QR code opens: ``tickets.qr_url``, else the office server's live queue page for it.
-
-    The live queue page is ``office/calling_pages.py``'s ``/q/<day>/<number>``: people ahead, now serving, the wait.
+    ``tickets.qr_url`` if set; else the office server's live queue page (``office/calling_pages.py``'s
+    ``/q/<day>/<number>``: people ahead, now serving, the wait) at ``server.public_url``, opening in the
+    language the ticket was taken in (``?lang=zh-TW`` or ``en``).  Never ``server.url``: that is the kiosk's way
+    to the office server, often a LAN address (127.0.0.1 with ``make run``) a phone on mobile data cannot open.
     """
     template = config.tickets.qr_url
     if not template:
-        base = config.server.url
+        base = config.server.public_url
         if not base:
-            return NATIONAL_SITE
-        template = urljoin(base if base.endswith("/") else base + "/", "q/{date}/{number}")
-    return template.format(number=number, service=service, kiosk=config.kiosk.id, date=day.isoformat())
+            return None
+        template = base.rstrip("/") + "/q/{date}/{number}?lang={lang}"
+    return template.format(number=number, service=service, kiosk=config.kiosk.id, date=day.isoformat(), lang=lang)
 
 
-def qr_data(config, ticket: TicketText) -> str:
-    return ticket_url(config, ticket.label, ticket.service.prefix, ticket.at.date())
+def qr_data(config, ticket: TicketText) -> Optional[str]:
+    return ticket_url(config, ticket.label, ticket.service.prefix, ticket.at.date(), ticket.lang)
 
 
 def fitting(text: str, profile: PrinterProfile, largest: int, align: str = "center", bold: bool = False) -> Text:
@@ -113,12 +115,13 @@ def ticket_blocks(config, ticket: TicketText, profile: PrinterProfile) -> List[o
                    *lines(en.text("ticket.people_ahead", count=ticket.people_ahead), profile)]
         if ticket.estimate:
             blocks += lines(en.text("ticket.estimate", minutes=minutes_text(ticket.estimate)), profile)
-    # Right under the QR, what it opens: a bare QR on a ticket says nothing to a resident (issue 15).
     url = qr_data(config, ticket)
-    caption = "ticket.qr_caption_site" if url == NATIONAL_SITE else "ticket.qr_caption"
-    blocks += [QR(url, module=6 if profile.width_dots <= 384 else 8), Text(zh.text(caption), align="center")]
-    if ticket.lang != "zh-TW":
-        blocks += lines(catalogue(ticket.lang).text(caption), profile)
+    if url:  # else no QR, and no caption promising one
+        # Right under the QR, what it opens: a bare QR on a ticket says nothing to a resident (issue 15).
+        blocks += [QR(url, module=6 if profile.width_dots <= 384 else 8), Text(zh.text("ticket.qr_caption"),
+                                                                               align="center")]
+        if ticket.lang != "zh-TW":
+            blocks += lines(catalogue(ticket.lang).text("ticket.qr_caption"), profile)
     blocks += [Feed(1), Text(zh.text("ticket.notice"), align="center")]
     if ticket.lang != "zh-TW":
         blocks += lines(catalogue(ticket.lang).text("ticket.notice"), profile)

@@ -154,8 +154,43 @@ def test_the_test_page_carries_big5_the_office_name_and_a_qr_code_that_reads(con
     assert "許功蓋".encode("cp950") in data  # each ends in byte 0x5C: the classic Big5 trap
     assert b"\x1d(k" in data
     paper = render(data, font_path=str(font_files()["regular"]))
-    assert [c.data.decode() for c in decode(paper.convert("L"))] == ["https://www.ris.gov.tw/"]
+    # no public URL: tickets carry no QR, and the page's QR still tests the printer's, saying so when scanned
+    assert [c.data.decode() for c in decode(paper.convert("L"))] == [
+        "kiosk ERLIN-01 self-test: no live-queue QR on tickets (server.public_url is not set)"]
+    assert b"no live-queue QR on tickets" in data
     assert isinstance(paper, Image.Image) and paper.info["cuts"] == 1
+
+
+@pytest.fixture
+def office_morning():
+    """The office clock stopped at 09:30 on 27 Nov 2026 (民國115年), Taipei, whatever the hour the test runs."""
+    from datetime import datetime
+
+    from kiosk import timeutil
+
+    timeutil.pin(datetime(2026, 11, 27, 9, 30, tzinfo=timeutil.TAIPEI))
+    yield
+    timeutil.pin(None)
+
+
+def test_the_test_page_qr_is_a_tickets_live_queue_page_a_technician_can_open(tmp_path, capsys, office_morning):
+    from pyzbar.pyzbar import decode
+
+    from hardware.printer import SimulatedPrinter
+    from hardware.printer.emulator import render
+    from kiosk.fonts import font_files
+
+    path = tmp_path / "kiosk.toml"
+    path.write_text(f'[kiosk]\ndata_dir = "{tmp_path / "data"}"\nlanguage = "en"\n'
+                    '[server]\npublic_url = "https://erlin-queue.example.gov.tw/"\n', encoding="utf-8")
+    code, out, _err = main(capsys, "--config", str(path), "--test-page")
+    assert rows(out)["test page"][0] == PASS, out
+    url = "https://erlin-queue.example.gov.tw/q/2026-11-27/A000?lang=en"
+    assert url in rows(out)["test page"][1]
+    received = SimulatedPrinter.get("printer").received
+    paper = render(received[received.index(b"\x1b@"):], font_path=str(font_files()["regular"]))
+    assert [c.data.decode() for c in decode(paper.convert("L"))] == [url]
+    assert url.encode() in received  # also printed under it, to compare with what the phone opens
 
 
 # -- the network -----------------------------------------------------------------------------------------------

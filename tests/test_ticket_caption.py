@@ -2,7 +2,8 @@
 
 A bare QR code on a ticket tells a resident nothing; the caption 掃描查看叫號進度 ("Scan to follow the
 queue" on an English ticket) says it opens their live queue page.  Checked on the bytes the printer gets
-and on the paper the project's emulator draws from them.
+and on the paper the project's emulator draws from them.  With no address a phone can open
+(``server.public_url``, issue 16) the ticket has neither the QR code nor its caption.
 """
 
 import re
@@ -24,10 +25,14 @@ QR_PRINT = b"\x1d(k\x03\x001Q0\n"  # GS ( k fn 81: print the stored QR code, the
 BUDGET = 1024
 
 
-def issue(tmp_path, lang, server="https://office.erlin.example/", qr_url="", estimate=False, paper_mm=58):
+PUBLIC = "https://erlin-queue.example.gov.tw/"
+
+
+def issue(tmp_path, lang, public=PUBLIC, qr_url="", estimate=False, paper_mm=58):
     values = defaults()
     values["kiosk"]["data_dir"] = str(tmp_path)
-    values["server"]["url"] = server
+    values["server"]["url"] = "http://10.0.0.5:8080/"  # the kiosk's way in: never on the ticket
+    values["server"]["public_url"] = public
     values["tickets"]["qr_url"] = qr_url
     values["printer"]["paper_mm"] = paper_mm
     config = Config(values)
@@ -77,7 +82,7 @@ def test_the_paper_shows_the_caption_just_below_a_readable_qr(tmp_path):
     paper = render(data, 384, font_path=str(fonts.font_files()["regular"]), encoding="big5", warnings=warnings)
     assert warnings == []
     codes = decode(paper.convert("L"))
-    assert [c.data.decode() for c in codes] == [f"https://office.erlin.example/q/2026-11-27/{ticket.label}"]
+    assert [c.data.decode() for c in codes] == [f"{PUBLIC}q/2026-11-27/{ticket.label}?lang=en"]
     qr_bottom = codes[0].rect.top + codes[0].rect.height
     # the first ink below the QR (its quiet zone aside) is the caption's line, not a blank stretch of paper
     grey = paper.convert("L")
@@ -86,9 +91,19 @@ def test_the_paper_shows_the_caption_just_below_a_readable_qr(tmp_path):
     assert inked and inked[0] - qr_bottom < 60, "no caption under the QR code"
 
 
-def test_with_no_office_server_the_caption_does_not_promise_a_queue_page(tmp_path):
-    _ticket, data = issue(tmp_path, "en", server="")
-    assert lines_after_the_qr(data)[:2] == ["掃描前往戶政司網站", "Scan for the national website"]
+def test_with_no_public_url_there_is_no_qr_code_and_no_caption_promising_one(tmp_path):
+    from pyzbar.pyzbar import decode
+
+    _ticket, data = issue(tmp_path, "en", public="")
+    assert b"\x1d(k" not in data, "a QR code of the kiosk's own server.url, or of a portal, opens nothing useful"
+    text = data.decode("cp950", errors="replace")
+    assert "掃描" not in text and "Scan" not in text
+    paper = render(data, 384, font_path=str(fonts.font_files()["regular"]), encoding="big5")
+    assert decode(paper.convert("L")) == []
+    # the rest of the ticket is all there: its number, the people ahead, and the notice last, above the cut
+    for words in ("前面還有 0 位", "請留意叫號燈號，過號請重新抽號", "Please watch for your number."):
+        assert words in text, words
+    assert paper.info["cuts"] == 1
 
 
 @pytest.mark.parametrize("paper_mm", [58, 80])

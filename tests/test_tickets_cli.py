@@ -4,6 +4,7 @@ import os
 import re
 import subprocess
 import sys
+from datetime import timedelta
 
 import pytest
 
@@ -52,14 +53,48 @@ def test_ticket_print_writes_one_big5_ticket_with_a_native_qr(printer, config):
     assert again.stdout.strip() == "A002"
 
 
-def test_with_no_qr_url_the_ticket_opens_its_live_queue_page_on_the_office_server(printer, tmp_path):
+def native_qr(url):
+    """The ESC/POS bytes that store ``url`` as the printer's QR code (GS ( k, fn 80)."""
+    url = url.encode()
+    return b"\x1d(k" + bytes([(len(url) + 3) % 256, (len(url) + 3) // 256]) + b"\x31\x50\x30" + url
+
+
+def office_days():
+    """Today's office day, and tomorrow's should midnight in Taipei pass while a test runs."""
+    today = timeutil.office_day()
+    return today, today + timedelta(days=1)
+
+
+@pytest.mark.parametrize("lang", ["zh-TW", "en"])
+def test_with_no_qr_url_the_ticket_opens_its_live_queue_page_at_the_public_url_in_its_language(printer, tmp_path,
+                                                                                                lang):
     config = tmp_path / "kiosk.toml"
-    config.write_text(f'[kiosk]\ndata_dir = "{tmp_path / "data"}"\n[server]\nurl = "http://office.lan:8080/erlin"\n',
+    config.write_text(f'[kiosk]\ndata_dir = "{tmp_path / "data"}"\n[server]\nurl = "http://10.0.0.5:8080/erlin"\n'
+                      'public_url = "https://erlin-queue.example.gov.tw/erlin"\n', encoding="utf-8")
+    result = kiosk(config, "ticket", "print", "C", "--printer", printer.path, "--lang", lang)
+    assert result.stdout.strip() == "C001", result.stderr
+    received = bytes(printer.received)
+    assert any(native_qr(f"https://erlin-queue.example.gov.tw/erlin/q/{day.isoformat()}/C001?lang={lang}") in received
+               for day in office_days()), "the QR is not the ticket's live queue page, in its language, at public_url"
+    assert b"10.0.0.5" not in received, "the kiosk's own way to the office server was printed"
+
+
+def test_without_a_public_url_the_ticket_has_no_qr_code(printer, tmp_path):
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f'[kiosk]\ndata_dir = "{tmp_path / "data"}"\n[server]\nurl = "http://127.0.0.1:8080/"\n',
                       encoding="utf-8")
     result = kiosk(config, "ticket", "print", "C", "--printer", printer.path)
     assert result.stdout.strip() == "C001", result.stderr
-    url = f"http://office.lan:8080/erlin/q/{timeutil.office_day().isoformat()}/C001".encode()
-    assert b"\x1d(k" + bytes([(len(url) + 3) % 256, (len(url) + 3) // 256]) + b"\x31\x50\x30" + url in printer.received
+    assert b"\x1d(k" not in printer.received and b"127.0.0.1" not in printer.received
+    assert "請留意叫號燈號".encode("cp950") in printer.received  # the rest of the ticket is printed
+
+
+def test_a_qr_url_may_carry_the_tickets_language(printer, tmp_path):
+    config = tmp_path / "kiosk.toml"
+    config.write_text(f'[kiosk]\ndata_dir = "{tmp_path / "data"}"\n[tickets]\n'
+                      'qr_url = "https://erlin.example/queue/{number}?hl={lang}"\n', encoding="utf-8")
+    assert kiosk(config, "ticket", "print", "A", "--printer", printer.path, "--lang", "en").stdout.strip() == "A001"
+    assert native_qr("https://erlin.example/queue/A001?hl=en") in printer.received
 
 
 @pytest.mark.parametrize("fault, words", [("paper_out", "out of paper"), ("cover_open", "cover open"),
@@ -139,15 +174,49 @@ def test_bench_ticket_prints_bytes_wire_times_and_the_tap_to_first_byte(config):
     assert re.search(r"tap → first byte on the wire, \d+ tickets: p50 [\d.]+ ms", out)
 
 
-def test_an_80_mm_ticket_uses_the_whole_width(tmp_path):
+@pytest.mark.parametrize("public", ["https://erlin-queue.example.gov.tw/", ""], ids=["with-qr", "without-qr"])
+def test_an_80_mm_ticket_uses_the_whole_width(tmp_path, public):
     from PIL import Image
     from pyzbar.pyzbar import decode
 
     config = tmp_path / "kiosk80.toml"
-    config.write_text(f'[kiosk]\ndata_dir = "{tmp_path / "data"}"\n[printer]\npaper_mm = 80\n', encoding="utf-8")
+    config.write_text(f'[kiosk]\ndata_dir = "{tmp_path / "data"}"\n[printer]\npaper_mm = 80\n'
+                      f'[server]\nurl = "https://office.example/"\npublic_url = "{public}"\n', encoding="utf-8")
+    config.chmod(0o600)
     out = tmp_path / "t80.png"
     result = kiosk(config, "ticket", "preview", "P", "--lang", "en", "--out", str(out))
     assert result.returncode == 0, result.stderr
     image = Image.open(out)
     assert image.width == 576
-    assert [c.data.decode() for c in decode(image.convert("L"))] == ["https://www.ris.gov.tw/"]
+    expected = [f"{public}q/{day.isoformat()}/P001?lang=en" for day in office_days()] if public else [None]
+    assert [c.data.decode() for c in decode(image.convert("L"))] in [[url] if url else [] for url in expected]
+
+
+def test_a_ticket_without_a_qr_code_still_looks_like_a_ticket(tmp_path):
+    """The preview with no public URL: office, service, the number large, the notice, the paper cut below it."""
+    from PIL import Image
+
+    config = tmp_path / "kiosk.toml"
+    images = {}
+    for name, extra in (("plain", ""), ("qr", '[server]\npublic_url = "https://erlin-queue.example.gov.tw/"\n')):
+        config.write_text(f'[kiosk]\ndata_dir = "{tmp_path / "data"}"\n{extra}', encoding="utf-8")
+        out = tmp_path / f"{name}.png"
+        assert kiosk(config, "ticket", "preview", "A", "--out", str(out)).returncode == 0
+        images[name] = Image.open(out).convert("L")
+    plain, with_qr = images["plain"], images["qr"]
+
+    def inked_rows(image):
+        return [y for y in range(image.height) if any(image.getpixel((x, y)) < 128 for x in range(0, image.width, 2))]
+
+    # the emulator marks the cut with a dashed line at the paper's end: the text is what is above it
+    text_rows = [y for y in inked_rows(plain) if y < plain.height - 8]
+    # the same ticket without the QR code and its caption: shorter by about the QR's height, no blank stretch left
+    # where it was, the notice still last and the feed before the cut kept; the top (office, service, number) the
+    # same to the dot
+    assert with_qr.height - plain.height > 150
+    gaps = [b - a for a, b in zip(text_rows, text_rows[1:])]
+    assert max(gaps) < 60, f"a blank stretch of {max(gaps)} dots between the ticket's lines"
+    assert 60 < plain.height - text_rows[-1] < 160, "the paper is not cut a few lines below the notice"
+    top = (0, 0, plain.width, text_rows[0] + 200)
+    assert plain.crop(top).tobytes() == with_qr.crop(top).tobytes()
+    assert len(inked_rows(with_qr)) - len(inked_rows(plain)) > 150, "the QR code's rows"
