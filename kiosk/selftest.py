@@ -68,6 +68,7 @@ HTTP_READ_TIMEOUT = 5.0   # seconds for the office server's answer
 CLOCK_OFFSET_WARN = 1.0   # seconds
 OLDEST_PLAUSIBLE_YEAR = 2025  # a clock before this was never set (a Pi has no battery clock)
 MIN_SCREEN = (800, 480)   # the smallest layout the kiosk is drawn for
+PAGE_ONLY_FORMS_WARN = 3   # more forms than this whose QR only opens a page listing forms: a WARN
 ABS_MT_POSITION_X = 0x35  # linux/input-event-codes.h: a multi-touch screen has this axis
 
 #: Big5 text a printer must get right: 許, 功 and 蓋 end in byte 0x5C (a backslash in ASCII), which
@@ -326,10 +327,18 @@ def exit_code(checks: List[Check]) -> int:
 # -- config --------------------------------------------------------------------------------------------
 
 def check_config(t: SelfTest) -> Check:
+    """The file loaded (else there would be no self-test); WARN with what ``kiosk config check`` warns about."""
+    from .config import config_warnings
+
     config = t.config
     where = str(config.source) if config.source else "built-in defaults"
-    return Check("config", PASS, f"{where}: kiosk {config.kiosk.id} ({config.kiosk.office}), "
-                                 f"{config.hardware.mode} hardware, language {config.kiosk.language}")
+    reason = (f"{where}: kiosk {config.kiosk.id} ({config.kiosk.office}), {config.hardware.mode} hardware, "
+              f"language {config.kiosk.language}")
+    warnings = config_warnings(config)
+    if not warnings:
+        return Check("config", PASS, reason)
+    return Check("config", WARN, "; ".join([reason] + [f"{w.key} {w.message}" for w in warnings]),
+                 "; ".join(dict.fromkeys(w.advice for w in warnings)))
 
 
 # -- display ---------------------------------------------------------------------------------------------
@@ -661,20 +670,11 @@ def _resolve(host: str, port: int, timeout: float):
     return answer["infos"]
 
 
-def _local_address() -> Optional[str]:
-    """The address this machine would send from (a UDP socket's route lookup; nothing is sent)."""
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: only the route is looked up
-            return probe.getsockname()[0]
-    except OSError:
-        return None
-
-
 def check_network(t: SelfTest) -> Check:
     server = t.config.server
     if not server.url:
-        address = _local_address()
+        from .reachable import lan_address
+        address = lan_address()
         return Check("network", PASS, "no office server configured (uploads off)"
                      + (f"; this kiosk's address {address}" if address else ""))
     parts = urlsplit(server.url)
@@ -944,7 +944,17 @@ def check_forms(t: SelfTest) -> Check:
     else:
         catalogue = cache.current()
         source = "shipped" + (f" + the office's ({cache.source})" if cache.source else "")
-    return Check("forms", PASS, f"{len(catalogue.forms)} forms in {len(catalogue.categories)} categories ({source})")
+    shown = f"{len(catalogue.forms)} forms in {len(catalogue.categories)} categories ({source})"
+    pages = [form for form in catalogue.forms if form.url_is_page]
+    if len(pages) > PAGE_ONLY_FORMS_WARN:
+        titles = "、".join(form.title for form in pages[:3]) + ("…" if len(pages) > 3 else "")
+        where = (f"on the office server's forms page ({t.config.server.url.rstrip('/')}/forms)" if t.config.server.url
+                 else "on the office server's forms page (/forms)")
+        return Check("forms", WARN, f"{shown}; {len(pages)} of them only open a web page, where the resident must "
+                                    f"search for the form ({titles})",
+                     f"{where}, give each the address of its file or upload the file; or in the forms override "
+                     "(forms.file)")
+    return Check("forms", PASS, shown)
 
 
 @lru_cache(maxsize=4)

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import threading
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -29,10 +30,31 @@ SIMULATED_ROWS = ["config", "display", "buttons", "leds", "printer", "network", 
 pytestmark = pytest.mark.usefixtures("fresh_simulated_printers")
 
 
+def forms_override(folder, pages=0):
+    """A ``[forms] file`` giving every shipped form the address of its file, except the first ``pages`` ones,
+    which only open a web page listing forms (``url_is_page``); its path."""
+    from kiosk.config import toml_value
+    from kiosk.forms import load_catalogue
+
+    entries = []
+    for index, form in enumerate(load_catalogue()[0].forms):
+        page = index < pages
+        url = "https://www.ris.gov.tw/app/portal/674" if page else f"https://www.ris.gov.tw/documents/{form.code}.pdf"
+        entries.append("[[forms]]\n" + "".join(
+            f"{key} = {toml_value(value)}\n" for key, value in (
+                ("code", form.code), ("category", form.category), ("title", form.title), ("title_en", form.title_en),
+                ("url", url), ("url_is_page", page))))
+    path = Path(folder) / f"forms-{pages}-pages.toml"
+    path.write_text("\n".join(entries), encoding="utf-8")
+    return path
+
+
 @pytest.fixture
 def config(tmp_path):
+    """A simulated kiosk whose forms all open their files (as issue 16 wants them)."""
     path = tmp_path / "kiosk.toml"
-    path.write_text(f'[kiosk]\ndata_dir = "{tmp_path / "data"}"\n', encoding="utf-8")
+    path.write_text(f'[kiosk]\ndata_dir = "{tmp_path / "data"}"\n[forms]\nfile = "{forms_override(tmp_path)}"\n',
+                    encoding="utf-8")
     return path
 
 
@@ -436,3 +458,56 @@ def test_a_server_that_echoes_the_token_still_never_gets_it_printed(tmp_path):
         server.server_close()
     assert row.status == FAIL and "unknown token Bearer ***" in row.reason
     assert secret not in row.reason + row.advice
+
+
+# -- what residents' phones open (issue 16) ---------------------------------------------------------------------
+
+def test_more_than_three_forms_that_only_open_a_web_page_are_a_warning_naming_them(tmp_path, capsys):
+    from kiosk.forms import load_catalogue
+
+    titles = [form.title for form in load_catalogue()[0].forms]
+    path = tmp_path / "kiosk.toml"
+    for pages in (3, 4, 9):
+        path.write_text(f'[kiosk]\ndata_dir = "{tmp_path / "data"}"\n'
+                        f'[forms]\nfile = "{forms_override(tmp_path, pages)}"\n', encoding="utf-8")
+        code, out, _err = main(capsys, "--config", str(path))
+        assert code == 0, out
+        status, reason, advice = rows(out)["forms"]
+        if pages == 3:
+            assert status == PASS and "web page" not in reason
+            continue
+        assert status == WARN
+        assert f"{pages} of them only open a web page" in reason
+        assert "、".join(titles[:3]) in reason and titles[3] not in reason  # the first few, not all of them
+        assert "forms page (/forms)" in advice and "forms.file" in advice
+
+
+def test_a_kiosk_server_url_without_a_public_url_is_a_warning_on_the_config_row(tmp_path, office, capsys):
+    url, token = office  # the office server on 127.0.0.1, as `make run` or a LAN address would have it
+    code, out, err = main(capsys, "--config", str(server_config(tmp_path, url, token)))
+    assert code == 0, out
+    report = rows(out)
+    status, reason, advice = report["config"]
+    assert status == WARN
+    assert f"server.public_url is not set, so tickets carry no live-queue QR code (server.url {url}" in reason
+    assert advice.startswith("set server.public_url to the address at which residents' phones reach the office")
+    assert report["network"][0] == PASS
+    assert token not in out + err
+
+    code, out, _err = main(capsys, "--config", str(server_config(tmp_path, url, token)), "--json")
+    [row] = [c for c in json.loads(out)["checks"] if c["name"] == "config"]
+    assert (row["status"], row["advice"]) == (WARN, advice)
+
+
+def test_a_public_url_on_the_office_network_is_a_warning_naming_it(tmp_path, office, capsys):
+    url, token = office
+    path = server_config(tmp_path, url, token)
+    path.write_text(path.read_text() + 'public_url = "http://192.168.1.20:8080/"\n', encoding="utf-8")
+    code, out, _err = main(capsys, "--config", str(path))
+    assert code == 0
+    status, reason, _advice = rows(out)["config"]
+    assert status == WARN and "server.public_url 192.168.1.20 is a private address (RFC 1918)" in reason
+
+    path.write_text(path.read_text().replace("http://192.168.1.20:8080/", "https://erlin-queue.example.gov.tw/"))
+    code, out, _err = main(capsys, "--config", str(path))
+    assert rows(out)["config"][0] == PASS
