@@ -474,6 +474,15 @@ def cmd_selftest(args) -> int:
     return exit_code(checks)
 
 
+def _shown_forms(config):
+    """The forms the screen shows: what the office (or ``[forms] file``) last gave, kept on disk; else the file."""
+    from .forms import CatalogueCache, load_catalogue
+
+    cache = CatalogueCache(config.data_dir)  # reads only
+    catalogue = cache.current() if cache.path.is_file() else load_catalogue(override=config.forms.file or None)[0]
+    return catalogue.offered(config.server.public_url)
+
+
 def cmd_forms(args) -> int:
     from .forms import SHIPPED, check_catalogue, load_catalogue, qr_image
 
@@ -496,12 +505,13 @@ def cmd_forms(args) -> int:
         print(f"OK {name}" + (f": {len(catalogue.forms)} forms in {len(catalogue.categories)} categories"
                                if catalogue else ""))
         return EXIT_OK
-    catalogue = load_catalogue(override=config.forms.file or None)[0]
+    catalogue = _shown_forms(config)
     try:
         if args.forms_command == "qr":
             form = catalogue.by_code(args.code)
-            qr_image(form.url, args.size).save(args.out)
-            print(f"wrote {args.out}: {form.title} -> {form.url}")
+            address = form.address(config.server.public_url)
+            qr_image(address, args.size).save(args.out)
+            print(f"wrote {args.out}: {form.title} -> {address}")
             return EXIT_OK
         forms = catalogue.in_category(args.category) if args.category else catalogue.forms
     except KeyError as exc:

@@ -29,9 +29,10 @@ def slip_blocks(config, form, lang: str, profile) -> List[object]:
     blocks = [fitting(title, profile, 2, bold=True)]
     if lang != "zh-TW":
         blocks.append(Text(form.title, align="center"))
+    address = form.address(config.server.public_url)
     blocks += [
-        QR(form.url, module=5 if profile.width_dots <= 384 else 7),
-        Text(form.url, align="center"),  # ASCII: the printer wraps it at the paper's edge
+        QR(address, module=5 if profile.width_dots <= 384 else 7),
+        Text(address, align="center"),  # ASCII: the printer wraps it at the paper's edge
         Feed(1),
         Text(config.kiosk.office, align="center"),
         Text(f"{timeutil.roc_short(now.date())}  {now.strftime('%H:%M')}", align="center"),

@@ -85,3 +85,32 @@ def test_the_form_screenshot_shows_the_whole_qr_with_its_quiet_zone(tmp_path, si
     assert result.returncode == 0, result.stderr
     module = qr_with_quiet_zone(Image.open(out).convert("RGB"), MOVE_IN.url)
     assert module >= 4, f"modules of {module:.1f} px are too small to scan from 30-40 cm"
+
+
+def test_with_a_public_url_the_qr_is_the_offices_short_address_which_opens_the_file(tmp_path):
+    """The issue's check: `kiosk forms qr move-in` decodes to <public_url>f/move-in, which leads to the form's file."""
+    import requests
+
+    from office import forms_list
+    from office.db import Database
+    from office_browser import running_office
+
+    with running_office(tmp_path / "office.db", "ERLIN-01", "chen", "a long enough password") as (url, token):
+        config = tmp_path / "kiosk.toml"
+        config.write_text(f'[kiosk]\nid = "ERLIN-01"\ndata_dir = "{tmp_path / "data"}"\n'
+                          f'[server]\nurl = "{url}/"\ntoken = "{token}"\npublic_url = "{url}/"\n', encoding="utf-8")
+        config.chmod(0o600)  # it holds the token
+        out = tmp_path / "q.png"
+        result = kiosk("--config", str(config), "forms", "qr", "move-in", "--out", str(out))
+        assert result.returncode == 0, result.stderr
+        [address] = [c.data.decode() for c in decode(Image.open(out).convert("L"))]
+        assert address == f"{url}/f/move-in"
+        # The office server sends the phone on to the ministry's PDF...
+        answer = requests.get(address, allow_redirects=False, timeout=10)
+        assert answer.status_code == 302 and answer.headers["Location"] == MOVE_IN.url
+        # ...or, once the staff upload the office's own copy, to that file, with its type.
+        with Database(f"sqlite:///{tmp_path / 'office.db'}") as db:
+            assert forms_list.attach_file(db, "move-in", "move-in.pdf", b"%PDF-1.7\n%%EOF\n") is None
+        answer = requests.get(address, timeout=10)
+        assert answer.status_code == 200 and answer.headers["Content-Type"] == "application/pdf"
+        assert answer.content.startswith(b"%PDF-") and answer.url == f"{url}/f/move-in/move-in.pdf"

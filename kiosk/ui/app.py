@@ -166,7 +166,7 @@ class KioskApp(App):
         Window.bind(size=self._update_unit)
         self._update_unit(Window, Window.size)
 
-        self.catalogue = self.services.forms.current() if self.services else load_catalogue()[0]
+        self.catalogue = self.offered_forms()
         # Screens are built the first time they are asked for (kiosk/ui/screens.py): each one
         # costs memory shown or not, above all a CJK font face per text size it uses.
         self.manager = LazyScreenManager(transition=NoTransition(), factories=[
@@ -263,7 +263,8 @@ class KioskApp(App):
         if interval:
             self._events.append(Clock.schedule_interval(lambda _dt: watchdog.notify("WATCHDOG=1"), interval))
         # Building a QR code for a long address takes tens of milliseconds: do them all now, not on a tap.
-        threading.Thread(target=warm_qr_cache, args=(self.catalogue,), name="qr-cache", daemon=True).start()
+        threading.Thread(target=warm_qr_cache, args=(self.catalogue, self.kiosk_config.server.public_url),
+                         name="qr-cache", daemon=True).start()
         if self.services is not None:
             self.services.uploader.start()  # does nothing without [server] url
         if self.services is not None and self.kiosk_config.server.url:
@@ -273,11 +274,12 @@ class KioskApp(App):
             Clock.schedule_once(lambda _dt: self.refresh_queue(), 2)
 
     def sync_office(self) -> None:
-        """Ask the office server for its forms catalogue, off the main thread; show a new one when it comes."""
+        """Ask the office server for its forms catalogue and announcements, off the main thread; show new ones
+        when they come (the announcements through ``sync.on_announcements``, set in ``build``)."""
         def work():
             if self.services.sync.refresh() == "updated":
-                catalogue = self.services.forms.current()
-                warm_qr_cache(catalogue)
+                catalogue = self.offered_forms()
+                warm_qr_cache(catalogue, self.kiosk_config.server.public_url)
                 Clock.schedule_once(lambda _dt: self._use_catalogue(catalogue))
         threading.Thread(target=work, name="office-sync", daemon=True).start()
 
@@ -295,6 +297,11 @@ class KioskApp(App):
                 Clock.schedule_once(lambda _dt: self.refresh_tickets() if self.manager.current == "ticket" else None)
         self._queue_asking = True
         threading.Thread(target=work, name="queue-status", daemon=True).start()
+
+    def offered_forms(self):
+        """The forms catalogue this kiosk shows: the office's (or the shipped one), less what a phone cannot open."""
+        catalogue = self.services.forms.current() if self.services else load_catalogue()[0]
+        return catalogue.offered(self.kiosk_config.server.public_url)
 
     def _use_catalogue(self, catalogue) -> None:
         self.catalogue = catalogue
@@ -411,7 +418,8 @@ class KioskApp(App):
                 self.manager.get_screen("form_list").category.code != form.category:
             self.open_category(form.category)  # so that "back" leads to the form's own category
         size = int(min(Window.height * 0.62, Window.width * 0.45))
-        screen.form, screen.qr, screen.slip_message = form, qr_texture(qr_image(form.url, size)), ""
+        address = form.address(self.kiosk_config.server.public_url)  # <public_url>f/<code>, or the form's own
+        screen.form, screen.qr, screen.slip_message = form, qr_texture(qr_image(address, size)), ""
         if self.services is not None and count_view:
             try:
                 record_view(self.services.store, form, self.lang)
