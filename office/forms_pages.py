@@ -101,7 +101,9 @@ def check_links():
 # -- what the kiosks' QR codes open --------------------------------------------------------------
 
 def _missing(code: str):
-    return render_template("form_missing.html", code=code), 404
+    # The code is echoed only if it looks like one: an address is not a place for others' text to appear.
+    shown = code if forms_list.CODE.fullmatch(code) and len(code) <= 64 else ""
+    return render_template("form_missing.html", code=shown), 404
 
 
 @blueprint.get("/f/<code>")

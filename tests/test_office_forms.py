@@ -90,6 +90,9 @@ def test_an_unknown_form_gets_a_page_in_chinese_and_english(app):
     html = answer.get_data(as_text=True)
     assert answer.status_code == 404
     assert "找不到這份表單" in html and "Form not found" in html and "no-such-form" in html
+    # Text that is not a form code is not repeated back (no one can make the office's page say it).
+    odd = app.test_client().get("/f/Call%200800-000-000%20now").get_data(as_text=True)
+    assert "0800" not in odd and "找不到這份表單" in odd
 
 
 def test_the_staff_table_saves_an_edit_for_every_kiosk(staff_client, db):
