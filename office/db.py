@@ -45,6 +45,7 @@ from sqlalchemy.pool import StaticPool
 
 from kiosk import timeutil
 
+from . import marquee
 from .models import EventIn
 
 __all__ = ["Database", "Ingested", "KIOSK_ID", "SCHEMA_VERSION", "hash_token"]
@@ -60,6 +61,7 @@ BUSY_TIMEOUT_MS = 10000
 #: The same rule as the kiosk's ``kiosk.id`` setting (kiosk/config.py).
 KIOSK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
 ALL_KIOSKS = "*"  # the office_config scope every kiosk reads
+OFFICE_NAME_CHARS = 60
 _KEEP: Any = object()
 
 METADATA = MetaData()
@@ -185,6 +187,19 @@ def hash_token(token: str) -> str:
 
 def _now() -> str:
     return timeutil.rfc3339(timeutil.now())
+
+
+def check_office_name(name: str) -> str:
+    """The office name as it is kept (stripped), or ValueError in Chinese, as the settings page and
+    ``kiosk-office config set`` show it to staff."""
+    if not isinstance(name, str):
+        raise ValueError(f"機關名稱必須是文字，不是 {type(name).__name__}")
+    name = name.strip()
+    if "\n" in name or "\r" in name:
+        raise ValueError("機關名稱只能有一行")
+    if len(name) > OFFICE_NAME_CHARS:
+        raise ValueError(f"機關名稱最多 {OFFICE_NAME_CHARS} 字（目前 {len(name)} 字）")
+    return name
 
 
 def _json(value: Any) -> str:
@@ -464,10 +479,9 @@ class Database:
         return self.read(lambda c: c.execute(select(META.c.value).where(META.c.key == "office_name")).scalar()) or ""
 
     def set_office_name(self, name: str) -> None:
-        """Set the office's name (one line, at most 60 characters); "" unsets it."""
-        if not isinstance(name, str) or "\n" in name or len(name.strip()) > 60:
-            raise ValueError(f"the office name is one line of at most 60 characters, got {name!r}")
-        name = name.strip()
+        """Set the office's name (one line, at most 60 characters); "" unsets it.  ValueError: see
+        :func:`check_office_name`."""
+        name = check_office_name(name)
 
         def store(conn):
             conn.execute(delete(META).where(META.c.key == "office_name"))
@@ -477,22 +491,21 @@ class Database:
 
 
     def set_config(self, scope: str = ALL_KIOSKS, *, forms: Optional[str] = _KEEP,
-                   announcements: Optional[Sequence[str]] = _KEEP) -> None:
+                   announcements: Optional[Sequence[Any]] = _KEEP) -> None:
         """Set the forms override (TOML text) and/or announcements for every kiosk (``"*"``) or one.
 
+        Announcements are Chinese strings, or objects with a text per language
+        (``{"zh-TW": ..., "en": ...}``), checked by office/marquee.py (ValueError).
         None unsets a value at that scope (a kiosk then gets the office-wide one);
         an argument left out is kept as it is.
         """
         if scope != ALL_KIOSKS and not KIOSK_ID.fullmatch(scope):
             raise ValueError(f"scope must be '*' or a kiosk id, got {scope!r}")
-        if announcements is not _KEEP and announcements is not None:
-            if isinstance(announcements, str) or not all(isinstance(a, str) for a in announcements):
-                raise ValueError(f"announcements must be a list of strings, got {announcements!r}")
         values: Dict[str, Any] = {"updated_at": _now()}
         if forms is not _KEEP:
             values["forms"] = forms
         if announcements is not _KEEP:
-            values["announcements"] = None if announcements is None else _json(list(announcements))
+            values["announcements"] = None if announcements is None else marquee.stored(marquee.items(announcements))
 
         def store(conn):
             if not conn.execute(update(OFFICE_CONFIG).where(OFFICE_CONFIG.c.scope == scope).values(**values)).rowcount:
@@ -500,7 +513,10 @@ class Database:
         self.write(store)
 
     def config_for(self, kiosk_id: str) -> Dict[str, Any]:
-        """What ``GET /api/v1/kiosks/{id}/config`` answers: the kiosk's own settings over the office's."""
+        """What ``GET /api/v1/kiosks/{id}/config`` answers: the kiosk's own settings over the office's.
+
+        ``announcements`` (Chinese) and ``announcements_en`` (same length, "" for none): office/marquee.py.
+        """
         query = select(OFFICE_CONFIG).where(OFFICE_CONFIG.c.scope.in_([ALL_KIOSKS, kiosk_id]))
         rows = {row.scope: row for row in self.read(lambda c: c.execute(query).all())}
         forms, announcements = None, None
@@ -508,5 +524,6 @@ class Database:
             row = rows.get(scope)
             if row is not None:
                 forms = row.forms if row.forms is not None else forms
-                announcements = json.loads(row.announcements) if row.announcements is not None else announcements
-        return {"forms": forms, "announcements": announcements or []}
+                announcements = (marquee.from_stored(row.announcements) if row.announcements is not None
+                                 else announcements)
+        return {"forms": forms, **marquee.answer(announcements or [])}
