@@ -3,8 +3,14 @@ The settings page
 =================
 
 ``/settings`` (staff only, signed in through ``office/pages.py``):
-what the office sets once for all its kiosks: the marquee's announcements and
-the forms override the kiosks read through ``GET /api/v1/kiosks/{id}/config``.
+what the office sets once: its name (機關名稱, heading the report and the live
+queue page), and for all its kiosks the marquee's announcements and the forms
+override they read through ``GET /api/v1/kiosks/{id}/config``.
+
+Announcements are a table, one row per announcement, its Chinese and its
+English side by side: a clerk cannot pair an English text with the wrong
+Chinese one, as two text boxes of lines would let them.  A few empty rows
+are offered for new ones; a row emptied is an announcement removed.
 """
 
 from __future__ import annotations
@@ -15,7 +21,9 @@ import tempfile
 
 from flask import Blueprint, render_template, request, session
 
+from . import marquee
 from .current import database as _db
+from .db import check_office_name
 from .pages import _check_csrf, login_required
 
 __all__ = ["blueprint"]
@@ -25,7 +33,7 @@ log = logging.getLogger("office.pages")
 blueprint = Blueprint("settings", __name__)
 
 
-# -- settings: announcements and the forms override ----------------------------------------------
+# -- settings: the office name, announcements and the forms override --------------------------------
 
 def _forms_problems(text: str):
     """What the kiosks would say about this forms override (kiosk.forms.load_catalogue's own check)."""
@@ -39,29 +47,51 @@ def _forms_problems(text: str):
         os.unlink(path)
 
 
+#: Empty rows offered under the announcements for new ones (save, and there are more).
+SPARE_ROWS = 3
+
+
+def _announcement_rows(announcements, spare: int = SPARE_ROWS):
+    """The table's rows: each announcement (language -> text), then a few empty ones, within the limit."""
+    rows = [dict(item) for item in announcements]
+    return rows + [{} for _ in range(max(0, min(spare, marquee.MAX_ANNOUNCEMENTS - len(rows))))]
+
+
 @blueprint.route("/settings", methods=["GET", "POST"])
 @login_required
 def page():
     db = _db()
     current = db.config_for("*")
-    announcements = "\n".join(current["announcements"])
+    office_name = db.office_name()
+    rows = _announcement_rows(marquee.rows(current))
     forms = current["forms"] or ""
     problems, saved = [], False
     if request.method == "POST":
         _check_csrf()
-        announcements = request.form.get("announcements", "").replace("\r\n", "\n")
+        office_name = request.form.get("office_name", "")
+        # One input per language and row, in the table's order (getlist keeps it).
+        columns = [request.form.getlist(f"announcement_{lang}") for lang in marquee.LANGUAGES]
+        rows = typed = [dict(zip(marquee.LANGUAGES, texts)) for texts in zip(*columns)]
         forms = request.form.get("forms", "").replace("\r\n", "\n")
-        lines = [line.strip() for line in announcements.split("\n") if line.strip()]
-        if any(len(line) > 200 for line in lines):
-            problems.append("每則公告最多 200 字。")
+        announcements, problems = marquee.check(typed)
+        if len({len(column) for column in columns}) > 1:  # not this page's form: never pair texts by guess
+            problems.insert(0, "公告表格不完整（各語言的列數不同），請重新整理頁面再試一次")
+        try:
+            check_office_name(office_name)
+        except ValueError as exc:
+            problems.insert(0, str(exc))
         if forms.strip():
             problems += _forms_problems(forms)
-        if not problems:
-            db.set_config("*", forms=forms if forms.strip() else None, announcements=lines or None)
-            log.info("%s changed the office-wide announcements/forms", session.get("staff"))
+        if not problems:  # all checked first: nothing is saved unless everything is right
+            db.set_office_name(office_name)
+            db.set_config("*", forms=forms if forms.strip() else None, announcements=announcements or None)
+            log.info("%s changed the office name, announcements or forms", session.get("staff"))
             saved = True
             current = db.config_for("*")
-            announcements, forms = "\n".join(current["announcements"]), current["forms"] or ""
+            office_name = db.office_name()
+            rows, forms = _announcement_rows(marquee.rows(current)), current["forms"] or ""
     status = 400 if problems else 200
-    return render_template("settings.html", announcements=announcements, forms=forms, problems=problems,
-                           saved=saved), status
+    bad_rows = {p.row for p in problems if isinstance(p, marquee.Problem)}
+    return render_template("settings.html", office_name=office_name, rows=rows, languages=marquee.LANGUAGES,
+                           language_names=marquee.LANGUAGE_NAMES,
+                           forms=forms, problems=problems, bad_rows=bad_rows, saved=saved), status

@@ -229,10 +229,11 @@ def test_today_shows_tickets_ratings_and_kiosks(staff_client, db, monkeypatch):
 
 def test_announcements_and_forms_are_saved_for_the_kiosks(staff_client, db):
     token = csrf(staff_client.get("/settings"))
-    saved = staff_client.post("/settings", data={"csrf": token, "announcements": "今日下午停電\r\n\r\n請多包涵",
-                                                 "forms": ""})
+    saved = staff_client.post("/settings", data={"csrf": token, "announcement_zh-TW": ["今日下午停電", "", "請多包涵"],
+                                                 "announcement_en": ["", "", ""], "forms": ""})
     assert saved.status_code == 200 and "已儲存" in saved.get_data(as_text=True)
-    assert db.config_for(KIOSK) == {"forms": None, "announcements": ["今日下午停電", "請多包涵"]}
+    assert db.config_for(KIOSK) == {"forms": None, "announcements": ["今日下午停電", "請多包涵"],
+                                    "announcements_en": ["", ""]}
 
 
 def test_a_forms_override_the_kiosks_would_refuse_is_not_saved(staff_client, db):
