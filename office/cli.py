@@ -9,6 +9,7 @@ The ``kiosk-office`` command
     kiosk-office kiosk list [--db URL]       id, last contact, events stored: one kiosk a line, tab-separated
     kiosk-office config show [--kiosk ID] [--db URL]
     kiosk-office config set [--kiosk ID] [--forms FILE | --no-forms] [--announcement TEXT ... | --no-announcements]
+                            [--announcement-en TEXT ...] [--office-name NAME]
     kiosk-office admin add NAME [--password-stdin] [--db URL]   a staff account for the report pages (or a new password)
     kiosk-office admin list [--db URL]
     kiosk-office display add NAME [--db URL]   a lobby display's token (or a new one): prints /display?token=... once
@@ -116,9 +117,25 @@ def _kiosk_list(args) -> int:
 
 
 def _config_show(args) -> int:
+    """The office name, then what the kiosk is sent (its config answer), as JSON."""
     with _open(args) as db:
-        print(json.dumps(db.config_for(args.kiosk or "*"), ensure_ascii=False, indent=2))
+        shown = {"office_name": db.office_name(), **db.config_for(args.kiosk or "*")}
+    print(json.dumps(shown, ensure_ascii=False, indent=2))
     return 0
+
+
+def _announcements(args):
+    """The announcements given (``--announcement`` paired with ``--announcement-en`` by order), checked;
+    None and the problems (in Chinese, naming the announcement) if they are wrong."""
+    from .marquee import check
+
+    chinese, english = args.announcement or [], args.announcement_en or []
+    if len(english) > len(chinese):
+        return None, [f"--announcement-en 有 {len(english)} 則，比 --announcement 的 {len(chinese)} 則多："
+                      "英文依順序配對中文，每則中文最多一則英文（沒有英文的一則寫 --announcement-en \"\"）"]
+    english += [""] * (len(chinese) - len(english))
+    found, problems = check([{"zh-TW": zh, "en": en} for zh, en in zip(chinese, english)], blank_rows=False)
+    return (None if problems else found), [str(p) for p in problems]
 
 
 def _config_set(args) -> int:
@@ -140,17 +157,35 @@ def _config_set(args) -> int:
                   f"(--force sends it anyway)", file=sys.stderr)
             return 2
         changes["forms"] = text
+    if args.no_announcements and args.announcement_en:
+        print("kiosk-office: --announcement-en goes with --announcement, not with --no-announcements",
+              file=sys.stderr)
+        return 2
     if args.no_announcements:
         changes["announcements"] = None
-    elif args.announcement:
-        changes["announcements"] = args.announcement
-    if not changes:
-        print("kiosk-office: nothing to set: give --forms, --no-forms, --announcement or --no-announcements",
-              file=sys.stderr)
+    elif args.announcement or args.announcement_en:
+        announcements, problems = _announcements(args)
+        if problems:
+            for problem in problems:
+                print(f"kiosk-office: {problem}", file=sys.stderr)
+            return 2
+        changes["announcements"] = announcements
+    if args.office_name is not None and args.kiosk:
+        print("kiosk-office: --office-name is the office's, not one kiosk's: leave out --kiosk", file=sys.stderr)
+        return 2
+    if not changes and args.office_name is None:
+        print("kiosk-office: nothing to set: give --forms, --no-forms, --announcement (and --announcement-en), "
+              "--no-announcements or --office-name", file=sys.stderr)
         return 2
     with _open(args) as db:
         try:
-            db.set_config(args.kiosk or "*", **changes)
+            if args.office_name is not None:
+                from .db import check_office_name
+                check_office_name(args.office_name)  # before anything is saved
+            if changes:
+                db.set_config(args.kiosk or "*", **changes)
+            if args.office_name is not None:
+                db.set_office_name(args.office_name)
         except ValueError as exc:
             print(f"kiosk-office: {exc}", file=sys.stderr)
             return 2
@@ -292,7 +327,7 @@ def _parser() -> argparse.ArgumentParser:
     show = config.add_parser("show", parents=[db], help="what a kiosk (or every kiosk) is sent")
     show.add_argument("--kiosk", metavar="ID", help="one kiosk (default: the office-wide settings)")
     show.set_defaults(func=_config_show)
-    put = config.add_parser("set", parents=[db], help="set the forms override or the announcements")
+    put = config.add_parser("set", parents=[db], help="set the forms override, the announcements or the office name")
     put.add_argument("--kiosk", metavar="ID", help="for this kiosk only (default: every kiosk)")
     forms = put.add_mutually_exclusive_group()
     forms.add_argument("--forms", metavar="FILE", help="a forms override (the format of kiosk/data/forms.toml)")
@@ -300,8 +335,16 @@ def _parser() -> argparse.ArgumentParser:
     put.add_argument("--force", action="store_true", help="send a forms file even if it has problems")
     announcements = put.add_mutually_exclusive_group()
     announcements.add_argument("--announcement", action="append", metavar="TEXT",
-                               help="an announcement for the marquee (repeat for several, in order)")
+                               help="an announcement for the marquee, in Chinese (repeat for several, in order; "
+                                    "all of them replace those set before at this scope)")
     announcements.add_argument("--no-announcements", action="store_true", help="unset them at this scope")
+    put.add_argument("--announcement-en", action="append", metavar="TEXT",
+                     help="the English text of the announcement given in the same place (the first "
+                          "--announcement-en goes with the first --announcement...); \"\" for one without; "
+                          "one missing shows in Chinese on the English screen")
+    put.add_argument("--office-name", metavar="NAME",
+                     help="the office's name (機關名稱, e.g. 彰化縣二林鎮戶政事務所) heading the report and the "
+                          "live queue page; \"\" unsets it")
     put.set_defaults(func=_config_set)
 
     admin = commands.add_parser("admin", help="staff accounts for the report pages").add_subparsers(

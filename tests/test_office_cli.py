@@ -3,6 +3,7 @@
 The command runs as ``python -m office`` (the same ``office.cli:main`` the ``kiosk-office`` script calls).
 """
 
+import json
 import os
 import signal
 import socket
@@ -149,11 +150,52 @@ def test_config_set_checks_a_forms_file_as_the_kiosk_would(tmp_path, capsys):
     assert main(["config", "set", "--kiosk", "ERLIN-01", "--announcement", "only here", "--db", db]) == 0
     with Database(f"sqlite:///{db}") as database:
         assert database.config_for("ERLIN-01") == {"forms": 'remove = ["home-service"]\n',
-                                                   "announcements": ["only here"]}
+                                                   "announcements": ["only here"], "announcements_en": [""]}
         assert database.config_for("ERLIN-02")["announcements"] == ["今日下午停電"]
     capsys.readouterr()
     assert main(["config", "show", "--db", db]) == 0
     assert "今日下午停電" in capsys.readouterr().out
+
+
+def test_config_set_pairs_english_with_chinese_by_order_and_sets_the_office_name(tmp_path, capsys):
+    db = str(tmp_path / "office.db")
+    assert main(["config", "set", "--announcement", "今日下午停電", "--announcement", "請勿在大廳飲食",
+                 "--announcement", "本所週六不上班", "--announcement-en", "Power cut this afternoon",
+                 "--announcement-en", "", "--office-name", "彰化縣二林鎮戶政事務所", "--db", db]) == 0
+    assert main(["config", "show", "--db", db]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["office_name"] == "彰化縣二林鎮戶政事務所"
+    assert shown["announcements"] == ["今日下午停電", "請勿在大廳飲食", "本所週六不上班"]
+    assert shown["announcements_en"] == ["Power cut this afternoon", "", ""]  # none: the Chinese, on the English screen
+
+    # Announcements alone leave the office name as it is, and the name alone leaves the announcements.
+    assert main(["config", "set", "--announcement", "請多包涵", "--db", db]) == 0
+    assert main(["config", "set", "--office-name", "二林戶政", "--db", db]) == 0
+    assert main(["config", "show", "--kiosk", "ERLIN-01", "--db", db]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert (shown["office_name"], shown["announcements"], shown["announcements_en"]) == ("二林戶政", ["請多包涵"], [""])
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--announcement", "今日下午停電", "--announcement-en", "Power cut", "--announcement-en", "No food"],
+     "--announcement-en 有 2 則，比 --announcement 的 1 則多"),
+    (["--announcement", "今日下午停電", "--announcement", "請勿飲食", "--announcement-en", "", "--announcement-en",
+      "x" * 201], "第 2 則的英文超過 200 字"),
+    (["--announcement", "今日下午停電", "--announcement", "  "], "第 2 則是空白的"),
+    (["--announcement", "今日下午停電\n請多包涵"], "第 1 則的中文不可換行"),
+    (["--announcement", "今日下午停電", "--office-name", "二林" * 31], "機關名稱最多 60 字"),
+    (["--office-name", "二林戶政", "--kiosk", "ERLIN-01"], "--office-name is the office's"),
+    (["--no-announcements", "--announcement-en", "Power cut"], "goes with --announcement"),
+], ids=["more-english", "english-too-long", "blank", "two-lines", "office-name-too-long", "office-name-per-kiosk",
+        "english-without-chinese"])
+def test_config_set_refuses_bad_announcements_and_names_naming_what_is_wrong(tmp_path, capsys, args, says):
+    db = str(tmp_path / "office.db")
+    assert main(["config", "set", "--announcement", "舊公告", "--announcement-en", "Old notice", "--db", db]) == 0
+    assert main(["config", "set", *args, "--db", db]) == 2
+    assert says in capsys.readouterr().err
+    with Database(f"sqlite:///{db}") as database:  # nothing of a refused command is kept
+        assert database.config_for("ERLIN-01")["announcements_en"] == ["Old notice"]
+        assert database.office_name() == ""
 
 
 def test_a_database_url_that_cannot_be_used_exits_2_without_its_password(capsys):
