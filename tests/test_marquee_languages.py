@@ -1,11 +1,15 @@
-"""The marquee speaks the screen's language (issue 15, item 8).
+"""The marquee speaks the screen's language (issue 15, item 8), and shows the office's announcements (issue 16,
+item 4).
 
 In English mode the strip kept scrolling Chinese, because announcements had no English text.
 ``[marquee] messages_en`` gives each announcement its English, in the same order; one without it
-still shows, in Chinese.
+still shows, in Chinese.  Announcements set at the office server, in Chinese and English, never reached
+the strip; now the kiosk's sync brings them (kiosk/office_sync.py) and they replace kiosk.toml's.
 """
 
+import sys
 import textwrap
+import threading
 
 import pytest
 
@@ -99,3 +103,109 @@ def test_a_bad_english_list_is_a_config_error_naming_the_key(tmp_path, body, say
         load_config(path)
     message = str(error.value)
     assert "marquee.messages_en" in message and says in message, message
+
+
+# -- the office's announcements ---------------------------------------------------------------------
+
+POWER_CUT = {"zh-TW": "今日下午停電，暫停服務", "en": "Power cut this afternoon: no service"}
+NO_FOOD = "請勿在大廳飲食"
+
+
+@pytest.fixture
+def office(ui, tmp_path):
+    """A real office server, and the running kiosk's sync pointed at it for one test; yields the server.
+
+    The sync's forms go to a scratch cache: the shared app's catalogue is not this test's subject.
+    """
+    from kiosk.forms import CatalogueCache
+    from kiosk.local_office import LocalOffice
+    from kiosk.office_sync import ANNOUNCEMENTS_KEY, ETAG_KEY
+
+    server = LocalOffice(tmp_path / "office", "ERLIN-01")
+    sync = ui.app.services.sync
+    before = sync.config, sync.forms
+    sync.config = ui.app.kiosk_config.with_values("server", url=server.url, token=server.token)
+    sync.forms = CatalogueCache(tmp_path / "forms")
+    yield server
+    sync.config, sync.forms = before
+    sync.session.close()
+    for key in (ANNOUNCEMENTS_KEY, ETAG_KEY):  # the next tests see kiosk.toml's announcements again
+        sync.store.set_meta(key, "")
+    ui.app.marquee.announce(*sync.marquee_texts())
+    server.close()
+
+
+def sync_now(ui, shows):
+    """What the kiosk does every few minutes (a thread asks the office), until the strip ``shows`` a text."""
+    ui.app.sync_office()
+    assert ui.wait_for(lambda: shows in strip_text(ui), seconds=10), strip_text(ui)
+
+
+def test_the_offices_announcements_reach_the_strip_in_chinese_and_english_on_the_main_thread(ui, office):
+    changed_on = []
+    ui.app.marquee.fbind("messages", lambda *_args: changed_on.append(threading.current_thread()))
+    office.db.set_config(announcements=[POWER_CUT, NO_FOOD])
+    sync_now(ui, POWER_CUT["zh-TW"])
+    assert strip_text(ui) == POWER_CUT["zh-TW"] + "\u3000\u3000◆\u3000\u3000" + NO_FOOD, strip_text(ui)
+    assert WELCOME_ZH not in strip_text(ui)                     # the office's replace kiosk.toml's
+    assert changed_on and all(t is threading.main_thread() for t in changed_on), changed_on
+    to_english(ui)
+    text = strip_text(ui)
+    assert POWER_CUT["en"] in text and NO_FOOD in text           # no English for that one: its Chinese
+    assert WELCOME_EN not in text and POWER_CUT["zh-TW"] not in text
+
+
+def test_when_the_office_sends_none_the_strip_shows_kiosk_toml_again(ui, office):
+    office.db.set_config(announcements=[POWER_CUT])
+    sync_now(ui, POWER_CUT["zh-TW"])
+    office.db.set_config(announcements=None)
+    sync_now(ui, WELCOME_ZH)
+    assert POWER_CUT["zh-TW"] not in strip_text(ui)
+    to_english(ui)
+    assert WELCOME_EN in strip_text(ui)
+
+
+RESTARTED_STRIP = """
+import sys
+from kiosk.ui import environment
+environment.configure("offscreen", size=(800, 480), fullscreen=False)
+from kiosk.config import Config, defaults
+from kiosk.services import open_services
+from kiosk.ui.app import KioskApp
+values = defaults()
+values["kiosk"]["data_dir"] = sys.argv[1]
+values["server"]["url"], values["server"]["token"] = sys.argv[2], "not-needed-the-server-is-down"
+services = open_services(Config(values), with_hardware=False)
+app = KioskApp(Config(values), services=services, live=False)
+app._run_prepare()
+for lang in ("zh-TW", "en"):
+    app.lang = lang
+    print(app.marquee.text)
+"""
+
+
+def test_after_a_restart_with_the_office_down_the_strip_shows_the_last_announcements(tmp_path):
+    """A new kiosk process, the office server gone: the strip it builds shows the office's, from disk."""
+    import subprocess
+
+    from kiosk.config import Config, defaults
+    from kiosk.local_office import LocalOffice
+    from kiosk.services import open_services
+
+    server = LocalOffice(tmp_path / "office", "ERLIN-01")
+    server.db.set_config(announcements=[POWER_CUT, NO_FOOD])
+    values = defaults()
+    values["kiosk"]["data_dir"] = str(tmp_path / "kiosk")
+    values["server"]["url"], values["server"]["token"] = server.url, server.token
+    services = open_services(Config(values), with_hardware=False)
+    services.sync.refresh()
+    services.close()
+    services.sync.session.close()
+    server.close()
+
+    shown = subprocess.run([sys.executable, "-c", RESTARTED_STRIP, str(tmp_path / "kiosk"), server.url],
+                           capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    chinese, english = shown.stdout.splitlines()[-2:]
+    assert POWER_CUT["zh-TW"] in chinese and NO_FOOD in chinese and WELCOME_ZH not in chinese
+    assert POWER_CUT["en"] in english and NO_FOOD in english

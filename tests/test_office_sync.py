@@ -1,4 +1,5 @@
-"""The forms catalogue from the office server: ETag, offline, refused, broken — the last good one always kept."""
+"""The office's central settings on the kiosk: the forms catalogue and the marquee's announcements from the
+office server: ETag, offline, refused, broken — the last good ones always kept, also across a restart."""
 
 import json
 import threading
@@ -7,6 +8,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from kiosk.config import Config, defaults
+from kiosk.local_office import LocalOffice
+from kiosk.office_sync import ANNOUNCEMENTS_KEY, ETAG_KEY
 from kiosk.services import open_services
 
 TOKEN = "kiosk-token-0123456789-secret"
@@ -27,6 +30,7 @@ class Office:
 
     def __init__(self):
         self.forms, self.etag, self.status, self.requests = OVERRIDE, '"v1"', 200, []
+        self.members = {}  # more members of the answer (announcements...)
         office = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -40,7 +44,7 @@ class Office:
                     self.send_response(304)
                     self.end_headers()
                     return
-                body = json.dumps({"forms": office.forms}).encode()
+                body = json.dumps({"forms": office.forms, **office.members}).encode()
                 self.send_response(200)
                 self.send_header("ETag", office.etag)
                 self.send_header("Content-Type", "application/json")
@@ -70,10 +74,10 @@ def office():
     server.close()
 
 
-def kiosk_for(tmp_path, url):
+def kiosk_for(tmp_path, url, token=TOKEN):
     values = defaults()
     values["kiosk"]["data_dir"] = str(tmp_path)
-    values["server"]["url"], values["server"]["token"] = url, TOKEN
+    values["server"]["url"], values["server"]["token"] = url, token
     return open_services(Config(values), with_hardware=False)
 
 
@@ -150,5 +154,128 @@ def test_a_broken_office_file_is_reported_and_the_last_good_catalogue_kept(tmp_p
     try:
         assert services.forms.current().by_code("office-notice")
         assert any("forms catalogue" in f and "office.toml" in f for f in services.faults)
+    finally:
+        services.close()
+
+
+# -- the marquee's announcements ------------------------------------------------------------------
+
+KIOSK_TOML = (defaults()["marquee"]["messages"], defaults()["marquee"]["messages_en"])  # kiosk.toml's own
+POWER_CUT = {"zh-TW": "今日下午停電，暫停服務", "en": "Power cut this afternoon: no service"}
+
+
+@pytest.fixture
+def real_office(tmp_path):
+    """The office server (office/: Flask, SQLite, waitress) on 127.0.0.1, this kiosk registered."""
+    server = LocalOffice(tmp_path / "office", "ERLIN-01")
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def kiosk(tmp_path, real_office):
+    """The kiosk's services against the real office; what its sync handed to the marquee, in ``told``."""
+    services = kiosk_for(tmp_path / "kiosk", real_office.url, real_office.token)
+    services.told = []
+    services.sync.on_announcements.append(services.told.append)
+    yield services
+    services.close()
+    services.sync.session.close()
+
+
+def test_the_offices_announcements_in_both_languages_replace_the_kiosks_own(kiosk, real_office):
+    assert kiosk.sync.marquee_texts() == KIOSK_TOML           # nothing from the office yet
+    real_office.db.set_config(announcements=[POWER_CUT, "請勿在大廳飲食"])
+    kiosk.sync.refresh()
+    office = (["今日下午停電，暫停服務", "請勿在大廳飲食"], ["Power cut this afternoon: no service", ""])
+    assert kiosk.sync.marquee_texts() == office               # "": the English screen shows that one in Chinese
+    assert kiosk.told == [office]
+    assert kiosk.sync.refresh() == "unchanged" and kiosk.told == [office]  # a 304: nothing to tell
+
+
+def test_a_kiosks_own_announcements_at_the_office_win_and_none_from_the_office_means_kiosk_toml(kiosk, real_office):
+    real_office.db.set_config(announcements=[POWER_CUT])
+    real_office.db.set_config("ERLIN-01", announcements=["本機暫停服務，請至服務台"])
+    kiosk.sync.refresh()
+    assert kiosk.sync.marquee_texts() == (["本機暫停服務，請至服務台"], [""])
+    real_office.db.set_config("ERLIN-01", announcements=None)  # unset: the office-wide ones again
+    kiosk.sync.refresh()
+    assert kiosk.sync.marquee_texts()[1] == [POWER_CUT["en"]]
+    real_office.db.set_config(announcements=None)              # the office sends none: kiosk.toml's own
+    kiosk.sync.refresh()
+    assert kiosk.sync.marquee_texts() == KIOSK_TOML and kiosk.told[-1] == KIOSK_TOML
+
+
+def test_the_last_announcements_stay_across_a_restart_with_the_server_down(tmp_path, kiosk, real_office, caplog):
+    real_office.db.set_config(announcements=[POWER_CUT])
+    kiosk.sync.refresh()
+    kiosk.close()
+    kiosk.sync.session.close()  # its keep-alive connection would hold the server's closing for 5 s
+    real_office.close()                                        # the server is gone, then the kiosk restarts
+    restarted = kiosk_for(tmp_path / "kiosk", real_office.url, real_office.token)
+    try:
+        assert restarted.sync.refresh() == "offline"
+        assert restarted.sync.marquee_texts() == ([POWER_CUT["zh-TW"]], [POWER_CUT["en"]])
+        assert real_office.token not in caplog.text
+    finally:
+        restarted.close()
+
+
+def test_a_kiosk_updated_from_the_forms_only_version_gets_the_announcements_already_set(kiosk, real_office):
+    """That version kept the answer's ETag but took only the forms: its ETag must not get a 304 now."""
+    import requests
+    real_office.db.set_config(announcements=[POWER_CUT])
+    etag = requests.get(kiosk.sync.url, headers={"Authorization": f"Bearer {real_office.token}"}).headers["ETag"]
+    kiosk.store.set_meta("office_config_etag", etag)           # as the older kiosk left it
+    kiosk.sync.refresh()
+    assert kiosk.sync.marquee_texts()[0] == [POWER_CUT["zh-TW"]]
+
+
+def test_an_older_office_server_without_english_gives_chinese_only(tmp_path, office):
+    office.forms, office.members = None, {"announcements": ["今日下午停電"]}
+    services = kiosk_for(tmp_path, office.url)
+    try:
+        assert services.sync.refresh() == "updated"
+        assert services.sync.marquee_texts() == (["今日下午停電"], [""])
+    finally:
+        services.close()
+
+
+@pytest.mark.parametrize("members, says", [
+    ({"announcements": "今日下午停電"}, "announcements must be a list of strings, got str"),
+    ({"announcements": ["今日下午停電", 7]}, "announcements item 2 must be a string, got int"),
+    ({"announcements": ["停電"] * 10000}, "announcements has 10000 items, at most 20"),
+    ({"announcements": ["停電"], "announcements_en": ["x" * 5000]}, "announcements_en item 1 has 5000 characters"),
+    ({"announcements": ["停電"], "announcements_en": ["Power cut", "No food"]}, "announcements_en has 2 items but"),
+    ({"announcements": ["停電", "  "]}, "announcements item 2 is empty"),
+], ids=["not-a-list", "not-strings", "10000-items", "5000-characters", "more-english", "blank"])
+def test_malformed_announcements_are_refused_and_the_last_good_ones_kept(tmp_path, office, members, says):
+    office.members = {"announcements": ["今日下午停電"], "announcements_en": ["Power cut"]}
+    services = kiosk_for(tmp_path, office.url)
+    try:
+        assert services.sync.refresh() == "updated"
+        told = []
+        services.sync.on_announcements.append(told.append)
+        office.members, office.etag = members, '"v2"'
+        office.forms = OVERRIDE.replace("二林戶政所自訂表單", "二林戶政所自訂表單（新版）")
+        assert services.sync.refresh() == "invalid"
+        assert services.sync.marquee_texts() == (["今日下午停電"], ["Power cut"]) and told == []
+        fault = [e.data for e in services.store.events() if e.type == "fault"][-1]
+        assert fault["kind"] == "server_config_invalid" and says in fault["message"], fault
+        assert "last good ones kept" in services.faults[-1]
+        # The good member of the same answer is still taken; the whole answer is asked for again next time.
+        assert services.forms.current().by_code("office-notice").title == "二林戶政所自訂表單（新版）"
+        assert services.store.get_meta(ETAG_KEY) == '"v1"'
+    finally:
+        services.close()
+
+
+def test_a_damaged_stored_row_shows_the_kiosks_own_never_a_blank_strip(tmp_path):
+    values = defaults()
+    values["kiosk"]["data_dir"] = str(tmp_path)
+    services = open_services(Config(values), with_hardware=False)
+    try:
+        services.store.set_meta(ANNOUNCEMENTS_KEY, "{not json")
+        assert services.sync.marquee_texts() == KIOSK_TOML
     finally:
         services.close()

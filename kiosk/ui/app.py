@@ -57,8 +57,9 @@ log = logging.getLogger("kiosk.ui")
 HERE = Path(__file__).parent
 KV_FILES = ("widgets.kv", "home.kv", "rating.kv", "ticket.kv", "forms.kv", "admin.kv")
 WEEKDAYS_ZH = "一二三四五六日"
-#: How often the kiosk asks the office server for its central settings (forms catalogue).
-OFFICE_SYNC_SECONDS = 15 * 60
+#: How often the kiosk asks the office server for its central settings (forms catalogue, announcements):
+#: an announcement set at the office is on the marquee within this.  An unchanged answer is a bodiless 304.
+OFFICE_SYNC_SECONDS = 5 * 60
 #: Taps on the ticket screen this soon after a ticket are the same resident's double tap.
 DOUBLE_TAP_SECONDS = 1.5
 
@@ -193,9 +194,15 @@ class KioskApp(App):
         self.manager.bind(current=lambda *_args: trim())
         self.bind(lang=lambda *_args: trim())
         self.admin = AdminController(self)
-        self.marquee = Marquee(messages=self.kiosk_config.marquee.messages, speed=self.kiosk_config.marquee.speed,
-                               messages_en=self.kiosk_config.marquee.messages_en, lang=self.lang)
+        # The office's announcements when it sent any (kept on disk), else kiosk.toml's: kiosk/office_sync.py.
+        messages, messages_en = (self.services.sync.marquee_texts() if self.services else
+                                 (self.kiosk_config.marquee.messages, self.kiosk_config.marquee.messages_en))
+        self.marquee = Marquee(messages=messages, messages_en=messages_en, speed=self.kiosk_config.marquee.speed,
+                               lang=self.lang)
         self.bind(lang=self.marquee.setter("lang"))  # English announcements on the English screen
+        if self.services is not None:  # new ones arrive on the sync thread: the strip changes on Kivy's
+            self.services.sync.on_announcements.append(
+                lambda texts: Clock.schedule_once(lambda _dt: self.marquee.announce(*texts)))
 
         root = BoxLayout(orientation="vertical")
         root.add_widget(self.manager)

@@ -259,10 +259,24 @@ class Marquee(StencilView):
     text = StringProperty()
 
     def __init__(self, **kwargs):
+        self._holding = False  # announce(): one redraw for both lists
         super().__init__(**kwargs)
         self._event = None
         self.fbind("messages_en", self._show)
         self.fbind("lang", self._show)
+        self._show()
+
+    def announce(self, messages, messages_en) -> None:
+        """New announcements in both languages at once (the office's, kiosk/office_sync.py); main thread only.
+
+        Set one list after the other, the strip would show the new Chinese with the old English for a
+        moment, and start again at the left edge even when the text on screen did not change.
+        """
+        self._holding = True
+        try:
+            self.messages, self.messages_en = list(messages), list(messages_en)
+        finally:
+            self._holding = False
         self._show()
 
     def shown(self):
@@ -277,6 +291,8 @@ class Marquee(StencilView):
         self._show()
 
     def _show(self, *_args):
+        if self._holding:
+            return
         text = MARQUEE_GAP.join(self.shown())
         if text != self.text:
             self.text = text
