@@ -13,7 +13,8 @@ FONTS  := kiosk/fonts/NotoSansCJKtc-Regular.otf kiosk/fonts/NotoSansCJKtc-Bold.o
 
 help:
 	@echo "make run         set up, then start the kiosk (simulated hardware) in a $(WINDOW) window,"
-	@echo "                 with a local office server on http://127.0.0.1:8080/ receiving its events"
+	@echo "                 with a local office server on http://127.0.0.1:8080/ receiving its events,"
+	@echo "                 open to this machine's network too (the ticket's QR) unless KIOSK_LOCAL_OFFICE_LAN=no"
 	@echo "make test        set up, then run the whole test suite headless"
 	@echo "make screenshots write docs/screenshots/*.png (from the busy state)"
 	@echo "make audit       check every screen's layout; pictures and a contact sheet in build/audit/"
@@ -21,6 +22,8 @@ help:
 	@echo "make image       (root) build the SD card image into build/; make image-test boots it under QEMU"
 	@echo "make clean       remove the venv and built fonts"
 
+# --local-office serves on this machine's LAN address too, as server.public_url: a phone on the same Wi-Fi opens the
+# ticket's QR code (and can reach the staff sign-in). KIOSK_LOCAL_OFFICE_LAN=no make run keeps it on 127.0.0.1.
 run: setup
 	$(BIN)/kiosk run --window $(WINDOW) --local-office
 

@@ -102,7 +102,9 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", parents=[common], help="start the kiosk")
     run.add_argument("--window", type=_size, metavar="WxH", help="a desktop window of this size instead of full screen")
     run.add_argument("--local-office", action="store_true",
-                     help="with no [server] url: run a local office server on 127.0.0.1:8080 and upload to it")
+                     help="with no [server] url: run a local office server on 127.0.0.1:8080 and upload to it; "
+                          "also on this machine's LAN address, as server.public_url "
+                          "(KIOSK_LOCAL_OFFICE_LAN=no: 127.0.0.1 only)")
 
     config = sub.add_parser("config", parents=[common], help="check or show the configuration")
     config_sub = config.add_subparsers(dest="config_command", metavar="ACTION")

@@ -1,5 +1,6 @@
 """`make run` end to end: a ticket tapped on the simulated kiosk is called at the counter page, shown on the
-lobby display within a second, and its QR's live queue page says it is being served.
+lobby display within a second, and its QR's live queue page says it is being served — at this machine's LAN
+address, the local office server's `server.public_url`, where a phone on the same Wi-Fi opens it (issue 16).
 
 The kiosk runs as `make run` starts it (`kiosk run --window 800x480 --local-office`) on a virtual X screen
 (Xvfb); the resident's taps are real mouse clicks sent with xdotool, at the places the same app lays its
@@ -20,11 +21,13 @@ import requests
 
 from fake_office import free_port
 from kiosk import timeutil
+from kiosk.reachable import lan_address
 from office_browser import chromium, needs_chromium
 
 pytestmark = [needs_chromium,
               pytest.mark.skipif(shutil.which("Xvfb") is None or shutil.which("xdotool") is None,
-                                 reason="needs Xvfb and xdotool (.ci/run installs them)")]
+                                 reason="needs Xvfb and xdotool (.ci/run installs them)"),
+              pytest.mark.skipif(lan_address() is None, reason="this machine has no network address for phones")]
 SIZE = (800, 480)
 
 
@@ -114,6 +117,11 @@ def test_a_ticket_from_make_run_is_called_shown_within_a_second_and_live_on_its_
         password = open(password_file).read().strip()
         assert password not in hint, "the staff password was printed"
         assert os.stat(password_file).st_mode & 0o777 == 0o600, "the staff password is readable by others"
+        # where phones open the tickets' QR codes: this machine's LAN address, on the same port
+        phones = kiosk.stdout.readline()
+        public = re.search(r"open the tickets' QR codes at (\S+) \(server\.public_url\)", phones).group(1)
+        assert public == f"http://{lan_address()}:{office.rsplit(':', 1)[1]}", phones
+        assert password not in phones
 
         # The resident: 抽號碼牌, then service A, once the home screen is drawn (a click before it, falling on
         # nothing, would put the next ones out of step: 抽號碼牌's point is service E's on the next screen).
@@ -132,9 +140,11 @@ def test_a_ticket_from_make_run_is_called_shown_within_a_second_and_live_on_its_
                     break
                 time.sleep(0.5)
         assert requests.get(live, timeout=5).json()["state"] == "waiting"
-        # The taken screen shows the simulated printer's paper: read the ticket's QR off the X screen.
+        # The taken screen shows the simulated printer's paper: read the ticket's QR off the X screen. It opens the
+        # live queue page at the public URL, in the language the ticket was taken in, never at 127.0.0.1.
         qr = ticket_qr(xserver)
-        assert qr == f"{office}q/{day}/A001", "the ticket's QR is not its live queue page on the office server"
+        assert qr == f"{public}q/{day}/A001?lang=zh-TW", "the ticket's QR is not its live queue page at the LAN address"
+        assert requests.get(f"{public}api/v1/queue/{day}/A001", timeout=5).json()["state"] == "waiting"
 
         with chromium("--disable-background-timer-throttling", "--disable-renderer-backgrounding",
                       "--disable-backgrounding-occluded-windows", window_size="1024,768") as browser:
