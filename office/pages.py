@@ -8,8 +8,10 @@ kiosks' API keeps its bearer tokens):
 * ``/login`` (form), ``/logout`` (POST);
 * ``/``: today: tickets per service, ratings so far, the kiosks: whether they are heard from (offline
   after ``create_app(offline_minutes=...)``) and their last heartbeat (version, backlog, printer, faults);
-* ``/report?month=115/11``: the monthly report, one printable A4 page with SVG charts;
-* ``/report.csv?month=115/11``: the same numbers as CSV (UTF-8 with BOM, for Excel);
+* ``/report?month=115/11``: the monthly report, one printable A4 page with SVG charts, headed on every printed
+  page with the office, the period and the kiosks;
+* ``/report/<section>.csv?month=115/11``: one section of it as CSV (``office/report_csv.py``: UTF-8 with BOM,
+  for Excel); ``/report.csv`` is the summary section, ``/report.zip`` every section;
 * ``/settings``: in ``office/settings_pages.py``.
 
 Every POST carries the session's CSRF token; the session cookie is
@@ -31,6 +33,7 @@ from flask import (Blueprint, Response, abort, current_app, redirect, render_tem
 from kiosk import timeutil
 
 from . import report as reports
+from . import report_csv
 from . import staff
 from .charts import hbar_chart, vbar_chart
 from .current import database as _db, now as _now
@@ -127,16 +130,38 @@ def today():
     service_chart = hbar_chart([(label, n) for _, label, n, _ in data.tickets_by_service], "今日各服務取號數") \
         if data.tickets_by_service else None
     return render_template("today.html", t=data, service_chart=service_chart,
-                           offline_minutes=f"{offline_minutes:g}")
+                           offline_minutes=f"{offline_minutes:g}", office_name=_db().office_name())
 
 
 # -- the monthly report --------------------------------------------------------------------------
 
 def _period_or_400():
+    """The month asked for (``?month=115/11``; none: this month, by the app's clock), or the 400 page saying why."""
     try:
-        return reports.parse_month(request.args.get("month")), None
+        return reports.parse_month(request.args.get("month"), today=timeutil.office_day(_now())), None
     except ValueError as exc:
-        return None, (render_template("message.html", title="月份錯誤", message=str(exc)), 400)
+        page = render_template("message.html", title="月份錯誤", message=str(exc),
+                               back=(url_for("staff.report"), "回到本月報表"))
+        return None, (page, 400)
+
+
+def _shares(pairs):
+    """(label, Satisfaction) pairs as (label, % satisfied) bars; no answers, no bar."""
+    return [(label, None if s.share is None else round(100 * s.share, 1)) for label, s in pairs]
+
+
+def _charts(data: reports.MonthlyReport):
+    trend = [(reports.month_key(p), s) for p, s in data.trend]
+    return {
+        "trend": hbar_chart(_shares(trend), "近六個月滿意度 (%)", maximum=100, unit=" %", highlight=len(trend) - 1),
+        "service": hbar_chart(_shares(data.by_service), "各服務滿意度 (%)", maximum=100, unit=" %"),
+        "location": hbar_chart(_shares(data.by_location), "各櫃台滿意度 (%)", maximum=100, unit=" %"),
+        "reasons": hbar_chart([(label, n) for _, label, n in data.reasons], "不滿意原因"),
+        "tickets_service": hbar_chart([(label, n) for _, label, n in data.tickets_by_service], "各服務取號數"),
+        "tickets_hour": vbar_chart([(f"{h}", n) for h, n in data.tickets_by_hour.items()], "各時段取號數"),
+        # by title (clipped to the chart's label width by charts.py; the table beside it wraps the whole title)
+        "forms": hbar_chart([(f.title, f.views + f.slips) for f in data.forms[:15]], "表單檢視與列印"),
+    }
 
 
 @blueprint.get("/report")
@@ -146,36 +171,46 @@ def report():
     if error:
         return error
     data = reports.load_report(_db(), period)
-    months = reports.previous_months(period, 2)
-    previous = reports.month_key(months[0])
+    previous = reports.previous_months(period, 2)[0]
     following = reports.parse_month(f"{period.last.year + (period.last.month == 12)}-"
                                     f"{period.last.month % 12 + 1:02d}")
-    def shares(pairs):
-        """(label, Satisfaction) pairs as (label, % satisfied) bars; no answers, no bar."""
-        return [(label, None if s.share is None else round(100 * s.share, 1)) for label, s in pairs]
-
-    trend = [(f"{timeutil.roc_year(p.first)}/{p.first.month:02d}", s) for p, s in data.trend]
-    charts = {
-        "trend": hbar_chart(shares(trend), "近六個月滿意度 (%)", maximum=100, unit=" %", highlight=len(trend) - 1),
-        "service": hbar_chart(shares(data.by_service), "各服務滿意度 (%)", maximum=100, unit=" %"),
-        "location": hbar_chart(shares(data.by_location), "各櫃台滿意度 (%)", maximum=100, unit=" %"),
-        "reasons": hbar_chart([(label, n) for _, label, n in data.reasons], "不滿意原因"),
-        "tickets_service": hbar_chart([(label, n) for _, label, n in data.tickets_by_service], "各服務取號數"),
-        "tickets_hour": vbar_chart([(f"{h}", n) for h, n in data.tickets_by_hour.items()], "各時段取號數"),
-        "forms": hbar_chart([(code, v + s) for code, v, s in data.forms[:15]], "表單檢視與列印"),
-    }
-    return render_template("report.html", r=data, charts=charts, previous=previous,
-                           following=reports.month_key(following), printed=timeutil.now())
+    return render_template("report.html", r=data, charts=_charts(data), previous=reports.month_key(previous),
+                           following=reports.month_key(following), printed=_now().astimezone(timeutil.TAIPEI),
+                           sections=report_csv.SECTIONS)
 
 
-@blueprint.get("/report.csv")
+def _download(body: bytes, name: str, mimetype: str) -> Response:
+    return Response(body, mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+
+@blueprint.get("/report/<section>.csv")
 @login_required
-def report_csv():
+def report_section_csv(section: str):
+    """One section of the month's report as CSV (office/report_csv.py): Chinese headers, UTF-8 with BOM."""
+    if section not in report_csv.SECTIONS:
+        abort(404, description=f"報表沒有「{section}」這一段；可下載的有："
+                               + "、".join(f"{s.key}（{s.title}）" for s in report_csv.SECTIONS.values()) + "。")
     period, error = _period_or_400()
     if error:
         return error
     data = reports.load_report(_db(), period)
-    body = "\ufeff" + reports.report_csv(data)  # the BOM: Excel then reads UTF-8 (the Chinese labels)
-    name = f"report-{period.first.year}-{period.first.month:02d}.csv"
-    return Response(body.encode("utf-8"), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+    return _download(report_csv.section_csv(data, section), report_csv.file_name(data, section), "text/csv")
+
+
+@blueprint.get("/report.csv")
+@login_required
+def report_summary_csv():
+    """The month in one row (機關, 月份, 服務機, answers, % satisfied, tickets, forms...): the summary section."""
+    return report_section_csv("summary")
+
+
+@blueprint.get("/report.zip")
+@login_required
+def report_zip():
+    """Every section's CSV of the month in one zip."""
+    period, error = _period_or_400()
+    if error:
+        return error
+    data = reports.load_report(_db(), period)
+    return _download(report_csv.all_sections_zip(data), report_csv.zip_name(data), "application/zip")

@@ -4,8 +4,12 @@ The monthly report
 
 What the director reads once a month (每月統計分析), computed from the rows
 :class:`~office.db.Database` returns (``ratings()``, ``tickets()``,
-``form_views()``): every function here but :func:`load_report` and
-:func:`load_today` is pure, so it is tested without Flask or a database.
+``form_views()``): every function here but :func:`load_report`,
+:func:`load_today` and :func:`form_titles` is pure, so it is tested without
+Flask or a database.  The report's CSV files are :mod:`office.report_csv`'s.
+
+The report names the office (:meth:`~office.db.Database.office_name`), the
+period and the kiosks whose data it holds, and each form by its title.
 
 % satisfied is computed as the kiosk computes it (``kiosk/rating_stats.py``,
 ``kiosk ratings stats``): the answers that are not misuse; satisfied are the
@@ -24,12 +28,15 @@ reads them with the rest.
 
 from __future__ import annotations
 
-import csv
-import io
+import functools
+import json
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
+
+from sqlalchemy import func, select
 
 from kiosk import timeutil
 from kiosk.catalogue import DEFAULT_SERVICES
@@ -37,10 +44,12 @@ from kiosk.rating_stats import Period
 from kiosk.ratings import REASONS, Scale
 
 from . import call_stats as calling
+from .db import EVENTS, FORM_VIEWS
 
 __all__ = ["Satisfaction", "MonthlyReport", "Today", "parse_month", "previous_months", "satisfaction",
            "satisfaction_by", "reason_counts", "tickets_per_service", "tickets_per_hour", "form_downloads",
-           "build_report", "load_report", "build_today", "load_today", "report_csv", "REASON_LABELS",
+           "build_report", "load_report", "build_today", "load_today", "REASON_LABELS", "FormCount", "form_titles",
+           "kiosks_of", "month_key",
            "service_label", "percent", "kiosk_health", "OFFLINE_AFTER_MINUTES"]
 
 REASON_LABELS: Dict[str, str] = {"wait_time": "等候時間太長", "attitude": "服務態度", "explanation": "說明不清楚",
@@ -67,22 +76,30 @@ def percent(share: Optional[float]) -> str:
 
 # -- months --------------------------------------------------------------------------------------
 
+_MONTH = re.compile(r"(\d{1,4})[/-](\d{1,2})")
+_HOW = "請寫民國年/月，例如 115/11"
+
+
 def parse_month(text: Optional[str], today: Optional[date] = None) -> Period:
     """``115/11`` (ROC; ``2026-11`` also taken) as a Period; None or empty: this month in Asia/Taipei.
 
-    ValueError with a message for the page (Chinese first, the example, what was given).
+    ValueError with a message for the staff page, in Chinese: what is wrong with what was given, and the example.
     """
     if text is None or not text.strip():
         return Period.parse(today=today or timeutil.office_day())
+    text = text.strip()
     if len(text) > 20:
-        raise ValueError(f"月份格式錯誤：請寫民國年/月，例如 115/11（got {len(text)} characters）")
-    try:
-        period = Period.parse(month=text)
-    except ValueError as exc:
-        raise ValueError(f"月份格式錯誤：請寫民國年/月，例如 115/11。 {exc}") from None
-    if period.first.year < 1912:
-        raise ValueError(f"月份格式錯誤：民國元年（1912）以前沒有民國年份，got {text!r}")
-    return period
+        raise ValueError(f"月份格式錯誤：輸入太長（{len(text)} 個字元）；{_HOW}。")
+    found = _MONTH.fullmatch(text)
+    if not found:
+        raise ValueError(f"月份格式錯誤：「{text}」不是年/月；{_HOW}。")
+    year, month = int(found.group(1)), int(found.group(2))
+    year = year + 1911 if year < 1000 else year  # 115 is an ROC year, 2026 a Gregorian one (as Period.parse)
+    if not 1 <= month <= 12:
+        raise ValueError(f"月份格式錯誤：「{text}」沒有 {month} 月；{_HOW}。")
+    if year < 1912:
+        raise ValueError(f"月份格式錯誤：「{text}」在民國元年（1912 年）以前，沒有民國年份；{_HOW}。")
+    return Period.parse(month=f"{year}-{month:02d}")
 
 
 def month_key(period: Period) -> str:
@@ -205,12 +222,59 @@ def last_tickets(tickets: Sequence[Mapping[str, Any]]) -> Dict[str, Mapping[str,
     return latest
 
 
-def form_downloads(views: Iterable[Mapping[str, Any]]) -> List[Tuple[str, int, int]]:
-    """``[(form code, views, slips printed)]``, the most viewed first."""
+class FormCount(NamedTuple):
+    """One form's line in the report: its code, the title people know it by, views and slips printed."""
+
+    code: str
+    title: str
+    views: int
+    slips: int
+
+
+def form_downloads(views: Iterable[Mapping[str, Any]],
+                   titles: Optional[Mapping[str, str]] = None) -> List[FormCount]:
+    """Views and slips per form, the most used first; titled from ``titles`` (code -> title), else the code."""
     counts: Dict[str, List[int]] = defaultdict(lambda: [0, 0])
     for row in views:
         counts[row["code"]][0 if row["kind"] == "view" else 1] += 1
-    return sorted(((code, v, s) for code, (v, s) in counts.items()), key=lambda r: (-r[1] - r[2], r[0]))
+    titles = titles or {}
+    rows = [FormCount(code, titles.get(code) or code, v, s) for code, (v, s) in counts.items()]
+    return sorted(rows, key=lambda r: (-r.views - r.slips, r.code))
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped_titles() -> Dict[str, str]:
+    """code -> title of the catalogue the kiosks ship with (kiosk/data/forms.toml)."""
+    from kiosk.forms import load_catalogue  # only the report needs it
+    return {form.code: form.title for form in load_catalogue()[0].forms}
+
+
+def form_titles(db, first_day: str, last_day: str) -> Dict[str, str]:
+    """The title of each form viewed or printed on these office days.
+
+    The title the kiosk showed comes with its ``form_view`` / ``form_slip``
+    event (kept, as sent, in ``events.data``); the newest wins, so a title the
+    office corrected shows from then on.  A kiosk too old to send titles gets the
+    shipped catalogue's; a code in neither stays a code.
+    """
+    # One row per distinct event body (a form's code, title, category, language): a handful per form, however
+    # many thousand views a month holds.
+    query = (select(EVENTS.c.data, func.max(FORM_VIEWS.c.at))
+             .join(FORM_VIEWS, FORM_VIEWS.c.event_id == EVENTS.c.id)
+             .where(FORM_VIEWS.c.day >= first_day, FORM_VIEWS.c.day <= last_day)
+             .group_by(EVENTS.c.data))
+    titles = dict(_shipped_titles())
+    for data, _ in sorted(db.read(lambda c: c.execute(query).all()), key=lambda row: row[1]):
+        body = json.loads(data)
+        title = body.get("title")
+        if isinstance(title, str) and title.strip() and isinstance(body.get("code"), str):
+            titles[body["code"]] = title.strip()
+    return titles
+
+
+def kiosks_of(*row_lists: Iterable[Mapping[str, Any]]) -> List[str]:
+    """The ids of the kiosks these rows came from, sorted: which kiosks a report covers."""
+    return sorted({row["kiosk_id"] for rows in row_lists for row in rows if row.get("kiosk_id")})
 
 
 # -- the report ----------------------------------------------------------------------------------
@@ -229,16 +293,20 @@ class MonthlyReport:
     tickets_total: int
     tickets_by_service: List[Tuple[str, str, int]]
     tickets_by_hour: Dict[int, int]
-    forms: List[Tuple[str, int, int]]
+    forms: List[FormCount]
     clock_unsynced: int                           # ratings sent while the kiosk's clock was not synced
     calls: Optional["calling.CallStats"] = None   # number calling (office/call_stats.py); None: not loaded
+    office_name: str = ""                         # Database.office_name(); "" until staff set it
+    kiosks: List[str] = field(default_factory=list)  # the kiosks whose ratings, tickets or forms are in it
 
 
 def build_report(period: Period, ratings: Sequence[Mapping[str, Any]], tickets: Sequence[Mapping[str, Any]],
                  views: Sequence[Mapping[str, Any]], history: Sequence[Mapping[str, Any]] = (),
-                 calls: Optional[calling.CallRows] = None) -> MonthlyReport:
+                 calls: Optional[calling.CallRows] = None, office_name: str = "",
+                 form_titles: Optional[Mapping[str, str]] = None) -> MonthlyReport:
     """The report of ``period`` from its rows; ``history``: ratings of the months before it, for the trend;
-    ``calls``: the month's number-calling rows (:func:`office.call_stats.load_calls`), or None to leave them out."""
+    ``calls``: the month's number-calling rows (:func:`office.call_stats.load_calls`), or None to leave them out;
+    ``form_titles``: code -> title for the forms section (:func:`form_titles`)."""
     first, last = period.first.isoformat(), period.last.isoformat()
     month = [r for r in ratings if first <= r["day"] <= last]
     tickets = [t for t in tickets if first <= t["day"] <= last]
@@ -257,8 +325,9 @@ def build_report(period: Period, ratings: Sequence[Mapping[str, Any]], tickets: 
         by_kiosk=satisfaction_by(month, "kiosk_id", "?"),
         reasons=reasons, reasons_unanswered=unanswered,
         tickets_total=len(tickets), tickets_by_service=tickets_per_service(tickets),
-        tickets_by_hour=tickets_per_hour(tickets), forms=form_downloads(views),
+        tickets_by_hour=tickets_per_hour(tickets), forms=form_downloads(views, form_titles),
         clock_unsynced=sum(r.get("n", 1) for r in month if not r.get("clock_synced", True)),
+        office_name=office_name, kiosks=kiosks_of(month, tickets, views),
         calls=None if calls is None else calling.build_call_stats(
             [c for c in calls.calls if first <= c["day"] <= last], calls.events,
             [r for r in calls.ratings if first <= r["day"] <= last], tickets))
@@ -273,83 +342,8 @@ def load_report(db, period: Period) -> MonthlyReport:
     month = [r for r in ratings if r["day"] >= first]
     history = [r for r in ratings if r["day"] < first]
     return build_report(period, month, db.tickets(first_day=first, last_day=last),
-                        db.form_views(first_day=first, last_day=last), history, calling.load_calls(db, first, last))
-
-
-def report_csv(report: MonthlyReport) -> str:
-    """The report as CSV text (one tidy table: section, item, label, metric, value); the caller adds the BOM."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["section", "item", "label", "metric", "value"])
-
-    def sat_rows(section: str, item: str, label: str, sat: Satisfaction) -> None:
-        writer.writerow([section, item, label, "answers", sat.answers])
-        writer.writerow([section, item, label, "satisfied", sat.satisfied])
-        writer.writerow([section, item, label, "satisfied_percent",
-                         "" if sat.share is None else f"{100 * sat.share:.1f}"])
-        writer.writerow([section, item, label, "misuse_excluded", sat.misuse])
-
-    sat_rows("month", report.key, report.period.name, report.overall)
-    for scale, key, label, n in report.overall.choices():
-        writer.writerow(["choice", f"{scale}:{key}", label, "answers", n])
-    for p, sat in report.trend:
-        sat_rows("trend", month_key(p), p.name, sat)
-    for name, sat in report.by_service:
-        sat_rows("service", name, name, sat)
-    for name, sat in report.by_location:
-        sat_rows("counter", name, name, sat)
-    for name, sat in report.by_kiosk:
-        sat_rows("kiosk", name, name, sat)
-    for key, label, n in report.reasons:
-        writer.writerow(["reason", key, label, "answers", n])
-    writer.writerow(["reason", "unanswered", "未回答", "answers", report.reasons_unanswered])
-    for code, label, n in report.tickets_by_service:
-        writer.writerow(["tickets_service", code, label, "tickets", n])
-    for hour, n in report.tickets_by_hour.items():
-        writer.writerow(["tickets_hour", f"{hour:02d}", f"{hour:02d}:00–{hour:02d}:59", "tickets", n])
-    for code, v, s in report.forms:
-        writer.writerow(["form", code, code, "views", v])
-        writer.writerow(["form", code, code, "slips", s])
-    if report.calls is not None:
-        _calls_csv(writer, report)
-    return out.getvalue()
-
-
-def _minutes_csv(value: Optional[float]) -> str:
-    return "" if value is None else f"{value:.1f}"
-
-
-def _calls_csv(writer, report: MonthlyReport) -> None:
-    """The number-calling rows: minutes to one decimal (empty: no figure), satisfied % as in the rows above."""
-    stats = report.calls
-
-    def linked_rows(section: str, item: str, label: str, linked: int, sat: Satisfaction) -> None:
-        writer.writerow([section, item, label, "linked_ratings", linked])
-        writer.writerow([section, item, label, "linked_satisfied", sat.satisfied])
-        writer.writerow([section, item, label, "linked_satisfied_percent",
-                         "" if sat.share is None else f"{100 * sat.share:.1f}"])
-
-    for metric, value in (("called", stats.called), ("served", stats.served), ("no_show", stats.no_show),
-                          ("counter_ratings", stats.counter_ratings), ("linked_ratings", stats.linked)):
-        writer.writerow(["calls_month", report.key, report.period.name, metric, value])
-    for s in stats.services:
-        for metric, value in (("called", s.called), ("served", s.served), ("no_show", s.no_show),
-                              ("mean_wait_minutes", _minutes_csv(s.mean_wait)),
-                              ("median_wait_minutes", _minutes_csv(s.median_wait)),
-                              ("median_service_minutes", _minutes_csv(s.median_service))):
-            writer.writerow(["calls_service", s.code, s.label, metric, value])
-        linked_rows("calls_service", s.code, s.label, s.linked, s.ratings)
-    for c in stats.counters:
-        label = f"{c.counter} 號櫃台"
-        for metric, value in (("called", c.called), ("served", c.served),
-                              ("median_service_minutes", _minutes_csv(c.median_service))):
-            writer.writerow(["calls_counter", c.counter, label, metric, value])
-        linked_rows("calls_counter", str(c.counter), label, c.linked, c.ratings)
-    for h in stats.hours:
-        label = f"{h.hour:02d}:00–{h.hour:02d}:59"
-        writer.writerow(["calls_hour", f"{h.hour:02d}", label, "printed", h.printed])
-        writer.writerow(["calls_hour", f"{h.hour:02d}", label, "called", h.called])
-        writer.writerow(["calls_hour", f"{h.hour:02d}", label, "mean_wait_minutes", _minutes_csv(h.mean_wait)])
+                        db.form_views(first_day=first, last_day=last), history, calling.load_calls(db, first, last),
+                        office_name=db.office_name(), form_titles=form_titles(db, first, last))
 
 
 # -- today ---------------------------------------------------------------------------------------

@@ -253,17 +253,23 @@ def test_a_month_without_calls_says_so_in_one_line(db, staff_client):
 
 
 def test_the_csv_has_the_calling_rows(db, staff_client):
+    """The report's calling CSV files (office/report_csv.py): one row per service, counter and hour."""
     a_day(db)
-    lines = staff_client.get(f"/report.csv?month={MONTH}").data.decode("utf-8-sig").splitlines()
-    for line in ("calls_month,115/11,民國115年11月,called,6", "calls_month,115/11,民國115年11月,no_show,1",
-                 "calls_month,115/11,民國115年11月,linked_ratings,3",
-                 "calls_service,A,A 戶籍登記,called,5", "calls_service,A,A 戶籍登記,mean_wait_minutes,14.2",
-                 "calls_service,A,A 戶籍登記,median_service_minutes,5.5",
-                 "calls_service,C,C 謄本、印鑑證明,linked_satisfied_percent,100.0",
-                 "calls_counter,3,3 號櫃台,served,4", "calls_counter,3,3 號櫃台,linked_ratings,2",
-                 "calls_counter,3,3 號櫃台,linked_satisfied_percent,50.0",
-                 "calls_hour,09,09:00–09:59,called,4", "calls_hour,09,09:00–09:59,mean_wait_minutes,14.2",
-                 "calls_hour,08,08:00–08:59,mean_wait_minutes,"):
-        assert line in lines, line
-    # the rows before them are as they were
-    assert lines[0] == "section,item,label,metric,value" and "tickets_hour,09,09:00–09:59,tickets,4" in lines
+
+    def rows(section):
+        answer = staff_client.get(f"/report/{section}.csv?month={MONTH}")
+        return [line.split(",") for line in answer.data.decode("utf-8-sig").splitlines()]
+
+    service = rows("calls-service")
+    assert service[0] == ["服務", "叫號", "完成", "過號", "平均等候（分）", "中位等候（分）", "中位服務時間（分）",
+                          "連結評價數", "連結評價滿意度%"]
+    assert service[1] == ["A 戶籍登記", "5", "4", "1", "14.2", "14.0", "5.5", "2", "50.0"]
+    assert service[2][0] == "C 謄本、印鑑證明" and service[2][-1] == "100.0"
+    counter = rows("calls-counter")
+    assert counter[0] == ["櫃台", "叫號", "完成", "中位服務時間（分）", "連結評價數", "連結評價滿意度%"]
+    assert counter[1][0] == "3 號櫃台" and counter[1][2] == "4" and counter[1][4:] == ["2", "50.0"]
+    hour = rows("calls-hour")
+    assert hour[0] == ["時段", "取號", "叫號", "平均等候（分）"]
+    assert ["09:00–09:59", "4", "4", "14.2"] in hour and ["08:00–08:59", "0", "0", ""] in hour
+    summary = dict(zip(*rows("summary")))
+    assert (summary["叫號"], summary["過號"]) == ("6", "1")

@@ -227,7 +227,8 @@ def pdf_text(pdf):
     def stream(number):
         body = objects[number]
         raw = re.search(rb"stream\r?\n(.*?)\r?\nendstream", body, re.S).group(1)
-        return zlib.decompress(raw) if b"/FlateDecode" in body[:body.index(b"stream")] else raw
+        # decompressobj: a stream whose last byte is CR loses it to the pattern above; that byte is checksum, not text
+        return zlib.decompressobj().decompress(raw) if b"/FlateDecode" in body[:body.index(b"stream")] else raw
 
     def cmap(number):
         text = stream(number)

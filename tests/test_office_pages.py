@@ -1,8 +1,11 @@
-"""The staff pages (office/pages.py) through Flask's test client: sign-in, today, the monthly report, its CSV,
-announcements and forms; and `kiosk-office admin add`."""
+"""The staff pages (office/pages.py) through Flask's test client: sign-in, today, the monthly report (office, period,
+kiosks, forms by title), announcements and forms; and
+`kiosk-office admin add`.  The report's CSV files: test_office_report_csv.py."""
 
 import io
+import re
 import uuid
+from datetime import datetime, timezone
 
 import pytest
 
@@ -187,9 +190,13 @@ def test_the_report_page_shows_the_month(staff_client, db):
 
 
 def test_a_bad_month_is_a_400_that_says_how(staff_client):
-    for path in ("/report?month=115/13", "/report.csv?month=nope"):
+    for path in ("/report?month=115/13", "/report.csv?month=nope", "/report/service.csv?month=nope",
+                 "/report.zip?month=0/01"):
         page = staff_client.get(path)
-        assert page.status_code == 400 and "115/11" in page.get_data(as_text=True)
+        text = page.get_data(as_text=True)
+        assert page.status_code == 400 and page.mimetype == "text/html", path
+        assert "月份錯誤" in text and "月份格式錯誤" in text and "例如 115/11" in text, path
+    assert "「115/13」沒有 13 月" in staff_client.get("/report?month=115/13").get_data(as_text=True)
 
 
 def test_the_month_is_escaped(staff_client):
@@ -197,17 +204,48 @@ def test_the_month_is_escaped(staff_client):
     assert page.status_code == 400 and "<b>x" not in page.get_data(as_text=True)
 
 
-def test_the_csv_export(staff_client, db):
+def test_the_report_names_the_office_the_period_and_the_kiosks(staff_client, db):
     known_month(staff_client, db)
-    answer = staff_client.get("/report.csv?month=115/11")
-    assert answer.status_code == 200 and answer.mimetype == "text/csv"
-    assert answer.data.startswith(b"\xef\xbb\xbf")
-    lines = answer.data.decode("utf-8-sig").splitlines()
-    assert lines[0] == "section,item,label,metric,value"
-    assert "month,115/11,民國115年11月,satisfied_percent,66.7" in lines
-    assert "reason,wait_time,等候時間太長,answers,1" in lines
-    assert "tickets_hour,10,10:00–10:59,tickets,2" in lines
-    assert "attachment" in answer.headers["Content-Disposition"]
+    text = staff_client.get("/report?month=115/11").get_data(as_text=True)
+    assert "（未設定機關名稱：請在「設定」頁填寫）" in text and 'href="/settings"' in text  # said, not left blank
+    db.set_office_name("彰化縣二林戶政事務所")
+    text = staff_client.get("/report?month=115/11").get_data(as_text=True)
+    assert "未設定機關名稱" not in text
+    header = re.search(r"<thead>(.*?)</thead>", text, re.S).group(1)   # printed again at the top of every page
+    assert "彰化縣二林戶政事務所" in header and "每月統計分析 民國115年11月" in header
+    assert "期間 115/11/01 – 115/11/30" in header and "服務機 ERLIN-01" in header
+    assert "<title>彰化縣二林戶政事務所 每月統計分析 民國115年11月" in text
+    assert "服務機 本月無資料" in staff_client.get("/report?month=115/10").get_data(as_text=True)
+
+
+def test_the_report_lists_forms_by_title(staff_client, db):
+    upload(staff_client, db, [
+        {"type": "form_view", "at": "2026-11-27T10:00:00.000+08:00",
+         "data": {"code": "seal-certificate", "title": "印鑑證明申請書", "lang": "zh-TW"}},
+        {"type": "form_slip", "at": "2026-11-27T10:01:00.000+08:00",
+         "data": {"code": "office-made", "title": "本所自製：外籍配偶與大陸配偶戶籍登記及歸化國籍申請須知與切結書"}}])
+    text = staff_client.get("/report?month=115/11").get_data(as_text=True)
+    forms = re.search(r'<section class="forms wide">(.*?)</section>', text, re.S).group(1)
+    table = re.search(r"<table>(.*?)</table>", forms, re.S).group(1)
+    assert "印鑑證明申請書" in table and "本所自製：外籍配偶與大陸配偶戶籍登記及歸化國籍申請須知與切結書" in table
+    assert ">seal-certificate<" not in table and ">表單<" in table     # titles, not codes
+    chart = re.search(r"<svg.*?</svg>", forms, re.S).group(0)
+    assert "本所自製：外籍配偶與大…" in chart and "切結書" not in chart   # clipped in the chart, whole in the table
+
+
+def test_today_names_the_office(staff_client, db):
+    db.set_office_name("彰化縣二林戶政事務所")
+    assert "彰化縣二林戶政事務所 今日概況" in staff_client.get("/").get_data(as_text=True)
+
+
+def test_this_month_is_the_offices_month_at_midnight_in_taipei(db):
+    """00:30 on 1 December in Taipei is still 30 November in UTC: the report opens on December."""
+    staff.add_user(db, "chen", PASSWORD)
+    now = datetime(2026, 11, 30, 16, 30, tzinfo=timezone.utc)
+    client = create_app(db, clock=lambda: now).test_client()
+    assert login(client).status_code == 302
+    text = client.get("/report").get_data(as_text=True)
+    assert "每月統計分析 民國115年12月" in text and "製表 115/12/01 00:30" in text
 
 
 # -- today ---------------------------------------------------------------------------------------
