@@ -19,7 +19,7 @@ from typing import Any, Callable, Optional, Union
 from flask import Flask, jsonify, request
 from markupsafe import escape
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 from . import __version__
 from . import staff
@@ -29,7 +29,7 @@ from .calling_pages import blueprint as calling_pages
 from .db import Database
 from . import forms_list
 from .forms_pages import blueprint as forms_pages
-from .pages import blueprint as pages
+from .pages import blueprint as pages, error_page
 from .settings_pages import blueprint as settings_page
 from .report import OFFLINE_AFTER_MINUTES
 from .staff import LoginLimiter
@@ -73,7 +73,7 @@ def create_app(db: Union[str, Database], *, offline_minutes: float = OFFLINE_AFT
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         if not request.path.startswith("/api/"):
-            return exc
+            return error_page(exc)  # a page in Chinese (office/pages.py), not werkzeug's English one
         message = exc.description
         if exc.code == 413:
             message = (f"the request is larger than {MAX_BYTES // 1024} KB; "
@@ -84,6 +84,8 @@ def create_app(db: Union[str, Database], *, offline_minutes: float = OFFLINE_AFT
     def _database_down(exc: OperationalError):
         # Locked, unreachable, disk full: the kiosk keeps its events and tries again later.
         log.error("database error: %s", exc.orig if exc.orig is not None else exc)
+        if not request.path.startswith("/api/"):
+            return error_page(ServiceUnavailable(retry_after=30))
         return jsonify(error="the office database is not available; try again later"), 503, {"Retry-After": "30"}
 
     @app.get("/healthz")

@@ -14,6 +14,10 @@ kiosks' API keeps its bearer tokens):
   for Excel); ``/report.csv`` is the summary section, ``/report.zip`` every section;
 * ``/settings``: in ``office/settings_pages.py``.
 
+Every staff page has the menu (:data:`NAV`, the current page marked), and an
+error on a staff page is a Chinese page (:func:`error_page`), not the web
+framework's English one.
+
 Every POST carries the session's CSRF token; the session cookie is
 HttpOnly and SameSite=Lax.  Failed sign-ins are limited per name
 (:class:`office.staff.LoginLimiter`).
@@ -29,6 +33,7 @@ from typing import Optional
 
 from flask import (Blueprint, Response, abort, current_app, redirect, render_template, request, session,
                    url_for)
+from werkzeug.exceptions import HTTPException
 
 from kiosk import timeutil
 
@@ -38,7 +43,7 @@ from . import staff
 from .charts import hbar_chart, vbar_chart
 from .current import database as _db, now as _now
 
-__all__ = ["blueprint", "login_required"]
+__all__ = ["blueprint", "login_required", "error_page", "NAV"]
 
 log = logging.getLogger("office.pages")
 
@@ -59,7 +64,7 @@ def csrf_token() -> str:
 def _check_csrf() -> None:
     sent = request.form.get("csrf", "")
     if not sent or not hmac.compare_digest(sent, session.get("csrf", "")):
-        abort(400, description="表單已過期，請重新整理頁面再試一次 (missing or stale CSRF token)")
+        abort(400, description="表單已過期（頁面開啟太久，或已重新登入）：請重新整理頁面，再送出一次。")
 
 
 def login_required(view):
@@ -78,10 +83,67 @@ def _safe_next(target: Optional[str]) -> str:
     return url_for("staff.today")
 
 
+#: The staff pages' menu, in order: (endpoint, label).  An endpoint this server does not have (a blueprint not
+#: registered) is left out, so a page can be listed before it exists.
+NAV = (("staff.today", "今日"), ("staff.report", "月報表"), ("calling.counter", "叫號"),
+       ("calling.display", "大廳顯示"), ("forms.table", "表單"), ("settings.page", "設定"))
+#: Blueprints whose every page belongs to its one menu item (a forms page other than the table is still 表單).
+_WHOLE_BLUEPRINTS = {"forms", "settings"}
+
+
+def _nav():
+    """The menu as (url, label, current) for the page being drawn."""
+    items = []
+    for endpoint, label in NAV:
+        if endpoint not in current_app.view_functions:
+            continue
+        current = request.endpoint == endpoint or (
+            endpoint.split(".")[0] in _WHOLE_BLUEPRINTS and request.blueprint == endpoint.split(".")[0])
+        items.append((url_for(endpoint), label, current))
+    return items
+
+
 @blueprint.app_context_processor
 def _template_globals():
     return {"csrf_token": csrf_token, "staff_name": session.get("staff"), "roc_date": timeutil.roc_date,
-            "roc_short": timeutil.roc_short, "percent": reports.percent}
+            "roc_short": timeutil.roc_short, "percent": reports.percent, "nav": _nav}
+
+
+# -- errors --------------------------------------------------------------------------------------
+
+#: What a page says for an HTTP error: (title, message), in Chinese (werkzeug's own pages are in English).
+ERROR_TEXTS = {
+    400: ("無法處理這個要求", "送出的內容有誤：請回上一頁，重新整理後再試一次。"),
+    401: ("需要登入", "請先登入再開啟這個頁面。"),
+    403: ("沒有權限", "這個帳號不能開啟這個頁面。"),
+    404: ("找不到這個頁面", "網址可能打錯了，或這個頁面已經移除：請從上方選單前往。"),
+    405: ("不支援這個操作", "這個網址不接受這種要求：請從頁面上的按鈕或連結操作。"),
+    413: ("送出的資料太大", "送出的資料超過伺服器的上限，請減少內容後再試。"),
+    429: ("要求太頻繁", "請稍候再試。"),
+    500: ("伺服器發生錯誤", "伺服器處理時發生錯誤，已記錄在伺服器日誌：請稍後再試；一再發生請通知管理者。"),
+    503: ("暫時無法服務", "伺服器暫時無法使用（例如資料庫忙碌或無法連線）：請稍後再試。"),
+}
+
+
+def error_page(exc: HTTPException):
+    """The Chinese page for an HTTP error on a page (not the JSON API): office/app.py's error handler calls it.
+
+    A description given with ``abort(code, description=...)`` is ours, in Chinese, and says more than the
+    generic text: it is shown; werkzeug's English default never is.  The residents' live queue pages
+    (``/q/…``) draw their own, in the resident's language: left alone here.
+    """
+    if request.path.startswith("/q/"):
+        return exc
+    title, message = ERROR_TEXTS.get(exc.code, (f"發生錯誤（{exc.code}）", "請回上一頁再試一次。"))
+    if exc.description and exc.description != type(exc).description:
+        message = exc.description
+    response = current_app.make_response((render_template("message.html", title=title, message=message),
+                                          exc.code or 500))
+    sent = dict(exc.get_headers())
+    for name in ("Retry-After", "Allow"):  # kept: when to try again, which methods this address takes
+        if name in sent:
+            response.headers[name] = sent[name]
+    return response
 
 
 # -- signing in ----------------------------------------------------------------------------------

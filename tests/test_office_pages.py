@@ -1,5 +1,5 @@
 """The staff pages (office/pages.py) through Flask's test client: sign-in, today, the monthly report (office, period,
-kiosks, forms by title), announcements and forms; and
+kiosks, forms by title), the menu linking the pages, errors in Chinese, announcements and forms; and
 `kiosk-office admin add`.  The report's CSV files: test_office_report_csv.py."""
 
 import io
@@ -246,6 +246,92 @@ def test_this_month_is_the_offices_month_at_midnight_in_taipei(db):
     assert login(client).status_code == 302
     text = client.get("/report").get_data(as_text=True)
     assert "每月統計分析 民國115年12月" in text and "製表 115/12/01 00:30" in text
+
+
+# -- the staff pages link to each other ---------------------------------------------------------------
+
+def nav_links(html):
+    """The menu's links: (href, label, marked current)."""
+    nav = re.search(r"<nav[^>]*>(.*?)</nav>", html, re.S).group(1)
+    return [(href, label, bool(current)) for href, current, label in
+            re.findall(r'<a href="([^"]+)"( aria-current="page")?>([^<]+)</a>', nav)]
+
+
+@pytest.mark.parametrize("path, current", [("/", "今日"), ("/report?month=115/11", "月報表"), ("/counter", "叫號"),
+                                           ("/settings", "設定")])
+def test_every_staff_page_links_to_the_others_and_marks_itself(staff_client, app, path, current):
+    page = staff_client.get(path)
+    assert page.status_code == 200
+    links = nav_links(page.get_data(as_text=True))
+    expected = [("/", "今日"), ("/report", "月報表"), ("/counter", "叫號"), ("/display", "大廳顯示")]
+    if "forms.table" in app.view_functions:      # the forms page's link only where the server has it
+        expected.append(("/forms", "表單"))
+    expected.append(("/settings", "設定"))
+    assert [(href, label) for href, label, _ in links] == expected
+    assert [label for _, label, marked in links if marked] == [current]
+    for href, _, _ in links:
+        assert staff_client.get(href).status_code == 200, href
+
+
+def test_the_menu_is_not_shown_before_signing_in_nor_printed(client, staff_client):
+    assert "<nav" not in client.application.test_client().get("/login").get_data(as_text=True)
+    text = staff_client.get("/report?month=115/11").get_data(as_text=True)
+    assert re.search(r"@media print \{[^}]*\bnav\b[^}]*display: none", text)
+
+
+# -- errors on the staff pages, in Chinese -----------------------------------------------------------
+
+def test_an_unknown_staff_address_is_a_chinese_page(client, staff_client):
+    for who in (client.application.test_client(), staff_client):
+        page = who.get("/no-such-page")
+        text = page.get_data(as_text=True)
+        assert page.status_code == 404 and page.mimetype == "text/html"
+        assert "找不到這個頁面" in text and "Not Found" not in text and "requested URL" not in text
+    assert nav_links(staff_client.get("/no-such-page").get_data(as_text=True))   # the way on, for staff
+
+
+def test_an_unknown_report_section_names_the_ones_there_are(staff_client):
+    page = staff_client.get("/report/everything.csv?month=115/11")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 404 and "報表沒有「everything」這一段" in text and "service（各服務滿意度）" in text
+
+
+def test_a_wrong_method_and_a_stale_form_are_said_in_chinese(staff_client):
+    page = staff_client.get("/logout")
+    assert page.status_code == 405 and "不支援這個操作" in page.get_data(as_text=True)
+    assert page.headers["Allow"] and "Method Not Allowed" not in page.get_data(as_text=True)
+    stale = staff_client.post("/logout", data={"csrf": "not the session's"})
+    text = stale.get_data(as_text=True)
+    assert stale.status_code == 400 and "表單已過期" in text and "CSRF" not in text and "Bad Request" not in text
+    assert staff_client.get("/").status_code == 200        # still signed in
+
+
+def test_a_server_error_on_a_staff_page_is_a_chinese_page_and_the_api_keeps_json(db):
+    staff.add_user(db, "chen", PASSWORD)
+    app = create_app(db)
+
+    @app.get("/broken")           # a page with a bug in it: the real error handling of the real app
+    def broken():
+        raise RuntimeError("a bug")
+
+    client = app.test_client()
+    page = client.get("/broken")
+    assert page.status_code == 500 and "伺服器發生錯誤" in page.get_data(as_text=True)
+    assert "Internal Server Error" not in page.get_data(as_text=True)
+    api = client.get("/api/v1/no-such-thing")
+    assert api.status_code == 404 and api.is_json and "error" in api.get_json()
+
+
+def test_a_database_gone_wrong_is_a_chinese_page_to_staff_and_json_to_kiosks(staff_client, db):
+    token = db.add_kiosk(KIOSK)
+    db.write(lambda conn: conn.exec_driver_sql("DROP TABLE form_views"))   # the report reads it: it fails
+    page = staff_client.get("/report?month=115/11")
+    assert page.status_code == 503 and page.headers["Retry-After"] == "30"
+    assert "暫時無法服務" in page.get_data(as_text=True) and "database" not in page.get_data(as_text=True)
+    answer = staff_client.post("/api/v1/events", headers={"Authorization": f"Bearer {token}"}, json={
+        "kiosk_id": KIOSK, "events": [{"id": str(uuid.uuid4()), "seq": 1, "clock_synced": True, "type": "form_view",
+                                       "at": "2026-11-27T10:00:00.000+08:00", "data": {"code": "move-in"}}]})
+    assert answer.status_code == 503 and answer.is_json     # the kiosk keeps the event and tries again later
 
 
 # -- today ---------------------------------------------------------------------------------------
