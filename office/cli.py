@@ -8,7 +8,7 @@ The ``kiosk-office`` command
     kiosk-office kiosk add ID [--db URL]     register a kiosk (or replace its token); the token on stdout, once
     kiosk-office kiosk list [--db URL]       id, last contact, events stored: one kiosk a line, tab-separated
     kiosk-office config show [--kiosk ID] [--db URL]
-    kiosk-office config set [--kiosk ID] [--forms FILE | --no-forms] [--announcement TEXT ... | --no-announcements]
+    kiosk-office config set [--kiosk ID [--forms FILE | --no-forms]] [--announcement TEXT ... | --no-announcements]
                             [--announcement-en TEXT ...] [--office-name NAME]
     kiosk-office admin add NAME [--password-stdin] [--db URL]   a staff account for the report pages (or a new password)
     kiosk-office admin list [--db URL]
@@ -119,7 +119,9 @@ def _kiosk_list(args) -> int:
 def _config_show(args) -> int:
     """The office name, then what the kiosk is sent (its config answer), as JSON."""
     with _open(args) as db:
-        shown = {"office_name": db.office_name(), **db.config_for(args.kiosk or "*")}
+        from .forms_list import forms_for
+        shown = {"office_name": db.office_name(), **db.config_for(args.kiosk or "*"),
+                 "forms": forms_for(db, args.kiosk or "*")}
     print(json.dumps(shown, ensure_ascii=False, indent=2))
     return 0
 
@@ -140,6 +142,11 @@ def _announcements(args):
 
 def _config_set(args) -> int:
     changes = {}
+    if (args.forms or args.no_forms) and not args.kiosk:
+        print("kiosk-office: the office-wide forms are the office's forms list: edit it on the /forms page, or "
+              f"import a file with: kiosk-office forms import {args.forms or 'FILE'}  (--forms here is for one kiosk: "
+              "--kiosk ID)", file=sys.stderr)
+        return 2
     if args.no_forms:
         changes["forms"] = None
     elif args.forms:
@@ -330,8 +337,9 @@ def _parser() -> argparse.ArgumentParser:
     put = config.add_parser("set", parents=[db], help="set the forms override, the announcements or the office name")
     put.add_argument("--kiosk", metavar="ID", help="for this kiosk only (default: every kiosk)")
     forms = put.add_mutually_exclusive_group()
-    forms.add_argument("--forms", metavar="FILE", help="a forms override (the format of kiosk/data/forms.toml)")
-    forms.add_argument("--no-forms", action="store_true", help="unset the forms override at this scope")
+    forms.add_argument("--forms", metavar="FILE", help="one kiosk's own forms override (the format of "
+                       "kiosk/data/forms.toml; with --kiosk): it replaces the office's forms list for that kiosk")
+    forms.add_argument("--no-forms", action="store_true", help="unset that kiosk's override (with --kiosk)")
     put.add_argument("--force", action="store_true", help="send a forms file even if it has problems")
     announcements = put.add_mutually_exclusive_group()
     announcements.add_argument("--announcement", action="append", metavar="TEXT",

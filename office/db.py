@@ -492,7 +492,9 @@ class Database:
 
     def set_config(self, scope: str = ALL_KIOSKS, *, forms: Optional[str] = _KEEP,
                    announcements: Optional[Sequence[Any]] = _KEEP) -> None:
-        """Set the forms override (TOML text) and/or announcements for every kiosk (``"*"``) or one.
+        """Set announcements for every kiosk (``"*"``) or one, and/or one kiosk's own forms override (TOML text).
+
+        The office-wide forms are the office's forms list (office/forms_list.py), not an override.
 
         Announcements are Chinese strings, or objects with a text per language
         (``{"zh-TW": ..., "en": ...}``), checked by office/marquee.py (ValueError).
@@ -501,6 +503,9 @@ class Database:
         """
         if scope != ALL_KIOSKS and not KIOSK_ID.fullmatch(scope):
             raise ValueError(f"scope must be '*' or a kiosk id, got {scope!r}")
+        if scope == ALL_KIOSKS and forms not in (_KEEP, None):
+            raise ValueError("the office-wide forms are the forms list (office/forms_list.py, /forms, "
+                             "kiosk-office forms import FILE), not an override")
         values: Dict[str, Any] = {"updated_at": _now()}
         if forms is not _KEEP:
             values["forms"] = forms

@@ -4,8 +4,9 @@ The settings page
 
 ``/settings`` (staff only, signed in through ``office/pages.py``):
 what the office sets once: its name (機關名稱, heading the report and the live
-queue page), and for all its kiosks the marquee's announcements and the forms
-override they read through ``GET /api/v1/kiosks/{id}/config``.
+queue page), and for all its kiosks the marquee's announcements they read
+through ``GET /api/v1/kiosks/{id}/config``.  The forms are on their own page,
+``/forms`` (office/forms_pages.py).
 
 Announcements are a table, one row per announcement, its Chinese and its
 English side by side: a clerk cannot pair an English text with the wrong
@@ -16,8 +17,6 @@ are offered for new ones; a row emptied is an announcement removed.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 
 from flask import Blueprint, render_template, request, session
 
@@ -33,19 +32,7 @@ log = logging.getLogger("office.pages")
 blueprint = Blueprint("settings", __name__)
 
 
-# -- settings: the office name, announcements and the forms override --------------------------------
-
-def _forms_problems(text: str):
-    """What the kiosks would say about this forms override (kiosk.forms.load_catalogue's own check)."""
-    from kiosk.forms import load_catalogue
-    handle, path = tempfile.mkstemp(suffix=".toml", prefix="office-forms-")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        return [str(p) for p in load_catalogue(override=path)[1]]
-    finally:
-        os.unlink(path)
-
+# -- settings: the office name and the announcements -----------------------------------------------
 
 #: Empty rows offered under the announcements for new ones (save, and there are more).
 SPARE_ROWS = 3
@@ -64,7 +51,6 @@ def page():
     current = db.config_for("*")
     office_name = db.office_name()
     rows = _announcement_rows(marquee.rows(current))
-    forms = current["forms"] or ""
     problems, saved = [], False
     if request.method == "POST":
         _check_csrf()
@@ -72,7 +58,6 @@ def page():
         # One input per language and row, in the table's order (getlist keeps it).
         columns = [request.form.getlist(f"announcement_{lang}") for lang in marquee.LANGUAGES]
         rows = typed = [dict(zip(marquee.LANGUAGES, texts)) for texts in zip(*columns)]
-        forms = request.form.get("forms", "").replace("\r\n", "\n")
         announcements, problems = marquee.check(typed)
         if len({len(column) for column in columns}) > 1:  # not this page's form: never pair texts by guess
             problems.insert(0, "公告表格不完整（各語言的列數不同），請重新整理頁面再試一次")
@@ -80,18 +65,16 @@ def page():
             check_office_name(office_name)
         except ValueError as exc:
             problems.insert(0, str(exc))
-        if forms.strip():
-            problems += _forms_problems(forms)
         if not problems:  # all checked first: nothing is saved unless everything is right
             db.set_office_name(office_name)
-            db.set_config("*", forms=forms if forms.strip() else None, announcements=announcements or None)
-            log.info("%s changed the office name, announcements or forms", session.get("staff"))
+            db.set_config("*", announcements=announcements or None)
+            log.info("%s changed the office name or the announcements", session.get("staff"))
             saved = True
             current = db.config_for("*")
             office_name = db.office_name()
-            rows, forms = _announcement_rows(marquee.rows(current)), current["forms"] or ""
+            rows = _announcement_rows(marquee.rows(current))
     status = 400 if problems else 200
     bad_rows = {p.row for p in problems if isinstance(p, marquee.Problem)}
     return render_template("settings.html", office_name=office_name, rows=rows, languages=marquee.LANGUAGES,
                            language_names=marquee.LANGUAGE_NAMES,
-                           forms=forms, problems=problems, bad_rows=bad_rows, saved=saved), status
+                           problems=problems, bad_rows=bad_rows, saved=saved), status

@@ -142,12 +142,16 @@ def test_config_set_checks_a_forms_file_as_the_kiosk_would(tmp_path, capsys):
     good, broken = tmp_path / "good.toml", tmp_path / "broken.toml"
     good.write_text('remove = ["home-service"]\n', encoding="utf-8")
     broken.write_text('remove = ["no-such-form"]\noops =\n', encoding="utf-8")
-    assert main(["config", "set", "--forms", str(broken), "--db", db]) == 2
+    assert main(["config", "set", "--kiosk", "ERLIN-01", "--forms", str(broken), "--db", db]) == 2
     assert "problem" in capsys.readouterr().err
     with Database(f"sqlite:///{db}") as database:
         assert database.config_for("ERLIN-01")["forms"] is None
-    assert main(["config", "set", "--forms", str(good), "--announcement", "今日下午停電", "--db", db]) == 0
-    assert main(["config", "set", "--kiosk", "ERLIN-01", "--announcement", "only here", "--db", db]) == 0
+    # Office-wide, the forms are the office's list: the command says where to change it.
+    assert main(["config", "set", "--forms", str(good), "--db", db]) == 2
+    assert f"kiosk-office forms import {good}" in capsys.readouterr().err
+    assert main(["config", "set", "--announcement", "今日下午停電", "--db", db]) == 0
+    assert main(["config", "set", "--kiosk", "ERLIN-01", "--forms", str(good), "--announcement", "only here",
+                 "--db", db]) == 0
     with Database(f"sqlite:///{db}") as database:
         assert database.config_for("ERLIN-01") == {"forms": 'remove = ["home-service"]\n',
                                                    "announcements": ["only here"], "announcements_en": [""]}

@@ -360,11 +360,14 @@ def test_announcements_and_forms_are_saved_for_the_kiosks(staff_client, db):
                                     "announcements_en": ["", ""]}
 
 
-def test_a_forms_override_the_kiosks_would_refuse_is_not_saved(staff_client, db):
-    token = csrf(staff_client.get("/settings"))
-    refused = staff_client.post("/settings", data={"csrf": token, "announcements": "", "forms": "this is [not toml"})
-    assert refused.status_code == 400 and "未儲存" in refused.get_data(as_text=True)
-    assert db.config_for(KIOSK)["forms"] is None
+def test_the_settings_page_sends_the_clerk_to_the_forms_list_for_forms(staff_client, db):
+    page = staff_client.get("/settings")
+    assert 'href="/forms"' in page.get_data(as_text=True)
+    assert "<textarea" not in page.get_data(as_text=True)  # no TOML box: the forms are a table on /forms
+    token = csrf(page)
+    staff_client.post("/settings", data={"csrf": token, "announcement_zh-TW": [""], "announcement_en": [""],
+                                         "forms": "this is [not toml"})
+    assert db.config_for(KIOSK)["forms"] is None  # a stray forms field is ignored, never stored
 
 
 def test_settings_need_the_csrf_token(staff_client, db):
