@@ -44,6 +44,7 @@ from kiosk.rating_stats import Period
 from kiosk.ratings import REASONS, Scale
 
 from . import call_stats as calling
+from . import forms_list
 from .db import EVENTS, FORM_VIEWS
 
 __all__ = ["Satisfaction", "MonthlyReport", "Today", "parse_month", "previous_months", "satisfaction",
@@ -255,7 +256,8 @@ def form_titles(db, first_day: str, last_day: str) -> Dict[str, str]:
     The title the kiosk showed comes with its ``form_view`` / ``form_slip``
     event (kept, as sent, in ``events.data``); the newest wins, so a title the
     office corrected shows from then on.  A kiosk too old to send titles gets the
-    shipped catalogue's; a code in neither stays a code.
+    office's forms list's (``office/forms_list.py``), else the shipped
+    catalogue's; a code in none of them stays a code.
     """
     # One row per distinct event body (a form's code, title, category, language): a handful per form, however
     # many thousand views a month holds.
@@ -264,6 +266,7 @@ def form_titles(db, first_day: str, last_day: str) -> Dict[str, str]:
              .where(FORM_VIEWS.c.day >= first_day, FORM_VIEWS.c.day <= last_day)
              .group_by(EVENTS.c.data))
     titles = dict(_shipped_titles())
+    titles.update((row.code, row.title) for row in forms_list.rows(db))
     for data, _ in sorted(db.read(lambda c: c.execute(query).all()), key=lambda row: row[1]):
         body = json.loads(data)
         title = body.get("title")

@@ -5,6 +5,7 @@ through the kiosk's RatingService and uploaded to the office give the same share
 """
 
 import uuid
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -13,7 +14,7 @@ from kiosk import timeutil
 from kiosk.rating_stats import Period, summarise
 from kiosk.ratings import RatingService, Scale
 from kiosk.store import Store
-from office import report
+from office import forms_list, report
 from office.charts import hbar_chart, vbar_chart
 from office.db import Database
 from office.models import parse_events
@@ -164,6 +165,15 @@ def test_a_form_is_named_by_the_title_its_kiosk_showed_the_newest_first(db):
     r = report.load_report(db, report.parse_month("115/11"))
     assert {f.code: f.title for f in r.forms} == {
         "office-made": "本所自製切結書（新版）", "move-in": "遷入登記申請書（本所版）", "old-kiosk": "old-kiosk"}
+
+
+def test_a_kiosk_that_sends_no_title_gets_the_offices_own_for_the_form(db):
+    forms_list.ensure_seeded(db)
+    office_rows = [replace(row, title="遷入登記申請書（本所版）") if row.code == "move-in" else row
+                   for row in forms_list.rows(db)]
+    assert forms_list.save(db, office_rows) == []
+    r = known_month(db)                                 # its form events carry codes only
+    assert r.forms[0] == ("move-in", "遷入登記申請書（本所版）", 2, 1)
 
 
 def test_the_report_names_the_office_and_the_kiosks_of_its_month(db):
