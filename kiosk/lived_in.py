@@ -107,10 +107,17 @@ def _at(hour: int, minute: int, second: int = 0) -> datetime:
     return datetime(*DAY, hour, minute, second, tzinfo=timeutil.TAIPEI)
 
 
+#: The states stand in a lobby whose office server phones can reach (the states' queue answers are its): a
+#: kiosk with no ``server.public_url`` of its own is drawn with this one, so tickets carry their live-queue QR.
+EXAMPLE_PUBLIC_URL = "https://erlin.example.gov.tw/"
+
+
 def _base(config: Config, data_dir: Path) -> Config:
     """The config, drawn from a scratch store with a simulated printer, whatever the kiosk's hardware."""
     config = config.with_values("kiosk", data_dir=str(data_dir))
     config = config.with_values("hardware", mode="simulated")
+    if not config.server.public_url:
+        config = config.with_values("server", public_url=EXAMPLE_PUBLIC_URL)
     return config.with_values("printer", url=f"sim://{PRINTER}")
 
 
