@@ -30,6 +30,7 @@ def test_the_qr_is_the_offices_short_address_and_the_caption_says_what_it_opens(
     ui.frames(2)
     assert [c.data.decode() for c in decode(ui.grab().convert("L"))] == [PUBLIC + "f/" + code]
     assert ui.screen.ids.scan.text == caption
+    assert ui.screen.ids.url.text == "erlin.example.gov.tw/f/" + code  # the address to type is the QR's
 
 
 def test_the_english_caption_says_the_same(public_kiosk):

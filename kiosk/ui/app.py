@@ -426,7 +426,8 @@ class KioskApp(App):
             self.open_category(form.category)  # so that "back" leads to the form's own category
         size = int(min(Window.height * 0.62, Window.width * 0.45))
         address = form.address(self.kiosk_config.server.public_url)  # <public_url>f/<code>, or the form's own
-        screen.form, screen.qr, screen.slip_message = form, qr_texture(qr_image(address, size)), ""
+        screen.form, screen.address, screen.slip_message = form, address, ""
+        screen.qr = qr_texture(qr_image(address, size))
         if self.services is not None and count_view:
             try:
                 record_view(self.services.store, form, self.lang)

@@ -107,6 +107,7 @@ class FormScreen(Screen):
 
     form = ObjectProperty(None, allownone=True)
     qr = ObjectProperty(None, allownone=True)   # the QR texture
+    address = StringProperty()                  # what the QR opens, shown to type (Form.address)
     slip_message = StringProperty()             # after "print": done, or what went wrong
     #: The texts' share of their largest size: lowered step by step until the column beside the QR
     #: holds them all (a long English title on a 7" screen), never below their 4 u floor.
