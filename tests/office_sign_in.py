@@ -12,6 +12,17 @@ def csrf(html: str) -> str:
     return CSRF.search(html).group(1)
 
 
+#: The clerk of the office's tests: a sign-in name and a password good enough for office.staff.
+CLERK = ("chen", "correct horse 1")
+
+
+def clerk(app):
+    """A test client of ``app`` (office.app.create_app) signed in as :data:`CLERK`, whose account is added first."""
+    from office import staff
+    staff.add_user(app.extensions["office_db"], *CLERK)
+    return sign_in(app.test_client(), *CLERK)
+
+
 def sign_in(client, name: str, password: str):
     """A Flask test client signed in as staff ``name`` (the sign-in answers 302); returns the client."""
     token = csrf(client.get("/login").get_data(as_text=True))

@@ -9,11 +9,11 @@ import pytest
 
 from kiosk import timeutil
 from kiosk.forms import CatalogueCache, load_catalogue
-from office import forms_list, staff
+from office import forms_list
 from office.app import create_app
 from office.db import Database
 
-from office_sign_in import csrf, sign_in
+from office_sign_in import clerk, csrf
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=timeutil.TAIPEI)
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -28,14 +28,12 @@ def db():
 
 @pytest.fixture
 def app(db):
-    app = create_app(db, clock=lambda: NOW)
-    staff.add_user(db, "chen", "a long enough password")
-    return app
+    return create_app(db, clock=lambda: NOW)
 
 
 @pytest.fixture
 def staff_client(app):
-    return sign_in(app.test_client(), "chen", "a long enough password")
+    return clerk(app)
 
 
 def table_form(client, **changes):

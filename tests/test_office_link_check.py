@@ -126,17 +126,15 @@ def test_the_staff_page_checks_the_links_and_marks_each_row(trusted):
     from datetime import datetime
 
     from kiosk import timeutil
-    from office import staff
     from office.app import create_app
-    from office_sign_in import csrf, sign_in
+    from office_sign_in import clerk, csrf
 
     with Database("sqlite://") as db:
         app = create_app(db, clock=lambda: datetime(2026, 12, 1, 9, 0, tzinfo=timeutil.TAIPEI))
-        staff.add_user(db, "chen", "a long enough password")
         rows = [replace(row, url=trusted + ("/forms-page" if row.code == "move-out" else "/form.pdf"))
                 for row in forms_list.rows(db)]
         assert forms_list.save(db, rows) == []
-        client = sign_in(app.test_client(), "chen", "a long enough password")
+        client = clerk(app)
         html = client.post("/forms/check", data={"csrf": csrf(client.get("/forms").get_data(as_text=True))}) \
             .get_data(as_text=True)
         assert f"開啟檔案 {len(rows) - 1} 份，只開網頁 1 份，無法開啟 0 份" in html

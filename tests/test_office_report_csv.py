@@ -10,12 +10,11 @@ import zipfile
 import pytest
 
 import office_sign_in
-from office import report_csv, staff
+from office import report_csv
 from office.app import create_app
 from office.db import Database
 
 KIOSK = "ERLIN-01"
-PASSWORD = "correct horse 1"
 MONTH = "115/11"
 
 
@@ -27,8 +26,7 @@ def db(tmp_path):
 
 @pytest.fixture
 def client(db):
-    staff.add_user(db, "chen", PASSWORD)
-    return office_sign_in.sign_in(create_app(db).test_client(), "chen", PASSWORD)
+    return office_sign_in.clerk(create_app(db))
 
 
 def upload(client, db, events, kiosk=KIOSK):

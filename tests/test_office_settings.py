@@ -7,12 +7,10 @@ from html.parser import HTMLParser
 import pytest
 
 import office_sign_in
-from office import staff
 from office.app import create_app
 from office.db import OFFICE_CONFIG, Database
 
 KIOSK = "ERLIN-01"
-PASSWORD = "correct horse 1"
 
 
 @pytest.fixture
@@ -23,8 +21,7 @@ def db(tmp_path):
 
 @pytest.fixture
 def clerk(db):
-    staff.add_user(db, "chen", PASSWORD)
-    return office_sign_in.sign_in(create_app(db).test_client(), "chen", PASSWORD)
+    return office_sign_in.clerk(create_app(db))
 
 
 class Inputs(HTMLParser):
