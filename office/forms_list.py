@@ -197,6 +197,9 @@ def _url_problem(url: str) -> Optional[str]:
 def check(form_rows: Sequence[FormRow], known_categories: Sequence[str]) -> List[RowProblem]:
     """Every problem of the table, row by row; [] if the kiosks would take it as it is."""
     problems: List[RowProblem] = []
+    if not form_rows:
+        # The kiosks refuse an empty catalogue (their screen would be blank) and keep the last one.
+        return [RowProblem(1, "code", "目錄中至少要有一份表單")]
     seen: Dict[str, int] = {}
     for n, row in enumerate(form_rows, start=1):
         def bad(name, message):

@@ -39,7 +39,7 @@ FIELDS = ("code", "category", "title", "title_en", "description", "description_e
 def _submitted() -> Tuple[List[forms_list.FormRow], Dict[str, Tuple[str, bytes]], List[str]]:
     """The rows the page sent (deleted ones left out), the uploads by code, the codes whose file is dropped."""
     rows, files, drop = [], {}, []
-    count = min(int(request.form.get("rows", "0") or 0), 500)
+    count = int(request.form["rows"])  # the page's own field: table() made sure it is a number
     keys = [str(i) for i in range(count)] + ["new"]
     for key in keys:
         values = {name: request.form.get(f"{name}-{key}", "").replace("\r\n", "\n") for name in FIELDS}
@@ -79,6 +79,10 @@ def table():
         return _render(forms_list.rows(db), saved=request.args.get("saved") == "1")
     request.max_content_length = MAX_POST_BYTES  # uploads: far more than a kiosk's API request may carry
     _check_csrf()
+    if not request.form.get("rows", "").isdigit() or int(request.form["rows"]) > 500:
+        # Not what this page sends: never read it as "every row deleted".
+        return render_template("message.html", title="表單格式不對，未儲存",
+                               message="這份資料不是表單目錄頁送出的，請重新整理頁面再試一次。"), 400
     rows, files, drop = _submitted()
     problems = forms_list.save(db, rows, files, drop)
     if problems:

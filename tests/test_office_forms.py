@@ -151,9 +151,16 @@ def test_a_file_that_is_not_what_its_name_says_is_refused(staff_client, db):
     assert forms_list.uploaded_file(db, forms_list.rows(db)[0].code) is None
 
 
-def test_the_table_needs_a_signed_in_clerk_and_the_csrf_token(app, staff_client):
+def test_the_table_needs_a_signed_in_clerk_and_the_csrf_token(app, staff_client, db):
     assert app.test_client().get("/forms").status_code == 302  # to the sign-in
     data = table_form(staff_client)
     del data["csrf"]
     assert staff_client.post("/forms", data=data).status_code == 400
+    before = forms_list.rows(db)
+    garbled = {**table_form(staff_client), "rows": "many"}  # not the page's own: never read as "all deleted"
+    assert staff_client.post("/forms", data=garbled).status_code == 400
+    every_row_deleted = {**table_form(staff_client), **{f"delete-{n}": "1" for n in range(len(before))}}
+    refused = staff_client.post("/forms", data=every_row_deleted)
+    assert refused.status_code == 400 and "至少要有一份表單" in refused.get_data(as_text=True)
+    assert forms_list.rows(db) == before
 
