@@ -578,7 +578,14 @@ def _apply_valid(parsed: _Parsed, boot_toml: Path, root: Path, run: Optional[Cal
            0o600, changes)
     # --no-block everywhere: at boot this runs before the network and D-Bus are up, and waiting there for a
     # unit ordered after us would hold the boot for minutes. Units not running yet start with the new files.
-    actions.append(["systemctl", "enable", "systemd-networkd.service", "systemd-resolved.service"])
+    # enable alone is not enough: a unit enabled while the system boots is not in that boot's transaction, so
+    # the card's first boot had no network (no SSH, NTP or upload) until it was power-cycled. --now queues
+    # their start too; networkd is ordered after network-pre.target, which waits for this unit, so it starts
+    # once the files are written and / is read-only again, then SSH (after network.target), timesyncd (which
+    # follows networkd's links) and the app's uploader (which retries) find a network. A card with no cable
+    # or Wi-Fi just has networkd idle: nothing waits for it (no network-online.target in the kiosk's boot).
+    actions.append(["systemctl", "--no-block", "enable", "--now", "systemd-networkd.service",
+                    "systemd-resolved.service"])
     actions.append(["systemctl", "--no-block", "enable" if psk_hex else "disable", "--now",
                     f"wpa_supplicant@{WLAN}.service"])
     actions.append(["systemctl", "--no-block", "try-reload-or-restart", "systemd-networkd.service"])
