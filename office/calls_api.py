@@ -14,6 +14,15 @@ Staff only (the staff pages' session cookie, ``/login``; else ``401``):
 * ``GET /api/v1/calls/state``: now serving, last calls, waiting per service, estimates, today's no-shows;
 * ``GET /api/v1/calls/stream`` (``?since=<event id>`` or ``Last-Event-ID``): server-sent events, one per action.
 
+**Streams cannot starve the server.**  Under waitress each open stream holds one of its threads, so the
+streams open at once are capped: :data:`STREAM_PER_CLIENT` (2) per display token or staff account (a third is
+``429``) and ``CALLS_STREAM_MAX_OPEN`` in all (``kiosk-office serve --streams``; beyond it ``503``), both with
+``Retry-After``; ``serve`` gives waitress that many threads *more* than ``--threads``, so uploads and pages
+always keep theirs.  A stream ends after :data:`STREAM_MAX_SECONDS` (the display reconnects with ``since=``)
+and within :data:`STREAM_POLL_SECONDS` of its client going away (``waitress.client_disconnected``, which
+``serve`` turns on), so a closed display frees its slot at once, not at the next keep-alive.  A display
+refused a stream polls the state instead (``display.html``).
+
 The lobby display's reads (the state, without ``no_shows``, and the stream) also take a display token
 instead of the session: ``?token=…`` (``kiosk-office display add NAME``, ``office/displays.py``).  A display
 token never grants an action.  A wrong one is ``401``; the token is never logged nor put in a message.
@@ -30,10 +39,11 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import threading
 import time
 from datetime import date
 
-from flask import Blueprint, Response, current_app, jsonify, request, session, stream_with_context
+from flask import Blueprint, Response, current_app, g, jsonify, request, session, stream_with_context
 
 from kiosk import timeutil
 
@@ -41,7 +51,8 @@ from . import calls, displays
 from .calls import CallError
 from .current import database as _db, now as _now
 
-__all__ = ["blueprint", "STREAM_POLL_SECONDS", "STREAM_KEEPALIVE_SECONDS", "STREAM_MAX_SECONDS"]
+__all__ = ["blueprint", "STREAM_POLL_SECONDS", "STREAM_KEEPALIVE_SECONDS", "STREAM_MAX_SECONDS",
+           "STREAM_MAX_OPEN", "STREAM_PER_CLIENT"]
 
 log = logging.getLogger("office.calls_api")
 
@@ -57,12 +68,58 @@ STREAM_MAX_SECONDS = 300.0
 STREAM_REPLAY_MAX = 100
 #: ``GET /api/v1/calls/state?last=N``: how many of the last calls (default 5).
 LAST_CALLS_BOUNDS = (1, 20)
+#: Streams open at once in this process (app.config ``CALLS_STREAM_MAX_OPEN``; ``kiosk-office serve --streams``
+#: sets it and gives waitress as many threads more than ``--threads``).  The default suits waitress's own 4.
+STREAM_MAX_OPEN = 2
+#: Streams open at once per display token or staff account (``CALLS_STREAM_PER_CLIENT``): a TV and its reload.
+STREAM_PER_CLIENT = 2
+#: A call id is a database integer: a larger one names no call (404), it must never reach the database.
+CALL_ID_MAX = 2**63 - 1
+
+
+class _StreamSlots:
+    """How many streams are open, in all and per client; a stream takes a slot before it starts."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.total = 0
+        self.per_client = {}
+
+    def take(self, client, most: int, per_client: int):
+        """Take a slot for ``client``; a release function, or raise _Refused (429 or 503) with Retry-After."""
+        with self.lock:
+            if self.per_client.get(client, 0) >= per_client:
+                raise _Refused(429, f"this display or account already has {per_client} event streams open; "
+                                    "close one (each holds a server thread)", retry_after=5)
+            if self.total >= most:
+                raise _Refused(503, f"the server has {most} event streams open, its most; "
+                                    "poll GET /api/v1/calls/state meanwhile", retry_after=10)
+            self.total += 1
+            self.per_client[client] = self.per_client.get(client, 0) + 1
+        released = []
+
+        def release():
+            with self.lock:
+                if released:
+                    return
+                released.append(True)
+                self.total -= 1
+                left = self.per_client[client] - 1
+                if left:
+                    self.per_client[client] = left
+                else:
+                    del self.per_client[client]
+        return release
+
+
+def _slots() -> _StreamSlots:
+    return current_app.extensions.setdefault("office_stream_slots", _StreamSlots())
 
 
 class _Refused(Exception):
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, retry_after=None):
         super().__init__(message)
-        self.status, self.message = status, message
+        self.status, self.message, self.retry_after = status, message, retry_after
 
 
 @blueprint.record_once
@@ -72,7 +129,8 @@ def _tables(state):
 
 @blueprint.errorhandler(_Refused)
 def _refused(exc: _Refused):
-    return jsonify(error=exc.message), exc.status
+    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else {}
+    return jsonify(error=exc.message), exc.status, headers
 
 
 @blueprint.errorhandler(CallError)
@@ -103,10 +161,14 @@ def staff_or_display(view):
             if not token:
                 raise _Refused(401, "sign in first (POST /login, the staff pages' session cookie), "
                                     "or open the display with its token (kiosk-office display add NAME)")
-            if displays.display_for_token(_db(), token) is None:
+            name = displays.display_for_token(_db(), token)
+            if name is None:
                 log.warning("a display token was refused (from %s)", request.remote_addr)  # never the token
                 raise _Refused(401, "unknown display token: it was never issued, or kiosk-office display add "
                                     "replaced it; ask for the display's new address")
+            g.office_reader = ("display", name)
+        else:
+            g.office_reader = ("staff", session.get("staff"))
         return view(*args, **kwargs)
     return wrapped
 
@@ -139,6 +201,8 @@ def call_next():
 @blueprint.post("/calls/<int:call_id>/<action>")
 @staff_only
 def act(call_id: int, action: str):
+    if call_id > CALL_ID_MAX:  # 23 digits: no call has it, and the database cannot even be asked
+        raise _Refused(404, f"no call {call_id}")
     body, db, now = _body(), _db(), _now()
     if action == "recall":
         call = calls.recall(db, call_id, now)
@@ -200,6 +264,10 @@ def stream():
     keepalive = current_app.config.get("CALLS_STREAM_KEEPALIVE_SECONDS", STREAM_KEEPALIVE_SECONDS)
     limit = current_app.config.get("CALLS_STREAM_MAX_SECONDS", STREAM_MAX_SECONDS)
     replay_max = current_app.config.get("CALLS_STREAM_REPLAY_MAX", STREAM_REPLAY_MAX)
+    release = _slots().take(g.office_reader, current_app.config.get("CALLS_STREAM_MAX_OPEN", STREAM_MAX_OPEN),
+                            current_app.config.get("CALLS_STREAM_PER_CLIENT", STREAM_PER_CLIENT))
+    # waitress (channel_request_lookahead > 0) says when the client has gone: its slot is freed at the next wake.
+    gone = request.environ.get("waitress.client_disconnected", lambda: False)
 
     def events():
         last, start = since, time.monotonic()
@@ -211,7 +279,7 @@ def stream():
             yield _message("reset", {"last_event_id": head, "since": last}, head)
             last = head
         catch_up = head if last < head else None  # events up to head were missed: the client speaks only the newest
-        while time.monotonic() - start < limit:
+        while time.monotonic() - start < limit and not gone():
             seen = calls.generation(db)  # before reading: a call committed while reading wakes the wait below
             for event in calls.events_since(db, last):
                 last = event["id"]
@@ -225,7 +293,13 @@ def stream():
             calls.wait_for_change(db, poll, seen)
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return Response(stream_with_context(events()), mimetype="text/event-stream", headers=headers)
+    try:
+        response = Response(stream_with_context(events()), mimetype="text/event-stream", headers=headers)
+    except BaseException:
+        release()
+        raise
+    response.call_on_close(release)  # when waitress closes the response, even one never started
+    return response
 
 
 @blueprint.get("/queue/<day>/<number>")

@@ -4,7 +4,8 @@ The ``kiosk-office`` command
 
 ::
 
-    kiosk-office serve [--db URL] [--host 127.0.0.1] [--port 8080] [--threads 8] [--offline-minutes 15]
+    kiosk-office serve [--db URL] [--host 127.0.0.1] [--port 8080] [--threads 16] [--streams 100]
+                       [--connection-limit 4000] [--idle-timeout 60] [--offline-minutes 15]
     kiosk-office kiosk add ID [--db URL]     register a kiosk (or replace its token); the token on stdout, once
     kiosk-office kiosk list [--db URL]       id, last contact, events stored: one kiosk a line, tab-separated
     kiosk-office config show [--kiosk ID] [--db URL]
@@ -67,6 +68,40 @@ def _open(args):
 
 # -- commands ------------------------------------------------------------------------------------
 
+#: Files a connection may hold at most (its socket, and waitress's spill files for large bodies) ...
+FILES_PER_CONNECTION = 1
+#: ... and what the process needs besides (database, log, pipes, the threads' own).
+FILES_BESIDES = 256
+
+
+def _open_files(wanted: int) -> int:
+    """Raise this process's open-file limit towards ``wanted`` (up to the hard limit); the limit now."""
+    try:
+        import resource
+    except ImportError:  # not on POSIX: nothing to raise
+        return wanted
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        soft = target
+    return soft if soft != resource.RLIM_INFINITY else wanted
+
+
+def serve_settings(threads: int, streams: int, connection_limit: int, idle_timeout: int) -> dict:
+    """waitress's settings for ``serve`` (office/README.md, "Deployment"): why each, there.
+
+    ``threads`` serve uploads and pages; ``streams`` more threads are for the displays' event streams, which
+    office/calls_api.py caps at that many, so a stream never takes a thread an upload needs.  Idle connections
+    are closed after ``idle_timeout`` s (checked every few seconds) and ``connection_limit`` are accepted (the
+    open-file limit is raised to fit; poll(), not select(), which stops at 1,024).  channel_request_lookahead
+    lets a stream see its client go (``waitress.client_disconnected``).
+    """
+    return dict(threads=threads + streams, connection_limit=connection_limit, channel_timeout=idle_timeout,
+                cleanup_interval=max(1, min(10, idle_timeout // 3)), backlog=2048, asyncore_use_poll=True,
+                channel_request_lookahead=1)
+
+
 def _serve(args) -> int:
     try:
         import waitress
@@ -75,10 +110,18 @@ def _serve(args) -> int:
         return 1
     from .app import create_app
     logging.getLogger().setLevel(logging.INFO)
+    wanted = args.connection_limit * FILES_PER_CONNECTION + args.threads + args.streams + FILES_BESIDES
+    limit = _open_files(wanted)
+    if limit < wanted:
+        args.connection_limit = max(10, (limit - FILES_BESIDES - args.threads - args.streams) // FILES_PER_CONNECTION)
+        print(f"kiosk-office: this process may open only {limit} files: at most {args.connection_limit} "
+              f"connections (raise LimitNOFILE)", file=sys.stderr)
     db = _open(args)
     try:
-        server = waitress.create_server(create_app(db, offline_minutes=args.offline_minutes), host=args.host,
-                                        port=args.port, threads=args.threads, ident="kiosk-office")
+        app = create_app(db, offline_minutes=args.offline_minutes, CALLS_STREAM_MAX_OPEN=args.streams)
+        server = waitress.create_server(app, host=args.host, port=args.port, ident="kiosk-office",
+                                        **serve_settings(args.threads, args.streams, args.connection_limit,
+                                                         args.idle_timeout))
         listen = getattr(server, "effective_listen", None) or [(server.effective_host, server.effective_port)]
         for host, port in listen:
             host = f"[{host}]" if ":" in str(host) else host
@@ -305,6 +348,18 @@ def _minutes(text: str) -> float:
     return value
 
 
+def _count(low: int, high: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be {low}-{high}, got {text}")
+        return value
+    return parse
+
+
 def _parser() -> argparse.ArgumentParser:
     db = argparse.ArgumentParser(add_help=False)
     db.add_argument("--db", type=_db_url, default=None, metavar="URL",
@@ -316,7 +371,15 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", parents=[db], help="run the server")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port to listen on (default 8080)")
-    serve.add_argument("--threads", type=int, default=8, help="requests served at once (default 8)")
+    serve.add_argument("--threads", type=_count(1, 1000), default=16,
+                       help="requests served at once, besides the event streams (default 16)")
+    serve.add_argument("--streams", type=_count(0, 2000), default=100,
+                       help="lobby displays' event streams open at once, each with its own thread (default 100; "
+                            "more are refused with 503 and the display polls)")
+    serve.add_argument("--connection-limit", type=_count(10, 100_000), default=4000, metavar="N",
+                       help="connections open at once, idle ones included (default 4000)")
+    serve.add_argument("--idle-timeout", type=_count(5, 3600), default=60, metavar="SECONDS",
+                       help="a connection idle this long is closed (default 60)")
     serve.add_argument("--offline-minutes", type=_minutes, default=15, metavar="N",
                        help="the staff pages mark a kiosk not heard from for more than N minutes offline "
                             "(default 15; kiosks send a heartbeat every 5)")
