@@ -18,7 +18,25 @@ import time
 import uuid
 from pathlib import Path
 
-__all__ = ["bench_ingest", "bench_report"]
+__all__ = ["bench_ingest", "bench_report", "stop_server"]
+
+
+def stop_server(server, thread: threading.Thread) -> None:
+    """Stop a waitress server running ``server.run()`` in ``thread``, without a traceback.
+
+    ``server.close()`` from another thread closes the trigger while a worker may still be finishing a
+    response, whose last act is to pull that trigger: ``OSError: Bad file descriptor`` in ``pull_trigger``.
+    So the workers finish first (``task_dispatcher.shutdown`` joins them), then the loop closes every socket
+    from its own thread, and its map being empty, returns.
+    """
+    from waitress import wasyncore
+
+    server.task_dispatcher.shutdown()
+    socket_map = getattr(server, "map", None)
+    if socket_map is None:
+        socket_map = server._map
+    server.trigger.pull_trigger(lambda: wasyncore.close_all(socket_map))
+    thread.join(10)
 
 
 def _batch(kiosk: str, start: int, size: int) -> dict:
@@ -44,7 +62,8 @@ def bench_ingest(kiosks: int = 4, batches: int = 10, size: int = 500) -> int:
         payloads = {kiosk: [_batch(kiosk, b * size, size) for b in range(batches)] for kiosk in tokens}
         server = waitress.create_server(create_app(db), host="127.0.0.1", port=0, threads=kiosks + 2)
         url = f"http://127.0.0.1:{server.effective_port}/api/v1/events"
-        threading.Thread(target=server.run, daemon=True).start()
+        loop = threading.Thread(target=server.run, daemon=True)
+        loop.start()
         errors = []
 
         def post_all(kiosk):
@@ -62,7 +81,7 @@ def bench_ingest(kiosks: int = 4, batches: int = 10, size: int = 500) -> int:
         for t in threads:
             t.join()
         http_s = time.perf_counter() - started
-        server.close()
+        stop_server(server, loop)
         if errors:
             raise RuntimeError("; ".join(errors[:3]))
 

@@ -22,3 +22,15 @@ def test_bench_report_times_the_report_over_the_ratings_it_stored(capsys):
     assert bench_report(ratings=3000) == 0
     out = capsys.readouterr().out
     assert re.search(r"the monthly report over 3,000 ratings of one month \(SQLite\): [\d.]+ s", out), out
+
+
+def test_bench_ingest_stops_its_server_cleanly(capfd):
+    """The server stops from its own loop once its workers are done: no `Bad file descriptor` traceback from
+    waitress's pull_trigger at the end, and none of its threads left running."""
+    import threading
+    before = set(threading.enumerate())
+    assert bench_ingest(kiosks=3, batches=3, size=100) == 0
+    left = [t.name for t in set(threading.enumerate()) - before if t.is_alive()]
+    assert left == []
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "Bad file descriptor" not in err, err
