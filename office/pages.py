@@ -234,8 +234,8 @@ def report():
         return error
     data = reports.load_report(_db(), period)
     previous = reports.previous_months(period, 2)[0]
-    following = reports.parse_month(f"{period.last.year + (period.last.month == 12)}-"
-                                    f"{period.last.month % 12 + 1:02d}")
+    following = reports.Period.parse(month=f"{period.last.year + (period.last.month == 12)}-"
+                                     f"{period.last.month % 12 + 1:02d}")  # past the last month: its link says so
     return render_template("report.html", r=data, charts=_charts(data), previous=reports.month_key(previous),
                            following=reports.month_key(following), printed=_now().astimezone(timeutil.TAIPEI),
                            sections=report_csv.SECTIONS)

@@ -79,6 +79,7 @@ def percent(share: Optional[float]) -> str:
 
 _MONTH = re.compile(r"(\d{1,4})[/-](\d{1,2})")
 _HOW = "請寫民國年/月，例如 115/11"
+_FIRST_YEAR, _LAST_YEAR = 1913, 2910  # 民國 2 年 to 999 年
 
 
 def parse_month(text: Optional[str], today: Optional[date] = None) -> Period:
@@ -100,6 +101,9 @@ def parse_month(text: Optional[str], today: Optional[date] = None) -> Period:
         raise ValueError(f"月份格式錯誤：「{text}」沒有 {month} 月；{_HOW}。")
     if year < 1912:
         raise ValueError(f"月份格式錯誤：「{text}」在民國元年（1912 年）以前，沒有民國年份；{_HOW}。")
+    if not _FIRST_YEAR <= year <= _LAST_YEAR:  # the report reads 6 months back and links the next one
+        raise ValueError(f"月份格式錯誤：「{text}」超出報表的範圍（民國 {_FIRST_YEAR - 1911} 年至 "
+                         f"{_LAST_YEAR - 1911} 年）；{_HOW}。")
     return Period.parse(month=f"{year}-{month:02d}")
 
 
