@@ -31,8 +31,10 @@ import hashlib
 import importlib
 import json
 import logging
+import os
 import re
 import secrets
+import stat
 import threading
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, TypeVar
@@ -230,6 +232,41 @@ def _sqlite_setup(engine, wal: bool) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("office_write") else "BEGIN")
 
 
+#: The files SQLite keeps beside a database file: made by SQLite with the database file's own mode.
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def _private_sqlite_file(path: Path) -> None:
+    """Make ``path`` (and a new folder for it) readable by this user only, before SQLite opens it.
+
+    The file holds the staff session key and every kiosk's token hash: a new one is created 0600 (its folder,
+    if new, 0700); SQLite gives its ``-wal``, ``-shm`` and ``-journal`` files the database file's mode.  An
+    existing file (or side file) open to the group or others is tightened to 0600 with a warning; one this
+    user cannot change (another owner) is left as it is, with a warning saying what to do.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+        return
+    except FileExistsError:
+        pass
+    for name in [path] + [path.with_name(path.name + side) for side in SQLITE_SIDE_FILES]:
+        try:
+            mode = stat.S_IMODE(os.stat(name).st_mode)
+        except FileNotFoundError:
+            continue
+        if not mode & 0o077:
+            continue
+        try:
+            os.chmod(name, mode & 0o700)
+        except OSError as exc:
+            log.warning("%s can be read by other users (mode %04o) and cannot be made private (%s): "
+                        "it holds the staff session key; run: chmod 600 %s", name, mode, exc.strerror, name)
+            continue
+        log.warning("%s could be read by other users (mode %04o): now %04o (this user only)",
+                    name, mode, mode & 0o700)
+
+
 class Database:
     """The office database at a SQLAlchemy URL (``sqlite:///path`` or ``postgresql://…``)."""
 
@@ -241,7 +278,7 @@ class Database:
         if memory:  # one shared connection, or every connection would see its own empty database
             kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
         elif self.is_sqlite:
-            Path(self.url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            _private_sqlite_file(Path(self.url.database).expanduser())
         self.engine = create_engine(self.url, **kwargs)
         if self.is_sqlite:
             _sqlite_setup(self.engine, wal=not memory)
