@@ -19,20 +19,22 @@ kiosk takes:
 The answer's ETag is kept, so an unchanged answer costs a ``304 Not
 Modified``; a server that is down, slow or refusing leaves the last good
 catalogue and announcements in place, so the kiosk works offline for as long
-as it must.  A malformed member is refused with a fault, and the last good
-one kept; the others are still taken.  The token is never logged.
+as it must; a TLS certificate it does not trust (``server.ca_bundle``) is a
+``server_certificate`` fault.  A malformed member is refused with a fault, and
+the last good one kept; the others are still taken.  It asks through the
+kiosk's one :class:`~kiosk.office_client.OfficeClient` (URL, token, CA bundle,
+timeout), which never logs the token.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from typing import Callable, List, Tuple
-from urllib.parse import quote, urljoin
+from typing import Callable, List, Optional, Tuple
 
-import requests
+from .office_client import OfficeClient, OfficeUnreachable
 
-__all__ = ["ConfigSync", "kiosk_endpoint", "office_headers", "read_announcements"]
+__all__ = ["ConfigSync", "read_announcements"]
 
 log = logging.getLogger("kiosk.office")
 
@@ -47,20 +49,6 @@ MAX_ANNOUNCEMENT_CHARS = 200
 
 #: The marquee's announcements: the Chinese texts, and the English ones (same length, "" for none).
 Announcements = Tuple[List[str], List[str]]
-
-
-def kiosk_endpoint(config, name: str) -> str:
-    """``{server.url}/api/v1/kiosks/{id}/{name}``: this kiosk's own endpoints on the office server."""
-    base = config.server.url
-    return urljoin(base if base.endswith("/") else base + "/", f"api/v1/kiosks/{quote(config.kiosk.id)}/{name}")
-
-
-def office_headers(config) -> dict:
-    """What every request to the office server carries: JSON wanted, and the token (never logged) if set."""
-    headers = {"Accept": "application/json"}
-    if config.server.token:
-        headers["Authorization"] = f"Bearer {config.server.token}"
-    return headers
 
 
 def read_announcements(answer: dict) -> Announcements:
@@ -91,32 +79,33 @@ class ConfigSync:
     """Fetches the office's central settings: the forms catalogue to the cache, the announcements to the
     store and the listeners."""
 
-    def __init__(self, config, store, forms, record_fault, session=None):
+    def __init__(self, config, store, forms, record_fault, client: Optional[OfficeClient] = None):
         self.config = config
         self.store = store
         self.forms = forms
         self.record_fault = record_fault
-        self.session = session or requests.Session()
+        self.client = client or OfficeClient(config)
+        self.session = self.client.session
         #: Called with :meth:`marquee_texts` when the office's announcements changed, on the sync thread.
         self.on_announcements: List[Callable[[Announcements], None]] = []
 
     @property
     def url(self) -> str:
-        return kiosk_endpoint(self.config, "config")
+        return self.client.kiosk_url("config")
 
     def refresh(self) -> str:
-        """Ask once; return ``updated``, ``unchanged``, ``offline``, ``refused``, ``invalid`` or ``disabled``."""
-        if not self.config.server.url:
+        """Ask once; return ``updated``, ``unchanged``, ``offline``, ``untrusted`` (its TLS certificate),
+        ``refused``, ``invalid`` or ``disabled``."""
+        if not self.client.configured:
             return "disabled"
-        headers = office_headers(self.config)
         etag = self.store.get_meta(ETAG_KEY)
-        if etag:
-            headers["If-None-Match"] = etag
         try:
-            response = self.session.get(self.url, headers=headers, timeout=TIMEOUT)
-        except requests.RequestException as exc:
-            # The exception text names the URL, never the headers: no token can leak here.
-            log.warning("office server not reachable, keeping the last catalogue: %s", type(exc).__name__)
+            response = self.client.get(self.url, TIMEOUT, **({"If_None_Match": etag} if etag else {}))
+        except OfficeUnreachable as exc:  # its message names the URL and why, never the token
+            if exc.kind in ("certificate", "ca_bundle"):  # a setting to fix, not a network to wait for
+                self.record_fault("server_certificate", f"{exc}; the last catalogue and announcements are kept")
+                return "untrusted"
+            log.warning("office server not reachable, keeping the last catalogue: %s", exc)
             return "offline"
         if response.status_code == 304:
             return "unchanged"
@@ -129,7 +118,7 @@ class ConfigSync:
                         response.status_code, self.url)
             return "offline"
         try:
-            answer = response.json()
+            answer = self.client.json(response)
         except ValueError:
             answer = None
         if not isinstance(answer, dict):

@@ -18,8 +18,9 @@ turns it into what a tile and a ticket show: the people ahead of a new ticket
 the wait (the server's, plus the pace for each of those tickets).  An answer
 older than :data:`FRESH_SECONDS`, or of another office day, is not used: the
 kiosk then says less, its own count of numbers handed out and no estimate
-(``TicketService.outlook``), rather than a stale figure.  The token is never
-logged.
+(``TicketService.outlook``), rather than a stale figure.  It asks through the
+kiosk's one :class:`~kiosk.office_client.OfficeClient` (URL, token,
+``server.ca_bundle``, timeout), which never logs the token.
 """
 
 from __future__ import annotations
@@ -31,10 +32,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Dict, Optional, Tuple
 
-import requests
-
 from . import timeutil
-from .office_sync import kiosk_endpoint, office_headers
+from .office_client import OfficeClient, OfficeUnreachable
 
 __all__ = ["Outlook", "QueueStatus", "estimate_range", "REFRESH_SECONDS", "FRESH_SECONDS"]
 
@@ -82,12 +81,12 @@ class QueueStatus:
     :param issued_today: prefix → numbers this kiosk handed out today (``TicketService.issued_today``).
     """
 
-    def __init__(self, config, issued_today: Callable[[str], int], session: Optional[requests.Session] = None,
+    def __init__(self, config, issued_today: Callable[[str], int], client: Optional[OfficeClient] = None,
                  monotonic: Callable[[], float] = time.monotonic, now=timeutil.now):
         self.config = config
         self.issued_today = issued_today
-        self.session = session or requests.Session()
-        self.session.verify = config.server.ca_bundle or True
+        self.client = client or OfficeClient(config)
+        self.session = self.client.session
         self.monotonic = monotonic
         self.now = now
         self._answer: Optional[_Answer] = None
@@ -95,19 +94,22 @@ class QueueStatus:
 
     @property
     def url(self) -> str:
-        return kiosk_endpoint(self.config, "queue")
+        return self.client.kiosk_url("queue")
 
     def refresh(self) -> str:
-        """Ask once; ``updated``, ``offline``, ``refused``, ``invalid`` or ``disabled`` (no server configured)."""
-        if not self.config.server.url:
+        """Ask once; ``updated``, ``offline``, ``untrusted`` (its TLS certificate), ``refused``, ``invalid`` or
+        ``disabled`` (no server configured)."""
+        if not self.client.configured:
             return "disabled"
-        headers = office_headers(self.config)
         prefixes = [s.prefix for s in self.config.services]
         issued = {p: self.issued_today(p) for p in prefixes}  # before asking: a ticket taken meanwhile counts once
         try:
-            response = self.session.get(self.url, headers=headers, timeout=TIMEOUT)
-        except requests.RequestException as exc:  # its text names the URL, never the headers
-            log.info("queue status: office server not reachable (%s)", type(exc).__name__)
+            response = self.client.get(self.url, TIMEOUT)
+        except OfficeUnreachable as exc:  # its message names the URL and why, never the token
+            if exc.kind in ("certificate", "ca_bundle"):  # the config sync records it as a fault; no second one
+                log.warning("queue status: %s", exc)
+                return "untrusted"
+            log.info("queue status: %s", exc)
             return "offline"
         if response.status_code in (401, 403):
             return "refused"  # the uploader and the config sync report a refused token; no third fault
@@ -115,7 +117,7 @@ class QueueStatus:
             log.info("queue status: the office server answered HTTP %s", response.status_code)
             return "offline"
         try:
-            self.accept(response.json(), issued)
+            self.accept(self.client.json(response), issued)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             log.warning("queue status: the office server's answer is not the protocol's JSON (%s)", exc)
             return "invalid"

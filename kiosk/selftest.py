@@ -708,30 +708,36 @@ def check_network(t: SelfTest) -> Check:
 
 
 def _ask_config(t: SelfTest, where: str) -> Check:
-    """GET the config endpoint with the token (office/PROTOCOL.md): is this kiosk's token accepted?"""
-    import requests
+    """GET the config endpoint with the token (office/PROTOCOL.md): is this kiosk's token accepted?
 
-    from .office_sync import kiosk_endpoint, office_headers
+    Asked through the kiosk's own :class:`~kiosk.office_client.OfficeClient`, so ``server.ca_bundle``, the token
+    and the URL are taken exactly as the uploader, the config sync and the queue status take them.
+    """
+    from .office_client import OfficeClient, OfficeUnreachable
 
     config = t.config
-    url = kiosk_endpoint(config, "config")
-    session = requests.Session()
-    session.verify = config.server.ca_bundle or True
+    client = OfficeClient(config)
+    url = client.kiosk_url("config")
     started = time.monotonic()
     try:
-        # Exceptions name the URL, never the headers: the token cannot leak through them.
-        response = session.get(url, headers=office_headers(config), timeout=(NET_TIMEOUT, HTTP_READ_TIMEOUT))
-    except requests.exceptions.SSLError:
-        return Check("network", FAIL, f"{where}, but its TLS certificate is not trusted",
-                     "set server.ca_bundle to the office's CA certificate (PEM), or check the kiosk's clock")
-    except requests.Timeout:
-        return Check("network", FAIL, f"{where}, but it did not answer {url} within {HTTP_READ_TIMEOUT:g} s",
-                     "check that the office server runs (kiosk-office serve) and is not overloaded")
-    except requests.RequestException as exc:
-        return Check("network", FAIL, f"{where}, but asking {url} failed: {type(exc).__name__}",
+        # The client's messages name the URL, never the headers: the token cannot leak through them.
+        response = client.get(url, (NET_TIMEOUT, HTTP_READ_TIMEOUT))
+    except OfficeUnreachable as exc:
+        if exc.kind == "certificate":
+            bundle = config.server.ca_bundle
+            return Check("network", FAIL, f"{where}, but its TLS certificate is not trusted"
+                         + (f" by server.ca_bundle {bundle}" if bundle else ""),
+                         "set server.ca_bundle to the office's CA certificate (PEM), or check the kiosk's clock")
+        if exc.kind == "ca_bundle":
+            return Check("network", FAIL, f"{where}, but {exc}",
+                         "server.ca_bundle must name a PEM file holding the office's CA certificate")
+        if exc.kind == "timeout":
+            return Check("network", FAIL, f"{where}, but it did not answer {url} within {HTTP_READ_TIMEOUT:g} s",
+                         "check that the office server runs (kiosk-office serve) and is not overloaded")
+        return Check("network", FAIL, f"{where}, but {exc}",
                      "check server.url: it is the office server's base address")
     finally:
-        session.close()
+        client.close()
     ms = (time.monotonic() - started) * 1000
     if response.status_code == 200:
         return Check("network", PASS, f"{where}, token accepted (config endpoint, {ms:.0f} ms)")

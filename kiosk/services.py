@@ -52,13 +52,16 @@ class Services:
         self.form_slips.on_fault.append(self._fault)
         self.load_office_forms()
         from .heartbeat import Heartbeat
+        from .office_client import OfficeClient
         from .office_sync import ConfigSync
         from .queue_status import QueueStatus
         from .uploader import Uploader
-        self.sync = ConfigSync(config, store, self.forms, self.record_fault)
+        #: The one way to the office server (URL, token, server.ca_bundle, timeouts), shared by all that follow.
+        self.office = OfficeClient(config)
+        self.sync = ConfigSync(config, store, self.forms, self.record_fault, self.office)
         # The office server's view of the queue: people ahead and the wait on the tiles and the tickets.
-        self.queue = self.tickets.queue = QueueStatus(config, self.tickets.issued_today)
-        self.uploader = Uploader(config, store)
+        self.queue = self.tickets.queue = QueueStatus(config, self.tickets.issued_today, self.office)
+        self.uploader = Uploader(config, store, self.office)
         # Heartbeats run in the uploader's thread: they start and stop with it (kiosk/heartbeat.py).
         self.heartbeat = self.uploader.heartbeat = Heartbeat(self)
         ratings.on_rated.append(lambda _rating: self.uploader.wake())  # a resident's rating goes out soon
@@ -158,6 +161,7 @@ class Services:
         """Stop the uploader (and its heartbeats), release the hardware (LEDs dark), then the store; safe to call
         more than once."""
         self.uploader.stop()
+        self.office.close()
         if self.hardware is not None:
             self.hardware.close()
         self.store.close()

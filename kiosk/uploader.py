@@ -4,8 +4,10 @@ Uploading the outbox
 
 Every event the kiosk records waits in the outbox (``events`` table) until
 the office server has it.  The uploader sends them in ``seq`` order, in
-batches of at most 500 events or 256 KB, with one ``requests`` session, TLS
-verification on and a timeout on every call (``office/PROTOCOL.md``):
+batches of at most 500 events or 256 KB, through the kiosk's one
+:class:`~kiosk.office_client.OfficeClient` (TLS verified against
+``server.ca_bundle`` as every request to the office is, the token, a timeout
+on every call; ``office/PROTOCOL.md``):
 
 * ``200``: accepted and duplicate ids are marked delivered; rejected ones are
   parked with the server's reason (kept, shown, not retried for ever, never
@@ -14,7 +16,15 @@ verification on and a timeout on every call (``office/PROTOCOL.md``):
   try again only rarely;
 * ``429``, ``5xx``, timeouts, dropped connections, an answer that is not the
   protocol's JSON: try again later, with exponential backoff and full jitter
-  from 1 s to 5 min, or after the server's ``Retry-After``.
+  from 1 s to 5 min, or after the server's ``Retry-After``; a TLS certificate
+  the kiosk does not trust likewise, the last error saying so.
+
+An event this kiosk cannot send at all — its data holds text UTF-8 cannot
+carry (a lone surrogate, ``\\ud800``, in a row written by an older kiosk or
+recovered from a damaged database), or a NaN — is parked before the batch goes,
+with the reason, as the server's rejections are: the rest go on, and the last
+error says so.  Whatever goes wrong in a pass is kept as the last error (``kiosk
+upload status``), and the thread goes on.
 
 Delivery is exactly-once through idempotence: a batch the server committed
 but whose answer was lost is sent again and comes back as duplicates.  The
@@ -29,17 +39,16 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import random
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Callable, List, Optional
-from urllib.parse import urljoin
-
-import requests
+from typing import Any, Callable, List, Optional
 
 from . import timeutil
+from .office_client import OfficeClient, OfficeUnreachable, valid_text
 
 __all__ = ["Uploader", "UploadResult", "MAX_EVENTS", "MAX_BYTES"]
 
@@ -66,6 +75,7 @@ class UploadResult:
     error: Optional[str] = None
     refused: bool = False
     rejections: List[str] = field(default_factory=list)
+    unsendable: List[str] = field(default_factory=list)  # parked here: this kiosk cannot send them at all
 
 
 class _Retry(Exception):
@@ -79,12 +89,12 @@ class _Retry(Exception):
 class Uploader:
     """Sends the outbox to the office server; see the module docstring."""
 
-    def __init__(self, config, store, session: Optional[requests.Session] = None,
+    def __init__(self, config, store, client: Optional[OfficeClient] = None,
                  wall: Callable[[], float] = time.time, rng: Callable[[], float] = random.random):
         self.config = config
         self.store = store
-        self.session = session or requests.Session()
-        self.session.verify = config.server.ca_bundle or True
+        self.client = client or OfficeClient(config)
+        self.session = self.client.session
         self.wall = wall   # wall-clock seconds: the backoff deadline is kept across processes
         self.rng = rng
         self.timeout = TIMEOUT
@@ -97,8 +107,7 @@ class Uploader:
 
     @property
     def url(self) -> str:
-        base = self.config.server.url
-        return urljoin(base if base.endswith("/") else base + "/", "api/v1/events")
+        return self.client.url("api/v1/events")
 
     # -- one pass --------------------------------------------------------------------------------
 
@@ -112,7 +121,7 @@ class Uploader:
         if not self.config.server.url:
             result.error = "no office server configured ([server] url is empty)"
         while result.error is None:
-            batch = self._next_batch()
+            batch = self._next_batch(result)
             if not batch:
                 break
             try:
@@ -123,34 +132,43 @@ class Uploader:
                 break
             self._apply(batch, answer, result)
         if result.error is None and self.config.server.url:
-            self._succeeded()
+            self._succeeded(result.unsendable)
         result.remaining = self.store.outbox_counts()["pending"]
         self._prune()
         return result
 
-    def _next_batch(self) -> List[dict]:
-        batch, size = [], 0
-        for event in self.store.pending_events(limit=self.batch_size):
-            body = event.to_json()
-            length = len(json.dumps(body, ensure_ascii=False).encode()) + 1
-            if batch and size + length > MAX_BYTES - 200:  # room for the envelope
-                break
-            batch.append(body)
-            size += length
-        return batch
+    def _next_batch(self, result: UploadResult) -> List[dict]:
+        """The next batch to send; events that cannot be sent at all are parked on the way (``result`` counts them)."""
+        while True:
+            batch, size, unsendable = [], 0, []
+            for event in self.store.pending_events(limit=self.batch_size):
+                body = event.to_json()
+                try:
+                    length = len(json.dumps(body, ensure_ascii=False, allow_nan=False).encode()) + 1
+                except ValueError:  # UnicodeEncodeError included
+                    unsendable.append((event.id, "this kiosk cannot send it: " + _unsendable(event.data)))
+                    continue
+                if batch and size + length > MAX_BYTES - 200:  # room for the envelope
+                    break
+                batch.append(body)
+                size += length
+            if unsendable:
+                self.store.park(unsendable)
+                for event_id, reason in unsendable:
+                    log.warning("event %s parked: %s", event_id, reason)
+                result.rejected += len(unsendable)
+                result.rejections += [f"{i}: {e}" for i, e in unsendable]
+                result.unsendable += [f"{i}: {e}" for i, e in unsendable]
+            if batch or not unsendable:  # a batch of only unsendable events: look at the next ones
+                return batch
 
     def _post(self, batch: List[dict]) -> dict:
-        headers = {"Content-Type": "application/json"}
-        if self.config.server.token:
-            headers["Authorization"] = f"Bearer {self.config.server.token}"
-        body = json.dumps({"kiosk_id": self.config.kiosk.id, "events": batch}, ensure_ascii=False).encode()
+        body = json.dumps({"kiosk_id": self.config.kiosk.id, "events": batch}, ensure_ascii=False,
+                          allow_nan=False).encode()
         try:
-            response = self.session.post(self.url, data=body, headers=headers, timeout=self.timeout)
-        except requests.Timeout:
-            raise _Retry(f"the office server did not answer within {self.timeout[1]:g} s") from None
-        except requests.RequestException as exc:
-            # The message names the URL and the failure, never the headers: no token leaks here.
-            raise _Retry(f"cannot reach the office server at {self.url}: {type(exc).__name__}") from None
+            response = self.client.post_json(self.url, body, timeout=self.timeout)
+        except OfficeUnreachable as exc:  # its message names the URL and why, never the token
+            raise _Retry(str(exc)) from None
         if response.status_code in (401, 403):
             raise _Retry("server refused this kiosk's token", after=REFUSED_RETRY, refused=True)
         if response.status_code == 429 or response.status_code >= 500:
@@ -196,13 +214,14 @@ class Uploader:
             after = max(BACKOFF_FIRST, self.rng() * min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** (failures - 1)))
         self.store.set_meta(META_FAILURES, str(failures))
         self.store.set_meta(META_NEXT, str(self.wall() + after))
-        self.store.set_meta(META_ERROR, message)
+        self.store.set_meta(META_ERROR, valid_text(message))
         log.warning("upload failed (%d in a row), next try in %.0f s: %s", failures, after, message)
 
-    def _succeeded(self) -> None:
+    def _succeeded(self, unsendable: List[str]) -> None:
         self.store.set_meta(META_FAILURES, "0")
         self.store.set_meta(META_NEXT, "0")
-        self.store.set_meta(META_ERROR, "")
+        # The rest got through; an event parked because this kiosk cannot send it is still the last error.
+        self.store.set_meta(META_ERROR, f"{len(unsendable)} event(s) parked: {unsendable[-1]}" if unsendable else "")
         self.store.set_meta(META_SUCCESS, timeutil.rfc3339(timeutil.now()))
 
     def _prune(self) -> None:
@@ -239,19 +258,52 @@ class Uploader:
                 try:
                     result = self.upload_once()
                     wait = self.due_in() if result.error else 60.0
-                except Exception:  # the uploader must never die: the outbox would grow for ever
+                except Exception as exc:  # the uploader must never die: the outbox would grow for ever
                     log.exception("upload pass failed")
-                    wait = 60.0
+                    wait = self._pass_failed(exc)
             if beat_in is not None:  # wake for the next heartbeat, even in a long backoff
                 wait = min(wait, beat_in)
             self._wake.wait(wait)
             self._wake.clear()
+
+    def _pass_failed(self, exc: Exception) -> float:
+        """Keep what went wrong as the last error (``kiosk upload status``), with the backoff; seconds to wait."""
+        try:
+            self._failed(f"upload pass failed: {type(exc).__name__}: {exc}", None, False)
+            return max(self.due_in(), BACKOFF_FIRST)
+        except Exception:  # a store that cannot even take the error (disk full): the log has it
+            log.exception("cannot record the failed upload pass")
+            return 60.0
 
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(5)
+
+
+def _unsendable(data: Any, path: str = "data") -> str:
+    """Why an event's data cannot be sent: where a text UTF-8 cannot carry, or a NaN, is."""
+    if isinstance(data, str):
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return (f"{path} holds text that is not valid Unicode (U+{ord(data[exc.start]):04X} at character "
+                    f"{exc.start}, a lone surrogate)")
+    elif isinstance(data, float) and (math.isnan(data) or math.isinf(data)):
+        return f"{path} is {data!r}, which JSON cannot carry"
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            found = _unsendable(key, f"{path} key {valid_text(str(key))!r}") or \
+                _unsendable(value, f"{path}.{valid_text(str(key))}")
+            if found:
+                return found
+    elif isinstance(data, list):
+        for number, value in enumerate(data):
+            found = _unsendable(value, f"{path}[{number}]")
+            if found:
+                return found
+    return "" if path != "data" else "its data cannot be written as JSON"
 
 
 def _retry_after(value: Optional[str]) -> Optional[float]:
