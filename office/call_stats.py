@@ -73,13 +73,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from kiosk import timeutil
 
 from . import report as reports
 from .calls import CALL_EVENTS, CALLS
-from .db import RATINGS
+from .db import RATING_COUNTS, RATINGS
 from .models import parse_rfc3339
 
 __all__ = ["LINK_MINUTES", "CallRows", "CallStats", "ServiceCalls", "CounterCalls", "HourCalls", "Link",
@@ -99,6 +99,8 @@ class CallRows(NamedTuple):
     calls: List[Dict[str, Any]]
     events: List[Dict[str, Any]]
     ratings: List[Dict[str, Any]]
+    #: How many ratings could be linked (rules 1-3), when ``ratings`` holds only those that can be (see load_calls).
+    counter_ratings: Optional[int] = None
 
 
 @dataclass
@@ -282,9 +284,10 @@ def link_ratings(ratings: Iterable[Mapping[str, Any]], events: Iterable[Mapping[
 
 def build_call_stats(calls: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]],
                      ratings: Sequence[Mapping[str, Any]] = (), tickets: Sequence[Mapping[str, Any]] = (),
-                     link_minutes: float = LINK_MINUTES) -> CallStats:
+                     link_minutes: float = LINK_MINUTES, counter_ratings: Optional[int] = None) -> CallStats:
     """The month's calling statistics from its ``calls`` rows, their ``call_events``, the ratings (rows of the
-    ``ratings`` table, with ``at``) and the tickets (rows with ``hour``) of the month."""
+    ``ratings`` table, with ``at``) and the tickets (rows with ``hour``) of the month.  ``counter_ratings``: how
+    many of the month's ratings could be linked, when ``ratings`` are not all of them (:class:`CallRows`)."""
     rows = {row["id"]: row for row in calls}
     events = [e for e in events if e["call_id"] in rows]
     first = first_calls(events)
@@ -363,14 +366,20 @@ def build_call_stats(calls: Sequence[Mapping[str, Any]], events: Sequence[Mappin
         hours=hours, called=len(first),
         served=sum(1 for row in calls if row["state"] == "done"),
         no_show=sum(1 for row in calls if row["state"] == "no_show"),
-        counter_ratings=candidates, linked=len(links), link_minutes=link_minutes)
+        counter_ratings=candidates if counter_ratings is None else counter_ratings, linked=len(links),
+        link_minutes=link_minutes)
 
 
 # -- the one database read -------------------------------------------------------------------------
 
 def load_calls(db, first_day: str, last_day: str) -> CallRows:
-    """The calls of the office days first_day..last_day (ISO dates), their events, and the ratings of those days
-    that name a location (the only ones that can be linked; misuse included, the rule leaves it out)."""
+    """The calls of the office days first_day..last_day (ISO dates), their events, the ratings of those days that
+    can be linked (rules 1-3 of the module docstring) to a counter called from in them, and how many ratings could
+    be linked at all (``counter_ratings``: at a whole-number location, not misuse, clock synced).
+
+    Only those ratings are read, and only their locations are told apart by the database (``rating_counts``): a
+    month of a county's ratings at counters that called nobody costs nothing.
+    """
     calls_query = (select(CALLS.c.id, CALLS.c.day, CALLS.c.number, CALLS.c.printed_at, CALLS.c.service,
                           CALLS.c.state, CALLS.c.counter, CALLS.c.called_at, CALLS.c.finished_at, CALLS.c.recalls)
                    .where(CALLS.c.day >= first_day, CALLS.c.day <= last_day).order_by(CALLS.c.id))
@@ -379,13 +388,25 @@ def load_calls(db, first_day: str, last_day: str) -> CallRows:
                            CALL_EVENTS.c.counter, CALL_EVENTS.c.at, CALL_EVENTS.c.day)
                     .where(CALL_EVENTS.c.day >= first_day, CALL_EVENTS.c.day <= last_day)
                     .order_by(CALL_EVENTS.c.id))
-    ratings_query = (select(RATINGS.c.event_id, RATINGS.c.at, RATINGS.c.day, RATINGS.c.scale, RATINGS.c.score,
-                            RATINGS.c.choice, RATINGS.c.service, RATINGS.c.location, RATINGS.c.misuse,
-                            RATINGS.c.clock_synced)
-                     .where(RATINGS.c.day >= first_day, RATINGS.c.day <= last_day, RATINGS.c.location != "")
-                     .order_by(RATINGS.c.at, RATINGS.c.event_id))
+    locations_query = (select(RATING_COUNTS.c.location, func.sum(RATING_COUNTS.c.n))
+                       .where(RATING_COUNTS.c.day >= first_day, RATING_COUNTS.c.day <= last_day,
+                              ~RATING_COUNTS.c.misuse, RATING_COUNTS.c.clock_synced, RATING_COUNTS.c.location != "")
+                       .group_by(RATING_COUNTS.c.location))
 
     def read(conn):
-        return CallRows(*([dict(row) for row in conn.execute(query).mappings()]
-                          for query in (calls_query, events_query, ratings_query)))
+        calls, events = ([dict(row) for row in conn.execute(query).mappings()] for query in (calls_query, events_query))
+        linkable = {location: int(n) for location, n in conn.execute(locations_query)
+                    if counter_of(location) is not None}
+        called_from = {e["counter"] for e in events if e["kind"] == "call" and e["counter"] is not None}
+        names = sorted(location for location in linkable if counter_of(location) in called_from)
+        ratings = []
+        for chunk in (names[start:start + 500] for start in range(0, len(names), 500)):
+            query = (select(RATINGS.c.event_id, RATINGS.c.at, RATINGS.c.day, RATINGS.c.scale, RATINGS.c.score,
+                            RATINGS.c.choice, RATINGS.c.service, RATINGS.c.location, RATINGS.c.misuse,
+                            RATINGS.c.clock_synced)
+                     .where(RATINGS.c.day >= first_day, RATINGS.c.day <= last_day, RATINGS.c.location.in_(chunk),
+                            ~RATINGS.c.misuse, RATINGS.c.clock_synced))
+            ratings += [dict(row) for row in conn.execute(query).mappings()]
+        ratings.sort(key=lambda row: (row["at"], row["event_id"]))
+        return CallRows(calls, events, ratings, sum(linkable.values()))
     return db.read(read)

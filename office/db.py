@@ -36,8 +36,9 @@ import re
 import secrets
 import stat
 import threading
+from collections import Counter
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, TypeVar
+from typing import Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple, TypeVar
 
 from sqlalchemy import (BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String,
                         Table, Text, create_engine, delete, event, func, insert, select, update)
@@ -58,7 +59,9 @@ T = TypeVar("T")
 #: 1: the first schema.  2: the number-calling tables (``calls``, ``call_events``, ``counters``, defined in
 #: office/calls.py); only new tables, made by ``create_all`` on opening, so an older database is raised to 2 as is.
 #: 3: the office's forms list (``forms``, ``form_categories``), again only new tables.
-SCHEMA_VERSION = 3
+#: 4: ``rating_counts``, the ratings counted per office day and report key, filled from ``ratings`` on opening an
+#: older database (``_backfill_rating_counts``); the index ``ratings_report`` it replaces is dropped.
+SCHEMA_VERSION = 4
 BUSY_TIMEOUT_MS = 10000
 #: The same rule as the kiosk's ``kiosk.id`` setting (kiosk/config.py).
 KIOSK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
@@ -129,10 +132,47 @@ RATINGS = _derived(
     Column("misuse", Boolean, nullable=False), Column("ticket", Text, nullable=False),
     Column("reason", Text), Column("clock_synced", Boolean, nullable=False),
 )
-# Everything the monthly report groups ratings by, in one index: the report counts a month of a
-# county's ratings by reading this index in order, without touching (or sorting) the table itself.
+# Everything the monthly report groups ratings by.  ``rating_counts`` holds, per office day, how many ratings
+# share each combination: the report reads ~30 × combinations rows instead of a county's million ratings.  Ingest
+# keeps it in the same transaction as ``ratings`` (a rating stored counts once; a duplicate or a rejected event
+# never; a reason arriving moves its rating to the reason's row).  ``service`` and ``reason`` are "" for none.
 REPORT_KEYS = ("day", "kiosk_id", "scale", "score", "choice", "service", "location", "misuse", "reason", "clock_synced")
-Index("ratings_report", *[RATINGS.c[name] for name in REPORT_KEYS])
+RATING_COUNTS = Table(
+    "rating_counts", METADATA,
+    Column("day", String(10), primary_key=True), Column("kiosk_id", String(32), primary_key=True),
+    Column("scale", Integer, primary_key=True, autoincrement=False),
+    Column("score", Integer, primary_key=True, autoincrement=False),
+    Column("choice", Text, primary_key=True), Column("service", Text, primary_key=True),
+    Column("location", Text, primary_key=True), Column("misuse", Boolean, primary_key=True),
+    Column("reason", Text, primary_key=True), Column("clock_synced", Boolean, primary_key=True),
+    Column("n", BigInteger, nullable=False),
+)
+
+
+def _count_key(row: Mapping[str, Any]) -> Tuple[Any, ...]:
+    """A ``ratings`` row's key in ``rating_counts``."""
+    return tuple(row[name] or "" if name in ("service", "reason") else row[name] for name in REPORT_KEYS)
+
+
+def _add_rating_counts(conn: Connection, deltas: Mapping[Tuple[Any, ...], int]) -> None:
+    """Add ``deltas`` (key -> ratings more or fewer) to ``rating_counts``: one upsert, keys in order (so two
+    PostgreSQL writers lock the rows they share in the same order, never in a circle)."""
+    rows = [dict(zip(REPORT_KEYS, key), n=n) for key, n in sorted(deltas.items()) if n]
+    if not rows:
+        return
+    dialect = importlib.import_module(f"sqlalchemy.dialects.{conn.dialect.name}")
+    statement = dialect.insert(RATING_COUNTS)
+    conn.execute(statement.on_conflict_do_update(index_elements=list(REPORT_KEYS),
+                                                 set_={"n": RATING_COUNTS.c.n + statement.excluded.n}), rows)
+
+
+def _backfill_rating_counts(conn: Connection) -> None:
+    """Count every stored rating into ``rating_counts`` afresh (the upgrade to schema 4; ``kiosk-office bench``)."""
+    keys = [func.coalesce(RATINGS.c[name], "") if name in ("service", "reason") else RATINGS.c[name]
+            for name in REPORT_KEYS]
+    conn.execute(delete(RATING_COUNTS))
+    conn.execute(insert(RATING_COUNTS).from_select(
+        list(REPORT_KEYS) + ["n"], select(*keys, func.count()).group_by(*keys)))
 
 TICKETS = _derived(
     "tickets",
@@ -322,13 +362,17 @@ class Database:
 
     def _check_version(self) -> None:
         def check(conn):
-            found = conn.execute(select(META.c.value).where(META.c.key == "schema_version")).scalar()
+            # FOR UPDATE: a second server process upgrading at the same time waits, then finds it done.
+            found = conn.execute(select(META.c.value).where(META.c.key == "schema_version").with_for_update()).scalar()
             if found is None:
                 conn.execute(insert(META).values(key="schema_version", value=str(SCHEMA_VERSION)))
             elif int(found) > SCHEMA_VERSION:
                 raise RuntimeError(f"{self.display_url} has schema version {found}, newer than this "
                                    f"kiosk-office knows ({SCHEMA_VERSION}): upgrade kiosk-office")
-            elif int(found) < SCHEMA_VERSION:  # every later version only added tables: create_all made them
+            elif int(found) < SCHEMA_VERSION:  # create_all made the new tables; 4 also fills one
+                if int(found) < 4:
+                    conn.exec_driver_sql("DROP INDEX IF EXISTS ratings_report")
+                    _backfill_rating_counts(conn)
                 conn.execute(update(META).where(META.c.key == "schema_version").values(value=str(SCHEMA_VERSION)))
         self.write(check)
 
@@ -439,8 +483,10 @@ class Database:
         for table in (EVENTS, RATINGS, TICKETS, FORM_VIEWS):  # events first: the others refer to them
             if rows[table.name]:
                 conn.execute(insert(table), rows[table.name])
+        counted = Counter(_count_key(row) for row in rows["ratings"])
         if reasons_for:
-            self._link_reasons(conn, kiosk_id, sorted(reasons_for))
+            self._link_reasons(conn, kiosk_id, sorted(reasons_for), counted)
+        _add_rating_counts(conn, counted)
         values = {"last_contact_at": received}
         if heartbeat is not None:
             values["last_heartbeat"] = _json({"id": heartbeat.id, "seq": heartbeat.seq, "at": heartbeat.at,
@@ -450,8 +496,10 @@ class Database:
         return result
 
     @staticmethod
-    def _link_reasons(conn: Connection, kiosk_id: str, rating_ids: Sequence[str]) -> None:
-        """Give each of these ratings the reason of its latest rating_reason event, if any."""
+    def _link_reasons(conn: Connection, kiosk_id: str, rating_ids: Sequence[str],
+                      counted: Counter) -> None:
+        """Give each of these ratings the reason of its latest rating_reason event, if any; move each rating
+        whose reason changes from its old key to its new one in ``counted`` (deltas for ``rating_counts``)."""
         latest: Dict[str, str] = {}
         for chunk in _chunks(rating_ids):
             query = (select(EVENTS.c.ref, EVENTS.c.data)
@@ -459,6 +507,12 @@ class Database:
                      .order_by(EVENTS.c.seq, EVENTS.c.received_at))
             for ref, data in conn.execute(query):
                 latest[ref] = json.loads(data).get("reason")
+        for chunk in _chunks(sorted(latest)):
+            query = select(RATINGS).where(RATINGS.c.event_id.in_(chunk), RATINGS.c.kiosk_id == kiosk_id)
+            for row in conn.execute(query).mappings():
+                if (row["reason"] or "") != (latest[row["event_id"]] or ""):
+                    counted[_count_key(row)] -= 1
+                    counted[_count_key(dict(row, reason=latest[row["event_id"]]))] += 1
         for rating_id, reason in latest.items():
             conn.execute(update(RATINGS).where(RATINGS.c.event_id == rating_id, RATINGS.c.kiosk_id == kiosk_id)
                          .values(reason=reason))
@@ -492,10 +546,16 @@ class Database:
         return self._derived_rows(RATINGS, first_day, last_day, kiosk_id)
 
     def rating_counts(self, first_day=None, last_day=None, kiosk_id=None) -> List[Dict[str, Any]]:
-        """Ratings counted by everything a report groups them by: rows like ``ratings()`` with ``n``."""
-        keys = [RATINGS.c[name] for name in REPORT_KEYS]
-        query = select(*keys, func.count().label("n")).group_by(*keys).order_by(*keys)
-        return self._rows(_within(query, RATINGS, first_day, last_day, kiosk_id))
+        """Ratings counted by everything a report groups them by: rows like ``ratings()`` (``service`` and
+        ``reason`` "" for none) with ``n``, read from ``rating_counts``."""
+        keys = [RATING_COUNTS.c[name] for name in REPORT_KEYS]
+        query = select(*keys, RATING_COUNTS.c.n).where(RATING_COUNTS.c.n > 0).order_by(*keys)
+        return self._rows(_within(query, RATING_COUNTS, first_day, last_day, kiosk_id))
+
+    def recount_ratings(self) -> None:
+        """Count every stored rating into ``rating_counts`` afresh: for ratings written straight into the
+        ``ratings`` table, not through :meth:`ingest` (``kiosk-office bench``)."""
+        self.write(_backfill_rating_counts)
 
     def tickets(self, first_day=None, last_day=None, kiosk_id=None) -> List[Dict[str, Any]]:
         """Tickets taken on the office days first_day..last_day, oldest first."""

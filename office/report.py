@@ -337,14 +337,14 @@ def build_report(period: Period, ratings: Sequence[Mapping[str, Any]], tickets: 
         office_name=office_name, kiosks=kiosks_of(month, tickets, views),
         calls=None if calls is None else calling.build_call_stats(
             [c for c in calls.calls if first <= c["day"] <= last], calls.events,
-            [r for r in calls.ratings if first <= r["day"] <= last], tickets))
+            [r for r in calls.ratings if first <= r["day"] <= last], tickets, counter_ratings=calls.counter_ratings))
 
 
 def load_report(db, period: Period) -> MonthlyReport:
     """Read the month's rows (and the trend's ratings) from ``db`` and build the report."""
     months = previous_months(period, TREND_MONTHS)
     first, last = period.first.isoformat(), period.last.isoformat()
-    # Counted by the database, not row by row here: a county's month may hold a million ratings.
+    # Counted at ingest (db.rating_counts, per day), not row by row here: a county's month may hold a million.
     ratings = db.rating_counts(first_day=months[0].first.isoformat(), last_day=last)
     month = [r for r in ratings if r["day"] >= first]
     history = [r for r in ratings if r["day"] < first]
