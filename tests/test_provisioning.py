@@ -141,6 +141,43 @@ def test_good_file_writes_every_system_file(root, boot):
     assert not (root / "var/lib/kiosk/provisioning-errors.txt").exists()
 
 
+def unit_options(name):
+    """``{option: [values]}`` of a unit file in provisioning/systemd/ (every section together)."""
+    options = {}
+    for line in (REPO / "provisioning/systemd" / name).read_text().splitlines():
+        if "=" in line and not line.lstrip().startswith(("#", ";", "[")):
+            key, value = line.split("=", 1)
+            options.setdefault(key.strip(), []).extend(value.split())
+    return options
+
+
+def test_the_first_boot_starts_the_network_it_enables(root, boot):
+    # Issue 17: the card's first boot had no network (no SSH, NTP or upload) until a power cycle, because
+    # provisioning only enabled systemd-networkd, and a unit enabled while the system boots is not in that
+    # boot's transaction. The real command kiosk-provision.service runs (--dry-run logs what it would run).
+    result = run_cli("apply", "--boot", boot, "--root", root, "--dry-run")
+    assert result.returncode == 0, result.stderr
+    ran = [line.split("would run: ", 1)[1].split() for line in
+           (root / "var/lib/kiosk/provisioning.log").read_text().splitlines() if "would run: " in line]
+    started = [argv for argv in ran if argv[0] == "systemctl"
+               and ("start" in argv or ("enable" in argv and "--now" in argv))]
+    for unit in ("systemd-networkd.service", "systemd-resolved.service", "ssh.service"):
+        matching = [argv for argv in started if unit in argv]
+        assert len(matching) == 1, f"{unit} is enabled but not started on this boot: {ran}"
+        argv = matching[0]
+        # never waited for: networkd is ordered after network-pre.target, which waits for this very unit
+        assert "--no-block" in argv, argv
+        assert "enable" in argv  # and every later boot too
+    # the .network files exist before networkd is started (all files are written before any command runs)
+    assert (root / "etc/systemd/network/20-kiosk-wired.network").exists()
+    # ... and networkd's start waits for provisioning: kiosk-provision.service runs before network-pre.target
+    unit = unit_options("kiosk-provision.service")
+    assert "network-pre.target" in unit["Before"] and "network-pre.target" in unit["Wants"]
+    assert unit["DefaultDependencies"] == ["no"]  # else it would be ordered after sysinit and basic.target
+    # a kiosk whose file does not change (every later boot) runs no command at all: networkd starts as enabled
+    assert run_cli("apply", "--boot", boot, "--root", root, "--dry-run").stdout.strip() == "nothing changed"
+
+
 def test_defaults_and_partial_file_wired_only_ssh_off(root, boot):
     boot.write_text('[kiosk]\nid = "LUKANG-3"\n', encoding="utf-8")
     calls = []
