@@ -62,42 +62,164 @@ if [ "${1:-}" = --test ]; then
   KERNEL=$(ls "$WORK"/vmlinuz-* 2>/dev/null | sort -V | tail -1) || true
   INITRD=$(ls "$WORK"/initrd.img-* 2>/dev/null | sort -V | tail -1) || true
   [ -n "$KERNEL" ] && [ -n "$INITRD" ] || die "kernel/initrd not in $WORK (kept by the build)"
+  [ -x "$REPO/.venv/bin/kiosk-office" ] || make -C "$REPO" setup
   SERIAL=$BUILD_DIR/$NAME.test-serial.log
-  # A copy of the image as a technician leaves it: the example kiosk.toml on the boot partition (injected
-  # without root, as on a laptop), written to a card 1 GiB larger than the image (the data partition grows).
+  # The test's own office server, SSH key and kiosk.toml, in a private folder. The guest's network is QEMU's
+  # user network with restrict=on: it reaches nothing beyond this machine, and on it only what is forwarded:
+  # SSH from 127.0.0.1:SSH_PORT to the guest's port 22 (hostfwd), and the office server, which the kiosk
+  # knows as http://10.0.2.100/, to a `kiosk-office serve` on 127.0.0.1:OFFICE_PORT (guestfwd, one relay
+  # process per connection). DHCP still answers under restrict=on; DNS and NTP (UDP) do not.
+  TDIR=$WORK/test
+  rm -rf "$TDIR"; mkdir -m 700 "$TDIR"
+  free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+  SSH_PORT=$(free_port); OFFICE_PORT=$(free_port)
+  ssh-keygen -q -t ed25519 -N '' -C kiosk-image-test -f "$TDIR/id_ed25519"
+  export KIOSK_OFFICE_DB=$TDIR/office.db
+  TOKEN=$("$REPO/.venv/bin/kiosk-office" kiosk add ERLIN-01 2>/dev/null | tail -1)
+  [ -n "$TOKEN" ] || die "kiosk-office kiosk add ERLIN-01 gave no token"
+  "$REPO/.venv/bin/kiosk-office" serve --host 127.0.0.1 --port "$OFFICE_PORT" >"$TDIR/office.log" 2>&1 &
+  OFFICE_PID=$!
+  qpid=
+  trap 'kill "$OFFICE_PID" 2>/dev/null; [ -n "$qpid" ] && kill -9 "$qpid" 2>/dev/null; true' EXIT
+  cat >"$TDIR/relay" <<'PY'
+#!/usr/bin/python3
+# QEMU's guestfwd command: one guest connection (stdin/stdout) relayed to 127.0.0.1:PORT on this machine
+import os, socket, sys, threading
+sys.stderr = open(os.devnull, "w")  # stderr is the guest's connection too
+conn = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+def guest_to_host():
+    while True:
+        data = os.read(0, 65536)
+        if not data:
+            break
+        conn.sendall(data)
+    try:
+        conn.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+threading.Thread(target=guest_to_host, daemon=True).start()
+while True:
+    data = conn.recv(65536)
+    if not data:
+        break
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
+PY
+  chmod 700 "$TDIR/relay"
+  # The example kiosk.toml as a technician fills it in: this office's address and token, and the test key.
+  PYTHONPATH=$REPO "$REPO/.venv/bin/python" - "$REPO/provisioning/kiosk.toml.example" "$TDIR/kiosk.toml" "$TOKEN" \
+    "$(cat "$TDIR/id_ed25519.pub")" <<'PY'
+import sys
+from pathlib import Path
+from provisioning.provision import _set_key
+example, out, token, key = sys.argv[1:]
+text = Path(example).read_text(encoding="utf-8")
+for name, value in (("server.url", "http://10.0.2.100/"), ("server.token", token), ("ssh.authorized_keys", [key])):
+    text = _set_key(text, name, value)
+Path(out).write_text(text, encoding="utf-8")
+PY
+  # A copy of the image as a technician leaves it: that kiosk.toml on the boot partition (injected without
+  # root, as on a laptop), written to a card 1 GiB larger than the image (the data partition grows).
   TESTIMG=$WORK/test.img
   cp --sparse=always "$IMG" "$TESTIMG"
   truncate -s +1G "$TESTIMG"
-  "$REPO/provisioning/kiosk-provision" inject "$TESTIMG" "$REPO/provisioning/kiosk.toml.example"
+  "$REPO/provisioning/kiosk-provision" inject "$TESTIMG" "$TDIR/kiosk.toml"
   QEMU=(qemu-system-aarch64 -M virt -cpu cortex-a53 -smp 2 -m 1024 -nographic -no-reboot
     -kernel "$KERNEL" -initrd "$INITRD"
-    -append "root=LABEL=RASPIROOT rw rootwait console=ttyAMA0 kiosk.test=1 systemd.show_status=1"
-    -drive "file=$TESTIMG,format=raw,if=virtio" -netdev user,id=n0 -device virtio-net-pci,netdev=n0,romfile=)
-  # Boot 1: first boot (provisioning, growing /data), then the power is pulled while the kiosk runs.
-  log "boot 1 of $IMG under qemu-system-aarch64 -M virt: power cut once the kiosk runs (serial $SERIAL.cut)"
-  start=$(date +%s)
-  "${QEMU[@]}" </dev/null >"$SERIAL.cut" 2>&1 &
-  qpid=$!
-  while kill -0 "$qpid" 2>/dev/null && ! grep -a -q '^KIOSK-TEST: provisioning said:' "$SERIAL.cut"; do
-    [ $(( $(date +%s) - start )) -lt "$TEST_TIMEOUT" ] || break
-    sleep 0.2
-  done
+    -append "root=LABEL=RASPIROOT rw rootwait console=ttyAMA0 kiosk.test=1 kiosk.test.hold=1 systemd.show_status=1"
+    -drive "file=$TESTIMG,format=raw,if=virtio"
+    -netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$SSH_PORT-:22,guestfwd=tcp:10.0.2.100:80-cmd:$TDIR/relay $OFFICE_PORT"
+    -device virtio-net-pci,netdev=n0,romfile=)
+  SSH=(ssh -i "$TDIR/id_ed25519" -p "$SSH_PORT" -o BatchMode=yes -o IdentitiesOnly=yes -o ConnectTimeout=10
+    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR root@127.0.0.1)
+  failed=0
+  ok() { echo "ok    $*"; }
+  fail() { echo "FAIL  $*"; failed=1; }
+  office_events() { "$REPO/.venv/bin/kiosk-office" kiosk list 2>/dev/null | awk -F'\t' '$1 == "ERLIN-01" { print $3 }'; }
+  office_contact() { "$REPO/.venv/bin/kiosk-office" kiosk list 2>/dev/null | awk -F'\t' '$1 == "ERLIN-01" { print $2 }'; }
+  # One boot: QEMU in the background, SSH tried from power-on (its first answer timed), until the boot test
+  # prints "holding for the host's checks"; then the host's checks over SSH and of the office server.
+  # $1: the boot's number, $2: its serial log, $3: the office's last contact with ERLIN-01 before it.
+  boot() {
+    local n=$1 serial=$2 contact_before=$3 start ssh_at= facts now
+    start=$(date +%s)
+    "${QEMU[@]}" </dev/null >"$serial" 2>&1 &
+    qpid=$!
+    while kill -0 "$qpid" 2>/dev/null && ! grep -a -q "^KIOSK-TEST: holding for the host's checks" "$serial"; do
+      [ $(( $(date +%s) - start )) -lt "$TEST_TIMEOUT" ] || break
+      if [ -z "$ssh_at" ] && timeout 20 "${SSH[@]}" true </dev/null 2>/dev/null; then ssh_at=$(( $(date +%s) - start )); fi
+      sleep 2
+    done
+    grep -a -q "^KIOSK-TEST: holding" "$serial" || { fail "boot $n: the boot test never reached its end (serial $serial)"; return; }
+    echo "boot $n: the boot test is done after $(( $(date +%s) - start )) s; SSH first answered at ${ssh_at:-?} s"
+    # the facts, as root on the kiosk through the forwarded port with the key from kiosk.toml
+    facts=$(timeout 120 "${SSH[@]}" sh -s <<'REMOTE' 2>&1 | tr -d '\r'
+echo "user: $(id -un)"
+echo "hostname: $(hostname)"
+echo "units: $(systemctl is-active systemd-networkd.service systemd-resolved.service systemd-timesyncd.service ssh.service kiosk.service | tr '\n' ' ')"
+echo "address: $(ip -4 -o addr show scope global | awk '{print $2, $4}' | tr '\n' ' ')"
+echo "route: $(ip -4 route show default)"
+echo "ntp: $(timedatectl show -p NTP -p NTPSynchronized | tr '\n' ' ')servers $(timedatectl show-timesync -p SystemNTPServers --value)"
+echo "upload: $(/usr/local/bin/kiosk upload status 2>&1 | tail -1)"
+REMOTE
+    ) || true
+    printf '%s\n' "$facts" | sed "s/^/SSH boot $n: /"
+    has() { printf '%s\n' "$facts" | grep -q -E "$1"; }
+    if has '^user: root$'; then ok "boot $n: SSH as root with the test key from kiosk.toml, through QEMU's forwarded port"
+    else fail "boot $n: no SSH login with the test key (127.0.0.1:$SSH_PORT)"; fi
+    has '^hostname: erlin-01$' && ok "boot $n: host name erlin-01 (over SSH)" || fail "boot $n: host name over SSH"
+    has '^units: active active active active active $' \
+      && ok "boot $n: systemd-networkd, -resolved, -timesyncd, ssh and kiosk all running" \
+      || fail "boot $n: networkd, resolved, timesyncd, ssh, kiosk not all running"
+    has '^address: .* 10\.0\.2\.15/24 $' && has '^route: default via 10\.0\.2\.2 ' \
+      && ok "boot $n: DHCP address 10.0.2.15 and a default route (systemd-networkd)" || fail "boot $n: no DHCP address or route"
+    # restrict=on lets no UDP out, so no NTP server answers here: the sync service must run and be set up
+    # with kiosk.toml's servers; that it synchronizes is not checked (NTPSynchronized=no is expected).
+    has '^ntp: (.* )?NTP=yes .*servers time\.stdtime\.gov\.tw tock\.stdtime\.gov\.tw$' \
+      && ok "boot $n: NTP on, timesyncd asking kiosk.toml's servers (not synchronized: no NTP server is reachable under restrict=on)" \
+      || fail "boot $n: NTP not on, or not with kiosk.toml's servers"
+    # the kiosk's own uploader (nothing forced): the office server on this machine hears from it
+    now=$(date +%s)
+    while [ $(( $(date +%s) - now )) -lt 300 ]; do
+      [ "$(office_events)" -gt 0 ] 2>/dev/null && [ "$(office_contact)" != "$contact_before" ] && break
+      sleep 5
+    done
+    if [ "$(office_events)" -gt 0 ] 2>/dev/null && [ "$(office_contact)" != "$contact_before" ]; then
+      ok "boot $n: the kiosk reached the office server on this machine: $(office_events) events stored, last contact $(office_contact)"
+    else
+      fail "boot $n: the office server on this machine heard nothing new from ERLIN-01 (events: $(office_events), contact: $(office_contact))"
+    fi
+  }
+
+  # Boot 1: the card's first boot (provisioning, growing /data): network, SSH, NTP and the first upload
+  # checked from here; then the power is pulled while the kiosk runs.
+  log "boot 1 of $IMG under qemu-system-aarch64 -M virt (restrict=on), serial $SERIAL.cut"
+  start1=$(date +%s)
+  boot 1 "$SERIAL.cut" "never"
   kill -9 "$qpid" 2>/dev/null || true
   wait "$qpid" 2>/dev/null || true
-  before=$(tr -d '\r' <"$SERIAL.cut" | sed -n 's/^KIOSK-TEST: store: ok \([0-9]*\) events$/\1/p' | head -1)
-  echo "power cut after $(( $(date +%s) - start )) s; the store had ${before:-?} events"
-  # Boot 2: the same card after the power cut; every check below is on this boot.
+  qpid=
+  tr -d '\r' <"$SERIAL.cut" >"$SERIAL.cut.txt"
+  grep -a -E '^KIOSK-TEST' "$SERIAL.cut.txt" | sed 's/^/boot 1: /' || true
+  before=$(sed -n 's/^KIOSK-TEST: store: ok \([0-9]*\) events$/\1/p' "$SERIAL.cut.txt" | head -1)
+  echo "power cut after $(( $(date +%s) - start1 )) s; the store had ${before:-?} events"
+  contact1=$(office_contact)
+
+  # Boot 2: the same card after the power cut; the same checks from here, then the boot test's own facts.
   log "boot 2 (timeout ${TEST_TIMEOUT}s), serial log $SERIAL"
   start=$(date +%s)
-  set +e
-  timeout "$TEST_TIMEOUT" "${QEMU[@]}" </dev/null >"$SERIAL" 2>&1
-  rc=$?
-  set -e
-  echo "qemu exit status $rc after $(( $(date +%s) - start )) s"
+  boot 2 "$SERIAL" "$contact1"
+  if [ -n "$qpid" ]; then
+    timeout 120 "${SSH[@]}" touch /run/kiosk-test.release </dev/null || true
+    for _ in $(seq 240); do kill -0 "$qpid" 2>/dev/null || break; sleep 1; done
+    kill -9 "$qpid" 2>/dev/null || true
+    wait "$qpid" 2>/dev/null || true
+    qpid=
+  fi
+  echo "boot 2 ended after $(( $(date +%s) - start )) s"
   grep -a -E '^KIOSK-(TEST|LOG)' "$SERIAL" | tr -d '\r' || true
   rm -f "$TESTIMG"
   # Each fact the boot should have produced; every one that is missing is named.
-  failed=0
   # a file, not a pipe: under pipefail, grep -q leaving early makes the pipe fail (SIGPIPE) now and then
   tr -d '\r' <"$SERIAL" >"$SERIAL.txt"
   expect() {
@@ -110,10 +232,12 @@ if [ "${1:-}" = --test ]; then
   expect "/etc/kiosk/kiosk.toml applied, mode 600, owner kiosk"  'app config: 600 kiosk'
   expect "host name from kiosk.id"                               'hostname: erlin-01'
   expect "no provisioning errors"                                'provisioning errors: 0 lines'
-  expect "SSH off (no keys in kiosk.toml)"                       'ssh: disabled'
+  expect "SSH on (a key in kiosk.toml) and running"              'ssh: enabled active$'
+  expect "network: networkd and resolved running, a DHCP address" 'network: active active .*10\.0\.2\.15/24'
   expect "journal in memory"                                     'journal: /run/log/journal/'
   expect "lgpio keeps its pipes off the read-only root (LG_WD)"  'lgpio pipe errors: 0$'
   expect "no failed units"                                       'failed units: *$'
+  expect "the boot test ran to its end (released by the host, then powered off)" 'done$'
   # the power cut of boot 1
   expect "after the power cut: the store intact"                'store: ok [0-9]+ events$'
   after=$(sed -n 's/^KIOSK-TEST: store: ok \([0-9]*\) events$/\1/p' "$SERIAL.txt" | head -1)
@@ -129,7 +253,7 @@ if [ "${1:-}" = --test ]; then
     echo "FAIL  provisioning at boot 2 did not say 'nothing changed'"; failed=1
   fi
   [ $failed = 0 ] && { echo "TEST PASS"; exit 0; }
-  echo "TEST FAIL (serial console: $SERIAL)"; exit 1
+  echo "TEST FAIL (serial console: $SERIAL, boot 1: $SERIAL.cut, office server: $TDIR/office.log)"; exit 1
 fi
 
 # --------------------------------------------------------------------------------------------- build
