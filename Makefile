@@ -68,7 +68,8 @@ audit: setup
 image:
 	images/build-image.sh
 
-# Boot the built image under QEMU (provisioned with the example kiosk.toml) and check the kiosk runs (as root; ~4 min)
+# Boot the built image under QEMU twice (the example kiosk.toml with a test SSH key and an office server on this
+# machine): network, SSH, NTP and upload on the first boot, a power cut, the kiosk on the second (as root; ~15 min)
 image-test:
 	images/build-image.sh --test
 

@@ -2,8 +2,9 @@
 # Build the flashable Raspberry Pi SD image (Debian bookworm arm64) for the lobby kiosk.
 #
 #   sudo images/build-image.sh            build build/kiosk-<version>-arm64.img(.xz) + .sha256 + manifest
-#   sudo images/build-image.sh --test     boot the built image under qemu-system-aarch64 -M virt, pull the
-#                                         power while the kiosk runs, boot again and check (no build)
+#   sudo images/build-image.sh --test     boot the built image under qemu-system-aarch64 -M virt (user network,
+#                                         restrict=on), check SSH, network, NTP and upload from this machine on
+#                                         the first boot, pull the power, boot again and check (no build)
 #
 # Runs as root on Debian 12 x86_64 (apt-installs its tools). Route and measurements:
 # ../shared/reference/image.md (mmdebstrap + QEMU binfmt, MODULES=list, mkfs.ext4 -d, sfdisk + dd).
