@@ -165,7 +165,7 @@ echo "upload: $(/usr/local/bin/kiosk upload status 2>&1 | tail -1)"
 REMOTE
     ) || true
     printf '%s\n' "$facts" | sed "s/^/SSH boot $n: /"
-    has() { printf '%s\n' "$facts" | grep -q -E "$1"; }
+    has() { grep -q -E "$1" <<<"$facts"; }   # not a pipe: grep -q leaving early would fail it (pipefail)
     if has '^user: root$'; then ok "boot $n: SSH as root with the test key from kiosk.toml, through QEMU's forwarded port"
     else fail "boot $n: no SSH login with the test key (127.0.0.1:$SSH_PORT)"; fi
     has '^hostname: erlin-01$' && ok "boot $n: host name erlin-01 (over SSH)" || fail "boot $n: host name over SSH"
