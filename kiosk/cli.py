@@ -535,6 +535,7 @@ def _is_full_catalogue(path) -> bool:
 def cmd_upload(args) -> int:
     import time as _time
 
+    from .errors import StoreError
     from .store import Store
     from .uploader import Uploader
 
@@ -547,12 +548,17 @@ def cmd_upload(args) -> int:
                   f"parked (rejected by the server), last success {status['last_success'] or 'never'}, "
                   f"last error {status['last_error'] or 'none'}, next try in {status['next_attempt_in']:g} s")
             return EXIT_OK
-        while True:
-            if not args.once and uploader.due_in() > 0:
-                _time.sleep(uploader.due_in())
-            result = uploader.upload_once()
-            if args.once or result.remaining == 0 or result.refused or not config.server.url:
-                break
+        try:
+            while True:
+                if not args.once and uploader.due_in() > 0:
+                    _time.sleep(uploader.due_in())
+                result = uploader.upload_once()
+                if args.once or result.remaining == 0 or result.refused or not config.server.url:
+                    break
+        except StoreError as exc:  # a full data folder: what was sent but not marked goes again (sent once)
+            print(f"kiosk upload: {exc}. Events the office already has are sent again later and kept once there",
+                  file=sys.stderr)
+            return EXIT_FAILED
     print(f"sent {result.sent}, duplicates {result.duplicates}, rejected {result.rejected}, "
           f"remaining {result.remaining}" + (f" ({result.error})" if result.error else ""))
     for rejection in result.rejections:

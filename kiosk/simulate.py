@@ -5,7 +5,9 @@
 Presses a rating button the way a resident would, through gpiozero's mock
 pins: the pin goes low, is held, goes high, and everything after that is the
 kiosk's own code (debounce, misuse, the store, the LED).  It writes to the
-configured data directory, so ``kiosk ratings stats`` sees the result.
+configured data directory, so ``kiosk ratings stats`` sees the result.  A
+press that could not be stored (a full data folder) is said, with why, and
+the command exits 1: it never reports success for ratings it did not keep.
 """
 
 from __future__ import annotations
@@ -34,8 +36,9 @@ def simulate_press(config: Config, key: str, count: int = 1, gap: float = 4.0, h
         return 2
     # Mock pins whatever the config says: this must never drive a real pin of a running kiosk.
     services = open_services(config, mode="simulated")
-    recorded = []
+    recorded, lost = [], []
     services.ratings.on_rated.append(recorded.append)
+    services.ratings.on_fault.append(lost.append)
     try:
         pin = services.hardware.buttons.devices[index].pin
         for n in range(count):
@@ -47,6 +50,10 @@ def simulate_press(config: Config, key: str, count: int = 1, gap: float = 4.0, h
     finally:
         services.close()
     choice = scale.choice(index)
+    if lost:
+        print(f"kiosk simulate: {len(lost)} of {count} press{'es' if count != 1 else ''} not stored: {lost[-1]}",
+              file=sys.stderr)
+        return 1
     misuse = sum(r.misuse for r in recorded)
     print(f"pressed {choice.key} ({choice.label}) {count} time{'s' if count != 1 else ''}, {gap:g} s apart: "
           f"{len(recorded)} rating{'s' if len(recorded) != 1 else ''} stored in {services.store.path}, "

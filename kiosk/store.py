@@ -36,7 +36,7 @@ from . import timeutil
 from .errors import StoreError
 from .events import Event
 
-__all__ = ["Store", "MIGRATIONS", "DB_NAME"]
+__all__ = ["Store", "StoreFull", "MIGRATIONS", "DB_NAME"]
 
 log = logging.getLogger("kiosk.store")
 
@@ -139,6 +139,40 @@ MIGRATIONS: List[str] = [
 _EVENT_COLUMNS = "seq, id, type, at, clock_synced, data, boot_id, monotonic"
 
 
+#: Below this much free space, a write that fails is put down to a full data folder.
+FULL_BELOW_BYTES = 1 << 20
+
+
+class StoreFull(StoreError):
+    "Error raised when the data folder (or the database) is full: nothing of that write was kept"
+
+
+def _free_bytes(folder: Path) -> Optional[int]:
+    try:
+        stat = os.statvfs(folder)
+    except OSError:
+        return None
+    return stat.f_bavail * stat.f_frsize
+
+
+def _size(n: int) -> str:
+    return f"{n // 1024} KB" if n < 10 << 20 else f"{n // (1 << 20)} MB"
+
+
+def _cannot_write(path: Path, exc: sqlite3.Error) -> StoreError:
+    """What a write that SQLite refused means for a person: one line naming the folder and what to do."""
+    free = _free_bytes(path.parent)
+    full = getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL"
+    if free is not None and free < FULL_BELOW_BYTES and (full or isinstance(exc, sqlite3.OperationalError)):
+        return StoreFull(f"the data folder {path.parent} is full ({_size(free)} free), nothing was stored. "
+                         "Hint: free space there (old kiosk.db.corrupt-* files can be copied off and deleted), "
+                         "or replace the SD card")
+    if full:
+        return StoreFull(f"the database {path} is full ({exc}; the folder has {_size(free or 0)} free), "
+                         "nothing was stored")
+    return StoreError(f"cannot write to {path}: {exc}")
+
+
 class _Corrupt(Exception):
     "The database file cannot be trusted; the message is the short reason"
 
@@ -173,6 +207,11 @@ def _checked_connection(path: Path) -> sqlite3.Connection:
         # and moving it aside would lose what it holds.
         if conn is not None:
             conn.close()
+        free = _free_bytes(path.parent)
+        if free is not None and free < FULL_BELOW_BYTES:  # no room for the -shm/-wal files SQLite needs
+            raise StoreFull(f"cannot open {path}: the data folder {path.parent} is full ({_size(free)} free). "
+                            "Hint: free space there (old kiosk.db.corrupt-* files can be copied off and "
+                            "deleted), or replace the SD card") from exc
         raise StoreError(f"cannot open {path}: {exc}") from exc
     except sqlite3.DatabaseError as exc:  # SQLITE_CORRUPT, SQLITE_NOTADB
         if conn is not None:
@@ -279,19 +318,27 @@ class Store:
         return self._conn
 
     def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``fn(conn)`` in one transaction: all of it is kept, or (if it raises) none of it."""
+        """Run ``fn(conn)`` in one transaction: all of it is kept, or (if it raises) none of it.
+
+        A write SQLite cannot do (a full data folder, an I/O error, a lock held too long) raises
+        :class:`StoreError` (:class:`StoreFull` when there is no room), whose message names the folder.
+        """
         with self._lock:
             conn = self._connection()
             if conn.in_transaction:  # called from inside another write(): part of that transaction
                 return fn(conn)
-            conn.execute("BEGIN IMMEDIATE")
             try:
+                conn.execute("BEGIN IMMEDIATE")
                 result = fn(conn)
-            except BaseException:
+                # In WAL mode the pages are written at COMMIT: a full disk often fails here, and the
+                # transaction then stays open; it must not swallow every later write.
+                conn.execute("COMMIT")
+            except BaseException as exc:
                 if conn.in_transaction:  # SQLite rolls back by itself after some errors (disk full)
                     conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.OperationalError):
+                    raise _cannot_write(self.path, exc) from exc
                 raise
-            conn.execute("COMMIT")
             return result
 
     def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:

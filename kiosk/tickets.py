@@ -17,7 +17,8 @@ twice:
 
 The office day is Asia/Taipei's, so numbers restart at local midnight; the
 counter only ever goes up within a day, so a clock that jumps back after NTP
-cannot hand out a number twice.  No Kivy here.
+cannot hand out a number twice.  A number that cannot be stored (a full data
+folder) is refused (``TicketRefused("store")``), nothing consumed.  No Kivy here.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from hardware.exc import PrinterError
 
 from . import timeutil
 from .admin import ticketing_paused
-from .errors import KioskError
+from .errors import KioskError, StoreError
 from .events import Event
 from .printing import Printing
 from .queue_status import Outlook
@@ -47,7 +48,7 @@ class TicketRefused(KioskError):
     "Error raised when no number can be handed out now; nothing was consumed"
 
     def __init__(self, reason: str, message: str):
-        self.reason = reason  # closed | full | printer | paused
+        self.reason = reason  # closed | full | printer | paused | store
         super().__init__(message)
 
 
@@ -156,7 +157,14 @@ class TicketService:
                                             "numbers for today")
             link = self._ready_printer()
             outlook = self.outlook(service.prefix)
-            ticket = self._take_number(service, moment, lang, outlook)
+            try:
+                ticket = self._take_number(service, moment, lang, outlook)
+            except StoreError as exc:  # a full data folder: rolled back, no number consumed
+                message = f"no number taken for service {service.prefix}: {exc}"
+                log.error("%s", message)
+                for listener in list(self.on_fault):  # the admin screen's faults; the store cannot keep one now
+                    listener(message)
+                raise TicketRefused("store", str(exc)) from exc
             self._print(link, ticket, service, moment, "printed", outlook.estimate)
             return ticket
 
@@ -170,7 +178,10 @@ class TicketService:
         with self._lock:
             link = link or self._ready_printer()
             self._print(link, ticket, service, datetime.fromisoformat(ticket.at), "reprinted")
-        self.store.record_event("admin", {"action": "reprint", "ticket": ticket.label, "ticket_id": ticket.id})
+        try:
+            self.store.record_event("admin", {"action": "reprint", "ticket": ticket.label, "ticket_id": ticket.id})
+        except StoreError as exc:  # printed all the same
+            log.error("the reprint of ticket %s could not be recorded: %s", ticket.label, exc)
         return ticket
 
     def render(self, prefix: str, lang: str = "zh-TW") -> bytes:
@@ -242,4 +253,8 @@ class TicketService:
         log.info("ticket %s %s (%d bytes)", ticket.label, done, len(data))
 
     def _set_status(self, ticket: Ticket, status: str) -> None:
-        self.store.write(lambda c: c.execute("UPDATE tickets SET status = ? WHERE seq = ?", (status, ticket.seq)))
+        """Note how the print went; a store that cannot write (full) must not hide the number from the resident."""
+        try:
+            self.store.write(lambda c: c.execute("UPDATE tickets SET status = ? WHERE seq = ?", (status, ticket.seq)))
+        except StoreError as exc:  # the ticket and its event are stored already: only its status is not
+            log.error("ticket %s is %s, but that could not be stored: %s", ticket.label, status, exc)

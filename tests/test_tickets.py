@@ -203,7 +203,7 @@ def test_a_number_taken_just_before_a_sigkill_is_not_handed_out_again(tmp_path):
         import os, signal
         from hardware.printer import PrinterLink
         from kiosk.config import Config, defaults
-        from kiosk.store import Store
+        from kiosk.store import Store, StoreFull
         from kiosk.tickets import TicketService
         values = defaults(); values["kiosk"]["data_dir"] = {str(tmp_path)!r}
         config = Config(values)
@@ -234,3 +234,30 @@ def test_a_printer_link_that_was_lost_is_opened_again_for_the_next_ticket(tmp_pa
         assert services.printer_link() is not first and not services.printer_link().closed
     finally:
         services.close()
+
+
+# -- a number that cannot be stored (issue 17) ---------------------------------------------------------
+
+def test_a_number_that_cannot_be_stored_is_refused_and_consumes_nothing(tickets):
+    service, _clock, printer = tickets
+    told = []
+    service.on_fault.append(told.append)
+    store = service.store
+    pages = store.read(lambda c: c.execute("PRAGMA page_count").fetchone()[0])
+    # SQLite's own limit on this connection: writes fail with SQLITE_FULL exactly as on a full disk.
+    store.write(lambda c: c.execute(f"PRAGMA max_page_count = {pages + 2}"))
+    labels = []
+    with pytest.raises(TicketRefused) as refused:
+        for _ in range(5000):  # the disk fills while residents take numbers
+            labels.append(service.issue("A").label)
+    assert refused.value.reason == "store" and "is full" in str(refused.value) and "nothing was stored" in str(
+        refused.value)
+    assert len(labels) > 10 and labels[-1] == f"A{len(labels):03d}"
+    cuts = printer.received.count(b"\x1dVB\x00")
+    for _ in range(2):
+        with pytest.raises(TicketRefused):
+            service.issue("A")
+    assert printer.received.count(b"\x1dVB\x00") == cuts == len(labels)  # nothing printed for the refusals
+    assert len(told) == 3 and "no number taken for service A" in told[0]  # the admin screen's faults
+    store.write(lambda c: c.execute("PRAGMA max_page_count = 1073741823"))  # room again
+    assert service.issue("A").label == f"A{len(labels) + 1:03d}"  # the refusals cost no number
