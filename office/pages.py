@@ -19,8 +19,12 @@ error on a staff page is a Chinese page (:func:`error_page`), not the web
 framework's English one.
 
 Every POST carries the session's CSRF token; the session cookie is
-HttpOnly and SameSite=Lax.  Failed sign-ins are limited per name
-(:class:`office.staff.LoginLimiter`).
+HttpOnly and SameSite=Lax.  Failed sign-ins are limited per name and address,
+and per address (:class:`office.staff.LoginLimiter`).  A session is also kept
+on the server (``office/staff.py``): every request with a staff cookie is
+checked (:func:`_end_stale_session`), so one replayed after logout, after a new
+password or once the account is gone signs in nobody.  After signing in, only a
+path on this server is followed (:func:`_safe_next`).
 """
 
 from __future__ import annotations
@@ -28,8 +32,10 @@ from __future__ import annotations
 import functools
 import hmac
 import logging
+import re
 import secrets
 from typing import Optional
+from urllib.parse import quote, urlsplit
 
 from flask import (Blueprint, Response, abort, current_app, redirect, render_template, request, session,
                    url_for)
@@ -76,11 +82,35 @@ def login_required(view):
     return wrapped
 
 
+#: What a browser's URL parser (WHATWG) drops: ASCII tab and newline anywhere, C0 controls and space at the ends.
+_DROPPED_ANYWHERE = re.compile(r"[\t\n\r]")
+_TRIMMED = "".join(map(chr, range(0x21)))
+#: Kept as they are in the path and the query of the rebuilt address; anything else is percent-encoded.
+_PATH_SAFE, _QUERY_SAFE = "/%:@!$&'()*+,;=-._~", "/%:@!$&'()*+,;=-._~?"
+
+
 def _safe_next(target: Optional[str]) -> str:
-    """Only a path on this server (no other host, no scheme) is followed after signing in."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("staff.today")
+    """Where to go after signing in: a path on this server, rebuilt from its parts, else today's page.
+
+    ``target`` is read as a browser would read it (tabs and newlines dropped, ``\\`` as ``/``), so that
+    ``/<tab>/evil.example`` is seen as the ``//evil.example`` the browser would open; anything with a scheme or a
+    host, or not starting with one ``/``, is refused.  The answer is rebuilt from the path and the query only,
+    percent-encoded, so what the Location header says is what was checked (and never a newline).
+    """
+    fallback = url_for("staff.today")
+    if not target:
+        return fallback
+    seen = _DROPPED_ANYWHERE.sub("", target).strip(_TRIMMED).replace("\\", "/")
+    try:
+        parts = urlsplit(seen)
+    except ValueError:
+        return fallback
+    if seen.startswith("//") or parts.scheme or parts.netloc or not parts.path.startswith("/") \
+            or parts.path.startswith("//"):  # ("///host" has an empty netloc to Python, a host to a browser)
+        return fallback
+    path = quote(parts.path, safe=_PATH_SAFE)
+    query = quote(parts.query, safe=_QUERY_SAFE)
+    return path + (f"?{query}" if query else "")
 
 
 #: The staff pages' menu, in order: (endpoint, label).  An endpoint this server does not have (a blueprint not
@@ -148,6 +178,18 @@ def error_page(exc: HTTPException):
 
 # -- signing in ----------------------------------------------------------------------------------
 
+@blueprint.before_app_request
+def _end_stale_session() -> None:
+    """A staff cookie whose session has ended (logout, new password, account removed) is dropped here.
+
+    Runs before every request of the app, so every check of ``session["staff"]`` (these pages, the calling API
+    and pages) sees only a session that is still open.
+    """
+    if "staff" in session and not staff.session_valid(_db(), session.get("staff"), session.get("sid")):
+        log.info("a staff session that had ended was refused")  # never the cookie or its id
+        session.clear()
+
+
 @blueprint.route("/login", methods=["GET", "POST"])
 def login():
     next_url = request.values.get("next", "")
@@ -156,20 +198,23 @@ def login():
     _check_csrf()
     name = request.form.get("name", "").strip()[:64]
     password = request.form.get("password", "")
-    wait = _limiter().blocked_for(name)
+    address = request.remote_addr
+    wait = _limiter().blocked_for(name, address)
     if wait is not None:
-        log.warning("sign-in for %r refused: too many failures", name)
+        log.warning("sign-in for %r from %s refused: too many failures", name, address)
         return render_template("login.html", next_url=next_url, name=name,
                                error=f"登入失敗次數過多，請於 {(wait + 59) // 60} 分鐘後再試。"), 429, \
             {"Retry-After": str(wait)}
     if not staff.check_user(_db(), name, password):
-        _limiter().failed(name)
-        log.warning("failed sign-in for %r from %s", name, request.remote_addr)
+        _limiter().failed(name, address)
+        log.warning("failed sign-in for %r from %s", name, address)
         return render_template("login.html", next_url=next_url, name=name, error="帳號或密碼錯誤。"), 401
-    _limiter().succeeded(name)
+    _limiter().succeeded(name, address)
     session.clear()  # a new session for the signed-in user (no fixation)
     session.permanent = True
     session["staff"] = name
+    session["sid"] = staff.start_session(_db(), name, now=_now().timestamp(),
+                                         lifetime=current_app.permanent_session_lifetime.total_seconds())
     csrf_token()
     log.info("%s signed in", name)
     return redirect(_safe_next(next_url))
@@ -178,6 +223,7 @@ def login():
 @blueprint.post("/logout")
 def logout():
     _check_csrf()
+    staff.end_session(_db(), session.get("sid"))  # the cookie, replayed, signs in nobody
     session.clear()
     return redirect(url_for("staff.login"))
 

@@ -14,29 +14,40 @@ makes one the first time and keeps it in the database's ``meta`` table, so
 that sessions survive a restart and every server process on the same
 database shares it.  It is never logged or printed.
 
-:class:`LoginLimiter`: after ``limit`` failed sign-ins for one name within
-``window`` seconds, that name is refused (``429``) until the oldest failure
-is older than the window.  It lives in the server process (a restart clears
-it), which is enough to make guessing slow.
+Sessions end on the server, not only in the browser: signing in makes a random session id, kept in the
+signed cookie and, as its SHA-256, in ``staff_sessions`` (:func:`start_session`); every request with a staff
+cookie is checked against that table (:func:`session_valid`, called by ``office/pages.py``), so a cookie
+replayed after logout (:func:`end_session`), after the password was changed (:func:`add_user` ends every
+session of the account) or after the account was removed (:func:`remove_user`) signs in nobody.  Someone who
+reads the database learns only the hashes, so even with the session key they cannot make a valid cookie.
+
+:class:`LoginLimiter`: failed sign-ins are counted per name *and* address (``limit``, 5, within ``window``
+seconds, 5 minutes: that name from that address is refused with ``429`` until the oldest failure is older
+than the window), and per address (``address_limit``, 20, for any names), so that nobody can lock a clerk
+out by failing on purpose from elsewhere, and one address cannot try many names.  An IPv6 address counts
+by its /64 (what one household or one host usually holds).  It lives in the server process (a restart clears
+it), which is enough to make guessing slow; its clock is its own (``time.monotonic`` unless given).
 """
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
 import re
 import secrets
 import threading
 import time
 from collections import deque
-from typing import Callable, Deque, Dict, List, Optional
+from typing import Callable, Deque, Dict, Hashable, List, Optional
 
-from sqlalchemy import Column, String, Table, insert, select, update
+from sqlalchemy import Column, Float, String, Table, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .db import META, METADATA, Database, _now
 
-__all__ = ["STAFF", "USERNAME", "MIN_PASSWORD", "add_user", "check_user", "users", "secret_key", "LoginLimiter",
-           "ensure_schema"]
+__all__ = ["STAFF", "STAFF_SESSIONS", "USERNAME", "MIN_PASSWORD", "add_user", "remove_user", "check_user", "users",
+           "secret_key", "start_session", "session_valid", "end_session", "LoginLimiter", "ensure_schema"]
 
 STAFF = Table(
     "staff", METADATA,
@@ -44,6 +55,14 @@ STAFF = Table(
     Column("password_hash", String(255), nullable=False),  # werkzeug: "scrypt:32768:8:1$salt$hash"
     Column("created_at", String(40), nullable=False),
     Column("password_set_at", String(40), nullable=False),
+)
+
+#: One row per signed-in browser: the SHA-256 of the session id its cookie carries.
+STAFF_SESSIONS = Table(
+    "staff_sessions", METADATA,
+    Column("id_hash", String(64), primary_key=True),
+    Column("name", String(64), nullable=False, index=True),
+    Column("started", Float, nullable=False),  # seconds since the epoch, by the app's clock: old rows are pruned
 )
 
 #: A staff name: letters (any script), digits, '.', '_', '-', up to 64.
@@ -55,12 +74,13 @@ _DUMMY_HASH = generate_password_hash("not a password", method="scrypt")
 
 
 def ensure_schema(db: Database) -> None:
-    """Create the staff table if this database predates it (idempotent)."""
+    """Create the staff tables if this database predates them (idempotent)."""
     STAFF.create(db.engine, checkfirst=True)
+    STAFF_SESSIONS.create(db.engine, checkfirst=True)
 
 
 def add_user(db: Database, name: str, password: str) -> bool:
-    """Create staff account ``name``, or set its new password; True if it was new.
+    """Create staff account ``name``, or set its new password (ending its sessions); True if it was new.
 
     ValueError for a bad name or a password shorter than :data:`MIN_PASSWORD`.
     """
@@ -74,10 +94,21 @@ def add_user(db: Database, name: str, password: str) -> bool:
     def store(conn) -> bool:
         if conn.execute(update(STAFF).where(STAFF.c.name == name)
                         .values(password_hash=hashed, password_set_at=now)).rowcount:
+            conn.execute(delete(STAFF_SESSIONS).where(STAFF_SESSIONS.c.name == name))  # signed in nowhere now
             return False
         conn.execute(insert(STAFF).values(name=name, password_hash=hashed, created_at=now, password_set_at=now))
         return True
     return db.write(store)
+
+
+def remove_user(db: Database, name: str) -> bool:
+    """Remove staff account ``name`` and end its sessions; False if there was none."""
+    ensure_schema(db)
+
+    def remove(conn) -> bool:
+        conn.execute(delete(STAFF_SESSIONS).where(STAFF_SESSIONS.c.name == name))
+        return bool(conn.execute(delete(STAFF).where(STAFF.c.name == name)).rowcount)
+    return db.write(remove)
 
 
 def check_user(db: Database, name: str, password: str) -> bool:
@@ -118,39 +149,102 @@ def secret_key(db: Database) -> str:
         return db.read(read)
 
 
-class LoginLimiter:
-    """At most ``limit`` failed sign-ins per name within ``window`` seconds."""
+def _session_hash(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode("utf-8", "surrogatepass")).hexdigest()
 
-    def __init__(self, limit: int = 5, window: float = 300.0, clock: Callable[[], float] = time.monotonic):
-        self.limit, self.window, self.clock = limit, window, clock
-        self._failures: Dict[str, Deque[float]] = {}
+
+def start_session(db: Database, name: str, now: float, lifetime: float) -> str:
+    """A new session id for ``name`` (for the signed cookie; only its hash is kept).
+
+    ``now`` is the app's clock in seconds since the epoch; sessions started more than ``lifetime`` seconds
+    before it (their cookies have expired) are forgotten on the way.
+    """
+    session_id = secrets.token_urlsafe(32)
+
+    def start(conn) -> None:
+        conn.execute(delete(STAFF_SESSIONS).where(STAFF_SESSIONS.c.started < now - lifetime))
+        conn.execute(insert(STAFF_SESSIONS).values(id_hash=_session_hash(session_id), name=name, started=now))
+    db.write(start)
+    return session_id
+
+
+def session_valid(db: Database, name: object, session_id: object) -> bool:
+    """Whether ``session_id`` is a session of ``name`` still open (not ended, the account still there)."""
+    if not (isinstance(name, str) and isinstance(session_id, str) and session_id):
+        return False
+    query = (select(STAFF_SESSIONS.c.name)
+             .join(STAFF, STAFF.c.name == STAFF_SESSIONS.c.name)
+             .where(STAFF_SESSIONS.c.id_hash == _session_hash(session_id), STAFF_SESSIONS.c.name == name))
+    return db.read(lambda c: c.execute(query).first()) is not None
+
+
+def end_session(db: Database, session_id: object) -> None:
+    """Forget ``session_id``: its cookie signs in nobody from now on (a no-op for an unknown one)."""
+    if isinstance(session_id, str) and session_id:
+        gone = delete(STAFF_SESSIONS).where(STAFF_SESSIONS.c.id_hash == _session_hash(session_id))
+        db.write(lambda c: c.execute(gone))
+
+
+def address_key(address: Optional[str]) -> str:
+    """What the limiter counts an address as: IPv4 as is, IPv6 by its /64 (an IPv4-mapped one as IPv4)."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return str(address)
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+class LoginLimiter:
+    """Failed sign-ins: at most ``limit`` per name and address, and ``address_limit`` per address, in ``window`` s."""
+
+    #: Keys remembered at most (per kind); someone trying very many makes the oldest be forgotten.
+    MAX_KEYS = 10000
+
+    def __init__(self, limit: int = 5, window: float = 300.0, clock: Callable[[], float] = time.monotonic,
+                 address_limit: int = 20):
+        self.limit, self.window, self.clock, self.address_limit = limit, window, clock, address_limit
+        self._pairs: Dict[Hashable, Deque[float]] = {}
+        self._addresses: Dict[Hashable, Deque[float]] = {}
         self._lock = threading.Lock()
 
-    def _recent(self, name: str) -> Deque[float]:
+    def _recent(self, table: Dict[Hashable, Deque[float]], key: Hashable) -> Deque[float]:
         now = self.clock()
-        failures = self._failures.get(name, deque())
+        failures = table.get(key, deque())
         while failures and now - failures[0] >= self.window:
             failures.popleft()
         if not failures:
-            self._failures.pop(name, None)
+            table.pop(key, None)
         return failures
 
-    def blocked_for(self, name: str) -> Optional[int]:
-        """Seconds until ``name`` may try again, or None if it may now."""
-        with self._lock:
-            failures = self._recent(name)
-            if len(failures) < self.limit:
-                return None
-            return max(1, int(self.window - (self.clock() - failures[0]) + 0.999))
+    def _wait(self, failures: Deque[float], limit: int) -> Optional[int]:
+        if len(failures) < limit:
+            return None
+        return max(1, int(self.window - (self.clock() - failures[-limit]) + 0.999))
 
-    def failed(self, name: str) -> None:
+    def blocked_for(self, name: str, address: Optional[str]) -> Optional[int]:
+        """Seconds until ``name`` may try again from ``address``, or None if it may now."""
+        where = address_key(address)
         with self._lock:
-            failures = self._recent(name)
-            failures.append(self.clock())
-            self._failures[name] = failures
-            if len(self._failures) > 10000:  # someone trying many names: forget the oldest
-                self._failures.pop(next(iter(self._failures)))
+            waits = [self._wait(self._recent(self._pairs, (name, where)), self.limit),
+                     self._wait(self._recent(self._addresses, where), self.address_limit)]
+        waits = [w for w in waits if w is not None]
+        return max(waits) if waits else None
 
-    def succeeded(self, name: str) -> None:
+    def failed(self, name: str, address: Optional[str]) -> None:
+        where = address_key(address)
         with self._lock:
-            self._failures.pop(name, None)
+            for table, key in ((self._pairs, (name, where)), (self._addresses, where)):
+                failures = self._recent(table, key)
+                failures.append(self.clock())
+                table[key] = failures
+                if len(table) > self.MAX_KEYS:  # forget the oldest
+                    table.pop(next(iter(table)))
+
+    def succeeded(self, name: str, address: Optional[str]) -> None:
+        """``name`` signed in from ``address``: its failures there are forgotten (not the address's own count)."""
+        with self._lock:
+            self._pairs.pop((name, address_key(address)), None)

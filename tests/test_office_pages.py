@@ -107,12 +107,12 @@ def test_five_failures_lock_the_name_for_a_while(client):
 def test_the_limiter_forgets_failures_after_the_window():
     now = [0.0]
     limiter = staff.LoginLimiter(limit=2, window=300, clock=lambda: now[0])
-    limiter.failed("a"), limiter.failed("a")
-    assert limiter.blocked_for("a") == 300
+    limiter.failed("a", "192.0.2.1"), limiter.failed("a", "192.0.2.1")
+    assert limiter.blocked_for("a", "192.0.2.1") == 300
     now[0] = 299.5
-    assert limiter.blocked_for("a") == 1
+    assert limiter.blocked_for("a", "192.0.2.1") == 1
     now[0] = 300
-    assert limiter.blocked_for("a") is None
+    assert limiter.blocked_for("a", "192.0.2.1") is None
 
 
 def test_logging_out_ends_the_session(staff_client):
@@ -340,8 +340,8 @@ def test_today_shows_tickets_ratings_and_kiosks(staff_client, db, monkeypatch):
     from datetime import datetime
     from kiosk import timeutil
     now = datetime(2026, 11, 27, 11, 0, tzinfo=timeutil.TAIPEI)
+    known_month(staff_client, db)  # uploaded first: it holds an event of 12-01, days ahead of the clock below
     monkeypatch.setattr("office.report.timeutil.now", lambda: now)
-    known_month(staff_client, db)
     db.add_kiosk("ERLIN-02")  # never heard from
     text = staff_client.get("/").get_data(as_text=True)
     assert "今日概況 民國115年11月27日" in text
