@@ -17,8 +17,13 @@ twice:
 
 The office day is Asia/Taipei's, so numbers restart at local midnight; the
 counter only ever goes up within a day, so a clock that jumps back after NTP
-cannot hand out a number twice.  A number that cannot be stored (a full data
-folder) is refused (``TicketRefused("store")``), nothing consumed.  No Kivy here.
+cannot hand out a number twice.  A clock that is not synced (a Pi has no
+real-time clock) and reads earlier than the last ticket cannot be trusted with
+the office day: set back a day, it would start that day's numbers again at 001
+and the office would file them under the wrong day.  No number is handed out
+then (``TicketRefused("clock")``, a ``clock_behind`` fault) until the clock is
+synced or passes the last ticket.  A number that cannot be stored (a full data
+folder) is refused too (``"store"``), nothing consumed.  No Kivy here.
 """
 
 from __future__ import annotations
@@ -48,7 +53,7 @@ class TicketRefused(KioskError):
     "Error raised when no number can be handed out now; nothing was consumed"
 
     def __init__(self, reason: str, message: str):
-        self.reason = reason  # closed | full | printer | paused | store
+        self.reason = reason  # closed | full | printer | paused | clock | store
         super().__init__(message)
 
 
@@ -149,6 +154,7 @@ class TicketService:
             moment = self.now()
             if ticketing_paused(self.store):
                 raise TicketRefused("paused", "ticketing is paused by the staff (admin screen)")
+            self._check_clock(moment)
             if not service.open_at(moment):
                 raise TicketRefused("closed", f"service {service.prefix} ({service.name}) is not handing out "
                                               f"numbers at {moment.strftime('%a %H:%M')}")
@@ -216,6 +222,26 @@ class TicketService:
             return self.printing.ready()
         except PrinterError as exc:
             raise TicketRefused("printer", str(exc)) from exc
+
+    def last_ticket(self) -> Optional[Ticket]:
+        """The newest ticket handed out on this kiosk, None before the first."""
+        row = self.store.read(lambda c: c.execute(f"{_SELECT_TICKETS} ORDER BY t.seq DESC LIMIT 1").fetchone())
+        return Ticket(*row) if row else None
+
+    def _check_clock(self, moment: datetime) -> None:
+        """Refuse (and store a fault) while the clock is not synced and reads earlier than the last ticket."""
+        if timeutil.clock_synced():
+            return  # a synced clock is the truth, even set back: NTP corrected it (a real day change)
+        last = self.last_ticket()
+        if last is None or moment >= datetime.fromisoformat(last.at):
+            return
+        at = datetime.fromisoformat(last.at).astimezone(timeutil.TAIPEI)
+        message = (f"the clock is not synced and says {moment.astimezone(timeutil.TAIPEI):%Y-%m-%d %H:%M}, earlier "
+                   f"than the last ticket ({last.label} at {at:%Y-%m-%d %H:%M}): no number is handed out until it is "
+                   "right. Hint: check the kiosk's network and time sync (timedatectl; the NTP server in kiosk.toml)")
+        self.printing.fault("clock_behind", message, last_ticket=last.label, last_ticket_at=last.at,
+                            clock=timeutil.rfc3339(moment))
+        raise TicketRefused("clock", message)
 
     def _take_number(self, service, moment: datetime, lang: str, outlook: Outlook) -> Ticket:
         day = timeutil.office_day(moment).isoformat()

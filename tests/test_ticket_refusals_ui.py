@@ -1,8 +1,13 @@
-"""The ticket screen when no number can be handed out for the kiosk's own reasons (issue 17): a full data folder.  Real taps on the shared headless app; the resident is sent to the desk on the
+"""The ticket screen when no number can be handed out for the kiosk's own reasons (issue 17): a full data folder
+or an unsynced clock set back.  Real taps on the shared headless app; the resident is sent to the desk on the
 screen they are looking at, the technician finds the reason in the admin screen's faults, and nothing that was
 stored is lost."""
 
+from datetime import timedelta
+
+from kiosk import timeutil
 from kiosk.errors import StoreError
+from kiosk.tickets import TicketRefused
 
 
 def open_ticket_screen(ui):
@@ -54,3 +59,29 @@ def test_a_full_data_folder_refuses_the_number_on_screen_and_loses_nothing_store
     ui.tap(tiles["B"])
     assert ui.wait_for(lambda: ui.app.manager.current == "taken" and ui.screen.ok)
     assert ui.screen.ids.number.text == f"B{issued + 1:03d}"
+
+
+def test_an_unsynced_clock_set_back_refuses_the_number_on_screen(ui, monkeypatch):
+    services = ui.app.services
+    last = services.tickets.issue("F")  # a ticket taken today, by a synced clock
+    issued = services.tickets.issued_today("F")
+    monkeypatch.setenv("KIOSK_CLOCK_SYNCED", "0")
+    timeutil.pin(timeutil.now() - timedelta(days=1))  # the Pi restarted without network, a day behind
+    try:
+        tiles = open_ticket_screen(ui)
+        ui.clock.advance(10)
+        ui.tap(tiles["F"])
+        assert ui.wait_for(lambda: ui.app.manager.current == "taken" and not ui.screen.ok)
+        assert ui.screen.ids.number.text == ""
+        assert ui.screen.ids.message.text == "抽號機時間未校正，暫停發號，請洽服務台，謝謝。"
+        assert any("not synced" in f and last.label in f for f in services.faults)
+        fault = [e for e in services.store.events() if e.type == "fault"][-1]
+        assert fault.data["kind"] == "clock_behind" and fault.data["last_ticket"] == last.label
+    finally:
+        timeutil.pin(None)
+    assert services.tickets.issued_today("F") == issued
+    monkeypatch.setenv("KIOSK_CLOCK_SYNCED", "1")  # synced: numbers again
+    try:
+        assert services.tickets.issue("F").label == f"F{issued + 1:03d}"
+    except TicketRefused as refused:  # pragma: no cover - says why if it does not
+        raise AssertionError(refused) from None

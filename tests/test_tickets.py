@@ -236,7 +236,57 @@ def test_a_printer_link_that_was_lost_is_opened_again_for_the_next_ticket(tmp_pa
         services.close()
 
 
-# -- a number that cannot be stored (issue 17) ---------------------------------------------------------
+# -- a clock that cannot be trusted (issue 17) ---------------------------------------------------------
+
+CERTIFICATE = Service("E", "自然人憑證", "Citizen digital certificate")
+
+
+def ticket_faults(store):
+    return [e.data for e in store.events() if e.type == "fault" and e.data["kind"] == "clock_behind"]
+
+
+def test_an_unsynced_clock_set_back_a_day_hands_out_no_number_until_it_is_synced(tmp_path, monkeypatch):
+    service, clock, printer = make(tmp_path, services=[CERTIFICATE])
+    told = []
+    service.on_fault.append(told.append)
+    clock.moment = datetime(2026, 11, 27, 10, 0, tzinfo=TAIPEI)
+    assert [service.issue("E").label for _ in range(2)] == ["E001", "E002"]
+    cuts = printer.received.count(b"\x1dVB\x00")
+
+    # A power cut; the Pi comes back without network: its clock reads the day before, not synced.
+    monkeypatch.setenv("KIOSK_CLOCK_SYNCED", "0")
+    clock.moment = datetime(2026, 11, 26, 10, 5, tzinfo=TAIPEI)
+    with pytest.raises(TicketRefused) as refused:
+        service.issue("E")
+    assert refused.value.reason == "clock"
+    message = str(refused.value)
+    assert "not synced" in message and "2026-11-26 10:05" in message and "E002 at 2026-11-27 10:00" in message
+    assert "time sync" in message  # what the technician checks
+    assert printer.received.count(b"\x1dVB\x00") == cuts  # no second E001 printed
+    assert [label for (label,) in service.store.read(lambda c: c.execute("SELECT label FROM tickets").fetchall())] \
+        == ["E001", "E002"]
+    [fault] = ticket_faults(service.store)
+    assert fault["last_ticket"] == "E002" and fault["clock"].startswith("2026-11-26T10:05")
+    assert told == [fault["message"]]  # the admin screen's faults
+
+    # NTP answers and says it really is the 26th (the clock had run a day ahead): that day's numbers begin.
+    monkeypatch.setenv("KIOSK_CLOCK_SYNCED", "1")
+    assert service.issue("E").label == "E001"
+    service.store.close()
+
+
+def test_an_unsynced_clock_later_than_the_last_ticket_hands_out_numbers(tmp_path, monkeypatch):
+    service, clock, _printer = make(tmp_path, services=[CERTIFICATE])
+    clock.moment = datetime(2026, 11, 27, 10, 0, tzinfo=TAIPEI)
+    assert service.issue("E").label == "E001"
+    monkeypatch.setenv("KIOSK_CLOCK_SYNCED", "0")
+    clock.moment = datetime(2026, 11, 27, 10, 20, tzinfo=TAIPEI)  # not synced, but after the last ticket
+    assert service.issue("E").label == "E002"
+    clock.moment = datetime(2026, 11, 28, 8, 30, tzinfo=TAIPEI)  # the next morning: a real day change
+    assert service.issue("E").label == "E001"
+    assert ticket_faults(service.store) == []
+    service.store.close()
+
 
 def test_a_number_that_cannot_be_stored_is_refused_and_consumes_nothing(tickets):
     service, _clock, printer = tickets
