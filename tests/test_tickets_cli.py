@@ -220,3 +220,29 @@ def test_a_ticket_without_a_qr_code_still_looks_like_a_ticket(tmp_path):
     top = (0, 0, plain.width, text_rows[0] + 200)
     assert plain.crop(top).tobytes() == with_qr.crop(top).tobytes()
     assert len(inked_rows(with_qr)) - len(inked_rows(plain)) > 150, "the QR code's rows"
+
+
+def test_an_unsynced_clock_behind_the_last_ticket_takes_no_number_and_says_why(printer, config, monkeypatch):
+    from hardware.printer import PrinterLink
+    from kiosk.config import load_config
+    from kiosk.store import Store
+    from kiosk.tickets import TicketService
+
+    # The last ticket was taken a day later than this machine's clock now says: it restarted a day behind.
+    tomorrow = timeutil.now() + timedelta(days=1)
+    link = PrinterLink(printer.path, timeout=2)
+    with Store.open(load_config(str(config)).data_dir) as store:
+        assert TicketService(store, load_config(str(config)), lambda: link, now=lambda: tomorrow).issue("E").label \
+            == "E001"
+    link.close()
+    printer.received.clear()
+    monkeypatch.setenv("KIOSK_CLOCK_SYNCED", "0")
+    result = kiosk(config, "ticket", "print", "E", "--printer", printer.path)
+    assert result.returncode == 1 and result.stdout == "" and "Traceback" not in result.stderr
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("kiosk ticket:")]
+    assert line.startswith("kiosk ticket: no number taken: the clock is not synced and says ")
+    assert f"E001 at {tomorrow:%Y-%m-%d %H:%M}" in line and "Hint: check the kiosk's network and time sync" in line
+    assert b"E001" not in bytes(printer.received)
+    monkeypatch.setenv("KIOSK_CLOCK_SYNCED", "1")  # synced: the clock is right, today's numbers begin
+    result = kiosk(config, "ticket", "print", "E", "--printer", printer.path)
+    assert result.returncode == 0 and result.stdout.strip() == "E001", result.stderr
