@@ -13,6 +13,7 @@ The ``kiosk-office`` command
                             [--announcement-en TEXT ...] [--office-name NAME]
     kiosk-office admin add NAME [--password-stdin] [--db URL]   a staff account for the report pages (or a new password)
     kiosk-office admin list [--db URL]
+    kiosk-office admin remove NAME [--db URL]   a staff account removed: its browsers are signed out at once
     kiosk-office display add NAME [--db URL]   a lobby display's token (or a new one): prints /display?token=... once
     kiosk-office display list [--db URL]
     kiosk-office forms list|check|import FILE [--db URL]   the office's forms list (office/forms_cli.py)
@@ -284,6 +285,16 @@ def _admin_add(args) -> int:
     return 0
 
 
+def _admin_remove(args) -> int:
+    from .staff import remove_user
+    with _open(args) as db:
+        if not remove_user(db, args.name):
+            print(f"kiosk-office: there is no staff account {args.name!r}", file=sys.stderr)
+            return 2
+    print(f"staff account {args.name} removed; every browser signed in with it is signed out", file=sys.stderr)
+    return 0
+
+
 def _admin_list(args) -> int:
     from .staff import ensure_schema, users
     with _open(args) as db:
@@ -427,6 +438,9 @@ def _parser() -> argparse.ArgumentParser:
     user.set_defaults(func=_admin_add)
     admin.add_parser("list", parents=[db], help="name, created, password set: one account a line").set_defaults(
         func=_admin_list)
+    gone = admin.add_parser("remove", parents=[db], help="remove a staff account (its sessions end at once)")
+    gone.add_argument("name")
+    gone.set_defaults(func=_admin_remove)
 
     display = commands.add_parser("display", help="lobby displays: a token instead of a staff sign-in").add_subparsers(
         dest="action", metavar="ACTION", required=True)
