@@ -241,15 +241,25 @@ def test_a_new_password_ends_every_session_of_the_account(app, db, tmp_path, mon
     assert sign_in(app.test_client(), password="a new password 2").status_code == 302
 
 
-def test_a_removed_account_is_signed_in_nowhere(app, db):
+def test_a_removed_account_is_signed_in_nowhere(app, db, capsys):
     clerk = sign_in_client(app)
     staff.add_user(db, "lin", "another password")
     other = app.test_client()
     assert sign_in(other, "lin", "another password").status_code == 302
-    assert staff.remove_user(db, NAME) is True
+    assert main(["admin", "remove", NAME, "--db", str(db.url)]) == 0
     assert clerk.get("/").status_code == 302 and clerk.get("/api/v1/calls/state").status_code == 401
     assert other.get("/").status_code == 200  # another account is not touched
     assert sign_in(app.test_client()).status_code == 401
+    assert main(["admin", "list", "--db", str(db.url)]) == 0
+    assert main(["admin", "remove", NAME, "--db", str(db.url)]) == 2  # no such account (any more)
+    out, err = capsys.readouterr()
+    assert [line.split("\t")[0] for line in out.splitlines()] == ["lin"] and "no staff account 'chen'" in err
+
+
+def test_an_account_removed_straight_from_the_database_is_signed_in_nowhere(app, db):
+    clerk = sign_in_client(app)
+    db.write(lambda c: c.execute(staff.STAFF.delete().where(staff.STAFF.c.name == NAME)))
+    assert clerk.get("/").status_code == 302
 
 
 def test_the_session_key_alone_makes_no_session(app, db):
