@@ -25,7 +25,7 @@ from typing import Any, Dict, Optional
 
 from . import timeutil
 
-__all__ = ["EVENT_TYPES", "Event"]
+__all__ = ["EVENT_TYPES", "Event", "valid_text"]
 
 #: Every type of event the kiosk records; the office server knows the same list.
 #: ``rating_reason`` is the answer to the why-question after a negative rating;
@@ -34,6 +34,16 @@ __all__ = ["EVENT_TYPES", "Event"]
 #: uptime, backlog, printer, GPIO, the last day's faults), whose members and
 #: types ``office/PROTOCOL.md`` lists and ``office.models.HeartbeatData`` checks.
 EVENT_TYPES = ("rating", "rating_reason", "ticket", "form_view", "form_slip", "fault", "heartbeat", "admin")
+
+
+def valid_text(text: str) -> str:
+    """``text`` as UTF-8 can carry it: a surrogate pair kept as two code points joined into its character, a lone
+    surrogate (a JSON ``"\\ud800"``, a file name read with surrogateescape) replaced by U+FFFD."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def _as_json(data: Any) -> str:
@@ -67,8 +77,10 @@ class Event:
         if not isinstance(data, dict):
             raise ValueError(f"event data must be a dict, got {data.__class__.__name__}")
         # A round trip through JSON gives the event exactly the data the store and
-        # the server will read back (tuples become lists, keys become strings).
-        data = json.loads(_as_json(data))
+        # the server will read back (tuples become lists, keys become strings).  Text UTF-8
+        # cannot carry (a lone surrogate from a file name or an answer's "\\ud800") is
+        # mended on the way, U+FFFD: the store could not keep it, nor the server take it.
+        data = json.loads(valid_text(_as_json(data)))
         # Office time, whatever zone the caller's time was in: one offset makes `at` sort as text.
         moment = (at if at is not None else timeutil.now()).astimezone(timeutil.TAIPEI)
         synced = timeutil.clock_synced()

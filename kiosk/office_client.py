@@ -42,6 +42,8 @@ from urllib.parse import quote, urljoin
 
 import requests
 
+from .events import valid_text
+
 __all__ = ["OfficeClient", "OfficeUnreachable", "valid_text", "DEFAULT_TIMEOUT"]
 
 #: Seconds to connect, seconds to wait for the answer, when a caller names none.
@@ -59,16 +61,6 @@ class OfficeUnreachable(Exception):
     def __init__(self, message: str, kind: str):
         super().__init__(message)
         self.kind = kind
-
-
-def valid_text(text: str) -> str:
-    """``text`` as UTF-8 can carry it: a surrogate pair kept as two code points joined into its character, a lone
-    surrogate (a JSON ``"\\ud800"``, a file name read with surrogateescape) replaced by U+FFFD."""
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def _valid(value: Any) -> Any:

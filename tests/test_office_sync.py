@@ -8,6 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from kiosk.config import Config, defaults
+from kiosk.forms import record_view
 from kiosk.local_office import LocalOffice
 from kiosk.office_sync import ANNOUNCEMENTS_KEY, ETAG_KEY
 from kiosk.services import open_services
@@ -277,5 +278,21 @@ def test_a_damaged_stored_row_shows_the_kiosks_own_never_a_blank_strip(tmp_path)
     try:
         services.store.set_meta(ANNOUNCEMENTS_KEY, "{not json")
         assert services.sync.marquee_texts() == KIOSK_TOML
+    finally:
+        services.close()
+
+
+def test_text_in_the_answer_that_utf8_cannot_carry_is_mended_never_a_crash(tmp_path, office):
+    # A JSON "\ud800" is a lone surrogate in Python: the store, the catalogue file and the uploads cannot hold it.
+    office.forms = OVERRIDE.replace("二林戶政所自訂表單", "二林\ud800戶政所自訂表單")
+    office.members = {"announcements": ["今日\ud800下午停電"], "announcements_en": ["Power \udcff cut"]}
+    services = kiosk_for(tmp_path, office.url)
+    try:
+        assert services.sync.refresh() == "updated"
+        assert services.sync.marquee_texts() == (["今日\ufffd下午停電"], ["Power \ufffd cut"])
+        form = services.forms.current().by_code("office-notice")
+        assert form.title == "二林\ufffd戶政所自訂表單"
+        event = record_view(services.store, form, "zh-TW")        # what a resident's tap records
+        assert event.data["title"] == "二林\ufffd戶政所自訂表單"
     finally:
         services.close()

@@ -6,11 +6,13 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 
 import pytest
 
 from fake_office import FakeOffice
 from kiosk.config import Config, defaults
+from kiosk.services import open_services
 from kiosk.store import Store
 from kiosk.uploader import BACKOFF_MAX, MAX_EVENTS, Uploader
 
@@ -221,3 +223,72 @@ def test_bench_upload_prints_both_rates_and_their_ratio(tmp_path):
     ratio = re.search(r"batched / one per request\s+([\d.]+)×", result.stdout)
     assert batched and single and ratio, result.stdout
     assert float(ratio.group(1)) == pytest.approx(int(batched.group(2)) / int(single.group(3)), rel=0.05)
+
+
+# -- an event the kiosk cannot send at all ----------------------------------------------------------------------
+
+def plant_row(store, data_json, type="form_view"):
+    """An outbox row as an older kiosk, or a database recovered after corruption, may have left it: its data is
+    JSON text the store reads back fine, but holding what UTF-8 or JSON cannot carry ("\\ud800", NaN)."""
+    event_id = str(uuid.uuid4())
+    store.write(lambda c: c.execute("INSERT INTO events (id, type, at, clock_synced, data) VALUES (?, ?, ?, 1, ?)",
+                                    (event_id, type, "2026-11-27T09:30:00.000+08:00", data_json)))
+    return event_id
+
+
+def test_an_outbox_row_holding_a_lone_surrogate_is_parked_with_its_reason_and_the_rest_go(tmp_path, office):
+    config = config_file(tmp_path, office.url)
+    with Store.open(tmp_path / "data") as store:
+        before = [store.record_event("rating", {"score": 3, "n": n}).id for n in range(2)]
+        bad = plant_row(store, '{"code": "move-in", "title": "\\ud800\\u9077\\u5165"}')
+        after = [store.record_event("rating", {"score": 3, "n": n}).id for n in range(2, 4)]
+    run = cli(config, "upload", "--once")
+    assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
+    assert "sent 4" in run.stdout and "rejected 1" in run.stdout
+    assert bad in run.stderr and "not valid Unicode" in run.stderr        # what was rejected and why
+    assert set(office.events) == set(before + after)
+    status = cli(config, "upload", "status").stdout
+    assert "0 events waiting, 1 parked" in status
+    assert "last error none" not in status and "U+D800" in status and bad in status
+    with Store.open(tmp_path / "data") as store:                          # nothing is stuck behind it
+        later = store.record_event("rating", {"score": 1}).id
+    assert cli(config, "upload", "--once").returncode == 0 and later in office.events
+    assert sum(batch.count(bad) for batch in office.batches) == 0, "the row that cannot be sent was sent"
+
+
+def test_the_running_uploader_parks_rows_it_cannot_send_and_goes_on(tmp_path, office):
+    store, uploader, _ = setup(tmp_path, office.url, events=0)
+    uploader.batch_size = 2                                               # a whole batch of them, then more
+    bad = [plant_row(store, '{"message": "\\udcff"}', "fault"), plant_row(store, '{"score": NaN}', "rating")]
+    good = [store.record_event("rating", {"score": 3, "n": n}).id for n in range(3)]
+    uploader.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not uploader.status()["last_success"] and time.monotonic() < deadline:  # the pass is over
+            time.sleep(0.05)
+        assert set(office.events) == set(good)
+        assert uploader._thread.is_alive()
+        status = uploader.status()
+        assert (status["pending"], status["parked"]) == (0, 2)
+        assert "2 event(s) parked" in status["last_error"] and "data.score is nan" in status["last_error"]
+        reasons = dict(store.read(lambda c: c.execute("SELECT id, parked_error FROM events WHERE parked_error "
+                                                      "IS NOT NULL").fetchall()))
+        assert "data.message holds text that is not valid Unicode (U+DCFF" in reasons[bad[0]]
+        assert "data.score is nan, which JSON cannot carry" in reasons[bad[1]]
+    finally:
+        uploader.stop()
+
+
+def test_a_fault_naming_a_file_whose_name_is_not_utf8_is_kept_mended_and_reaches_the_office(tmp_path, office):
+    values = defaults()
+    values["kiosk"]["data_dir"] = str(tmp_path)
+    values["server"]["url"], values["server"]["token"] = office.url, TOKEN
+    services = open_services(Config(values), with_hardware=False)
+    try:
+        port = os.fsdecode(b"/dev/usb/lp\xff")                            # as os.listdir gives such a name
+        services.record_fault("printer_missing", f"cannot open the printer at {port}")
+        assert services.uploader.upload_once().error is None
+        [fault] = [e for e in office.events.values() if e["type"] == "fault"]
+        assert fault["data"]["message"] == "cannot open the printer at /dev/usb/lp\ufffd"
+    finally:
+        services.close()
