@@ -476,8 +476,13 @@ def _event(row) -> Dict[str, Any]:
     if row["kind"] == "transfer":
         event["to_service"] = row["detail"]
     if row["kind"] in ("call", "recall"):
-        event["announcement"] = {"zh-TW": announcement(row["number"], row["counter"]),
-                                 "en": announcement(row["number"], row["counter"], lang="en")}
+        try:
+            event["announcement"] = {"zh-TW": announcement(row["number"], row["counter"]),
+                                     "en": announcement(row["number"], row["counter"], lang="en")}
+        except ValueError:
+            # A number no kiosk prints (stored by a server before issue 17 checked them): shown, not spoken;
+            # one such row must not fail the state or end the stream of every display.
+            event["announcement"] = None
     return event
 
 
