@@ -447,6 +447,7 @@ class Database:
         result = Ingested([], [], [])
         rows: Dict[str, List[dict]] = {"events": [], "ratings": [], "tickets": [], "form_views": []}
         reasons_for, heartbeat = set(), None
+        numbers = self._number_owners(conn, [ev for ev in events if ev.type == "ticket" and ev.id not in owners])
         for ev in events:
             owner = owners.get(ev.id)
             if owner == kiosk_id:
@@ -455,6 +456,17 @@ class Database:
             if owner is not None:
                 result.rejected.append((ev.id, "this event id is already stored for another kiosk"))
                 continue
+            if ev.type == "ticket":
+                day, number = ev.moment.date().isoformat(), ev.details().number
+                first = numbers.setdefault((day, number), kiosk_id)
+                if first != kiosk_id:
+                    # Until numbering is office-wide (issue 21), two kiosks can print the same number: the first
+                    # ticket stored keeps it, or the live page would switch tickets and both would be called.
+                    log.warning("%s: ticket %s of %s rejected: kiosk %s uploaded that number first",
+                                kiosk_id, number, day, first)
+                    result.rejected.append((ev.id, f"ticket {number} of {day} was already taken by another kiosk; "
+                                                   "the first ticket of a number each day is kept"))
+                    continue
             owners[ev.id] = kiosk_id
             result.accepted.append(ev.id)
             details, moment = ev.details(), ev.moment
@@ -494,6 +506,31 @@ class Database:
                                               "received_at": received})
         conn.execute(update(KIOSKS).where(KIOSKS.c.id == kiosk_id).values(**values))
         return result
+
+    @staticmethod
+    def _number_owners(conn: Connection, tickets: Sequence[EventIn]) -> Dict[Tuple[str, str], str]:
+        """The kiosk whose ticket of each (office day, number) of ``tickets`` was stored first, where one was.
+
+        On PostgreSQL each (day, number) is locked for the rest of the transaction first (in order, so two
+        uploads never wait for each other in a circle): two kiosks uploading the same number at once take turns.
+        SQLite has one writer at a time already.
+        """
+        pairs = sorted({(ev.moment.date().isoformat(), ev.details().number) for ev in tickets})
+        if not pairs:
+            return {}
+        if conn.dialect.name == "postgresql":
+            for day, number in pairs:
+                key = int.from_bytes(hashlib.sha256(f"ticket {day} {number}".encode()).digest()[:8], "big", signed=True)
+                conn.execute(select(func.pg_advisory_xact_lock(key)))
+        found: Dict[Tuple[str, str], str] = {}
+        for day in sorted({day for day, _ in pairs}):
+            for chunk in _chunks([number for d, number in pairs if d == day]):
+                query = (select(TICKETS.c.number, TICKETS.c.kiosk_id).join(EVENTS, EVENTS.c.id == TICKETS.c.event_id)
+                         .where(TICKETS.c.day == day, TICKETS.c.number.in_(chunk))
+                         .order_by(EVENTS.c.received_at, TICKETS.c.at))
+                for number, kiosk in conn.execute(query):
+                    found.setdefault((day, number), kiosk)
+        return found
 
     @staticmethod
     def _link_reasons(conn: Connection, kiosk_id: str, rating_ids: Sequence[str],
