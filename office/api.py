@@ -30,7 +30,7 @@ from kiosk import timeutil
 
 from . import calls, forms_list
 from .current import database as _db, now as _now
-from .models import MAX_EVENTS, Batch, describe, parse_events
+from .models import MAX_DEPTH, MAX_EVENTS, Batch, describe, parse_events
 
 __all__ = ["blueprint", "ApiError"]
 
@@ -84,6 +84,9 @@ def post_events():
         body = json.loads(raw, parse_constant=_no_constant)
     except ValueError as exc:  # UnicodeDecodeError included
         raise ApiError(400, f"the body is not JSON: {exc}") from None
+    except RecursionError:  # arrays or objects nested a thousand deep: no kiosk sends that
+        raise ApiError(400, "the body is nested too deeply to read; an event nests at most "
+                            f"{MAX_DEPTH} levels") from None
     if not isinstance(body, dict):
         raise ApiError(400, 'the body must be a JSON object {"kiosk_id": ..., "events": [...]}')
     try:
@@ -93,7 +96,7 @@ def post_events():
     _same_kiosk(kiosk_id, batch.kiosk_id)
     if len(batch.events) > MAX_EVENTS:
         raise ApiError(413, f"{len(batch.events)} events in one request; send at most {MAX_EVENTS} per request")
-    valid, rejected = parse_events(batch.events)
+    valid, rejected = parse_events(batch.events, now=_now())
     # Answer with each id as the kiosk sent it (it may differ from the canonical form in case only).
     sent = {event.id: sent_id for sent_id, event in valid}
     result = _db().ingest(kiosk_id, [event for _, event in valid])

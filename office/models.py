@@ -12,13 +12,24 @@ The event types are the kiosk's own list (:data:`kiosk.events.EVENT_TYPES`):
 kiosk and server share one definition.  Times are read as RFC 3339 with an
 offset and kept in office time (Asia/Taipei, to the millisecond), the form the
 kiosk sends, so that they sort as text.
+
+Nothing a kiosk sends may break the server (issue 17): before its fields are read,
+an event is walked once and rejected, naming the member, if it holds what a
+database or the office's pages cannot take — a string with a lone surrogate
+(UTF-8 cannot carry it) or a NUL (PostgreSQL text cannot), a whole number beyond
+64 bits, a number that is not finite, or nesting deeper than
+:data:`MAX_DEPTH`.  Then ``seq`` must fit a 64-bit integer, ``at`` must lie in
+:data:`EARLIEST`..:data:`LATEST` and, when the server's clock is given, not more
+than :data:`FUTURE_SLACK` after it, and a ticket's number must be what a kiosk
+prints (its service's letter and 1-4 digits).
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime
+import math
+from datetime import datetime, timedelta
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple, Union
 
 from pydantic import (BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr, ValidationError,
@@ -28,13 +39,26 @@ from pydantic_core import PydanticCustomError
 from kiosk.events import EVENT_TYPES
 from kiosk.timeutil import TAIPEI, rfc3339
 
-__all__ = ["MAX_EVENTS", "MAX_BYTES", "Batch", "EventIn", "Rejection", "parse_events", "parse_rfc3339",
-           "describe"]
+__all__ = ["MAX_EVENTS", "MAX_BYTES", "MAX_DEPTH", "EARLIEST", "LATEST", "FUTURE_SLACK", "Batch", "EventIn",
+           "Rejection", "parse_events", "parse_rfc3339", "describe", "unstorable"]
 
 #: At most this many events in one request (the kiosk's uploader batches the same way).
 MAX_EVENTS = 500
 #: At most this many bytes of request body.
 MAX_BYTES = 256 * 1024
+#: An event nested deeper than this (objects and arrays within ``data``) is rejected: no kiosk sends more than 3.
+MAX_DEPTH = 32
+#: The largest whole number stored as an integer (SQLite's and PostgreSQL's BIGINT).
+INT64_MAX = 2 ** 63 - 1
+#: PostgreSQL's INTEGER (``people_ahead``).
+INT32_MAX = 2 ** 31 - 1
+#: ``at`` is accepted from EARLIEST up to LATEST (office time) ...
+EARLIEST = datetime(2000, 1, 1, tzinfo=TAIPEI)
+LATEST = datetime(2100, 1, 1, tzinfo=TAIPEI)
+#: ... and not more than this after the server's clock.
+FUTURE_SLACK = timedelta(days=1)
+#: A ticket's number as a kiosk prints it (kiosk/tickets.py): its service's letter and 1-4 digits.
+TICKET_NUMBER = re.compile(r"[A-Z][0-9]{1,4}")
 
 _RFC3339 = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})")
 
@@ -77,7 +101,7 @@ class _Data(BaseModel):
 
 class RatingData(_Data):
     score: StrictInt = Field(ge=1)
-    scale: StrictInt = Field(ge=2)
+    scale: StrictInt = Field(ge=2, le=10)  # the kiosk's scales are 3 and 5
     choice: StrictStr
     source: StrictStr = ""
     service: Optional[StrictStr] = None
@@ -105,8 +129,29 @@ class ReasonData(_Data):
 class TicketData(_Data):
     number: StrictStr
     service: StrictStr
-    people_ahead: Optional[StrictInt] = None
+    people_ahead: Optional[StrictInt] = Field(default=None, ge=0, le=INT32_MAX)
     lang: StrictStr = ""
+
+    @field_validator("service")
+    @classmethod
+    def _check_service(cls, value):
+        # kiosk/catalogue.py: a service's prefix is one capital letter A-Z.
+        if not re.fullmatch(r"[A-Z]", value):
+            raise _fail(f"must be the service's letter, one capital A-Z (e.g. 'A'), got {value!r}")
+        return value
+
+    @field_validator("number")
+    @classmethod
+    def _check_number(cls, value):
+        if not TICKET_NUMBER.fullmatch(value):
+            raise _fail(f"must be a capital letter and 1-4 digits as printed (e.g. 'A012'), got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _number_of_its_service(self):
+        if self.number[0] != self.service:
+            raise _fail(f"number {self.number!r} does not start with its service's letter {self.service!r}")
+        return self
 
 
 class FormData(_Data):
@@ -155,7 +200,7 @@ class EventIn(BaseModel):
 
     id: str
     type: str
-    seq: StrictInt = Field(ge=0)
+    seq: StrictInt = Field(ge=0, le=INT64_MAX)
     at: str
     clock_synced: StrictBool
     data: Dict[str, Any]
@@ -180,9 +225,21 @@ class EventIn(BaseModel):
         if not isinstance(value, str):
             raise _fail(f"must be an RFC 3339 time as text, got {type(value).__name__}")
         try:
-            return rfc3339(parse_rfc3339(value).astimezone(TAIPEI))
+            moment = parse_rfc3339(value)
         except ValueError as exc:
             raise _fail(str(exc)) from None
+        # Compared before astimezone: year 1 or 9999 with an offset would overflow it.
+        if not EARLIEST <= moment < LATEST:
+            raise _fail(f"{value!r} is outside {EARLIEST.year}-{LATEST.year - 1}: a kiosk's clock is never that far off")
+        return rfc3339(moment.astimezone(TAIPEI))
+
+    @model_validator(mode="after")
+    def _not_in_the_future(self, info):
+        now = (info.context or {}).get("now")
+        if now is not None and self.moment > now + FUTURE_SLACK:
+            raise _fail(f"at: {self.at} is more than {FUTURE_SLACK.days} day after the server's clock "
+                        f"({rfc3339(now.astimezone(TAIPEI))}): the kiosk's clock is wrong")
+        return self
 
     @model_validator(mode="after")
     def _check_data(self):
@@ -235,16 +292,67 @@ def describe(exc: ValidationError, prefix: str = "") -> str:
     return "; ".join(parts)
 
 
-def parse_events(raw_events: List[Any]) -> Tuple[List[Tuple[str, EventIn]], List[Rejection]]:
-    """The valid events (each with its id as sent) and a rejection for every bad one."""
+def _text_problem(text: str) -> Optional[str]:
+    if "\x00" in text:
+        return "holds a NUL character (\\u0000), which the database cannot store"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"holds a lone surrogate ({text[exc.start]!r}), which is not text UTF-8 can carry"
+    return None
+
+
+def unstorable(value: Any, path: str = "", depth: int = 0) -> Optional[str]:
+    """Why the JSON value ``value`` cannot be stored as it is, naming where (``data.lang: holds …``); None if it can.
+
+    Strings (object keys too) must be UTF-8-encodable and free of NUL, numbers finite and whole numbers within
+    64 bits, nesting at most :data:`MAX_DEPTH` deep.
+    """
+    where = f"{path}: " if path else ""
+    if isinstance(value, str):
+        problem = _text_problem(value)
+        return where + problem if problem else None
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return None if -INT64_MAX - 1 <= value <= INT64_MAX else where + "is a whole number beyond 64 bits"
+    if isinstance(value, float):
+        return None if math.isfinite(value) else where + "is a number too large to store"
+    if isinstance(value, (dict, list)):
+        if depth >= MAX_DEPTH:
+            return where + f"is nested deeper than {MAX_DEPTH} levels"
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            if isinstance(key, str):
+                problem = _text_problem(key)
+                if problem:
+                    return f"{path + ': ' if path else ''}a member's name {problem}"
+            found = unstorable(item, f"{path}.{key}" if path else str(key), depth + 1)
+            if found:
+                return found
+    return None
+
+
+def parse_events(raw_events: List[Any], now: Optional[datetime] = None
+                 ) -> Tuple[List[Tuple[str, EventIn]], List[Rejection]]:
+    """The valid events (each with its id as sent) and a rejection for every bad one.
+
+    ``now``: the server's clock (aware); an event more than :data:`FUTURE_SLACK` after it is rejected.
+    """
     valid, rejected = [], []
     for raw in raw_events:
         sent_id = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
+        if sent_id is not None and _text_problem(sent_id):
+            sent_id = None  # it could not be answered or logged as it is; the rejection below names it
         if not isinstance(raw, dict):
             rejected.append(Rejection(None, f"an event must be a JSON object, got {_json_name(raw)}"))
             continue
+        problem = unstorable({key: raw[key] for key in EventIn.model_fields if key in raw})  # others are ignored
+        if problem:
+            rejected.append(Rejection(sent_id, problem))
+            continue
         try:
-            valid.append((sent_id, EventIn.model_validate(raw)))
+            valid.append((sent_id, EventIn.model_validate(raw, context={"now": now})))
         except ValidationError as exc:
             rejected.append(Rejection(sent_id, describe(exc)))
     return valid, rejected

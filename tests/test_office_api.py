@@ -9,9 +9,11 @@ import json
 import os
 import threading
 import uuid
+from datetime import datetime
 
 import pytest
 
+from kiosk import timeutil
 from kiosk.events import Event
 from office import forms_list
 from office.app import create_app
@@ -19,6 +21,15 @@ from office.db import METADATA, Database, hash_token
 
 KIOSK = "ERLIN-01"
 BACKENDS = ["sqlite"] + (["other"] if os.environ.get("OFFICE_TEST_DATABASE_URL") else [])
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    """The server's and the kiosk's clock: noon in Taipei on the day the events below happen (the server refuses
+    an event more than a day ahead of its clock), whatever the date and hour the suite runs."""
+    timeutil.pin(datetime(2026, 11, 27, 12, 0, tzinfo=timeutil.TAIPEI))
+    yield
+    timeutil.pin(None)
 
 
 @pytest.fixture(params=BACKENDS)
