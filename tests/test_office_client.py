@@ -186,17 +186,32 @@ def test_the_selftest_network_row_passes_with_the_offices_ca_and_says_why_withou
     assert row.status == PASS and "token accepted" in row.reason
 
 
-def test_a_ca_bundle_that_is_not_there_is_said_never_a_crash(kiosk, office, tmp_path, pki):
+@pytest.mark.parametrize("bundle", ["missing", "not-pem"])
+def test_a_ca_bundle_that_cannot_be_read_is_said_never_a_crash(kiosk, office, tmp_path, bundle):
     url, token, _db, _clock = office
-    missing = tmp_path / "no-such-ca.pem"
-    services = open_services(kiosk_config(tmp_path / "other", url, token, missing), with_hardware=False)
+    path = tmp_path / "office-ca.pem"
+    if bundle == "not-pem":
+        path.write_text("this is the office's address, not its CA certificate\n")
+    services = open_services(kiosk_config(tmp_path / "other", url, token, path), with_hardware=False)
     try:
         services.store.record_event("rating", {"score": 3, "scale": 3, "choice": "smile"})
         result = services.uploader.upload_once()
-        assert result.remaining == 1 and f"server.ca_bundle {missing} cannot be read" in result.error
+        assert result.remaining == 1 and f"server.ca_bundle {path} cannot be read" in result.error
         assert services.sync.refresh() == "untrusted" and services.queue.refresh() == "untrusted"
+        assert any(f"server.ca_bundle {path} cannot be read" in message for message in services.faults)
     finally:
         services.close()
-    with SelfTest(kiosk_config(tmp_path / "data", url, token, missing)) as test:
+    with SelfTest(kiosk_config(tmp_path / "data", url, token, path)) as test:
         row = check_network(test)
-    assert row.status == FAIL and "cannot be read" in row.reason
+    assert row.status == FAIL and "cannot be read" in row.reason and "PEM" in row.advice
+
+
+def test_requests_ca_bundle_in_the_environment_does_not_override_server_ca_bundle(kiosk, office, monkeypatch):
+    import certifi
+
+    _url, _token, db, _clock = office
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi.where())   # e.g. left by a proxy's set-up: not the office's CA
+    trusting = kiosk(trusting=True)
+    trusting.store.record_event("rating", {"score": 3, "scale": 3, "choice": "smile"})
+    assert trusting.uploader.upload_once().error is None and len(db.events()) == 1
+    assert trusting.sync.refresh() == "updated" and trusting.queue.refresh() == "updated"
