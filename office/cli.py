@@ -6,6 +6,7 @@ The ``kiosk-office`` command
 
     kiosk-office serve [--db URL] [--host 127.0.0.1] [--port 8080] [--threads 16] [--streams 100]
                        [--connection-limit 4000] [--idle-timeout 60] [--offline-minutes 15]
+                       [--trusted-proxy ADDRESS]
     kiosk-office kiosk add ID [--db URL]     register a kiosk (or replace its token); the token on stdout, once
     kiosk-office kiosk list [--db URL]       id, last contact, events stored: one kiosk a line, tab-separated
     kiosk-office config show [--kiosk ID] [--db URL]
@@ -103,6 +104,19 @@ def serve_settings(threads: int, streams: int, connection_limit: int, idle_timeo
                 channel_request_lookahead=1)
 
 
+def proxy_settings(trusted_proxy: Optional[str]) -> dict:
+    """waitress's settings for ``serve --trusted-proxy``: the client's address from that proxy's X-Forwarded-For.
+
+    The sign-in limits count failures per client address (office/staff.py): behind a reverse proxy every request
+    would otherwise come from the proxy, and one attacker's failures would refuse every clerk.  From anyone else,
+    X-Forwarded-For is dropped, so nobody can pick the address their failures are counted under.
+    """
+    if not trusted_proxy:  # waitress then reads no forwarding header: the address is the connection's
+        return {}
+    return {"trusted_proxy": trusted_proxy, "trusted_proxy_headers": {"x-forwarded-for"}, "trusted_proxy_count": 1,
+            "clear_untrusted_proxy_headers": True}
+
+
 def _serve(args) -> int:
     try:
         import waitress
@@ -122,7 +136,7 @@ def _serve(args) -> int:
         app = create_app(db, offline_minutes=args.offline_minutes, CALLS_STREAM_MAX_OPEN=args.streams)
         server = waitress.create_server(app, host=args.host, port=args.port, ident="kiosk-office",
                                         **serve_settings(args.threads, args.streams, args.connection_limit,
-                                                         args.idle_timeout))
+                                                         args.idle_timeout), **proxy_settings(args.trusted_proxy))
         listen = getattr(server, "effective_listen", None) or [(server.effective_host, server.effective_port)]
         for host, port in listen:
             host = f"[{host}]" if ":" in str(host) else host
@@ -394,6 +408,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--offline-minutes", type=_minutes, default=15, metavar="N",
                        help="the staff pages mark a kiosk not heard from for more than N minutes offline "
                             "(default 15; kiosks send a heartbeat every 5)")
+    serve.add_argument("--trusted-proxy", metavar="ADDRESS", default=None,
+                       help="the reverse proxy's address (e.g. 127.0.0.1): a client's address is then the one it "
+                            "sets in X-Forwarded-For (failed sign-ins are counted per client address)")
     serve.set_defaults(func=_serve)
 
     kiosk = commands.add_parser("kiosk", help="register kiosks, list them").add_subparsers(
