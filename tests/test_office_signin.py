@@ -12,10 +12,17 @@ import io
 import logging
 import os
 import re
+import signal
+import socket
 import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+import requests
 
 import office_sign_in
 from office import staff
@@ -28,6 +35,7 @@ NAME, PASSWORD = office_sign_in.CLERK
 COOKIE = "kiosk_office_session"
 OFFICE = "http://office.example:8080/login"  # where the clerk's browser has the sign-in page open
 CLERK_ADDRESS, ATTACKER_ADDRESS = "192.0.2.10", "203.0.113.66"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -342,3 +350,64 @@ def test_no_password_is_logged(app, caplog):
     assert "secret guess 9" not in logged and PASSWORD not in logged and cookie not in logged
     assert app.config["SECRET_KEY"] not in logged
     assert ATTACKER_ADDRESS in logged  # who failed is said
+
+
+# -- behind a reverse proxy: the client's address, not the proxy's -----------------------------------------
+
+@pytest.fixture
+def served(tmp_path):
+    """Start ``kiosk-office serve`` (a real process) with extra arguments; its URL.  Stopped at the end."""
+    database = tmp_path / "served.db"
+    with Database(f"sqlite:///{database}") as db:
+        staff.add_user(db, NAME, PASSWORD)
+    processes = []
+
+    def start(*args):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        process = subprocess.Popen([sys.executable, "-m", "office", "serve", "--db", str(database), "--port",
+                                    str(port), *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True)
+        processes.append(process)
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None and time.monotonic() < deadline, "kiosk-office serve did not start"
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                return f"http://127.0.0.1:{port}"
+            except OSError:
+                time.sleep(0.1)
+    yield start
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+
+
+def sign_in_over_http(url, password=PASSWORD, forwarded_for=None):
+    """A browser's sign-in through the proxy (which sets X-Forwarded-For); the status of the POST."""
+    browser = requests.Session()
+    if forwarded_for:
+        browser.headers["X-Forwarded-For"] = forwarded_for
+    token = office_sign_in.csrf(browser.get(url + "/login", timeout=10).text)
+    return browser.post(url + "/login", data={"csrf": token, "name": NAME, "password": password},
+                        allow_redirects=False, timeout=10).status_code
+
+
+def test_behind_the_proxy_failures_count_per_client_address(served):
+    url = served("--trusted-proxy", "127.0.0.1")  # the proxy on this machine, as office/deploy's nginx
+    for _ in range(5):
+        assert sign_in_over_http(url, "wrong guess", forwarded_for=ATTACKER_ADDRESS) == 401
+    assert sign_in_over_http(url, forwarded_for=ATTACKER_ADDRESS) == 429
+    assert sign_in_over_http(url, forwarded_for=CLERK_ADDRESS) == 302  # the clerk behind the same proxy
+
+
+def test_without_a_trusted_proxy_a_forged_forwarded_for_changes_nothing(served):
+    url = served()
+    for i in range(5):  # an attacker naming another address each time is still one address
+        assert sign_in_over_http(url, "wrong guess", forwarded_for=f"198.51.100.{i}") == 401
+    assert sign_in_over_http(url, forwarded_for="198.51.100.99") == 429
