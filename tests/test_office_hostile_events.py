@@ -257,6 +257,7 @@ def test_bad_numbers_already_stored_never_break_the_state_or_the_stream(app, db,
     assert spoken["a1"] == "請 A 一 號 到 二 號 櫃檯"                          # read as A1
     assert all(spoken[n] is None for n in ("", "A00012", "<b>A1</b>", "一號", "AB"))  # shown, nothing to speak
     assert clerk.get("/counter").status_code == 200 and clerk.get("/display").status_code == 200
+    assert clerk.get("/").status_code == 200 and clerk.get("/report?month=115/11").status_code == 200
     assert client.get(f"/api/v1/queue/{DAY}/A002").get_json()["state"] == "called"
     assert client.get(f"/q/{DAY}/A002").status_code == 200
     assert client.get(f"/api/v1/kiosks/{KIOSK}/queue", headers={"Authorization": f"Bearer {tokens[KIOSK]}"}
