@@ -119,16 +119,18 @@ def office(ui, tmp_path):
     """
     from kiosk.forms import CatalogueCache
     from kiosk.local_office import LocalOffice
+    from kiosk.office_client import OfficeClient
     from kiosk.office_sync import ANNOUNCEMENTS_KEY, ETAG_KEY
 
     server = LocalOffice(tmp_path / "office", "ERLIN-01")
     sync = ui.app.services.sync
-    before = sync.config, sync.forms
+    before = sync.config, sync.forms, sync.client
     sync.config = ui.app.kiosk_config.with_values("server", url=server.url, token=server.token)
+    sync.client = OfficeClient(sync.config)  # the kiosk's client, to this server
     sync.forms = CatalogueCache(tmp_path / "forms")
     yield server
-    sync.config, sync.forms = before
-    sync.session.close()
+    sync.client.close()
+    sync.config, sync.forms, sync.client = before
     for key in (ANNOUNCEMENTS_KEY, ETAG_KEY):  # the next tests see kiosk.toml's announcements again
         sync.store.set_meta(key, "")
     ui.app.marquee.announce(*sync.marquee_texts())
