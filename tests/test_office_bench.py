@@ -34,3 +34,24 @@ def test_bench_ingest_stops_its_server_cleanly(capfd):
     assert left == []
     err = capfd.readouterr().err
     assert "Traceback" not in err and "Bad file descriptor" not in err, err
+
+
+def test_bench_load_prints_every_endpoint_and_checks_the_database(tmp_path):
+    """A few kiosks and displays for a few seconds against a real `kiosk-office serve` (the figures come from
+    the command run by hand): every endpoint has its line, the displays got the calls, nothing lost or doubled."""
+    import os
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if k != "KIOSK_OFFICE_DB"}
+    done = subprocess.run([sys.executable, "-m", "office", "bench", "load", "--kiosks", "6", "--displays", "2",
+                           "--seconds", "4", "--speed", "20"], env=env, capture_output=True, text=True, timeout=300)
+    out = done.stdout
+    assert "Traceback" not in done.stderr, done.stderr
+    for endpoint in ("upload", "heartbeat", "queue (kiosk)", "config (kiosk)", "/q/ page", "queue (phone)",
+                     "call next", "stream open"):
+        assert re.search(rf"^{re.escape(endpoint)}\s+\d+\s+[\d.]+\s+[\d–]+\s+[\d–]+\s+[\d–]+\s+\S", out, re.M), out
+    events = re.search(r"events: (\d+) recorded, (\d+) stored .*lost (\d+), doubled (\d+), unsent (\d+)", out)
+    assert events and int(events.group(1)) > 0 and events.group(1) == events.group(2), out
+    assert events.group(3, 4, 5) == ("0", "0", "0"), out
+    assert re.search(r"displays: [1-9]\d* events delivered", out), out
+    assert re.search(r"goal: .*: (PASS|MISS)", out) and done.returncode in (0, 1), out
