@@ -16,7 +16,9 @@ and wakes up in time for the next one.  Heartbeats exist for the office
 server, so they run exactly when uploading does (a kiosk with no ``[server]
 url`` records none, and neither do ``kiosk simulate`` or ``kiosk upload``);
 each is recorded just before the pass that sends it; there is no second thread
-to start, stop or lose.  A heartbeat that fails (a full disk) is logged and the
+to start, stop or lose, and no request of its own: it goes out as an outbox
+event, through the uploader's (the kiosk's one) :class:`~kiosk.office_client.OfficeClient`,
+so ``server.ca_bundle`` and the token apply to it as to everything else.  A heartbeat that fails (a full disk) is logged and the
 uploader goes on.
 
 **One heartbeat in the outbox.**  Recording a heartbeat deletes every older
