@@ -67,7 +67,8 @@ def parse_rfc3339(text: str) -> datetime:
     """A timezone-aware time from RFC 3339 text with its offset; ValueError names what is wrong."""
     match = _RFC3339.fullmatch(text)
     if not match:
-        raise ValueError(f"must be an RFC 3339 time with its offset, e.g. 2026-11-27T09:30:00.000+08:00, got {text!r}")
+        raise ValueError("must be an RFC 3339 time with its offset, e.g. 2026-11-27T09:30:00.000+08:00, "
+                         f"got {_shown(text)}")
     day, clock, fraction, offset = match.groups()
     # datetime.fromisoformat of Python 3.9 takes neither 'Z' nor any number of digits but 3 or 6.
     fraction = (fraction[:7].ljust(7, "0")) if fraction else ""
@@ -75,7 +76,14 @@ def parse_rfc3339(text: str) -> datetime:
     try:
         return datetime.fromisoformat(f"{day}T{clock}{fraction}{offset}")
     except ValueError as exc:
-        raise ValueError(f"is not a real time: {text!r} ({exc})") from None
+        raise ValueError(f"is not a real time: {_shown(text)} ({exc})") from None
+
+
+def _shown(value: Any, limit: int = 40) -> str:
+    """``repr(value)``, cut to about ``limit`` characters: a rejection names the value, never echoes 200 KB of it
+    into the answer and the log."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(value) if isinstance(value, str) else len(text)} characters)"
 
 
 def _fail(message: str) -> PydanticCustomError:
@@ -90,7 +98,7 @@ def _uuid(value: Any) -> str:
     try:
         return str(uuid.UUID(value))
     except ValueError:
-        raise _fail(f"must be a UUID (e.g. 0b6c0f4e-3b1c-4f8e-9a51-2f1d3c5e7a90), got {value!r}") from None
+        raise _fail(f"must be a UUID (e.g. 0b6c0f4e-3b1c-4f8e-9a51-2f1d3c5e7a90), got {_shown(value)}") from None
 
 
 # -- the data each reported type must carry; other keys are kept as they are -----------------
@@ -137,14 +145,14 @@ class TicketData(_Data):
     def _check_service(cls, value):
         # kiosk/catalogue.py: a service's prefix is one capital letter A-Z.
         if not re.fullmatch(r"[A-Z]", value):
-            raise _fail(f"must be the service's letter, one capital A-Z (e.g. 'A'), got {value!r}")
+            raise _fail(f"must be the service's letter, one capital A-Z (e.g. 'A'), got {_shown(value)}")
         return value
 
     @field_validator("number")
     @classmethod
     def _check_number(cls, value):
         if not TICKET_NUMBER.fullmatch(value):
-            raise _fail(f"must be a capital letter and 1-4 digits as printed (e.g. 'A012'), got {value!r}")
+            raise _fail(f"must be a capital letter and 1-4 digits as printed (e.g. 'A012'), got {_shown(value)}")
         return value
 
     @model_validator(mode="after")
@@ -216,7 +224,7 @@ class EventIn(BaseModel):
     @classmethod
     def _check_type(cls, value):
         if value not in EVENT_TYPES:
-            raise _fail(f"unknown event type {value!r}; known: {', '.join(EVENT_TYPES)}")
+            raise _fail(f"unknown event type {_shown(value)}; known: {', '.join(EVENT_TYPES)}")
         return value
 
     @field_validator("at", mode="before")

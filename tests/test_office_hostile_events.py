@@ -165,6 +165,16 @@ def test_an_event_whose_id_cannot_be_text_is_rejected_with_no_id(app, db, tokens
                                                         "UTF-8 can carry"}]
 
 
+def test_a_rejection_names_a_huge_value_without_echoing_it(app, db, tokens, caplog):
+    huge = event("ticket", {"number": "A" + "9" * 100_000, "service": "A"})
+    with caplog.at_level(logging.WARNING):
+        [rejected] = post(app.test_client(), tokens[KIOSK], [huge])["rejected"]
+    assert rejected["error"].startswith("ticket event: data.number: must be a capital letter and 1-4 digits as "
+                                        "printed (e.g. 'A012'), got 'A999")
+    assert "(100001 characters)" in rejected["error"] and len(rejected["error"]) < 200
+    assert len(caplog.text) < 2000
+
+
 def test_the_edges_of_the_time_window_are_accepted(app, db, tokens):
     edges = [dict(ticket("A001"), at="2000-01-01T00:00:00.000+08:00"),
              dict(ticket("A002"), at="2026-11-28T10:00:00.000+08:00"),      # a day ahead of the server, not more
