@@ -234,17 +234,18 @@ def test_newer_database_is_refused_and_left_alone(tmp_path):
 def assert_recovered(data_dir, original_bytes, caplog):
     """Open a store over a bad file; check it was moved aside and the fault recorded."""
     with Store.open(data_dir) as store:
-        moved = corrupt_files(data_dir)
+        moved = [name for name in corrupt_files(data_dir) if not name.endswith("-wal")]  # its WAL goes with it
         assert len(moved) == 1 and moved[0].startswith(f"{DB_NAME}.corrupt-")
         assert (Path(data_dir) / moved[0]).read_bytes() == original_bytes
-        [fault] = store.events()
+        *recovered, fault = store.events()  # what could still be read from it comes first
         assert fault.type == "fault"
         assert fault.data["kind"] == "database_corrupt"
         assert fault.data["moved_to"] == moved[0]
         assert fault.data["error"]
+        assert fault.data["recovered_events"] == len(recovered)
         assert store.schema_version == len(MIGRATIONS)
         store.record_event("rating", {"score": 1})
-        assert count(store, "events") == 2
+        assert count(store, "events") == len(recovered) + 2
     assert any(r.name == "kiosk.store" and r.levelname == "WARNING" and moved[0] in r.getMessage()
                for r in caplog.records)
     return fault
@@ -284,6 +285,9 @@ def test_failed_integrity_check_is_moved_aside(tmp_path, caplog):
     path.write_bytes(bytes(data))
     fault = assert_recovered(tmp_path, bytes(data), caplog)
     assert fault.data["error"].startswith("integrity check: ") and "index" in fault.data["error"]
+    with Store.open(tmp_path) as store:  # the event itself still reads (as the table has it): it waits for the office
+        recovered = store.pending_events()[0]
+        assert (recovered.type, recovered.data, recovered.at) == ("rating", {"score": 1}, event.at)
 
 
 def test_two_corrupt_files_in_a_row(tmp_path):
