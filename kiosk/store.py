@@ -34,7 +34,7 @@ import logging
 import os
 import sqlite3
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable, Iterable, List, Optional, TypeVar, Union
 
@@ -252,18 +252,18 @@ def _move_aside(path: Path) -> str:
 _LAST_ROWID = 1 << 62
 
 
-def _readable_rows(conn: sqlite3.Connection, table: str, columns: str):
+def _readable_rows(conn: sqlite3.Connection, table: str, columns: str, where: str = "true", params: tuple = ()):
     """Every row of ``table`` that SQLite can still read, rowid first, in rowid order; and how many gaps there were.
 
     A scan from the start stops at the first damaged page.  It goes on from the first rowid after it from
     which the table reads again: found by probing ever further ahead (1, 2, 4... rows), then halving back, so
     a damaged page costs a few dozen small queries and loses only the rows on it.  Nothing is written.
     """
-    select = f"SELECT rowid, {columns} FROM {table} NOT INDEXED WHERE rowid > ? ORDER BY rowid"
+    select = f"SELECT rowid, {columns} FROM {table} NOT INDEXED WHERE rowid > ? AND ({where}) ORDER BY rowid"
 
     def one(sql: str, value: int):
         try:
-            return True, conn.execute(sql, (value,)).fetchone()
+            return True, conn.execute(sql, (value, *params)).fetchone()
         except sqlite3.DatabaseError:
             return False, None
 
@@ -277,7 +277,7 @@ def _readable_rows(conn: sqlite3.Connection, table: str, columns: str):
 
     while True:
         try:
-            for row in conn.execute(select, (position,)):
+            for row in conn.execute(select, (position, *params)):
                 take(row)
             return rows, gaps
         except sqlite3.DatabaseError:
@@ -304,7 +304,7 @@ def _readable_rows(conn: sqlite3.Connection, table: str, columns: str):
             else:
                 bad = middle
         # A search for the rows after `good - 1` lands on the damaged page; the row `good` itself may read.
-        readable, row = one(f"SELECT rowid, {columns} FROM {table} NOT INDEXED WHERE rowid = ?", good)
+        readable, row = one(f"SELECT rowid, {columns} FROM {table} NOT INDEXED WHERE rowid = ? AND ({where})", good)
         if readable and row is not None:
             take(row)
         position = max(position, good)
@@ -322,6 +322,9 @@ def _read_damaged(path: Path) -> dict:
     # A read-only connection to a WAL database may create its -wal and -shm files, and cannot remove them.
     created = [Path(f"{path}{suffix}") for suffix in ("-wal", "-shm") if not Path(f"{path}{suffix}").exists()]
     found = {"counters": [], "tickets": {}, "events": [], "gaps": 0}
+    # A year of ratings and tickets stays in the file: only the unsent events, and the tickets of the last days
+    # (whose numbers may go on, with a day's margin for a clock that is off), are worth the memory.
+    since = (timeutil.office_day() - timedelta(days=2)).isoformat()
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
     except sqlite3.Error as exc:
@@ -335,12 +338,13 @@ def _read_damaged(path: Path) -> dict:
                                         ", ".join(c if c in have else "0" for c in wanted))
             found["counters"], found["gaps"] = [row[1:] for row in rows], found["gaps"] + gaps
         if {"day", "prefix", "issued", "label", "status"} <= set(_columns(conn, "tickets")):
-            rows, gaps = _readable_rows(conn, "tickets", "day, prefix, issued, label, status")
+            rows, gaps = _readable_rows(conn, "tickets", "day, prefix, issued, label, status", "day >= ?", (since,))
             found["tickets"], found["gaps"] = {row[0]: row[1:] for row in rows}, found["gaps"] + gaps
         have = _columns(conn, "events")
         wanted = ("id", "type", "at", "clock_synced", "data", "delivered_at", "parked_error", "boot_id", "monotonic")
         if {"id", "type", "at", "data"} <= set(have):
-            rows, gaps = _readable_rows(conn, "events", ", ".join(c if c in have else "NULL" for c in wanted))
+            rows, gaps = _readable_rows(conn, "events", ", ".join(c if c in have else "NULL" for c in wanted),
+                                        "delivered_at IS NULL OR (type = 'ticket' AND at >= ?)", (since,))
             found["events"], found["gaps"] = rows, found["gaps"] + gaps
     finally:
         conn.close()
