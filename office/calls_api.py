@@ -116,6 +116,29 @@ def _slots() -> _StreamSlots:
     return current_app.extensions.setdefault("office_stream_slots", _StreamSlots())
 
 
+_heads: dict = {}  # database URL -> [monotonic time it was read, its last event id]
+_heads_lock = threading.Lock()
+
+
+def _head(db, poll: float) -> int:
+    """The database's last event id, read once per ``poll`` seconds for all of this process's streams.
+
+    A call made in this process wakes every stream at once (calls.wait_for_change); this is for the calls of
+    another process, so that 100 open streams cost one read every ``poll`` seconds, not 100.
+    """
+    key, now = db.display_url, time.monotonic()
+    with _heads_lock:
+        found = _heads.get(key)
+        if found is not None and now - found[0] < poll:
+            return found[1]
+        if found is not None:
+            found[0] = now  # this stream reads it; the others use the last value meanwhile
+    head = calls.last_event_id(db)
+    with _heads_lock:
+        _heads[key] = [now, head]
+    return head
+
+
 class _Refused(Exception):
     def __init__(self, status: int, message: str, retry_after=None):
         super().__init__(message)
@@ -279,18 +302,20 @@ def stream():
             yield _message("reset", {"last_event_id": head, "since": last}, head)
             last = head
         catch_up = head if last < head else None  # events up to head were missed: the client speaks only the newest
+        woken = True
         while time.monotonic() - start < limit and not gone():
             seen = calls.generation(db)  # before reading: a call committed while reading wakes the wait below
-            for event in calls.events_since(db, last):
-                last = event["id"]
-                if catch_up is not None and last <= catch_up:
-                    event["catch_up_until"] = catch_up
-                yield _message(event["kind"], event, last)
-                quiet_since = time.monotonic()
+            if woken or _head(db, poll) > last:
+                for event in calls.events_since(db, last):
+                    last = event["id"]
+                    if catch_up is not None and last <= catch_up:
+                        event["catch_up_until"] = catch_up
+                    yield _message(event["kind"], event, last)
+                    quiet_since = time.monotonic()
             if time.monotonic() - quiet_since >= keepalive:
                 yield ": keep-alive\n\n"
                 quiet_since = time.monotonic()
-            calls.wait_for_change(db, poll, seen)
+            woken = calls.wait_for_change(db, poll, seen)
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     try:
