@@ -115,7 +115,7 @@ def a_busy_month(url, tmp_path, token):
     viewed = set()
     forms = sorted(set(re.findall(r'^code = "(.+)"', (Path(__file__).parents[1] / "kiosk" / "data" / "forms.toml")
                                   .read_text(encoding="utf-8"), re.M)))
-    for kiosk in tokens:
+    for k, kiosk in enumerate(tokens):
         events = []
         for _ in range(1200):
             when = moment(rnd.choice(days))
@@ -135,7 +135,8 @@ def a_busy_month(url, tmp_path, token):
         for _ in range(850):
             service = rnd.choices(SERVICES, [30, 20, 18, 8, 6, 10, 8])[0]
             events.append(event(kiosk, "ticket", moment(rnd.choice(days)),
-                                {"number": f"{service}{rnd.randrange(1, 999):03d}", "service": service,
+                                # each kiosk its own numbers: the office keeps the first kiosk's A001 of a day
+                                {"number": f"{service}{k * 300 + rnd.randrange(1, 300):03d}", "service": service,
                                  "people_ahead": rnd.randrange(12)}))
         for _ in range(400):
             code = rnd.choices(forms, [1 / (i + 1) for i in range(len(forms))])[0]
