@@ -239,6 +239,7 @@ def status_rows(services, printer_state: StatusRow, addresses: Optional[List[str
     rows.append(StatusRow("outbox", f"{upload['pending']} / {upload['parked']}",
                           "warn" if upload["parked"] or upload["pending"] > 500 else "ok"))
     rows.append(printer_state)
+    rows.append(storage_row(config.data_dir))
     hardware = services.hardware
     silent = [key for key in (store.get_meta("silent_buttons") or "").split(",") if key]
     if hardware is not None and hardware.gpio_fault:
@@ -250,6 +251,17 @@ def status_rows(services, printer_state: StatusRow, addresses: Optional[List[str
     paused = ticketing_paused(store)
     rows.append(StatusRow("ticketing", "paused" if paused else "OK", "warn" if paused else "ok"))
     return rows
+
+
+def storage_row(data_dir: Path) -> StatusRow:
+    """The data folder's free space: a full one records no rating or ticket (kiosk/store.py's StoreFull)."""
+    from .store import FULL_BELOW_BYTES, free_bytes
+
+    free = free_bytes(data_dir)
+    if free is None:
+        return StatusRow("storage", "?", "warn")
+    text = f"{free // (1 << 20)} MB free" if free >= 1 << 20 else f"FULL: {free // 1024} KB free"
+    return StatusRow("storage", text, "fail" if free < FULL_BELOW_BYTES else "warn" if free < 50 << 20 else "ok")
 
 
 def printer_row(services) -> StatusRow:

@@ -42,7 +42,7 @@ from . import timeutil
 from .errors import StoreError
 from .events import EVENT_TYPES, Event
 
-__all__ = ["Store", "StoreFull", "MIGRATIONS", "DB_NAME"]
+__all__ = ["Store", "StoreFull", "MIGRATIONS", "DB_NAME", "free_bytes", "FULL_BELOW_BYTES"]
 
 log = logging.getLogger("kiosk.store")
 
@@ -153,7 +153,8 @@ class StoreFull(StoreError):
     "Error raised when the data folder (or the database) is full: nothing of that write was kept"
 
 
-def _free_bytes(folder: Path) -> Optional[int]:
+def free_bytes(folder: Path) -> Optional[int]:
+    """The room left for the kiosk in ``folder`` (as an unprivileged user sees it), None if it cannot be asked."""
     try:
         stat = os.statvfs(folder)
     except OSError:
@@ -167,7 +168,7 @@ def _size(n: int) -> str:
 
 def _cannot_write(path: Path, exc: sqlite3.Error) -> StoreError:
     """What a write that SQLite refused means for a person: one line naming the folder and what to do."""
-    free = _free_bytes(path.parent)
+    free = free_bytes(path.parent)
     full = getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL"
     if free is not None and free < FULL_BELOW_BYTES and (full or isinstance(exc, sqlite3.OperationalError)):
         return StoreFull(f"the data folder {path.parent} is full ({_size(free)} free), nothing was stored. "
@@ -213,7 +214,7 @@ def _checked_connection(path: Path) -> sqlite3.Connection:
         # and moving it aside would lose what it holds.
         if conn is not None:
             conn.close()
-        free = _free_bytes(path.parent)
+        free = free_bytes(path.parent)
         if free is not None and free < FULL_BELOW_BYTES:  # no room for the -shm/-wal files SQLite needs
             raise StoreFull(f"cannot open {path}: the data folder {path.parent} is full ({_size(free)} free). "
                             "Hint: free space there (old kiosk.db.corrupt-* files can be copied off and "

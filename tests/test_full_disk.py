@@ -52,6 +52,10 @@ def seed(folder):
         return [e.id for e in store.events()]
 
 
+#: What the admin screen's storage row says (kiosk.admin.status_rows draws it), for the folder given.
+STORAGE_ROW = ("import sys; from pathlib import Path; from kiosk.admin import storage_row; "
+               "row = storage_row(Path(sys.argv[1])); print(row.key, row.value, row.level)")
+
 LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (ERROR|WARNING) kiosk")
 
 
@@ -80,13 +84,17 @@ def test_on_a_full_data_folder_ticket_simulate_and_upload_say_so_exit_1_and_keep
         kiosk_cmd(config, "ticket", "print", "A"),
         kiosk_cmd(config, "simulate", "press", "smile", "--count", "2", "--gap", "0.5"),
         kiosk_cmd(config, "upload", "--once"),
+        [sys.executable, "-c", STORAGE_ROW, tmp_path / "full"],
     ], env=env(), cwd=REPO)
-    ticket, press, upload = results
+    ticket, press, upload, storage = results
 
     assert "no number taken" in one_clear_line(ticket, tmp_path / "full") and ticket["stdout"] == ""
     line = one_clear_line(press, tmp_path / "full")
     assert "2 of 2 presses not stored" in line and "stored in" not in press["stdout"]  # no "0 ratings stored"
     one_clear_line(upload, tmp_path / "full")
+    # The admin screen's status rows say it to the staff in red.
+    assert storage["rc"] == 0 and storage["stdout"].startswith("storage FULL: ") and storage["stdout"].endswith(
+        " KB free fail\n"), storage
 
     # What was stored before is all there; nothing half-written; no second number was consumed.
     with Store.open(after) as store:
