@@ -168,7 +168,7 @@ class TicketService:
             except StoreError as exc:  # a full data folder: rolled back, no number consumed
                 message = f"no number taken for service {service.prefix}: {exc}"
                 log.error("%s", message)
-                for listener in list(self.on_fault):  # the admin screen's faults; the store cannot keep one now
+                for listener in list(self.on_fault):  # the running kiosk's faults; the store cannot keep one now
                     listener(message)
                 raise TicketRefused("store", str(exc)) from exc
             self._print(link, ticket, service, moment, "printed", outlook.estimate)

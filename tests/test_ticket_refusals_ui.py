@@ -1,7 +1,8 @@
 """The ticket screen when no number can be handed out for the kiosk's own reasons (issue 17): a full data folder
 or an unsynced clock set back.  Real taps on the shared headless app; the resident is sent to the desk on the
-screen they are looking at, the technician finds the reason in the admin screen's faults, and nothing that was
-stored is lost."""
+screen they are looking at, the technician finds the reason (the clock's in the admin screen's fault list; a full
+folder, whose fault cannot be stored, in the fault listeners, the log and the admin screen's storage row, see
+test_full_disk.py), and nothing that was stored is lost."""
 
 from datetime import timedelta
 
@@ -77,6 +78,8 @@ def test_an_unsynced_clock_set_back_refuses_the_number_on_screen(ui, monkeypatch
         assert any("not synced" in f and last.label in f for f in services.faults)
         fault = [e for e in services.store.events() if e.type == "fault"][-1]
         assert fault.data["kind"] == "clock_behind" and fault.data["last_ticket"] == last.label
+        from kiosk.admin import latest_faults
+        assert "clock_behind: the clock is not synced" in latest_faults(services.store)[0]  # the admin screen's list
     finally:
         timeutil.pin(None)
     assert services.tickets.issued_today("F") == issued

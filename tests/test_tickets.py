@@ -267,7 +267,7 @@ def test_an_unsynced_clock_set_back_a_day_hands_out_no_number_until_it_is_synced
         == ["E001", "E002"]
     [fault] = ticket_faults(service.store)
     assert fault["last_ticket"] == "E002" and fault["clock"].startswith("2026-11-26T10:05")
-    assert told == [fault["message"]]  # the admin screen's faults
+    assert told == [fault["message"]]  # the fault listeners (the running kiosk's log and fault list)
 
     # NTP answers and says it really is the 26th (the clock had run a day ahead): that day's numbers begin.
     monkeypatch.setenv("KIOSK_CLOCK_SYNCED", "1")
@@ -308,6 +308,6 @@ def test_a_number_that_cannot_be_stored_is_refused_and_consumes_nothing(tickets)
         with pytest.raises(TicketRefused):
             service.issue("A")
     assert printer.received.count(b"\x1dVB\x00") == cuts == len(labels)  # nothing printed for the refusals
-    assert len(told) == 3 and "no number taken for service A" in told[0]  # the admin screen's faults
+    assert len(told) == 3 and "no number taken for service A" in told[0]  # the fault listeners: it cannot be stored
     store.write(lambda c: c.execute("PRAGMA max_page_count = 1073741823"))  # room again
     assert service.issue("A").label == f"A{len(labels) + 1:03d}"  # the refusals cost no number
