@@ -170,7 +170,7 @@ def _cannot_write(path: Path, exc: sqlite3.Error) -> StoreError:
     """What a write that SQLite refused means for a person: one line naming the folder and what to do."""
     free = free_bytes(path.parent)
     full = getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL"
-    if free is not None and free < FULL_BELOW_BYTES and (full or isinstance(exc, sqlite3.OperationalError)):
+    if free is not None and free < FULL_BELOW_BYTES:  # SQLITE_FULL, or an I/O error because there is no room
         return StoreFull(f"the data folder {path.parent} is full ({_size(free)} free), nothing was stored. "
                          "Hint: free space there (old kiosk.db.corrupt-* files can be copied off and deleted), "
                          "or replace the SD card")
