@@ -41,13 +41,13 @@ def env():
 
 
 def seed(folder):
-    """A kiosk store that has handed out A001 at 10:00 (its event not uploaded yet)."""
+    """A kiosk store that has just handed out A001 (its event not uploaded yet)."""
     values = defaults()
     values["kiosk"]["id"], values["kiosk"]["data_dir"] = KIOSK, str(folder)
     link = PrinterLink("sim://seed", timeout=0.2)
+    moment = datetime.now(timeutil.TAIPEI)  # the commands after it run on the real clock: this office day
     with Store.open(folder) as store:
-        service = TicketService(store, Config(values), lambda: link,
-                                now=lambda: datetime.now(timeutil.TAIPEI).replace(hour=10, minute=0))
+        service = TicketService(store, Config(values), lambda: link, now=lambda: moment)
         assert service.issue("A").label == "A001"
         return [e.id for e in store.events()]
 
