@@ -311,3 +311,19 @@ def test_a_number_that_cannot_be_stored_is_refused_and_consumes_nothing(tickets)
     assert len(told) == 3 and "no number taken for service A" in told[0]  # the fault listeners: it cannot be stored
     store.write(lambda c: c.execute("PRAGMA max_page_count = 1073741823"))  # room again
     assert service.issue("A").label == f"A{len(labels) + 1:03d}"  # the refusals cost no number
+
+
+def test_a_pictures_pinned_clock_seeds_its_states_on_a_machine_whose_clock_is_not_synced(tmp_path, monkeypatch):
+    """The closed state takes each service's morning in turn (A to 11:50, then B from 08:01): a pinned clock is set
+    on purpose, so `kiosk screenshot --state closed` works on a laptop without systemd-timesyncd."""
+    from kiosk import lived_in
+    from kiosk.config import load_config
+
+    monkeypatch.setenv("KIOSK_CLOCK_SYNCED", "0")
+    try:
+        seeded = lived_in.seed("closed", load_config(None), tmp_path / "closed")
+    finally:
+        timeutil.pin(None)
+    with Store.open(tmp_path / "closed") as store:
+        services_with_tickets = store.read(lambda c: c.execute("SELECT count(DISTINCT prefix) FROM tickets").fetchone()[0])
+    assert services_with_tickets == len(seeded.config.services)
