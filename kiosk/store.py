@@ -375,9 +375,10 @@ def _event_row(row) -> Optional[tuple]:
 
 
 def _label_number(label, prefix) -> Optional[int]:
-    if isinstance(label, str) and isinstance(prefix, str) and label.startswith(prefix) and label[len(prefix):].isdigit():
-        return int(label[len(prefix):])
-    return None
+    if not (isinstance(label, str) and isinstance(prefix, str) and label.startswith(prefix)):
+        return None
+    digits = label[len(prefix):]
+    return int(digits) if digits.isascii() and digits.isdigit() else None
 
 
 def _recover(moved: Path, store: "Store") -> dict:

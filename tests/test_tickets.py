@@ -325,5 +325,6 @@ def test_a_pictures_pinned_clock_seeds_its_states_on_a_machine_whose_clock_is_no
     finally:
         timeutil.pin(None)
     with Store.open(tmp_path / "closed") as store:
-        services_with_tickets = store.read(lambda c: c.execute("SELECT count(DISTINCT prefix) FROM tickets").fetchone()[0])
+        services_with_tickets = store.read(
+            lambda c: c.execute("SELECT count(DISTINCT prefix) FROM tickets").fetchone()[0])
     assert services_with_tickets == len(seeded.config.services)
