@@ -369,7 +369,7 @@ def _free_port() -> int:
 
 
 def bench_load(kiosks: int = 1000, displays: int = 100, seconds: float = 60, db_url: Optional[str] = None,
-               speed: float = 10.0) -> int:
+               speed: float = 10.0, serve_args: Optional[List[str]] = None) -> int:
     """Run the load; print the table; 0 when the goal is met, 1 when it is missed."""
     import requests
     from sqlalchemy import func, select
@@ -386,13 +386,22 @@ def bench_load(kiosks: int = 1000, displays: int = 100, seconds: float = 60, db_
     try:
         tokens = {f"L{run}-{n:04d}": db.add_kiosk(f"L{run}-{n:04d}") for n in range(kiosks)}
         screens = [display_tokens.add_display(db, f"load-{run}-{n}") for n in range(displays)]
+        # Ticket numbers go on from today's stored ones: a number of the day is one ticket's (a database reused).
+        from kiosk import timeutil
+        from .db import TICKETS
+        today = timeutil.office_day().isoformat()
+        taken = db.read(lambda c: c.execute(select(TICKETS.c.number).where(TICKETS.c.day == today)).scalars().all())
+        start_numbers = {}
+        for number in taken:
+            if len(number) == 5 and number[1:].isdigit():
+                start_numbers[number[0]] = max(start_numbers.get(number[0], 0), int(number[1:]))
         password = uuid.uuid4().hex
         staff.add_user(db, f"load{run}", password)
         port = _free_port()
         log = open(folder / "serve.log", "w")
         env = {**os.environ, "KIOSK_OFFICE_DB": url}
         server = subprocess.Popen([sys.executable, "-m", "office", "serve", "--port", str(port),
-                                   "--streams", str(max(100, displays))], env=env, stdout=log,
+                                   "--streams", str(max(100, displays)), *(serve_args or [])], env=env, stdout=log,
                                   stderr=subprocess.STDOUT, start_new_session=True)
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
@@ -406,13 +415,18 @@ def bench_load(kiosks: int = 1000, displays: int = 100, seconds: float = 60, db_
                 time.sleep(0.2)
         cookie = _sign_in(base, f"load{run}", password)
         load = Load(port, speed)
+        load.numbers.update(start_numbers)
         simulated = [Kiosk(ident, token, port, load) for ident, token in tokens.items()]
         started = time.monotonic()
         drained_s = asyncio.run(_run(load, simulated, screens, cookie, seconds))
         ran_s = time.monotonic() - started - drained_s
+        import resource
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(60)
         server = None
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)   # the server is this process's only child
+        server_cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
         log.close()
         server_log = (folder / "serve.log").read_text()
 
@@ -444,7 +458,7 @@ def bench_load(kiosks: int = 1000, displays: int = 100, seconds: float = 60, db_
     backend = "PostgreSQL" if not shown.startswith("sqlite") else "SQLite"
     print(f"kiosk-office bench load: {kiosks} kiosks, {displays} displays, {COUNTERS} clerks, {ran_s:.0f} s at "
           f"{speed:g}x the kiosks' pace, {backend} ({shown if db_url else 'a temporary file'}), "
-          f"kiosk-office serve's defaults on 127.0.0.1")
+          f"kiosk-office serve {' '.join(serve_args or []) or '(its defaults)'} on 127.0.0.1")
     print(f"{'endpoint':18}{'requests':>10}{'per s':>8}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}  errors")
     for name in ENDPOINTS:
         times = figures.times[name]
@@ -459,9 +473,15 @@ def bench_load(kiosks: int = 1000, displays: int = 100, seconds: float = 60, db_
           f"lost {lost}, doubled {doubled}, unsent {unsent}; "
           f"then {drained_s:.1f} s to send what the kiosks still held"
           f"{f' ({load.drain_errors} failed attempts)' if load.drain_errors else ''}")
+    served = sum(len(figures.times[name]) for name in ENDPOINTS)
+    print(f"server process: {server_cpu:.1f} s of CPU over {ran_s + drained_s:.0f} s "
+          f"({server_cpu / (ran_s + drained_s) * 100:.0f} % of one core; one process, one core at most), "
+          f"{server_cpu / max(1, served) * 1000:.1f} ms per request; this machine's load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     tracebacks = server_log.count("Traceback")
     if tracebacks:
-        print(f"server log: {tracebacks} tracebacks")
+        kinds = sorted({line for line in server_log.splitlines() if re.match(r"[\w.]+(Error|Exception|Timeout)\b", line)})
+        print(f"server log: {tracebacks} tracebacks: " + "; ".join(kind[:160] for kind in kinds[:3]))
     p99 = [_percentile(figures.times[name], 99) or 0 for name in ("upload",) + PAGES]
     errors = sum(sum(figures.errors[name].values()) for name in ENDPOINTS if name != "stream open")
     met = max(p99) < GOAL_P99 and errors == 0 and lost == 0 and doubled == 0 and unsent == 0 \

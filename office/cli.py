@@ -5,7 +5,7 @@ The ``kiosk-office`` command
 ::
 
     kiosk-office serve [--db URL] [--host 127.0.0.1] [--port 8080] [--threads 16] [--streams 100]
-                       [--connection-limit 4000] [--idle-timeout 60] [--offline-minutes 15]
+                       [--connection-limit 4000] [--idle-timeout 10] [--offline-minutes 15]
                        [--trusted-proxy ADDRESS]
     kiosk-office kiosk add ID [--db URL]     register a kiosk (or replace its token); the token on stdout, once
     kiosk-office kiosk list [--db URL]       id, last contact, events stored: one kiosk a line, tab-separated
@@ -18,6 +18,9 @@ The ``kiosk-office`` command
     kiosk-office display add NAME [--db URL]   a lobby display's token (or a new one): prints /display?token=... once
     kiosk-office display list [--db URL]
     kiosk-office forms list|check|import FILE [--db URL]   the office's forms list (office/forms_cli.py)
+    kiosk-office bench [--kiosks 4] [--ratings 1000000]   ingest rate, the report over many ratings
+    kiosk-office bench day [--tickets 400] [--counters 4] [--seed 1]
+    kiosk-office bench load [--kiosks 1000] [--displays 100] [--seconds 60] [--speed 10] [--db URL]
     kiosk-office version
 
 The database is ``--db`` (a SQLAlchemy URL, or a file path for SQLite), else
@@ -358,7 +361,7 @@ def _bench(args) -> int:
             return 2
         from .bench_load import bench_load
         return bench_load(kiosks=args.kiosks, displays=args.displays, seconds=args.seconds,
-                          db_url=getattr(args, "db", None),
+                          db_url=getattr(args, "db", None), serve_args=args.serve,
                           speed=args.speed)
     from .bench import bench_ingest, bench_report
     bench_ingest(kiosks=max(1, args.kiosks))
@@ -413,8 +416,9 @@ def _parser() -> argparse.ArgumentParser:
                             "more are refused with 503 and the display polls)")
     serve.add_argument("--connection-limit", type=_count(10, 100_000), default=4000, metavar="N",
                        help="connections open at once, idle ones included (default 4000)")
-    serve.add_argument("--idle-timeout", type=_count(5, 3600), default=60, metavar="SECONDS",
-                       help="a connection idle this long is closed (default 60)")
+    serve.add_argument("--idle-timeout", type=_count(2, 3600), default=10, metavar="SECONDS",
+                       help="a connection idle this long is closed (default 10: waitress walks every open "
+                            "connection on each wake-up, so idle ones cost every request CPU)")
     serve.add_argument("--offline-minutes", type=_minutes, default=15, metavar="N",
                        help="the staff pages mark a kiosk not heard from for more than N minutes offline "
                             "(default 15; kiosks send a heartbeat every 5)")
@@ -506,6 +510,9 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("--db", type=_db_url, default=argparse.SUPPRESS, metavar="URL",
                       help="the database to load (PostgreSQL: postgresql+psycopg://...); default a temporary "
                            "SQLite file")
+    load.add_argument("--serve", action="append", default=[], metavar="OPTION",
+                      help="an option for the server instead of serve's default, e.g. --serve=--idle-timeout=30 "
+                           "(repeatable)")
     load.set_defaults(func=_bench)
     commands.add_parser("version", help="print the version").set_defaults(func=_version)
     return parser
