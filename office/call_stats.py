@@ -65,6 +65,7 @@ is linked at ingest.
 
 from __future__ import annotations
 
+import functools
 import re
 import statistics
 from bisect import bisect_right
@@ -73,7 +74,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
-from sqlalchemy import func, select
+from sqlalchemy import Column, Integer, MetaData, Table, Text, and_, func, insert, select
 
 from kiosk import timeutil
 
@@ -101,6 +102,9 @@ class CallRows(NamedTuple):
     ratings: List[Dict[str, Any]]
     #: How many ratings could be linked (rules 1-3), when ``ratings`` holds only those that can be (see load_calls).
     counter_ratings: Optional[int] = None
+    #: Links counted by the database (``load_calls(linked=True)``): rows with ``counter``, ``service`` (the call's),
+    #: ``scale``, ``score``, ``choice``, ``misuse`` (False) and ``n``; ``ratings`` then holds only the rest.
+    links: Sequence[Mapping[str, Any]] = ()
 
 
 @dataclass
@@ -165,6 +169,7 @@ def minutes(value: Optional[float]) -> str:
     return "–" if value is None else str(int(value + 0.5))
 
 
+@functools.lru_cache(maxsize=1 << 16)   # a call's times are read by several figures
 def _time(text: str) -> datetime:
     return parse_rfc3339(text).astimezone(timeutil.TAIPEI)
 
@@ -248,6 +253,9 @@ def link_ratings(ratings: Iterable[Mapping[str, Any]], events: Iterable[Mapping[
 
     Returns the links and how many ratings could have been linked (at a counter, not misuse, clock synced).
     """
+    ratings = list(ratings)
+    if not ratings:
+        return [], 0
     per_counter: Dict[int, List[_Call]] = defaultdict(list)
     for call in _counter_calls(events):
         per_counter[call.counter].append(call)
@@ -280,14 +288,65 @@ def link_ratings(ratings: Iterable[Mapping[str, Any]], events: Iterable[Mapping[
     return links, candidates
 
 
+# -- the rating link, counted by the database ------------------------------------------------------
+
+#: What every ``ratings.at`` ingest writes looks like (``2026-11-27T09:30:00.000+08:00``): such times compare as
+#: text exactly as they compare as times, so the database can hold them against a call's window.
+OFFICE_TIME_LENGTH, OFFICE_OFFSET = 29, "+08:00"
+_MS = timedelta(milliseconds=1)
+
+
+def _ceil_ms(moment: datetime) -> datetime:
+    """The first whole millisecond at or after ``moment`` (a time ingest writes is one)."""
+    floor = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+    return floor if floor == moment else floor + _MS
+
+
+def link_windows(events: Iterable[Mapping[str, Any]],
+                 link_minutes: float = LINK_MINUTES) -> Optional[List[Tuple[int, str, str, str]]]:
+    """The rule of :func:`link_ratings` as windows: ``(counter, start, stop, service)`` such that a rating at that
+    counter whose time is written as ingest writes it links to that call if and only if ``start <= at < stop`` as
+    text.  None if a bound cannot be written so (an offset other than +08:00)."""
+    per_counter: Dict[int, List[_Call]] = defaultdict(list)
+    for call in _counter_calls(events):
+        per_counter[call.counter].append(call)
+    grace = timedelta(minutes=link_minutes)
+    windows = []
+    for counter, found in per_counter.items():
+        found.sort(key=lambda c: (c.at, c.event_id))
+        for i, call in enumerate(found):
+            following = found[i + 1].at if i + 1 < len(found) else None
+            if following == call.at:      # the later event at the same moment is the latest call
+                continue
+            if call.end_kind is None:     # the same day: until midnight
+                day = call.at.date() + timedelta(days=1)
+                end = datetime(day.year, day.month, day.day, tzinfo=timeutil.TAIPEI)
+            elif call.end_kind in ("done", "transfer"):   # until (and at) the end, or its end + the grace
+                end = call.end_at + (grace if call.end_kind == "done" else timedelta(0))
+                end = end.replace(microsecond=end.microsecond // 1000 * 1000) + _MS
+            else:
+                continue
+            start = _ceil_ms(call.at)
+            stop = end if following is None else min(end, _ceil_ms(following))
+            if stop <= start:
+                continue
+            bounds = [timeutil.rfc3339(moment.astimezone(timeutil.TAIPEI)) for moment in (start, stop)]
+            if not all(b.endswith(OFFICE_OFFSET) and len(b) == OFFICE_TIME_LENGTH for b in bounds):
+                return None
+            windows.append((counter, bounds[0], bounds[1], call.service))
+    return windows
+
+
 # -- the statistics --------------------------------------------------------------------------------
 
 def build_call_stats(calls: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]],
                      ratings: Sequence[Mapping[str, Any]] = (), tickets: Sequence[Mapping[str, Any]] = (),
-                     link_minutes: float = LINK_MINUTES, counter_ratings: Optional[int] = None) -> CallStats:
+                     link_minutes: float = LINK_MINUTES, counter_ratings: Optional[int] = None,
+                     links: Sequence[Mapping[str, Any]] = ()) -> CallStats:
     """The month's calling statistics from its ``calls`` rows, their ``call_events``, the ratings (rows of the
     ``ratings`` table, with ``at``) and the tickets (rows with ``hour``) of the month.  ``counter_ratings``: how
-    many of the month's ratings could be linked, when ``ratings`` are not all of them (:class:`CallRows`)."""
+    many of the month's ratings could be linked, when ``ratings`` are not all of them; ``links``: links the
+    database counted, beside those made here from ``ratings`` (:class:`CallRows`)."""
     rows = {row["id"]: row for row in calls}
     events = [e for e in events if e["call_id"] in rows]
     first = first_calls(events)
@@ -341,16 +400,21 @@ def build_call_stats(calls: Sequence[Mapping[str, Any]], events: Sequence[Mappin
     for number, found in counters.items():
         found.median_service = _median(counter_times[number])
 
-    links, candidates = link_ratings(ratings, events, link_minutes)
+    found_links, candidates = link_ratings(ratings, events, link_minutes)
     linked_by_service: Dict[str, List[Mapping[str, Any]]] = defaultdict(list)
     linked_by_counter: Dict[int, List[Mapping[str, Any]]] = defaultdict(list)
-    for link in links:
+    for link in found_links:
         linked_by_service[link.service].append(link.rating)
         linked_by_counter[link.counter].append(link.rating)
+    for row in links:  # a row of n ratings
+        linked_by_service[row["service"]].append(row)
+        linked_by_counter[row["counter"]].append(row)
     for code, linked in linked_by_service.items():
-        service(code).linked, service(code).ratings = len(linked), reports.satisfaction(linked)
+        service(code).linked = sum(row.get("n", 1) for row in linked)
+        service(code).ratings = reports.satisfaction(linked)
     for number, linked in linked_by_counter.items():
-        counter(number).linked, counter(number).ratings = len(linked), reports.satisfaction(linked)
+        counter(number).linked = sum(row.get("n", 1) for row in linked)
+        counter(number).ratings = reports.satisfaction(linked)
 
     printed = defaultdict(int)
     for ticket in tickets:
@@ -366,19 +430,22 @@ def build_call_stats(calls: Sequence[Mapping[str, Any]], events: Sequence[Mappin
         hours=hours, called=len(first),
         served=sum(1 for row in calls if row["state"] == "done"),
         no_show=sum(1 for row in calls if row["state"] == "no_show"),
-        counter_ratings=candidates if counter_ratings is None else counter_ratings, linked=len(links),
-        link_minutes=link_minutes)
+        counter_ratings=candidates if counter_ratings is None else counter_ratings,
+        linked=len(found_links) + sum(row["n"] for row in links), link_minutes=link_minutes)
 
 
 # -- the one database read -------------------------------------------------------------------------
 
-def load_calls(db, first_day: str, last_day: str) -> CallRows:
+def load_calls(db, first_day: str, last_day: str, linked: bool = False) -> CallRows:
     """The calls of the office days first_day..last_day (ISO dates), their events, the ratings of those days that
     can be linked (rules 1-3 of the module docstring) to a counter called from in them, and how many ratings could
     be linked at all (``counter_ratings``: at a whole-number location, not misuse, clock synced).
 
     Only those ratings are read, and only their locations are told apart by the database (``rating_counts``): a
-    month of a county's ratings at counters that called nobody costs nothing.
+    month of a county's ratings at counters that called nobody costs nothing.  With ``linked``, the database
+    also links and counts those whose time is written as ingest writes it (:func:`link_windows`; ``links``), and
+    ``ratings`` holds only the others (none, unless written otherwise): a month of a million linked ratings is
+    not read one by one.
     """
     calls_query = (select(CALLS.c.id, CALLS.c.day, CALLS.c.number, CALLS.c.printed_at, CALLS.c.service,
                           CALLS.c.state, CALLS.c.counter, CALLS.c.called_at, CALLS.c.finished_at, CALLS.c.recalls)
@@ -392,21 +459,60 @@ def load_calls(db, first_day: str, last_day: str) -> CallRows:
                        .where(RATING_COUNTS.c.day >= first_day, RATING_COUNTS.c.day <= last_day,
                               ~RATING_COUNTS.c.misuse, RATING_COUNTS.c.clock_synced, RATING_COUNTS.c.location != "")
                        .group_by(RATING_COUNTS.c.location))
+    columns = (RATINGS.c.event_id, RATINGS.c.at, RATINGS.c.day, RATINGS.c.scale, RATINGS.c.score, RATINGS.c.choice,
+               RATINGS.c.service, RATINGS.c.location, RATINGS.c.misuse, RATINGS.c.clock_synced)
+    office_time = and_(func.length(RATINGS.c.at) == OFFICE_TIME_LENGTH,
+                       func.substr(RATINGS.c.at, OFFICE_TIME_LENGTH - 5, 6) == OFFICE_OFFSET)
 
     def read(conn):
         calls, events = ([dict(row) for row in conn.execute(query).mappings()] for query in (calls_query, events_query))
+        ids = {row["id"] for row in calls}
+        events = [e for e in events if e["call_id"] in ids]
         linkable = {location: int(n) for location, n in conn.execute(locations_query)
                     if counter_of(location) is not None}
         called_from = {e["counter"] for e in events if e["kind"] == "call" and e["counter"] is not None}
         names = sorted(location for location in linkable if counter_of(location) in called_from)
+        windows = link_windows(events) if linked and names else None
+        links = _count_links(conn, first_day, last_day, names, windows) if windows is not None else []
         ratings = []
         for chunk in (names[start:start + 500] for start in range(0, len(names), 500)):
-            query = (select(RATINGS.c.event_id, RATINGS.c.at, RATINGS.c.day, RATINGS.c.scale, RATINGS.c.score,
-                            RATINGS.c.choice, RATINGS.c.service, RATINGS.c.location, RATINGS.c.misuse,
-                            RATINGS.c.clock_synced)
-                     .where(RATINGS.c.day >= first_day, RATINGS.c.day <= last_day, RATINGS.c.location.in_(chunk),
-                            ~RATINGS.c.misuse, RATINGS.c.clock_synced))
-            ratings += [dict(row) for row in conn.execute(query).mappings()]
+            query = (select(*columns).where(RATINGS.c.day >= first_day, RATINGS.c.day <= last_day,
+                                            RATINGS.c.location.in_(chunk), ~RATINGS.c.misuse, RATINGS.c.clock_synced))
+            if windows is not None:
+                query = query.where(~office_time)
+            ratings += [dict(zip(row._fields, row)) for row in conn.execute(query)]
         ratings.sort(key=lambda row: (row["at"], row["event_id"]))
-        return CallRows(calls, events, ratings, sum(linkable.values()))
+        return CallRows(calls, events, ratings, sum(linkable.values()), links)
     return db.read(read)
+
+
+def _count_links(conn, first_day: str, last_day: str, names: Sequence[str],
+                 windows: Sequence[Tuple[int, str, str, str]]) -> List[Dict[str, Any]]:
+    """The ratings written as ingest writes them linked to each (counter, service), counted by the database:
+    the windows go into a temporary table, which the database holds against the index ``ratings_link``."""
+    if not windows:
+        return []
+    by_counter: Dict[int, List[str]] = defaultdict(list)
+    for name in names:
+        by_counter[counter_of(name)].append(name)
+    table = Table("link_windows", MetaData(), Column("location", Text), Column("start", Text), Column("stop", Text),
+                  Column("counter", Integer), Column("service", Text), prefixes=["TEMPORARY"])
+    table.create(conn)
+    try:
+        conn.execute(insert(table), [{"location": name, "start": start, "stop": stop, "counter": counter,
+                                      "service": service}
+                                     for counter, start, stop, service in windows for name in by_counter[counter]])
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("ANALYZE link_windows")   # a temporary table has no statistics of its own
+        keys = (table.c.counter, table.c.service, RATINGS.c.scale, RATINGS.c.score, RATINGS.c.choice)
+        query = (select(*keys, func.count())
+                 .select_from(table.join(RATINGS, and_(RATINGS.c.location == table.c.location,
+                                                       RATINGS.c.at >= table.c.start, RATINGS.c.at < table.c.stop)))
+                 .where(RATINGS.c.day >= first_day, RATINGS.c.day <= last_day, ~RATINGS.c.misuse,
+                        RATINGS.c.clock_synced, func.length(RATINGS.c.at) == OFFICE_TIME_LENGTH,
+                        func.substr(RATINGS.c.at, OFFICE_TIME_LENGTH - 5, 6) == OFFICE_OFFSET)
+                 .group_by(*keys))
+        return [{"counter": counter, "service": service, "scale": scale, "score": score, "choice": choice,
+                 "misuse": False, "n": n} for counter, service, scale, score, choice, n in conn.execute(query)]
+    finally:
+        table.drop(conn)

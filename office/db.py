@@ -60,7 +60,8 @@ T = TypeVar("T")
 #: office/calls.py); only new tables, made by ``create_all`` on opening, so an older database is raised to 2 as is.
 #: 3: the office's forms list (``forms``, ``form_categories``), again only new tables.
 #: 4: ``rating_counts``, the ratings counted per office day and report key, filled from ``ratings`` on opening an
-#: older database (``_backfill_rating_counts``); the index ``ratings_report`` it replaces is dropped.
+#: older database (``_backfill_rating_counts``); the index ``ratings_report`` it replaces is dropped, and
+#: ``ratings_link`` made.
 SCHEMA_VERSION = 4
 BUSY_TIMEOUT_MS = 10000
 #: The same rule as the kiosk's ``kiosk.id`` setting (kiosk/config.py).
@@ -137,6 +138,10 @@ RATINGS = _derived(
 # keeps it in the same transaction as ``ratings`` (a rating stored counts once; a duplicate or a rejected event
 # never; a reason arriving moves its rating to the reason's row).  ``service`` and ``reason`` are "" for none.
 REPORT_KEYS = ("day", "kiosk_id", "scale", "score", "choice", "service", "location", "misuse", "reason", "clock_synced")
+# The rating ↔ call link (office/call_stats.py) counts the ratings at a counter within each call's window of time
+# from this index alone.
+RATINGS_LINK = Index("ratings_link", *[RATINGS.c[name] for name in (
+    "location", "at", "misuse", "clock_synced", "day", "scale", "score", "choice")])
 RATING_COUNTS = Table(
     "rating_counts", METADATA,
     Column("day", String(10), primary_key=True), Column("kiosk_id", String(32), primary_key=True),
@@ -372,6 +377,7 @@ class Database:
             elif int(found) < SCHEMA_VERSION:  # create_all made the new tables; 4 also fills one
                 if int(found) < 4:
                     conn.exec_driver_sql("DROP INDEX IF EXISTS ratings_report")
+                    RATINGS_LINK.create(conn, checkfirst=True)
                     _backfill_rating_counts(conn)
                 conn.execute(update(META).where(META.c.key == "schema_version").values(value=str(SCHEMA_VERSION)))
         self.write(check)

@@ -337,7 +337,8 @@ def build_report(period: Period, ratings: Sequence[Mapping[str, Any]], tickets: 
         office_name=office_name, kiosks=kiosks_of(month, tickets, views),
         calls=None if calls is None else calling.build_call_stats(
             [c for c in calls.calls if first <= c["day"] <= last], calls.events,
-            [r for r in calls.ratings if first <= r["day"] <= last], tickets, counter_ratings=calls.counter_ratings))
+            [r for r in calls.ratings if first <= r["day"] <= last], tickets, counter_ratings=calls.counter_ratings,
+            links=calls.links))
 
 
 def load_report(db, period: Period) -> MonthlyReport:
@@ -349,7 +350,8 @@ def load_report(db, period: Period) -> MonthlyReport:
     month = [r for r in ratings if r["day"] >= first]
     history = [r for r in ratings if r["day"] < first]
     return build_report(period, month, db.tickets(first_day=first, last_day=last),
-                        db.form_views(first_day=first, last_day=last), history, calling.load_calls(db, first, last),
+                        db.form_views(first_day=first, last_day=last), history,
+                        calling.load_calls(db, first, last, linked=True),
                         office_name=db.office_name(), form_titles=form_titles(db, first, last))
 
 

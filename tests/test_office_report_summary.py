@@ -20,7 +20,7 @@ import pytest
 from kiosk import timeutil
 from kiosk.ratings import REASONS, Scale
 from office import call_stats, calls, report
-from office.db import META, METADATA, RATING_COUNTS, REPORT_KEYS, Database
+from office.db import EVENTS, META, METADATA, RATING_COUNTS, RATINGS, REPORT_KEYS, Database
 from office.models import parse_events
 
 KIOSKS = ("ERLIN-01", "ERLIN-02", "LUKANG-01")
@@ -130,17 +130,38 @@ class Kiosks:
 
 
 def call_day(db, kiosks):
-    """Tickets called at counters 1 and 2 on the month's last day (ratings at "1", " 2 ", "02" may link)."""
+    """Tickets called at counters 1 and 2 on the month's last day (ratings at "1", " 2 ", "02" may link), ratings
+    at each call's edges to the millisecond (its call, its 完成 + 5 minutes, the next call, midnight), and two
+    ratings whose time is not written as ingest writes it (put straight into the table, then counted)."""
     tickets = [kiosks.event("ERLIN-01", "ticket", {"number": f"A{n:03d}", "service": "A", "people_ahead": 0},
                             timeutil.rfc3339(CALL_DAY + timedelta(minutes=n))) for n in range(1, 9)]
     kiosks.upload("ERLIN-01", tickets)
-    minute = 5
+    minute, edges, ms = 5, [], timedelta(milliseconds=1)
     for n in range(8):
-        call = calls.call_next(db, 1 + n % 2, ["A"], CALL_DAY + timedelta(minutes=minute))
+        called = CALL_DAY + timedelta(minutes=minute)
+        call = calls.call_next(db, 1 + n % 2, ["A"], called)
         minute += 3
-        if n % 3 != 2:
-            calls.done(db, call["id"], CALL_DAY + timedelta(minutes=minute))
+        done = CALL_DAY + timedelta(minutes=minute)
+        if n % 3 != 2:                             # else done by the counter's next call
+            calls.done(db, call["id"], done)
         minute += 1
+        location = ("1", " 2 ", "02")[n % 3] if n % 2 else "1"
+        edges += [(location, moment) for moment in (called - ms, called, called + ms, done + timedelta(minutes=5),
+                                                     done + timedelta(minutes=5) + ms)]
+    midnight = CALL_DAY.replace(hour=0) + timedelta(days=1)
+    edges += [("1", midnight - ms), (" 2 ", midnight - ms), ("1", midnight)]
+    smile = {"score": 3, "scale": 3, "choice": "smile", "source": "button"}
+    kiosks.upload("ERLIN-02", [kiosks.event("ERLIN-02", "rating", dict(smile, location=location),
+                                            timeutil.rfc3339(moment)) for location, moment in edges])
+    written_otherwise = [dict(event_id=f"old-{n}", kiosk_id="ERLIN-02", at=at, day="2026-11-30", hour=9, scale=3,
+                              score=1, choice="frown", source="button", service=None, location="1", misuse=False,
+                              ticket="", reason=None, clock_synced=True)
+                         for n, at in enumerate(("2026-11-30T01:05:30Z", "2026-11-30T09:06:00.5+08:00"))]
+    db.write(lambda c: (c.execute(EVENTS.insert(), [dict(id=row["event_id"], kiosk_id="ERLIN-02", seq=0, type="rating",
+                                                         at=row["at"], clock_synced=True, data="{}",
+                                                         received_at=row["at"]) for row in written_otherwise]),
+                        c.execute(RATINGS.insert(), written_otherwise)))
+    db.recount_ratings()
 
 
 def straight_count(db, period):
@@ -180,7 +201,10 @@ def test_the_report_from_rating_counts_is_the_report_of_the_stored_ratings(url, 
         november = report.load_report(db, report.parse_month("115/11"))
         assert november.overall.misuse and november.reasons_unanswered and november.clock_unsynced
         assert {size for size, *_ in november.overall.choices()} == {3, 5}
-        assert november.calls.linked and november.calls.counter_ratings > november.calls.linked
+        assert november.calls.linked > 20 and november.calls.counter_ratings > november.calls.linked
+        rows = call_stats.load_calls(db, "2026-11-01", "2026-11-30", linked=True)
+        assert rows.links and {row["at"] for row in rows.ratings} == {"2026-11-30T01:05:30Z",
+                                                                     "2026-11-30T09:06:00.5+08:00"}
         assert len(november.kiosks) == 3
 
 
