@@ -180,9 +180,11 @@ class Kiosk:
 
     async def uploader(self):
         backoff = 1.0
-        while True:
+        while not self.load.stopping:
             await self.wake.wait()
             self.wake.clear()
+            if self.load.stopping:
+                return
             if await self.upload_pass():
                 backoff = 1.0
             else:
@@ -196,7 +198,7 @@ class Kiosk:
         clock = {"event": rng.expovariate(1 / EVENT_EVERY), "queue": rng.uniform(0, QUEUE_EVERY),
                  "heartbeat": rng.uniform(0, HEARTBEAT_EVERY), "config": rng.uniform(0, CONFIG_EVERY)}
         start = time.monotonic()
-        while True:
+        while not self.load.stopping:
             what = min(clock, key=clock.get)
             await asyncio.sleep(max(0.0, start + clock[what] / speed - time.monotonic()))
             if what == "event":
@@ -224,7 +226,7 @@ class Kiosk:
     async def resident(self, rng: random.Random):
         """The phone of the resident holding this kiosk's newest ticket: its live page, then its data every 20 s."""
         await asyncio.sleep(rng.uniform(0, PHONE_EVERY) / self.load.speed)
-        while True:
+        while not self.load.stopping:
             if self.ticket is not None:
                 day, number = self.ticket
                 if self.new_ticket:
@@ -244,6 +246,7 @@ class Load:
         self.sent: set = set()
         self.acknowledged: set = set()
         self.duplicates = self.rejected = self.drain_errors = 0
+        self.stopping = False
         self.numbers: Dict[str, int] = {}
         self.pressed: Dict[int, float] = {}    # call event id -> when its press was sent
         self.pressing: Dict[int, float] = {}   # counter -> when its last press was sent
@@ -261,7 +264,7 @@ class Load:
         http = Http(self.port)
         await asyncio.sleep(rng.uniform(0, CALL_EVERY) / self.speed)
         services = sorted(set("ABCDEFGHJKLMNPQRSTUVWXYZ"))
-        while True:
+        while not self.stopping:
             pressed = time.perf_counter()
             self.pressing[counter] = pressed
             done = await timed(self.figures, "call next", http, "POST", "/api/v1/calls/next",
@@ -274,7 +277,7 @@ class Load:
     async def display(self, n: int, token: str):
         """A lobby display's event stream (HTTP/1.0: the body as it comes), reconnecting as display.html does."""
         since = ""
-        while True:
+        while not self.stopping:
             started = time.perf_counter()
             try:
                 reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", self.port), TIMEOUT)
@@ -342,9 +345,12 @@ async def _run(load: Load, kiosks: List[Kiosk], displays: List[str], cookie: str
     tasks += [asyncio.create_task(load.display(n, token)) for n, token in enumerate(displays)]
     tasks += [asyncio.create_task(load.clerk(c, cookie, random.Random(rng.random()))) for c in range(1, COUNTERS + 1)]
     await asyncio.sleep(seconds)
+    load.stopping = True
     for task in tasks:
         task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    # Python 3.11's wait_for can lose a cancellation that meets its answer: such a task stops at its next turn
+    # (load.stopping), and is not waited for beyond a request's timeout.
+    await asyncio.wait(tasks, timeout=TIMEOUT + 5)
     for kiosk in kiosks:       # a request cut short leaves its answer unread: new connections for what follows
         kiosk.uploads.close()
     # What the kiosks still hold: sent now, as their uploaders would (at most a minute); not in the figures
