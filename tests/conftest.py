@@ -30,6 +30,43 @@ environment.configure("offscreen", size=(1920, 1080), fullscreen=False,
                       kivy_home=tempfile.mkdtemp(prefix="kiosk-test-kivy-"))
 
 
+#: Under libfaketime (`.ci/hours`, `make test-hours`): the machine's clock is set to an awkward hour.
+UNDER_FAKETIME = "faketime" in os.environ.get("LD_PRELOAD", "") and bool(os.environ.get("FAKETIME"))
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "clock: depends on the date or the hour; `make test-hours` runs these under "
+                                       "libfaketime at 00:05 and 23:59 in Taipei and 23:59 UTC (tests/README.md)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if not UNDER_FAKETIME:
+        return
+    # Chromium hangs under libfaketime: the browser tests run in the ordinary run only (their clock is a fixture too).
+    skip = pytest.mark.skip(reason="Chromium does not run under libfaketime; checked in the ordinary run")
+    for item in items:
+        if any("chromium" in str(m.kwargs.get("reason", "")) for m in item.iter_markers("skipif")):
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def office_clock():
+    """The office's clock for a test that depends on the date or the hour: Tuesday 8 Dec 2026, 10:00 in Taipei,
+    running from there (tests/office_clock.py).  ``create_app(db, clock=office_clock)``, tickets at
+    ``office_clock() - timedelta(minutes=5)``, a subprocess on the same clock with ``office_clock.command(...)``
+    and ``office_clock.env()``; ``office_clock.set(moment)`` moves it."""
+    from office_clock import OfficeClock
+    return OfficeClock()
+
+
+@pytest.fixture
+def pinned_kiosk_clock(office_clock, monkeypatch):
+    """``kiosk.timeutil.now`` reads ``office_clock`` for the test (the kiosk's own code in this process)."""
+    from kiosk import timeutil
+    monkeypatch.setattr(timeutil, "now", office_clock)
+    return office_clock
+
+
 @pytest.fixture
 def fresh_simulated_printers():
     """No sim:// printer remembers bytes or faults from another test."""
