@@ -25,10 +25,11 @@ BASE_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-
 
 
 @contextmanager
-def running_office(db_path, kiosk_id, user, password):
+def running_office(db_path, kiosk_id, user, password, clock=None):
     """``kiosk-office serve`` on a free port with one kiosk and one staff user, as an operator sets it up.
 
     Yields ``(url, token)``: the base URL without a trailing slash, and the kiosk's bearer token.
+    ``clock``: the test's ``office_clock`` (tests/office_clock.py), which the server then reads as now.
     """
     env = {k: v for k, v in os.environ.items() if k != "KIOSK_OFFICE_DB"}
     db = f"sqlite:///{db_path}"
@@ -37,7 +38,9 @@ def running_office(db_path, kiosk_id, user, password):
     subprocess.run([sys.executable, "-m", "office", "admin", "add", user, "--password-stdin", "--db", db],
                    input=password + "\n", env=env, capture_output=True, text=True, timeout=60, check=True)
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "office", "serve", "--db", db, "--port", str(port)], env=env,
+    serve = ["-m", "office", "serve", "--db", db, "--port", str(port)]
+    server = subprocess.Popen(clock.command(*serve) if clock else [sys.executable, *serve],
+                              env=clock.env(env) if clock else env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -28,8 +28,9 @@ KIOSK = "ERLIN-01"
 PASSWORD = "correct horse battery"
 
 
-def ticket_event(number, minutes_ago, seq):
-    at = timeutil.now() - timedelta(minutes=minutes_ago)
+def ticket_event(number, minutes_ago, seq, clock):
+    """A ticket taken ``minutes_ago`` by the test's office clock (the server's: the same office day at any hour)."""
+    at = clock() - timedelta(minutes=minutes_ago)
     return {"id": str(uuid.uuid4()), "type": "ticket", "seq": seq, "at": timeutil.rfc3339(at), "clock_synced": True,
             "data": {"number": number, "service": number[0], "people_ahead": 0, "lang": "zh-TW"}}
 
@@ -49,9 +50,9 @@ def db(tmp_path):
 
 
 @pytest.fixture
-def app(db):
+def app(db, office_clock):
     staff.add_user(db, "chen", PASSWORD)
-    return create_app(db)
+    return create_app(db, clock=office_clock)
 
 
 @pytest.fixture
@@ -77,18 +78,19 @@ def test_counter_and_display_need_a_sign_in(app):
         assert "http://" not in page and "https://" not in page  # nothing from the Internet (no CDN)
 
 
-def test_the_counter_page_offers_the_services_with_tickets(app, db, token):
+def test_the_counter_page_offers_the_services_with_tickets(app, db, token, office_clock):
     client = app.test_client()
-    assert len(upload(client.post, token, [ticket_event("C001", 5, 1), ticket_event("P001", 4, 2)]).get_json()
+    tickets = [ticket_event("C001", 5, 1, office_clock), ticket_event("P001", 4, 2, office_clock)]
+    assert len(upload(client.post, token, tickets).get_json()
                ["accepted"]) == 2
     page = sign_in(client).get("/counter").get_data(as_text=True)
     assert 'value="C"' in page and 'value="P"' not in page  # P is eligible at every counter, not chosen
 
 
-def test_the_live_queue_page_is_public_and_says_nothing_personal(app, db, token):
+def test_the_live_queue_page_is_public_and_says_nothing_personal(app, db, token, office_clock):
     client = app.test_client()
-    upload(client.post, token, [ticket_event("A001", 5, 1), ticket_event("A002", 4, 2)])
-    day = timeutil.office_day(timeutil.now()).isoformat()
+    upload(client.post, token, [ticket_event("A001", 5, 1, office_clock), ticket_event("A002", 4, 2, office_clock)])
+    day = office_clock.day().isoformat()
     answer = client.get(f"/q/{day}/A002")                       # no sign-in
     assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
     page = answer.get_data(as_text=True)
@@ -96,7 +98,7 @@ def test_the_live_queue_page_is_public_and_says_nothing_personal(app, db, token)
     assert KIOSK not in page and "kiosk" not in page.lower() and "\"lang\"" not in page
     assert "/api/v1/queue/" in page and "http://" not in page and "https://" not in page
     # Called: the page says which counter; the number now serving in its service is shown to A002.
-    call = calls.call_next(db, 3, ["A"])
+    call = calls.call_next(db, 3, ["A"], now=office_clock())
     assert call["number"] == "A001"
     assert "A001（3 號櫃檯）" in client.get(f"/q/{day}/A002").get_data(as_text=True)
     assert "請到 3 號櫃檯" in client.get(f"/q/{day}/A001").get_data(as_text=True)
@@ -115,7 +117,7 @@ def test_a_ticket_of_an_earlier_day_shows_as_expired_with_its_date(db, token):
     client = create_app(db, clock=lambda: noon).test_client()
 
     def taken(number, at, seq):
-        return dict(ticket_event(number, 0, seq), at=timeutil.rfc3339(at))
+        return dict(ticket_event(number, 0, seq, lambda: noon), at=timeutil.rfc3339(at))
     old = taken("A001", noon - timedelta(days=3), 1)
     assert upload(client.post, token, [old]).get_json()["accepted"] == [old["id"]]
     api = client.get("/api/v1/queue/2026-12-05/A001").get_json()
@@ -134,10 +136,10 @@ def test_a_ticket_of_an_earlier_day_shows_as_expired_with_its_date(db, token):
 # -- a real browser ----------------------------------------------------------------------------------
 
 @pytest.fixture
-def office(tmp_path):
-    with running_office(tmp_path / "office.db", KIOSK, "clerk", PASSWORD) as (url, token):
+def office(tmp_path, office_clock):
+    with running_office(tmp_path / "office.db", KIOSK, "clerk", PASSWORD, clock=office_clock) as (url, token):
         answer = upload(lambda path, **kw: requests.post(url + path, timeout=10, **kw), token,
-                        [ticket_event("A001", 5, 1), ticket_event("A002", 4, 2)]).json()
+                        [ticket_event("A001", 5, 1, office_clock), ticket_event("A002", 4, 2, office_clock)]).json()
         assert len(answer["accepted"]) == 2
         yield url
 
@@ -163,10 +165,10 @@ def wait_for(browser, condition, timeout=10):
 
 
 @needs_chromium
-def test_a_clerk_calls_a001_and_the_display_and_the_live_page_show_it(office, browser):
+def test_a_clerk_calls_a001_and_the_display_and_the_live_page_show_it(office, browser, office_clock):
     from selenium.webdriver.common.by import By
 
-    day = timeutil.office_day(timeutil.now()).isoformat()
+    day = office_clock.day().isoformat()
     browser.get(office + "/counter")
     assert "/login" in browser.current_url
     browser.find_element(By.NAME, "name").send_keys("clerk")
@@ -302,11 +304,11 @@ def test_the_display_with_a_token_and_no_sign_in_shows_a_call_within_a_second(of
     assert script_errors(second_browser) == []
 
 
-def _serve(db_path, port):
-    """``kiosk-office serve`` on ``port``; returns the process once /healthz answers."""
-    env = {k: v for k, v in os.environ.items() if k != "KIOSK_OFFICE_DB"}
-    server = subprocess.Popen([sys.executable, "-m", "office", "serve", "--db", f"sqlite:///{db_path}",
-                               "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+def _serve(db_path, port, clock):
+    """``kiosk-office serve`` on ``port``, on the test's office clock; returns the process once /healthz answers."""
+    env = clock.env({k: v for k, v in os.environ.items() if k != "KIOSK_OFFICE_DB"})
+    server = subprocess.Popen(clock.command("-m", "office", "serve", "--db", f"sqlite:///{db_path}",
+                                            "--port", str(port)), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               start_new_session=True)
     deadline = time.monotonic() + 30
     while True:
@@ -337,19 +339,19 @@ def _kill(server):
 
 
 @needs_chromium
-def test_the_display_catches_up_after_the_server_restarts(tmp_path, browser):
+def test_the_display_catches_up_after_the_server_restarts(tmp_path, browser, office_clock):
     from selenium.webdriver.common.by import By
 
     db_path = tmp_path / "office.db"
-    with running_office(db_path, KIOSK, "clerk", PASSWORD) as (first_url, token):
+    with running_office(db_path, KIOSK, "clerk", PASSWORD, clock=office_clock) as (first_url, token):
         answer = requests.post(first_url + "/api/v1/events", timeout=10, headers={"Authorization": f"Bearer {token}"},
-                               json={"kiosk_id": KIOSK, "events": [ticket_event(f"A00{n}", 10 - n, n)
+                               json={"kiosk_id": KIOSK, "events": [ticket_event(f"A00{n}", 10 - n, n, office_clock)
                                                                    for n in range(1, 7)]}).json()
         assert len(answer["accepted"]) == 6
     path, _ = display_token(db_path)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    server = _serve(db_path, port)
+    server = _serve(db_path, port, office_clock)
     try:
         browser.get(url + path)
         wait_for(browser, lambda: "live" in browser.find_element(By.ID, "link").text)
@@ -361,7 +363,7 @@ def test_the_display_catches_up_after_the_server_restarts(tmp_path, browser):
         _kill(server)
         wait_for(browser, notice.is_displayed, timeout=10)
         assert "連線中斷，重新連線中…" in notice.text
-        server = _serve(db_path, port)                            # the same port and database
+        server = _serve(db_path, port, office_clock)              # the same port and database
         clerk = staff_session(url)
         call_next(clerk, url, 2)                                  # A002 at counter 2
         call_next(clerk, url, 3)                                  # A003 at counter 3: the newest
@@ -378,9 +380,9 @@ def test_the_display_catches_up_after_the_server_restarts(tmp_path, browser):
         _kill(server)
         wait_for(browser, notice.is_displayed, timeout=10)
         with Database(f"sqlite:///{db_path}") as db:
-            calls.call_next(db, 4, ["A"])                          # A004
-            calls.call_next(db, 5, ["A"])                          # A005: the newest
-        server = _serve(db_path, port)
+            calls.call_next(db, 4, ["A"], now=office_clock())      # A004
+            calls.call_next(db, 5, ["A"], now=office_clock())      # A005: the newest
+        server = _serve(db_path, port, office_clock)
         wait_for(browser, lambda: card(browser, 5) == "A005", timeout=15)
         assert card(browser, 4) == "A004"
         wait_for(browser, lambda: not notice.is_displayed())
@@ -392,10 +394,14 @@ def test_the_display_catches_up_after_the_server_restarts(tmp_path, browser):
         _kill(server)
 
 
-def test_two_clerks_calling_at_once_over_http_never_get_the_same_number(tmp_path):
-    """The domain test (tests/test_office_calls.py) with two Database objects, here through a real server."""
-    with running_office(tmp_path / "office.db", KIOSK, "clerk", PASSWORD) as (url, token):
-        events = [ticket_event(f"{'P' if n % 5 == 0 else 'A'}{n:03d}", 40 - n * 0.5, n) for n in range(1, 31)]
+def test_two_clerks_calling_at_once_over_http_never_get_the_same_number(tmp_path, office_clock):
+    """The domain test (tests/test_office_calls.py) with two Database objects, here through a real server.
+
+    Its tickets were taken over the last 40 minutes: on the machine's clock, run at 00:20 in Taipei, they
+    fell on the day before the server's, and nothing was called (issue 17); on the office clock, never."""
+    with running_office(tmp_path / "office.db", KIOSK, "clerk", PASSWORD, clock=office_clock) as (url, token):
+        events = [ticket_event(f"{'P' if n % 5 == 0 else 'A'}{n:03d}", 40 - n * 0.5, n, office_clock)
+                  for n in range(1, 31)]
         answer = requests.post(url + "/api/v1/events", json={"kiosk_id": KIOSK, "events": events},
                                headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
         assert len(answer["accepted"]) == 30
