@@ -5,29 +5,31 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 
 import requests
 
 from fake_office import free_port
+from office_clock import OfficeClock
 from office_sign_in import csrf
 
 
 def run(*args, env, stdin=None):
-    return subprocess.run([sys.executable, "-m", *args], env=env, capture_output=True, text=True, input=stdin,
+    """``python -m ARGS``, on the office clock in ``env`` (tests/office_clock.py)."""
+    return subprocess.run(OfficeClock.command("-m", *args), env=env, capture_output=True, text=True, input=stdin,
                           timeout=120)
 
 
-def test_the_monthly_report_matches_the_kiosks_own_statistics(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("KIOSK_CONFIG", "KIOSK_OFFICE_DB")}
+def test_the_monthly_report_matches_the_kiosks_own_statistics(tmp_path, office_clock):
+    # Every process on the test's office clock: the kiosk's month and the report's are the same at any hour.
+    env = office_clock.env({k: v for k, v in os.environ.items() if k not in ("KIOSK_CONFIG", "KIOSK_OFFICE_DB")})
     env["XDG_DATA_HOME"] = str(tmp_path / "kiosk-home")
     db = f"sqlite:///{tmp_path / 'office.db'}"
     token = run("office", "kiosk", "add", "ERLIN-01", "--db", db, env=env).stdout.strip().splitlines()[-1]
     assert run("office", "admin", "add", "director", "--password-stdin", "--db", db, env=env,
                stdin="correct horse battery\n").returncode == 0
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "office", "serve", "--db", db, "--port", str(port)], env=env,
+    server = subprocess.Popen(OfficeClock.command("-m", "office", "serve", "--db", db, "--port", str(port)), env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         config = tmp_path / "kiosk.toml"
