@@ -9,13 +9,14 @@ export XDG_DATA_HOME ?= $(CURDIR)/var/data
 WINDOW ?= 1280x800
 FONTS  := kiosk/fonts/NotoSansCJKtc-Regular.otf kiosk/fonts/NotoSansCJKtc-Bold.otf
 
-.PHONY: run test setup deps screenshots audit bench clean help image image-test
+.PHONY: run test test-hours setup deps screenshots audit bench clean help image image-test
 
 help:
 	@echo "make run         set up, then start the kiosk (simulated hardware) in a $(WINDOW) window,"
 	@echo "                 with a local office server on http://127.0.0.1:8080/ receiving its events,"
 	@echo "                 open to this machine's network too (the ticket's QR) unless KIOSK_LOCAL_OFFICE_LAN=no"
 	@echo "make test        set up, then run the whole test suite headless"
+	@echo "make test-hours  the date- and hour-dependent tests at 00:05 and 23:59 Taipei and 23:59 UTC (needs faketime)"
 	@echo "make screenshots write docs/screenshots/*.png (from the busy state)"
 	@echo "make audit       check every screen's layout; pictures and a contact sheet in build/audit/"
 	@echo "make bench       kiosk bench startup"
@@ -29,6 +30,11 @@ run: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+# The tests marked `clock` with the machine's clock set by libfaketime (Debian's faketime package): they must
+# pass at any hour (tests/README.md). HOURS="00:20@Asia/Taipei" make test-hours picks other hours.
+test-hours: setup
+	sh .ci/hours
 
 setup: deps $(VENV)/.installed $(FONTS)
 
