@@ -4,7 +4,6 @@ Needs Debian's chromium and chromium-driver (.ci/run installs them); without the
 """
 
 import re
-import time
 import uuid
 import zlib
 
@@ -16,18 +15,23 @@ from office_browser import chromium, needs_chromium, running_office
 pytestmark = needs_chromium
 
 
-def rating(score, choice, misuse=False):
-    return {"id": str(uuid.uuid4()), "type": "rating", "seq": 0, "at": time.strftime("%Y-%m-%dT10:00:00.000+08:00"),
+def rating(score, choice, day, misuse=False):
+    """A rating at 10:00 on ``day`` in Taipei (was the machine's local date: on a UTC machine between 16:00 and
+    24:00 on a month's last day, a rating of the month before the report's)."""
+    return {"id": str(uuid.uuid4()), "type": "rating", "seq": 0, "at": f"{day.isoformat()}T10:00:00.000+08:00",
             "clock_synced": True, "data": {"score": score, "scale": 3, "choice": choice, "source": "button",
                                            "kiosk_id": "ERLIN-01", "location": "3", "service": "A",
                                            "misuse": misuse}}
 
 
 @pytest.fixture
-def office(tmp_path):
-    with running_office(tmp_path / "office.db", "ERLIN-01", "director", "correct horse battery") as (base, token):
+def office(tmp_path, office_clock):
+    with running_office(tmp_path / "office.db", "ERLIN-01", "director", "correct horse battery",
+                        clock=office_clock) as (base, token):
         url = base + "/"
-        events = [rating(3, "smile"), rating(3, "smile"), rating(1, "frown"), rating(3, "smile", misuse=True)]
+        day = office_clock.day()                 # the report shows the server's month: the office clock's
+        events = [rating(3, "smile", day), rating(3, "smile", day), rating(1, "frown", day),
+                  rating(3, "smile", day, misuse=True)]
         for seq, event in enumerate(events, 1):
             event["seq"] = seq
         answer = requests.post(url + "api/v1/events", json={"kiosk_id": "ERLIN-01", "events": events},

@@ -235,12 +235,13 @@ def test_the_pages_fetch_nothing_from_the_internet(office):
 # -- on a phone: Chromium at 390x844 --------------------------------------------------------------------
 
 @needs_chromium
-def test_on_a_phone_the_switch_is_easy_to_tap_and_the_english_page_stays_live(tmp_path):
+def test_on_a_phone_the_switch_is_easy_to_tap_and_the_english_page_stays_live(tmp_path, office_clock):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    with running_office(tmp_path / "office.db", KIOSK, "clerk", "correct horse battery") as (url, token):
-        at = timeutil.now()
+    with running_office(tmp_path / "office.db", KIOSK, "clerk", "correct horse battery",
+                        clock=office_clock) as (url, token):
+        at = office_clock()
         day = timeutil.office_day(at).isoformat()
         events = [kiosk_ticket("A001", at - timedelta(seconds=30), 1, service_name="戶籍登記"),
                   kiosk_ticket("A002", at, 2, service_name="戶籍登記", lang="en")]
@@ -260,7 +261,7 @@ def test_on_a_phone_the_switch_is_easy_to_tap_and_the_english_page_stays_live(tm
             assert browser.find_element(By.ID, "service").text == "Household registration"
             browser.save_screenshot(str(tmp_path / "queue-en-390x844.png"))
             with Database(f"sqlite:///{tmp_path / 'office.db'}") as db:
-                calls.call_next(db, 3, ["A"])                              # A001 called: A002 is next
+                calls.call_next(db, 3, ["A"], now=office_clock())          # A001 called: A002 is next
             WebDriverWait(browser, 10, poll_frequency=0.1).until(
                 lambda b: b.find_element(By.ID, "ahead").text == "0")
             assert browser.find_element(By.ID, "serving").text == "A001 (counter 3)"
