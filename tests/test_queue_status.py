@@ -275,8 +275,7 @@ def office_ticket(db, number, moment):
 
 def test_the_tiles_show_the_people_waiting_and_the_wait_from_the_office_server(ui, office):
     url, token, db, clock = office
-    clock.moment = timeutil.now()
-    start = datetime.combine(timeutil.office_day(), time(0, 1), TAIPEI)  # today, whatever the hour of the test
+    start = datetime.combine(MORNING.date(), time(0, 1), TAIPEI)  # 00:01 on the test's day, the kiosk's too
     for n in range(5):
         office_ticket(db, f"A{n + 1:03d}", start + timedelta(seconds=n))
     clock.moment = start + timedelta(minutes=1)
@@ -285,7 +284,7 @@ def test_the_tiles_show_the_people_waiting_and_the_wait_from_the_office_server(u
 
     tickets = ui.app.services.tickets
     config = ui.app.kiosk_config.with_values("server", url=url, token=token)
-    lobby_queue, tickets.queue = tickets.queue, QueueStatus(config, tickets.issued_today)
+    lobby_queue, tickets.queue = tickets.queue, QueueStatus(config, tickets.issued_today, now=clock)
     try:
         assert tickets.queue.refresh() == "updated"
         ui.tap(ui.home.ids.ticket)
