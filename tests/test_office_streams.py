@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 import requests
@@ -30,9 +30,9 @@ PROMPT = 5  # seconds: a generous "promptly"; the old server never answered thes
 
 
 @pytest.fixture
-def printed_at():
-    """When the test's ticket was printed (a fixed moment, office time)."""
-    return datetime(2026, 11, 27, 9, 30, tzinfo=timeutil.TAIPEI)
+def printed_at(office_clock):
+    """When the test's tickets were printed: 5 minutes ago by the office clock the server runs on."""
+    return office_clock() - timedelta(minutes=5)
 
 
 def _office(*args, db, env):
@@ -43,7 +43,7 @@ def _office(*args, db, env):
 class Server:
     """A real ``kiosk-office serve`` on 127.0.0.1 with a kiosk, two display tokens and a staff account."""
 
-    def __init__(self, tmp_path, *serve_args):
+    def __init__(self, tmp_path, clock, *serve_args):
         self.env = {k: v for k, v in os.environ.items() if k != "KIOSK_OFFICE_DB"}
         self.db = f"sqlite:///{tmp_path / 'office.db'}"
         self.kiosk_token = _office("kiosk", "add", KIOSK, db=self.db, env=self.env).strip()
@@ -56,9 +56,9 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tmp_path / "serve.log"
         with open(self.log, "w") as out:
-            self.process = subprocess.Popen([sys.executable, "-m", "office", "serve", "--db", self.db, "--port",
-                                             str(self.port), *serve_args], env=self.env, stdout=out,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(clock.command("-m", "office", "serve", "--db", self.db, "--port",
+                                                          str(self.port), *serve_args), env=clock.env(self.env),
+                                            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -106,11 +106,11 @@ class Server:
 
 
 @pytest.fixture
-def started(tmp_path):
+def started(tmp_path, office_clock):
     servers = []
 
     def start(*serve_args):
-        servers.append(Server(tmp_path, *serve_args))
+        servers.append(Server(tmp_path, office_clock, *serve_args))
         return servers[-1]
     yield start
     for server in servers:
