@@ -294,6 +294,8 @@ def link_ratings(ratings: Iterable[Mapping[str, Any]], events: Iterable[Mapping[
 #: text exactly as they compare as times, so the database can hold them against a call's window.
 OFFICE_TIME_LENGTH, OFFICE_OFFSET = 29, "+08:00"
 _MS = timedelta(milliseconds=1)
+#: More ratings than this whose time is written otherwise (never, through ingest): all are linked one by one.
+MAX_OTHERS = 1000
 
 
 def _ceil_ms(moment: datetime) -> datetime:
@@ -472,24 +474,33 @@ def load_calls(db, first_day: str, last_day: str, linked: bool = False) -> CallR
                     if counter_of(location) is not None}
         called_from = {e["counter"] for e in events if e["kind"] == "call" and e["counter"] is not None}
         names = sorted(location for location in linkable if counter_of(location) in called_from)
+        def linkable_ratings(only_others: bool) -> List[Dict[str, Any]]:
+            found = []
+            for chunk in (names[start:start + 500] for start in range(0, len(names), 500)):
+                query = (select(*columns).where(RATINGS.c.day >= first_day, RATINGS.c.day <= last_day,
+                                                RATINGS.c.location.in_(chunk), ~RATINGS.c.misuse,
+                                                RATINGS.c.clock_synced))
+                found += [dict(zip(row._fields, row)) for row in conn.execute(query.where(~office_time)
+                                                                              if only_others else query)]
+            return found
+
         windows = link_windows(events) if linked and names else None
-        links = _count_links(conn, first_day, last_day, names, windows) if windows is not None else []
-        ratings = []
-        for chunk in (names[start:start + 500] for start in range(0, len(names), 500)):
-            query = (select(*columns).where(RATINGS.c.day >= first_day, RATINGS.c.day <= last_day,
-                                            RATINGS.c.location.in_(chunk), ~RATINGS.c.misuse, RATINGS.c.clock_synced))
-            if windows is not None:
-                query = query.where(~office_time)
-            ratings += [dict(zip(row._fields, row)) for row in conn.execute(query)]
+        ratings = linkable_ratings(only_others=windows is not None)
+        if windows is not None and len(ratings) > MAX_OTHERS:
+            windows, ratings = None, linkable_ratings(only_others=False)
+        links = (_count_links(conn, first_day, last_day, names, windows, [row["event_id"] for row in ratings])
+                 if windows is not None else [])
         ratings.sort(key=lambda row: (row["at"], row["event_id"]))
         return CallRows(calls, events, ratings, sum(linkable.values()), links)
     return db.read(read)
 
 
 def _count_links(conn, first_day: str, last_day: str, names: Sequence[str],
-                 windows: Sequence[Tuple[int, str, str, str]]) -> List[Dict[str, Any]]:
-    """The ratings written as ingest writes them linked to each (counter, service), counted by the database:
-    the windows go into a temporary table, which the database holds against the index ``ratings_link``."""
+                 windows: Sequence[Tuple[int, str, str, str]], exclude: Sequence[str]) -> List[Dict[str, Any]]:
+    """The ratings at these locations linked to each (counter, service), counted by the database, but those of
+    ``exclude`` (event ids: the ratings whose time is not written as ingest writes it, linked one by one): the
+    windows go into a temporary table, each a range of the index ``ratings_link``.  (The time's form is not
+    tested here: PostgreSQL cannot tell how many rows such a test keeps, and would then join wrongly.)"""
     if not windows:
         return []
     by_counter: Dict[int, List[str]] = defaultdict(list)
@@ -504,14 +515,16 @@ def _count_links(conn, first_day: str, last_day: str, names: Sequence[str],
                                      for counter, start, stop, service in windows for name in by_counter[counter]])
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql("ANALYZE link_windows")   # a temporary table has no statistics of its own
+            conn.exec_driver_sql("SET LOCAL jit = off")       # compiling it would take longer than the count
         keys = (table.c.counter, table.c.service, RATINGS.c.scale, RATINGS.c.score, RATINGS.c.choice)
         query = (select(*keys, func.count())
                  .select_from(table.join(RATINGS, and_(RATINGS.c.location == table.c.location,
                                                        RATINGS.c.at >= table.c.start, RATINGS.c.at < table.c.stop)))
                  .where(RATINGS.c.day >= first_day, RATINGS.c.day <= last_day, ~RATINGS.c.misuse,
-                        RATINGS.c.clock_synced, func.length(RATINGS.c.at) == OFFICE_TIME_LENGTH,
-                        func.substr(RATINGS.c.at, OFFICE_TIME_LENGTH - 5, 6) == OFFICE_OFFSET)
+                        RATINGS.c.clock_synced)
                  .group_by(*keys))
+        if exclude:
+            query = query.where(RATINGS.c.event_id.not_in(exclude))
         return [{"counter": counter, "service": service, "scale": scale, "score": score, "choice": choice,
                  "misuse": False, "n": n} for counter, service, scale, score, choice, n in conn.execute(query)]
     finally:
