@@ -3,13 +3,16 @@
 import os
 import re
 import subprocess
-import sys
 from datetime import timedelta
 
 import pytest
 
 from kiosk import timeutil
+from office_clock import OfficeClock
 from pty_printer import PtyPrinter
+
+#: The kiosk processes' clock (tests/office_clock.py): the ticket's date is the same at any hour of the run.
+CLOCK = OfficeClock()
 
 QR_URL = "https://erlin.example/queue/{kiosk}/{number}"
 
@@ -30,8 +33,8 @@ def config(tmp_path):
 
 def kiosk(config, *args, timeout=60):
     env = {k: v for k, v in os.environ.items() if k != "KIOSK_CONFIG"}
-    return subprocess.run([sys.executable, "-m", "kiosk.cli", *args, "--config", str(config)], capture_output=True,
-                          text=True, timeout=timeout, env=env)
+    return subprocess.run(CLOCK.command("-m", "kiosk.cli", *args, "--config", str(config)), capture_output=True,
+                          text=True, timeout=timeout, env=CLOCK.env(env))
 
 
 def test_ticket_print_writes_one_big5_ticket_with_a_native_qr(printer, config):
@@ -47,7 +50,7 @@ def test_ticket_print_writes_one_big5_ticket_with_a_native_qr(printer, config):
     assert data.rstrip(b"\n").endswith(b"\x1dVB\x00")
     assert len(data) <= 1024, f"ticket is {len(data)} bytes"
     assert "前面還有 0 位".encode("cp950") in data
-    assert timeutil.roc_short(timeutil.office_day()).encode() in data
+    assert timeutil.roc_short(CLOCK.day()).encode() in data
 
     again = kiosk(config, "ticket", "print", "A", "--printer", printer.path)
     assert again.stdout.strip() == "A002"
@@ -60,9 +63,8 @@ def native_qr(url):
 
 
 def office_days():
-    """Today's office day, and tomorrow's should midnight in Taipei pass while a test runs."""
-    today = timeutil.office_day()
-    return today, today + timedelta(days=1)
+    """The kiosk's office day (its clock is the test's: midnight never passes while a test runs)."""
+    return (CLOCK.day(),)
 
 
 @pytest.mark.parametrize("lang", ["zh-TW", "en"])
@@ -229,7 +231,7 @@ def test_an_unsynced_clock_behind_the_last_ticket_takes_no_number_and_says_why(p
     from kiosk.tickets import TicketService
 
     # The last ticket was taken a day later than this machine's clock now says: it restarted a day behind.
-    tomorrow = timeutil.now() + timedelta(days=1)
+    tomorrow = CLOCK() + timedelta(days=1)
     link = PrinterLink(printer.path, timeout=2)
     with Store.open(load_config(str(config)).data_dir) as store:
         assert TicketService(store, load_config(str(config)), lambda: link, now=lambda: tomorrow).issue("E").label \
