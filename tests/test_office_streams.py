@@ -190,3 +190,46 @@ def test_a_call_id_too_large_for_the_database_is_404_not_500(started):
     assert answer.status_code == 404, answer.text       # the largest id the database holds: looked up, not found
     assert "Traceback" not in server.log.read_text()
     assert json.loads(session.get(f"{server.url}/api/v1/calls/state", timeout=PROMPT).text)["now_serving"] == []
+
+
+def test_more_kiosks_uploading_at_once_than_waitress_used_to_accept_all_get_through(started, printed_at):
+    """120 kiosks post a batch at once, each on its kept-alive connection, and keep it open (as requests.Session
+    does): every one is answered within the kiosk's own timeout, each event stored once.  (waitress's default
+    limit of 100 connections left the others waiting until an idle one was closed, 2 minutes later.)"""
+    import threading
+
+    from office.db import EVENTS, Database
+
+    server = started()
+    with Database(server.db) as db:
+        tokens = {f"LOAD-{n:03d}": db.add_kiosk(f"LOAD-{n:03d}") for n in range(120)}
+    stamp = timeutil.rfc3339(printed_at)
+    answers, everyone_answered = {}, threading.Barrier(len(tokens) + 1)
+    sessions = []
+
+    def kiosk(ident, token):
+        session = requests.Session()
+        sessions.append(session)
+        events = [{"id": str(uuid.uuid4()), "type": "rating", "seq": n, "at": stamp, "clock_synced": True,
+                   "data": {"score": 3, "scale": 3, "choice": "smile", "source": "button", "misuse": False}}
+                  for n in range(5)]
+        try:
+            answer = session.post(server.url + "/api/v1/events", json={"kiosk_id": ident, "events": events},
+                                  headers={"Authorization": f"Bearer {token}"}, timeout=(5, 30))
+            answers[ident] = (answer.status_code, len(answer.json()["accepted"]))
+        except requests.RequestException as exc:
+            answers[ident] = (type(exc).__name__, 0)
+        everyone_answered.wait(120)          # the connection stays open until every kiosk has its answer
+
+    threads = [threading.Thread(target=kiosk, args=item) for item in tokens.items()]
+    for thread in threads:
+        thread.start()
+    everyone_answered.wait(120)
+    for thread in threads:
+        thread.join()
+    for session in sessions:
+        session.close()
+    assert {ident: answer for ident, answer in answers.items() if answer != (200, 5)} == {}
+    with Database(server.db) as db:
+        stored = db.read(lambda c: c.execute(EVENTS.select().where(EVENTS.c.kiosk_id.like("LOAD-%"))).all())
+    assert len(stored) == 600 and len({row.id for row in stored}) == 600
