@@ -500,6 +500,7 @@ def run_day(tickets: int = 400, counters: int = 4, seed: int = 1) -> DayResult:
 
     from . import calls
     from .app import create_app
+    from .bench import stop_server
     from .db import Database
     from .staff import add_user
 
@@ -508,7 +509,7 @@ def run_day(tickets: int = 400, counters: int = 4, seed: int = 1) -> DayResult:
     result = DayResult(day, layout)
     folder = Path(tempfile.mkdtemp(prefix="office-bench-day-"))
     clock = SimClock()
-    db = server = display = None
+    db = server = server_thread = display = None
     try:
         db = Database(f"sqlite:///{folder / 'office.db'}")
         token = db.add_kiosk(KIOSK)
@@ -519,7 +520,8 @@ def run_day(tickets: int = 400, counters: int = 4, seed: int = 1) -> DayResult:
         app = create_app(db, clock=clock, CALLS_STREAM_KEEPALIVE_SECONDS=0.2, CALLS_STREAM_MAX_SECONDS=24 * 3600)
         server = waitress.create_server(app, host="127.0.0.1", port=0, threads=6)
         base = f"http://127.0.0.1:{server.effective_port}"
-        threading.Thread(target=server.run, name="bench-server", daemon=True).start()
+        server_thread = threading.Thread(target=server.run, name="bench-server", daemon=True)
+        server_thread.start()
         office = HttpOffice(base, token, clock)
         office.sign_in()
         display = Display(base, office.staff.cookies)
@@ -554,8 +556,10 @@ def run_day(tickets: int = 400, counters: int = 4, seed: int = 1) -> DayResult:
             while server.task_dispatcher.active_count and time.monotonic() < deadline:
                 calls.changed(db)
                 time.sleep(0.05)
-        if server is not None:
-            server.close()
+        if server_thread is not None:
+            stop_server(server, server_thread)  # workers first, then the sockets: no pull_trigger traceback
+        elif server is not None:
+            server.close()  # never ran
         if db is not None:
             db.close()
         shutil.rmtree(folder, ignore_errors=True)
