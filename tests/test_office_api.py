@@ -6,7 +6,6 @@ database as well; its tables are dropped after each test.
 
 import dataclasses
 import json
-import os
 import threading
 import uuid
 from datetime import datetime
@@ -17,10 +16,10 @@ from kiosk import timeutil
 from kiosk.events import Event
 from office import forms_list
 from office.app import create_app
-from office.db import METADATA, Database, hash_token
+from office.db import Database, hash_token
+from office_backends import BACKENDS, database_url
 
 KIOSK = "ERLIN-01"
-BACKENDS = ["sqlite"] + (["other"] if os.environ.get("OFFICE_TEST_DATABASE_URL") else [])
 
 
 @pytest.fixture(autouse=True)
@@ -34,12 +33,8 @@ def clock():
 
 @pytest.fixture(params=BACKENDS)
 def db(request, tmp_path):
-    url = f"sqlite:///{tmp_path / 'office.db'}" if request.param == "sqlite" else os.environ["OFFICE_TEST_DATABASE_URL"]
-    database = Database(url)
-    yield database
-    if request.param != "sqlite":
-        METADATA.drop_all(database.engine)
-    database.close()
+    with database_url(request.param, tmp_path) as url, Database(url) as database:
+        yield database
 
 
 @pytest.fixture

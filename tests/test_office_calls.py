@@ -5,7 +5,6 @@ On a SQLite file, and on OFFICE_TEST_DATABASE_URL as well when it is set (as tes
 """
 
 import json
-import os
 import queue
 import re
 import threading
@@ -19,12 +18,12 @@ from office_sign_in import sign_in
 from kiosk import timeutil
 from office import calls, staff
 from office.app import create_app
-from office.db import EVENTS, METADATA, SCHEMA_VERSION, TICKETS, Database, META
+from office.db import EVENTS, SCHEMA_VERSION, TICKETS, Database, META
+from office_backends import BACKENDS, database_url
 
 KIOSK = "ERLIN-01"
 PASSWORD = "correct horse 1"
 DAY = "2026-11-27"
-BACKENDS = ["sqlite"] + (["other"] if os.environ.get("OFFICE_TEST_DATABASE_URL") else [])
 
 
 def at(minute: float) -> datetime:
@@ -34,12 +33,8 @@ def at(minute: float) -> datetime:
 
 @pytest.fixture(params=BACKENDS)
 def url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'office.db'}"
-        return
-    yield os.environ["OFFICE_TEST_DATABASE_URL"]
-    with Database(os.environ["OFFICE_TEST_DATABASE_URL"]) as database:
-        METADATA.drop_all(database.engine)
+    with database_url(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import csv
 import io
 import json
 import logging
-import os
 import re
 import threading
 import uuid
@@ -26,23 +25,19 @@ import office_sign_in
 from kiosk import timeutil
 from office import report_csv
 from office.app import create_app
-from office.db import EVENTS, METADATA, TICKETS, Database
+from office.db import EVENTS, TICKETS, Database
+from office_backends import BACKENDS, database_url
 
 KIOSK, OTHER = "ERLIN-01", "ERLIN-02"
 DAY = "2026-11-27"
 #: The server's clock in these tests: 10:00 in Taipei on DAY.
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=timeutil.TAIPEI)
-BACKENDS = ["sqlite"] + (["other"] if os.environ.get("OFFICE_TEST_DATABASE_URL") else [])
 
 
 @pytest.fixture(params=BACKENDS)
 def db(request, tmp_path):
-    url = f"sqlite:///{tmp_path / 'office.db'}" if request.param == "sqlite" else os.environ["OFFICE_TEST_DATABASE_URL"]
-    database = Database(url)
-    yield database
-    if request.param != "sqlite":
-        METADATA.drop_all(database.engine)
-    database.close()
+    with database_url(request.param, tmp_path) as url, Database(url) as database:
+        yield database
 
 
 @pytest.fixture

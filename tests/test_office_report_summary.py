@@ -9,7 +9,6 @@ OFFICE_TEST_DATABASE_URL when it is set (as tests/test_office_api.py); and a dat
 it is opened.
 """
 
-import os
 import random
 import uuid
 from collections import Counter
@@ -20,11 +19,11 @@ import pytest
 from kiosk import timeutil
 from kiosk.ratings import REASONS, Scale
 from office import call_stats, calls, report
-from office.db import EVENTS, META, METADATA, RATING_COUNTS, RATINGS, REPORT_KEYS, Database
+from office.db import EVENTS, META, RATING_COUNTS, RATINGS, REPORT_KEYS, Database
 from office.models import parse_events
+from office_backends import BACKENDS, database_url
 
 KIOSKS = ("ERLIN-01", "ERLIN-02", "LUKANG-01")
-BACKENDS = ["sqlite"] + (["other"] if os.environ.get("OFFICE_TEST_DATABASE_URL") else [])
 TAIPEI = timeutil.TAIPEI
 #: The months' edges, as kiosks may write them: with the office's offset, or in UTC.
 EDGES = ("2026-10-31T23:59:59.999+08:00", "2026-10-31T16:00:00.000Z", "2026-11-01T00:00:00.000+08:00",
@@ -36,12 +35,8 @@ LOCATIONS = ("", "", "1", " 2 ", "02", "2", "3", "櫃台1")
 
 @pytest.fixture(params=BACKENDS)
 def url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'office.db'}"
-        return
-    yield os.environ["OFFICE_TEST_DATABASE_URL"]
-    with Database(os.environ["OFFICE_TEST_DATABASE_URL"]) as database:
-        METADATA.drop_all(database.engine)
+    with database_url(request.param, tmp_path) as url:
+        yield url
 
 
 class Kiosks:
