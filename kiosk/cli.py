@@ -545,7 +545,7 @@ def cmd_upload(args) -> int:
         if args.action == "status":
             status = uploader.status()
             print(f"server {status['server'] or '(none)'}: {status['pending']} events waiting, {status['parked']} "
-                  f"parked (rejected by the server), last success {status['last_success'] or 'never'}, "
+                  f"parked (never sent: the office server refused them, or they could not be encoded), last success {status['last_success'] or 'never'}, "
                   f"last error {status['last_error'] or 'none'}, next try in {status['next_attempt_in']:g} s")
             return EXIT_OK
         try:

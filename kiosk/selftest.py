@@ -898,7 +898,7 @@ def check_outbox(t: SelfTest) -> Check:
     waiting = f"{_plural(pending, 'event')} waiting" + ("" if uploads else " (uploads off: kept here)")
     problems = []
     if parked:
-        problems.append((f"{_plural(parked, 'event')} parked (rejected by the office server)",
+        problems.append((f"{_plural(parked, 'event')} parked (refused by the office server, or not encodable)",
                          "kiosk upload status shows them; the office server's log says why it refused them"))
     if uploads and oldest:
         age_h = (timeutil.now().timestamp() - _timestamp(oldest[0].at)) / 3600

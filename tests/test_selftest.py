@@ -362,7 +362,7 @@ def test_parked_events_are_a_warning(config, tmp_path):
     with SelfTest(load_config(str(config))) as test:
         row = check_outbox(test)
     assert row.status == WARN
-    assert row.reason == "1 event waiting (uploads off: kept here); 1 event parked (rejected by the office server)"
+    assert row.reason == "1 event waiting (uploads off: kept here); 1 event parked (refused by the office server, or not encodable)"
     assert "kiosk upload status" in row.advice
 
 
