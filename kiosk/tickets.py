@@ -232,7 +232,7 @@ class TicketService:
         """Refuse (and store a fault) while the clock is not synced and reads earlier than the last ticket."""
         if timeutil.clock_synced():
             return  # a synced clock is the truth, even set back: NTP corrected it (a real day change)
-        if timeutil._pinned is not None:
+        if timeutil.is_pinned():
             return  # a picture's clock (kiosk/lived_in.py), set on purpose and seeded service by service
         last = self.last_ticket()
         if last is None or moment >= datetime.fromisoformat(last.at):

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Optional
 
-__all__ = ["TAIPEI", "now", "pin", "office_day", "roc_year", "roc_date", "roc_short", "rfc3339", "clock_synced", "boot_id"]
+__all__ = ["TAIPEI", "now", "pin", "is_pinned", "office_day", "roc_year", "roc_date", "roc_short", "rfc3339", "clock_synced", "boot_id"]
 
 
 def _taipei() -> tzinfo:
@@ -54,6 +54,11 @@ def pin(moment: Optional[datetime]) -> None:
     if moment is not None and moment.tzinfo is None:
         raise ValueError(f"pin needs a timezone-aware time, got {moment!r}")
     _pinned = moment.astimezone(TAIPEI) if moment is not None else None
+
+
+def is_pinned() -> bool:
+    """Whether the office clock is pinned (:func:`pin`): a picture's time, set on purpose, not the machine's."""
+    return _pinned is not None
 
 
 def office_day(moment: datetime | None = None) -> date:
