@@ -107,6 +107,7 @@ class RowProblem(NamedTuple):
 class UploadedFile:
     name: str
     mime_type: str
+    title: str  # the form's Chinese title: the name a phone saves it under
     data: bytes = field(repr=False)
 
 
@@ -154,11 +155,11 @@ def rows(db: Database) -> List[FormRow]:
 
 
 def uploaded_file(db: Database, code: str) -> Optional[UploadedFile]:
-    query = select(FORMS.c.file_name, FORMS.c.file_type, FORMS.c.file_data).where(FORMS.c.code == code)
+    query = select(FORMS.c.file_name, FORMS.c.file_type, FORMS.c.title, FORMS.c.file_data).where(FORMS.c.code == code)
     found = db.read(lambda c: c.execute(query).first())
     if found is None or found.file_name is None:
         return None
-    return UploadedFile(found.file_name, found.file_type, found.file_data)
+    return UploadedFile(found.file_name, found.file_type, found.title, found.file_data)
 
 
 def target(db: Database, code: str) -> Optional[Tuple[str, str]]:

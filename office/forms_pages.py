@@ -127,8 +127,7 @@ def uploaded(code: str, name: str):
     found = forms_list.uploaded_file(_db(), code)
     if found is None or found.name != name:
         return _missing(code)
-    title = next((row.title for row in forms_list.rows(_db()) if row.code == code), code)
-    download = f"{title}.{name.rsplit('.', 1)[-1]}"
+    download = f"{found.title}.{name.rsplit('.', 1)[-1]}"
     return Response(found.data, mimetype=found.mime_type, headers={
         # Shown in the phone's viewer, saved under the form's Chinese title (RFC 6266 filename*).
         "Content-Disposition": f"inline; filename=\"{name}\"; filename*=UTF-8''{quote(download)}",
