@@ -5,7 +5,7 @@ from pathlib import Path
 from setuptools import find_packages, setup
 
 HERE = Path(__file__).parent
-VERSION = re.search(r'^__version__ = "([^"]+)"', (HERE / "kiosk" / "__init__.py").read_text(), re.M).group(1)
+VERSION = re.search(r'^__version__ = "([^"]+)"', (HERE / "protocol" / "__init__.py").read_text(), re.M).group(1)
 
 OFFICE = ["flask>=3.1", "sqlalchemy>=2.0", "pydantic>=2.5", "waitress>=3.0.1"]  # kiosk-office (office/); flask 3.1: a limit per view (uploads)
 
@@ -17,12 +17,12 @@ setup(
     long_description_content_type="text/markdown",
     license="MIT",
     python_requires=">=3.9,<3.14",
-    # kiosk.fonts, kiosk.messages and kiosk.data hold data only; naming them keeps setuptools from guessing.
-    packages=find_packages(include=["kiosk", "kiosk.*", "hardware", "hardware.*", "office", "office.*"])
-    + ["kiosk.fonts", "kiosk.messages", "kiosk.data"],
+    # kiosk.fonts, kiosk.messages and protocol.data hold data only; naming them keeps setuptools from guessing.
+    packages=find_packages(include=["protocol", "protocol.*", "kiosk", "kiosk.*", "hardware", "hardware.*", "office", "office.*"])
+    + ["kiosk.fonts", "kiosk.messages", "protocol.data"],
     package_data={
         "kiosk.messages": ["*.toml"],
-        "kiosk.data": ["*.toml"],
+        "protocol.data": ["*.toml"],
         "office": ["templates/*.html"],
         "kiosk.ui": ["*.kv"],
         "kiosk.fonts": ["*.txt"],  # the .otf files are built where the kiosk runs (kiosk fonts build)

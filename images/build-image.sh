@@ -20,7 +20,7 @@ TEST_TIMEOUT=${TEST_TIMEOUT:-900}
 SUITE=bookworm
 BOOT_MB=256
 DATA_MB=${DATA_MB:-64}   # the data partition as shipped; the first boot grows it to fill the card
-VERSION=$(sed -n 's/^__version__ = "\([^"]*\)"/\1/p' "$REPO/kiosk/__init__.py")
+VERSION=$(sed -n 's/^__version__ = "\([^"]*\)"/\1/p' "$REPO/protocol/__init__.py")
 NAME=kiosk-$VERSION-arm64
 IMG=$BUILD_DIR/$NAME.img
 WORK=$BUILD_DIR/image-work

@@ -1,3 +1,5 @@
 """The lobby kiosk appliance of a household registration office (戶政事務所)."""
 
-__version__ = "0.1.0"
+from protocol import __version__  # one version for the kiosk and the office server
+
+__all__ = ["__version__"]

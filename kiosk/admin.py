@@ -202,8 +202,8 @@ def _short_time(rfc3339: str) -> str:
         return ""
     from datetime import datetime
 
-    from . import timeutil
-    return datetime.fromisoformat(rfc3339).astimezone(timeutil.TAIPEI).strftime("%m-%d %H:%M")
+    from protocol import officetime
+    return datetime.fromisoformat(rfc3339).astimezone(officetime.TAIPEI).strftime("%m-%d %H:%M")
 
 
 def latest_faults(store, limit: int = 5) -> List[str]:

@@ -21,7 +21,8 @@ from dataclasses import replace
 from hardware.printer import PrinterLink
 from hardware.printer.escpos import encode
 
-from . import timeutil
+from protocol import officetime
+
 from .config import Config
 from .store import Store
 from .ticket_layout import TicketText, profile_for, ticket_blocks
@@ -40,7 +41,7 @@ def bench_ticket(config: Config, tickets: int = 200) -> int:
     service = config.services[0]
     if not (config.server.public_url or config.tickets.qr_url):  # the ticket of a kiosk set up for phones: with its QR
         config = config.with_values("server", public_url="https://erlin-queue.example.gov.tw/")
-    text = TicketText(f"{service.prefix}012", service, timeutil.now(), 11, "zh-TW")
+    text = TicketText(f"{service.prefix}012", service, officetime.now(), 11, "zh-TW")
     profile = profile_for(config)
     text_bytes = encode(ticket_blocks(config, text, profile), profile)
     raster_profile = replace(profile, encoding="raster", qr="raster")

@@ -295,7 +295,7 @@ def cmd_screenshot(args) -> int:
     from .ui import ALIASES
     config = _load(args.config)
     if args.screen.startswith("form:"):
-        from .forms import load_catalogue
+        from protocol.forms_format import load_catalogue
         try:
             load_catalogue()[0].by_code(args.screen[5:])
         except KeyError as exc:
@@ -331,8 +331,9 @@ def cmd_audit(args) -> int:
 
 
 def cmd_ratings(args) -> int:
-    from .rating_stats import Period, export_csv, format_summary, summarise
-    from .ratings import Scale
+    from protocol.periods import Period
+    from .rating_stats import export_csv, format_summary, summarise
+    from protocol.ratings import Scale
     from .store import Store
 
     config = _load(args.config)
@@ -478,15 +479,17 @@ def cmd_selftest(args) -> int:
 
 def _shown_forms(config):
     """The forms the screen shows: what the office (or ``[forms] file``) last gave, kept on disk; else the file."""
-    from .forms import CatalogueCache, load_catalogue
+    from protocol.forms_format import load_catalogue
+    from .forms import FormCatalogueCache
 
-    cache = CatalogueCache(config.data_dir)  # reads only
+    cache = FormCatalogueCache(config.data_dir)  # reads only
     catalogue = cache.current() if cache.path.is_file() else load_catalogue(override=config.forms.file or None)[0]
     return catalogue.offered(config.server.public_url)
 
 
 def cmd_forms(args) -> int:
-    from .forms import SHIPPED, check_catalogue, load_catalogue, qr_image
+    from protocol.forms_format import SHIPPED, check_catalogue, load_catalogue
+    from .forms import qr_image
 
     config = _load(args.config)
     if args.forms_command == "check":

@@ -31,7 +31,9 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.9/3.10 only
     import tomli as tomllib
 
-from .catalogue import DEFAULT_SERVICES, parse_services
+from protocol.toml_lines import key_lines
+from protocol.service_list import DEFAULT_SERVICES, parse_services
+
 from .errors import ConfigError
 
 __all__ = ["SETTINGS", "Setting", "Problem", "Config", "load_config", "config_warnings", "resolve_config_path",
@@ -266,7 +268,7 @@ SETTINGS: Tuple[Setting, ...] = (
             "(public_url + q/{date}/{number}?lang={lang}), or no QR code without one.",
             _qr_url),
     Setting("forms", "file", "str", "",
-            "The office's own forms catalogue (same format as kiosk/data/forms.toml), read over the shipped one; "
+            "The office's own forms catalogue (same format as protocol/data/forms.toml), read over the shipped one; "
             "a broken file is reported and the last good catalogue kept. Empty: the shipped catalogue only."),
     Setting("ratings", "response_interval", "int", 3,
             "A rating within this many seconds of the previous one is kept but marked misuse.",
@@ -297,7 +299,7 @@ SETTINGS: Tuple[Setting, ...] = (
 )
 
 _BY_KEY: Dict[str, Setting] = {s.key: s for s in SETTINGS}
-#: The ``[[services]]`` tables (kiosk/catalogue.py) are a list, checked on their own.
+#: The ``[[services]]`` tables (protocol/service_list.py) are a list, checked on their own.
 SECTIONS: Tuple[str, ...] = tuple(dict.fromkeys(s.section for s in SETTINGS)) + ("services",)
 
 
@@ -336,46 +338,6 @@ def _kind_error(setting: Setting, value: Any) -> Optional[str]:
     if setting.kind in ("int", "bool") and isinstance(value, str):
         hint = " (remove the quotes)"
     return f"expected {expected}, got {type(value).__name__} {shown}{hint}"
-
-
-def key_lines(text: str) -> Dict[str, int]:
-    """Map each ``section.key`` and ``[section]`` written in TOML text to its line number.
-
-    tomllib keeps no positions, so this is a line scanner for the simple
-    ``[table]`` / ``key = value`` shapes a kiosk file uses.  It only ever
-    improves messages: a key it cannot place is reported without a line.
-    """
-    lines: Dict[str, int] = {}
-    counts: Dict[str, int] = {}
-    table = ""
-    in_multiline = False
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if in_multiline:
-            if stripped.count('"""') % 2 or stripped.count("'''") % 2:
-                in_multiline = False
-            continue
-        array = re.match(r"\[\[\s*([A-Za-z0-9_.\-]+)\s*\]\]", stripped)
-        if array:  # [[services]]: the n-th table of that name is "services[n]"
-            name = array.group(1)
-            lines.setdefault(name, number)
-            count = counts[name] = counts.get(name, -1) + 1
-            table = f"{name}[{count}]"
-            lines[table] = number
-            continue
-        header = re.match(r"\[\s*([A-Za-z0-9_.\-]+)\s*\]", stripped)
-        if header:
-            table = header.group(1)
-            lines.setdefault(table, number)
-            continue
-        assignment = re.match(r"([A-Za-z0-9_.\-\"']+)\s*=", stripped)
-        if assignment:
-            name = assignment.group(1).replace('"', "").replace("'", "")
-            lines.setdefault(f"{table}.{name}" if table else name, number)
-            value = stripped[assignment.end():]
-            if value.count('"""') % 2 or value.count("'''") % 2:
-                in_multiline = True
-    return lines
 
 
 class Config:

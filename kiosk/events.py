@@ -23,27 +23,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Dict, Optional
 
-from . import timeutil
+from protocol import officetime
+from protocol.events import EVENT_TYPES, valid_text
 
-__all__ = ["EVENT_TYPES", "Event", "valid_text"]
+from . import clock_sync
 
-#: Every type of event the kiosk records; the office server knows the same list.
-#: ``rating_reason`` is the answer to the why-question after a negative rating;
-#: its data names the rating it belongs to (``rating_id``).  ``heartbeat``'s
-#: data is the health summary of :func:`kiosk.heartbeat.health` (version,
-#: uptime, backlog, printer, GPIO, the last day's faults), whose members and
-#: types ``office/PROTOCOL.md`` lists and ``office.models.HeartbeatData`` checks.
-EVENT_TYPES = ("rating", "rating_reason", "ticket", "form_view", "form_slip", "fault", "heartbeat", "admin")
-
-
-def valid_text(text: str) -> str:
-    """``text`` as UTF-8 can carry it: a surrogate pair kept as two code points joined into its character, a lone
-    surrogate (a JSON ``"\\ud800"``, a file name read with surrogateescape) replaced by U+FFFD."""
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+__all__ = ["Event"]
 
 
 def _as_json(data: Any) -> str:
@@ -82,12 +67,12 @@ class Event:
         # mended on the way, U+FFFD: the store could not keep it, nor the server take it.
         data = json.loads(valid_text(_as_json(data)))
         # Office time, whatever zone the caller's time was in: one offset makes `at` sort as text.
-        moment = (at if at is not None else timeutil.now()).astimezone(timeutil.TAIPEI)
-        synced = timeutil.clock_synced()
+        moment = (at if at is not None else officetime.now()).astimezone(officetime.TAIPEI)
+        synced = clock_sync.clock_synced()
         # Without a synced clock `at` may be days off; the boot and the time since it let the
         # server place the event once the same boot's later events arrive with a good clock.
-        return cls(id=str(uuid.uuid4()), type=type, at=timeutil.rfc3339(moment), clock_synced=synced, data=data,
-                   boot_id=None if synced else timeutil.boot_id(), monotonic=None if synced else time.monotonic())
+        return cls(id=str(uuid.uuid4()), type=type, at=officetime.rfc3339(moment), clock_synced=synced, data=data,
+                   boot_id=None if synced else clock_sync.boot_id(), monotonic=None if synced else time.monotonic())
 
     def data_json(self) -> str:
         """The data as the JSON text the store keeps."""

@@ -15,7 +15,8 @@ from typing import Callable, List
 
 from hardware.printer.escpos import QR, Cut, Feed, Text, encode
 
-from . import timeutil
+from protocol import officetime
+
 from .forms import record_slip
 from .printing import Printing
 from .ticket_layout import fitting, profile_for
@@ -25,7 +26,7 @@ __all__ = ["FormSlips", "slip_blocks"]
 
 def slip_blocks(config, form, lang: str, profile) -> List[object]:
     title = form.title if lang == "zh-TW" else form.title_en
-    now = timeutil.now()
+    now = officetime.now()
     blocks = [fitting(title, profile, 2, bold=True)]
     if lang != "zh-TW":
         blocks.append(Text(form.title, align="center"))
@@ -35,7 +36,7 @@ def slip_blocks(config, form, lang: str, profile) -> List[object]:
         Text(address, align="center"),  # ASCII: the printer wraps it at the paper's edge
         Feed(1),
         Text(config.kiosk.office, align="center"),
-        Text(f"{timeutil.roc_short(now.date())}  {now.strftime('%H:%M')}", align="center"),
+        Text(f"{officetime.roc_short(now.date())}  {now.strftime('%H:%M')}", align="center"),
         Feed(3),
         Cut(),
     ]

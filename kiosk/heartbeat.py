@@ -50,7 +50,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
-from . import __version__, timeutil
+from protocol import officetime
+
+from . import __version__
+from . import clock_sync
 from .events import Event
 
 __all__ = ["Heartbeat", "health", "record_heartbeat", "printer_state", "recent_faults", "FAULT_WINDOW"]
@@ -157,7 +160,7 @@ def gpio_state(hardware) -> Optional[Dict[str, Any]]:
 
 def recent_faults(store, since: datetime, limit: int = MAX_FAULT_KINDS) -> List[Dict[str, Any]]:
     """Faults recorded since ``since``, by kind: ``[{"kind", "count", "last_at"}]``, most recent kind first."""
-    cutoff = timeutil.rfc3339(since.astimezone(timeutil.TAIPEI))  # `at` is kept in office time: it sorts as text
+    cutoff = officetime.rfc3339(since.astimezone(officetime.TAIPEI))  # `at` is kept in office time: it sorts as text
     rows = store.read(lambda c: c.execute(
         "SELECT at, data FROM events WHERE type = 'fault' AND at >= ? ORDER BY seq DESC LIMIT 1000",
         (cutoff,)).fetchall())
@@ -197,7 +200,7 @@ def health(services, now: Optional[datetime] = None) -> Dict[str, Any]:
     hardware are read; nothing is written, the printer is not asked).
     """
     config, store, hardware = services.config, services.store, services.hardware
-    now = now or timeutil.now()
+    now = now or officetime.now()
     counts = store.outbox_counts()
     summary: Dict[str, Any] = {
         "kiosk_id": config.kiosk.id,
@@ -205,7 +208,7 @@ def health(services, now: Optional[datetime] = None) -> Dict[str, Any]:
         "mode": config.hardware.mode,
         "uptime_s": round(process_uptime()),
         "boot_uptime_s": None if boot_uptime() is None else round(boot_uptime()),
-        "clock_synced": timeutil.clock_synced(),
+        "clock_synced": clock_sync.clock_synced(),
         "backlog": counts["pending"],   # events waiting for the office server, this heartbeat not counted
         "parked": counts["parked"],     # events the server rejected, kept on the kiosk
         "printer": printer_state(store, hardware),

@@ -1,10 +1,10 @@
 """
-Message catalogues
-==================
+Messages
+========
 
 Every string the kiosk shows lives in ``kiosk/messages/<lang>.toml``, one
 file per language, with the same keys in each (``tests/test_i18n.py`` keeps
-them in step).  Code asks for ``catalogue.text("home.ticket")``; nothing on
+them in step).  Code asks for ``messages(lang).text("home.ticket")``; nothing on
 screen is written in Python or kv.
 """
 
@@ -22,7 +22,7 @@ else:  # pragma: no cover
 
 from .config import LANGUAGES
 
-__all__ = ["Catalogue", "catalogue", "unbreakable_words", "MESSAGES_DIR"]
+__all__ = ["Messages", "messages", "unbreakable_words", "MESSAGES_DIR"]
 
 MESSAGES_DIR = Path(__file__).with_name("messages")
 
@@ -37,38 +37,38 @@ def _flatten(table: dict, prefix: str = "") -> Dict[str, str]:
     return flat
 
 
-class Catalogue:
+class Messages:
     """The messages of one language."""
 
-    def __init__(self, lang: str, messages: Dict[str, str]):
+    def __init__(self, lang: str, by_key: Dict[str, str]):
         self.lang = lang
-        self.messages = messages
+        self.by_key = by_key
 
     def text(self, key: str, **values) -> str:
         """The message for ``key`` with ``{name}`` placeholders filled in."""
         try:
-            message = self.messages[key]
+            message = self.by_key[key]
         except KeyError:
-            raise KeyError(f"no message {key!r} in {self.lang} catalogue ({MESSAGES_DIR / (self.lang + '.toml')})") from None
+            raise KeyError(f"no message {key!r} in the {self.lang} messages ({MESSAGES_DIR / (self.lang + '.toml')})") from None
         return message.format(**values) if values else message
 
 
 @lru_cache(maxsize=None)
-def catalogue(lang: str) -> Catalogue:
-    """The catalogue of a supported language (loaded once)."""
+def messages(lang: str) -> Messages:
+    """The messages of a supported language (loaded once)."""
     if lang not in LANGUAGES:
         raise ValueError(f"unsupported language {lang!r}; supported: {', '.join(LANGUAGES)}")
     with open(MESSAGES_DIR / f"{lang}.toml", "rb") as fh:
-        return Catalogue(lang, _flatten(tomllib.load(fh)))
+        return Messages(lang, _flatten(tomllib.load(fh)))
 
 
 @lru_cache(maxsize=None)
 def unbreakable_words(lang: str) -> tuple:
-    """The words a line never breaks inside, longest first (``[layout] unbreakable`` in the catalogue).
+    """The words a line never breaks inside, longest first (``[layout] unbreakable`` in the messages).
 
     Chinese has no spaces, so a line may break between any two characters,
     except inside these words (身心障礙, 孕婦...).  The screens' wrapping
     (``kiosk/ui/widgets.py``) and the layout audit both read this one list.
     """
-    words = catalogue(lang).messages.get("layout.unbreakable", "").split()
+    words = messages(lang).by_key.get("layout.unbreakable", "").split()
     return tuple(sorted(dict.fromkeys(words), key=len, reverse=True))

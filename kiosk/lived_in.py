@@ -10,7 +10,7 @@ one of these named states, seeded into a scratch store through the kiosk's own
 services (real tickets printed on a simulated printer, real ratings, real form
 views), never by writing rows by hand.
 
-Each state also pins the office clock (:func:`kiosk.timeutil.pin`) to a fixed
+Each state also pins the office clock (:func:`protocol.officetime.pin`) to a fixed
 moment, so its pictures are the same at any hour and on any day they are
 taken.  Nothing here imports Kivy.
 
@@ -34,8 +34,9 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Dict, Optional, Tuple
 
-from . import timeutil
-from .catalogue import Service
+from protocol import officetime
+from protocol.service_list import Service
+
 from .config import Config
 
 __all__ = ["STATES", "LivedIn", "seed", "PRINTER"]
@@ -104,7 +105,7 @@ class LivedIn:
 
 
 def _at(hour: int, minute: int, second: int = 0) -> datetime:
-    return datetime(*DAY, hour, minute, second, tzinfo=timeutil.TAIPEI)
+    return datetime(*DAY, hour, minute, second, tzinfo=officetime.TAIPEI)
 
 
 #: The states stand in a lobby whose office server phones can reach (the states' queue answers are its): a
@@ -123,7 +124,7 @@ def _base(config: Config, data_dir: Path) -> Config:
 
 def _queue_answer(config: Config, waiting: Dict[str, Tuple[int, tuple, tuple]]) -> dict:
     """The office server's answer (``GET /api/v1/kiosks/{id}/queue``) for these services."""
-    return {"day": timeutil.office_day().isoformat(), "services": {
+    return {"day": officetime.office_day().isoformat(), "services": {
         prefix: {"waiting": count, "wait": {"low": wait[0], "high": wait[1]}, "pace": {"low": pace[0], "high": pace[1]}}
         for prefix, (count, wait, pace) in waiting.items() if any(s.prefix == prefix for s in config.services)}}
 
@@ -135,13 +136,14 @@ def _spread(first: datetime, last: datetime, count: int):
 
 
 def _issue(services, prefix: str, at: datetime, lang: str = "zh-TW") -> None:
-    timeutil.pin(at)
+    officetime.pin(at)
     services.tickets.issue(prefix, lang=lang)
 
 
 def _seed_busy(services, config: Config) -> dict:
     """Tickets, form views, ratings and a fault from 08:00 to 10:40; return the queue the office sees."""
-    from .forms import load_catalogue, record_view
+    from protocol.forms_format import load_catalogue
+    from .forms import record_view
 
     plan = []  # (moment, prefix)
     known = [s.prefix for s in config.services]
@@ -162,17 +164,17 @@ def _seed_busy(services, config: Config) -> dict:
     views = sorted(((_at(8, 10) + timedelta(minutes=11 * n + 3 * rank), code)
                     for rank, (code, (_c, count)) in enumerate(zip(codes, FORM_VIEWS)) for n in range(count)))
     for at, code in views:
-        timeutil.pin(at)
+        officetime.pin(at)
         record_view(services.store, catalogue.by_code(code), "zh-TW")
 
     scale = services.ratings.scale
     for at, choice in zip(_spread(_at(8, 40), _at(10, 39, 30), len(RATINGS)), RATINGS):
-        timeutil.pin(at)
+        officetime.pin(at)
         index = choice if choice < 2 else scale.size - 1  # 0 best, 1 next, 2 the worst of any scale
         rating = services.ratings.rate(index, "button", at=at)
         if rating.negative:
             services.ratings.set_reason(rating.id, "wait_time")
-    timeutil.pin(_at(9, 12))
+    officetime.pin(_at(9, 12))
     services.record_fault("printer_near_end", "printer: paper near end (have a new roll ready)")
     waiting = {prefix: (count, wait, pace) for prefix, (_h, count, wait, pace) in BUSY_QUEUE.items()}
     for prefix in extra:
@@ -228,11 +230,11 @@ def seed(name: str, config: Config, data_dir: Optional[Path] = None) -> LivedIn:
     state = LivedIn(name, config, _at(9, 0) if name == "empty" else _at(12, 10) if name == "closed" else _at(10, 40),
                     queue=None, paper_out=name == "paper-out", setup_problems=SETUP_PROBLEMS)
     # Ratings seeded a second apart in real time are hours apart on the pinned clock: not misuse.
-    services = open_services(config, with_hardware=False, monotonic=lambda: timeutil.now().timestamp())
+    services = open_services(config, with_hardware=False, monotonic=lambda: officetime.now().timestamp())
     try:
         if name in ("busy", "paper-out", "long-names"):
             waiting = _seed_busy(services, config)
-            timeutil.pin(state.moment)
+            officetime.pin(state.moment)
             state.queue = _queue_answer(config, waiting)
         elif name == "closed":
             _seed_closed(services, config)
@@ -240,7 +242,7 @@ def seed(name: str, config: Config, data_dir: Optional[Path] = None) -> LivedIn:
         services.close()
     printer.paper_out = state.paper_out
     printer.clear()
-    timeutil.pin(state.moment)
+    officetime.pin(state.moment)
     return state
 
 

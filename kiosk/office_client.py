@@ -42,9 +42,9 @@ from urllib.parse import quote, urljoin
 
 import requests
 
-from .events import valid_text
+from protocol.events import valid_text
 
-__all__ = ["OfficeClient", "OfficeUnreachable", "valid_text", "DEFAULT_TIMEOUT"]
+__all__ = ["OfficeClient", "OfficeUnreachable", "DEFAULT_TIMEOUT"]
 
 #: Seconds to connect, seconds to wait for the answer, when a caller names none.
 DEFAULT_TIMEOUT: Tuple[float, float] = (5, 15)

@@ -7,7 +7,7 @@ returns what the office edits for all its kiosks (office/PROTOCOL.md).  The
 kiosk takes:
 
 * ``forms``: the text of a forms override in the format of
-  ``kiosk/data/forms.toml``, checked like a local one;
+  ``protocol/data/forms.toml``, checked like a local one;
 * ``announcements`` and ``announcements_en``: the marquee's announcements in
   Chinese and, the same length, in English (``""``: none, the English screen
   shows the Chinese).  **The office's, when it sends any, replace kiosk.toml's

@@ -32,7 +32,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Dict, Optional, Tuple
 
-from . import timeutil
+from protocol import officetime
+
 from .office_client import OfficeClient, OfficeUnreachable
 
 __all__ = ["Outlook", "QueueStatus", "estimate_range", "REFRESH_SECONDS", "FRESH_SECONDS"]
@@ -82,7 +83,7 @@ class QueueStatus:
     """
 
     def __init__(self, config, issued_today: Callable[[str], int], client: Optional[OfficeClient] = None,
-                 monotonic: Callable[[], float] = time.monotonic, now=timeutil.now):
+                 monotonic: Callable[[], float] = time.monotonic, now=officetime.now):
         self.config = config
         self.issued_today = issued_today
         self.client = client or OfficeClient(config)
@@ -145,7 +146,7 @@ class QueueStatus:
             answer = self._answer
         if answer is None or self.monotonic() - answer.received > FRESH_SECONDS:
             return None
-        if answer.day != timeutil.office_day(self.now()).isoformat():
+        if answer.day != officetime.office_day(self.now()).isoformat():
             return None  # asked before midnight: today's queue starts empty, and the kiosk's own count says so
         waiting, wait, pace = answer.services.get(prefix, (0, None, None))
         taken_since = max(0, self.issued_today(prefix) - answer.issued.get(prefix, 0))

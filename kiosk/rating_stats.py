@@ -12,53 +12,22 @@ has pressed for days while the others were, which may be covered or broken.
 
 from __future__ import annotations
 
-import calendar
 import csv
-import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Dict, List, Optional, Tuple
 
-from . import timeutil
-from .ratings import Scale, ratings_between
+from protocol import officetime
+from protocol.periods import Period
+from protocol.ratings import Scale
 
-__all__ = ["Period", "Summary", "summarise", "format_summary", "export_csv", "silent_choices"]
+from .ratings import ratings_between
+
+__all__ = ["Summary", "summarise", "format_summary", "export_csv", "silent_choices"]
 
 CSV_COLUMNS = ("id", "at", "roc_date", "hour", "scale", "score", "choice", "label", "source", "kiosk_id",
                "location", "service", "ticket", "misuse", "reason", "clock_synced")
-
-
-@dataclass(frozen=True)
-class Period:
-    """A range of office days, with how to name it."""
-
-    first: date
-    last: date
-    name: str
-
-    @classmethod
-    def parse(cls, month: Optional[str] = None, day: Optional[str] = None, today: Optional[date] = None) -> "Period":
-        """``--month 115/11`` or ``--day 115/11/27`` (ROC; ISO 2026-11 / 2026-11-27 also taken); else this month."""
-        if day:
-            d = _parse_date(day, with_day=True)
-            return cls(d, d, f"民國{timeutil.roc_year(d)}年{d.month}月{d.day}日")
-        first = _parse_date(month, with_day=False) if month else (today or timeutil.office_day()).replace(day=1)
-        last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
-        return cls(first, last, f"民國{timeutil.roc_year(first)}年{first.month}月")
-
-
-def _parse_date(text: str, with_day: bool) -> date:
-    parts = re.fullmatch(r"(\d{2,4})[/-](\d{1,2})" + (r"[/-](\d{1,2})" if with_day else ""), text.strip())
-    example = "115/11/27" if with_day else "115/11"
-    if not parts:
-        raise ValueError(f"expected a {'day' if with_day else 'month'} such as {example} (ROC year), got {text!r}")
-    year = int(parts.group(1))
-    year = year + 1911 if year < 1000 else year  # 115 is an ROC year, 2026 a Gregorian one
-    try:
-        return date(year, int(parts.group(2)), int(parts.group(3)) if with_day else 1)
-    except ValueError as exc:
-        raise ValueError(f"{text!r} is not a real date: {exc}") from None
 
 
 @dataclass
@@ -137,7 +106,7 @@ def export_csv(store, scale: Scale, period: Period, path) -> int:
         writer.writerow(CSV_COLUMNS)
         for row in rows:
             day = date.fromisoformat(row["day"])
-            writer.writerow([row["id"], row["at"], timeutil.roc_short(day), row["hour"], row["scale"], row["score"],
+            writer.writerow([row["id"], row["at"], officetime.roc_short(day), row["hour"], row["scale"], row["score"],
                              row["choice"], labels.get(row["choice"], ""), row["source"], row["kiosk_id"],
                              row["location"], row["service"], row["ticket"], row["misuse"], row["reason"] or "",
                              row["clock_synced"]])
@@ -151,7 +120,7 @@ def silent_choices(store, scale: Scale, days: int, today: Optional[date] = None)
     others have not may be covered (see the 2013 case in domain.md) or broken.
     Returns ``(choice key, days silent)`` for each such choice.
     """
-    today = today or timeutil.office_day()
+    today = today or officetime.office_day()
     since = (today - timedelta(days=120)).isoformat()
 
     def query(conn):

@@ -50,8 +50,10 @@ from pathlib import Path
 from typing import Callable, Iterable, List, Optional, Tuple
 from urllib.parse import urlsplit
 
-from . import timeutil
-from .ratings import Scale
+from protocol import officetime
+
+from . import clock_sync
+from protocol.ratings import Scale
 
 __all__ = ["Check", "SelfTest", "PASS", "WARN", "FAIL", "render_row", "render_text", "render_json", "summary",
            "exit_code", "make_test_page", "TEST_PAGE_SAMPLE"]
@@ -604,7 +606,7 @@ def make_test_page(config) -> Tuple[bytes, str]:
         font = None  # fine while every line can be sent as text
     profile = PrinterProfile(width_dots=384 if config.printer.paper_mm == 58 else 576,
                              encoding=config.printer.encoding, qr=config.printer.qr, font_path=font)
-    now = timeutil.now()
+    now = officetime.now()
     # The ticket's QR, so a technician can scan it and see the live queue page open; without one the printer's QR
     # is still tested, with a text that says so.
     ticket_qr = ticket_url(config, "A000", "A", now.date(), config.kiosk.language)
@@ -612,7 +614,7 @@ def make_test_page(config) -> Tuple[bytes, str]:
     blocks = [Text("SELF-TEST 自我檢測", align="center", bold=True),
               fitting(config.kiosk.office, profile, 2, bold=True),
               Text(config.kiosk.office_en, align="center"),
-              Text(f"{config.kiosk.id}  {timeutil.roc_short(now.date())}  {now.strftime('%H:%M')}", align="center"),
+              Text(f"{config.kiosk.id}  {officetime.roc_short(now.date())}  {now.strftime('%H:%M')}", align="center"),
               Feed(1)]
     blocks += [Text(line) for line in TEST_PAGE_SAMPLE]
     blocks += [Text("0123456789 ABCDEFGHIJ abcdefghij"),
@@ -778,15 +780,15 @@ def _offset_seconds(text: str) -> Optional[float]:
 
 
 def check_clock(t: SelfTest) -> Check:
-    now = timeutil.now()
-    day = timeutil.office_day(now)
-    office = f"office day {timeutil.roc_short(day)} ({timeutil.roc_date(day)}) {now.strftime('%H:%M')} Asia/Taipei"
+    now = officetime.now()
+    day = officetime.office_day(now)
+    office = f"office day {officetime.roc_short(day)} ({officetime.roc_date(day)}) {now.strftime('%H:%M')} Asia/Taipei"
     if now.year < OLDEST_PLAUSIBLE_YEAR:
         return Check("clock", FAIL, f"the clock says {now:%Y-%m-%d %H:%M}: it was never set",
                      "connect the kiosk to a network with an NTP server; tickets are numbered by office day")
     answer = _timedatectl("show", "-p", "NTPSynchronized", "--value")
     synced = {"yes": True, "no": False}.get((answer or "").strip())
-    if synced is None and timeutil.TIMESYNC_FLAG.exists():
+    if synced is None and clock_sync.TIMESYNC_FLAG.exists():
         synced = True  # systemd-timesyncd says so even where timedatectl cannot be asked
     if synced is None:
         if t.simulated:
@@ -901,7 +903,7 @@ def check_outbox(t: SelfTest) -> Check:
         problems.append((f"{_plural(parked, 'event')} parked (refused by the office server, or not encodable)",
                          "kiosk upload status shows them; the office server's log says why it refused them"))
     if uploads and oldest:
-        age_h = (timeutil.now().timestamp() - _timestamp(oldest[0].at)) / 3600
+        age_h = (officetime.now().timestamp() - _timestamp(oldest[0].at)) / 3600
         if pending >= BACKLOG_WARN_EVENTS or age_h >= BACKLOG_WARN_HOURS:
             problems.append((f"the oldest since {oldest[0].at[:16].replace('T', ' ')}: uploads are not getting "
                              "through" + (f" (last error: {last_error})" if last_error else ""),
@@ -922,7 +924,7 @@ def _timestamp(at: str) -> float:
 
 def check_services(t: SelfTest) -> Check:
     services = t.config.services
-    now = timeutil.now()
+    now = officetime.now()
     closed = [s.prefix for s in services if not s.open_at(now)]
     prefixes = " ".join(s.prefix for s in services)
     return Check("services", PASS, f"{_plural(len(services), 'service')} ({prefixes}), "
@@ -931,14 +933,15 @@ def check_services(t: SelfTest) -> Check:
 
 
 def check_forms(t: SelfTest) -> Check:
-    from .forms import SHIPPED, CatalogueCache, load_catalogue
+    from protocol.forms_format import SHIPPED, load_catalogue
+    from .forms import FormCatalogueCache
 
     override = t.config.forms.file or None
     shipped_problems = load_catalogue()[1]
     if shipped_problems:
         return Check("forms", FAIL, f"the shipped catalogue {SHIPPED} has {len(shipped_problems)} problem(s): "
                                     f"{shipped_problems[0]}", "reinstall the kiosk software")
-    cache = CatalogueCache(t.config.data_dir)  # reads what the office last sent; writes nothing
+    cache = FormCatalogueCache(t.config.data_dir)  # reads what the office last sent; writes nothing
     if override:
         catalogue, problems = load_catalogue(override=override)
         if problems:

@@ -34,7 +34,7 @@ class Services:
 
     def __init__(self, config: Config, store: Store, ratings: RatingService, hardware=None):
         from .form_slips import FormSlips
-        from .forms import CatalogueCache
+        from .forms import FormCatalogueCache
         from .tickets import TicketService
 
         self.config = config
@@ -43,7 +43,7 @@ class Services:
         self.hardware = hardware
         self.tickets = TicketService(store, config, self.printer_link)
         self.form_slips = FormSlips(store, config, self.printer_link)
-        self.forms = CatalogueCache(config.data_dir)
+        self.forms = FormCatalogueCache(config.data_dir)
         #: Faults a person should see (stuck button, disk full...); the UI and the admin status read it.
         self.faults: List[str] = []
         self.on_fault: List[Callable[[str], None]] = []

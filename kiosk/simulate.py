@@ -23,7 +23,7 @@ __all__ = ["simulate_press"]
 
 def simulate_press(config: Config, key: str, count: int = 1, gap: float = 4.0, hold: float = 0.1) -> int:
     """Press button ``key`` ``count`` times, ``gap`` seconds apart; print what was recorded; return the exit code."""
-    from .ratings import Scale
+    from protocol.ratings import Scale
 
     scale = Scale.of_size(len(config.buttons.pins))
     try:

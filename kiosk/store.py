@@ -38,9 +38,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable, Iterable, List, Optional, TypeVar, Union
 
-from . import timeutil
+from protocol import officetime
+
 from .errors import StoreError
-from .events import EVENT_TYPES, Event
+from protocol.events import EVENT_TYPES
+
+from .events import Event
 
 __all__ = ["Store", "StoreFull", "MIGRATIONS", "DB_NAME", "free_bytes", "FULL_BELOW_BYTES"]
 
@@ -232,7 +235,7 @@ def _checked_connection(path: Path) -> sqlite3.Connection:
 
 def _move_aside(path: Path) -> str:
     """Move the database and its -wal/-shm to ``<name>.corrupt-<time>``; return the new name."""
-    stamp = timeutil.now().strftime("%Y%m%dT%H%M%S")
+    stamp = officetime.now().strftime("%Y%m%dT%H%M%S")
     base, n = f"{path.name}.corrupt-{stamp}", 1
     # Two bad files within one second must not overwrite each other.
     while any((path.parent / (base + s)).exists() for s in ("", "-wal", "-shm")):
@@ -325,7 +328,7 @@ def _read_damaged(path: Path) -> dict:
     found = {"counters": [], "tickets": {}, "events": [], "gaps": 0}
     # A year of ratings and tickets stays in the file: only the unsent events, and the tickets of the last days
     # (whose numbers may go on, with a day's margin for a clock that is off), are worth the memory.
-    since = (timeutil.office_day() - timedelta(days=2)).isoformat()
+    since = (officetime.office_day() - timedelta(days=2)).isoformat()
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
     except sqlite3.Error as exc:
@@ -402,7 +405,7 @@ def _recover(moved: Path, store: "Store") -> dict:
             continue
         data, moment = event[10], event[11]
         old = found["tickets"].get(event[0])
-        day = old[0] if old else timeutil.office_day(moment).isoformat()
+        day = old[0] if old else officetime.office_day(moment).isoformat()
         prefix, issued, label = data.get("service"), data.get("issued"), data.get("number")
         if not (isinstance(prefix, str) and isinstance(issued, int) and _label_number(label, prefix) is not None):
             continue
@@ -615,7 +618,7 @@ class Store:
 
     def mark_delivered(self, ids: Iterable[str], at: Optional[str] = None) -> int:
         """Record that the server has these events; return how many were newly marked."""
-        at = at or timeutil.rfc3339(timeutil.now())
+        at = at or officetime.rfc3339(officetime.now())
         sql = "UPDATE events SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL"
         params = [(at, id) for id in ids]
         return self.write(lambda c: c.executemany(sql, params).rowcount) if params else 0

@@ -26,10 +26,12 @@ from datetime import date, datetime
 from typing import List, Optional, Tuple
 
 from hardware.printer.escpos import QR, Cut, Feed, PrinterProfile, Text, chars_per_line, text_columns
+from protocol import officetime
 
-from . import fonts, timeutil
-from .catalogue import Service
-from .i18n import catalogue
+from . import fonts
+from protocol.service_list import Service
+
+from .i18n import messages
 
 __all__ = ["TicketText", "ticket_blocks", "profile_for", "qr_data", "ticket_url", "fitting", "minutes_text", "lines"]
 
@@ -96,7 +98,7 @@ def lines(text: str, profile: PrinterProfile, align: str = "center") -> List[Tex
 
 
 def ticket_blocks(config, ticket: TicketText, profile: PrinterProfile) -> List[object]:
-    zh = catalogue("zh-TW")
+    zh = messages("zh-TW")
     day = ticket.at.date()
     blocks: List[object] = [
         fitting(config.kiosk.office, profile, 1, bold=True),
@@ -104,13 +106,13 @@ def ticket_blocks(config, ticket: TicketText, profile: PrinterProfile) -> List[o
         Feed(1),
         Text(ticket.label, width=4, height=4, align="center", bold=True),
         Feed(1),
-        Text(f"{timeutil.roc_short(day)}  {ticket.at.strftime('%H:%M')}", align="center"),
+        Text(f"{officetime.roc_short(day)}  {ticket.at.strftime('%H:%M')}", align="center"),
         Text(zh.text("ticket.people_ahead", count=ticket.people_ahead), height=2, align="center"),
     ]
     if ticket.estimate:
         blocks.append(Text(zh.text("ticket.estimate", minutes=minutes_text(ticket.estimate)), align="center"))
     if ticket.lang != "zh-TW":
-        en = catalogue(ticket.lang)
+        en = messages(ticket.lang)
         blocks += [*lines(config.kiosk.office_en, profile), *lines(ticket.service.name_en, profile),
                    *lines(en.text("ticket.people_ahead", count=ticket.people_ahead), profile)]
         if ticket.estimate:
@@ -121,9 +123,9 @@ def ticket_blocks(config, ticket: TicketText, profile: PrinterProfile) -> List[o
         blocks += [QR(url, module=6 if profile.width_dots <= 384 else 8), Text(zh.text("ticket.qr_caption"),
                                                                                align="center")]
         if ticket.lang != "zh-TW":
-            blocks += lines(catalogue(ticket.lang).text("ticket.qr_caption"), profile)
+            blocks += lines(messages(ticket.lang).text("ticket.qr_caption"), profile)
     blocks += [Feed(1), Text(zh.text("ticket.notice"), align="center")]
     if ticket.lang != "zh-TW":
-        blocks += lines(catalogue(ticket.lang).text("ticket.notice"), profile)
+        blocks += lines(messages(ticket.lang).text("ticket.notice"), profile)
     blocks += [Feed(3), Cut()]
     return blocks

@@ -36,7 +36,9 @@ from typing import Callable, List, Optional
 
 from hardware.exc import PrinterError
 
-from . import timeutil
+from protocol import officetime
+
+from . import clock_sync
 from .admin import ticketing_paused
 from .errors import KioskError, StoreError
 from .events import Event
@@ -93,7 +95,7 @@ class TicketService:
     """
 
     def __init__(self, store, config, printer: Callable[[], object],
-                 now: Callable[[], datetime] = timeutil.now):
+                 now: Callable[[], datetime] = officetime.now):
         self.store = store
         self.config = config
         self.printer = printer
@@ -107,7 +109,7 @@ class TicketService:
     # -- what the screen shows ------------------------------------------------------------------
 
     def issued_today(self, prefix: str) -> int:
-        day = timeutil.office_day(self.now()).isoformat()
+        day = officetime.office_day(self.now()).isoformat()
         row = self.store.read(lambda c: c.execute(
             "SELECT issued - reset_base FROM ticket_counters WHERE day = ? AND prefix = ?", (day, prefix)).fetchone())
         return row[0] if row else 0
@@ -126,7 +128,7 @@ class TicketService:
         """Tickets taken on this kiosk in the last ``minutes``, newest first: a rating can name its visit."""
         if minutes <= 0:
             return []
-        since = timeutil.rfc3339((self.now() - timedelta(minutes=minutes)).astimezone(timeutil.TAIPEI))
+        since = officetime.rfc3339((self.now() - timedelta(minutes=minutes)).astimezone(officetime.TAIPEI))
         rows = self.store.read(lambda c: c.execute(f"{_SELECT_TICKETS} WHERE t.at >= ? ORDER BY t.seq DESC LIMIT ?",
                                                    (since, limit)).fetchall())
         return [Ticket(*row) for row in rows]
@@ -230,23 +232,23 @@ class TicketService:
 
     def _check_clock(self, moment: datetime) -> None:
         """Refuse (and store a fault) while the clock is not synced and reads earlier than the last ticket."""
-        if timeutil.clock_synced():
+        if clock_sync.clock_synced():
             return  # a synced clock is the truth, even set back: NTP corrected it (a real day change)
-        if timeutil.is_pinned():
+        if officetime.is_pinned():
             return  # a picture's clock (kiosk/lived_in.py), set on purpose and seeded service by service
         last = self.last_ticket()
         if last is None or moment >= datetime.fromisoformat(last.at):
             return
-        at = datetime.fromisoformat(last.at).astimezone(timeutil.TAIPEI)
-        message = (f"the clock is not synced and says {moment.astimezone(timeutil.TAIPEI):%Y-%m-%d %H:%M}, earlier "
+        at = datetime.fromisoformat(last.at).astimezone(officetime.TAIPEI)
+        message = (f"the clock is not synced and says {moment.astimezone(officetime.TAIPEI):%Y-%m-%d %H:%M}, earlier "
                    f"than the last ticket ({last.label} at {at:%Y-%m-%d %H:%M}): no number is handed out until it is "
                    "right. Hint: check the kiosk's network and time sync (timedatectl; the NTP server in kiosk.toml)")
         self.printing.fault("clock_behind", message, last_ticket=last.label, last_ticket_at=last.at,
-                            clock=timeutil.rfc3339(moment))
+                            clock=officetime.rfc3339(moment))
         raise TicketRefused("clock", message)
 
     def _take_number(self, service, moment: datetime, lang: str, outlook: Outlook) -> Ticket:
-        day = timeutil.office_day(moment).isoformat()
+        day = officetime.office_day(moment).isoformat()
         extra = {"estimate_minutes": list(outlook.estimate)} if outlook.estimate else {}
 
         def write(conn):

@@ -47,15 +47,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Callable, List, Optional
 
-from . import timeutil
-from .office_client import OfficeClient, OfficeUnreachable, valid_text
+from protocol import officetime
+from protocol.events import MAX_BYTES, MAX_EVENTS, valid_text
 
-__all__ = ["Uploader", "UploadResult", "MAX_EVENTS", "MAX_BYTES"]
+from .office_client import OfficeClient, OfficeUnreachable
+
+__all__ = ["Uploader", "UploadResult"]
 
 log = logging.getLogger("kiosk.upload")
 
-MAX_EVENTS = 500
-MAX_BYTES = 256 * 1024
 BACKOFF_FIRST, BACKOFF_MAX = 1.0, 300.0
 REFUSED_RETRY = 3600.0   # a refused token is asked about again once an hour
 TIMEOUT = (5, 30)  # seconds to connect, seconds to wait for the answer
@@ -222,11 +222,11 @@ class Uploader:
         self.store.set_meta(META_NEXT, "0")
         # The rest got through; an event parked because this kiosk cannot send it is still the last error.
         self.store.set_meta(META_ERROR, f"{len(unsendable)} event(s) parked: {unsendable[-1]}" if unsendable else "")
-        self.store.set_meta(META_SUCCESS, timeutil.rfc3339(timeutil.now()))
+        self.store.set_meta(META_SUCCESS, officetime.rfc3339(officetime.now()))
 
     def _prune(self) -> None:
-        before = timeutil.now() - timedelta(days=self.config.server.keep_days)
-        self.store.prune_delivered(timeutil.rfc3339(before))
+        before = officetime.now() - timedelta(days=self.config.server.keep_days)
+        self.store.prune_delivered(officetime.rfc3339(before))
 
     def status(self) -> dict:
         counts = self.store.outbox_counts()

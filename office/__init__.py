@@ -4,6 +4,6 @@ Modules: ``models`` (the upload protocol, pydantic), ``db`` (the database, one c
 kiosks' endpoints), ``app`` (the Flask application), ``cli`` (the ``kiosk-office`` command).
 """
 
-from kiosk import __version__  # one version for the kiosk and its office server: they share the protocol
+from protocol import __version__  # one version for the kiosk and its office server: they share the protocol
 
 __all__ = ["__version__"]

@@ -26,11 +26,13 @@ from typing import Optional
 from flask import Blueprint, Response, jsonify, request
 from pydantic import ValidationError
 
-from kiosk import timeutil
+from protocol import officetime
 
 from . import calls, forms_list
 from .current import database as _db, now as _now
-from .models import MAX_DEPTH, MAX_EVENTS, Batch, describe, parse_events
+from protocol.events import MAX_EVENTS
+
+from .models import MAX_DEPTH, Batch, describe, parse_events
 
 __all__ = ["blueprint", "ApiError"]
 
@@ -132,6 +134,6 @@ def get_config(kiosk_id: str):
 def get_queue(kiosk_id: str):
     _same_kiosk(_authenticate(), kiosk_id)
     now = _now()
-    response = jsonify(calls.kiosk_queue(_db(), timeutil.office_day(now), now))
+    response = jsonify(calls.kiosk_queue(_db(), officetime.office_day(now), now))
     response.headers["Cache-Control"] = "no-store"
     return response

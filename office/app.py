@@ -33,7 +33,7 @@ from .pages import blueprint as pages, error_page
 from .settings_pages import blueprint as settings_page
 from .report import OFFLINE_AFTER_MINUTES
 from .staff import LoginLimiter
-from .models import MAX_BYTES, MAX_EVENTS
+from protocol.events import MAX_BYTES, MAX_EVENTS
 
 __all__ = ["create_app"]
 
@@ -54,7 +54,7 @@ def create_app(db: Union[str, Database], *, offline_minutes: float = OFFLINE_AFT
     app.config["MAX_CONTENT_LENGTH"] = MAX_BYTES
     app.config["OFFLINE_MINUTES"] = offline_minutes
     app.extensions["office_db"] = database
-    app.extensions["office_clock"] = clock  # None: timeutil.now(), looked up at each request
+    app.extensions["office_clock"] = clock  # None: officetime.now(), looked up at each request
     app.extensions["office_login_limiter"] = LoginLimiter()
     staff.ensure_schema(database)
     forms_list.ensure_seeded(database)  # the office's forms list starts as the shipped catalogue

@@ -96,7 +96,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from kiosk import timeutil
+from protocol import officetime
 
 __all__ = ["ARRIVAL_CURVE", "SERVICES", "DAY", "BenchError", "Ticket", "DayResult", "arrival_minutes",
            "draw_tickets", "counter_layout", "simulate", "run_day", "report", "bench_day"]
@@ -350,7 +350,7 @@ class SimClock:
     """What the server thinks "now" is: set to each event's simulated moment before its request."""
 
     def __init__(self, day: date = DAY):
-        self.midnight = datetime(day.year, day.month, day.day, tzinfo=timeutil.TAIPEI)
+        self.midnight = datetime(day.year, day.month, day.day, tzinfo=officetime.TAIPEI)
         self.now = self.midnight + timedelta(minutes=OPEN_MINUTE)
 
     def set(self, minute: float) -> datetime:
@@ -396,7 +396,7 @@ class HttpOffice:
         self.seq += 1
         event_id = str(uuid.uuid4())
         issued = int(ticket.number[1:])
-        event = {"id": event_id, "type": "ticket", "seq": self.seq, "at": timeutil.rfc3339(moment),
+        event = {"id": event_id, "type": "ticket", "seq": self.seq, "at": officetime.rfc3339(moment),
                  "clock_synced": True,
                  "data": {"number": ticket.number, "issued": issued, "service": ticket.service,
                           "service_name": next(s.name for s in SERVICES if s.prefix == ticket.service),

@@ -138,20 +138,20 @@ class Kiosk:
         self.etag = ""
 
     def record(self, kind: str, data: dict):
-        from kiosk import timeutil
+        from protocol import officetime
         self.seq += 1
         self.outbox.append({"id": str(uuid.uuid4()), "type": kind, "seq": self.seq,
-                            "at": timeutil.rfc3339(timeutil.now()), "clock_synced": True, "data": data})
+                            "at": officetime.rfc3339(officetime.now()), "clock_synced": True, "data": data})
         self.load.sent.add(self.outbox[-1]["id"])
         self.wake.set()
 
     def record_something(self, rng: random.Random):
         roll = rng.random()
         if roll < 0.1:
-            from kiosk import timeutil
+            from protocol import officetime
             number = self.load.next_number(rng)
             self.record("ticket", {"number": number, "service": number[0], "people_ahead": 0, "lang": "zh-TW"})
-            self.ticket, self.new_ticket = (timeutil.office_day().isoformat(), number), True
+            self.ticket, self.new_ticket = (officetime.office_day().isoformat(), number), True
         elif roll < 0.3:
             self.record("form_view", {"code": "move-in", "lang": "zh-TW"})
         else:
@@ -393,9 +393,9 @@ def bench_load(kiosks: int = 1000, displays: int = 100, seconds: float = 60, db_
         tokens = {f"L{run}-{n:04d}": db.add_kiosk(f"L{run}-{n:04d}") for n in range(kiosks)}
         screens = [display_tokens.add_display(db, f"load-{run}-{n}") for n in range(displays)]
         # Ticket numbers go on from today's stored ones: a number of the day is one ticket's (a database reused).
-        from kiosk import timeutil
+        from protocol import officetime
         from .db import TICKETS
-        today = timeutil.office_day().isoformat()
+        today = officetime.office_day().isoformat()
         taken = db.read(lambda c: c.execute(select(TICKETS.c.number).where(TICKETS.c.day == today)).scalars().all())
         start_numbers = {}
         for number in taken:

@@ -76,7 +76,7 @@ from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Seq
 
 from sqlalchemy import Column, Integer, MetaData, Table, Text, and_, func, insert, select
 
-from kiosk import timeutil
+from protocol import officetime
 
 from . import report as reports
 from .calls import CALL_EVENTS, CALLS
@@ -171,7 +171,7 @@ def minutes(value: Optional[float]) -> str:
 
 @functools.lru_cache(maxsize=1 << 16)   # a call's times are read by several figures
 def _time(text: str) -> datetime:
-    return parse_rfc3339(text).astimezone(timeutil.TAIPEI)
+    return parse_rfc3339(text).astimezone(officetime.TAIPEI)
 
 
 def _span(later: datetime, earlier: datetime) -> float:
@@ -322,7 +322,7 @@ def link_windows(events: Iterable[Mapping[str, Any]],
                 continue
             if call.end_kind is None:     # the same day: until midnight
                 day = call.at.date() + timedelta(days=1)
-                end = datetime(day.year, day.month, day.day, tzinfo=timeutil.TAIPEI)
+                end = datetime(day.year, day.month, day.day, tzinfo=officetime.TAIPEI)
             elif call.end_kind in ("done", "transfer"):   # until (and at) the end, or its end + the grace
                 end = call.end_at + (grace if call.end_kind == "done" else timedelta(0))
                 end = end.replace(microsecond=end.microsecond // 1000 * 1000) + _MS
@@ -332,7 +332,7 @@ def link_windows(events: Iterable[Mapping[str, Any]],
             stop = end if following is None else min(end, _ceil_ms(following))
             if stop <= start:
                 continue
-            bounds = [timeutil.rfc3339(moment.astimezone(timeutil.TAIPEI)) for moment in (start, stop)]
+            bounds = [officetime.rfc3339(moment.astimezone(officetime.TAIPEI)) for moment in (start, stop)]
             if not all(b.endswith(OFFICE_OFFSET) and len(b) == OFFICE_TIME_LENGTH for b in bounds):
                 return None
             windows.append((counter, bounds[0], bounds[1], call.service))

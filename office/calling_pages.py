@@ -41,7 +41,7 @@ from urllib.parse import quote, urlencode
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
-from kiosk import timeutil
+from protocol import officetime
 
 from . import calls, displays, queue_page as texts
 from .db import TICKETS
@@ -71,7 +71,7 @@ def _known_services(day: date):
 @blueprint.get("/counter")
 @login_required
 def counter():
-    return render_template("counter.html", services=_known_services(timeutil.office_day(_now())))
+    return render_template("counter.html", services=_known_services(officetime.office_day(_now())))
 
 
 def _display_page(token):
@@ -150,10 +150,10 @@ def queue_page(day: str, number: str):
     ticket_day, number, lang = _ticket_day(day), number.upper(), _language()
     if ticket_day is None or not _NUMBER.fullmatch(number):
         return queue_nowhere()
-    roc_day = timeutil.roc_date(ticket_day, lang)  # English for every language but Chinese
+    roc_day = officetime.roc_date(ticket_day, lang)  # English for every language but Chinese
     answer = queue_answer(day, number)
     if answer is None:  # not taken that day, or not uploaded yet: today's page keeps looking
-        watch = ticket_day == timeutil.office_day(_now())
+        watch = ticket_day == officetime.office_day(_now())
         return _resident_page("queue_missing.html", 404, lang, day=day, number=number, roc_day=roc_day, watch=watch)
     service_name = texts.service_names(_db(), day, number, answer["service"])[lang]
     return _resident_page("queue.html", 200, lang, day=day, number=number, q=answer, roc_day=roc_day,

@@ -111,7 +111,7 @@ from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tu
 from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from kiosk import timeutil
+from protocol import officetime
 
 from .announce import announcement
 from .forecast import (MAX_PRIORITY_STREAK, PRIORITY, PRIORITY_WEIGHT, Counter, Waiting, call_times, priority_first,
@@ -248,11 +248,11 @@ def wait_for_change(db: Database, timeout: float, seen: Optional[int] = None) ->
 def _stamp(now: datetime) -> str:
     if now.tzinfo is None:
         raise ValueError(f"now must be timezone-aware, got {now!r}")
-    return timeutil.rfc3339(now.astimezone(timeutil.TAIPEI))
+    return officetime.rfc3339(now.astimezone(officetime.TAIPEI))
 
 
 def _day(now: datetime) -> str:
-    return timeutil.office_day(now).isoformat()
+    return officetime.office_day(now).isoformat()
 
 
 def _minutes(later: str, earlier: str) -> float:
@@ -353,7 +353,7 @@ def call_next(db: Database, counter: int, services: Iterable[str], now: Optional
     ``counter``, ``state`` "called", ...) or None when nobody eligible is waiting.
     """
     counter, services = _counter(counter), _services(services)
-    now = now or timeutil.now()
+    now = now or officetime.now()
     stamp, day = _stamp(now), _day(now)
 
     def attempt(conn):
@@ -389,7 +389,7 @@ def call_next(db: Database, counter: int, services: Iterable[str], now: Optional
 
 
 def _act(db: Database, call_id: int, now: Optional[datetime], allowed: Sequence[str], fn) -> Dict[str, Any]:
-    now = now or timeutil.now()
+    now = now or officetime.now()
     stamp = _stamp(now)
 
     def run(conn):
@@ -423,7 +423,7 @@ def no_show(db: Database, call_id: int, now: Optional[datetime] = None,
 
     The answer's ``state`` says which: ``called`` (recalled) or ``no_show`` (skipped; :func:`requeue` brings it back).
     """
-    stamp = _stamp(now or timeutil.now())
+    stamp = _stamp(now or officetime.now())
 
     def decide(row):
         if row["recalls"] < max_recalls:
@@ -440,7 +440,7 @@ def requeue(db: Database, call_id: int, now: Optional[datetime] = None) -> Dict[
 
 def done(db: Database, call_id: int, now: Optional[datetime] = None) -> Dict[str, Any]:
     """完成: served.  Its called → done time is a service time for :func:`estimate`."""
-    stamp = _stamp(now or timeutil.now())
+    stamp = _stamp(now or officetime.now())
     return _act(db, call_id, now, ("called",), lambda row: ({"state": "done", "finished_at": stamp}, "done", None, None))
 
 
@@ -460,7 +460,7 @@ def transfer(db: Database, call_id: int, to_service: str, now: Optional[datetime
 
 def _today(day: Optional[Any]) -> str:
     if day is None:
-        return _day(timeutil.now())
+        return _day(officetime.now())
     return day.isoformat() if isinstance(day, date) else str(day)
 
 
@@ -633,20 +633,20 @@ def _pace(play: _Play, service: str) -> Optional[Tuple[float, float]]:
 
 def estimate(db: Database, service: str, day=None, now: Optional[datetime] = None) -> Optional[Tuple[int, int]]:
     """(low, high) minutes until a ticket of ``service`` printed ``now`` is called, or None: not known yet."""
-    now = now or timeutil.now()
+    now = now or officetime.now()
     return db.read(lambda conn: _new_ticket_wait(_play(conn, _today(day), now), now, service))
 
 
 def ticket_estimate(db: Database, event_id: str, day=None, now: Optional[datetime] = None
                     ) -> Optional[Tuple[int, int]]:
     """(low, high) minutes until waiting ticket ``event_id`` is called, or None: not known yet."""
-    now = now or timeutil.now()
+    now = now or officetime.now()
     return db.read(lambda conn: _wait(_play(conn, _today(day), now), now, event_id))
 
 
 def pace(db: Database, service: str, day=None, now: Optional[datetime] = None) -> Optional[Tuple[float, float]]:
     """(low, high) minutes one more person in ``service`` adds: its usual time over the counters at work for it."""
-    now = now or timeutil.now()
+    now = now or officetime.now()
     return db.read(lambda conn: _pace(_play(conn, _today(day), now), service))
 
 
@@ -657,7 +657,7 @@ def kiosk_queue(db: Database, day=None, now: Optional[datetime] = None) -> Dict[
     waiting" from "not known".  A kiosk adds ``pace`` for each ticket it hands out before it asks again
     (``kiosk/queue_status.py``).
     """
-    day, now = _today(day), now or timeutil.now()
+    day, now = _today(day), now or officetime.now()
     waiting = waiting_counts(db, day)
     listed = select(TICKETS.c.service).where(TICKETS.c.day == day).distinct()
 
@@ -675,7 +675,7 @@ def kiosk_queue(db: Database, day=None, now: Optional[datetime] = None) -> Dict[
 
 def state(db: Database, day=None, last: int = 5, now: Optional[datetime] = None) -> Dict[str, Any]:
     """Everything the counter page and the lobby display show: now serving, last calls, waiting, estimates."""
-    day, now = _today(day), now or timeutil.now()
+    day, now = _today(day), now or officetime.now()
     waiting = waiting_counts(db, day)
     serving = now_serving(db, day)
     play = db.read(lambda conn: _play(conn, day, now))
@@ -697,7 +697,7 @@ def public_answer(db, day: str, number: str, now: Optional[datetime] = None) -> 
     if position is None:
         return None
     found, event_id = position
-    now = now or datetime.now(timeutil.TAIPEI)
+    now = now or datetime.now(officetime.TAIPEI)
     if day < _day(now) and found["state"] in ("waiting", "called"):
         return {"number": found["number"], "day": found["day"], "service": found["service"], "state": "expired",
                 "ahead": None, "counter": None, "now_serving": [], "estimate_minutes": None}

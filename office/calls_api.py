@@ -45,7 +45,7 @@ from datetime import date
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, session, stream_with_context
 
-from kiosk import timeutil
+from protocol import officetime
 
 from . import calls, displays
 from .calls import CallError
@@ -257,7 +257,7 @@ def get_state():
     if not raw.isdigit() or not low <= int(raw) <= high:
         raise _Refused(400, f"last must be a whole number {low}-{high}, got {raw!r}")
     db, now = _db(), _now()
-    day = timeutil.office_day(now)
+    day = officetime.office_day(now)
     answer = calls.state(db, day, last=int(raw), now=now)
     if session.get("staff"):
         answer["no_shows"] = calls.no_shows(db, day)  # the counter page's 重新排入 list (not for a display)

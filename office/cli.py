@@ -216,7 +216,7 @@ def _config_set(args) -> int:
         except (OSError, UnicodeDecodeError) as exc:
             print(f"kiosk-office: cannot read {args.forms}: {exc}", file=sys.stderr)
             return 2
-        from kiosk.forms import load_catalogue  # the kiosk's own check: what it would refuse, we refuse
+        from protocol.forms_format import load_catalogue  # the kiosk's own check: what it would refuse, we refuse
         problems = load_catalogue(override=args.forms)[1]
         if problems and not args.force:
             for problem in problems:
@@ -443,7 +443,7 @@ def _parser() -> argparse.ArgumentParser:
     put.add_argument("--kiosk", metavar="ID", help="for this kiosk only (default: every kiosk)")
     forms = put.add_mutually_exclusive_group()
     forms.add_argument("--forms", metavar="FILE", help="one kiosk's own forms override (the format of "
-                       "kiosk/data/forms.toml; with --kiosk): it replaces the office's forms list for that kiosk")
+                       "protocol/data/forms.toml; with --kiosk): it replaces the office's forms list for that kiosk")
     forms.add_argument("--no-forms", action="store_true", help="unset that kiosk's override (with --kiosk)")
     put.add_argument("--force", action="store_true", help="send a forms file even if it has problems")
     announcements = put.add_mutually_exclusive_group()

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from flask import current_app
 
-from kiosk import timeutil
+from protocol import officetime
 
 __all__ = ["database", "now"]
 
@@ -28,4 +28,4 @@ def database():
 def now() -> datetime:
     """Now, as the app's clock says (``create_app(clock=...)``; Asia/Taipei by default)."""
     clock = current_app.extensions.get("office_clock")
-    return clock() if clock is not None else timeutil.now()
+    return clock() if clock is not None else officetime.now()

@@ -46,7 +46,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
-from kiosk import timeutil
+from protocol import officetime
 
 from . import marquee
 from .models import EventIn
@@ -233,7 +233,7 @@ def hash_token(token: str) -> str:
 
 
 def _now() -> str:
-    return timeutil.rfc3339(timeutil.now())
+    return officetime.rfc3339(officetime.now())
 
 
 def check_office_name(name: str) -> str:

@@ -6,7 +6,7 @@
 
     kiosk-office forms list [--db URL]          code, what it opens (file/page/failed/unchecked), title: a line each
     kiosk-office forms check [--db URL]         open every address as a phone would; exit 1 if any fails
-    kiosk-office forms import FILE [--db URL]   apply a forms file (kiosk/data/forms.toml's format) to the list
+    kiosk-office forms import FILE [--db URL]   apply a forms file (protocol/data/forms.toml's format) to the list
 
 For a technician setting up twenty offices: one forms file imported on each,
 then ``forms check`` says which forms give a phone the file itself, which
@@ -80,6 +80,6 @@ def add_commands(commands, db_parent) -> None:
     forms.add_parser("check", parents=[db_parent], help="open every form's address as a phone would; "
                      "exit 1 if any fails").set_defaults(func=_check)
     imported = forms.add_parser("import", parents=[db_parent], help="apply a forms file "
-                                "(the format of kiosk/data/forms.toml) to the list")
+                                "(the format of protocol/data/forms.toml) to the list")
     imported.add_argument("file", help="a forms file; complete = true replaces the whole list")
     imported.set_defaults(func=_import)

@@ -9,7 +9,7 @@ staff edit it as a table on ``/forms`` (``office/forms_pages.py``);
 ``kiosk-office forms`` lists, checks and imports it.
 
 * Every kiosk receives it through ``GET /api/v1/kiosks/{id}/config`` as the
-  ``forms`` member: a catalogue in the format of ``kiosk/data/forms.toml``
+  ``forms`` member: a catalogue in the format of ``protocol/data/forms.toml``
   with ``complete = true`` (:func:`kiosk_catalogue`), so the kiosks show this
   list and nothing else.
 * ``GET /f/<code>`` redirects to the form's current address, or to the
@@ -33,7 +33,7 @@ from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from sqlalchemy import delete, insert, select, update
 
-from kiosk import timeutil
+from protocol import officetime
 
 from .db import ALL_KIOSKS, FORM_CATEGORIES, FORMS, META, OFFICE_CONFIG, Database
 
@@ -118,9 +118,9 @@ def ensure_seeded(db: Database) -> None:
 
     Once seeded (even if the staff later delete every row) it is never filled again: the list is the office's.
     """
-    from kiosk.forms import load_catalogue  # the shipped catalogue is the starting point of the office's list
+    from protocol.forms_format import load_catalogue  # the shipped catalogue is the starting point of the office's list
     catalogue = load_catalogue()[0]
-    now = timeutil.rfc3339(timeutil.now())
+    now = officetime.rfc3339(officetime.now())
 
     def seed(conn):
         if conn.execute(select(META.c.value).where(META.c.key == SEEDED_KEY)).scalar() is not None:
@@ -276,7 +276,7 @@ def save(db: Database, form_rows: Sequence[FormRow], files: Optional[Dict[str, T
                 problems.append(RowProblem(n, "file", message))
     if problems:
         return problems
-    now = timeutil.rfc3339(timeutil.now())
+    now = officetime.rfc3339(officetime.now())
 
     def store(conn):
         conn.execute(delete(FORMS).where(FORMS.c.code.not_in([row.code for row in planned])))
@@ -309,7 +309,7 @@ def attach_file(db: Database, code: str, name: str, data: bytes) -> Optional[str
     extension = name.rsplit(".", 1)[-1].lower()
     changed = db.write(lambda c: c.execute(update(FORMS).where(FORMS.c.code == code).values(
         file_name=safe_file_name(name, code), file_type=FILE_TYPES[extension][0], file_data=data, opens="file",
-        updated_at=timeutil.rfc3339(timeutil.now()))).rowcount)
+        updated_at=officetime.rfc3339(officetime.now()))).rowcount)
     return None if changed else f"沒有代碼「{code}」的表單"
 
 
@@ -330,7 +330,7 @@ def _toml(value) -> str:
 
 
 def kiosk_catalogue(db: Database) -> Optional[str]:
-    """The list as the kiosks read it: a forms file (kiosk/data/forms.toml's format) with ``complete = true``.
+    """The list as the kiosks read it: a forms file (protocol/data/forms.toml's format) with ``complete = true``.
 
     None before the list was ever seeded (the kiosks then keep their shipped catalogue).
     """
@@ -368,14 +368,14 @@ def forms_for(db: Database, kiosk_id: str) -> Optional[str]:
 
 
 def import_catalogue(db: Database, text: str) -> List[str]:
-    """Apply a forms file (the format of kiosk/data/forms.toml) to the list, as a kiosk applies an override.
+    """Apply a forms file (the format of protocol/data/forms.toml) to the list, as a kiosk applies an override.
 
     Forms with a known code are replaced (their uploaded file kept), new ones are added at the end,
     ``remove`` drops forms, new categories are added; ``complete = true`` replaces the whole list.
     Returns the problems (the kiosk's own check, then the table's); [] if imported.
     """
-    from kiosk.forms import FormProblem, _parse  # the kiosks' own reading of the format
-    layer, problems = _parse(text, "imported file")
+    from protocol.forms_format import FormProblem, parse_file  # the kiosks' own reading of the format
+    layer, problems = parse_file(text, "imported file")
     if problems:
         return [str(p) for p in problems]
     current = [] if layer.complete else rows(db)

@@ -25,7 +25,7 @@ from typing import List, NamedTuple, Optional, Tuple
 
 import requests
 
-from kiosk import timeutil
+from protocol import officetime
 
 from . import forms_list
 from .db import Database
@@ -87,7 +87,7 @@ def check_all(db: Database, session: Optional[requests.Session] = None,
     """Check every form of the office's list (an uploaded file is a file); keep and return each outcome."""
     session = session or requests.Session()
     rows = forms_list.rows(db)
-    at = timeutil.rfc3339(timeutil.now())
+    at = officetime.rfc3339(officetime.now())
 
     def one(row):
         if row.has_file:

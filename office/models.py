@@ -8,7 +8,7 @@ body is checked in two steps, so that one bad event never costs the others:
 :func:`parse_events` checks each event on its own and turns a bad one into a
 rejection with a message that names the field.
 
-The event types are the kiosk's own list (:data:`kiosk.events.EVENT_TYPES`):
+The event types are the kiosk's own list (:data:`protocol.events.EVENT_TYPES`):
 kiosk and server share one definition.  Times are read as RFC 3339 with an
 offset and kept in office time (Asia/Taipei, to the millisecond), the form the
 kiosk sends, so that they sort as text.
@@ -36,16 +36,12 @@ from pydantic import (BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Str
                       field_validator, model_validator)
 from pydantic_core import PydanticCustomError
 
-from kiosk.events import EVENT_TYPES
-from kiosk.timeutil import TAIPEI, rfc3339
+from protocol.events import EVENT_TYPES, MAX_BYTES, MAX_EVENTS
+from protocol.officetime import TAIPEI, rfc3339
 
 __all__ = ["MAX_EVENTS", "MAX_BYTES", "MAX_DEPTH", "EARLIEST", "LATEST", "FUTURE_SLACK", "Batch", "EventIn",
            "Rejection", "parse_events", "parse_rfc3339", "describe", "unstorable"]
 
-#: At most this many events in one request (the kiosk's uploader batches the same way).
-MAX_EVENTS = 500
-#: At most this many bytes of request body.
-MAX_BYTES = 256 * 1024
 #: An event nested deeper than this (objects and arrays within ``data``) is rejected: no kiosk sends more than 3.
 MAX_DEPTH = 32
 #: The largest whole number stored as an integer (SQLite's and PostgreSQL's BIGINT).
@@ -143,7 +139,7 @@ class TicketData(_Data):
     @field_validator("service")
     @classmethod
     def _check_service(cls, value):
-        # kiosk/catalogue.py: a service's prefix is one capital letter A-Z.
+        # protocol/service_list.py: a service's prefix is one capital letter A-Z.
         if not re.fullmatch(r"[A-Z]", value):
             raise _fail(f"must be the service's letter, one capital A-Z (e.g. 'A'), got {_shown(value)}")
         return value

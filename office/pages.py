@@ -41,7 +41,7 @@ from flask import (Blueprint, Response, abort, current_app, redirect, render_tem
                    url_for)
 from werkzeug.exceptions import HTTPException
 
-from kiosk import timeutil
+from protocol import officetime
 
 from . import report as reports
 from . import report_csv
@@ -135,8 +135,8 @@ def _nav():
 
 @blueprint.app_context_processor
 def _template_globals():
-    return {"csrf_token": csrf_token, "staff_name": session.get("staff"), "roc_date": timeutil.roc_date,
-            "roc_short": timeutil.roc_short, "percent": reports.percent, "nav": _nav}
+    return {"csrf_token": csrf_token, "staff_name": session.get("staff"), "roc_date": officetime.roc_date,
+            "roc_short": officetime.roc_short, "percent": reports.percent, "nav": _nav}
 
 
 # -- errors --------------------------------------------------------------------------------------
@@ -246,7 +246,7 @@ def today():
 def _period_or_400():
     """The month asked for (``?month=115/11``; none: this month, by the app's clock), or the 400 page saying why."""
     try:
-        return reports.parse_month(request.args.get("month"), today=timeutil.office_day(_now())), None
+        return reports.parse_month(request.args.get("month"), today=officetime.office_day(_now())), None
     except ValueError as exc:
         page = render_template("message.html", title="月份錯誤", message=str(exc),
                                back=(url_for("staff.report"), "回到本月報表"))
@@ -283,7 +283,7 @@ def report():
     following = reports.Period.parse(month=f"{period.last.year + (period.last.month == 12)}-"
                                      f"{period.last.month % 12 + 1:02d}")  # past the last month: its link says so
     return render_template("report.html", r=data, charts=_charts(data), previous=reports.month_key(previous),
-                           following=reports.month_key(following), printed=_now().astimezone(timeutil.TAIPEI),
+                           following=reports.month_key(following), printed=_now().astimezone(officetime.TAIPEI),
                            sections=report_csv.SECTIONS)
 
 

@@ -28,7 +28,7 @@ from typing import Dict, Iterable, Optional, Tuple
 
 from sqlalchemy import select
 
-from kiosk.catalogue import DEFAULT_SERVICES
+from protocol.service_list import DEFAULT_SERVICES
 
 from .db import EVENTS, TICKETS
 

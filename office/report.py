@@ -13,7 +13,7 @@ period and the kiosks whose data it holds, and each form by its title.
 
 % satisfied is computed as the kiosk computes it (``kiosk/rating_stats.py``,
 ``kiosk ratings stats``): the answers that are not misuse; satisfied are the
-top of three or the top two of five (:meth:`kiosk.ratings.Scale.satisfied`);
+top of three or the top two of five (:meth:`protocol.ratings.Scale.satisfied`);
 misuse (a press within the response interval of the one before) is excluded
 and counted on its own.  Each rating is judged on its own scale, so a kiosk
 whose buttons were changed from three to five mid-month still counts right.
@@ -38,10 +38,10 @@ from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Seq
 
 from sqlalchemy import func, select
 
-from kiosk import timeutil
-from kiosk.catalogue import DEFAULT_SERVICES
-from kiosk.rating_stats import Period
-from kiosk.ratings import REASONS, Scale
+from protocol import officetime
+from protocol.service_list import DEFAULT_SERVICES
+from protocol.periods import Period
+from protocol.ratings import REASONS, Scale
 
 from . import call_stats as calling
 from . import forms_list
@@ -88,7 +88,7 @@ def parse_month(text: Optional[str], today: Optional[date] = None) -> Period:
     ValueError with a message for the staff page, in Chinese: what is wrong with what was given, and the example.
     """
     if text is None or not text.strip():
-        return Period.parse(today=today or timeutil.office_day())
+        return Period.parse(today=today or officetime.office_day())
     text = text.strip()
     if len(text) > 20:
         raise ValueError(f"月份格式錯誤：輸入太長（{len(text)} 個字元）；{_HOW}。")
@@ -109,7 +109,7 @@ def parse_month(text: Optional[str], today: Optional[date] = None) -> Period:
 
 def month_key(period: Period) -> str:
     """``115/11``: the month as the report's URLs name it."""
-    return f"{timeutil.roc_year(period.first)}/{period.first.month:02d}"
+    return f"{officetime.roc_year(period.first)}/{period.first.month:02d}"
 
 
 def previous_months(period: Period, count: int) -> List[Period]:
@@ -249,8 +249,8 @@ def form_downloads(views: Iterable[Mapping[str, Any]],
 
 @functools.lru_cache(maxsize=1)
 def _shipped_titles() -> Dict[str, str]:
-    """code -> title of the catalogue the kiosks ship with (kiosk/data/forms.toml)."""
-    from kiosk.forms import load_catalogue  # only the report needs it
+    """code -> title of the catalogue the kiosks ship with (protocol/data/forms.toml)."""
+    from protocol.forms_format import load_catalogue  # only the report needs it
     return {form.code: form.title for form in load_catalogue()[0].forms}
 
 
@@ -451,7 +451,7 @@ def build_today(day: date, ratings: Sequence[Mapping[str, Any]], tickets: Sequen
 
 
 def load_today(db, now=None, offline_minutes: float = OFFLINE_AFTER_MINUTES) -> Today:
-    now = now or timeutil.now()
-    day = timeutil.office_day(now).isoformat()
-    return build_today(timeutil.office_day(now), db.ratings(first_day=day, last_day=day),
+    now = now or officetime.now()
+    day = officetime.office_day(now).isoformat()
+    return build_today(officetime.office_day(now), db.ratings(first_day=day, last_day=day),
                        db.tickets(first_day=day, last_day=day), db.kiosks(), now, offline_minutes)

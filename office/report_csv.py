@@ -24,7 +24,7 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Sequence, Tuple
 
-from kiosk.ratings import Scale
+from protocol.ratings import Scale
 
 from .report import MonthlyReport, Satisfaction
 

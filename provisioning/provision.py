@@ -54,7 +54,7 @@ else:  # pragma: no cover - Python 3.9/3.10
 
 try:  # the app's own sections; in this repository, or installed with the kiosk
     from kiosk.config import SECTIONS as APP_SECTIONS
-    from kiosk.config import key_lines
+    from protocol.toml_lines import key_lines
     from kiosk.config import validate as app_validate
     from kiosk.config import SETTINGS as _APP_SETTINGS
     from kiosk.config import toml_value as _app_toml_value

@@ -79,9 +79,9 @@ def office_clock():
 
 @pytest.fixture
 def pinned_kiosk_clock(office_clock, monkeypatch):
-    """``kiosk.timeutil.now`` reads ``office_clock`` for the test (the kiosk's own code in this process)."""
-    from kiosk import timeutil
-    monkeypatch.setattr(timeutil, "now", office_clock)
+    """``protocol.officetime.now`` reads ``office_clock`` for the test (the kiosk's own code in this process)."""
+    from protocol import officetime
+    monkeypatch.setattr(officetime, "now", office_clock)
     return office_clock
 
 

@@ -11,7 +11,7 @@ runs the ``clock`` tests at such hours under libfaketime to prove it).
         with running_office(..., clock=office_clock):    # a real `kiosk-office serve` on the same clock
 
 A process started by the test gets the same clock through ``command()``: this file, run as a script,
-sets ``kiosk.timeutil.now`` from ``KIOSK_TEST_CLOCK`` and then runs the module (``-m office serve …``)
+sets ``protocol.officetime.now`` from ``KIOSK_TEST_CLOCK`` and then runs the module (``-m office serve …``)
 exactly as ``python -m`` would.  Nothing in the kiosk or the office server reads that variable: the
 hook is here, in the tests.
 """
@@ -22,10 +22,10 @@ import sys
 import time
 from datetime import datetime, timedelta
 
-from kiosk import timeutil
+from protocol import officetime
 
 #: Tuesday 8 December 2026, 10:00 in Taipei: a weekday, office hours, mid-month (ROC 115/12/08).
-DEFAULT_START = datetime(2026, 12, 8, 10, 0, tzinfo=timeutil.TAIPEI)
+DEFAULT_START = datetime(2026, 12, 8, 10, 0, tzinfo=officetime.TAIPEI)
 VARIABLE = "KIOSK_TEST_CLOCK"
 
 
@@ -43,7 +43,7 @@ class OfficeClock:
     def set(self, moment, anchor=None):
         if moment.tzinfo is None:
             raise ValueError(f"an office clock needs an aware time, got {moment!r}")
-        self.start = moment.astimezone(timeutil.TAIPEI)
+        self.start = moment.astimezone(officetime.TAIPEI)
         self.anchor = time.time() if anchor is None else anchor
 
     def __call__(self):
@@ -51,7 +51,7 @@ class OfficeClock:
 
     def day(self):
         """Today's office day (a date) by this clock."""
-        return timeutil.office_day(self())
+        return officetime.office_day(self())
 
     def spec(self):
         return f"{self.start.isoformat()}@{self.anchor!r}"
@@ -74,8 +74,8 @@ class OfficeClock:
 
 
 def install(clock):
-    """``kiosk.timeutil.now`` reads ``clock`` in this process (what ``kiosk-office serve`` and the kiosk call now)."""
-    timeutil.now = clock
+    """``protocol.officetime.now`` reads ``clock`` in this process (what ``kiosk-office serve`` and the kiosk call now)."""
+    officetime.now = clock
 
 
 def _main(argv):

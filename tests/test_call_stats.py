@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from office_sign_in import sign_in
-from kiosk import timeutil
+from protocol import officetime
 from office import call_stats, calls, report, staff
 from office.app import create_app
 from office.db import Database
@@ -26,11 +26,11 @@ _seq = iter(range(1, 10 ** 6))
 
 def at(minute: float) -> datetime:
     """9:00 + minute on 2026-11-27, office time."""
-    return datetime(2026, 11, 27, 9, 0, tzinfo=timeutil.TAIPEI) + timedelta(minutes=minute)
+    return datetime(2026, 11, 27, 9, 0, tzinfo=officetime.TAIPEI) + timedelta(minutes=minute)
 
 
 def stamp(minute: float) -> str:
-    return timeutil.rfc3339(at(minute))
+    return officetime.rfc3339(at(minute))
 
 
 def ev(type, data, minute, synced=True):

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.config import SETTINGS, key_lines
+from protocol.toml_lines import key_lines
+from kiosk.config import SETTINGS
 
 if sys.version_info >= (3, 11):
     import tomllib

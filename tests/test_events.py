@@ -4,7 +4,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from kiosk.events import EVENT_TYPES, Event
+from protocol.events import EVENT_TYPES
+from kiosk.events import Event
 
 
 def test_new_event_is_stamped_in_office_time(monkeypatch):

@@ -47,10 +47,10 @@ def test_built_font_is_the_traditional_chinese_face(collection):
 def test_every_ui_string_has_glyphs_in_the_font():
     from fontTools.ttLib import TTFont
 
-    from kiosk.i18n import catalogue
+    from kiosk.i18n import messages
     cmap = TTFont(str(fonts.font_files()["regular"]), lazy=True).getBestCmap()
     for lang in ("zh-TW", "en"):
-        for key, text in catalogue(lang).messages.items():
+        for key, text in messages(lang).by_key.items():
             missing = {c for c in text if ord(c) not in cmap and not c.isspace() and c not in "{}"}
             assert not missing, f"{lang} {key}: no glyph for {''.join(sorted(missing))!r} (would show as a box)"
 

@@ -6,7 +6,8 @@ import pytest
 import qrcode
 
 from kiosk import forms
-from kiosk.forms import MAX_QR_VERSION, CatalogueCache, check_catalogue, load_catalogue, qr_image, qr_matrix
+from protocol.forms_format import MAX_QR_VERSION, SHIPPED as SHIPPED_FILE, check_catalogue, load_catalogue
+from kiosk.forms import FormCatalogueCache, qr_image, qr_matrix
 from kiosk.store import Store
 
 CATEGORY_CODES = ["household", "marriage", "birth", "id", "certificates", "seal", "proxy", "new-residents"]
@@ -47,7 +48,7 @@ SHIPPED, SHIPPED_PROBLEMS = load_catalogue()
 
 def test_shipped_catalogue_loads_with_no_problem():
     assert SHIPPED_PROBLEMS == []
-    assert check_catalogue(forms.SHIPPED) == []
+    assert check_catalogue(SHIPPED_FILE) == []
 
 
 def test_shipped_catalogue_covers_every_category_in_order():
@@ -214,13 +215,13 @@ def test_url_at_the_qr_limit_passes_and_one_byte_more_fails(tmp_path):
 # -- the last good catalogue ---------------------------------------------------------------------
 
 def test_cache_starts_with_the_shipped_catalogue(tmp_path):
-    cache = CatalogueCache(tmp_path)
+    cache = FormCatalogueCache(tmp_path)
     assert cache.current() == SHIPPED
     assert cache.source is None and cache.problems == []
 
 
 def test_cache_keeps_the_last_good_catalogue(tmp_path):
-    cache = CatalogueCache(tmp_path)
+    cache = FormCatalogueCache(tmp_path)
     good = form("move-in", url="https://office.example/move-in.pdf")
     assert cache.update(good, "office server") == []
     assert cache.current().by_code("move-in").url == "https://office.example/move-in.pdf"
@@ -233,22 +234,22 @@ def test_cache_keeps_the_last_good_catalogue(tmp_path):
     assert cache.update(b"\xff\xfe", "office server")[0].key == "(file)"
     assert cache.current().by_code("move-in").url == "https://office.example/move-in.pdf"
 
-    again = CatalogueCache(tmp_path)  # after a restart
+    again = FormCatalogueCache(tmp_path)  # after a restart
     assert again.current() == cache.current()
     assert again.source == "office server" and again.kept_at and again.problems == []
 
 
 def test_cache_refuses_an_override_that_removes_everything(tmp_path):
-    cache = CatalogueCache(tmp_path)
+    cache = FormCatalogueCache(tmp_path)
     everything = "remove = [" + ", ".join(f'"{f.code}"' for f in SHIPPED.forms) + "]\n"
     assert [p.key for p in cache.update(everything, "forms.toml")] == ["forms"]
     assert cache.current() == SHIPPED
 
 
 def test_cache_falls_back_to_shipped_when_the_kept_file_is_damaged(tmp_path):
-    CatalogueCache(tmp_path).update(form("move-in", url="https://office.example/m.pdf"), "local file")
-    (tmp_path / CatalogueCache.FILE).write_bytes(b"[[forms]]\ncode = \"move-in\"\nurl = ")  # cut by a power loss
-    cache = CatalogueCache(tmp_path)
+    FormCatalogueCache(tmp_path).update(form("move-in", url="https://office.example/m.pdf"), "local file")
+    (tmp_path / FormCatalogueCache.FILE).write_bytes(b"[[forms]]\ncode = \"move-in\"\nurl = ")  # cut by a power loss
+    cache = FormCatalogueCache(tmp_path)
     assert cache.current() == SHIPPED
     assert cache.problems[0].key == "(syntax)"
 
@@ -311,14 +312,14 @@ def test_popular_orders_by_views_then_catalogue_order(store):
             forms.record_view(store, SHIPPED.by_code(code), "zh-TW")
     for _ in range(5):  # slips are not views
         forms.record_slip(store, SHIPPED.by_code("death"), "zh-TW")
-    assert [f.code for f in SHIPPED.popular(store, 4)] == ["transcript", "birth", "seal-certificate", "move-in"]
-    assert len(SHIPPED.popular(store, 100)) == len(SHIPPED.forms)
+    assert [f.code for f in forms.popular(SHIPPED, store, 4)] == ["transcript", "birth", "seal-certificate", "move-in"]
+    assert len(forms.popular(SHIPPED, store, 100)) == len(SHIPPED.forms)
 
 
 # -- the office's list and the short address (issue 16) ------------------------------------------
 
 def test_a_complete_catalogue_replaces_the_shipped_one(tmp_path):
-    cache = CatalogueCache(tmp_path)
+    cache = FormCatalogueCache(tmp_path)
     office_list = "complete = true\n" + HOUSEHOLD + form("move-in") + form("proxy-erlin", title="二林戶所委託書")
     assert cache.update(office_list, "office server") == []
     shown = cache.current()

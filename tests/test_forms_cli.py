@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 from pyzbar.pyzbar import decode
 
-from kiosk.forms import load_catalogue
+from protocol.forms_format import load_catalogue
 
 CATALOGUE = load_catalogue()[0]
 MOVE_IN = next(f for f in CATALOGUE.forms if f.title == "遷入登記申請書")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from hardware.printer import PrinterLink
-from kiosk import timeutil
+from protocol import officetime
 from kiosk.config import Config, defaults
 from kiosk.local_office import LocalOffice
 from kiosk.store import Store
@@ -45,7 +45,7 @@ def seed(folder):
     values = defaults()
     values["kiosk"]["id"], values["kiosk"]["data_dir"] = KIOSK, str(folder)
     link = PrinterLink("sim://seed", timeout=0.2)
-    moment = datetime.now(timeutil.TAIPEI)  # the commands after it run on the real clock: this office day
+    moment = datetime.now(officetime.TAIPEI)  # the commands after it run on the real clock: this office day
     with Store.open(folder) as store:
         service = TicketService(store, Config(values), lambda: link, now=lambda: moment)
         assert service.issue("A").label == "A001"

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.config import UART_PINS, defaults
-from kiosk.ratings import Scale
+from protocol.ratings import Scale
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "hardware" / "README.md"

@@ -15,7 +15,7 @@ import kiosk
 from conftest import FakeMonotonic
 from fake_office import free_port
 from hardware.printer import SimulatedPrinter
-from kiosk import timeutil
+from protocol import officetime
 from kiosk.config import Config, defaults, load_config
 from kiosk.errors import ConfigError
 from kiosk.events import Event
@@ -76,7 +76,7 @@ def test_the_printer_state_is_the_last_one_the_kiosk_saw(services):
     printer = SimulatedPrinter.get("printer")
     services.tickets.issue("A")
     state = health(services)["printer"]
-    assert state["state"] == "ok" and state["at"].startswith(timeutil.office_day().isoformat())
+    assert state["state"] == "ok" and state["at"].startswith(officetime.office_day().isoformat())
 
     printer.paper_out = True
     with pytest.raises(TicketRefused):
@@ -119,14 +119,14 @@ def test_no_gpio_and_no_printer_are_both_reported(tmp_path, monkeypatch):
 
 def test_the_faults_of_the_last_day_are_counted_by_kind(services):
     old = Event.new("fault", {"kind": "button_stuck", "message": "two days ago"},
-                    at=timeutil.now() - timedelta(days=2))
+                    at=officetime.now() - timedelta(days=2))
     services.store.add_event(old)
     services.record_fault("printer_paper_out", "out of paper")
     services.record_fault("button_stuck", "rating button 2 held for 10 s")
     services.record_fault("printer_paper_out", "out of paper")
     faults = health(services)["faults"]
     assert [(f["kind"], f["count"]) for f in faults] == [("printer_paper_out", 2), ("button_stuck", 1)]
-    assert all(f["last_at"] >= timeutil.rfc3339(timeutil.now() - timedelta(minutes=5)) for f in faults)
+    assert all(f["last_at"] >= officetime.rfc3339(officetime.now() - timedelta(minutes=5)) for f in faults)
 
 
 def test_a_stuck_button_shows_in_the_gpio_state(services):

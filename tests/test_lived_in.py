@@ -2,7 +2,9 @@
 
 import pytest
 
-from kiosk import lived_in, timeutil
+from kiosk import forms, lived_in
+
+from protocol import officetime
 from kiosk.config import load_config
 from kiosk.services import open_services
 from kiosk.tickets import TicketRefused
@@ -22,7 +24,7 @@ def state(tmp_path, fresh_simulated_printers):
     yield make
     for services in opened:
         services.close()
-    timeutil.pin(None)
+    officetime.pin(None)
 
 
 def test_busy_has_forty_waiting_with_estimates_popular_forms_a_recent_ticket_and_a_rating(state):
@@ -30,7 +32,7 @@ def test_busy_has_forty_waiting_with_estimates_popular_forms_a_recent_ticket_and
     outlooks = {s.prefix: services.tickets.outlook(s.prefix) for s in seeded.config.services}
     assert sum(o.ahead for o in outlooks.values()) == 40
     assert all(o.live and o.estimate for o in outlooks.values())
-    popular = [f.code for f in services.forms.current().popular(services.store, 3)]
+    popular = [f.code for f in forms.popular(services.forms.current(), services.store, 3)]
     assert popular == ["move-in", "transcript", "id-card"]
     recent = services.tickets.recent(seeded.config.ratings.ticket_minutes, limit=1)
     assert recent and recent[0].at.startswith("2026-12-08T10:37")
@@ -40,13 +42,13 @@ def test_busy_has_forty_waiting_with_estimates_popular_forms_a_recent_ticket_and
 
 def test_a_state_looks_the_same_at_any_hour(state):
     seeded, _services = state("busy")
-    assert timeutil.now() == seeded.moment
+    assert officetime.now() == seeded.moment
     assert (seeded.moment.hour, seeded.moment.minute) == (10, 40) and seeded.moment.isoweekday() == 2
 
 
 def test_closed_has_services_closed_for_lunch_and_one_full_for_today(state):
     seeded, services = state("closed")
-    now = timeutil.now()
+    now = officetime.now()
     closed = [s for s in seeded.config.services if not s.open_at(now)]
     full = [s for s in seeded.config.services
             if s.daily_limit and services.tickets.issued_today(s.prefix) >= s.daily_limit]
@@ -82,7 +84,7 @@ def test_a_state_is_never_seeded_into_a_kiosk_s_own_store(tmp_path, fresh_simula
         with pytest.raises(ValueError, match="already holds a store"):
             lived_in.seed("busy", config, tmp_path)
     finally:
-        timeutil.pin(None)
+        officetime.pin(None)
 
 
 def test_an_unknown_state_names_the_known_ones(tmp_path):

@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from fake_office import free_port
-from kiosk import timeutil
+from protocol import officetime
 from kiosk.reachable import lan_address
 from office_browser import chromium, needs_chromium
 
@@ -126,7 +126,7 @@ def test_a_ticket_from_make_run_is_called_shown_within_a_second_and_live_on_its_
         # The resident: 抽號碼牌, then service A, once the home screen is drawn (a click before it, falling on
         # nothing, would put the next ones out of step: 抽號碼牌's point is service E's on the next screen).
         assert home_is_up(xserver), "the kiosk's home screen never showed"
-        day = timeutil.office_day().isoformat()
+        day = officetime.office_day().isoformat()
         live = f"{office}api/v1/queue/{day}/A001"
         deadline = time.monotonic() + 90
         while requests.get(live, timeout=5).status_code != 200:

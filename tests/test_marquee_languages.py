@@ -117,7 +117,7 @@ def office(ui, tmp_path):
 
     The sync's forms go to a scratch cache: the shared app's catalogue is not this test's subject.
     """
-    from kiosk.forms import CatalogueCache
+    from kiosk.forms import FormCatalogueCache
     from kiosk.local_office import LocalOffice
     from kiosk.office_client import OfficeClient
     from kiosk.office_sync import ANNOUNCEMENTS_KEY, ETAG_KEY
@@ -127,7 +127,7 @@ def office(ui, tmp_path):
     before = sync.config, sync.forms, sync.client
     sync.config = ui.app.kiosk_config.with_values("server", url=server.url, token=server.token)
     sync.client = OfficeClient(sync.config)  # the kiosk's client, to this server
-    sync.forms = CatalogueCache(tmp_path / "forms")
+    sync.forms = FormCatalogueCache(tmp_path / "forms")
     yield server
     sync.client.close()
     sync.config, sync.forms, sync.client = before

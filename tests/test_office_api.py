@@ -12,7 +12,7 @@ from datetime import datetime
 
 import pytest
 
-from kiosk import timeutil
+from protocol import officetime
 from kiosk.events import Event
 from office import forms_list
 from office.app import create_app
@@ -26,9 +26,9 @@ KIOSK = "ERLIN-01"
 def clock():
     """The server's and the kiosk's clock: noon in Taipei on the day the events below happen (the server refuses
     an event more than a day ahead of its clock), whatever the date and hour the suite runs."""
-    timeutil.pin(datetime(2026, 11, 27, 12, 0, tzinfo=timeutil.TAIPEI))
+    officetime.pin(datetime(2026, 11, 27, 12, 0, tzinfo=officetime.TAIPEI))
     yield
-    timeutil.pin(None)
+    officetime.pin(None)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -392,8 +392,9 @@ def test_a_body_that_is_json_text_in_utf8_keeps_chinese(client, token, db):
 def test_the_protocol_document_names_every_event_type_and_the_limits():
     from pathlib import Path
 
-    from kiosk.events import EVENT_TYPES
-    from office.models import DATA_MODELS, MAX_BYTES, MAX_EVENTS
+    from protocol.events import EVENT_TYPES
+    from protocol.events import MAX_BYTES, MAX_EVENTS
+    from office.models import DATA_MODELS
     text = (Path(__file__).resolve().parent.parent / "office" / "PROTOCOL.md").read_text(encoding="utf-8")
     for name in EVENT_TYPES:
         assert f"`{name}`" in text, name

@@ -84,7 +84,7 @@ def a_busy_month(url, tmp_path, token):
     from datetime import datetime, timedelta
     from pathlib import Path
 
-    from kiosk import timeutil
+    from protocol import officetime
     from office import calls, report
     from office.db import Database
 
@@ -100,7 +100,7 @@ def a_busy_month(url, tmp_path, token):
 
     def event(kiosk, type, when, data):
         seq[kiosk] += 1
-        return {"id": str(uuid.uuid4()), "type": type, "seq": seq[kiosk], "at": timeutil.rfc3339(when),
+        return {"id": str(uuid.uuid4()), "type": type, "seq": seq[kiosk], "at": officetime.rfc3339(when),
                 "clock_synced": True, "data": data}
 
     def upload(kiosk, events):
@@ -112,7 +112,7 @@ def a_busy_month(url, tmp_path, token):
 
     def moment(day, hour=None):
         return datetime(*MONTH, day, hour if hour is not None else rnd.randrange(8, 17), rnd.randrange(60),
-                        rnd.randrange(60), tzinfo=timeutil.TAIPEI)
+                        rnd.randrange(60), tzinfo=officetime.TAIPEI)
 
     days = [d for d in range(1, 32) if datetime(*MONTH, d).weekday() < 5 and d not in (5, 6)]
     satisfied = answers = 0
@@ -154,7 +154,7 @@ def a_busy_month(url, tmp_path, token):
     called = 0
     with Database(db_url) as db:
         for day in (5, 6):
-            start = datetime(*MONTH, day, 8, 0, tzinfo=timeutil.TAIPEI)
+            start = datetime(*MONTH, day, 8, 0, tzinfo=officetime.TAIPEI)
             printed, current, numbers = 0, {}, {s: 0 for s in SERVICES}
             for step in range(0, 9 * 60, 13):
                 now = start + timedelta(minutes=step)

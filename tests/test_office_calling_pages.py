@@ -19,7 +19,7 @@ import requests
 from fake_office import free_port
 from office_browser import chromium, needs_chromium, running_office
 import office_sign_in
-from kiosk import timeutil
+from protocol import officetime
 from office import calls, staff
 from office.app import create_app
 from office.db import Database
@@ -31,7 +31,7 @@ PASSWORD = "correct horse battery"
 def ticket_event(number, minutes_ago, seq, clock):
     """A ticket taken ``minutes_ago`` by the test's office clock (the server's: the same office day at any hour)."""
     at = clock() - timedelta(minutes=minutes_ago)
-    return {"id": str(uuid.uuid4()), "type": "ticket", "seq": seq, "at": timeutil.rfc3339(at), "clock_synced": True,
+    return {"id": str(uuid.uuid4()), "type": "ticket", "seq": seq, "at": officetime.rfc3339(at), "clock_synced": True,
             "data": {"number": number, "service": number[0], "people_ahead": 0, "lang": "zh-TW"}}
 
 
@@ -113,11 +113,11 @@ def test_the_live_queue_page_is_public_and_says_nothing_personal(app, db, token,
 
 def test_a_ticket_of_an_earlier_day_shows_as_expired_with_its_date(db, token):
     """Three days ago a resident took A001 and left: its QR still opens a page, which must not say 等候中."""
-    noon = datetime(2026, 12, 8, 12, 0, tzinfo=timeutil.TAIPEI)  # the server's clock: the same at any hour
+    noon = datetime(2026, 12, 8, 12, 0, tzinfo=officetime.TAIPEI)  # the server's clock: the same at any hour
     client = create_app(db, clock=lambda: noon).test_client()
 
     def taken(number, at, seq):
-        return dict(ticket_event(number, 0, seq, lambda: noon), at=timeutil.rfc3339(at))
+        return dict(ticket_event(number, 0, seq, lambda: noon), at=officetime.rfc3339(at))
     old = taken("A001", noon - timedelta(days=3), 1)
     assert upload(client.post, token, [old]).get_json()["accepted"] == [old["id"]]
     api = client.get("/api/v1/queue/2026-12-05/A001").get_json()

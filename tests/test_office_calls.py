@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from office_sign_in import sign_in
-from kiosk import timeutil
+from protocol import officetime
 from office import calls, staff
 from office.app import create_app
 from office.db import EVENTS, SCHEMA_VERSION, TICKETS, Database, META
@@ -28,7 +28,7 @@ DAY = "2026-11-27"
 
 def at(minute: float) -> datetime:
     """9:00 + minute on DAY, office time."""
-    return datetime(2026, 11, 27, 9, 0, tzinfo=timeutil.TAIPEI) + timedelta(minutes=minute)
+    return datetime(2026, 11, 27, 9, 0, tzinfo=officetime.TAIPEI) + timedelta(minutes=minute)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -46,7 +46,7 @@ def db(url):
 
 def ticket(db, number, minute, service=None):
     """A ticket as the kiosks' upload stores it, printed at 9:00 + minute."""
-    event_id, stamp = str(uuid.uuid4()), timeutil.rfc3339(at(minute))
+    event_id, stamp = str(uuid.uuid4()), officetime.rfc3339(at(minute))
     seq = int(minute * 1000) + ord(number[0])
 
     def store(conn):
@@ -265,7 +265,7 @@ def test_a_call_made_while_the_stream_reads_wakes_it_at_once(db):
 def test_a_ticket_left_called_yesterday_is_not_finished_today(db):
     ticket(db, "A001", 0)
     yesterday = calls.call_next(db, 1, ["A"], at(1))
-    tomorrow = datetime(2026, 11, 28, 9, 0, tzinfo=timeutil.TAIPEI)
+    tomorrow = datetime(2026, 11, 28, 9, 0, tzinfo=officetime.TAIPEI)
     assert calls.call_next(db, 1, ["A"], tomorrow) is None  # nobody waits today
     row = [c for c in calls.now_serving(db, DAY) if c["id"] == yesterday["id"]]
     assert row and row[0]["state"] == "called", "yesterday's ticket was marked served today"

@@ -14,7 +14,7 @@ import threading
 import pytest
 
 from kiosk import __version__ as kiosk_version
-from kiosk import timeutil
+from protocol import officetime
 from kiosk.config import Config, defaults
 from kiosk.selftest import FAIL, PASS, SelfTest, check_network
 from kiosk.services import open_services
@@ -73,7 +73,7 @@ def office(tmp_path, pki, monkeypatch):
     context.load_cert_chain(cert, key)
     db = Database(f"sqlite:///{tmp_path / 'office.db'}")
     token = db.add_kiosk(KIOSK)
-    clock = Clock(timeutil.now())
+    clock = Clock(officetime.now())
     server = make_server("127.0.0.1", 0, create_app(db, clock=clock), threaded=True, ssl_context=context)
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     yield f"https://127.0.0.1:{server.server_port}/", token, db, clock

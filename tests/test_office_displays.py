@@ -20,7 +20,7 @@ import requests
 
 from fake_office import free_port
 import office_sign_in
-from kiosk import timeutil
+from protocol import officetime
 from office import calls, displays, staff
 from office.app import create_app
 from office.db import EVENTS, TICKETS, Database, hash_token
@@ -32,12 +32,12 @@ DAY = "2026-11-27"
 
 def at(minute: float) -> datetime:
     """9:00 + minute on DAY, office time."""
-    return datetime(2026, 11, 27, 9, 0, tzinfo=timeutil.TAIPEI) + timedelta(minutes=minute)
+    return datetime(2026, 11, 27, 9, 0, tzinfo=officetime.TAIPEI) + timedelta(minutes=minute)
 
 
 def ticket(db, number, minute):
     """A ticket as the kiosks' upload stores it, printed at 9:00 + minute."""
-    event_id, stamp = str(uuid.uuid4()), timeutil.rfc3339(at(minute))
+    event_id, stamp = str(uuid.uuid4()), officetime.rfc3339(at(minute))
 
     def store(conn):
         conn.execute(EVENTS.insert().values(id=event_id, kiosk_id=KIOSK, seq=int(minute * 1000), type="ticket",

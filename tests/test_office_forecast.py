@@ -2,10 +2,10 @@
 
 from datetime import datetime, timedelta
 
-from kiosk import timeutil
+from protocol import officetime
 from office.forecast import Counter, Waiting, call_times, priority_first
 
-NOW = datetime(2026, 11, 27, 10, 0, tzinfo=timeutil.TAIPEI)
+NOW = datetime(2026, 11, 27, 10, 0, tzinfo=officetime.TAIPEI)
 
 
 def ago(minutes):

@@ -7,15 +7,16 @@ from datetime import datetime
 
 import pytest
 
-from kiosk import timeutil
-from kiosk.forms import CatalogueCache, load_catalogue
+from protocol import officetime
+from protocol.forms_format import load_catalogue
+from kiosk.forms import FormCatalogueCache
 from office import forms_list
 from office.app import create_app
 from office.db import Database
 
 from office_sign_in import clerk, csrf
 
-NOW = datetime(2026, 12, 1, 10, 0, tzinfo=timeutil.TAIPEI)
+NOW = datetime(2026, 12, 1, 10, 0, tzinfo=officetime.TAIPEI)
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 SHIPPED = load_catalogue()[0]
 
@@ -63,7 +64,7 @@ def test_a_kiosk_receives_the_offices_list_and_takes_it(app, db, tmp_path):
     token = db.add_kiosk("ERLIN-01")
     forms_list.save(db, [row for row in forms_list.rows(db) if row.code != "home-service"])  # the office drops one
     answer = app.test_client().get("/api/v1/kiosks/ERLIN-01/config", headers={"Authorization": f"Bearer {token}"})
-    cache = CatalogueCache(tmp_path)
+    cache = FormCatalogueCache(tmp_path)
     assert cache.update(answer.get_json()["forms"], "office server") == []
     shown = cache.current()
     assert "home-service" not in [form.code for form in shown.forms]

@@ -22,7 +22,7 @@ from datetime import datetime
 import pytest
 
 import office_sign_in
-from kiosk import timeutil
+from protocol import officetime
 from office import report_csv
 from office.app import create_app
 from office.db import EVENTS, TICKETS, Database
@@ -31,7 +31,7 @@ from office_backends import BACKENDS, database_url
 KIOSK, OTHER = "ERLIN-01", "ERLIN-02"
 DAY = "2026-11-27"
 #: The server's clock in these tests: 10:00 in Taipei on DAY.
-NOW = datetime(2026, 11, 27, 10, 0, tzinfo=timeutil.TAIPEI)
+NOW = datetime(2026, 11, 27, 10, 0, tzinfo=officetime.TAIPEI)
 
 
 @pytest.fixture(params=BACKENDS)

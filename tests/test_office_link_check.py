@@ -125,12 +125,12 @@ def test_kiosk_office_forms_check_marks_each_form_and_sets_what_the_kiosks_say(t
 def test_the_staff_page_checks_the_links_and_marks_each_row(trusted):
     from datetime import datetime
 
-    from kiosk import timeutil
+    from protocol import officetime
     from office.app import create_app
     from office_sign_in import clerk, csrf
 
     with Database("sqlite://") as db:
-        app = create_app(db, clock=lambda: datetime(2026, 12, 1, 9, 0, tzinfo=timeutil.TAIPEI))
+        app = create_app(db, clock=lambda: datetime(2026, 12, 1, 9, 0, tzinfo=officetime.TAIPEI))
         rows = [replace(row, url=trusted + ("/forms-page" if row.code == "move-out" else "/form.pdf"))
                 for row in forms_list.rows(db)]
         assert forms_list.save(db, rows) == []

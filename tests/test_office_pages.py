@@ -338,10 +338,10 @@ def test_a_database_gone_wrong_is_a_chinese_page_to_staff_and_json_to_kiosks(sta
 
 def test_today_shows_tickets_ratings_and_kiosks(staff_client, db, monkeypatch):
     from datetime import datetime
-    from kiosk import timeutil
-    now = datetime(2026, 11, 27, 11, 0, tzinfo=timeutil.TAIPEI)
+    from protocol import officetime
+    now = datetime(2026, 11, 27, 11, 0, tzinfo=officetime.TAIPEI)
     known_month(staff_client, db)  # uploaded first: it holds an event of 12-01, days ahead of the clock below
-    monkeypatch.setattr("office.report.timeutil.now", lambda: now)
+    monkeypatch.setattr("office.report.officetime.now", lambda: now)
     db.add_kiosk("ERLIN-02")  # never heard from
     text = staff_client.get("/").get_data(as_text=True)
     assert "今日概況 民國115年11月27日" in text

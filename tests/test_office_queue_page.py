@@ -14,15 +14,15 @@ from html.parser import HTMLParser
 import pytest
 import requests
 
-from kiosk import timeutil
+from protocol import officetime
 from office import calls
 from office.app import create_app
 from office.db import Database
 from office_browser import chromium, needs_chromium, running_office
 
 KIOSK = "ERLIN-01"
-NOON = datetime(2026, 12, 8, 12, 0, tzinfo=timeutil.TAIPEI)
-JUST_AFTER_MIDNIGHT = datetime(2026, 12, 8, 0, 0, 30, tzinfo=timeutil.TAIPEI)  # 16:00:30 UTC the day before
+NOON = datetime(2026, 12, 8, 12, 0, tzinfo=officetime.TAIPEI)
+JUST_AFTER_MIDNIGHT = datetime(2026, 12, 8, 0, 0, 30, tzinfo=officetime.TAIPEI)  # 16:00:30 UTC the day before
 
 
 def kiosk_ticket(number, at, seq, *, service_name="", lang="zh-TW"):
@@ -31,7 +31,7 @@ def kiosk_ticket(number, at, seq, *, service_name="", lang="zh-TW"):
             "kiosk_id": KIOSK}
     if service_name:
         data["service_name"] = service_name
-    return {"id": str(uuid.uuid4()), "type": "ticket", "seq": seq, "at": timeutil.rfc3339(at), "clock_synced": True,
+    return {"id": str(uuid.uuid4()), "type": "ticket", "seq": seq, "at": officetime.rfc3339(at), "clock_synced": True,
             "data": data}
 
 
@@ -242,7 +242,7 @@ def test_on_a_phone_the_switch_is_easy_to_tap_and_the_english_page_stays_live(tm
     with running_office(tmp_path / "office.db", KIOSK, "clerk", "correct horse battery",
                         clock=office_clock) as (url, token):
         at = office_clock()
-        day = timeutil.office_day(at).isoformat()
+        day = officetime.office_day(at).isoformat()
         events = [kiosk_ticket("A001", at - timedelta(seconds=30), 1, service_name="戶籍登記"),
                   kiosk_ticket("A002", at, 2, service_name="戶籍登記", lang="en")]
         assert len(requests.post(url + "/api/v1/events", json={"kiosk_id": KIOSK, "events": events}, timeout=10,

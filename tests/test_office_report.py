@@ -10,9 +10,11 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from kiosk import timeutil
-from kiosk.rating_stats import Period, summarise
-from kiosk.ratings import RatingService, Scale
+from protocol import officetime
+from protocol.periods import Period
+from kiosk.rating_stats import summarise
+from protocol.ratings import Scale
+from kiosk.ratings import RatingService
 from kiosk.store import Store
 from office import forms_list, report
 from office.charts import hbar_chart, vbar_chart
@@ -20,7 +22,7 @@ from office.db import Database
 from office.models import parse_events
 
 KIOSK = "ERLIN-01"
-TAIPEI = timeutil.TAIPEI
+TAIPEI = officetime.TAIPEI
 
 
 @pytest.fixture

@@ -16,15 +16,15 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from kiosk import timeutil
-from kiosk.ratings import REASONS, Scale
+from protocol import officetime
+from protocol.ratings import REASONS, Scale
 from office import call_stats, calls, report
 from office.db import EVENTS, META, RATING_COUNTS, RATINGS, REPORT_KEYS, Database
 from office.models import parse_events
 from office_backends import BACKENDS, database_url
 
 KIOSKS = ("ERLIN-01", "ERLIN-02", "LUKANG-01")
-TAIPEI = timeutil.TAIPEI
+TAIPEI = officetime.TAIPEI
 #: The months' edges, as kiosks may write them: with the office's offset, or in UTC.
 EDGES = ("2026-10-31T23:59:59.999+08:00", "2026-10-31T16:00:00.000Z", "2026-11-01T00:00:00.000+08:00",
          "2026-11-30T23:59:59.999+08:00", "2026-11-30T15:59:59.999Z", "2026-11-30T16:00:00.000Z",
@@ -60,9 +60,9 @@ class Kiosks:
         if rng.random() < 0.3:
             return rng.choice(EDGES)
         if rng.random() < 0.2:   # while counters 1 and 2 call
-            return timeutil.rfc3339(CALL_DAY + timedelta(minutes=rng.uniform(-5, 60)))
+            return officetime.rfc3339(CALL_DAY + timedelta(minutes=rng.uniform(-5, 60)))
         start = datetime(2026, 5, 25, tzinfo=TAIPEI)
-        return timeutil.rfc3339(start + timedelta(seconds=rng.uniform(0, 220 * 86400)))
+        return officetime.rfc3339(start + timedelta(seconds=rng.uniform(0, 220 * 86400)))
 
     def rating(self, kiosk):
         rng = self.rng
@@ -129,7 +129,7 @@ def call_day(db, kiosks):
     at each call's edges to the millisecond (its call, its 完成 + 5 minutes, the next call, midnight), and two
     ratings whose time is not written as ingest writes it (put straight into the table, then counted)."""
     tickets = [kiosks.event("ERLIN-01", "ticket", {"number": f"A{n:03d}", "service": "A", "people_ahead": 0},
-                            timeutil.rfc3339(CALL_DAY + timedelta(minutes=n))) for n in range(1, 9)]
+                            officetime.rfc3339(CALL_DAY + timedelta(minutes=n))) for n in range(1, 9)]
     kiosks.upload("ERLIN-01", tickets)
     minute, edges, ms = 5, [], timedelta(milliseconds=1)
     for n in range(8):
@@ -147,7 +147,7 @@ def call_day(db, kiosks):
     edges += [("1", midnight - ms), (" 2 ", midnight - ms), ("1", midnight)]
     smile = {"score": 3, "scale": 3, "choice": "smile", "source": "button"}
     kiosks.upload("ERLIN-02", [kiosks.event("ERLIN-02", "rating", dict(smile, location=location),
-                                            timeutil.rfc3339(moment)) for location, moment in edges])
+                                            officetime.rfc3339(moment)) for location, moment in edges])
     written_otherwise = [dict(event_id=f"old-{n}", kiosk_id="ERLIN-02", at=at, day="2026-11-30", hour=9, scale=3,
                               score=1, choice="frown", source="button", service=None, location="1", misuse=False,
                               ticket="", reason=None, clock_synced=True)

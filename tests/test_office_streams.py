@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from fake_office import free_port
-from kiosk import timeutil
+from protocol import officetime
 
 import office_sign_in
 
@@ -76,7 +76,7 @@ class Server:
 
     def upload(self, at: datetime, number: str = "A001") -> requests.Response:
         event = {"id": str(uuid.uuid4()), "type": "ticket", "seq": int(time.time() * 1000) % 2**40,
-                 "at": timeutil.rfc3339(at), "clock_synced": True,
+                 "at": officetime.rfc3339(at), "clock_synced": True,
                  "data": {"number": number, "service": number[0], "people_ahead": 0}}
         return requests.post(self.url + "/api/v1/events", json={"kiosk_id": KIOSK, "events": [event]},
                              headers={"Authorization": f"Bearer {self.kiosk_token}"}, timeout=PROMPT)
@@ -86,7 +86,7 @@ class Server:
         assert requests.get(self.url + "/healthz", timeout=PROMPT).status_code == 200
         answer = self.upload(at, "A002")
         assert answer.status_code == 200 and len(answer.json()["accepted"]) == 1
-        day = timeutil.office_day(at).isoformat()
+        day = officetime.office_day(at).isoformat()
         page = requests.get(f"{self.url}/q/{day}/A001", timeout=PROMPT)
         assert page.status_code == 200 and "A001" in page.text
 
@@ -203,7 +203,7 @@ def test_more_kiosks_uploading_at_once_than_waitress_used_to_accept_all_get_thro
     server = started()
     with Database(server.db) as db:
         tokens = {f"LOAD-{n:03d}": db.add_kiosk(f"LOAD-{n:03d}") for n in range(120)}
-    stamp = timeutil.rfc3339(printed_at)
+    stamp = officetime.rfc3339(printed_at)
     answers, everyone_answered = {}, threading.Barrier(len(tokens) + 1)
     sessions = []
 

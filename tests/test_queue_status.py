@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from hardware.printer import PrinterLink, SimulatedPrinter
-from kiosk import timeutil
+from protocol import officetime
 from kiosk.config import Config, defaults
 from kiosk.queue_status import FRESH_SECONDS, QueueStatus, estimate_range
 from kiosk.store import Store
@@ -23,7 +23,7 @@ from kiosk.tickets import TicketService
 from kiosk.uploader import Uploader
 
 pytestmark = pytest.mark.usefixtures("fresh_simulated_printers")
-TAIPEI = timeutil.TAIPEI
+TAIPEI = officetime.TAIPEI
 MORNING = datetime(2026, 11, 27, 9, 0, tzinfo=TAIPEI)
 
 
@@ -155,7 +155,7 @@ def test_the_kiosk_and_the_live_queue_page_give_a_ticket_the_same_estimate(kiosk
     kiosk.queue.refresh()
     ticket, _paper = kiosk.take("C")
     kiosk.upload()
-    page = requests.get(f"{url}api/v1/queue/{timeutil.office_day(clock()).isoformat()}/{ticket.label}", timeout=10)
+    page = requests.get(f"{url}api/v1/queue/{officetime.office_day(clock()).isoformat()}/{ticket.label}", timeout=10)
     answer = page.json()
     assert answer["ahead"] == ticket.people_ahead == 2
     printed = [e for e in kiosk.store.events() if e.type == "ticket"][-1].data["estimate_minutes"]
@@ -262,7 +262,7 @@ def office_ticket(db, number, moment):
     """A ticket as another kiosk's upload stores it on the office server."""
     from office.db import EVENTS, TICKETS
 
-    event_id, stamp = str(uuid.uuid4()), timeutil.rfc3339(moment)
+    event_id, stamp = str(uuid.uuid4()), officetime.rfc3339(moment)
 
     def store(conn):
         conn.execute(EVENTS.insert().values(id=event_id, kiosk_id="ERLIN-01", seq=moment.minute * 100 + moment.second,

@@ -20,7 +20,8 @@ from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 import hardware
 from kiosk.config import Config, defaults
-from kiosk.rating_stats import Period, summarise
+from protocol.periods import Period
+from kiosk.rating_stats import summarise
 from kiosk.ratings import ratings_between
 from kiosk.services import open_services
 from kiosk.store import Store

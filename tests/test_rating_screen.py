@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from kiosk import timeutil
+from protocol import officetime
 from kiosk.config import defaults
 
 INTRO = "請點選您對今天服務的感受"
@@ -100,7 +100,7 @@ def test_a_ticket_older_than_a_few_minutes_is_not_offered(ui, monkeypatch):
     assert defaults()["ratings"]["ticket_minutes"] <= 10, "a long window shows other residents' numbers"
     label = take(ui, "A")
     minutes = ui.app.kiosk_config.ratings.ticket_minutes
-    later = timeutil.now() + timedelta(minutes=minutes, seconds=30)
+    later = officetime.now() + timedelta(minutes=minutes, seconds=30)
     monkeypatch.setattr(ui.app.services.tickets, "now", lambda: later)
     screen, _faces = open_rating_screen(ui)
     assert screen.ticket == "" and label not in " ".join(texts_on(screen))

@@ -14,13 +14,15 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from kiosk import timeutil
+from protocol import officetime
 from kiosk.errors import StoreError
-from kiosk.rating_stats import CSV_COLUMNS, Period, export_csv, format_summary, silent_choices, summarise
-from kiosk.ratings import REASONS, RatingService, Scale, ratings_between
+from protocol.periods import Period
+from kiosk.rating_stats import CSV_COLUMNS, export_csv, format_summary, silent_choices, summarise
+from protocol.ratings import REASONS, Scale
+from kiosk.ratings import RatingService, ratings_between
 from kiosk.store import Store
 
-TAIPEI = timeutil.TAIPEI
+TAIPEI = officetime.TAIPEI
 
 
 @pytest.fixture
@@ -119,7 +121,7 @@ def test_a_rating_is_stored_with_its_event_sharing_its_id(store, ratings):
     assert events[0].at == at == rating.at
     assert events[0].at.endswith("+08:00")
     datetime.fromisoformat(events[0].at)  # RFC 3339 that Python reads back
-    assert day == timeutil.office_day(datetime.fromisoformat(at)).isoformat()
+    assert day == officetime.office_day(datetime.fromisoformat(at)).isoformat()
     assert hour == datetime.fromisoformat(at).hour
 
 
@@ -271,7 +273,8 @@ def test_a_full_disk_is_a_clear_fault_and_the_kiosk_keeps_working_once_there_is_
 WRITE_FAILS_AT_COMMIT = r"""
 import itertools, json, os, resource, signal, sys
 from kiosk.errors import StoreError
-from kiosk.ratings import RatingService, Scale
+from protocol.ratings import Scale
+from kiosk.ratings import RatingService
 from kiosk.store import Store
 
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG) instead of killing us

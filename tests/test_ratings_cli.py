@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import timeutil
+from protocol import officetime
 from kiosk.config import SYSTEM_CONFIG
 
 REPO = Path(__file__).resolve().parent.parent
@@ -42,11 +42,11 @@ def line_starting(lines, prefix):
 
 
 def roc_day(day):
-    return timeutil.roc_short(day)
+    return officetime.roc_short(day)
 
 
 def roc_month(day):
-    return f"{timeutil.roc_year(day)}/{day.month:02d}"
+    return f"{officetime.roc_year(day)}/{day.month:02d}"
 
 
 # -- the done-when ------------------------------------------------------------------------
@@ -89,9 +89,9 @@ def test_include_misuse_counts_them(hammered):
 
 
 def test_stats_for_an_roc_day_and_month(hammered):
-    today = timeutil.office_day()
+    today = officetime.office_day()
     lines = ok(kiosk(hammered, "ratings", "stats", "--day", roc_day(today)))
-    assert f"民國{timeutil.roc_year(today)}年{today.month}月{today.day}日" in lines[0]
+    assert f"民國{officetime.roc_year(today)}年{today.month}月{today.day}日" in lines[0]
     assert "satisfied: 1 of 1 (100.0 %)" in lines
     assert line_starting(lines, "misuse: ").startswith("misuse: 2 ")
     hours = [line for line in lines if re.fullmatch(r"  \d\d:00 +\d+  █+", line)]
@@ -127,9 +127,9 @@ def test_month_and_day_together_are_a_usage_error(tmp_path):
 
 def test_export_writes_every_rating_with_a_misuse_column(hammered, tmp_path):
     target = tmp_path / "評價.csv"
-    today = timeutil.office_day()
+    today = officetime.office_day()
     out = ok(kiosk(hammered, "ratings", "export", "--csv", str(target)))
-    assert out == [f"wrote 3 ratings of 民國{timeutil.roc_year(today)}年{today.month}月 to {target}"]
+    assert out == [f"wrote 3 ratings of 民國{officetime.roc_year(today)}年{today.month}月 to {target}"]
     assert target.read_bytes().startswith(b"\xef\xbb\xbf")
     with open(target, newline="", encoding="utf-8-sig") as fh:
         records = list(csv.DictReader(fh))

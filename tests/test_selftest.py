@@ -34,7 +34,7 @@ def forms_override(folder, pages=0):
     """A ``[forms] file`` giving every shipped form the address of its file, except the first ``pages`` ones,
     which only open a web page listing forms (``url_is_page``); its path."""
     from kiosk.config import toml_value
-    from kiosk.forms import load_catalogue
+    from protocol.forms_format import load_catalogue
 
     entries = []
     for index, form in enumerate(load_catalogue()[0].forms):
@@ -188,11 +188,11 @@ def office_morning():
     """The office clock stopped at 09:30 on 27 Nov 2026 (民國115年), Taipei, whatever the hour the test runs."""
     from datetime import datetime
 
-    from kiosk import timeutil
+    from protocol import officetime
 
-    timeutil.pin(datetime(2026, 11, 27, 9, 30, tzinfo=timeutil.TAIPEI))
+    officetime.pin(datetime(2026, 11, 27, 9, 30, tzinfo=officetime.TAIPEI))
     yield
-    timeutil.pin(None)
+    officetime.pin(None)
 
 
 def test_the_test_page_qr_is_a_tickets_live_queue_page_a_technician_can_open(tmp_path, capsys, office_morning):
@@ -463,7 +463,7 @@ def test_a_server_that_echoes_the_token_still_never_gets_it_printed(tmp_path):
 # -- what residents' phones open (issue 16) ---------------------------------------------------------------------
 
 def test_more_than_three_forms_that_only_open_a_web_page_are_a_warning_naming_them(tmp_path, capsys):
-    from kiosk.forms import load_catalogue
+    from protocol.forms_format import load_catalogue
 
     titles = [form.title for form in load_catalogue()[0].forms]
     path = tmp_path / "kiosk.toml"

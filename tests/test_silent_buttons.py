@@ -2,7 +2,7 @@
 
 from datetime import date, datetime, timedelta
 
-from kiosk import timeutil
+from protocol import officetime
 from kiosk.config import Config, defaults
 from kiosk.services import open_services
 
@@ -13,7 +13,7 @@ def new_resident_clock():
 
 
 def rate_on(services, day, index):
-    moment = datetime(day.year, day.month, day.day, 10, 0, tzinfo=timeutil.TAIPEI)
+    moment = datetime(day.year, day.month, day.day, 10, 0, tzinfo=officetime.TAIPEI)
     services.ratings.rate(index, "touch", at=moment)
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from kiosk import store as store_module
 from kiosk.errors import StoreError
-from kiosk.events import EVENT_TYPES
+from protocol.events import EVENT_TYPES
 from kiosk.store import DB_NAME, MIGRATIONS, Store
 
 REPO = Path(__file__).resolve().parent.parent

@@ -11,11 +11,12 @@ from datetime import datetime
 import pytest
 
 from hardware.printer import PrinterLink
-from kiosk import timeutil
+from protocol import officetime
 from kiosk.cli import main
 from kiosk.config import Config, defaults
 from kiosk.local_office import LocalOffice
-from kiosk.ratings import RatingService, Scale
+from protocol.ratings import Scale
+from kiosk.ratings import RatingService
 from kiosk.store import DB_NAME, Store
 from kiosk.tickets import TicketService
 
@@ -28,7 +29,7 @@ PAGE = 4096
 @pytest.fixture
 def moment():
     """The office clock for the whole test: now, taken once (numbers are per office day, so any hour works)."""
-    return datetime.now(timeutil.TAIPEI).replace(microsecond=0)
+    return datetime.now(officetime.TAIPEI).replace(microsecond=0)
 
 
 def config(data_dir, office=None):

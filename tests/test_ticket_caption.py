@@ -13,7 +13,8 @@ import pytest
 
 from hardware.printer import PrinterLink, SimulatedPrinter
 from hardware.printer.emulator import render
-from kiosk import fonts, timeutil
+from kiosk import fonts
+from protocol import officetime
 from kiosk.config import Config, defaults
 from kiosk.store import Store
 from kiosk.tickets import TicketService
@@ -38,7 +39,7 @@ def issue(tmp_path, lang, public=PUBLIC, qr_url="", estimate=False, paper_mm=58)
     config = Config(values)
     store = Store.open(tmp_path)
     link = PrinterLink("sim://caption", timeout=0.2)
-    moment = datetime(2026, 11, 27, 9, 30, tzinfo=timeutil.TAIPEI)
+    moment = datetime(2026, 11, 27, 9, 30, tzinfo=officetime.TAIPEI)
     service = TicketService(store, config, lambda: link, now=lambda: moment)
     try:
         if estimate:

@@ -6,7 +6,7 @@ test_full_disk.py), and nothing that was stored is lost."""
 
 from datetime import timedelta
 
-from kiosk import timeutil
+from protocol import officetime
 from kiosk.errors import StoreError
 from kiosk.tickets import TicketRefused
 
@@ -68,7 +68,7 @@ def test_an_unsynced_clock_set_back_refuses_the_number_on_screen(ui, monkeypatch
     last = services.tickets.issue("F")  # a ticket taken today, by a synced clock
     issued = services.tickets.issued_today("F")
     monkeypatch.setenv("KIOSK_CLOCK_SYNCED", "0")
-    yesterday = timeutil.now() - timedelta(days=1)  # the Pi restarted without network, a day behind
+    yesterday = officetime.now() - timedelta(days=1)  # the Pi restarted without network, a day behind
     monkeypatch.setattr(services.tickets, "now", lambda: yesterday)  # the ticket service's clock
     try:
         tiles = open_ticket_screen(ui)

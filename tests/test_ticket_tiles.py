@@ -4,9 +4,9 @@ from datetime import datetime, time
 
 import pytest
 
-from kiosk import timeutil
-from kiosk.catalogue import Service
-from kiosk.timeutil import TAIPEI
+from protocol import officetime
+from protocol.service_list import Service
+from protocol.officetime import TAIPEI
 from screen_checks import broken_words, drawn_size, drawn_lines, inside, overlap, text_contrast, text_rect, window_rect
 
 MIN_TEXT_UNITS = 3.8  # 3 mm on the 7" HDMI panel (1024x600, 154 mm wide)
@@ -20,7 +20,7 @@ def with_hours(ui, monkeypatch, now, limit_b=0):
                         limit_b if s.prefix == "B" else 0)
                 for s in ui.app.kiosk_config.services]
     monkeypatch.setattr(ui.app, "kiosk_config", ui.app.kiosk_config.with_services(services))
-    monkeypatch.setattr(timeutil, "now", lambda: now)
+    monkeypatch.setattr(officetime, "now", lambda: now)
 
 
 def show_tiles(ui, size, lang):
@@ -43,7 +43,7 @@ def test_a_closed_or_full_tile_is_readable_and_says_when_it_opens_again(ui, monk
     assert tiles["A"].ids.bottom.text == closed
     assert_readable(tiles["A"], ui.grab())
     # at 09:00, B has handed out its one number of the day
-    monkeypatch.setattr(timeutil, "now", lambda: LUNCH.replace(hour=9))
+    monkeypatch.setattr(officetime, "now", lambda: LUNCH.replace(hour=9))
     monkeypatch.setattr(ui.app.services.tickets, "issued_today", lambda prefix: 1)
     ui.app.refresh_tickets()
     ui.frames(4)

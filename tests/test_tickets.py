@@ -10,14 +10,14 @@ from datetime import datetime, time, timedelta, timezone
 import pytest
 
 from hardware.printer import PrinterLink, SimulatedPrinter
-from kiosk import timeutil
-from kiosk.catalogue import Service
+from protocol import officetime
+from protocol.service_list import Service
 from kiosk.config import Config, defaults
 from kiosk.store import Store
 from kiosk.tickets import TicketPrintFailed, TicketRefused, TicketService
 
 pytestmark = pytest.mark.usefixtures("fresh_simulated_printers")
-TAIPEI = timeutil.TAIPEI
+TAIPEI = officetime.TAIPEI
 
 
 class OfficeClock:
@@ -323,7 +323,7 @@ def test_a_pictures_pinned_clock_seeds_its_states_on_a_machine_whose_clock_is_no
     try:
         seeded = lived_in.seed("closed", load_config(None), tmp_path / "closed")
     finally:
-        timeutil.pin(None)
+        officetime.pin(None)
     with Store.open(tmp_path / "closed") as store:
         services_with_tickets = store.read(
             lambda c: c.execute("SELECT count(DISTINCT prefix) FROM tickets").fetchone()[0])

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from kiosk import timeutil
+from protocol import officetime
 from office_clock import OfficeClock
 from pty_printer import PtyPrinter
 
@@ -50,7 +50,7 @@ def test_ticket_print_writes_one_big5_ticket_with_a_native_qr(printer, config):
     assert data.rstrip(b"\n").endswith(b"\x1dVB\x00")
     assert len(data) <= 1024, f"ticket is {len(data)} bytes"
     assert "前面還有 0 位".encode("cp950") in data
-    assert timeutil.roc_short(CLOCK.day()).encode() in data
+    assert officetime.roc_short(CLOCK.day()).encode() in data
 
     again = kiosk(config, "ticket", "print", "A", "--printer", printer.path)
     assert again.stdout.strip() == "A002"

@@ -4,8 +4,8 @@ from datetime import datetime, time, timedelta, timezone
 
 import pytest
 
-from kiosk.catalogue import Service
-from kiosk.timeutil import TAIPEI
+from protocol.service_list import Service
+from protocol.officetime import TAIPEI
 
 OFFICE = Service("A", "戶籍登記", "Household registration",
                  hours=((time(8, 0), time(12, 0)), (time(13, 30), time(17, 0))), weekdays=(1, 2, 3, 4, 5),

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from kiosk import timeutil
+from protocol import officetime
 from kiosk.errors import StoreError
 
 SIZES = [(800, 480), (1024, 600), (1280, 800), (1920, 1080)]
@@ -89,7 +89,7 @@ def test_language_switch_changes_every_string_and_back(ui):
     assert [ui.home.ids[t].title for t in TILES] == ["Take a number", "Blank forms", "Rate our service"]
     assert header.ids.title.text == "Erlin Household Registration Office"
     assert header.ids.language.text == "中文"
-    assert f"(ROC {timeutil.now().year - 1911})" in header.ids.date.text
+    assert f"(ROC {officetime.now().year - 1911})" in header.ids.date.text
     ui.tap(ui.home.ids.forms)
     assert ui.screen.ids.header.ids.title.text == "Blank forms"
     assert ui.screen.ids.header.ids.back.text.endswith("Back to home")
@@ -189,7 +189,7 @@ def test_rating_screen_shows_the_scale_as_faces_with_labels(ui):
 def test_five_faces_fit_at_800x480_without_breaking_a_word(ui, lang):
     from kivy.core.text import Label as CoreLabel
 
-    from kiosk.ratings import Scale
+    from protocol.ratings import Scale
     from kiosk.ui.rating import RatingScreen
 
     five = RatingScreen(name="rating-five", choices=[(c.key, c.mood) for c in Scale.of_size(5).choices])

@@ -14,7 +14,8 @@ from fake_office import FakeOffice
 from kiosk.config import Config, defaults
 from kiosk.services import open_services
 from kiosk.store import Store
-from kiosk.uploader import BACKOFF_MAX, MAX_EVENTS, Uploader
+from protocol.events import MAX_EVENTS
+from kiosk.uploader import BACKOFF_MAX, Uploader
 
 TOKEN = "test-token"
 

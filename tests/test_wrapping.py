@@ -3,7 +3,7 @@
 import pytest
 
 from kiosk.config import LANGUAGES
-from kiosk.i18n import catalogue, unbreakable_words
+from kiosk.i18n import messages, unbreakable_words
 from kiosk.ui.widgets import break_units, wrap_lines
 
 ZH_WORDS = unbreakable_words("zh-TW")
@@ -17,7 +17,7 @@ def test_the_catalogue_lists_the_words_longest_first_and_every_language_has_the_
     assert {"身心障礙", "障礙", "孕婦", "年長者", "號碼", "戶籍"} <= set(ZH_WORDS)
     assert [len(w) for w in ZH_WORDS] == sorted((len(w) for w in ZH_WORDS), reverse=True)
     for lang in LANGUAGES:
-        assert "layout.unbreakable" in catalogue(lang).messages
+        assert "layout.unbreakable" in messages(lang).by_key
     assert unbreakable_words("en") == ()
 
 

@@ -37,7 +37,7 @@ else:  # pragma: no cover - Python 3.9/3.10
     import tomli as tomllib
 
 from kiosk.config import UART_PINS, defaults  # noqa: E402
-from kiosk.ratings import Scale  # noqa: E402
+from protocol.ratings import Scale  # noqa: E402
 
 __all__ = ["HEADER", "physical_pin", "render", "main", "OUTPUT"]
 

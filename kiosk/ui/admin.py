@@ -239,9 +239,9 @@ class AdminController:
         return self.app.t("admin.done_paused" if paused else "admin.done_resumed")
 
     def _do_reset_numbers(self) -> str:
-        from .. import timeutil
+        from protocol import officetime
         from ..admin import reset_today_numbers
-        reset_today_numbers(self.app.services.store, timeutil.office_day(timeutil.now()).isoformat())
+        reset_today_numbers(self.app.services.store, officetime.office_day(officetime.now()).isoformat())
         return self.app.t("admin.done_reset_numbers")
 
     def _do_selftest(self) -> str:

@@ -32,15 +32,20 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 from PIL import Image
 
-from .. import fonts, timeutil, watchdog
+from protocol import officetime
+
+from .. import fonts, watchdog
 from ..config import Config
-from ..i18n import catalogue
+from ..i18n import messages
 from . import FEATURES, SCREENS
 from ..errors import StoreError
 from ..admin import PROVISIONING_ERRORS, ticketing_paused
-from ..forms import load_catalogue, qr_image, record_view, warm_qr_cache
+from protocol.forms_format import load_catalogue
+
+from ..forms import popular, qr_image, record_view, warm_qr_cache
 from ..queue_status import REFRESH_SECONDS as QUEUE_REFRESH_SECONDS
-from ..ratings import Scale
+from protocol.ratings import Scale
+
 from ..ticket_layout import minutes_text
 from .admin import AdminController, AdminPinScreen, AdminScreen, CornerHold
 from .forms import FormListScreen, FormScreen, FormsScreen, qr_texture
@@ -331,7 +336,7 @@ class KioskApp(App):
 
     def t(self, key: str, lang: Optional[str] = None, **values) -> str:
         """The message for ``key`` in ``lang`` (kv passes ``app.lang`` so it re-binds on a switch)."""
-        return catalogue(lang or self.lang).text(key, office=self.office_name, **values)
+        return messages(lang or self.lang).text(key, office=self.office_name, **values)
 
     def show(self, name: str, return_home_after: Optional[float] = None) -> None:
         """Switch to a screen by name; optionally go home by itself after some seconds."""
@@ -354,7 +359,7 @@ class KioskApp(App):
 
     def refresh_tickets(self) -> None:
         """Waiting counts, and which services are closed or full, on the ticket screen's tiles."""
-        now = timeutil.now()
+        now = officetime.now()
         for tile in self.manager.get_screen("ticket").tiles():
             service = self.kiosk_config.service(tile.prefix)
             issued = self.services.tickets.issued_today(tile.prefix) if self.services else 0
@@ -409,7 +414,7 @@ class KioskApp(App):
 
     def refresh_popular_forms(self) -> None:
         screen = self.manager.get_screen("forms")
-        screen.popular = self.catalogue.popular(self.services.store, 3) if self.services else []
+        screen.popular = popular(self.catalogue, self.services.store, 3) if self.services else []
 
     def open_category(self, code: str) -> None:
         screen = self.manager.get_screen("form_list")
@@ -544,12 +549,12 @@ class KioskApp(App):
     # -- clock and idle --------------------------------------------------------------------
 
     def tick_clock(self, *_args) -> None:
-        moment = timeutil.now()
+        moment = officetime.now()
         day = moment.date()
         if self.lang == "zh-TW":
-            self.clock_date = f"{timeutil.roc_date(day)}（{WEEKDAYS_ZH[day.weekday()]}）"
+            self.clock_date = f"{officetime.roc_date(day)}（{WEEKDAYS_ZH[day.weekday()]}）"
         else:
-            self.clock_date = f"{moment.strftime('%a')} {timeutil.roc_date(day, 'en')}"
+            self.clock_date = f"{moment.strftime('%a')} {officetime.roc_date(day, 'en')}"
         self.clock_time = moment.strftime("%H:%M")
 
     def check_idle(self, *_args) -> None:

@@ -17,7 +17,9 @@ or two, inside the capture's settling frames.
 
 from __future__ import annotations
 
-from .. import timeutil
+from protocol import officetime
+
+from ..forms import popular
 
 __all__ = ["show", "scene_form", "reset"]
 
@@ -28,7 +30,7 @@ def scene_form(app, long_names: bool = False):
     if long_names:
         return max(catalogue.forms, key=lambda form: len(form.title_in(app.lang)))
     if app.services is not None:
-        return catalogue.popular(app.services.store, 1)[0]
+        return popular(catalogue, app.services.store, 1)[0]
     return catalogue.forms[0]
 
 
@@ -42,7 +44,7 @@ def _taken(app, state) -> None:
         return
     tickets = app.services.tickets
     services = app.kiosk_config.services
-    now = timeutil.now()
+    now = officetime.now()
     open_ones = [s for s in services if s.open_at(now)
                  and not (s.daily_limit and tickets.issued_today(s.prefix) >= s.daily_limit)]
     printer_ok = not (state is not None and state.paper_out)

@@ -19,8 +19,8 @@ from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 
-from ..i18n import catalogue
-from ..timeutil import office_day
+from ..i18n import messages as messages_in
+from protocol.officetime import office_day
 
 __all__ = ["ServiceTile", "TicketScreen", "TakenScreen", "reopens_text"]
 
@@ -33,7 +33,7 @@ def reopens_text(opening: Optional[datetime], now: datetime, lang: str) -> str:
     """
     if opening is None:
         return ""
-    messages = catalogue(lang)
+    messages = messages_in(lang)
     days = (office_day(opening) - office_day(now)).days
     hhmm = opening.strftime("%H:%M")
     if days == 0:

@@ -1,6 +1,6 @@
 """
-Services catalogue
-==================
+The service list
+================
 
 The services a resident can take a number for (抽號碼牌), as ``[[services]]``
 tables in the kiosk's config file::
@@ -13,7 +13,8 @@ tables in the kiosk's config file::
     weekdays = [1, 2, 3, 4, 5]        # optional: Monday = 1
     daily_limit = 0                   # optional: 0 = no limit
 
-Without any ``[[services]]`` the office's usual catalogue (domain.md) is used.
+Without any ``[[services]]`` the office's usual list (domain.md) is used.  The
+office server reads the same list (its report, its live queue page).
 :func:`parse_services` checks entries and returns every problem, in the
 shape the config module reports.
 """
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any, Dict, List, Optional, Tuple
 
-from .timeutil import TAIPEI
+from .officetime import TAIPEI
 
 __all__ = ["Service", "DEFAULT_SERVICES", "parse_services", "SERVICE_KEYS"]
 

@@ -3,19 +3,18 @@ Office time
 ===========
 
 The office runs on Asia/Taipei time whatever the machine's timezone says, and
-shows dates in the ROC calendar (民國 year = Gregorian year - 1911).  A
-Raspberry Pi has no real-time clock, so :func:`clock_synced` tells whether
-the time can be trusted yet (events carry it to the office server).
+shows dates in the ROC calendar (民國 year = Gregorian year - 1911).  The kiosk
+and the office server both keep their days by it: one definition, here.
+Whether a kiosk's clock can be trusted yet is the kiosk's own question
+(``kiosk/clock_sync.py``).
 """
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime, timedelta, timezone, tzinfo
-from pathlib import Path
 from typing import Optional
 
-__all__ = ["TAIPEI", "now", "pin", "is_pinned", "office_day", "roc_year", "roc_date", "roc_short", "rfc3339", "clock_synced", "boot_id"]
+__all__ = ["TAIPEI", "now", "pin", "is_pinned", "office_day", "roc_year", "roc_date", "roc_short", "rfc3339"]
 
 
 def _taipei() -> tzinfo:
@@ -93,27 +92,3 @@ def rfc3339(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError(f"rfc3339 needs a timezone-aware time, got {moment!r}")
     return moment.isoformat(timespec="milliseconds")
-
-
-#: systemd-timesyncd creates this file once it has synchronised the clock.
-TIMESYNC_FLAG = Path("/run/systemd/timesync/synchronized")
-
-
-def clock_synced() -> bool:
-    """Whether the system clock has been set from the network since boot.
-
-    ``KIOSK_CLOCK_SYNCED=0/1`` overrides the answer (tests, and machines that
-    keep time another way, e.g. chrony, can say so).
-    """
-    forced = os.environ.get("KIOSK_CLOCK_SYNCED")
-    if forced in ("0", "1"):
-        return forced == "1"
-    return TIMESYNC_FLAG.exists()
-
-
-def boot_id() -> str:
-    """This boot's identity (Linux's random boot id); monotonic times compare only within one boot."""
-    try:
-        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-    except OSError:
-        return "unknown"
