@@ -384,9 +384,10 @@ def cmd_ticket(args) -> int:
         try:
             if args.ticket_command == "preview":
                 from hardware.printer.emulator import render_to_png
+                from hardware.printer.escpos import dots_for_paper
                 from .fonts import font_files
                 data = tickets.render(args.service, lang=args.lang)
-                render_to_png(data, args.out, width_dots=384 if config.printer.paper_mm == 58 else 576,
+                render_to_png(data, args.out, width_dots=dots_for_paper(config.printer.paper_mm),
                               font_path=str(font_files()["regular"]), encoding=config.printer.encoding)
                 print(f"wrote {args.out} ({len(data)} bytes of ESC/POS; no number taken)")
             elif args.ticket_command == "reprint":

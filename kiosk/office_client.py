@@ -38,11 +38,12 @@ import http.cookiejar
 import json
 import re
 from typing import Any, Optional, Tuple
-from urllib.parse import quote, urljoin
+from urllib.parse import quote
 
 import requests
 
 from protocol.events import valid_text
+from protocol.urls import under
 
 __all__ = ["OfficeClient", "OfficeUnreachable", "DEFAULT_TIMEOUT"]
 
@@ -97,8 +98,7 @@ class OfficeClient:
 
     def url(self, path: str) -> str:
         """``path`` (``api/v1/events``) under ``server.url``, with or without its trailing slash."""
-        base = self.config.server.url
-        return urljoin(base if base.endswith("/") else base + "/", path)
+        return under(self.config.server.url, path)
 
     def kiosk_url(self, name: str) -> str:
         """``{server.url}/api/v1/kiosks/{id}/{name}``: this kiosk's own endpoints on the office server."""

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import List, Optional, Tuple
 
-from hardware.printer.escpos import QR, Cut, Feed, PrinterProfile, Text, chars_per_line, text_columns
+from hardware.printer.escpos import QR, Cut, Feed, PrinterProfile, Text, chars_per_line, dots_for_paper, text_columns
 from protocol import officetime
+from protocol.urls import under
 
 from . import fonts
 from protocol.service_list import Service
@@ -56,7 +57,7 @@ def minutes_text(estimate: Tuple[int, int]) -> str:
 
 def profile_for(config) -> PrinterProfile:
     """The printer's capabilities from ``[printer]``; the TC font for lines it cannot print as text."""
-    return PrinterProfile(width_dots=384 if config.printer.paper_mm == 58 else 576,
+    return PrinterProfile(width_dots=dots_for_paper(config.printer.paper_mm),
                           encoding=config.printer.encoding, qr=config.printer.qr,
                           font_path=str(fonts.font_files()["regular"]))
 
@@ -74,7 +75,7 @@ def ticket_url(config, number: str, service: str, day: date, lang: str) -> Optio
         base = config.server.public_url
         if not base:
             return None
-        template = base.rstrip("/") + "/q/{date}/{number}?lang={lang}"
+        template = under(base, "q/{date}/{number}?lang={lang}")
     return template.format(number=number, service=service, kiosk=config.kiosk.id, date=day.isoformat(), lang=lang)
 
 

@@ -65,6 +65,7 @@ else:  # pragma: no cover - exercised on Python 3.9/3.10 only
     import tomli as tomllib
 
 from .toml_lines import key_lines
+from .urls import under
 
 __all__ = ["Category", "Form", "FormCatalogue", "FormProblem", "load_catalogue", "check_catalogue", "parse_file",
            "load_sources", "read_file", "decode_file", "qr_version", "SHIPPED", "MAX_QR_VERSION"]
@@ -121,7 +122,7 @@ class Form:
         "" when there is no address a phone can open (a file only the office server keeps, and no public URL).
         """
         if public_url and self.via_office:
-            return (public_url if public_url.endswith("/") else public_url + "/") + f"f/{self.code}"
+            return under(public_url, f"f/{self.code}")
         return self.url
 
     def title_in(self, lang: str) -> str:

@@ -43,7 +43,7 @@ from typing import Iterable, Optional
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
-__all__ = ["Text", "QR", "Feed", "Cut", "Raster", "PrinterProfile", "encode",
+__all__ = ["Text", "QR", "Feed", "Cut", "Raster", "PrinterProfile", "PAPER_DOTS", "dots_for_paper", "encode",
            "text_columns", "chars_per_line", "unencodable"]
 
 ESC, GS, FS, LF = b"\x1b", b"\x1d", b"\x1c", b"\n"
@@ -124,6 +124,18 @@ class Raster:
 
     def __post_init__(self):
         _check("Raster.align", self.align, ALIGN)
+
+
+#: Printable dots across each paper width (mm) a kiosk printer takes, at 203 dpi (8 dots a mm).
+PAPER_DOTS = {58: 384, 80: 576}
+
+
+def dots_for_paper(paper_mm: int) -> int:
+    """The printable width in dots of ``paper_mm`` paper (``printer.paper_mm``: 58 or 80)."""
+    try:
+        return PAPER_DOTS[paper_mm]
+    except KeyError:
+        raise ValueError(f"no printer paper {paper_mm!r} mm wide; known: {', '.join(map(str, PAPER_DOTS))}") from None
 
 
 @dataclass(frozen=True)

@@ -111,8 +111,9 @@ def _paper_texture(data: bytes, config):
     from kivy.graphics.texture import Texture
 
     from hardware.printer.emulator import render
+    from hardware.printer.escpos import dots_for_paper
 
-    image = render(data, width_dots=384 if config.printer.paper_mm == 58 else 576,
+    image = render(data, width_dots=dots_for_paper(config.printer.paper_mm),
                    font_path=str(fonts.font_files()["regular"]), encoding=config.printer.encoding).convert("RGB")
     texture = Texture.create(size=image.size, colorfmt="rgb")
     texture.blit_buffer(image.transpose(Image.Transpose.FLIP_TOP_BOTTOM).tobytes(), colorfmt="rgb", bufferfmt="ubyte")
