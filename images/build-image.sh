@@ -113,11 +113,11 @@ PY
     "$(cat "$TDIR/id_ed25519.pub")" <<'PY'
 import sys
 from pathlib import Path
-from provisioning.provision import _set_key
+from provisioning.batch import set_key
 example, out, token, key = sys.argv[1:]
 text = Path(example).read_text(encoding="utf-8")
 for name, value in (("server.url", "http://10.0.2.100/"), ("server.token", token), ("ssh.authorized_keys", [key])):
-    text = _set_key(text, name, value)
+    text = set_key(text, name, value)
 Path(out).write_text(text, encoding="utf-8")
 PY
   # A copy of the image as a technician leaves it: that kiosk.toml on the boot partition (injected without

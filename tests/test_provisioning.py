@@ -1,4 +1,4 @@
-"""First-boot provisioning (provisioning/provision.py) against a temporary root directory.
+"""First-boot provisioning (provisioning/) against a temporary root directory.
 
 Good, bad and partial boot files; idempotence; secrets scrubbed from the boot
 file and never printed; file modes; ``kiosk-provision inject`` into a small MBR
@@ -20,8 +20,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # provisioning/ is a folder of the repository, not an installed package
 
 from kiosk.config import parse_file  # noqa: E402
-from provisioning import provision  # noqa: E402
-from provisioning.provision import ProvisioningError, apply, validate  # noqa: E402
+from provisioning.boot_file import ProvisioningError, validate  # noqa: E402
+from provisioning.first_boot import apply  # noqa: E402
+from provisioning.images import fat_offset  # noqa: E402
+from provisioning.layout import SCRUB_MARKER  # noqa: E402
 
 SCRIPT = REPO / "provisioning" / "kiosk-provision"
 PSK = "correct-horse-battery"
@@ -258,7 +260,7 @@ def test_secrets_scrubbed_from_boot_file_and_never_logged(root, boot, caplog):
     apply(boot, root)
     scrubbed = boot.read_text(encoding="utf-8")
     assert PSK not in scrubbed and TOKEN not in scrubbed
-    assert scrubbed.startswith(provision.SCRUB_MARKER)
+    assert scrubbed.startswith(SCRUB_MARKER)
     assert 'psk = ""  # moved' in scrubbed and 'token = ""  # moved' in scrubbed
     assert validate(boot, root) == []  # still a valid file, for the next edit
     assert not list(boot.parent.glob(".kiosk-toml.*"))
@@ -393,7 +395,7 @@ def mtype(img, name="kiosk.toml"):
 
 @needs_mtools
 def test_inject_round_trip(image, boot):
-    assert provision.fat_offset(image) == 1024 * 1024
+    assert fat_offset(image) == 1024 * 1024
     result = run_cli("inject", image, boot)
     assert result.returncode == 0, result.stderr
     assert mtype(image) == GOOD
