@@ -351,7 +351,7 @@ def _bench(args) -> int:
         if not 1 <= args.tickets <= 2000 or not 1 <= args.counters <= 99:
             print("kiosk-office: bench day needs --tickets 1-2000 and --counters 1-99", file=sys.stderr)
             return 2
-        from .bench_day import bench_day
+        from .bench.day import bench_day
         return bench_day(tickets=args.tickets, counters=args.counters, seed=args.seed)
     if getattr(args, "what", None) == "load":
         if not 1 <= args.kiosks <= 5000 or not 0 <= args.displays <= 2000 or not 1 <= args.seconds <= 3600 \
@@ -359,11 +359,12 @@ def _bench(args) -> int:
             print("kiosk-office: bench load needs --kiosks 1-5000, --displays 0-2000, --seconds 1-3600 and "
                   "--speed more than 0, at most 1000", file=sys.stderr)
             return 2
-        from .bench_load import bench_load
+        from .bench.load import bench_load
         return bench_load(kiosks=args.kiosks, displays=args.displays, seconds=args.seconds,
                           db_url=getattr(args, "db", None), serve_args=args.serve,
                           speed=args.speed)
-    from .bench import bench_ingest, bench_report
+    from .bench.ingest import bench_ingest
+    from .bench.monthly_report import bench_report
     bench_ingest(kiosks=max(1, args.kiosks))
     return bench_report(max(1, args.ratings))
 

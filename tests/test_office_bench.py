@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from office.bench import bench_ingest
+from office.bench.ingest import bench_ingest
 
 
 def test_bench_ingest_prints_both_rates_and_the_ratio(capsys):
@@ -18,7 +18,7 @@ def test_bench_ingest_prints_both_rates_and_the_ratio(capsys):
 
 
 def test_bench_report_times_the_report_over_the_ratings_it_stored(capsys):
-    from office.bench import bench_report
+    from office.bench.monthly_report import bench_report
     assert bench_report(ratings=3000) == 0
     out = capsys.readouterr().out
     assert re.search(r"the monthly report over 3,000 ratings of one month \(SQLite\): [\d.]+ s", out), out

@@ -1,4 +1,4 @@
-"""`kiosk-office bench day`: a simulated office day replayed through a real server (office/bench_day.py).
+"""`kiosk-office bench day`: a simulated office day replayed through a real server (office/bench/day.py).
 
 Figures are never asserted against wall-clock limits here: only that they are printed, add up and are plausible.
 """
@@ -11,9 +11,10 @@ from collections import Counter
 
 import pytest
 
-from office import bench_day
-from office.bench_day import (ARRIVAL_CURVE, CLOSE_MINUTE, OPEN_MINUTE, SERVICES, arrival_minutes, counter_layout,
-                              draw_tickets, run_day)
+from office.bench.day import run_day
+from office.bench.day_draw import (ARRIVAL_CURVE, CLOSE_MINUTE, OPEN_MINUTE, SERVICES, arrival_minutes, counter_layout,
+                                   draw_tickets, serving)
+from office.bench.day_figures import called_in_print_order, called_twice
 
 
 def test_a_short_day_prints_what_a_user_reads():
@@ -81,7 +82,7 @@ def test_every_service_has_a_counter(counters):
     layout = counter_layout(counters)
     assert sorted(layout) == list(range(1, counters + 1))
     for service in SERVICES:
-        assert bench_day.serving(layout, service.prefix), service
+        assert serving(layout, service.prefix), service
 
 
 def test_a_busy_day_is_fair_by_the_servers_rule():
@@ -94,7 +95,7 @@ def test_a_busy_day_is_fair_by_the_servers_rule():
     assert sum(t.wait for t in regular) / len(regular) > 5, "not a busy day: the test proves nothing"
     assert max(t.wait for t in priority) <= max(t.wait for t in regular)
     assert sum(t.wait for t in priority) / len(priority) < sum(t.wait for t in regular) / len(regular)
-    assert bench_day.called_in_print_order(result.tickets) == []
-    assert bench_day.called_twice(result) == []
+    assert called_in_print_order(result.tickets) == []
+    assert called_twice(result) == []
     assert result.undelivered == 0 and sum(result.stream_calls.values()) == result.calls
     assert len(result.latencies_ms) == result.calls
