@@ -436,7 +436,7 @@ def cmd_admin(args) -> int:
     """``kiosk admin hash-pin``: the line to paste into kiosk.toml; the PIN itself is never printed or kept."""
     import getpass
 
-    from .admin import PIN_PATTERN, hash_pin
+    from .admin_pin import PIN_PATTERN, hash_pin
 
     read = getpass.getpass if sys.stdin.isatty() else (lambda prompt: (print(prompt, end="", file=sys.stderr),
                                                                           sys.stdin.readline().strip())[1])

@@ -76,7 +76,7 @@ def _kiosk_id(value):
 
 
 def _pin_hash(value):
-    from .admin import valid_hash
+    from .admin_pin import valid_hash
     if value and not valid_hash(value):
         return "must be a hash made by `kiosk admin hash-pin` (pbkdf2-sha256$...), not the PIN itself"
 

@@ -178,7 +178,7 @@ def recent_faults(store, since: datetime, limit: int = MAX_FAULT_KINDS) -> List[
 
 def _ticketing_paused(store) -> Optional[bool]:
     """Whether staff paused ticketing on the admin screen; None when the store cannot tell."""
-    from .admin import ticketing_paused
+    from .ticketing_pause import ticketing_paused
     try:
         return bool(ticketing_paused(store))
     except Exception:  # a summary must not fail for want of one member

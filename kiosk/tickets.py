@@ -39,7 +39,7 @@ from hardware.exc import PrinterError
 from protocol import officetime
 
 from . import clock_sync
-from .admin import ticketing_paused
+from .ticketing_pause import ticketing_paused
 from .errors import KioskError, StoreError
 from .events import Event
 from .printing import Printing

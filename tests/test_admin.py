@@ -2,8 +2,9 @@
 
 import pytest
 
-from kiosk.admin import (AdminGate, hash_pin, reset_today_numbers, set_ticketing_paused, ticketing_paused,
-                         valid_hash, verify_pin)
+from kiosk.admin_pin import AdminGate, hash_pin, valid_hash, verify_pin
+from kiosk.ticket_numbers import reset_today_numbers
+from kiosk.ticketing_pause import set_ticketing_paused, ticketing_paused
 from kiosk.store import Store
 
 FAST = 10_000  # iterations in tests: the real default costs a third of a second on a Pi 3

@@ -2,7 +2,8 @@
 
 import pytest
 
-from kiosk.admin import AdminGate, hash_pin, ticketing_paused
+from kiosk.admin_pin import AdminGate, hash_pin
+from kiosk.ticketing_pause import ticketing_paused
 
 PIN = "2468"
 
@@ -20,7 +21,7 @@ def staff(ui):
     yield ui
     app.admin.gate, app._corner.seconds = saved_gate, saved_seconds
     if ticketing_paused(store):
-        from kiosk.admin import set_ticketing_paused
+        from kiosk.ticketing_pause import set_ticketing_paused
         set_ticketing_paused(store, False)
     app.show("home")
 

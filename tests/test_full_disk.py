@@ -53,7 +53,7 @@ def seed(folder):
 
 
 #: What the admin screen's storage row says (kiosk.admin.status_rows draws it), for the folder given.
-STORAGE_ROW = ("import sys; from pathlib import Path; from kiosk.admin import storage_row; "
+STORAGE_ROW = ("import sys; from pathlib import Path; from kiosk.admin_status import storage_row; "
                "row = storage_row(Path(sys.argv[1])); print(row.key, row.value, row.level)")
 
 LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (ERROR|WARNING) kiosk")

@@ -95,7 +95,7 @@ def test_rate_screenshot_shows_three_coloured_faces(tmp_path):
 
 
 def test_admin_screenshot_shows_the_real_stores_state_and_records_nothing(tmp_path):
-    from kiosk.admin import set_ticketing_paused
+    from kiosk.ticketing_pause import set_ticketing_paused
     from kiosk.store import Store
 
     data = tmp_path / "data"

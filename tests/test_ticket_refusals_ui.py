@@ -80,7 +80,7 @@ def test_an_unsynced_clock_set_back_refuses_the_number_on_screen(ui, monkeypatch
         assert any("not synced" in f and last.label in f for f in services.faults)
         fault = [e for e in services.store.events() if e.type == "fault"][-1]
         assert fault.data["kind"] == "clock_behind" and fault.data["last_ticket"] == last.label
-        from kiosk.admin import latest_faults
+        from kiosk.admin_status import latest_faults
         assert "clock_behind: the clock is not synced" in latest_faults(services.store)[0]  # the admin screen's list
     finally:
         monkeypatch.undo()  # the real clock, synced again (conftest)

@@ -114,7 +114,7 @@ def test_past_the_daily_limit_no_number_is_taken(tmp_path):
 
 
 def test_while_staff_pause_ticketing_no_number_is_taken_or_printed(tickets):
-    from kiosk.admin import set_ticketing_paused
+    from kiosk.ticketing_pause import set_ticketing_paused
 
     service, _clock, printer = tickets
     assert service.issue("A").label == "A001"
@@ -128,7 +128,7 @@ def test_while_staff_pause_ticketing_no_number_is_taken_or_printed(tickets):
 
 
 def test_after_staff_reset_the_day_numbers_start_at_one_and_earlier_tickets_stay(tickets):
-    from kiosk.admin import reset_today_numbers
+    from kiosk.ticket_numbers import reset_today_numbers
 
     service, clock, _printer = tickets
     first = [service.issue("A").label for _ in range(3)]

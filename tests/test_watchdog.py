@@ -66,7 +66,7 @@ def test_the_provisioning_unit_runs_before_the_kiosk_and_on_changes():
 
 
 def test_the_admin_screens_shutdown_request_is_what_roots_path_unit_watches(tmp_path):
-    from kiosk.admin import request_poweroff
+    from kiosk.poweroff import request_poweroff
 
     path = unit("kiosk-poweroff.path")["Path"]["PathExists"]
     assert path == "/run/kiosk/poweroff"

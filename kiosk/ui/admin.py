@@ -128,7 +128,7 @@ class AdminController:
         self.runtime_dir = Path("/run/kiosk")  # kiosk.service's RuntimeDirectory: the power-off request goes here
         self.gate = None
         if app.services is not None:
-            from ..admin import AdminGate
+            from ..admin_pin import AdminGate
             settings = app.kiosk_config.admin
             self.gate = AdminGate(app.services.store, settings.pin_hash, attempts=settings.attempts,
                                   lockout_seconds=settings.lockout_minutes * 60)
@@ -162,7 +162,7 @@ class AdminController:
         screen = self.app.manager.get_screen("admin")
         screen.message, screen.confirm, screen.confirm_step = "", "", 0
         if wait_for_printer:
-            from ..admin import printer_row
+            from ..admin_status import printer_row
             self._show_status(printer_row(self.app.services))
         else:
             self.refresh()
@@ -172,7 +172,7 @@ class AdminController:
 
     def refresh(self) -> None:
         """Fill the status now (printer: "asking…"), then again once the printer has answered."""
-        from ..admin import StatusRow, printer_row
+        from ..admin_status import StatusRow, printer_row
 
         self._show_status(StatusRow("printer", self.app.t("admin.asking"), "warn"))
 
@@ -183,7 +183,7 @@ class AdminController:
         threading.Thread(target=ask, name="admin-printer", daemon=True).start()
 
     def _show_status(self, printer) -> None:
-        from ..admin import latest_faults, status_rows
+        from ..admin_status import latest_faults, status_rows
 
         screen = self.app.manager.get_screen("admin")
         rows = status_rows(self.app.services, printer)
@@ -233,14 +233,14 @@ class AdminController:
         return self.app.t("admin.done_reprint", number=ticket.label)
 
     def _do_pause(self) -> str:
-        from ..admin import set_ticketing_paused, ticketing_paused
+        from ..ticketing_pause import set_ticketing_paused, ticketing_paused
         paused = not ticketing_paused(self.app.services.store)
         set_ticketing_paused(self.app.services.store, paused)
         return self.app.t("admin.done_paused" if paused else "admin.done_resumed")
 
     def _do_reset_numbers(self) -> str:
         from protocol import officetime
-        from ..admin import reset_today_numbers
+        from ..ticket_numbers import reset_today_numbers
         reset_today_numbers(self.app.services.store, officetime.office_day(officetime.now()).isoformat())
         return self.app.t("admin.done_reset_numbers")
 
@@ -272,7 +272,7 @@ class AdminController:
         return self.app.t("admin.done_restart")
 
     def _do_shutdown(self) -> str:
-        from ..admin import request_poweroff
+        from ..poweroff import request_poweroff
         request_poweroff(self.runtime_dir)
         self.app.services.store.record_event("admin", {"action": "shutdown"})
         return self.app.t("admin.done_shutdown")

@@ -39,7 +39,8 @@ from ..config import Config
 from ..i18n import messages
 from . import FEATURES, SCREENS
 from ..errors import StoreError
-from ..admin import PROVISIONING_ERRORS, ticketing_paused
+from ..admin_status import PROVISIONING_ERRORS
+from ..ticketing_pause import ticketing_paused
 from protocol.forms_format import load_catalogue
 
 from ..forms import popular, qr_image, record_view, warm_qr_cache

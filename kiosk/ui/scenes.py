@@ -37,7 +37,7 @@ def scene_form(app, long_names: bool = False):
 def _taken(app, state) -> None:
     """After a tap on the first service: the ticket it would print now, or why none is printed."""
     from ..tickets import TicketRefused
-    from ..admin import ticketing_paused
+    from ..ticketing_pause import ticketing_paused
 
     if app.services is None:
         app.show("taken")
@@ -85,7 +85,7 @@ def show(app, screen: str, state=None) -> None:
         app.open_form(code, count_view=False)
     elif screen == "setup_error":
         if state is not None:  # a scratch store: what a wrong kiosk.toml would say
-            from ..admin import PROVISIONING_ERRORS
+            from ..admin_status import PROVISIONING_ERRORS
             (app.kiosk_config.data_dir / PROVISIONING_ERRORS).write_text(state.setup_problems, encoding="utf-8")
         app.check_setup()
         if app.manager.current != "setup_error":
@@ -99,7 +99,7 @@ def show(app, screen: str, state=None) -> None:
 def reset(app, state=None) -> None:
     """Back to the home screen, with the state as it was before the scene (the setup file gone)."""
     if state is not None:
-        from ..admin import PROVISIONING_ERRORS
+        from ..admin_status import PROVISIONING_ERRORS
         (app.kiosk_config.data_dir / PROVISIONING_ERRORS).unlink(missing_ok=True)
         app.check_setup()
     app.show("home")
