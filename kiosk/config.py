@@ -33,6 +33,7 @@ else:  # pragma: no cover - exercised on Python 3.9/3.10 only
 
 from protocol.toml_lines import key_lines
 from protocol.service_list import DEFAULT_SERVICES, parse_services
+from hardware.wiring_defaults import BUTTON_PINS, LED_PINS, UART_PINS
 
 from .errors import ConfigError
 
@@ -49,8 +50,6 @@ LANGUAGES = ("zh-TW", "en")
 PRINTER_SCHEMES = ("loop", "socket", "rfc2217", "spy", "alt", "hwgrep", "cp2110", "sim")
 BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
 
-#: BCM pins a HAT or the printer UART may already use; refused for buttons and LEDs.
-UART_PINS = {14: "UART TXD (printer)", 15: "UART RXD (printer)"}
 USABLE_BCM_PINS = range(2, 28)
 
 
@@ -250,9 +249,9 @@ SETTINGS: Tuple[Setting, ...] = (
             "translate the default messages: a file that sets messages without messages_en has none.",
             _messages_en),
     Setting("marquee", "speed", "int", 80, "Marquee speed in pixels per second.", _between(20, 400, " px/s")),
-    Setting("buttons", "pins", "int_list", [17, 27, 22],
+    Setting("buttons", "pins", "int_list", list(BUTTON_PINS),
             "BCM pins of the rating buttons, best first (3: 滿意/普通/不滿意, or 5).", _button_count),
-    Setting("buttons", "leds", "int_list", [5, 6, 13], "BCM pins of the buttons' LEDs, in the same order.", _bcm_pins),
+    Setting("buttons", "leds", "int_list", list(LED_PINS), "BCM pins of the buttons' LEDs, in the same order.", _bcm_pins),
     Setting("buttons", "keys", "str_list", ["1", "2", "3"],
             "Keyboard keys that stand in for the buttons in simulated mode, in the same order.", _keys),
     Setting("buttons", "debounce_ms", "int", 50,

@@ -1,8 +1,9 @@
 """The hardware documentation stays true to the code.
 
 hardware/docs/wiring.svg is drawn by hardware/docs/wiring.py from the default
-pins in kiosk/config.py; hardware/README.md has a pin table a technician wires
-from and an install checklist.  Changing a default pin without regenerating
+wiring in hardware/wiring_defaults.py (where kiosk/config.py takes its default
+pins from); hardware/README.md has a pin table a technician wires from and an
+install checklist.  Changing a default pin without regenerating
 the picture and fixing the table fails here::
 
     python hardware/docs/wiring.py      # then commit hardware/docs/wiring.svg
@@ -17,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.config import UART_PINS, defaults
+from hardware.wiring_defaults import UART_PINS
+from kiosk.config import defaults
 from protocol.ratings import Scale
 
 REPO = Path(__file__).resolve().parent.parent

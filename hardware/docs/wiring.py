@@ -7,11 +7,13 @@ Draws ``hardware/docs/wiring.svg``: the Raspberry Pi's 40-pin header, the
 rating buttons (switches and lamps, through a ULN2003A), the thermal printer
 on the UART with its divider, and the three power supplies.
 
-The pins are not typed here: they are the defaults of ``[buttons] pins`` and
-``[buttons] leds`` in :mod:`kiosk.config`, the labels are the rating scale of
-:mod:`kiosk.ratings` and the English names come from ``kiosk/messages/en.toml``,
-so the drawing cannot drift from the code (``tests/test_hardware_docs.py``
-regenerates it and compares).  Standard library only::
+The pins are not typed here: they are the default wiring of
+``hardware/wiring_defaults.py`` (the pins, the UART and what the buttons say),
+the one definition :mod:`kiosk.config` takes its ``[buttons] pins`` and
+``leds`` defaults from, so the drawing cannot drift from the code
+(``tests/test_hardware_docs.py`` regenerates it and compares).  Each part of
+the drawing is one ``_draw_...`` function below; ``svg_writer.py`` beside
+this file writes the elements.  Standard library only::
 
     python hardware/docs/wiring.py               # rewrite hardware/docs/wiring.svg
     python hardware/docs/wiring.py --out F.svg   # write it elsewhere
@@ -23,26 +25,30 @@ The output is byte-for-byte the same on every run (no dates, no random ids).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 from pathlib import Path
-from xml.sax.saxutils import escape, quoteattr
 
-REPO = Path(__file__).resolve().parents[2]
-if str(REPO) not in sys.path:  # run as a script from anywhere: the kiosk package is in the checkout
-    sys.path.insert(0, str(REPO))
+HERE = Path(__file__).resolve().parent
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.9/3.10
-    import tomli as tomllib
 
-from kiosk.config import UART_PINS, defaults  # noqa: E402
-from protocol.ratings import Scale  # noqa: E402
+def _load(path: Path, name: str):
+    """A module from its file.  hardware/docs is no package, and importing the hardware package would
+    load the drivers' dependencies (gpiozero, pyserial): drawing needs none of them."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_defaults = _load(HERE.parent / "wiring_defaults.py", "hardware_wiring_defaults")
+_svg_writer = _load(HERE / "svg_writer.py", "hardware_docs_svg_writer")
+BLACK, Svg = _svg_writer.BLACK, _svg_writer.Svg
+UART_PINS = _defaults.UART_PINS
 
 __all__ = ["HEADER", "physical_pin", "render", "main", "OUTPUT"]
 
-OUTPUT = Path(__file__).with_name("wiring.svg")
-FONT = "'Noto Sans CJK TC', 'Noto Sans TC', 'Source Han Sans TC', 'Microsoft JhengHei', 'PingFang TC', sans-serif"
+OUTPUT = HERE / "wiring.svg"
 
 #: The Raspberry Pi's 40-pin header (J8): physical pin -> name.  Same on the 3B, 3B+, 4B, 400 and 5.
 HEADER = {
@@ -57,7 +63,7 @@ UART_TXD, UART_RXD = sorted(UART_PINS)  # BCM 14, 15
 
 # Wire colours (the legend says what each means).
 BLUE, ORANGE, PURPLE, TEAL = "#1f6fb4", "#e07b00", "#8e44ad", "#0e8a74"
-RED, BLACK, GREY, LIGHT = "#d62728", "#222222", "#7f8c8d", "#f4f6f7"
+RED, GREY, LIGHT = "#d62728", "#7f8c8d", "#f4f6f7"  # and the writer's BLACK for ink and ground
 #: Cap colours of the buttons, best first (as in hardware/README.md).
 CAPS = {3: ("#2ca02c", "#f1c40f", "#e74c3c"),
         5: ("#1e7b34", "#2ca02c", "#f1c40f", "#e67e22", "#e74c3c")}
@@ -75,96 +81,6 @@ def _row(pin: int) -> int:
     return (pin + 1) // 2
 
 
-def _english_choices():
-    with open(REPO / "kiosk" / "messages" / "en.toml", "rb") as f:
-        return tomllib.load(f)["choice"]
-
-
-def _n(value) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
-
-
-class Svg:
-    """A tiny SVG writer: each call appends one element."""
-
-    def __init__(self, width, height):
-        self.width, self.height = width, height
-        self.parts = []
-
-    def add(self, tag, text=None, **attrs):
-        items = " ".join(f"{k.rstrip('_').replace('_', '-')}={quoteattr(_n(v) if isinstance(v, (int, float)) else v)}"
-                         for k, v in attrs.items() if v is not None)
-        if text is None:
-            self.parts.append(f"<{tag} {items}/>")
-        else:
-            self.parts.append(f"<{tag} {items}>{escape(text)}</{tag}>")
-
-    def comment(self, text):
-        self.parts.append(f"<!-- {text} -->")
-
-    def wire(self, points, colour, width=2.4, dashed=False):
-        path = " ".join(f"{_n(x)},{_n(y)}" for x, y in points)
-        self.add("polyline", points=path, fill="none", stroke=colour, stroke_width=width,
-                 stroke_linejoin="round", stroke_linecap="round", stroke_dasharray="7 5" if dashed else None)
-
-    def dot(self, x, y, colour):
-        self.add("circle", cx=x, cy=y, r=4.2, fill=colour)
-
-    def terminal(self, x, y, colour=BLACK):
-        self.add("circle", cx=x, cy=y, r=3.6, fill="white", stroke=colour, stroke_width=1.6)
-
-    def text(self, x, y, s, size=12, anchor="start", weight=None, fill=BLACK, style=None):
-        self.add("text", s, x=x, y=y, font_size=size, text_anchor=anchor if anchor != "start" else None,
-                 font_weight=weight, fill=fill, font_style=style)
-
-    def lines(self, x, y, rows, size=12, gap=None, **kw):
-        """Several lines of text, top baseline at y."""
-        gap = gap or round(size * 1.35)
-        for i, s in enumerate(rows):
-            self.text(x, y + i * gap, s, size=size, **kw)
-
-    def titled(self, x, y, title, rows, size=12, gap=None):
-        """A bold title line, then plain lines."""
-        gap = gap or round(size * 1.35)
-        self.text(x, y, title, size=size + 1, weight="bold")
-        self.lines(x, y + gap + 2, rows, size=size, gap=gap)
-
-    def box(self, x, y, w, h, fill="white", stroke=BLACK, radius=8, dashed=False, width=1.5):
-        self.add("rect", x=x, y=y, width=w, height=h, rx=radius, fill=fill, stroke=stroke, stroke_width=width,
-                 stroke_dasharray="6 4" if dashed else None)
-
-    def resistor(self, x, y, label, vertical=False, colour=BLACK):
-        """An IEC resistor (a box) centred on x, y, with the wire drawn through it by the caller."""
-        w, h = (14, 38) if vertical else (38, 14)
-        self.add("rect", x=x - w / 2, y=y - h / 2, width=w, height=h, fill="white", stroke=colour, stroke_width=2)
-        if vertical:
-            self.text(x + 13, y + 4, label, size=11)
-        else:
-            self.text(x, y - 12, label, size=11, anchor="middle")
-
-    def switch(self, xl, xr, y, colour):
-        """A push-to-make button between terminals at xl and xr."""
-        mid = (xl + xr) / 2
-        self.wire([(xl + 2, y - 13), (xr - 2, y - 13)], colour, width=2.4)
-        self.wire([(mid, y - 13), (mid, y - 25)], colour, width=2)
-        self.wire([(mid - 9, y - 25), (mid + 9, y - 25)], colour, width=2)
-        self.terminal(xl, y)
-        self.terminal(xr, y)
-
-    def lamp(self, x, y, cap):
-        """The button's lamp (LED with its built-in resistor): a circle with a cross."""
-        r = 13
-        self.add("circle", cx=x, cy=y, r=r, fill=cap, fill_opacity=0.35, stroke=BLACK, stroke_width=1.8)
-        d = r * 0.7
-        self.wire([(x - d, y - d), (x + d, y + d)], BLACK, width=1.6)
-        self.wire([(x - d, y + d), (x + d, y - d)], BLACK, width=1.6)
-
-    def svg(self):
-        head = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{self.width}" height="{self.height}" '
-                f'viewBox="0 0 {self.width} {self.height}" font-family="{FONT}">')
-        return "\n".join(['<?xml version="1.0" encoding="UTF-8"?>', head] + self.parts + ["</svg>", ""])
-
-
 def _channels(sources, targets, edge, base=26, gap=16):
     """x of the vertical segment of each wire fanning from sources to targets, leaving a side at edge.
 
@@ -180,20 +96,79 @@ def _channels(sources, targets, edge, base=26, gap=16):
     return xs
 
 
+# Where things sit on the drawing (px).  The header's rows are 30 px apart from y=190.
+W, H = 1480, 1300
+HX0, HX1, HTOP, ROW0, ROW = 610, 910, 110, 190, 30
+ROW_Y = {r: ROW0 + (r - 1) * ROW for r in range(1, 21)}
+PI_BOTTOM = ROW_Y[20] + 30
+SUPPLY_Y0, SUPPLY_Y1 = 940, 1024  # the row of power supplies
+MAINS_Y = 1060
+CX = (HX0 + HX1) / 2
+POWER_X, HDMI_X, USB_X = CX - 70, CX + 10, CX + 80  # the Pi's connectors at the bottom of its board
+PLUS_X = 60            # the lamp supply's + rail
+
+
+def _y_of(pin):
+    """The y of a physical pin's row on the drawing."""
+    return ROW_Y[_row(pin)]
+
+
+class Plan:
+    """What the drawing shows: the pins, the buttons' names and caps, and the header pins each wire uses."""
+
+    def __init__(self, pins, leds, labels):
+        self.pins, self.leds = list(pins), list(leds)
+        self.n = len(self.pins)
+        self.caps = CAPS[self.n]
+        self.labels = labels  # (zh-TW, English) per button, best first
+        self.button_pins = [physical_pin(b) for b in self.pins]
+        self.led_pins = [physical_pin(b) for b in self.leds]
+        self.txd, self.rxd = physical_pin(UART_TXD), physical_pin(UART_RXD)
+        self._choose_grounds()
+        right = [f"BCM {b} (pin {p})" for b, p in zip(self.pins + self.leds, self.button_pins + self.led_pins)
+                 if not p % 2]
+        if right:  # e.g. the five-button option's GPIO23/GPIO24: their wires would leave the wrong side
+            raise SystemExit(f"wiring.py draws buttons and lamps on the header's left (odd) column; "
+                             f"{', '.join(right)} is on the right: teach it that column first")
+        self.used = {p: BLUE for p in self.button_pins}
+        self.used.update({p: ORANGE for p in self.led_pins})
+        self.used[self.txd], self.used[self.rxd] = PURPLE, TEAL
+        for p in (self.gnd_buttons, self.gnd_lamps, self.gnd_printer):
+            self.used[p] = BLACK
+
+    def _choose_grounds(self):
+        odd_gnd = [p for p, name in HEADER.items() if name == "GND" and p % 2]
+        even_gnd = [p for p, name in HEADER.items() if name == "GND" and not p % 2]
+        # A ground on the left column just above the buttons' rows and one just below the lamps' rows, so the
+        # ground wires reach the header without crossing the signal wires (fallback: the nearest one).
+        above = [p for p in odd_gnd if _row(p) < min(map(_row, self.button_pins))]
+        self.gnd_buttons = (max(above) if above
+                            else min(odd_gnd, key=lambda p: abs(_row(p) - _row(self.button_pins[0]))))
+        below = [p for p in odd_gnd if _row(p) > max(map(_row, self.led_pins))]
+        self.gnd_lamps = (min(below) if below
+                          else min(odd_gnd, key=lambda p: abs(_row(p) - _row(self.led_pins[-1]))))
+        self.gnd_printer = min((p for p in even_gnd if _row(p) > _row(self.rxd)), default=even_gnd[0])
+
+
 def render() -> str:
     """The wiring diagram for the default pins, as SVG text."""
-    values = defaults()["buttons"]
-    pins, leds = list(values["pins"]), list(values["leds"])
-    scale = Scale.of_size(len(pins))
-    english = _english_choices()
-    caps = CAPS[len(pins)]
-    labels = [(c.label, english[c.key]) for c in scale.choices]
-    n = len(pins)
-
-    W, H = 1480, 1300
+    plan = Plan(_defaults.BUTTON_PINS, _defaults.LED_PINS, _defaults.BUTTON_NAMES)
     s = Svg(W, H)
+    _draw_title(s, plan)
+    _draw_header(s, plan)
+    _draw_switches(s, plan)
+    lamps = _draw_lamps(s, plan)
+    _draw_supplies(s, lamps)
+    _draw_printer(s, plan)
+    _draw_screen(s)
+    _draw_legend(s)
+    return s.svg()
+
+
+def _draw_title(s, plan):
+    pins, leds = plan.pins, plan.leds
     s.add("title", "服務機接線圖 Lobby kiosk wiring")
-    s.add("desc", f"Raspberry Pi 40-pin header, {n} rating buttons on BCM {pins} with lamps on BCM {leds} "
+    s.add("desc", f"Raspberry Pi 40-pin header, {plan.n} rating buttons on BCM {pins} with lamps on BCM {leds} "
                   f"through a ULN2003A, the thermal printer on the UART (BCM {UART_TXD}/{UART_RXD}) with a divider, "
                   "and the power supplies. Generated by hardware/docs/wiring.py.")
     s.comment("Generated by hardware/docs/wiring.py from kiosk/config.py's defaults: do not edit by hand.")
@@ -203,73 +178,52 @@ def render() -> str:
                    f"printer on /dev/serial0 (BCM {UART_TXD} TXD, {UART_RXD} RXD). "
                    "Everything switched off while wiring.", size=13, fill="#444")
 
-    # -- the header ---------------------------------------------------------------------------------
-    HX0, HX1, HTOP, ROW0, ROW = 610, 910, 110, 190, 30
-    row_y = {r: ROW0 + (r - 1) * ROW for r in range(1, 21)}
 
-    def y_of(pin):
-        return row_y[_row(pin)]
-
-    button_pins = [physical_pin(b) for b in pins]
-    led_pins = [physical_pin(b) for b in leds]
-    txd, rxd = physical_pin(UART_TXD), physical_pin(UART_RXD)
-    odd_gnd = [p for p, name in HEADER.items() if name == "GND" and p % 2]
-    even_gnd = [p for p, name in HEADER.items() if name == "GND" and not p % 2]
-    # A ground on the left column just above the buttons' rows and one just below the lamps' rows, so the
-    # ground wires reach the header without crossing the signal wires (fallback: the nearest one).
-    above = [p for p in odd_gnd if _row(p) < min(map(_row, button_pins))]
-    gnd_buttons = max(above) if above else min(odd_gnd, key=lambda p: abs(_row(p) - _row(button_pins[0])))
-    below = [p for p in odd_gnd if _row(p) > max(map(_row, led_pins))]
-    gnd_lamps = min(below) if below else min(odd_gnd, key=lambda p: abs(_row(p) - _row(led_pins[-1])))
-    gnd_printer = min((p for p in even_gnd if _row(p) > _row(rxd)), default=even_gnd[0])
-
-    right = [f"BCM {b} (pin {p})" for b, p in zip(pins + leds, button_pins + led_pins) if not p % 2]
-    if right:  # e.g. the five-button option's GPIO23/GPIO24: their wires would leave the wrong side
-        raise SystemExit(f"wiring.py draws buttons and lamps on the header's left (odd) column; "
-                         f"{', '.join(right)} is on the right: teach it that column first")
-    used = {p: BLUE for p in button_pins}
-    used.update({p: ORANGE for p in led_pins})
-    used[txd], used[rxd] = PURPLE, TEAL
-    for p in (gnd_buttons, gnd_lamps, gnd_printer):
-        used[p] = BLACK
-
-    s.box(HX0, HTOP, HX1 - HX0, row_y[20] + 30 - HTOP, fill="#e8f3ea", stroke="#2e7d32", width=2)
+def _draw_header(s, plan):
+    """The Pi's board and its 40 pins, the used ones in their wire's colour."""
+    s.box(HX0, HTOP, HX1 - HX0, ROW_Y[20] + 30 - HTOP, fill="#e8f3ea", stroke="#2e7d32", width=2)
     s.text((HX0 + HX1) / 2, HTOP + 26, "Raspberry Pi 4B / 3B+", size=16, weight="bold", anchor="middle")
     s.text((HX0 + HX1) / 2, HTOP + 46, "header J8, board from above, USB ports down", size=12,
            anchor="middle", fill="#444")
     xs = {1: 745, 0: 775}
     for pin, name in HEADER.items():
-        y = y_of(pin)
-        x = xs[pin % 2]
-        gpio = name.startswith("GPIO")
-        if name == "GND":
-            fill, ink = BLACK, "white"
-        elif name == "5V":
-            fill, ink = RED, "white"
-        elif name == "3V3":
-            fill, ink = "#f5a623", BLACK
-        elif pin in used:
-            fill, ink = used[pin], "white"
-        else:
-            fill, ink = "#d5d8dc", "#555"
-        if pin == 1:  # the square pad marks pin 1 on the board
-            s.add("rect", x=x - 10, y=y - 10, width=20, height=20, fill=fill, stroke=BLACK, stroke_width=1)
-        else:
-            s.add("circle", cx=x, cy=y, r=10.5, fill=fill, stroke=BLACK, stroke_width=1)
-        s.text(x, y + 4, str(pin), size=10, anchor="middle", weight="bold", fill=ink)
-        label = name + {txd: " TXD", rxd: " RXD"}.get(pin, "")
-        strong = pin in used or not gpio
-        colour = used.get(pin, BLACK if strong else "#8a8f94")
-        if name == "5V":
-            colour = RED
-        if pin % 2:
-            s.text(HX0 + 10, y + 4, label, size=12, weight="bold" if pin in used else None, fill=colour)
-        else:
-            s.text(HX1 - 10, y + 4, label, size=12, anchor="end", weight="bold" if pin in used else None,
-                   fill=colour)
+        _draw_pin(s, plan, pin, name, xs[pin % 2], _y_of(pin))
 
-    # -- buttons: the switches ------------------------------------------------------------------------
-    src = [y_of(p) for p in button_pins]
+
+def _draw_pin(s, plan, pin, name, x, y):
+    used = plan.used
+    gpio = name.startswith("GPIO")
+    if name == "GND":
+        fill, ink = BLACK, "white"
+    elif name == "5V":
+        fill, ink = RED, "white"
+    elif name == "3V3":
+        fill, ink = "#f5a623", BLACK
+    elif pin in used:
+        fill, ink = used[pin], "white"
+    else:
+        fill, ink = "#d5d8dc", "#555"
+    if pin == 1:  # the square pad marks pin 1 on the board
+        s.add("rect", x=x - 10, y=y - 10, width=20, height=20, fill=fill, stroke=BLACK, stroke_width=1)
+    else:
+        s.add("circle", cx=x, cy=y, r=10.5, fill=fill, stroke=BLACK, stroke_width=1)
+    s.text(x, y + 4, str(pin), size=10, anchor="middle", weight="bold", fill=ink)
+    label = name + {plan.txd: " TXD", plan.rxd: " RXD"}.get(pin, "")
+    strong = pin in used or not gpio
+    colour = used.get(pin, BLACK if strong else "#8a8f94")
+    if name == "5V":
+        colour = RED
+    if pin % 2:
+        s.text(HX0 + 10, y + 4, label, size=12, weight="bold" if pin in used else None, fill=colour)
+    else:
+        s.text(HX1 - 10, y + 4, label, size=12, anchor="end", weight="bold" if pin in used else None,
+               fill=colour)
+
+
+def _draw_switches(s, plan):
+    """The buttons' switches, each between the common ground and its GPIO."""
+    n, caps, labels, gnd_buttons = plan.n, plan.caps, plan.labels, plan.gnd_buttons
+    src = [_y_of(p) for p in plan.button_pins]
     mid = (src[0] + src[-1]) / 2
     spacing = 92 if n == 3 else 62
     sw_y = [mid + (i - (n - 1) / 2) * spacing for i in range(n)]
@@ -279,7 +233,7 @@ def render() -> str:
     s.text(250, top + 22, "active-low: pressed = GND, with the Pi's internal pull-up", size=12, fill="#444")
     comb_x, xl, xr = 72, 300, 360
     gy = top + 40  # the ground wire runs along the top of the group
-    s.wire([(HX0, y_of(gnd_buttons)), (HX0 - 22, y_of(gnd_buttons)), (HX0 - 22, gy), (comb_x, gy),
+    s.wire([(HX0, _y_of(gnd_buttons)), (HX0 - 22, _y_of(gnd_buttons)), (HX0 - 22, gy), (comb_x, gy),
             (comb_x, sw_y[-1])], BLACK)
     s.text(HX0 - 30, gy + 15, f"GND pin {gnd_buttons}", size=11, anchor="end")
     chans = _channels(src, sw_y, HX0 - 22)
@@ -294,10 +248,13 @@ def render() -> str:
         s.text(112, y + 17, f"{CAP_NAMES[caps[i]]} button {i}", size=11, fill="#555")
         s.text(xl - 6, y + 17, "COM", size=10, anchor="end", fill="#555")
         s.text(xr + 6, y + 17, "NO", size=10, fill="#555")
-        s.text(xr + 30, y - 6, f"BCM {pins[i]} · pin {button_pins[i]}", size=11, fill=BLUE)
+        s.text(xr + 30, y - 6, f"BCM {plan.pins[i]} · pin {plan.button_pins[i]}", size=11, fill=BLUE)
 
-    # -- buttons: the lamps, through the ULN2003A -----------------------------------------------------
-    src = [y_of(p) for p in led_pins]
+
+def _draw_lamps(s, plan):
+    """The buttons' lamps, switched by the ULN2003A; returns (top lamp's y, the ground wire's y) for the supply."""
+    n, caps, leds, led_pins = plan.n, plan.caps, plan.leds, plan.led_pins
+    src = [_y_of(p) for p in led_pins]
     mid = (src[0] + src[-1]) / 2
     spacing = 68 if n == 3 else 50
     lamp_y = [mid + (i - (n - 1) / 2) * spacing for i in range(n)]
@@ -308,7 +265,7 @@ def render() -> str:
     s.box(30, top, 560, gnd_y + 14 - top, fill=LIGHT, stroke="#aab7b8", dashed=True)
     s.text(44, top + 22, "按鈕燈  Button lamps", size=15, weight="bold")
     s.text(220, top + 22, "5 V or 12 V lamps: switched on their GND side by a ULN2003A", size=12, fill="#444")
-    plus_x, lx = 60, 322
+    lx = 322
     s.box(ux0, uy0, ux1 - ux0, uy1 - uy0, fill="#fdebd0", stroke=BLACK, radius=4, width=1.8)
     s.text((ux0 + ux1) / 2, uy0 + 17, "ULN2003A", size=13, weight="bold", anchor="middle")
     chans = _channels(src, lamp_y, ux0)
@@ -316,8 +273,8 @@ def render() -> str:
         y = lamp_y[i]
         s.wire([(HX0, src[i]), (ux1, src[i])], ORANGE)                     # GPIO -> IN
         s.wire([(ux0, src[i]), (chans[i], src[i]), (chans[i], y), (lx + 13, y)], ORANGE)  # OUT -> lamp -
-        s.wire([(plus_x, y), (lx - 13, y)], RED)                            # lamp + <- supply
-        s.dot(plus_x, y, RED)
+        s.wire([(PLUS_X, y), (lx - 13, y)], RED)                            # lamp + <- supply
+        s.dot(PLUS_X, y, RED)
         s.lamp(lx, y, caps[i])
         s.text(ux1 - 6, src[i] + 4, f"IN{i + 1}", size=11, anchor="end")
         s.text(ux0 + 6, src[i] + 4, f"OUT{i + 1}", size=11)
@@ -325,56 +282,57 @@ def render() -> str:
         s.text(ux0 - 6, src[i] - 5, str(16 - i), size=9, anchor="end", fill="#555")
         s.text(ux1 + 18, src[i] - 5, f"BCM {leds[i]}", size=11, fill=ORANGE)
         s.add("circle", cx=88, cy=y - 15, r=6, fill=caps[i], stroke=BLACK, stroke_width=1)
-        s.text(100, y - 10, f"{labels[i][0]} lamp 燈 · BCM {leds[i]} · pin {led_pins[i]}", size=12)
+        s.text(100, y - 10, f"{plan.labels[i][0]} lamp 燈 · BCM {leds[i]} · pin {led_pins[i]}", size=12)
         s.text(lx - 19, y + 20, "+", size=12, anchor="middle", weight="bold", fill=RED)
         s.text(lx + 19, y + 20, "−", size=12, anchor="middle", weight="bold")
     com_x, ugnd_x = ux0 + 26, ux1 - 24
     s.text(com_x, uy1 - 8, "COM 9", size=10, anchor="middle", fill="#555")
     s.text(ugnd_x, uy1 - 8, "GND 8", size=10, anchor="middle", fill="#555")
-    s.wire([(com_x, uy1), (com_x, com_y), (plus_x, com_y)], RED)
-    s.dot(plus_x, com_y, RED)
-    s.wire([(ugnd_x, uy1), (ugnd_x, gnd_y), (HX0 - 22, gnd_y), (HX0 - 22, y_of(gnd_lamps)), (HX0, y_of(gnd_lamps))],
+    s.wire([(com_x, uy1), (com_x, com_y), (PLUS_X, com_y)], RED)
+    s.dot(PLUS_X, com_y, RED)
+    gnd_lamps = plan.gnd_lamps
+    s.wire([(ugnd_x, uy1), (ugnd_x, gnd_y), (HX0 - 22, gnd_y), (HX0 - 22, _y_of(gnd_lamps)), (HX0, _y_of(gnd_lamps))],
            BLACK)
     s.text(HX0 - 30, gnd_y - 6, f"GND pin {gnd_lamps}", size=11, anchor="end")
+    return lamp_y[0], gnd_y
 
-    # -- power supplies and mains ------------------------------------------------------------------
-    py0, py1 = 940, 1024
-    mains_y = 1060
-    pi_bottom = row_y[20] + 30
-    # the lamp supply
-    s.wire([(plus_x, lamp_y[0]), (plus_x, py0)], RED)
-    s.box(30, py0, 290, py1 - py0, fill="#fdedec", stroke=RED)
-    s.text(plus_x + 6, py0 + 20, "+", size=13, weight="bold", fill=RED)
-    s.titled(84, py0 + 22, "燈電源  Lamp supply",
+
+def _draw_supplies(s, lamps):
+    """The lamp supply, the Pi's own supply and the mains strip every supply plugs into."""
+    top_lamp_y, gnd_y = lamps
+    s.wire([(PLUS_X, top_lamp_y), (PLUS_X, SUPPLY_Y0)], RED)
+    s.box(30, SUPPLY_Y0, 290, SUPPLY_Y1 - SUPPLY_Y0, fill="#fdedec", stroke=RED)
+    s.text(PLUS_X + 6, SUPPLY_Y0 + 20, "+", size=13, weight="bold", fill=RED)
+    s.titled(84, SUPPLY_Y0 + 22, "燈電源  Lamp supply",
              ["12 V DC ≥ 0.5 A for 12 V lamps;", "5 V lamps: the Pi's 5V pin 2 or 4 instead"])
-    s.wire([(320, py0 + 45), (HX0 - 50, py0 + 45), (HX0 - 50, gnd_y)], BLACK)
+    s.wire([(320, SUPPLY_Y0 + 45), (HX0 - 50, SUPPLY_Y0 + 45), (HX0 - 50, gnd_y)], BLACK)
     s.dot(HX0 - 50, gnd_y, BLACK)
-    s.text(326, py0 + 40, "−", size=13, weight="bold")
-    s.text(340, py0 + 62, "common GND", size=11, fill="#555")
+    s.text(326, SUPPLY_Y0 + 40, "−", size=13, weight="bold")
+    s.text(340, SUPPLY_Y0 + 62, "common GND", size=11, fill="#555")
     # the Pi's own supply
-    cx = (HX0 + HX1) / 2
-    power_x, hdmi_x, usb_x = cx - 70, cx + 10, cx + 80
-    s.wire([(power_x, pi_bottom), (power_x, py0)], GREY, width=6)
-    s.lines(power_x - 10, pi_bottom + 60, ["USB-C 5.1 V", "(3B+: micro-USB)"], size=11, anchor="end",
+    s.wire([(POWER_X, PI_BOTTOM), (POWER_X, SUPPLY_Y0)], GREY, width=6)
+    s.lines(POWER_X - 10, PI_BOTTOM + 60, ["USB-C 5.1 V", "(3B+: micro-USB)"], size=11, anchor="end",
             fill="#555")
-    for x, name in ((power_x, "power"), (hdmi_x, "HDMI"), (usb_x, "USB")):
-        s.add("rect", x=x - 26, y=pi_bottom - 9, width=52, height=18, rx=3, fill="#bdc3c7", stroke=BLACK,
+    for x, name in ((POWER_X, "power"), (HDMI_X, "HDMI"), (USB_X, "USB")):
+        s.add("rect", x=x - 26, y=PI_BOTTOM - 9, width=52, height=18, rx=3, fill="#bdc3c7", stroke=BLACK,
               stroke_width=1)
-        s.text(x, pi_bottom + 4, name, size=10, anchor="middle", weight="bold")
-    s.box(HX0 + 20, py0, HX1 - HX0 - 40, py1 - py0, fill="#fdedec", stroke=RED)
-    s.titled(HX0 + 34, py0 + 22, "Pi 電源  Pi power supply",
+        s.text(x, PI_BOTTOM + 4, name, size=10, anchor="middle", weight="bold")
+    s.box(HX0 + 20, SUPPLY_Y0, HX1 - HX0 - 40, SUPPLY_Y1 - SUPPLY_Y0, fill="#fdedec", stroke=RED)
+    s.titled(HX0 + 34, SUPPLY_Y0 + 22, "Pi 電源  Pi power supply",
              ["official 5.1 V 3 A USB-C (4B)", "3B+: official 5.1 V 2.5 A micro-USB"])
     # mains
-    s.box(30, mains_y, W - 60, 40, fill="#fef9e7", stroke="#b7950b")
-    s.text(44, mains_y + 25, "市電  Mains 110 V AC 60 Hz → fused inlet or DIN-rail fuse → switched power strip "
+    s.box(30, MAINS_Y, W - 60, 40, fill="#fef9e7", stroke="#b7950b")
+    s.text(44, MAINS_Y + 25, "市電  Mains 110 V AC 60 Hz → fused inlet or DIN-rail fuse → switched power strip "
                              "in the enclosure: every supply (lamps, Pi, screen, printer) plugs in here",
            size=13)
-    for x in (175, cx, 1060, 1310):
-        s.wire([(x, py1), (x, mains_y)], "#b7950b", width=2)
+    for x in (175, CX, 1060, 1310):
+        s.wire([(x, SUPPLY_Y1), (x, MAINS_Y)], "#b7950b", width=2)
 
-    # -- printer ----------------------------------------------------------------------------------------
+
+def _draw_printer(s, plan):
+    """The printer on the UART (with the R1/R2 divider into the Pi's RXD) and its own supply."""
     PX0, PX1, PY0, PY1 = 1180, 1440, 200, 470
-    ytx, yrx, ygnd = y_of(txd), y_of(rxd), y_of(gnd_printer)
+    ytx, yrx, ygnd = _y_of(plan.txd), _y_of(plan.rxd), _y_of(plan.gnd_printer)
     s.box(PX0, PY0, PX1 - PX0, PY1 - PY0, fill="#eaf2f8", stroke="#2471a3", width=2)
     s.text(PX0 + 14, PY0 + 28, "熱感印表機  Thermal printer", size=15, weight="bold")
     s.lines(PX0 + 62, ytx + 4, ["ESC/POS, 58 or 80 mm", "Big5 Traditional Chinese", "TTL serial, e.g. 9600 8N1",
@@ -395,40 +353,46 @@ def render() -> str:
     s.resistor(node_x, (yrx + ygnd) / 2, "R2 3.3 kΩ", vertical=True)
     s.dot(node_x, yrx, TEAL)
     s.dot(node_x, ygnd, BLACK)
-    s.text(HX1 + 14, ygnd + 19, f"GND pin {gnd_printer} (common ground)", size=11)
+    s.text(HX1 + 14, ygnd + 19, f"GND pin {plan.gnd_printer} (common ground)", size=11)
     s.box(930, ygnd + 40, 236, 122, fill=LIGHT, stroke="#aab7b8", dashed=True)
     s.lines(942, ygnd + 60, ["Many printers speak 5 V TTL: R1/R2", "make 3.0 V for GPIO15 (3.3 V max).",
                              "Or a BSS138 level-shifter board", "(LV: 3V3 pin 1, HV: 5V pin 2).",
                              "RS-232 (DB-9, ±12 V): a MAX3232."], size=11, gap=20)
-    # printer supply
+    _draw_printer_supply(s, PX0, PY1)
+
+
+def _draw_printer_supply(s, PX0, PY1):
     dc_plus, dc_minus = 1280, 1340
     s.text(PX0 + 14, PY1 - 14, "DC IN", size=11, weight="bold")
     s.terminal(dc_plus, PY1, RED)
     s.terminal(dc_minus, PY1, BLACK)
-    s.wire([(dc_plus, PY1 + 4), (dc_plus, py0)], RED, width=3.4)
-    s.wire([(dc_minus, PY1 + 4), (dc_minus, py0)], BLACK, width=3.4)
+    s.wire([(dc_plus, PY1 + 4), (dc_plus, SUPPLY_Y0)], RED, width=3.4)
+    s.wire([(dc_minus, PY1 + 4), (dc_minus, SUPPLY_Y0)], BLACK, width=3.4)
     s.text(dc_plus - 8, PY1 + 24, "+", size=13, anchor="end", weight="bold", fill=RED)
     s.text(dc_minus + 8, PY1 + 24, "−", size=13, weight="bold")
-    s.box(1180, py0, 260, py1 - py0, fill="#fdedec", stroke=RED)
-    s.titled(1194, py0 + 22, "印表機電源  Printer supply",
+    s.box(1180, SUPPLY_Y0, 260, SUPPLY_Y1 - SUPPLY_Y0, fill="#fdedec", stroke=RED)
+    s.titled(1194, SUPPLY_Y0 + 22, "印表機電源  Printer supply",
              ["9 V DC 2–3 A (the printer's rating:", "5–9 V on most 58 mm panel printers)"])
     s.lines(1352, PY1 + 60, ["peaks ≈ 2 A", "while printing:", "never from the", "Pi's 5V pins"],
             size=12, weight="bold", fill=RED, gap=17)
 
-    # -- the screen --------------------------------------------------------------------------------------
-    DX0, DX1, DY0, DY1 = 960, 1160, pi_bottom + 20, pi_bottom + 120
-    s.wire([(hdmi_x, pi_bottom + 9), (hdmi_x, DY0 + 30), (DX0, DY0 + 30)], GREY, width=5)
-    s.wire([(usb_x, pi_bottom + 9), (usb_x, DY0 + 60), (DX0, DY0 + 60)], GREY, width=5)
-    s.text(usb_x + 10, DY0 + 24, "HDMI", size=11, fill="#555")
-    s.text(usb_x + 10, DY0 + 54, "USB (touch)", size=11, fill="#555")
+
+def _draw_screen(s):
+    """The touch screen on HDMI and USB, and its own supply."""
+    DX0, DX1, DY0, DY1 = 960, 1160, PI_BOTTOM + 20, PI_BOTTOM + 120
+    s.wire([(HDMI_X, PI_BOTTOM + 9), (HDMI_X, DY0 + 30), (DX0, DY0 + 30)], GREY, width=5)
+    s.wire([(USB_X, PI_BOTTOM + 9), (USB_X, DY0 + 60), (DX0, DY0 + 60)], GREY, width=5)
+    s.text(USB_X + 10, DY0 + 24, "HDMI", size=11, fill="#555")
+    s.text(USB_X + 10, DY0 + 54, "USB (touch)", size=11, fill="#555")
     s.box(DX0, DY0, DX1 - DX0, DY1 - DY0, fill="#f5eef8", stroke="#7d3c98")
     s.titled(DX0 + 12, DY0 + 22, "觸控螢幕  Touch screen",
              ["HDMI monitor with USB touch,", "or the official 7\" DSI", "(Raspberry Pi OS route)"], gap=19)
-    s.wire([(1060, DY1), (1060, py0)], RED, width=2)
-    s.box(960, py0, 200, py1 - py0, fill="#fdedec", stroke=RED)
-    s.titled(974, py0 + 22, "螢幕電源  Screen supply", ["the monitor's own adapter", "(12 V, as supplied)"])
+    s.wire([(1060, DY1), (1060, SUPPLY_Y0)], RED, width=2)
+    s.box(960, SUPPLY_Y0, 200, SUPPLY_Y1 - SUPPLY_Y0, fill="#fdedec", stroke=RED)
+    s.titled(974, SUPPLY_Y0 + 22, "螢幕電源  Screen supply", ["the monitor's own adapter", "(12 V, as supplied)"])
 
-    # -- legend --------------------------------------------------------------------------------------------
+
+def _draw_legend(s):
     ly = 1140
     s.text(30, ly, "圖例  Legend", size=15, weight="bold")
     items = [(BLUE, "button input (BCM, active-low)"), (ORANGE, "lamp drive: GPIO high = lit (PWM)"),
@@ -445,7 +409,6 @@ def render() -> str:
              "(hardware/README.md).",
              "Drawn by hardware/docs/wiring.py from kiosk/config.py's defaults."]
     s.lines(30, ly + 82, notes, size=12, gap=18, fill="#333")
-    return s.svg()
 
 
 def main(argv=None) -> int:
