@@ -74,13 +74,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
-from sqlalchemy import Column, Integer, MetaData, Table, Text, and_, func, insert, select
+from sqlalchemy import and_, func, insert, select
 
 from protocol import officetime
 
 from . import report as reports
-from .calls import CALL_EVENTS, CALLS
-from .db import RATING_COUNTS, RATINGS
+from .schema import CALL_EVENTS, CALLS, LINK_WINDOWS, RATING_COUNTS, RATINGS
 from .models import parse_rfc3339
 
 __all__ = ["LINK_MINUTES", "CallRows", "CallStats", "ServiceCalls", "CounterCalls", "HourCalls", "Link",
@@ -506,8 +505,7 @@ def _count_links(conn, first_day: str, last_day: str, names: Sequence[str],
     by_counter: Dict[int, List[str]] = defaultdict(list)
     for name in names:
         by_counter[counter_of(name)].append(name)
-    table = Table("link_windows", MetaData(), Column("location", Text), Column("start", Text), Column("stop", Text),
-                  Column("counter", Integer), Column("service", Text), prefixes=["TEMPORARY"])
+    table = LINK_WINDOWS
     table.create(conn)
     try:
         conn.execute(insert(table), [{"location": name, "start": start, "stop": stop, "counter": counter,

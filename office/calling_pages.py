@@ -44,7 +44,7 @@ from sqlalchemy import select
 from protocol import officetime
 
 from . import calls, displays, queue_page as texts
-from .db import TICKETS
+from .schema import TICKETS
 from .current import database as _db, now as _now
 from .pages import login_required
 

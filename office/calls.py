@@ -108,7 +108,7 @@ import weakref
 from datetime import date, datetime, timedelta
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, func, insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from protocol import officetime
@@ -116,10 +116,11 @@ from protocol import officetime
 from .announce import announcement
 from .forecast import (MAX_PRIORITY_STREAK, PRIORITY, PRIORITY_WEIGHT, Counter, Waiting, call_times, priority_first,
                        usual)
-from .db import METADATA, TICKETS, Database
+from .db import Database
+from .schema import CALL_EVENTS, CALLS, COUNTERS, TICKETS
 
-__all__ = ["CALLS", "CALL_EVENTS", "COUNTERS", "PRIORITY", "PRIORITY_WEIGHT", "MAX_PRIORITY_STREAK", "MAX_RECALLS",
-           "CallError", "ensure_schema", "call_next", "recall", "no_show", "requeue", "done", "transfer",
+__all__ = ["PRIORITY", "PRIORITY_WEIGHT", "MAX_PRIORITY_STREAK", "MAX_RECALLS",
+           "CallError", "call_next", "recall", "no_show", "requeue", "done", "transfer",
            "now_serving", "last_calls", "events_since", "queue_position", "waiting_counts", "estimate",
            "ticket_estimate", "pace", "kiosk_queue", "state", "public_answer", "no_shows", "changed", "generation",
            "wait_for_change"]
@@ -135,44 +136,6 @@ CLAIM_ATTEMPTS = 20
 STATES = ("called", "done", "no_show", "waiting")  # a ticket without a calls row is waiting too
 KINDS = ("call", "recall", "done", "no_show", "requeue", "transfer")
 
-CALLS = Table(
-    "calls", METADATA,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("ticket_id", String(36), ForeignKey("tickets.event_id"), nullable=False, unique=True),
-    Column("day", String(10), nullable=False),           # the ticket's office day
-    Column("number", Text, nullable=False),              # as printed: A012
-    Column("printed_at", String(40), nullable=False),    # the ticket's time: its place in the queue
-    Column("service", Text, nullable=False),             # the service it waits for / is served in now
-    Column("state", String(10), nullable=False),         # waiting | called | done | no_show
-    Column("counter", Integer),                          # while called (and the last counter after)
-    Column("called_at", String(40)),                     # the last call (not recall) at that counter
-    Column("recalls", Integer, nullable=False, default=0),
-    Column("finished_at", String(40)),                   # done / no_show
-    Column("transferred_from", Text),                    # the service it was transferred from, last
-    Index("calls_day_state", "day", "state", "service"),
-)
-CALL_EVENTS = Table(
-    "call_events", METADATA,
-    Column("id", Integer, primary_key=True, autoincrement=True),  # increasing: the stream's `since`
-    Column("call_id", Integer, ForeignKey("calls.id"), nullable=False),
-    Column("day", String(10), nullable=False),
-    Column("kind", String(10), nullable=False),          # call | recall | done | no_show | requeue | transfer
-    Column("number", Text, nullable=False),
-    Column("service", Text, nullable=False),
-    Column("counter", Integer),
-    Column("at", String(40), nullable=False),
-    Column("detail", Text),                              # transfer: the service it went to
-    Index("call_events_day", "day", "id"),
-)
-COUNTERS = Table(
-    "counters", METADATA,
-    Column("counter", Integer, primary_key=True),
-    Column("services", Text, nullable=False),            # JSON list of prefixes, as last sent with call_next
-    Column("day", String(10), nullable=False),
-    Column("updated_at", String(40), nullable=False),
-)
-
-
 class CallError(Exception):
     """An action that does not apply (unknown call, wrong state); ``status`` is the HTTP answer."""
 
@@ -183,12 +146,6 @@ class CallError(Exception):
 
 class _Lost(Exception):
     """Another clerk claimed the ticket first: roll back and choose again."""
-
-
-def ensure_schema(db: Database) -> None:
-    """Create the calling tables if this database predates them (idempotent)."""
-    for table in (CALLS, CALL_EVENTS, COUNTERS):
-        table.create(db.engine, checkfirst=True)
 
 
 # -- the live feed ---------------------------------------------------------------------------------

@@ -27,21 +27,13 @@ import threading
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
-from sqlalchemy import Column, String, Table, insert, select, update
+from sqlalchemy import insert, select, update
 
-from .db import METADATA, Database, _now, hash_token
+from .db import Database, _now, hash_token
+from .schema import DISPLAYS
 
-__all__ = ["DISPLAYS", "DISPLAY_NAME", "ensure_schema", "add_display", "displays", "display_for_token",
+__all__ = ["DISPLAY_NAME", "ensure_schema", "add_display", "displays", "display_for_token",
            "display_path"]
-
-DISPLAYS = Table(
-    "displays", METADATA,
-    Column("name", String(64), primary_key=True),
-    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 hex of the display token
-    Column("created_at", String(40), nullable=False),
-    Column("token_issued_at", String(40), nullable=False),
-    Column("last_seen_at", String(40)),                              # last request with its token (to the minute)
-)
 
 #: A display's name: letters (any script), digits, '.', '_', '-', up to 64 (e.g. lobby-1, 大廳).
 DISPLAY_NAME = re.compile(r"[\w.-]{1,64}")

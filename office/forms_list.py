@@ -35,7 +35,8 @@ from sqlalchemy import delete, insert, select, update
 
 from protocol import officetime
 
-from .db import ALL_KIOSKS, FORM_CATEGORIES, FORMS, META, OFFICE_CONFIG, Database
+from .db import Database
+from .schema import ALL_KIOSKS, FORM_CATEGORIES, FORMS, META, OFFICE_CONFIG
 
 __all__ = ["Category", "FormRow", "RowProblem", "UploadedFile", "ensure_seeded", "categories", "rows", "check",
            "save", "attach_file", "uploaded_file", "target", "kiosk_catalogue", "forms_for", "import_catalogue",

@@ -30,7 +30,7 @@ from sqlalchemy import select
 
 from protocol.service_list import DEFAULT_SERVICES
 
-from .db import EVENTS, TICKETS
+from .schema import EVENTS, TICKETS
 
 __all__ = ["DEFAULT_LANG", "TEXTS", "language_for", "supported", "service_names"]
 

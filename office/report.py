@@ -45,7 +45,7 @@ from protocol.ratings import REASONS, Scale
 
 from . import call_stats as calling
 from . import forms_list
-from .db import EVENTS, FORM_VIEWS
+from .schema import EVENTS, FORM_VIEWS
 
 __all__ = ["Satisfaction", "MonthlyReport", "Today", "parse_month", "previous_months", "satisfaction",
            "satisfaction_by", "reason_counts", "tickets_per_service", "tickets_per_hour", "form_downloads",

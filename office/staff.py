@@ -40,30 +40,15 @@ import time
 from collections import deque
 from typing import Callable, Deque, Dict, Hashable, List, Optional
 
-from sqlalchemy import Column, Float, String, Table, delete, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .db import META, METADATA, Database, _now
+from .db import Database, _now
+from .schema import META, STAFF, STAFF_SESSIONS
 
-__all__ = ["STAFF", "STAFF_SESSIONS", "USERNAME", "MIN_PASSWORD", "add_user", "remove_user", "check_user", "users",
+__all__ = ["USERNAME", "MIN_PASSWORD", "add_user", "remove_user", "check_user", "users",
            "secret_key", "start_session", "session_valid", "end_session", "LoginLimiter", "ensure_schema"]
-
-STAFF = Table(
-    "staff", METADATA,
-    Column("name", String(64), primary_key=True),
-    Column("password_hash", String(255), nullable=False),  # werkzeug: "scrypt:32768:8:1$salt$hash"
-    Column("created_at", String(40), nullable=False),
-    Column("password_set_at", String(40), nullable=False),
-)
-
-#: One row per signed-in browser: the SHA-256 of the session id its cookie carries.
-STAFF_SESSIONS = Table(
-    "staff_sessions", METADATA,
-    Column("id_hash", String(64), primary_key=True),
-    Column("name", String(64), nullable=False, index=True),
-    Column("started", Float, nullable=False),  # seconds since the epoch, by the app's clock: old rows are pruned
-)
 
 #: A staff name: letters (any script), digits, '.', '_', '-', up to 64.
 USERNAME = re.compile(r"[\w.-]{1,64}")

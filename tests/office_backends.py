@@ -7,7 +7,8 @@ A test file parametrizes its own fixture over :data:`BACKENDS` and opens the URL
 import os
 from contextlib import contextmanager
 
-from office.db import METADATA, Database
+from office.db import Database
+from office.schema import METADATA
 
 BACKENDS = ["sqlite"] + (["other"] if os.environ.get("OFFICE_TEST_DATABASE_URL") else [])
 

@@ -18,7 +18,8 @@ from office_sign_in import sign_in
 from protocol import officetime
 from office import calls, staff
 from office.app import create_app
-from office.db import EVENTS, SCHEMA_VERSION, TICKETS, Database, META
+from office.db import Database
+from office.schema import CALLS, EVENTS, META, SCHEMA_VERSION, TICKETS
 from office_backends import BACKENDS, database_url
 
 KIOSK = "ERLIN-01"
@@ -291,7 +292,7 @@ def test_an_older_database_is_raised_to_this_schema_version(tmp_path):
     url = f"sqlite:///{tmp_path / 'old.db'}"
     with Database(url) as database:
         database.write(lambda c: c.execute(META.update().where(META.c.key == "schema_version").values(value="1")))
-        calls.CALLS.drop(database.engine)
+        CALLS.drop(database.engine)
     with Database(url) as database:
         assert database.read(lambda c: c.execute(META.select().where(META.c.key == "schema_version")).one()).value \
             == str(SCHEMA_VERSION)

@@ -23,7 +23,8 @@ import office_sign_in
 from protocol import officetime
 from office import calls, displays, staff
 from office.app import create_app
-from office.db import EVENTS, TICKETS, Database, hash_token
+from office.db import Database, hash_token
+from office.schema import EVENTS, TICKETS
 
 KIOSK = "ERLIN-01"
 PASSWORD = "correct horse 1"

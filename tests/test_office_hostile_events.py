@@ -25,7 +25,8 @@ import office_sign_in
 from protocol import officetime
 from office import report_csv
 from office.app import create_app
-from office.db import EVENTS, TICKETS, Database
+from office.db import Database
+from office.schema import EVENTS, TICKETS
 from office_backends import BACKENDS, database_url
 
 KIOSK, OTHER = "ERLIN-01", "ERLIN-02"

@@ -19,7 +19,8 @@ import pytest
 from protocol import officetime
 from protocol.ratings import REASONS, Scale
 from office import call_stats, calls, report
-from office.db import EVENTS, META, RATING_COUNTS, RATINGS, REPORT_KEYS, Database
+from office.db import Database
+from office.schema import EVENTS, META, RATING_COUNTS, RATINGS, REPORT_KEYS
 from office.models import parse_events
 from office_backends import BACKENDS, database_url
 

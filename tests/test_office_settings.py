@@ -8,7 +8,8 @@ import pytest
 
 import office_sign_in
 from office.app import create_app
-from office.db import OFFICE_CONFIG, Database
+from office.db import Database
+from office.schema import OFFICE_CONFIG
 
 KIOSK = "ERLIN-01"
 

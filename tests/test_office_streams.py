@@ -198,7 +198,8 @@ def test_more_kiosks_uploading_at_once_than_waitress_used_to_accept_all_get_thro
     limit of 100 connections left the others waiting until an idle one was closed, 2 minutes later.)"""
     import threading
 
-    from office.db import EVENTS, Database
+    from office.db import Database
+    from office.schema import EVENTS
 
     server = started()
     with Database(server.db) as db:
