@@ -16,7 +16,8 @@ import pytest
 from kiosk import __version__ as kiosk_version
 from protocol import officetime
 from kiosk.config import Config, defaults
-from kiosk.selftest import FAIL, PASS, SelfTest, check_network
+from kiosk.selftest import FAIL, PASS, SelfTest
+from kiosk.selftest.network import check_network
 from kiosk.services import open_services
 
 KIOSK = "ERLIN-01"

@@ -19,8 +19,11 @@ import pytest
 
 from kiosk import cli
 from kiosk.config import Config, defaults, load_config
-from kiosk.selftest import (FAIL, PASS, WARN, SelfTest, check_button, check_buttons, check_display, check_network,
-                            check_outbox, input_devices)
+from kiosk.selftest import FAIL, PASS, WARN, SelfTest
+from kiosk.selftest.devices import check_button, check_buttons
+from kiosk.selftest.display import check_display, input_devices
+from kiosk.selftest.network import check_network
+from kiosk.selftest.system import check_outbox
 from kiosk.store import DB_NAME, Store
 from pty_printer import PtyPrinter
 

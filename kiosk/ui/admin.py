@@ -220,7 +220,7 @@ class AdminController:
         Clock.schedule_once(lambda _dt: self.refresh(), 0.5)
 
     def _do_test_print(self) -> str:
-        from ..selftest import make_test_page
+        from ..test_page import make_test_page
         data, _qr = make_test_page(self.app.kiosk_config)
         # the tickets' print job: ask, send, ask again; a fault is stored and said on the screen, a lost link reopened
         printing = self.app.services.tickets.printing
