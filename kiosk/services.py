@@ -7,8 +7,9 @@ One place builds what both the windowed kiosk and the command-line tools
 takes exactly the path of a real one::
 
     gpiozero edge -> RatingButtons (debounce, stuck) -> RatingService.rate
-        -> one synchronous transaction (rating row + event) -> LED confirms
-        -> listeners (the UI, which hands over to Kivy's main thread)
+        -> one synchronous transaction (rating row + event)
+        -> the steps after a rating, in the order ``Services.after_rating_steps`` lists them:
+           the LED confirms, the uploader wakes, the screen (which hands over to Kivy's main thread)
 
 Nothing here imports Kivy.
 """
@@ -21,7 +22,7 @@ from typing import Callable, List, Optional
 
 from .config import Config
 from .errors import StoreError
-from .ratings import RatingService
+from .ratings import Rating, RatingService
 from .store import Store
 
 __all__ = ["Services", "open_services"]
@@ -64,7 +65,33 @@ class Services:
         self.uploader = Uploader(config, store, self.office)
         # Heartbeats run in the uploader's thread: they start and stop with it (kiosk/heartbeat.py).
         self.heartbeat = self.uploader.heartbeat = Heartbeat(self)
-        ratings.on_rated.append(lambda _rating: self.uploader.wake())  # a resident's rating goes out soon
+        #: The screen's step after a rating (the UI sets it: kiosk/ui/rating.py), and a command-line tool's
+        #: (``kiosk simulate press`` keeps what was stored): see after_rating_steps.
+        self.show_rating: Optional[Callable[[Rating], None]] = None
+        self.report_rating: Optional[Callable[[Rating], None]] = None
+        ratings.on_rated.extend(self.after_rating_steps())
+
+    def after_rating_steps(self) -> List[Callable[[Rating], None]]:
+        """What happens once a rating is on disk, in this order (``RatingService.rate`` calls them one after
+        the other on the thread that rated; one that fails does not stop the next).
+
+        The order matters: the LED is the resident's feedback that the press counted, so it lights first,
+        before anything else can delay it; waking the uploader only sets an event, so the rating is on its
+        way to the office before the screen's step runs; the screen's step only hands over to Kivy's main
+        thread; last, whoever reports what was stored (a command-line tool), once the kiosk has done its part.
+        """
+        return [self._confirm_led, self._wake_uploader, self._show_rating, self._report_rating]
+
+    def _wake_uploader(self, _rating) -> None:
+        self.uploader.wake()  # a resident's rating goes out soon
+
+    def _show_rating(self, rating) -> None:
+        if self.show_rating is not None:
+            self.show_rating(rating)
+
+    def _report_rating(self, rating) -> None:
+        if self.report_rating is not None:
+            self.report_rating(rating)
 
     def load_office_forms(self) -> None:
         """Read ``[forms] file`` over the shipped catalogue; if it is broken, keep the last good one and say so."""
@@ -92,7 +119,7 @@ class Services:
     @staticmethod
     def printer_link_for(config):
         """Open the printer the config names (the simulated one in simulated mode); PrinterNotConnected if not."""
-        from hardware import SIMULATED_PRINTER_URL
+        from hardware.devices import SIMULATED_PRINTER_URL
         from hardware.printer import PrinterLink
 
         printer = config.printer
@@ -154,6 +181,7 @@ class Services:
         return sorted(silent)
 
     def _confirm_led(self, rating) -> None:
+        """The LED is feedback: it lights only once the rating is on disk (none without hardware)."""
         if self.hardware is not None:
             self.hardware.confirm(rating.index)
 
@@ -176,7 +204,7 @@ def open_services(config: Config, with_hardware: bool = True, data_dir=None, mod
     store = Store.open(data_dir or config.data_dir)
     services = Services(config, store, RatingService.from_config(store, config, **rating_kwargs))
     if with_hardware:
-        from hardware import open_hardware
+        from hardware.devices import open_hardware
 
         try:
             services.hardware = open_hardware(
@@ -196,8 +224,6 @@ def open_services(config: Config, with_hardware: bool = True, data_dir=None, mod
         except BaseException:
             store.close()
             raise
-        # The LED is feedback: it lights only once the rating is on disk.
-        services.ratings.on_rated.insert(0, services._confirm_led)
         if services.hardware.printer_fault:
             services.record_fault("printer_missing", services.hardware.printer_fault)
         if services.hardware.gpio_fault:  # rating buttons dead: residents rate on the screen meanwhile

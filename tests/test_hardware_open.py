@@ -8,7 +8,7 @@ from time import monotonic
 import pytest
 from gpiozero import Device
 
-from hardware import Hardware, open_hardware
+from hardware.devices import Hardware, open_hardware
 from hardware.exc import HardwareError, PinError, PrinterPaperOut
 from hardware.printer import SimulatedPrinter
 

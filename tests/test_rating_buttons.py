@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
-import hardware
+import hardware.devices
 from kiosk.config import Config, defaults
 from protocol.periods import Period
 from kiosk.rating_stats import summarise
@@ -276,7 +276,7 @@ class HeldAtBoot(MockPWMPin):
 
 def test_a_button_held_at_start_up_is_no_rating_but_is_reported_stuck(tmp_path, clock, bclock, opened,
                                                                          monkeypatch):
-    monkeypatch.setattr(hardware, "MockFactory", lambda pin_class: MockFactory(pin_class=HeldAtBoot))
+    monkeypatch.setattr(hardware.devices, "MockFactory", lambda pin_class: MockFactory(pin_class=HeldAtBoot))
     services = open_services(config(stuck_after=0.2), data_dir=tmp_path, monotonic=clock, button_clock=bclock)
     opened.append(services)
     assert services.hardware.buttons.devices[0].is_pressed  # the scenario is real
@@ -378,7 +378,7 @@ def test_a_full_disk_is_a_fault_no_false_confirmation_and_the_buttons_keep_worki
 def test_a_kiosk_set_to_real_hardware_without_gpio_still_takes_ratings_on_screen(tmp_path, monkeypatch, opened):
     # A Pi whose GPIO library is missing: the kiosk starts, says why once, and a tap on a face is stored.
     monkeypatch.delenv("GPIOZERO_PIN_FACTORY", raising=False)
-    monkeypatch.setattr(hardware.Device, "pin_factory", None)
+    monkeypatch.setattr(hardware.devices.Device, "pin_factory", None)
     if Path("/proc/device-tree/model").exists():
         pytest.skip("this machine has real GPIO")
     values = defaults()

@@ -26,7 +26,7 @@ they look at:
 gives the exit code: 0 when nothing failed (WARN allowed), else 1.  This module
 holds the runner, and names what the CLI and the admin screen use.  No Kivy and
 no GPIO specifics here beyond opening the pins through
-:func:`hardware.open_hardware`, so an admin screen can run the same checks.
+:func:`hardware.devices.open_hardware`, so an admin screen can run the same checks.
 
 What it never does: import Kivy or anything of ``kiosk/ui`` (the display is
 read from ``/sys/class/drm`` and ``/proc/bus/input/devices``), write to the
@@ -115,7 +115,7 @@ class SelfTest:
 
     def hardware(self):
         """The buttons and LEDs, as the kiosk opens them (mock pins in simulated mode); HardwareError if not."""
-        from hardware import open_hardware
+        from hardware.devices import open_hardware
         from hardware.exc import HardwareError
 
         if self._hardware is None and self._hardware_error is None:
