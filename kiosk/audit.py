@@ -91,7 +91,7 @@ def audit_layout(config_path: Optional[str] = None, out: Optional[str] = None,
                  langs: Optional[Iterable[str]] = None, screens: Optional[Iterable[str]] = None,
                  jobs: Optional[int] = None, echo=print) -> int:
     """Audit; print one line per problem and a summary; return 0 (no problem), 1 (problems) or 2 (failed)."""
-    from .config import LANGUAGES
+    from .settings import LANGUAGES
     from .lived_in import STATES
     from .ui import SCREENS
 

@@ -20,7 +20,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from .config import LANGUAGES
+from .settings import LANGUAGES
 
 __all__ = ["Messages", "messages", "unbreakable_words", "MESSAGES_DIR"]
 

@@ -15,10 +15,10 @@ import re
 from typing import Any, Dict
 
 try:  # the app's own sections; in this repository, or installed with the kiosk
-    from kiosk.config import SECTIONS as APP_SECTIONS
+    from kiosk.settings import SECTIONS as APP_SECTIONS
     from protocol.toml_lines import key_lines
     from kiosk.config import validate as app_validate
-    from kiosk.config import SETTINGS as _APP_SETTINGS
+    from kiosk.settings import SETTINGS as _APP_SETTINGS
     from kiosk.config import toml_value as _app_toml_value
     KINDS = {s.key: s.kind for s in _APP_SETTINGS}
 except ImportError:  # pragma: no cover - a laptop with provisioning/ alone

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from kiosk import config as config_module
-from kiosk.config import SECTIONS, SETTINGS, load_config, resolve_config_path
+from kiosk.config import load_config, resolve_config_path
+from kiosk.settings import SECTIONS, SETTINGS
 from kiosk.errors import ConfigError
 
 REPO = Path(__file__).resolve().parent.parent

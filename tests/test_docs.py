@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from protocol.toml_lines import key_lines
-from kiosk.config import SETTINGS
+from kiosk.settings import SETTINGS
 
 if sys.version_info >= (3, 11):
     import tomllib

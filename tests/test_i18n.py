@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.config import LANGUAGES
+from kiosk.settings import LANGUAGES
 from kiosk.i18n import messages
 from protocol.ratings import REASONS, Scale
 

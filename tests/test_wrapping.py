@@ -2,7 +2,7 @@
 
 import pytest
 
-from kiosk.config import LANGUAGES
+from kiosk.settings import LANGUAGES
 from kiosk.i18n import messages, unbreakable_words
 from kiosk.ui.widgets import break_units, wrap_lines
 

@@ -26,7 +26,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
 from kivy.uix.stencilview import StencilView
 
-from ..config import LANGUAGES
+from ..settings import LANGUAGES
 from ..i18n import unbreakable_words
 
 __all__ = ["Tile", "BigButton", "Header", "Marquee", "WrapLabel", "CapsLabel", "wrap_lines", "break_units"]
