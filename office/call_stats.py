@@ -5,7 +5,9 @@ Number-calling statistics for the monthly report
 What the director reads about the call queue (``office/calls.py``) once a
 month: pure functions over the rows of ``calls`` and ``call_events`` (and the
 month's tickets and ratings), no Flask; :func:`load_calls` is the only function
-that reads the database.
+that reads the database.  The calls at each counter as ``call_events`` tell
+them, and the link below as the database counts it, are
+``office/counter_calls.py``'s.
 
 The figures
 -----------
@@ -28,7 +30,7 @@ The figures
 * **Per hour** (office time; 8–17 always, other hours when something happened
   in them): tickets printed, tickets first called in that hour, and the mean
   wait of those.
-* Satisfaction of linked ratings is :func:`office.report.satisfaction`, the
+* Satisfaction of linked ratings is :func:`office.report_figures.satisfaction`, the
   same % as everywhere else in the report.
 
 Linking a rating to the counter call it rates
@@ -65,8 +67,6 @@ is linked at ingest.
 
 from __future__ import annotations
 
-import functools
-import re
 import statistics
 from bisect import bisect_right
 from collections import defaultdict
@@ -74,23 +74,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
-from sqlalchemy import and_, func, insert, select
+from sqlalchemy import and_, func, select
 
-from protocol import officetime
-
-from . import report as reports
-from .schema import CALL_EVENTS, CALLS, LINK_WINDOWS, RATING_COUNTS, RATINGS
-from .models import parse_rfc3339
+from .counter_calls import (OFFICE_OFFSET, OFFICE_TIME_LENGTH, CounterCall, count_links, counter_calls, counter_of,
+                            first_calls, link_windows, time_of)
+from .report_figures import Satisfaction, satisfaction, service_label
+from .schema import CALL_EVENTS, CALLS, RATING_COUNTS, RATINGS
 
 __all__ = ["LINK_MINUTES", "CallRows", "CallStats", "ServiceCalls", "CounterCalls", "HourCalls", "Link",
-           "counter_of", "first_calls", "link_ratings", "build_call_stats", "load_calls", "minutes"]
+           "link_ratings", "build_call_stats", "load_calls", "minutes"]
 
 #: A rating at a counter up to this many minutes after that counter finished (完成) a ticket is about that ticket.
 LINK_MINUTES = 5
 #: Hours of the day always listed per hour (office hours), as ``report.tickets_per_hour`` lists them.
 OFFICE_HOURS = range(8, 18)
-_WHOLE_NUMBER = re.compile(r"[0-9]+")
-_ENDS = ("done", "no_show", "transfer")  # what ends a call at a counter (a recall does not)
+#: More ratings than this whose time is written otherwise (never, through ingest): all are linked one by one.
+MAX_OTHERS = 1000
 
 
 class CallRows(NamedTuple):
@@ -117,7 +116,7 @@ class ServiceCalls:
     median_wait: Optional[float] = None
     median_service: Optional[float] = None     # minutes, last call → done
     linked: int = 0                            # ratings linked to calls of this service
-    ratings: reports.Satisfaction = field(default_factory=lambda: reports.Satisfaction())
+    ratings: Satisfaction = field(default_factory=lambda: Satisfaction())
 
 
 @dataclass
@@ -127,7 +126,7 @@ class CounterCalls:
     served: int = 0
     median_service: Optional[float] = None
     linked: int = 0
-    ratings: reports.Satisfaction = field(default_factory=lambda: reports.Satisfaction())
+    ratings: Satisfaction = field(default_factory=lambda: Satisfaction())
 
 
 @dataclass
@@ -168,11 +167,6 @@ def minutes(value: Optional[float]) -> str:
     return "–" if value is None else str(int(value + 0.5))
 
 
-@functools.lru_cache(maxsize=1 << 16)   # a call's times are read by several figures
-def _time(text: str) -> datetime:
-    return parse_rfc3339(text).astimezone(officetime.TAIPEI)
-
-
 def _span(later: datetime, earlier: datetime) -> float:
     return max(0.0, (later - earlier).total_seconds() / 60)
 
@@ -183,58 +177,6 @@ def _mean(values: Sequence[float]) -> Optional[float]:
 
 def _median(values: Sequence[float]) -> Optional[float]:
     return statistics.median(values) if values else None
-
-
-def counter_of(location: Optional[str]) -> Optional[int]:
-    """The counter a rating's ``location`` names (a whole number, spaces stripped), or None."""
-    text = (location or "").strip()
-    return int(text) if _WHOLE_NUMBER.fullmatch(text) else None
-
-
-# -- calls -----------------------------------------------------------------------------------------
-
-class _Call(NamedTuple):
-    """One call of a ticket to a counter, and how it ended there."""
-
-    event_id: int
-    call_id: int
-    counter: int
-    service: str
-    at: datetime
-    end_kind: Optional[str]                    # done | no_show | transfer | None (still called)
-    end_at: Optional[datetime]
-
-
-def _by_call(events: Iterable[Mapping[str, Any]]) -> Dict[int, List[Mapping[str, Any]]]:
-    grouped: Dict[int, List[Mapping[str, Any]]] = defaultdict(list)
-    for event in sorted(events, key=lambda e: e["id"]):
-        grouped[event["call_id"]].append(event)
-    return grouped
-
-
-def _counter_calls(events: Iterable[Mapping[str, Any]]) -> List[_Call]:
-    """Every ``call`` event with the event that ended it (the next done / no_show / transfer of that ticket)."""
-    found = []
-    for call_id, history in _by_call(events).items():
-        for i, event in enumerate(history):
-            if event["kind"] != "call" or event["counter"] is None:
-                continue
-            # The next done / no_show / transfer (a called ticket ends before it can be called again).
-            end = next((e for e in history[i + 1:] if e["kind"] in _ENDS), None)
-            found.append(_Call(event["id"], call_id, event["counter"], event["service"], _time(event["at"]),
-                               end and end["kind"], end and _time(end["at"])))
-    return found
-
-
-def first_calls(events: Iterable[Mapping[str, Any]]) -> Dict[int, Mapping[str, Any]]:
-    """Each ticket's (call id's) first ``call`` event."""
-    first: Dict[int, Mapping[str, Any]] = {}
-    for call_id, history in _by_call(events).items():
-        for event in history:
-            if event["kind"] == "call":
-                first[call_id] = event
-                break
-    return first
 
 
 # -- the rating link -------------------------------------------------------------------------------
@@ -255,8 +197,8 @@ def link_ratings(ratings: Iterable[Mapping[str, Any]], events: Iterable[Mapping[
     ratings = list(ratings)
     if not ratings:
         return [], 0
-    per_counter: Dict[int, List[_Call]] = defaultdict(list)
-    for call in _counter_calls(events):
+    per_counter: Dict[int, List[CounterCall]] = defaultdict(list)
+    for call in counter_calls(events):
         per_counter[call.counter].append(call)
     times: Dict[int, List[datetime]] = {}
     for counter, found in per_counter.items():
@@ -271,7 +213,7 @@ def link_ratings(ratings: Iterable[Mapping[str, Any]], events: Iterable[Mapping[
         candidates += 1
         if counter not in per_counter:
             continue
-        at = _time(rating["at"])
+        at = time_of(rating["at"])
         index = bisect_right(times[counter], at) - 1   # the latest call at or before the rating
         if index < 0:
             continue
@@ -287,57 +229,6 @@ def link_ratings(ratings: Iterable[Mapping[str, Any]], events: Iterable[Mapping[
     return links, candidates
 
 
-# -- the rating link, counted by the database ------------------------------------------------------
-
-#: What every ``ratings.at`` ingest writes looks like (``2026-11-27T09:30:00.000+08:00``): such times compare as
-#: text exactly as they compare as times, so the database can hold them against a call's window.
-OFFICE_TIME_LENGTH, OFFICE_OFFSET = 29, "+08:00"
-_MS = timedelta(milliseconds=1)
-#: More ratings than this whose time is written otherwise (never, through ingest): all are linked one by one.
-MAX_OTHERS = 1000
-
-
-def _ceil_ms(moment: datetime) -> datetime:
-    """The first whole millisecond at or after ``moment`` (a time ingest writes is one)."""
-    floor = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-    return floor if floor == moment else floor + _MS
-
-
-def link_windows(events: Iterable[Mapping[str, Any]],
-                 link_minutes: float = LINK_MINUTES) -> Optional[List[Tuple[int, str, str, str]]]:
-    """The rule of :func:`link_ratings` as windows: ``(counter, start, stop, service)`` such that a rating at that
-    counter whose time is written as ingest writes it links to that call if and only if ``start <= at < stop`` as
-    text.  None if a bound cannot be written so (an offset other than +08:00)."""
-    per_counter: Dict[int, List[_Call]] = defaultdict(list)
-    for call in _counter_calls(events):
-        per_counter[call.counter].append(call)
-    grace = timedelta(minutes=link_minutes)
-    windows = []
-    for counter, found in per_counter.items():
-        found.sort(key=lambda c: (c.at, c.event_id))
-        for i, call in enumerate(found):
-            following = found[i + 1].at if i + 1 < len(found) else None
-            if following == call.at:      # the later event at the same moment is the latest call
-                continue
-            if call.end_kind is None:     # the same day: until midnight
-                day = call.at.date() + timedelta(days=1)
-                end = datetime(day.year, day.month, day.day, tzinfo=officetime.TAIPEI)
-            elif call.end_kind in ("done", "transfer"):   # until (and at) the end, or its end + the grace
-                end = call.end_at + (grace if call.end_kind == "done" else timedelta(0))
-                end = end.replace(microsecond=end.microsecond // 1000 * 1000) + _MS
-            else:
-                continue
-            start = _ceil_ms(call.at)
-            stop = end if following is None else min(end, _ceil_ms(following))
-            if stop <= start:
-                continue
-            bounds = [officetime.rfc3339(moment.astimezone(officetime.TAIPEI)) for moment in (start, stop)]
-            if not all(b.endswith(OFFICE_OFFSET) and len(b) == OFFICE_TIME_LENGTH for b in bounds):
-                return None
-            windows.append((counter, bounds[0], bounds[1], call.service))
-    return windows
-
-
 # -- the statistics --------------------------------------------------------------------------------
 
 def build_call_stats(calls: Sequence[Mapping[str, Any]], events: Sequence[Mapping[str, Any]],
@@ -351,88 +242,116 @@ def build_call_stats(calls: Sequence[Mapping[str, Any]], events: Sequence[Mappin
     rows = {row["id"]: row for row in calls}
     events = [e for e in events if e["call_id"] in rows]
     first = first_calls(events)
-
-    services: Dict[str, ServiceCalls] = {}
-    counters: Dict[int, CounterCalls] = {}
-
-    def service(code: str) -> ServiceCalls:
-        if code not in services:
-            services[code] = ServiceCalls(code, reports.service_label(code))
-        return services[code]
-
-    def counter(number: int) -> CounterCalls:
-        if number not in counters:
-            counters[number] = CounterCalls(number)
-        return counters[number]
-
-    waits: Dict[str, List[float]] = defaultdict(list)
-    hour_waits: Dict[int, List[float]] = defaultdict(list)
-    for call_id, event in first.items():
-        wait = _span(_time(event["at"]), _time(rows[call_id]["printed_at"]))
-        waits[event["service"]].append(wait)
-        hour_waits[_time(event["at"]).hour].append(wait)
-    called_in: Dict[str, set] = defaultdict(set)
-    for event in events:
-        if event["kind"] == "call":
-            called_in[event["service"]].add(event["call_id"])
-            if event["counter"] is not None:
-                counter(event["counter"]).called += 1
-
-    service_times: Dict[str, List[float]] = defaultdict(list)
-    counter_times: Dict[int, List[float]] = defaultdict(list)
-    for row in calls:
-        if row["state"] == "done":
-            service(row["service"]).served += 1
-            if row["counter"] is not None:
-                counter(row["counter"]).served += 1
-            if row["called_at"] and row["finished_at"]:
-                length = _span(_time(row["finished_at"]), _time(row["called_at"]))
-                service_times[row["service"]].append(length)
-                if row["counter"] is not None:
-                    counter_times[row["counter"]].append(length)
-        elif row["state"] == "no_show":
-            service(row["service"]).no_show += 1
-
-    for code, ids in called_in.items():
-        service(code).called = len(ids)
-    for code, found in services.items():
+    tally = _Tally()
+    waits, hour_waits = _waits(first, rows)
+    tally.count_calls(events)
+    service_times, counter_times = tally.count_ends(calls)
+    for code, found in tally.services.items():
         found.mean_wait, found.median_wait = _mean(waits[code]), _median(waits[code])
         found.median_service = _median(service_times[code])
-    for number, found in counters.items():
+    for number, found in tally.counters.items():
         found.median_service = _median(counter_times[number])
-
     found_links, candidates = link_ratings(ratings, events, link_minutes)
-    linked_by_service: Dict[str, List[Mapping[str, Any]]] = defaultdict(list)
-    linked_by_counter: Dict[int, List[Mapping[str, Any]]] = defaultdict(list)
-    for link in found_links:
-        linked_by_service[link.service].append(link.rating)
-        linked_by_counter[link.counter].append(link.rating)
-    for row in links:  # a row of n ratings
-        linked_by_service[row["service"]].append(row)
-        linked_by_counter[row["counter"]].append(row)
-    for code, linked in linked_by_service.items():
-        service(code).linked = sum(row.get("n", 1) for row in linked)
-        service(code).ratings = reports.satisfaction(linked)
-    for number, linked in linked_by_counter.items():
-        counter(number).linked = sum(row.get("n", 1) for row in linked)
-        counter(number).ratings = reports.satisfaction(linked)
-
-    printed = defaultdict(int)
-    for ticket in tickets:
-        printed[ticket["hour"]] += 1
-    hours = []
-    if first:
-        for hour in sorted(set(OFFICE_HOURS) | set(printed) | set(hour_waits)):
-            hours.append(HourCalls(hour, printed[hour], len(hour_waits[hour]), _mean(hour_waits[hour])))
-
+    tally.count_links(found_links, links)
     return CallStats(
-        services=[services[code] for code in sorted(services)],
-        counters=[counters[number] for number in sorted(counters)],
-        hours=hours, called=len(first),
+        services=[tally.services[code] for code in sorted(tally.services)],
+        counters=[tally.counters[number] for number in sorted(tally.counters)],
+        hours=_hours(first, tickets, hour_waits), called=len(first),
         served=sum(1 for row in calls if row["state"] == "done"),
         no_show=sum(1 for row in calls if row["state"] == "no_show"),
         counter_ratings=candidates if counter_ratings is None else counter_ratings,
         linked=len(found_links) + sum(row["n"] for row in links), link_minutes=link_minutes)
+
+
+def _waits(first: Mapping[int, Mapping[str, Any]], rows: Mapping[int, Mapping[str, Any]]
+           ) -> Tuple[Dict[str, List[float]], Dict[int, List[float]]]:
+    """Each ticket's wait (printed → first call) in minutes, per service and per hour of its first call."""
+    waits: Dict[str, List[float]] = defaultdict(list)
+    hour_waits: Dict[int, List[float]] = defaultdict(list)
+    for call_id, event in first.items():
+        wait = _span(time_of(event["at"]), time_of(rows[call_id]["printed_at"]))
+        waits[event["service"]].append(wait)
+        hour_waits[time_of(event["at"]).hour].append(wait)
+    return waits, hour_waits
+
+
+def _hours(first: Mapping[int, Any], tickets: Iterable[Mapping[str, Any]],
+           hour_waits: Mapping[int, List[float]]) -> List[HourCalls]:
+    """Per hour: printed, first called and their mean wait; office hours always, others with something in them;
+    none in a month without calls."""
+    printed: Dict[int, int] = defaultdict(int)
+    for ticket in tickets:
+        printed[ticket["hour"]] += 1
+    if not first:
+        return []
+    return [HourCalls(hour, printed[hour], len(hour_waits.get(hour, [])), _mean(hour_waits.get(hour, [])))
+            for hour in sorted(set(OFFICE_HOURS) | set(printed) | set(hour_waits))]
+
+
+class _Tally:
+    """The month's figures per service and per counter, each made when it is first counted."""
+
+    def __init__(self):
+        self.services: Dict[str, ServiceCalls] = {}
+        self.counters: Dict[int, CounterCalls] = {}
+
+    def service(self, code: str) -> ServiceCalls:
+        if code not in self.services:
+            self.services[code] = ServiceCalls(code, service_label(code))
+        return self.services[code]
+
+    def counter(self, number: int) -> CounterCalls:
+        if number not in self.counters:
+            self.counters[number] = CounterCalls(number)
+        return self.counters[number]
+
+    def count_calls(self, events: Iterable[Mapping[str, Any]]) -> None:
+        """Tickets called per service (once each, however often), calls made per counter."""
+        called_in: Dict[str, set] = defaultdict(set)
+        for event in events:
+            if event["kind"] == "call":
+                called_in[event["service"]].add(event["call_id"])
+                if event["counter"] is not None:
+                    self.counter(event["counter"]).called += 1
+        for code, ids in called_in.items():
+            self.service(code).called = len(ids)
+
+    def count_ends(self, calls: Iterable[Mapping[str, Any]]
+                   ) -> Tuple[Dict[str, List[float]], Dict[int, List[float]]]:
+        """Served and no-shows; the service times (last call → done) per service and per counter."""
+        service_times: Dict[str, List[float]] = defaultdict(list)
+        counter_times: Dict[int, List[float]] = defaultdict(list)
+        for row in calls:
+            if row["state"] == "done":
+                self.service(row["service"]).served += 1
+                if row["counter"] is not None:
+                    self.counter(row["counter"]).served += 1
+                if row["called_at"] and row["finished_at"]:
+                    length = _span(time_of(row["finished_at"]), time_of(row["called_at"]))
+                    service_times[row["service"]].append(length)
+                    if row["counter"] is not None:
+                        counter_times[row["counter"]].append(length)
+            elif row["state"] == "no_show":
+                self.service(row["service"]).no_show += 1
+        return service_times, counter_times
+
+    def count_links(self, found: Iterable[Link], counted: Iterable[Mapping[str, Any]]) -> None:
+        """The linked ratings per service and per counter, and their % satisfied: ``found`` one by one, ``counted``
+        as rows of n ratings each (the database's)."""
+        by_service: Dict[str, List[Mapping[str, Any]]] = defaultdict(list)
+        by_counter: Dict[int, List[Mapping[str, Any]]] = defaultdict(list)
+        for link in found:
+            by_service[link.service].append(link.rating)
+            by_counter[link.counter].append(link.rating)
+        for row in counted:
+            by_service[row["service"]].append(row)
+            by_counter[row["counter"]].append(row)
+        for code, linked in by_service.items():
+            self.service(code).linked = sum(row.get("n", 1) for row in linked)
+            self.service(code).ratings = satisfaction(linked)
+        for number, linked in by_counter.items():
+            self.counter(number).linked = sum(row.get("n", 1) for row in linked)
+            self.counter(number).ratings = satisfaction(linked)
 
 
 # -- the one database read -------------------------------------------------------------------------
@@ -444,7 +363,7 @@ def load_calls(db, first_day: str, last_day: str, linked: bool = False) -> CallR
 
     Only those ratings are read, and only their locations are told apart by the database (``rating_counts``): a
     month of a county's ratings at counters that called nobody costs nothing.  With ``linked``, the database
-    also links and counts those whose time is written as ingest writes it (:func:`link_windows`; ``links``), and
+    also links and counts those whose time is written as ingest writes it (:func:`office.counter_calls.link_windows`; ``links``), and
     ``ratings`` holds only the others (none, unless written otherwise): a month of a million linked ratings is
     not read one by one.
     """
@@ -483,47 +402,12 @@ def load_calls(db, first_day: str, last_day: str, linked: bool = False) -> CallR
                                                                               if only_others else query)]
             return found
 
-        windows = link_windows(events) if linked and names else None
+        windows = link_windows(events, LINK_MINUTES) if linked and names else None
         ratings = linkable_ratings(only_others=windows is not None)
         if windows is not None and len(ratings) > MAX_OTHERS:
             windows, ratings = None, linkable_ratings(only_others=False)
-        links = (_count_links(conn, first_day, last_day, names, windows, [row["event_id"] for row in ratings])
+        links = (count_links(conn, first_day, last_day, names, windows, [row["event_id"] for row in ratings])
                  if windows is not None else [])
         ratings.sort(key=lambda row: (row["at"], row["event_id"]))
         return CallRows(calls, events, ratings, sum(linkable.values()), links)
     return db.read(read)
-
-
-def _count_links(conn, first_day: str, last_day: str, names: Sequence[str],
-                 windows: Sequence[Tuple[int, str, str, str]], exclude: Sequence[str]) -> List[Dict[str, Any]]:
-    """The ratings at these locations linked to each (counter, service), counted by the database, but those of
-    ``exclude`` (event ids: the ratings whose time is not written as ingest writes it, linked one by one): the
-    windows go into a temporary table, each a range of the index ``ratings_link``.  (The time's form is not
-    tested here: PostgreSQL cannot tell how many rows such a test keeps, and would then join wrongly.)"""
-    if not windows:
-        return []
-    by_counter: Dict[int, List[str]] = defaultdict(list)
-    for name in names:
-        by_counter[counter_of(name)].append(name)
-    table = LINK_WINDOWS
-    table.create(conn)
-    try:
-        conn.execute(insert(table), [{"location": name, "start": start, "stop": stop, "counter": counter,
-                                      "service": service}
-                                     for counter, start, stop, service in windows for name in by_counter[counter]])
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql("ANALYZE link_windows")   # a temporary table has no statistics of its own
-            conn.exec_driver_sql("SET LOCAL jit = off")       # compiling it would take longer than the count
-        keys = (table.c.counter, table.c.service, RATINGS.c.scale, RATINGS.c.score, RATINGS.c.choice)
-        query = (select(*keys, func.count())
-                 .select_from(table.join(RATINGS, and_(RATINGS.c.location == table.c.location,
-                                                       RATINGS.c.at >= table.c.start, RATINGS.c.at < table.c.stop)))
-                 .where(RATINGS.c.day >= first_day, RATINGS.c.day <= last_day, ~RATINGS.c.misuse,
-                        RATINGS.c.clock_synced)
-                 .group_by(*keys))
-        if exclude:
-            query = query.where(RATINGS.c.event_id.not_in(exclude))
-        return [{"counter": counter, "service": service, "scale": scale, "score": score, "choice": choice,
-                 "misuse": False, "n": n} for counter, service, scale, score, choice, n in conn.execute(query)]
-    finally:
-        table.drop(conn)

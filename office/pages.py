@@ -45,6 +45,7 @@ from protocol import officetime
 
 from . import report as reports
 from . import report_csv
+from .report_figures import percent
 from . import staff
 from .charts import hbar_chart, vbar_chart
 from .current import database as _db, now as _now
@@ -136,7 +137,7 @@ def _nav():
 @blueprint.app_context_processor
 def _template_globals():
     return {"csrf_token": csrf_token, "staff_name": session.get("staff"), "roc_date": officetime.roc_date,
-            "roc_short": officetime.roc_short, "percent": reports.percent, "nav": _nav}
+            "roc_short": officetime.roc_short, "percent": percent, "nav": _nav}
 
 
 # -- errors --------------------------------------------------------------------------------------

@@ -17,6 +17,8 @@ top of three or the top two of five (:meth:`protocol.ratings.Scale.satisfied`);
 misuse (a press within the response interval of the one before) is excluded
 and counted on its own.  Each rating is judged on its own scale, so a kiosk
 whose buttons were changed from three to five mid-month still counts right.
+That count (:class:`~office.report_figures.Satisfaction`) and the services'
+labels are :mod:`office.report_figures`'s, shared with the number-calling figures.
 
 Months and days are office days in Asia/Taipei (the ``day`` the server
 stored with each row), named in the ROC calendar: ``115/11`` is 民國115年11月.
@@ -39,40 +41,23 @@ from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Seq
 from sqlalchemy import func, select
 
 from protocol import officetime
-from protocol.service_list import DEFAULT_SERVICES
 from protocol.periods import Period
-from protocol.ratings import REASONS, Scale
+from protocol.ratings import REASONS
 
 from . import call_stats as calling
 from . import forms_list
+from .report_figures import NO_SERVICE, Satisfaction, satisfaction, scale_of, service_label
 from .schema import EVENTS, FORM_VIEWS
 
-__all__ = ["Satisfaction", "MonthlyReport", "Today", "parse_month", "previous_months", "satisfaction",
-           "satisfaction_by", "reason_counts", "tickets_per_service", "tickets_per_hour", "form_downloads",
+__all__ = ["MonthlyReport", "Today", "parse_month", "previous_months", "satisfaction_by", "reason_counts", "tickets_per_service", "tickets_per_hour", "form_downloads",
            "build_report", "load_report", "build_today", "load_today", "REASON_LABELS", "FormCount", "form_titles",
-           "kiosks_of", "month_key",
-           "service_label", "percent", "kiosk_health", "OFFLINE_AFTER_MINUTES"]
+           "kiosks_of", "month_key", "kiosk_health", "OFFLINE_AFTER_MINUTES"]
 
 REASON_LABELS: Dict[str, str] = {"wait_time": "等候時間太長", "attitude": "服務態度", "explanation": "說明不清楚",
                                  "environment": "環境設施", "other": "其他"}
 assert tuple(REASON_LABELS) == REASONS, "a reason the kiosk asks about has no label here"
-SERVICE_NAMES = {s.prefix: s.name for s in DEFAULT_SERVICES}
-NO_SERVICE = "（未指定）"
 NO_LOCATION = "（未設定）"
 TREND_MONTHS = 6
-
-
-def service_label(code: Optional[str]) -> str:
-    """``A 戶籍登記`` for a known ticket letter, the code itself otherwise, （未指定） for none."""
-    if not code:
-        return NO_SERVICE
-    name = SERVICE_NAMES.get(code.upper())
-    return f"{code} {name}" if name else code
-
-
-def percent(share: Optional[float]) -> str:
-    """``66.7 %`` as ``kiosk ratings stats`` prints it (one decimal), ``–`` when there is nothing to divide."""
-    return "–" if share is None else f"{100 * share:.1f} %"
 
 
 # -- months --------------------------------------------------------------------------------------
@@ -123,57 +108,6 @@ def previous_months(period: Period, count: int) -> List[Period]:
 
 # -- satisfaction --------------------------------------------------------------------------------
 
-@dataclass
-class Satisfaction:
-    """Ratings summed as ``kiosk ratings stats`` sums them."""
-
-    answers: int = 0                                                 # misuse excluded
-    satisfied: int = 0
-    misuse: int = 0                                                  # excluded from the above, counted here
-    counts: Dict[int, Dict[str, int]] = field(default_factory=dict)  # scale -> choice key -> answers
-
-    @property
-    def share(self) -> Optional[float]:
-        return self.satisfied / self.answers if self.answers else None
-
-    @property
-    def percent(self) -> str:
-        return percent(self.share)
-
-    def choices(self) -> List[Tuple[int, str, str, int]]:
-        """(scale, choice key, label, answers) for each scale seen, best choice first."""
-        rows = []
-        for size in sorted(self.counts):
-            for choice in Scale.of_size(size).choices:
-                rows.append((size, choice.key, choice.label, self.counts[size].get(choice.key, 0)))
-        return rows
-
-
-def _scale(size: int) -> Optional[Scale]:
-    try:
-        return Scale.of_size(size)
-    except ValueError:  # a scale no kiosk offers today: kept in the database, left out here
-        return None
-
-
-def satisfaction(ratings: Iterable[Mapping[str, Any]]) -> Satisfaction:
-    """Answers, satisfied, misuse and counts per choice of these rating rows."""
-    result = Satisfaction()
-    for row in ratings:
-        scale = _scale(row["scale"])
-        if scale is None:
-            continue
-        n = row.get("n", 1)  # a row of Database.rating_counts stands for n ratings
-        if row["misuse"]:
-            result.misuse += n
-            continue
-        result.answers += n
-        result.satisfied += n * scale.satisfied(row["score"])
-        per_choice = result.counts.setdefault(scale.size, {})
-        per_choice[row["choice"]] = per_choice.get(row["choice"], 0) + n
-    return result
-
-
 def satisfaction_by(ratings: Iterable[Mapping[str, Any]], key: str, empty: str) -> List[Tuple[str, Satisfaction]]:
     """Satisfaction per value of ``key`` (``service``, ``location``, ``kiosk_id``), sorted; ``empty`` names ''."""
     groups: Dict[str, List[Mapping[str, Any]]] = defaultdict(list)
@@ -191,7 +125,7 @@ def reason_counts(ratings: Iterable[Mapping[str, Any]]) -> Tuple[List[Tuple[str,
     counts: Counter = Counter()
     unanswered = 0
     for row in ratings:
-        scale = _scale(row["scale"])
+        scale = scale_of(row["scale"])
         if row["misuse"] or scale is None:
             continue
         n = row.get("n", 1)

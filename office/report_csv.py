@@ -26,7 +26,8 @@ from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 from protocol.ratings import Scale
 
-from .report import MonthlyReport, Satisfaction
+from .report import MonthlyReport
+from .report_figures import Satisfaction
 
 __all__ = ["SECTIONS", "Section", "section_csv", "file_name", "all_sections_zip", "zip_name", "spreadsheet_safe"]
 

@@ -85,7 +85,7 @@ def a_busy_month(url, tmp_path, token):
     from pathlib import Path
 
     from protocol import officetime
-    from office import calls, report
+    from office import calls, report, report_figures
     from office.db import Database
 
     rnd = random.Random(115_10)
@@ -187,7 +187,7 @@ def a_busy_month(url, tmp_path, token):
                     satisfied += 1
             for call_id in current.values():
                 calls.done(db, call_id, start + timedelta(hours=9, minutes=5))
-    return report.percent(satisfied / answers), called, len(viewed)
+    return report_figures.percent(satisfied / answers), called, len(viewed)
 
 
 def test_the_monthly_report_prints_on_one_a4_page(tmp_path):

@@ -16,7 +16,7 @@ from kiosk.rating_stats import summarise
 from protocol.ratings import Scale
 from kiosk.ratings import RatingService
 from kiosk.store import Store
-from office import forms_list, report
+from office import forms_list, report, report_figures
 from office.charts import hbar_chart, vbar_chart
 from office.db import Database
 from office.models import parse_events
@@ -193,7 +193,7 @@ def test_the_report_names_the_office_and_the_kiosks_of_its_month(db):
 def test_five_point_scale_counts_the_top_two():
     rows = [{"scale": 5, "score": s, "choice": c, "misuse": False, "day": "2026-11-02"}
             for s, c in [(5, "very_satisfied"), (4, "satisfied"), (3, "neutral"), (1, "very_dissatisfied")]]
-    s = report.satisfaction(rows)
+    s = report_figures.satisfaction(rows)
     assert (s.answers, s.satisfied, s.percent) == (4, 2, "50.0 %")
 
 
