@@ -20,7 +20,7 @@ The figures
   in) and in the hour of that first call.  A kiosk clock ahead of the server
   cannot make a wait negative: it counts as 0.
 * **Service time**: from the last call to 完成 (``called_at`` → ``finished_at`` of
-  a ticket ``done``), as :func:`office.calls.service_times` measures it for the
+  a ticket ``done``), as :func:`office.calls_estimate.service_times` measures it for the
   estimates; counted in the service the ticket was served in and at the counter
   that served it.
 * **Called** per service: tickets called at least once in that service (a

@@ -3,138 +3,53 @@ Number calling: the office's call queue
 =======================================
 
 No Kivy, no Flask: functions over :class:`office.db.Database` that the JSON
-API (``office/calls_api.py``) and, later, the counter page and the lobby
-display use.  Everything is in the database, so a server restarted mid-day
-goes on where it stopped, and several server processes can share it.
+API (``office/calls_api.py``) and the calling pages (``office/calling_pages.py``)
+use.  Here: the actions (:func:`call_next`, :func:`recall`, :func:`no_show`,
+:func:`requeue`, :func:`done`, :func:`transfer`), the fairness rule's choice
+(:func:`choose`), the live feed (:func:`changed`, :func:`wait_for_change`),
+and what the display, the counters, the kiosks and the residents read
+(:func:`state`, :func:`kiosk_queue`, :func:`public_answer` ...).  The waiting
+queue's queries are ``office/calls_queue.py``'s, the wait estimates
+``office/calls_estimate.py``'s, the tables ``office/schema.py``'s.
 
-Tickets and their states
-------------------------
-
-A ticket is a row of ``tickets`` (filled by the kiosks' uploads).  Until a
-counter calls it, it is **waiting** and has no row here.  The first call
-creates its row in ``calls`` (one per ticket, ``ticket_id`` unique)::
-
-    waiting ──call_next──▶ called ──done──▶ done
-       ▲                   │  │  └─no_show (after max_recalls recalls)──▶ no_show ─requeue─▶ waiting
-       │                   │  └─recall / no_show (recalls left): called again, recalls + 1
-       └──transfer(to)─────┘   (waiting in the other service, keeping its number and its place by age)
-
-Calling the next number at a counter that still has a ticket ``called``
-finishes that ticket as ``done`` first (the clerk forgot 完成).  Every action is
-also written to ``call_events`` (an increasing id: what the lobby display and
-the event stream read; ``since=<id>`` resumes after a lost connection).
-
-The fairness rule (priority tickets, prefix ``P``)
--------------------------------------------------
-
-A counter serves some services (``A``, ``C`` …); ``P`` tickets are eligible at
-every counter.  Among the eligible waiting tickets of today:
-
-1. **Effective wait** = minutes since the ticket was printed × weight; the
-   weight of a ``P`` ticket is :data:`PRIORITY_WEIGHT` (2), of any other 1.
-   The highest effective wait is called (ties: printed first).  So a ``P``
-   ticket goes ahead of a regular ticket that has waited less than twice as
-   long, and behind one that has waited more than twice as long.
-2. **Streak cap**: if the last :data:`MAX_PRIORITY_STREAK` (2) calls at this
-   counter today were ``P`` tickets and a regular ticket is eligible, the
-   regular ticket with the highest effective wait is called instead.
-
-Why no one waits forever.  Among regular tickets the weight is the same, so
-they are called in print order: no regular ticket printed later overtakes a
-waiting one.  Rule 2 makes at least one call in every ``MAX_PRIORITY_STREAK +
-1`` at a counter go to a regular ticket while one is eligible there.  So a
-regular ticket with ``q`` eligible regular tickets printed before it is called
-within ``(MAX_PRIORITY_STREAK + 1) × (q + 1)`` calls at any counter serving its
-service, however many ``P`` tickets arrive (with one counter and a steady
-stream of ``P`` tickets: P, P, regular, P, P, regular …).  A ``P`` ticket is
-overtaken by a ticket printed after it only through rule 2 (its effective wait
-grows twice as fast from an earlier start, so rule 1 never lets a later ticket
-by), and between two such forced regular calls at a counter
-``MAX_PRIORITY_STREAK`` ``P`` tickets are called there in print order, so it
-too is called after finitely many calls.  A transferred or requeued ticket
-keeps the time it was printed: it has already waited and goes in near the front.
-
-Races
------
-
-Two clerks pressing 叫下一號 at the same moment never get the same ticket:
-claiming a ticket is an ``INSERT`` of its ``calls`` row (``ticket_id`` is
-unique: the second insert fails) or, for a requeued/transferred ticket, ``UPDATE
-… WHERE state = 'waiting'`` (the second finds no row to change).  The loser's
-transaction is rolled back and it chooses again (:data:`CLAIM_ATTEMPTS` times).
-This is correct on PostgreSQL (READ COMMITTED: the second writer waits for the
-first, then fails or sees the new state) and on SQLite (one writer at a time,
-``BEGIN IMMEDIATE``).
-
-Wait estimates
---------------
-
-:func:`estimate` (a new ticket of a service) and :func:`ticket_estimate` (a
-waiting ticket) play the day forward (``office/forecast.py``): the counters at
-work now (with a ticket called, or a call in the last
-:data:`ACTIVE_MINUTES`), each finishing its current resident and then calling
-by the fairness rule, every service taking its usual time (the mean of its
-last :data:`ESTIMATE_SAMPLES` (10) service times today, called → done; a
-service with fewer than :data:`MIN_SAMPLES` (3) takes the mean of all of
-today's).  The minutes until the ticket is called there, ``w``, are shown as
-``low = floor(w × (1 − SPREAD))``, ``high = ceil(w × (1 + SPREAD))``
-(:data:`SPREAD` 20 %, at least a minute each way).  With fewer than 3 service
-times today, or no counter at work for the service: ``None`` ("unknown").
-
-The kiosks are sent, per service, a new ticket's estimate and a *pace*, the
-minutes one more person adds (the service's time over the counters at work
-for it, ± SPREAD), for the tickets they hand out before they ask again
-(``GET /api/v1/kiosks/{id}/queue``, ``kiosk/queue_status.py``).
-``kiosk-office bench day`` measures the estimates' error against the actual
-waits of a simulated day.
-
-The live feed
--------------
-
-:func:`changed` wakes every thread waiting in :func:`wait_for_change` (a
-``threading.Condition`` per database): the event stream answers within a
-second in this process.  Another server process on the same database is not
-woken: the stream also looks at ``call_events`` every few seconds, which is the
-polling fallback for a multi-process deployment.
+Everything is in the database, so a server restarted mid-day goes on where it
+stopped, and several server processes can share it.  The whole account — the
+tickets' states, the fairness rule for ``P`` tickets and why nobody waits
+forever, races between clerks, the estimates, the live feed — is
+``office/CALLING.md``.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import statistics
 import threading
 import weakref
-from datetime import date, datetime, timedelta
-from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
+from datetime import datetime
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from protocol import officetime
 
 from .announce import announcement
-from .forecast import (MAX_PRIORITY_STREAK, PRIORITY, PRIORITY_WEIGHT, Counter, Waiting, call_times, priority_first,
-                       usual)
+from .calls_estimate import new_ticket_wait, play_forward, service_pace, ticket_estimate
+from .calls_queue import day_of, day_or_today, minutes_between, priority_streak, stamp_of, waiting_query
 from .db import Database
+from .forecast import MAX_PRIORITY_STREAK, PRIORITY, PRIORITY_WEIGHT, priority_first
 from .schema import CALL_EVENTS, CALLS, COUNTERS, TICKETS
 
 __all__ = ["PRIORITY", "PRIORITY_WEIGHT", "MAX_PRIORITY_STREAK", "MAX_RECALLS",
            "CallError", "call_next", "recall", "no_show", "requeue", "done", "transfer",
-           "now_serving", "last_calls", "events_since", "queue_position", "waiting_counts", "estimate",
-           "ticket_estimate", "pace", "kiosk_queue", "state", "public_answer", "no_shows", "changed", "generation",
+           "now_serving", "last_calls", "events_since", "queue_position", "waiting_counts", "choose",
+           "kiosk_queue", "state", "public_answer", "no_shows", "changed", "generation",
            "wait_for_change"]
 
 MAX_RECALLS = 2
-ESTIMATE_SAMPLES = 10
-MIN_SAMPLES = 3
-#: A counter with no call for this long is not counted as at work (a break, or closed for the day).
-ACTIVE_MINUTES = 30
-#: An estimate is shown ± this share of it (at least a minute each way).
-SPREAD = 0.2
 CLAIM_ATTEMPTS = 20
 STATES = ("called", "done", "no_show", "waiting")  # a ticket without a calls row is waiting too
 KINDS = ("call", "recall", "done", "no_show", "requeue", "transfer")
+
 
 class CallError(Exception):
     """An action that does not apply (unknown call, wrong state); ``status`` is the HTTP answer."""
@@ -202,20 +117,6 @@ def wait_for_change(db: Database, timeout: float, seen: Optional[int] = None) ->
 
 # -- helpers ---------------------------------------------------------------------------------------
 
-def _stamp(now: datetime) -> str:
-    if now.tzinfo is None:
-        raise ValueError(f"now must be timezone-aware, got {now!r}")
-    return officetime.rfc3339(now.astimezone(officetime.TAIPEI))
-
-
-def _day(now: datetime) -> str:
-    return officetime.office_day(now).isoformat()
-
-
-def _minutes(later: str, earlier: str) -> float:
-    return (datetime.fromisoformat(later) - datetime.fromisoformat(earlier)).total_seconds() / 60
-
-
 def _services(services: Iterable[str]) -> List[str]:
     if isinstance(services, str):
         services = [services]
@@ -238,34 +139,13 @@ def _log(conn, row, kind: str, at: str, counter: Optional[int] = None, detail: O
         counter=counter, at=at, detail=detail)).inserted_primary_key[0]
 
 
-def _waiting_query(day: str):
-    """Today's waiting tickets: no calls row yet, or one in state waiting; with their current service."""
-    service = func.coalesce(CALLS.c.service, TICKETS.c.service).label("service")
-    return (select(TICKETS.c.event_id, TICKETS.c.number, TICKETS.c.at, service, CALLS.c.id.label("call_id"))
-            .select_from(TICKETS.outerjoin(CALLS, CALLS.c.ticket_id == TICKETS.c.event_id))
-            .where(TICKETS.c.day == day, or_(CALLS.c.id.is_(None), CALLS.c.state == "waiting"))), service
-
-
 def _oldest(conn, day: str, services: Sequence[str], priority: bool):
-    query, service = _waiting_query(day)
+    query, service = waiting_query(day)
     if priority:
         query = query.where(service == PRIORITY)
     else:
         query = query.where(service.in_([s for s in services if s != PRIORITY]))
     return conn.execute(query.order_by(TICKETS.c.at, TICKETS.c.kiosk_id, TICKETS.c.number).limit(1)).first()
-
-
-def _priority_streak(conn, day: str, counter: int) -> int:
-    """How many of this counter's last calls today were P tickets, back to its last regular call."""
-    kinds = (select(CALL_EVENTS.c.service).where(CALL_EVENTS.c.day == day, CALL_EVENTS.c.counter == counter,
-                                                 CALL_EVENTS.c.kind == "call")
-             .order_by(CALL_EVENTS.c.id.desc()).limit(MAX_PRIORITY_STREAK))
-    streak = 0
-    for (service,) in conn.execute(kinds):
-        if service != PRIORITY:
-            break
-        streak += 1
-    return streak
 
 
 def choose(conn, day: str, counter: int, services: Sequence[str], stamp: str):
@@ -274,8 +154,8 @@ def choose(conn, day: str, counter: int, services: Sequence[str], stamp: str):
     priority = _oldest(conn, day, services, priority=True)
     if regular is None or priority is None:
         return regular or priority
-    if priority_first(_minutes(stamp, priority.at), _minutes(stamp, regular.at),
-                      _priority_streak(conn, day, counter)):
+    if priority_first(minutes_between(stamp, priority.at), minutes_between(stamp, regular.at),
+                      priority_streak(conn, day, counter)):
         return priority
     return regular
 
@@ -311,7 +191,7 @@ def call_next(db: Database, counter: int, services: Iterable[str], now: Optional
     """
     counter, services = _counter(counter), _services(services)
     now = now or officetime.now()
-    stamp, day = _stamp(now), _day(now)
+    stamp, day = stamp_of(now), day_of(now)
 
     def attempt(conn):
         _finish_current(conn, counter, day, stamp)
@@ -347,7 +227,7 @@ def call_next(db: Database, counter: int, services: Iterable[str], now: Optional
 
 def _act(db: Database, call_id: int, now: Optional[datetime], allowed: Sequence[str], fn) -> Dict[str, Any]:
     now = now or officetime.now()
-    stamp = _stamp(now)
+    stamp = stamp_of(now)
 
     def run(conn):
         row = conn.execute(select(CALLS).where(CALLS.c.id == call_id)).mappings().first()
@@ -380,7 +260,7 @@ def no_show(db: Database, call_id: int, now: Optional[datetime] = None,
 
     The answer's ``state`` says which: ``called`` (recalled) or ``no_show`` (skipped; :func:`requeue` brings it back).
     """
-    stamp = _stamp(now or officetime.now())
+    stamp = stamp_of(now or officetime.now())
 
     def decide(row):
         if row["recalls"] < max_recalls:
@@ -397,7 +277,7 @@ def requeue(db: Database, call_id: int, now: Optional[datetime] = None) -> Dict[
 
 def done(db: Database, call_id: int, now: Optional[datetime] = None) -> Dict[str, Any]:
     """完成: served.  Its called → done time is a service time for :func:`estimate`."""
-    stamp = _stamp(now or officetime.now())
+    stamp = stamp_of(now or officetime.now())
     return _act(db, call_id, now, ("called",), lambda row: ({"state": "done", "finished_at": stamp}, "done", None, None))
 
 
@@ -415,15 +295,9 @@ def transfer(db: Database, call_id: int, to_service: str, now: Optional[datetime
 
 # -- what the display, the counters and the residents read ----------------------------------------
 
-def _today(day: Optional[Any]) -> str:
-    if day is None:
-        return _day(officetime.now())
-    return day.isoformat() if isinstance(day, date) else str(day)
-
-
 def now_serving(db: Database, day=None) -> List[Dict[str, Any]]:
     """The tickets called and not finished, one per counter, by counter number."""
-    query = select(CALLS).where(CALLS.c.day == _today(day), CALLS.c.state == "called").order_by(CALLS.c.counter)
+    query = select(CALLS).where(CALLS.c.day == day_or_today(day), CALLS.c.state == "called").order_by(CALLS.c.counter)
     return [_public_call(row) for row in db.read(lambda c: c.execute(query).mappings().all())]
 
 
@@ -445,7 +319,7 @@ def _event(row) -> Dict[str, Any]:
 
 def last_calls(db: Database, n: int = 5, day=None) -> List[Dict[str, Any]]:
     """The last ``n`` calls and recalls of the day, newest first."""
-    query = (select(CALL_EVENTS).where(CALL_EVENTS.c.day == _today(day), CALL_EVENTS.c.kind.in_(("call", "recall")))
+    query = (select(CALL_EVENTS).where(CALL_EVENTS.c.day == day_or_today(day), CALL_EVENTS.c.kind.in_(("call", "recall")))
              .order_by(CALL_EVENTS.c.id.desc()).limit(max(0, int(n))))
     return [_event(row) for row in db.read(lambda c: c.execute(query).mappings().all())]
 
@@ -462,7 +336,7 @@ def last_event_id(db: Database) -> int:
 
 def waiting_counts(db: Database, day=None) -> Dict[str, int]:
     """People waiting per service."""
-    query, service = _waiting_query(_today(day))
+    query, service = waiting_query(day_or_today(day))
     sub = query.subquery()
     grouped = select(sub.c.service, func.count()).group_by(sub.c.service).order_by(sub.c.service)
     return {s: n for s, n in db.read(lambda c: c.execute(grouped).all())}
@@ -480,7 +354,7 @@ def queue_position(db: Database, day, number: str) -> Optional[Dict[str, Any]]:
 
 def _position(db: Database, day, number: str) -> Optional[Tuple[Dict[str, Any], str]]:
     """:func:`queue_position`'s answer and the ticket's event id, or None."""
-    day, number = _today(day), str(number).strip().upper()
+    day, number = day_or_today(day), str(number).strip().upper()
 
     def read(conn):
         ticket = conn.execute(
@@ -494,117 +368,12 @@ def _position(db: Database, day, number: str) -> Optional[Tuple[Dict[str, Any], 
         service, state = ticket.current or ticket.service, ticket.state or "waiting"
         ahead = 0
         if state == "waiting":
-            query, svc = _waiting_query(day)
+            query, svc = waiting_query(day)
             sub = query.where(svc == service, TICKETS.c.at < ticket.at).subquery()
             ahead = conn.execute(select(func.count()).select_from(sub)).scalar()
         return {"number": number, "day": day, "service": service, "state": state, "ahead": ahead,
                 "counter": ticket.counter if state == "called" else None}, ticket.event_id
     return db.read(read)
-
-
-def service_times(db: Database, service: str, day=None, limit: int = ESTIMATE_SAMPLES) -> List[float]:
-    """Minutes from call to done of the last ``limit`` tickets served in ``service`` on ``day``, newest first."""
-    query = (select(CALLS.c.called_at, CALLS.c.finished_at)
-             .where(CALLS.c.day == _today(day), CALLS.c.service == service, CALLS.c.state == "done",
-                    CALLS.c.called_at.is_not(None), CALLS.c.finished_at.is_not(None))
-             .order_by(CALLS.c.finished_at.desc()).limit(limit))
-    return [max(0.0, _minutes(f, c)) for c, f in db.read(lambda conn: conn.execute(query).all())]
-
-
-def _usual_minutes(conn, day: str) -> Dict[str, float]:
-    """Each service's usual time today (the mean of its last service times); {} with too few to tell."""
-    query = (select(CALLS.c.service, CALLS.c.called_at, CALLS.c.finished_at)
-             .where(CALLS.c.day == day, CALLS.c.state == "done", CALLS.c.called_at.is_not(None),
-                    CALLS.c.finished_at.is_not(None))
-             .order_by(CALLS.c.finished_at.desc()))
-    times: Dict[str, List[float]] = {}
-    everything: List[float] = []
-    for service, called_at, finished_at in conn.execute(query):
-        minutes = max(0.0, _minutes(finished_at, called_at))
-        if len(everything) < ESTIMATE_SAMPLES * 5:
-            everything.append(minutes)
-        if len(times.setdefault(service, [])) < ESTIMATE_SAMPLES:
-            times[service].append(minutes)
-    if len(everything) < MIN_SAMPLES:
-        return {}
-    usual = {s: statistics.fmean(t) for s, t in times.items() if len(t) >= MIN_SAMPLES}
-    return usual or {"*": statistics.fmean(everything)}  # no service alone has enough: one time for all
-
-
-class _Play(NamedTuple):
-    """What :func:`office.forecast.call_times` plays forward from now."""
-
-    waiting: List[Waiting]
-    counters: List[Counter]     # the counters at work
-    minutes: Dict[str, float]   # usual service times; {}: too few today to tell
-
-
-def _play(conn, day: str, now: datetime) -> _Play:
-    minutes = _usual_minutes(conn, day)
-    query, _service = _waiting_query(day)
-    waiting = [Waiting(row.event_id, row.service, datetime.fromisoformat(row.at)) for row in conn.execute(query)]
-    current = {row.counter: row for row in conn.execute(
-        select(CALLS.c.counter, CALLS.c.service, CALLS.c.called_at)
-        .where(CALLS.c.day == day, CALLS.c.state == "called"))}
-    since = _stamp(now - timedelta(minutes=ACTIVE_MINUTES))
-    counters = []
-    for number, services, updated_at in conn.execute(
-            select(COUNTERS.c.counter, COUNTERS.c.services, COUNTERS.c.updated_at).where(COUNTERS.c.day == day)):
-        serving = current.get(number)
-        if serving is None and updated_at < since:
-            continue  # no call for a while: on a break, or gone home
-        free_at = now
-        if serving is not None and serving.called_at and minutes:
-            done_at = datetime.fromisoformat(serving.called_at) + timedelta(minutes=usual(minutes, serving.service))
-            free_at = max(now, done_at)
-        counters.append(Counter(number, frozenset(json.loads(services)), free_at,
-                                _priority_streak(conn, day, number)))
-    return _Play(waiting, counters, minutes)
-
-
-def _range(minutes: float) -> Tuple[int, int]:
-    low = max(0, math.floor(min(minutes * (1 - SPREAD), minutes - 1)))
-    return low, max(low, math.ceil(max(minutes * (1 + SPREAD), minutes + 1)))
-
-
-def _wait(play: _Play, now: datetime, key, extra: Sequence[Waiting] = ()) -> Optional[Tuple[int, int]]:
-    """(low, high) minutes until ticket ``key`` (one of ``play``'s, or of ``extra``) is called; None: not known."""
-    if not play.minutes:
-        return None
-    at = call_times(play.waiting + list(extra), play.counters, play.minutes, until=key).get(key)
-    return None if at is None else _range(max(0.0, (at - now).total_seconds() / 60))
-
-
-def _new_ticket_wait(play: _Play, now: datetime, service: str) -> Optional[Tuple[int, int]]:
-    new = Waiting(("new", service), service, now)
-    return _wait(play, now, new.key, [new])
-
-
-def _pace(play: _Play, service: str) -> Optional[Tuple[float, float]]:
-    serving = [c for c in play.counters if service == PRIORITY or service in c.services]
-    if not play.minutes or not serving:
-        return None
-    each = usual(play.minutes, service) / len(serving)
-    return each * (1 - SPREAD), each * (1 + SPREAD)
-
-
-def estimate(db: Database, service: str, day=None, now: Optional[datetime] = None) -> Optional[Tuple[int, int]]:
-    """(low, high) minutes until a ticket of ``service`` printed ``now`` is called, or None: not known yet."""
-    now = now or officetime.now()
-    return db.read(lambda conn: _new_ticket_wait(_play(conn, _today(day), now), now, service))
-
-
-def ticket_estimate(db: Database, event_id: str, day=None, now: Optional[datetime] = None
-                    ) -> Optional[Tuple[int, int]]:
-    """(low, high) minutes until waiting ticket ``event_id`` is called, or None: not known yet."""
-    now = now or officetime.now()
-    return db.read(lambda conn: _wait(_play(conn, _today(day), now), now, event_id))
-
-
-def pace(db: Database, service: str, day=None, now: Optional[datetime] = None) -> Optional[Tuple[float, float]]:
-    """(low, high) minutes one more person in ``service`` adds: its usual time over the counters at work for it."""
-    now = now or officetime.now()
-    return db.read(lambda conn: _pace(_play(conn, _today(day), now), service))
 
 
 def kiosk_queue(db: Database, day=None, now: Optional[datetime] = None) -> Dict[str, Any]:
@@ -614,16 +383,16 @@ def kiosk_queue(db: Database, day=None, now: Optional[datetime] = None) -> Dict[
     waiting" from "not known".  A kiosk adds ``pace`` for each ticket it hands out before it asks again
     (``kiosk/queue_status.py``).
     """
-    day, now = _today(day), now or officetime.now()
+    day, now = day_or_today(day), now or officetime.now()
     waiting = waiting_counts(db, day)
     listed = select(TICKETS.c.service).where(TICKETS.c.day == day).distinct()
 
     def read(conn):
-        return [s for (s,) in conn.execute(listed).all() if s], _play(conn, day, now)
+        return [s for (s,) in conn.execute(listed).all() if s], play_forward(conn, day, now)
     with_tickets, play = db.read(read)
     answer = {}
     for service in sorted(set(waiting) | set(with_tickets)):
-        wait, each = _new_ticket_wait(play, now, service), _pace(play, service)
+        wait, each = new_ticket_wait(play, now, service), service_pace(play, service)
         answer[service] = {"waiting": waiting.get(service, 0),
                            "wait": {"low": wait[0], "high": wait[1]} if wait else None,
                            "pace": {"low": each[0], "high": each[1]} if each and wait else None}
@@ -632,13 +401,13 @@ def kiosk_queue(db: Database, day=None, now: Optional[datetime] = None) -> Dict[
 
 def state(db: Database, day=None, last: int = 5, now: Optional[datetime] = None) -> Dict[str, Any]:
     """Everything the counter page and the lobby display show: now serving, last calls, waiting, estimates."""
-    day, now = _today(day), now or officetime.now()
+    day, now = day_or_today(day), now or officetime.now()
     waiting = waiting_counts(db, day)
     serving = now_serving(db, day)
-    play = db.read(lambda conn: _play(conn, day, now))
+    play = db.read(lambda conn: play_forward(conn, day, now))
     estimates = {}
     for service in sorted(set(waiting) | {c["service"] for c in serving}):
-        found = _new_ticket_wait(play, now, service)
+        found = new_ticket_wait(play, now, service)
         estimates[service] = {"low": found[0], "high": found[1]} if found else "unknown"
     return {"day": day, "now_serving": serving, "last_calls": last_calls(db, last, day),
             "waiting": waiting, "estimates": estimates, "last_event_id": last_event_id(db)}
@@ -655,7 +424,7 @@ def public_answer(db, day: str, number: str, now: Optional[datetime] = None) -> 
         return None
     found, event_id = position
     now = now or datetime.now(officetime.TAIPEI)
-    if day < _day(now) and found["state"] in ("waiting", "called"):
+    if day < day_of(now) and found["state"] in ("waiting", "called"):
         return {"number": found["number"], "day": found["day"], "service": found["service"], "state": "expired",
                 "ahead": None, "counter": None, "now_serving": [], "estimate_minutes": None}
     serving = [{"number": c["number"], "counter": c["counter"]}
@@ -672,7 +441,7 @@ def public_answer(db, day: str, number: str, now: Optional[datetime] = None) -> 
 
 def no_shows(db: Database, day=None) -> List[Dict[str, Any]]:
     """Today's tickets skipped as no-show (過號), the latest skipped first: what the counter page can requeue."""
-    query = (select(CALLS).where(CALLS.c.day == _today(day), CALLS.c.state == "no_show")
+    query = (select(CALLS).where(CALLS.c.day == day_or_today(day), CALLS.c.state == "no_show")
              .order_by(CALLS.c.finished_at.desc(), CALLS.c.id.desc()))
     return [dict(_public_call(row), finished_at=row["finished_at"])
             for row in db.read(lambda c: c.execute(query).mappings().all())]

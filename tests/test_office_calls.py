@@ -16,7 +16,7 @@ import pytest
 
 from office_sign_in import sign_in
 from protocol import officetime
-from office import calls, staff
+from office import calls, calls_estimate, staff
 from office.app import create_app
 from office.db import Database
 from office.schema import CALLS, EVENTS, META, SCHEMA_VERSION, TICKETS
@@ -192,29 +192,29 @@ def test_estimates_are_unknown_until_three_services_then_play_the_counters_forwa
         call = calls.call_next(db, 1, ["A"], at(minute))
         calls.done(db, call["id"], at(minute + length))
         minute += length
-    assert calls.estimate(db, "A", DAY, now=at(minute)) is None
+    assert calls_estimate.estimate(db, "A", DAY, now=at(minute)) is None
     call = calls.call_next(db, 1, ["A"], at(minute))
     calls.done(db, call["id"], at(minute + 8))
-    assert calls.service_times(db, "A", DAY) == [8, 6, 4]
+    assert calls_estimate.service_times(db, "A", DAY) == [8, 6, 4]
     now = at(19)
     # One counter, 6 minutes a resident (the mean of 4, 6, 8), 6 waiting: a new ticket is called in 36 minutes,
     # shown ± 20 %.
-    assert calls.estimate(db, "A", DAY, now=now) == (28, 44)
+    assert calls_estimate.estimate(db, "A", DAY, now=now) == (28, 44)
     first = [row for row in db.tickets() if row["number"] == "A004"][0]["event_id"]
-    assert calls.ticket_estimate(db, first, DAY, now=now) == (0, 1)   # next in line, the counter is free
-    assert calls.estimate(db, "B", DAY, now=now) is None              # no counter calls B: not known
+    assert calls_estimate.ticket_estimate(db, first, DAY, now=now) == (0, 1)   # next in line, the counter is free
+    assert calls_estimate.estimate(db, "B", DAY, now=now) is None              # no counter calls B: not known
 
     # A second counter, also serving B, calls A004 at 19: both share the A queue; a new B ticket waits at
     # counter 2 behind the A tickets printed before it.
     calls.call_next(db, 2, ["A", "B"], now)
-    assert calls.estimate(db, "A", DAY, now=now) == (14, 22)          # called at 37 by the play
-    assert calls.estimate(db, "B", DAY, now=now) == (14, 22)
-    low, high = calls.pace(db, "A", DAY, now)
+    assert calls_estimate.estimate(db, "A", DAY, now=now) == (14, 22)          # called at 37 by the play
+    assert calls_estimate.estimate(db, "B", DAY, now=now) == (14, 22)
+    low, high = calls_estimate.pace(db, "A", DAY, now)
     assert (low, high) == pytest.approx((6 / 2 * 0.8, 6 / 2 * 1.2))  # two counters at work for A
 
     # A counter that has not called for half an hour is on a break: it is left out of the play.
-    later = at(19 + calls.ACTIVE_MINUTES + 1)
-    assert calls.pace(db, "A", DAY, later) == pytest.approx((6 * 0.8, 6 * 1.2))
+    later = at(19 + calls_estimate.ACTIVE_MINUTES + 1)
+    assert calls_estimate.pace(db, "A", DAY, later) == pytest.approx((6 * 0.8, 6 * 1.2))
 
 
 # -- races and restarts -----------------------------------------------------------------------------
