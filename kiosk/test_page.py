@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Tuple
 
-from hardware.printer.escpos import QR, Cut, Feed, PrinterProfile, Text, encode
+from hardware.printer.escpos import QR, Cut, Feed, PrinterProfile, Text, dots_for_paper, encode
 from protocol import officetime
 
 from .errors import FontError
@@ -35,7 +35,7 @@ def make_test_page(config) -> Tuple[bytes, str]:
         font = str(font_files(build=False)["regular"])
     except FontError:
         font = None  # fine while every line can be sent as text
-    profile = PrinterProfile(width_dots=384 if config.printer.paper_mm == 58 else 576,
+    profile = PrinterProfile(width_dots=dots_for_paper(config.printer.paper_mm),
                              encoding=config.printer.encoding, qr=config.printer.qr, font_path=font)
     now = officetime.now()
     # The ticket's QR, so a technician can scan it and see the live queue page open; without one the printer's QR
