@@ -50,12 +50,12 @@ def run_kiosk(config: Config, window: Optional[Tuple[int, int]] = None, local_of
 
     office = None
     if local_office and not config.server.url:
-        from .local_office import STAFF_USER, LocalOffice
+        from .local_office import LocalOffice
         port = int(os.environ.get("KIOSK_LOCAL_OFFICE_PORT", LOCAL_OFFICE_PORT))
         try:
             office = LocalOffice(config.data_dir / "local-office", config.kiosk.id, port=port,
                                  on_lan=os.environ.get("KIOSK_LOCAL_OFFICE_LAN", "yes") != "no")
-        except (OSError, ImportError) as exc:  # a busy port, or the office extra not installed
+        except OSError as exc:  # a busy port, or the office extra not installed (LocalOfficeFailed)
             print(f"office server: not started on 127.0.0.1:{port} ({exc}); the kiosk runs without one. "
                   "Set KIOSK_LOCAL_OFFICE_PORT to use another port.", flush=True)
         else:
@@ -63,7 +63,7 @@ def run_kiosk(config: Config, window: Optional[Tuple[int, int]] = None, local_of
                                         public_url=office.public_url or "")
             print(f"office server: {office.url} (this kiosk's events arrive there)", flush=True)
             print(f"  call numbers at {office.url}counter and watch {office.url}display: sign in as "
-                  f"'{STAFF_USER}', the password is in {office.staff_password_file}", flush=True)
+                  f"'{office.staff_user}', the password is in {office.staff_password_file}", flush=True)
             print(office.phones_hint(), flush=True)
     # Store and buttons first: a press during start-up is recorded, and shown once the window is up.
     services = open_services(config)

@@ -13,7 +13,7 @@ import pytest
 from hardware.printer import PrinterLink
 from protocol import officetime
 from kiosk.config import Config, defaults
-from kiosk.local_office import LocalOffice
+from office_process import LocalOfficeAndDatabase
 from kiosk.store import Store
 from kiosk.tickets import TicketService
 
@@ -72,7 +72,7 @@ def one_clear_line(result, folder):
 
 @pytest.fixture
 def office(tmp_path):
-    office = LocalOffice(tmp_path / "office", KIOSK)
+    office = LocalOfficeAndDatabase(tmp_path / "office", KIOSK)
     yield office
     office.close()
 

@@ -20,7 +20,7 @@ from kiosk.config import Config, defaults, load_config
 from kiosk.errors import ConfigError
 from kiosk.events import Event
 from kiosk.heartbeat import Heartbeat, health
-from kiosk.local_office import LocalOffice
+from office_process import LocalOfficeAndDatabase
 from kiosk.services import open_services
 from kiosk.tickets import TicketRefused
 from office.db import Database
@@ -216,7 +216,7 @@ def test_while_the_office_is_away_only_the_newest_heartbeat_waits(tmp_path):
         assert len(waiting) == 1  # not twelve
         assert {e.id for e in services.store.pending_events()} == {rating.id, waiting[0].id}  # the rating stays
 
-        office = LocalOffice(folder, KIOSK, port=port)  # the office server is back
+        office = LocalOfficeAndDatabase(folder, KIOSK, port=port)  # the office server is back
         assert office.token == token
         result = services.uploader.upload_once()
         assert (result.sent, result.error, result.remaining) == (2, None, 0)
@@ -232,7 +232,7 @@ def test_while_the_office_is_away_only_the_newest_heartbeat_waits(tmp_path):
 
 def test_the_running_uploader_sends_a_heartbeat_at_start(tmp_path):
     folder, token = office_folder(tmp_path)
-    office = LocalOffice(folder, KIOSK)
+    office = LocalOfficeAndDatabase(folder, KIOSK)
     services = open_services(kiosk_config(tmp_path / "kiosk", office.url, token))
     try:
         services.uploader.start()  # what the kiosk app does once its window is up
@@ -246,7 +246,7 @@ def test_the_running_uploader_sends_a_heartbeat_at_start(tmp_path):
 
 def test_with_heartbeat_minutes_0_the_running_uploader_sends_events_but_no_heartbeat(tmp_path):
     folder, token = office_folder(tmp_path)
-    office = LocalOffice(folder, KIOSK)
+    office = LocalOfficeAndDatabase(folder, KIOSK)
     services = open_services(kiosk_config(tmp_path / "kiosk", office.url, token, minutes=0), with_hardware=False)
     try:
         rating = services.store.record_event("rating", {"score": 3, "scale": 3, "choice": "smile"})

@@ -10,7 +10,7 @@ import socket
 import pytest
 import requests
 
-from kiosk.local_office import LocalOffice
+from kiosk.local_office import LocalOffice, LocalOfficeFailed
 from kiosk.reachable import lan_address
 
 LAN = lan_address()
@@ -76,3 +76,33 @@ def test_a_lan_address_already_taken_leaves_the_office_on_this_machine_and_says_
             assert f"cannot listen on {LAN}:{port}" in hint and "tickets carry no live-queue QR code" in hint
         finally:
             office.close()
+
+
+def test_a_busy_port_is_a_clear_error_and_no_office_process_is_left(tmp_path):
+    """`make run` with port 8080 taken: the kiosk says why and runs without an office server (kiosk/runtime.py)."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(LocalOfficeFailed, match=f"cannot listen on 127.0.0.1:{port}"):
+            LocalOffice(tmp_path / "office", "ERLIN-01", port=port)
+
+
+def test_the_office_process_ends_with_the_kiosk_that_started_it_even_a_killed_one(tmp_path):
+    """The kiosk process dies without closing anything (a crash, SIGKILL): its office server goes too."""
+    import subprocess
+    import sys
+    import time
+
+    started = subprocess.run([sys.executable, "-c", (
+        "import os, sys\n"
+        "from kiosk.local_office import LocalOffice\n"
+        f"office = LocalOffice({str(tmp_path / 'office')!r}, 'ERLIN-01')\n"
+        "print(office.url, flush=True)\n"
+        "os._exit(9)\n")], capture_output=True, text=True, timeout=120)
+    assert started.returncode == 9, started.stderr
+    port = int(started.stdout.strip().rsplit(":", 1)[1].strip("/"))
+    deadline = time.monotonic() + 20
+    while not refused("127.0.0.1", port) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert refused("127.0.0.1", port), "the office server outlived the kiosk that started it"

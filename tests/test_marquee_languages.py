@@ -118,11 +118,11 @@ def office(ui, tmp_path):
     The sync's forms go to a scratch cache: the shared app's catalogue is not this test's subject.
     """
     from kiosk.forms import FormCatalogueCache
-    from kiosk.local_office import LocalOffice
+    from office_process import LocalOfficeAndDatabase
     from kiosk.office_client import OfficeClient
     from kiosk.office_sync import ANNOUNCEMENTS_KEY, ETAG_KEY
 
-    server = LocalOffice(tmp_path / "office", "ERLIN-01")
+    server = LocalOfficeAndDatabase(tmp_path / "office", "ERLIN-01")
     sync = ui.app.services.sync
     before = sync.config, sync.forms, sync.client
     sync.config = ui.app.kiosk_config.with_values("server", url=server.url, token=server.token)
@@ -191,10 +191,10 @@ def test_after_a_restart_with_the_office_down_the_strip_shows_the_last_announcem
     import subprocess
 
     from kiosk.config import Config, defaults
-    from kiosk.local_office import LocalOffice
+    from office_process import LocalOfficeAndDatabase
     from kiosk.services import open_services
 
-    server = LocalOffice(tmp_path / "office", "ERLIN-01")
+    server = LocalOfficeAndDatabase(tmp_path / "office", "ERLIN-01")
     server.db.set_config(announcements=[POWER_CUT, NO_FOOD])
     values = defaults()
     values["kiosk"]["data_dir"] = str(tmp_path / "kiosk")

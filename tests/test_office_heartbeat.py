@@ -15,7 +15,7 @@ from office_sign_in import csrf
 import kiosk
 from hardware.printer import SimulatedPrinter
 from kiosk.config import Config, defaults
-from kiosk.local_office import LocalOffice
+from office_process import LocalOfficeAndDatabase
 from kiosk.services import open_services
 from kiosk.tickets import TicketRefused
 from office import staff
@@ -31,7 +31,7 @@ PASSWORD = "correct horse 1"
 
 @pytest.fixture
 def office(tmp_path):
-    server = LocalOffice(tmp_path / "office", KIOSK)
+    server = LocalOfficeAndDatabase(tmp_path / "office", KIOSK)
     staff.add_user(server.db, "chen", PASSWORD)
     yield server
     server.close()

@@ -9,7 +9,7 @@ import pytest
 
 from kiosk.config import Config, defaults
 from kiosk.forms import record_view
-from kiosk.local_office import LocalOffice
+from office_process import LocalOfficeAndDatabase
 from kiosk.office_sync import ANNOUNCEMENTS_KEY, ETAG_KEY
 from kiosk.services import open_services
 
@@ -168,7 +168,7 @@ POWER_CUT = {"zh-TW": "今日下午停電，暫停服務", "en": "Power cut this
 @pytest.fixture
 def real_office(tmp_path):
     """The office server (office/: Flask, SQLite, waitress) on 127.0.0.1, this kiosk registered."""
-    server = LocalOffice(tmp_path / "office", "ERLIN-01")
+    server = LocalOfficeAndDatabase(tmp_path / "office", "ERLIN-01")
     yield server
     server.close()
 

@@ -14,7 +14,7 @@ from hardware.printer import PrinterLink
 from protocol import officetime
 from kiosk.cli import main
 from kiosk.config import Config, defaults
-from kiosk.local_office import LocalOffice
+from office_process import LocalOfficeAndDatabase
 from protocol.ratings import Scale
 from kiosk.ratings import RatingService
 from kiosk.store import DB_NAME, Store
@@ -81,7 +81,7 @@ def moved_aside(data_dir):
 
 @pytest.fixture
 def office(tmp_path):
-    office = LocalOffice(tmp_path / "office", KIOSK)
+    office = LocalOfficeAndDatabase(tmp_path / "office", KIOSK)
     yield office
     office.close()
 
