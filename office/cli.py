@@ -17,7 +17,7 @@ The ``kiosk-office`` command
     kiosk-office admin remove NAME [--db URL]   a staff account removed: its browsers are signed out at once
     kiosk-office display add NAME [--db URL]   a lobby display's token (or a new one): prints /display?token=... once
     kiosk-office display list [--db URL]
-    kiosk-office forms list|check|import FILE [--db URL]   the office's forms list (office/forms_cli.py)
+    kiosk-office forms list|check|import FILE [--db URL]   the office's forms list (office/cli_forms.py)
     kiosk-office bench [--kiosks 4] [--ratings 1000000]   ingest rate, the report over many ratings
     kiosk-office bench day [--tickets 400] [--counters 4] [--seed 1]
     kiosk-office bench load [--kiosks 1000] [--displays 100] [--seconds 60] [--speed 10] [--db URL]
@@ -30,7 +30,7 @@ app under waitress, a production WSGI server with a thread pool.  Exit codes,
 as the ``kiosk`` command's: 0 fine, 1 failed, 2 bad usage or input.
 
 Here: the parser, assembled from each group's ``add_commands`` (``cli_serve``, ``cli_accounts``,
-``cli_config``, ``forms_cli``, ``cli_bench``), and :func:`main`, which turns a database that cannot be
+``cli_config``, ``cli_forms``, ``cli_bench``), and :func:`main`, which turns a database that cannot be
 opened into a message and an exit code for every command alike.
 """
 
@@ -43,7 +43,7 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from . import cli_accounts, cli_bench, cli_config, cli_serve, forms_cli
+from . import cli_accounts, cli_bench, cli_config, cli_forms, cli_serve
 from .cli_common import db_url
 
 __all__ = ["main", "default_db_url"]
@@ -84,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_config.add_commands(commands, db)
     cli_accounts.add_admin_commands(commands, db)
     cli_accounts.add_display_commands(commands, db)
-    forms_cli.add_commands(commands, db)
+    cli_forms.add_commands(commands, db)
     cli_bench.add_commands(commands)
     commands.add_parser("version", help="print the version").set_defaults(func=_version)
     return parser

@@ -3,7 +3,7 @@ What every ``kiosk-office`` command module shares
 =================================================
 
 The database an argument names (``--db``: a SQLAlchemy URL, or a file path for SQLite) and opening it.  The
-commands live by concern in ``cli_serve``, ``cli_accounts``, ``cli_config``, ``forms_cli`` and ``cli_bench``;
+commands live by concern in ``cli_serve``, ``cli_accounts``, ``cli_config``, ``cli_forms`` and ``cli_bench``;
 ``cli`` assembles them into one parser.
 """
 

@@ -18,15 +18,16 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from .cli_common import open_db
+
 __all__ = ["add_commands"]
 
 MARKS = {"file": "file", "page": "page", "failed": "FAILED", None: "unchecked"}
 
 
 def _open(args):
-    from .db import Database
     from . import forms_list
-    db = Database(args.db)
+    db = open_db(args)
     forms_list.ensure_seeded(db)  # as the server does when it starts: the list begins as the shipped one
     return db
 
