@@ -6,9 +6,10 @@ Each service's numbers come from one counter per office day, ``ticket_counters``
 (schema in ``kiosk/store.py``, taken by ``kiosk/tickets.py``).  The counter
 itself never goes back, since each handed-out ticket is one row that must stay
 unique; what is printed counts from ``reset_base``.  Staff restart the numbers
-at 1 from the admin screen by moving that base: this is the one write that
-does so, apart from the ticket service's own, and the admin event it records
-lets the office tell the day's two A001s apart.
+at 1 from the admin screen by moving that base up to where the counter stands.
+It lives apart from the ticketing pause and the PIN: it is a write to the
+numbering, the one the ticket service reads, and nothing else of the admin
+screen touches ``ticket_counters``.
 """
 
 from __future__ import annotations
