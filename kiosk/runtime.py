@@ -34,9 +34,10 @@ def run_kiosk(config: Config, window: Optional[Tuple[int, int]] = None, local_of
     kiosk records can be seen arriving (``make run``).
     """
     from .services import open_services
+    from .displays import find_display
     from .ui import environment
 
-    driver = environment.find_display()  # NoDisplayError, with the headless help, before any Kivy import
+    driver = find_display()  # NoDisplayError, with the headless help, before any Kivy import
     fullscreen = config.display.fullscreen and window is None
     environment.configure(
         driver,

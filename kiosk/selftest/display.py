@@ -30,8 +30,8 @@ ABS_MT_POSITION_X = 0x35  # linux/input-event-codes.h: a multi-touch screen has 
 
 def check_display(t: SelfTest) -> Check:
     if t.simulated:
+        from ..displays import find_display  # plain Python: opens no window
         from ..errors import NoDisplayError
-        from ..ui.environment import find_display  # plain Python: imports no Kivy
         try:
             driver = find_display()
         except NoDisplayError:

@@ -5,40 +5,19 @@ Kivy's environment, set before Kivy is imported
 Kivy reads its settings from the environment and from ``kivy.config`` at
 import time, so every choice about the window is made here, once, by the
 CLI command that needs a screen.  Commands that show nothing never call this
-and never import Kivy.
+and never import Kivy.  Which SDL driver to give it (a desktop's window, or
+KMS on the Pi) is found by ``kiosk/displays.py``, plain Python that the
+self-test asks too.
 """
 
 from __future__ import annotations
 
-import glob
 import os
 import sys
 import tempfile
 from typing import Optional, Tuple
 
-from ..errors import NoDisplayError
-
-__all__ = ["configure", "find_display", "HEADLESS_HELP"]
-
-HEADLESS_HELP = (
-    "To see the kiosk on a machine without a screen:\n"
-    "  xvfb-run -a -s '-screen 0 1280x800x24' make run      (a virtual X display)\n"
-    "  .venv/bin/kiosk screenshot home --out home.png        (a picture of a screen)"
-)
-
-
-def find_display() -> str:
-    """The SDL video driver to use: the caller's choice, X11/Wayland, or KMS on a console."""
-    if os.environ.get("SDL_VIDEODRIVER"):
-        return os.environ["SDL_VIDEODRIVER"]
-    if os.environ.get("WAYLAND_DISPLAY"):
-        return "wayland"
-    if os.environ.get("DISPLAY"):
-        return "x11"
-    if glob.glob("/dev/dri/card*"):
-        return "kmsdrm"  # the appliance: straight on the Pi's display, no desktop
-    raise NoDisplayError("no display found: $DISPLAY and $WAYLAND_DISPLAY are unset and there is no /dev/dri/card*.\n"
-                         + HEADLESS_HELP)
+__all__ = ["configure"]
 
 
 def configure(driver: str, size: Tuple[int, int], fullscreen: bool, rotation: int = 0,
