@@ -1,4 +1,12 @@
-"""Packaging for the lobby kiosk (``kiosk``) and its hardware drivers (``hardware``)."""
+"""Packaging for the lobby kiosk and its office server: two programs from one source tree.
+
+``pip install .[kiosk]``   the appliance: ``kiosk`` (Kivy UI), ``hardware`` (GPIO, printer), ``protocol``
+``pip install .[office]``  the office server: ``office`` (Flask, SQLAlchemy), ``protocol``; no Kivy, GPIO or serial
+``pip install -e .[test]`` development: both, and the test tools (``make setup`` does this)
+
+Both programs speak the protocol (``protocol/``, standard library only) and neither imports the other
+(``.importlinter``).  Installed bare, only the protocol's needs come in.
+"""
 import re
 from pathlib import Path
 
@@ -7,7 +15,18 @@ from setuptools import find_packages, setup
 HERE = Path(__file__).parent
 VERSION = re.search(r'^__version__ = "([^"]+)"', (HERE / "protocol" / "__init__.py").read_text(), re.M).group(1)
 
-OFFICE = ["flask>=3.1", "sqlalchemy>=2.0", "pydantic>=2.5", "waitress>=3.0.1"]  # kiosk-office (office/); flask 3.1: a limit per view (uploads)
+# kiosk-office (office/); flask 3.1: a limit per view (uploads); requests: the forms' link check
+OFFICE = ["flask>=3.1", "sqlalchemy>=2.0", "pydantic>=2.5", "waitress>=3.0.1", "requests>=2.31"]
+# kiosk (kiosk/, hardware/): the screen, the buttons, the printer, the QR codes, the uploads
+KIOSK = [
+    "kivy>=2.3,<2.4",
+    "gpiozero>=2.0",
+    "pyserial>=3.5",
+    "qrcode>=7.4",
+    "requests>=2.31",
+    "pillow>=10",
+    "fonttools>=4.40",  # extracts the Traditional Chinese face from Noto Sans CJK (kiosk/fonts.py)
+]
 
 setup(
     name="erlin-kiosk",
@@ -27,22 +46,15 @@ setup(
         "kiosk.ui": ["*.kv"],
         "kiosk.fonts": ["*.txt"],  # the .otf files are built where the kiosk runs (kiosk fonts build)
     },
-    install_requires=[
-        "kivy>=2.3,<2.4",
-        "gpiozero>=2.0",
-        "pyserial>=3.5",
-        "qrcode>=7.4",
-        "requests>=2.31",
-        "pillow>=10",
-        "fonttools>=4.40",  # extracts the Traditional Chinese face from Noto Sans CJK (kiosk/fonts.py)
-        'tomli>=2.0; python_version < "3.11"',
-    ],
+    install_requires=['tomli>=2.0; python_version < "3.11"'],  # the protocol's only need (TOML before 3.11)
     extras_require={
+        "kiosk": KIOSK,
         "office": OFFICE,
         "postgresql": OFFICE + ["psycopg[binary]>=3.1"],  # kiosk-office --db postgresql+psycopg://...
         # pyzbar: decode printed QR codes; selenium: the dashboard in headless Chromium (CI installs Debian's
-        # chromium and chromium-driver); the office server's own tests need OFFICE
-        "test": ["pytest>=7.4", "pytest-timeout>=2.2", "pyzbar>=0.1.9", "selenium>=4.20"] + OFFICE,
+        # chromium and chromium-driver); import-linter: the layering (.importlinter, run by make test)
+        "test": ["pytest>=7.4", "pytest-timeout>=2.2", "pyzbar>=0.1.9", "selenium>=4.20", "import-linter>=2.1"]
+        + KIOSK + OFFICE,
     },
     entry_points={"console_scripts": ["kiosk = kiosk.cli:main", "kiosk-office = office.cli:main"]},
     classifiers=[

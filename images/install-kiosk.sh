@@ -30,7 +30,9 @@ passwd --lock root >/dev/null   # no password login at all: SSH keys from kiosk.
 step "venv $VENV from aarch64 wheels"
 [ -x $VENV/bin/python ] || python3 -m venv $VENV
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_DEFAULT_TIMEOUT=${PIP_DEFAULT_TIMEOUT:-180}
-$VENV/bin/pip install -q --only-binary=:all: "$SRC"/*.whl
+# [kiosk]: the appliance's own dependencies (Kivy, gpiozero, pyserial, qrcode...); the office server's are not installed
+WHEEL=$(ls "$SRC"/*.whl)
+$VENV/bin/pip install -q --only-binary=:all: "$WHEEL[kiosk]"
 # gpiozero's pin factory on the Pi; a missing aarch64 wheel must not stop the build (gpiozero then says so)
 $VENV/bin/pip install -q --only-binary=:all: lgpio || echo "WARNING: lgpio not installed"
 
