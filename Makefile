@@ -28,7 +28,9 @@ help:
 run: setup
 	$(BIN)/kiosk run --window $(WINDOW) --local-office
 
+# lint-imports: which package may import which (.importlinter): the kiosk and the office server apart
 test: setup
+	$(BIN)/lint-imports --no-logo
 	$(BIN)/python -m pytest
 
 # The tests marked `clock` with the machine's clock set by libfaketime (Debian's faketime package): they must
