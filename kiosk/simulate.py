@@ -37,7 +37,7 @@ def simulate_press(config: Config, key: str, count: int = 1, gap: float = 4.0, h
     # Mock pins whatever the config says: this must never drive a real pin of a running kiosk.
     services = open_services(config, mode="simulated")
     recorded, lost = [], []
-    services.ratings.on_rated.append(recorded.append)
+    services.report_rating = recorded.append  # the last step after a rating (Services.after_rating_steps)
     services.ratings.on_fault.append(lost.append)
     try:
         pin = services.hardware.buttons.devices[index].pin

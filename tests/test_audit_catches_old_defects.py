@@ -55,7 +55,7 @@ def small(ui):
 
 def test_1_popular_forms_pushed_over_the_category_tiles(small, plant):
     ui = small
-    catalogue = ui.app.catalogue
+    catalogue = ui.app.forms.catalogue
     for code in ("move-in", "id-card", "transcript"):
         record_view(ui.app.services.store, catalogue.by_code(code), "zh-TW")
     ui.tap(ui.home.ids.forms)
@@ -76,7 +76,7 @@ def test_1_popular_forms_pushed_over_the_category_tiles(small, plant):
 def test_2_a_long_english_title_runs_into_the_header(small, plant):
     ui = small
     ui.app.lang = "en"
-    ui.app.open_form("id-card", count_view=False)
+    ui.app.forms.open_form("id-card", count_view=False)
     assert not [p for p in audit(ui) if p.widget.startswith("form/")], "the form screen has problems before any plant"
     screen = ui.screen
     screen.on_leave()                 # the old screen: no fitting of its texts to the column...

@@ -26,7 +26,7 @@ def public_kiosk(ui):
 ])
 def test_the_qr_is_the_offices_short_address_and_the_caption_says_what_it_opens(public_kiosk, code, caption):
     ui = public_kiosk
-    ui.app.open_form(code, count_view=False)
+    ui.app.forms.open_form(code, count_view=False)
     ui.frames(2)
     assert [c.data.decode() for c in decode(ui.grab().convert("L"))] == [PUBLIC + "f/" + code]
     assert ui.screen.ids.scan.text == caption
@@ -36,10 +36,10 @@ def test_the_qr_is_the_offices_short_address_and_the_caption_says_what_it_opens(
 def test_the_english_caption_says_the_same(public_kiosk):
     ui = public_kiosk
     ui.app.lang = "en"
-    ui.app.open_form("move-out", count_view=False)
+    ui.app.forms.open_form("move-out", count_view=False)
     ui.frames(2)
     assert ui.screen.ids.scan.text == "Scan it, then find “Application for Move-out Registration” on the web page it opens"
-    ui.app.open_form("move-in", count_view=False)
+    ui.app.forms.open_form("move-in", count_view=False)
     ui.frames(2)
     assert "the form downloads at once" in ui.screen.ids.scan.text
 
@@ -47,7 +47,7 @@ def test_the_english_caption_says_the_same(public_kiosk):
 def test_a_slip_prints_the_short_address(public_kiosk):
     ui = public_kiosk
     printer = ui.app.hardware.simulated_printer
-    ui.app.open_form("move-in", count_view=False)
+    ui.app.forms.open_form("move-in", count_view=False)
     ui.frames(2)
     before = len(printer.received)
     ui.tap(ui.screen.ids.print_slip)

@@ -37,7 +37,7 @@ def check_text(ui, label, area, where):
 @pytest.mark.parametrize("lang", ["zh-TW", "en"])
 @pytest.mark.parametrize("size", SIZES, ids=IDS)
 def test_popular_forms_sit_inside_their_own_boxes_below_the_categories(ui, size, lang):
-    catalogue = ui.app.catalogue
+    catalogue = ui.app.forms.catalogue
     for code in ("id-card", "transcript-en", "move-in"):  # the longest English titles among them
         record_view(ui.app.services.store, catalogue.by_code(code), lang)
     ui.app.lang = lang
@@ -68,7 +68,7 @@ def test_popular_forms_sit_inside_their_own_boxes_below_the_categories(ui, size,
 def test_a_category_s_rows_show_title_and_description_whole(ui, size, lang):
     ui.app.lang = lang
     ui.resize(size)
-    ui.app.open_category("household")
+    ui.app.forms.open_category("household")
     ui.frames(6)
     for row in ui.screen.ids.rows.children:
         assert row.height >= 13.3 * ui.app.u
@@ -82,7 +82,7 @@ def test_a_category_s_rows_show_title_and_description_whole(ui, size, lang):
 def test_one_form_s_texts_stay_in_their_area_beside_a_scannable_qr(ui, size, lang, code):
     ui.app.lang = lang
     ui.resize(size)
-    ui.app.open_form(code)
+    ui.app.forms.open_form(code)
     ui.frames(6)
     screen = ui.screen
     save(ui, f"form-{code}-{lang}-{size[0]}x{size[1]}")

@@ -32,7 +32,7 @@ def test_header_date_and_home_hints_are_3_mm_and_the_back_button_readable(ui, si
 def test_a_long_category_title_wraps_in_the_header_instead_of_an_ellipsis(ui, size):
     ui.app.lang = "en"
     ui.resize(size)
-    ui.app.open_category("birth")
+    ui.app.forms.open_category("birth")
     ui.frames(6)
     header = ui.screen.ids.header
     title = header.ids.title

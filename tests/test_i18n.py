@@ -36,7 +36,7 @@ def test_every_choice_and_reason_has_a_label(lang):
             assert f"choice.{choice.key}" in known
     for reason in REASONS:
         assert f"reason.{reason}" in known
-        assert re.search(rf'app\.answer_reason\("{reason}"\)', (UI / "rating.kv").read_text()), \
+        assert re.search(rf'app\.ratings\.answer_reason\("{reason}"\)', (UI / "rating.kv").read_text()), \
             f"the why-question has no button for {reason!r}"
 
 

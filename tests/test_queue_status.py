@@ -260,7 +260,7 @@ def test_the_queue_answer_lists_every_service_with_a_ticket_today(kiosk, office)
 
 def office_ticket(db, number, moment):
     """A ticket as another kiosk's upload stores it on the office server."""
-    from office.db import EVENTS, TICKETS
+    from office.schema import EVENTS, TICKETS
 
     event_id, stamp = str(uuid.uuid4()), officetime.rfc3339(moment)
 
@@ -305,7 +305,7 @@ def test_the_tiles_show_the_people_waiting_and_the_wait_from_the_office_server(u
         for lang in ("zh-TW", "en"):
             ui.app.lang = lang
             ui.resize((800, 480))
-            ui.app.refresh_tickets()
+            ui.app.tickets.refresh_tiles()
             ui.frames(3)
             shown = tiles["P"].ids.waiting.text + tiles["P"].ids.bottom.text
             assert ("分鐘" if lang == "zh-TW" else "min") in shown, shown  # the wait, beside the letter or below

@@ -38,14 +38,14 @@ def show_tiles(ui, size, lang):
 def test_a_closed_or_full_tile_is_readable_and_says_when_it_opens_again(ui, monkeypatch, lang, closed, full):
     with_hours(ui, monkeypatch, LUNCH, limit_b=1)
     tiles = show_tiles(ui, (800, 480), lang)
-    ui.app.refresh_tickets()
+    ui.app.tickets.refresh_tiles()
     ui.frames(4)
     assert tiles["A"].ids.bottom.text == closed
     assert_readable(tiles["A"], ui.grab())
     # at 09:00, B has handed out its one number of the day
     monkeypatch.setattr(officetime, "now", lambda: LUNCH.replace(hour=9))
     monkeypatch.setattr(ui.app.services.tickets, "issued_today", lambda prefix: 1)
-    ui.app.refresh_tickets()
+    ui.app.tickets.refresh_tiles()
     ui.frames(4)
     assert tiles["B"].ids.waiting.text == ("今日已額滿" if lang == "zh-TW" else "Full for today")
     assert tiles["B"].ids.bottom.text == full
@@ -63,7 +63,7 @@ def assert_readable(tile, image):
 def test_after_friday_closing_the_tile_names_monday(ui, monkeypatch):
     with_hours(ui, monkeypatch, datetime(2026, 12, 4, 17, 30, tzinfo=TAIPEI))
     tiles = show_tiles(ui, (800, 480), "zh-TW")
-    ui.app.refresh_tickets()
+    ui.app.tickets.refresh_tiles()
     ui.frames(3)
     assert tiles["A"].ids.waiting.text == "目前未受理" and tiles["A"].ids.bottom.text == "週一 08:00 再開放"
     ui.app.lang = "en"

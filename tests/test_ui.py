@@ -150,13 +150,13 @@ def test_keyboard_key_presses_the_simulated_gpio_button(ui):
 
 def test_a_button_pressed_on_a_gpio_thread_reaches_the_ui_on_the_main_thread(ui):
     seen = {}
-    original = ui.app.on_rated
+    original = ui.app.ratings.on_rated
 
     def spy(rating):
         seen["thread"] = threading.current_thread()
         original(rating)
 
-    ui.app.on_rated = spy
+    ui.app.ratings.on_rated = spy
     try:
         worker = threading.Thread(target=ui.app.services.button_pressed, args=(1,))
         worker.start()
@@ -167,7 +167,7 @@ def test_a_button_pressed_on_a_gpio_thread_reaches_the_ui_on_the_main_thread(ui)
         assert ui.app.manager.current == "thanks"
         assert seen["thread"] is threading.main_thread()
     finally:
-        del ui.app.on_rated
+        del ui.app.ratings.on_rated
 
 
 def open_rating_screen(ui):
@@ -386,11 +386,11 @@ def open_forms_screen(ui):
 
 def test_forms_category_list_form_and_back(ui):
     tiles = open_forms_screen(ui)
-    assert set(tiles) == {c.code for c in ui.app.catalogue.categories}
+    assert set(tiles) == {c.code for c in ui.app.forms.catalogue.categories}
     ui.tap(tiles["household"])
     assert ui.app.manager.current == "form_list"
     rows = ui.screen.ids.rows.children[::-1]
-    assert [r.code for r in rows] == [f.code for f in ui.app.catalogue.in_category("household")]
+    assert [r.code for r in rows] == [f.code for f in ui.app.forms.catalogue.in_category("household")]
     assert rows[0].ids.description.text  # one line on when you need it
     ui.tap(rows[0])
     assert ui.app.manager.current == "form"
@@ -407,20 +407,20 @@ def test_every_forms_qr_reads_back_from_the_screen(ui, size):
 
     ui.resize(size)
     views_before = len([e for e in ui.app.services.store.events() if e.type == "form_view"])
-    for form in ui.app.catalogue.forms:
-        ui.app.open_form(form.code)
+    for form in ui.app.forms.catalogue.forms:
+        ui.app.forms.open_form(form.code)
         image = ui.grab()
         codes = [c.data.decode() for c in decode(image.convert("L"))]
         assert codes == [form.url], f"{form.code}: the screen's QR reads {codes}"
     views = [e for e in ui.app.services.store.events() if e.type == "form_view"]
-    assert len(views) - views_before == len(ui.app.catalogue.forms)
-    assert views[-1].data["code"] == ui.app.catalogue.forms[-1].code
+    assert len(views) - views_before == len(ui.app.forms.catalogue.forms)
+    assert views[-1].data["code"] == ui.app.forms.catalogue.forms[-1].code
 
 
 def test_printing_a_forms_qr_on_a_slip(ui):
     printer = ui.app.hardware.simulated_printer
-    form = ui.app.catalogue.forms[0]
-    ui.app.open_form(form.code)
+    form = ui.app.forms.catalogue.forms[0]
+    ui.app.forms.open_form(form.code)
     ui.frames(2)
     before = len(printer.received)
     issued = {s.prefix: ui.app.services.tickets.issued_today(s.prefix) for s in ui.app.kiosk_config.services}
@@ -435,7 +435,7 @@ def test_printing_a_forms_qr_on_a_slip(ui):
 
 def test_a_slip_the_printer_cannot_print_says_so_and_keeps_the_qr(ui):
     printer = ui.app.hardware.simulated_printer
-    ui.app.open_form(ui.app.catalogue.forms[1].code)
+    ui.app.forms.open_form(ui.app.forms.catalogue.forms[1].code)
     ui.frames(2)
     printer.cover_open = True
     try:
@@ -447,10 +447,10 @@ def test_a_slip_the_printer_cannot_print_says_so_and_keeps_the_qr(ui):
 
 
 def test_the_most_viewed_forms_come_first_on_the_forms_screen(ui):
-    catalogue = ui.app.catalogue
+    catalogue = ui.app.forms.catalogue
     favourite = catalogue.forms[-2]
     for _ in range(40):
-        ui.app.open_form(favourite.code)
+        ui.app.forms.open_form(favourite.code)
     ui.app.show("home")
     ui.frames(2)
     open_forms_screen(ui)
@@ -463,8 +463,8 @@ def test_a_new_catalogue_from_the_office_shows_without_a_restart(ui):
                 'description = "本所自訂"\ndescription_en = "Ours"\nurl = "https://erlin.example/o.pdf"\n'
                 'bilingual = false\n')
     assert ui.app.services.forms.update(override, "test") == []
-    ui.app._use_catalogue(ui.app.services.forms.current())
-    ui.app.open_form("office-only")
+    ui.app.forms.use(ui.app.services.forms.current())
+    ui.app.forms.open_form("office-only")
     ui.frames(2)
     assert ui.app.manager.current == "form" and ui.screen.ids.title.text == "本所自訂表單"
 

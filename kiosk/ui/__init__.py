@@ -5,13 +5,18 @@ The Kivy shell
 What a resident sees and touches.  ``app.py`` builds the screen manager and
 wires the services (config, store, hardware) to it; each screen is a ``.py``
 + ``.kv`` pair (``home``, ``ticket``, ``forms``, ``rating``, ``admin``), shared widgets are in ``widgets``.
+Each feature's ``.py`` also holds its controller, what its screens do
+(``app.tickets``, ``app.forms``, ``app.ratings``, ``app.admin``); the app
+keeps navigation, the language and the idle timeout.
 ``environment.py`` must run before the first ``import kivy``: it chooses the
 window (KMS on the Pi, a desktop window, or offscreen for tests and
 screenshots) and keeps Kivy from reading the command line.
 
 Nothing here holds domain logic: screens call services and show results.
-Hardware callbacks arrive on other threads and reach widgets only through
-``Clock.schedule_once`` (see ``KioskApp.hardware_event``).
+Hardware callbacks (a rating button, on gpiozero's thread) and the work done
+on threads of its own (printing, the office's answers) reach widgets only
+through ``Clock.schedule_once`` (a rating: ``RatingController``'s step in
+``Services.after_rating_steps``).
 """
 
 #: Screens by name, home first; the three features in the order of the home tiles.

@@ -4,13 +4,20 @@ The kiosk application
 
 ``KioskApp`` builds the screen manager (home + one screen per feature) above
 the marquee strip, and wires the services into it: the configuration, the
-message catalogues, the local store and the hardware.  Everything a screen
-shows is bound to a property here (``lang``, ``u``, ``clock_date``...), so a
-language switch or a window resize updates every screen at once.
+message catalogues, the local store and the hardware.  Each feature's flow is
+its controller's, beside its screens: ``app.tickets`` (``ticket.py``),
+``app.forms`` (``forms.py``), ``app.ratings`` (``rating.py``), ``app.admin``
+(``admin.py``); the kv files call them.  The app itself owns navigation
+(``show``), the language, the clock, the idle timeout and the setup check.
+Everything a screen shows is bound to a property here (``lang``, ``u``,
+``clock_date``...), so a language switch or a window resize updates every
+screen at once.
 
-Threads: gpiozero calls back from its own thread on a real Pi.  Those calls
-go through :meth:`KioskApp.hardware_event`, which only schedules work on
-Kivy's main thread; no other thread touches a widget.
+Threads: gpiozero calls back from its own thread on a real Pi, and tickets,
+form slips and the office's answers are worked out on threads of their own.
+All of them reach the widgets only through ``Clock.schedule_once`` (for a
+rating: the rating controller's step after a rating,
+``Services.after_rating_steps``); no other thread touches a widget.
 """
 
 from __future__ import annotations
@@ -30,7 +37,6 @@ from kivy.lang import Builder
 from kivy.properties import NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
-from PIL import Image
 
 from protocol import officetime
 
@@ -38,22 +44,17 @@ from .. import fonts, watchdog
 from ..config import Config
 from ..i18n import messages
 from . import FEATURES, SCREENS
-from ..errors import StoreError
 from ..admin_status import PROVISIONING_ERRORS
-from ..ticketing_pause import ticketing_paused
-from protocol.forms_format import load_catalogue
 
-from ..forms import popular, qr_image, record_view, warm_qr_cache
+from ..forms import warm_qr_cache
 from ..queue_status import REFRESH_SECONDS as QUEUE_REFRESH_SECONDS
-from protocol.ratings import Scale
 
-from ..ticket_layout import minutes_text
 from .admin import AdminController, AdminPinScreen, AdminScreen, CornerHold
-from .forms import FormListScreen, FormScreen, FormsScreen, qr_texture
+from .forms import FormListScreen, FormScreen, FormsController, FormsScreen
 from .home import HomeScreen
-from .rating import RatingScreen, ReasonScreen, ThanksScreen
+from .rating import RatingController, RatingScreen, ReasonScreen, ThanksScreen
 from .screens import LazyScreenManager, release_free_memory
-from .ticket import TakenScreen, TicketScreen
+from .ticket import TakenScreen, TicketController, TicketScreen
 from .widgets import Marquee
 
 __all__ = ["KioskApp", "register_fonts"]
@@ -66,8 +67,6 @@ WEEKDAYS_ZH = "一二三四五六日"
 #: How often the kiosk asks the office server for its central settings (forms catalogue, announcements):
 #: an announcement set at the office is on the marquee within this.  An unchanged answer is a bodiless 304.
 OFFICE_SYNC_SECONDS = 5 * 60
-#: Taps on the ticket screen this soon after a ticket are the same resident's double tap.
-DOUBLE_TAP_SECONDS = 1.5
 
 
 def register_fonts() -> None:
@@ -107,20 +106,6 @@ def snap_text_sizes(unit: Callable[[], float]) -> None:
     LabelBase.resolve_font_name = _resolve_font_name_in_steps
 
 
-def _paper_texture(data: bytes, config):
-    """The simulated printer's paper for ``data``, drawn by the emulator, as a Kivy texture."""
-    from kivy.graphics.texture import Texture
-
-    from hardware.printer.emulator import render
-    from hardware.printer.escpos import dots_for_paper
-
-    image = render(data, width_dots=dots_for_paper(config.printer.paper_mm),
-                   font_path=str(fonts.font_files()["regular"]), encoding=config.printer.encoding).convert("RGB")
-    texture = Texture.create(size=image.size, colorfmt="rgb")
-    texture.blit_buffer(image.transpose(Image.Transpose.FLIP_TOP_BOTTOM).tobytes(), colorfmt="rgb", bufferfmt="ubyte")
-    return texture
-
-
 def _load_kv() -> None:
     for name in KV_FILES:
         path = str(HERE / name)  # from __file__, never from the working directory
@@ -129,7 +114,7 @@ def _load_kv() -> None:
 
 
 class KioskApp(App):
-    """The lobby kiosk: screens, language, clock, idle timeout, hardware events."""
+    """The lobby kiosk: screens and navigation, language, clock, idle timeout; the features' controllers."""
 
     lang = StringProperty("zh-TW")
     u = NumericProperty(8)  # one layout unit: 1/100 of the screen's short side, in pixels
@@ -146,15 +131,13 @@ class KioskApp(App):
         # services' state: no upload, no office questions, no hardware, no watchdog, no staff corner.
         self.live = live
         self.monotonic = monotonic
-        self.scale = services.ratings.scale if services else Scale.of_size(len(config.buttons.pins))
         self._screen_timer = None
-        self._ticket_busy = False
-        self._ticket_quiet_until = 0.0
-        self._queue_asking = False  # a queue status question is out (kiosk/queue_status.py)
-        if services is not None:
-            # Called on whichever thread recorded the rating; hand over to Kivy's.
-            services.ratings.on_rated.append(lambda rating: Clock.schedule_once(lambda _dt: self.on_rated(rating)))
-            services.ratings.on_fault.append(lambda message: Clock.schedule_once(lambda _dt: self.on_rating_lost()))
+        self.printer_busy = False  # one print job at a time, tickets and form slips alike (the printer is slow)
+        # Each feature's flow, in a controller beside its screens; the kv files call them (app.tickets.take(...)).
+        self.tickets = TicketController(self)
+        self.forms = FormsController(self)
+        self.ratings = RatingController(self)
+        self.admin = AdminController(self)
         self.lang = config.kiosk.language
         self.last_activity = monotonic()
         self.manager: Optional[ScreenManager] = None
@@ -174,19 +157,19 @@ class KioskApp(App):
         Window.bind(size=self._update_unit)
         self._update_unit(Window, Window.size)
 
-        self.catalogue = self.offered_forms()
+        self.forms.catalogue = self.forms.offered()
         # Screens are built the first time they are asked for (kiosk/ui/screens.py): each one
         # costs memory shown or not, above all a CJK font face per text size it uses.
         self.manager = LazyScreenManager(transition=NoTransition(), factories=[
             ("home", HomeScreen),
             ("ticket", lambda: TicketScreen(services=list(self.kiosk_config.services))),
             ("taken", TakenScreen),
-            ("forms", lambda: FormsScreen(categories=[c for c in self.catalogue.categories
-                                                      if self.catalogue.in_category(c.code)])),
+            ("forms", lambda: FormsScreen(categories=[c for c in self.forms.catalogue.categories
+                                                      if self.forms.catalogue.in_category(c.code)])),
             ("form_list", FormListScreen),
             ("form", FormScreen),
             ("setup_error", Factory.SetupErrorScreen),
-            ("rating", lambda: RatingScreen(choices=[(c.key, c.mood) for c in self.scale.choices])),
+            ("rating", lambda: RatingScreen(choices=[(c.key, c.mood) for c in self.ratings.scale.choices])),
             ("thanks", ThanksScreen),
             ("reason", ReasonScreen),
             ("admin_pin", AdminPinScreen),
@@ -200,7 +183,6 @@ class KioskApp(App):
         self.manager.on_build.append(lambda _name, _screen: trim())
         self.manager.bind(current=lambda *_args: trim())
         self.bind(lang=lambda *_args: trim())
-        self.admin = AdminController(self)
         # The office's announcements when it sent any (kept on disk), else kiosk.toml's: kiosk/office_sync.py.
         messages, messages_en = (self.services.sync.marquee_texts() if self.services else
                                  (self.kiosk_config.marquee.messages, self.kiosk_config.marquee.messages_en))
@@ -277,49 +259,26 @@ class KioskApp(App):
         if interval:
             self._events.append(Clock.schedule_interval(lambda _dt: watchdog.notify("WATCHDOG=1"), interval))
         # Building a QR code for a long address takes tens of milliseconds: do them all now, not on a tap.
-        threading.Thread(target=warm_qr_cache, args=(self.catalogue, self.kiosk_config.server.public_url),
+        threading.Thread(target=warm_qr_cache, args=(self.forms.catalogue, self.kiosk_config.server.public_url),
                          name="qr-cache", daemon=True).start()
         if self.services is not None:
             self.services.uploader.start()  # does nothing without [server] url
         if self.services is not None and self.kiosk_config.server.url:
             self._events.append(Clock.schedule_interval(lambda _dt: self.sync_office(), OFFICE_SYNC_SECONDS))
             Clock.schedule_once(lambda _dt: self.sync_office(), 10)
-            self._events.append(Clock.schedule_interval(lambda _dt: self.refresh_queue(), QUEUE_REFRESH_SECONDS))
-            Clock.schedule_once(lambda _dt: self.refresh_queue(), 2)
+            self._events.append(Clock.schedule_interval(lambda _dt: self.tickets.refresh_queue(),
+                                                        QUEUE_REFRESH_SECONDS))
+            Clock.schedule_once(lambda _dt: self.tickets.refresh_queue(), 2)
 
     def sync_office(self) -> None:
         """Ask the office server for its forms catalogue and announcements, off the main thread; show new ones
         when they come (the announcements through ``sync.on_announcements``, set in ``build``)."""
         def work():
             if self.services.sync.refresh() == "updated":
-                catalogue = self.offered_forms()
+                catalogue = self.forms.offered()
                 warm_qr_cache(catalogue, self.kiosk_config.server.public_url)
-                Clock.schedule_once(lambda _dt: self._use_catalogue(catalogue))
+                Clock.schedule_once(lambda _dt: self.forms.use(catalogue))
         threading.Thread(target=work, name="office-sync", daemon=True).start()
-
-    def refresh_queue(self) -> None:
-        """Ask the office server how many wait and how fast they are served, off the main thread (one at a time)."""
-        if self._queue_asking:
-            return  # the last question is still out (a slow network): do not pile threads up
-
-        def work():
-            try:
-                answer = self.services.queue.refresh()
-            finally:
-                self._queue_asking = False
-            if answer == "updated":
-                Clock.schedule_once(lambda _dt: self.refresh_tickets() if self.manager.current == "ticket" else None)
-        self._queue_asking = True
-        threading.Thread(target=work, name="queue-status", daemon=True).start()
-
-    def offered_forms(self):
-        """The forms catalogue this kiosk shows: the office's (or the shipped one), less what a phone cannot open."""
-        catalogue = self.services.forms.current() if self.services else load_catalogue()[0]
-        return catalogue.offered(self.kiosk_config.server.public_url)
-
-    def _use_catalogue(self, catalogue) -> None:
-        self.catalogue = catalogue
-        self.manager.get_screen("forms").categories = [c for c in catalogue.categories if catalogue.in_category(c.code)]
 
     @property
     def hardware(self):
@@ -356,188 +315,6 @@ class KioskApp(App):
         self.lang = "en" if self.lang == "zh-TW" else "zh-TW"
 
     # -- hardware --------------------------------------------------------------------------
-
-    # -- tickets -----------------------------------------------------------------------------------
-
-    def refresh_tickets(self) -> None:
-        """Waiting counts, and which services are closed or full, on the ticket screen's tiles."""
-        now = officetime.now()
-        for tile in self.manager.get_screen("ticket").tiles():
-            service = self.kiosk_config.service(tile.prefix)
-            issued = self.services.tickets.issued_today(tile.prefix) if self.services else 0
-            outlook = self.services.tickets.outlook(tile.prefix) if self.services else None
-            tile.waiting = outlook.ahead if outlook else 0
-            tile.estimate = minutes_text(outlook.estimate) if outlook and outlook.estimate else ""
-            tile.state_key = ("ticket.paused" if self.services and ticketing_paused(self.services.store) else
-                              "ticket.closed" if not service.open_at(now) else
-                              "ticket.full" if service.daily_limit and issued >= service.daily_limit else "")
-            tile.checked_at, tile.opens_at = now, (service.next_opening(now, next_day=tile.state_key == "ticket.full")
-                                                   if tile.state_key in ("ticket.closed", "ticket.full") else None)
-
-    def take_ticket(self, prefix: str) -> None:
-        """A service tile was tapped: take a number and print it, off the main thread (the printer is slow)."""
-        if self.services is None or self._ticket_busy or self.monotonic() < self._ticket_quiet_until:
-            return  # a second tap while the first ticket prints, or just after, is not a second ticket
-        self._ticket_busy = True
-        threading.Thread(target=self._issue_ticket, args=(prefix, self.lang), name="ticket", daemon=True).start()
-
-    def _issue_ticket(self, prefix: str, lang: str) -> None:
-        from ..tickets import TicketPrintFailed, TicketRefused
-
-        simulated = self.hardware.simulated_printer if self.hardware is not None else None
-        before = len(simulated.received) if simulated is not None else 0
-        try:
-            ticket = self.services.tickets.issue(prefix, lang=lang)
-            outcome = ("ok", ticket.label, None)
-        except TicketRefused as exc:
-            outcome = ("refused", "", exc.reason)
-        except TicketPrintFailed as exc:
-            outcome = ("failed", exc.ticket.label, None)
-        except Exception:
-            log.exception("ticket for %s failed", prefix)
-            outcome = ("refused", "", "printer")
-        paper = bytes(simulated.received[before:]) if simulated is not None and outcome[0] == "ok" else b""
-        Clock.schedule_once(lambda _dt: self._ticket_done(prefix, *outcome, paper))
-
-    def _ticket_done(self, prefix: str, kind: str, label: str, reason: Optional[str], paper: bytes) -> None:
-        self._ticket_busy = False
-        self.services.uploader.wake()  # the ticket (or the fault) goes to the office soon
-        self._ticket_quiet_until = self.monotonic() + DOUBLE_TAP_SECONDS
-        screen = self.manager.get_screen("taken")
-        service = self.kiosk_config.service(prefix).name_in(self.lang)
-        screen.label = label
-        screen.ok = kind == "ok"
-        screen.message = {"ok": "", "failed": self.t("ticket.print_failed"),
-                          "refused": self.t(f"ticket.refused_{reason}", service=service) if reason else ""}[kind]
-        screen.ticket_texture = _paper_texture(paper, self.kiosk_config) if paper else None
-        self.show("taken", return_home_after=12 if kind == "ok" else 20)
-
-    # -- forms ---------------------------------------------------------------------------------------
-
-    def refresh_popular_forms(self) -> None:
-        screen = self.manager.get_screen("forms")
-        screen.popular = popular(self.catalogue, self.services.store, 3) if self.services else []
-
-    def open_category(self, code: str) -> None:
-        screen = self.manager.get_screen("form_list")
-        screen.category = self.catalogue.category(code)
-        screen.forms = self.catalogue.in_category(code)
-        self.show("form_list")
-
-    def open_form(self, code: str, count_view: bool = True) -> None:
-        """Show one form's QR code, sized for the screen, and count the view (not for a picture of it)."""
-        form = self.catalogue.by_code(code)
-        screen = self.manager.get_screen("form")
-        if self.manager.get_screen("form_list").category is None or \
-                self.manager.get_screen("form_list").category.code != form.category:
-            self.open_category(form.category)  # so that "back" leads to the form's own category
-        size = int(min(Window.height * 0.62, Window.width * 0.45))
-        address = form.address(self.kiosk_config.server.public_url)  # <public_url>f/<code>, or the form's own
-        screen.form, screen.address, screen.slip_message = form, address, ""
-        screen.qr = qr_texture(qr_image(address, size))
-        if self.services is not None and count_view:
-            try:
-                record_view(self.services.store, form, self.lang)
-            except Exception:  # a full disk must not keep the QR from the resident
-                log.exception("could not record the view of form %s", code)
-        self.show("form")
-
-    def print_form_slip(self) -> None:
-        """Print the form's QR on a slip, off the main thread; say how it went under the button."""
-        screen = self.manager.get_screen("form")
-        if self.services is None or screen.form is None or self._ticket_busy:
-            return
-        self._ticket_busy = True  # one print job at a time, tickets and slips alike
-        screen.slip_message = self.t("forms.printing")
-        form, lang = screen.form, self.lang
-
-        def work():
-            try:
-                self.services.form_slips.print_slip(form, lang)
-                key = "forms.printed"
-            except Exception as exc:
-                log.warning("form slip for %s not printed: %s", form.code, exc)
-                key = "forms.print_failed"
-            Clock.schedule_once(lambda _dt: self._slip_done(key))
-        threading.Thread(target=work, name="form-slip", daemon=True).start()
-
-    def _slip_done(self, key: str) -> None:
-        self._ticket_busy = False
-        self.services.uploader.wake()
-        self.manager.get_screen("form").slip_message = self.t(key)
-
-    def refresh_recent_tickets(self) -> None:
-        """Before the rating screen shows: this resident's ticket, if any, and where the rating buttons are.
-
-        Only the newest ticket taken here in the last ``ratings.ticket_minutes``, and only while no rating
-        names it yet: an older ticket, or one already rated, is most likely a stranger's number.
-        """
-        screen = self.manager.get_screen("rating")
-        ratings = self.kiosk_config.ratings
-        own = self.services.tickets.newest_unrated(ratings.ticket_minutes) if self.services else None
-        screen.ticket, screen.ticket_service = (own.label, own.prefix) if own else ("", "")
-        screen.link = False
-        # Where the arcade buttons are: at a counter (a whole-number location), else under this screen;
-        # no hint at all when the kiosk has no working buttons (no GPIO: residents rate on the screen).
-        location = ratings.location.strip()
-        if self.hardware is not None and self.hardware.buttons is None:
-            screen.hint_key, screen.hint_counter = "", ""
-        elif location.isdigit():
-            screen.hint_key, screen.hint_counter = "rating.buttons_hint_counter", location
-        else:
-            screen.hint_key, screen.hint_counter = "rating.buttons_hint", ""
-
-    def rate_touch(self, index: int) -> None:
-        """A face was tapped: record it (the rating listener then shows what follows).
-
-        It names the ticket only if the resident ticked "this is about ticket A012" (never by default).
-        """
-        if self.services is None:
-            return
-        screen = self.manager.get_screen("rating")
-        linked = screen.link and bool(screen.ticket)
-        try:
-            self.services.ratings.rate(index, "touch", service=screen.ticket_service if linked else None,
-                                       ticket=screen.ticket if linked else "")
-        except StoreError:
-            pass  # the fault listener shows the resident what to do
-        else:
-            if linked:
-                screen.ticket, screen.ticket_service = "", ""  # rated: not offered to the next resident
-        screen.link = False
-
-    def on_rated(self, rating) -> None:
-        """On the main thread, once a rating is on disk: the why-question or the thank-you."""
-        ratings = self.kiosk_config.ratings
-        if rating.negative and ratings.follow_up and not rating.misuse:
-            self.manager.get_screen("reason").rating = rating
-            self.show("reason", return_home_after=ratings.follow_up_timeout)
-        else:
-            self.thank(rating.choice.key, rating.choice.mood)
-
-    def thank(self, choice: str, mood: float, saved: bool = True) -> None:
-        screen = self.manager.get_screen("thanks")
-        screen.choice, screen.mood, screen.saved = choice, mood, saved
-        # A message asking the resident to tell the staff stays up longer than a thank-you.
-        seconds = self.kiosk_config.ratings.thank_you_seconds
-        self.show("thanks", return_home_after=seconds if saved else max(seconds, 10))
-
-    def on_rating_lost(self) -> None:
-        """A rating could not be stored (disk full...): say so where the resident looks."""
-        self.thank("", 0, saved=False)
-
-    def answer_reason(self, reason: Optional[str]) -> None:
-        """The answer to the why-question (None: skipped), linked to its rating."""
-        screen = self.manager.get_screen("reason")
-        rating, screen.rating = screen.rating, None
-        if rating is None:  # a second tap after the first one already answered
-            return
-        if reason is not None and self.services is not None:
-            try:
-                self.services.ratings.set_reason(rating.id, reason)
-            except Exception:  # the rating itself is safe; losing the reason is not worth a scary screen
-                log.exception("could not store the reason for rating %s", rating.id)
-        self.thank(rating.choice.key, rating.choice.mood)
 
     def _on_key_down(self, _window, _key, _scancode, codepoint, _modifiers):
         """In simulated mode, keyboard keys press the (mock) GPIO buttons."""

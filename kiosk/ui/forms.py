@@ -8,7 +8,14 @@ of one category as large rows on ``FormListScreen``; one form on
 kept, its title, a short address to type, and a button that prints the QR on
 a slip.  Layout in ``forms.kv``; the catalogue and the QR codes come from
 ``kiosk/forms.py``.
+
+``FormsController`` (``app.forms``) is what these screens do: the catalogue
+shown, opening a category or a form (counting the view), printing a slip off
+the main thread.
 """
+
+import logging
+import threading
 
 from kivy.clock import Clock
 from kivy.graphics.texture import Texture
@@ -18,12 +25,17 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 from PIL import Image
 
+from ..forms import popular, qr_image, record_view
+from protocol.forms_format import load_catalogue
+
 from .widgets import WrapLabel
 
 #: How far FormScreen may shrink its texts' largest sizes (their 4 u floor holds anyway).
 MIN_FIT = 0.5
 
-__all__ = ["CategoryTile", "FormRow", "FormsScreen", "FormListScreen", "FormScreen", "qr_texture"]
+__all__ = ["CategoryTile", "FormRow", "FormsScreen", "FormListScreen", "FormScreen", "FormsController", "qr_texture"]
+
+log = logging.getLogger("kiosk.ui")
 
 
 def qr_texture(image):
@@ -149,3 +161,80 @@ class FormScreen(Screen):
             fit = max(MIN_FIT, fit - 0.05)
         self._fitted = key
         self.fit = fit
+
+
+class FormsController:
+    """What the forms screens do, for the app (``app.forms``); the catalogue and the views are ``kiosk/forms.py``'s."""
+
+    def __init__(self, app):
+        self.app = app
+        self.catalogue = None  # the forms shown (offered()), read when the app is built
+
+    def offered(self):
+        """The forms catalogue this kiosk shows: the office's (or the shipped one), less what a phone cannot open."""
+        app = self.app
+        catalogue = app.services.forms.current() if app.services else load_catalogue()[0]
+        return catalogue.offered(app.kiosk_config.server.public_url)
+
+    def use(self, catalogue) -> None:
+        """Show ``catalogue`` from now on (a new one from the office)."""
+        self.catalogue = catalogue
+        self.app.manager.get_screen("forms").categories = [c for c in catalogue.categories
+                                                           if catalogue.in_category(c.code)]
+
+    def refresh_popular(self) -> None:
+        screen = self.app.manager.get_screen("forms")
+        screen.popular = popular(self.catalogue, self.app.services.store, 3) if self.app.services else []
+
+    def open_category(self, code: str) -> None:
+        screen = self.app.manager.get_screen("form_list")
+        screen.category = self.catalogue.category(code)
+        screen.forms = self.catalogue.in_category(code)
+        self.app.show("form_list")
+
+    def open_form(self, code: str, count_view: bool = True) -> None:
+        """Show one form's QR code, sized for the screen, and count the view (not for a picture of it)."""
+        from kivy.core.window import Window
+
+        app = self.app
+        form = self.catalogue.by_code(code)
+        screen = app.manager.get_screen("form")
+        if app.manager.get_screen("form_list").category is None or \
+                app.manager.get_screen("form_list").category.code != form.category:
+            self.open_category(form.category)  # so that "back" leads to the form's own category
+        size = int(min(Window.height * 0.62, Window.width * 0.45))
+        address = form.address(app.kiosk_config.server.public_url)  # <public_url>f/<code>, or the form's own
+        screen.form, screen.address, screen.slip_message = form, address, ""
+        screen.qr = qr_texture(qr_image(address, size))
+        if app.services is not None and count_view:
+            try:
+                record_view(app.services.store, form, app.lang)
+            except Exception:  # a full disk must not keep the QR from the resident
+                log.exception("could not record the view of form %s", code)
+        app.show("form")
+
+    def print_slip(self) -> None:
+        """Print the form's QR on a slip, off the main thread; say how it went under the button."""
+        app = self.app
+        screen = app.manager.get_screen("form")
+        if app.services is None or screen.form is None or app.printer_busy:
+            return
+        app.printer_busy = True  # one print job at a time, tickets and slips alike
+        screen.slip_message = app.t("forms.printing")
+        form, lang = screen.form, app.lang
+
+        def work():
+            try:
+                app.services.form_slips.print_slip(form, lang)
+                key = "forms.printed"
+            except Exception as exc:
+                log.warning("form slip for %s not printed: %s", form.code, exc)
+                key = "forms.print_failed"
+            Clock.schedule_once(lambda _dt: self._slip_done(key))
+        threading.Thread(target=work, name="form-slip", daemon=True).start()
+
+    def _slip_done(self, key: str) -> None:
+        app = self.app
+        app.printer_busy = False
+        app.services.uploader.wake()
+        app.manager.get_screen("form").slip_message = app.t(key)

@@ -26,7 +26,7 @@ __all__ = ["show", "scene_form", "reset"]
 
 def scene_form(app, long_names: bool = False):
     """The form a resident opens most here; in the long-names state, the longest title in this language."""
-    catalogue = app.catalogue
+    catalogue = app.forms.catalogue
     if long_names:
         return max(catalogue.forms, key=lambda form: len(form.title_in(app.lang)))
     if app.services is not None:
@@ -51,13 +51,13 @@ def _taken(app, state) -> None:
     if open_ones and printer_ok and not ticketing_paused(app.services.store):
         service = open_ones[0]
         paper = tickets.render(service.prefix, lang=app.lang)  # the next ticket, no number taken
-        app._ticket_done(service.prefix, "ok", tickets.next_label(service.prefix), None, paper)
+        app.tickets.show_outcome(service.prefix, "ok", tickets.next_label(service.prefix), None, paper)
         return
     # The refusal a real tap gets: closed, full, paused or the printer: nothing is consumed.
     try:
         tickets.issue(services[0].prefix, lang=app.lang)
     except TicketRefused as exc:
-        app._ticket_done(services[0].prefix, "refused", "", exc.reason, b"")
+        app.tickets.show_outcome(services[0].prefix, "refused", "", exc.reason, b"")
     else:  # pragma: no cover - guarded above: an open service with a ready printer never gets here
         raise RuntimeError("a scene took a number")
 
@@ -65,10 +65,10 @@ def _taken(app, state) -> None:
 def _thanks(app) -> None:
     from ..ratings import latest_choice
 
-    scale = app.scale
+    scale = app.ratings.scale
     key = latest_choice(app.services.store) if app.services is not None else None
     choice = scale.choices[scale.index_of(key)] if key else scale.choices[0]
-    app.thank(choice.key, choice.mood)
+    app.ratings.thank(choice.key, choice.mood)
 
 
 def show(app, screen: str, state=None) -> None:
@@ -79,10 +79,10 @@ def show(app, screen: str, state=None) -> None:
     elif screen == "thanks":
         _thanks(app)
     elif screen == "form_list":
-        app.open_category(scene_form(app, long_names).category)
+        app.forms.open_category(scene_form(app, long_names).category)
     elif screen.startswith("form:") or screen == "form":
         code = screen[5:] if screen.startswith("form:") else scene_form(app, long_names).code
-        app.open_form(code, count_view=False)
+        app.forms.open_form(code, count_view=False)
     elif screen == "setup_error":
         if state is not None:  # a scratch store: what a wrong kiosk.toml would say
             from ..admin_status import PROVISIONING_ERRORS

@@ -9,20 +9,37 @@ simulated printer, the ticket as it would come out of the printer
 (``TakenScreen``); or a polite notice when no number can be handed out
 (closed, full for today, printer trouble), or when the ticket did not print
 and the resident must remember the number.  Layout in ``ticket.kv``.
+
+``TicketController`` (``app.tickets``) is what these screens do: the tiles'
+state, taking a number off the main thread (the printer is slow), the
+office's queue figures; the rules are in ``kiosk/tickets.py``.
 """
 
+import logging
+import threading
 from datetime import datetime
 from typing import Optional
 
+from kivy.clock import Clock
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
+from PIL import Image
 
+from .. import fonts
 from ..i18n import messages as messages_in
+from ..ticket_layout import minutes_text
+from ..ticketing_pause import ticketing_paused
+from protocol import officetime
 from protocol.officetime import office_day
 
-__all__ = ["ServiceTile", "TicketScreen", "TakenScreen", "reopens_text"]
+__all__ = ["ServiceTile", "TicketScreen", "TakenScreen", "TicketController", "reopens_text", "DOUBLE_TAP_SECONDS"]
+
+log = logging.getLogger("kiosk.ui")
+
+#: Taps on the ticket screen this soon after a ticket are the same resident's double tap.
+DOUBLE_TAP_SECONDS = 1.5
 
 
 def reopens_text(opening: Optional[datetime], now: datetime, lang: str) -> str:
@@ -85,3 +102,100 @@ class TakenScreen(Screen):
     message = StringProperty()      # what to do; "" for a ticket that printed
     ok = BooleanProperty(True)
     ticket_texture = ObjectProperty(None, allownone=True)  # the simulated printer's paper, as the emulator drew it
+
+
+def paper_texture(data: bytes, config):
+    """The simulated printer's paper for ``data``, drawn by the emulator, as a Kivy texture."""
+    from kivy.graphics.texture import Texture
+
+    from hardware.printer.emulator import render
+    from hardware.printer.escpos import dots_for_paper
+
+    image = render(data, width_dots=dots_for_paper(config.printer.paper_mm),
+                   font_path=str(fonts.font_files()["regular"]), encoding=config.printer.encoding).convert("RGB")
+    texture = Texture.create(size=image.size, colorfmt="rgb")
+    texture.blit_buffer(image.transpose(Image.Transpose.FLIP_TOP_BOTTOM).tobytes(), colorfmt="rgb", bufferfmt="ubyte")
+    return texture
+
+
+class TicketController:
+    """What the ticket screens do, for the app (``app.tickets``); the rules are in ``kiosk/tickets.py``."""
+
+    def __init__(self, app):
+        self.app = app
+        self._quiet_until = 0.0
+        self._queue_asking = False  # a queue status question is out (kiosk/queue_status.py)
+
+    def refresh_tiles(self) -> None:
+        """Waiting counts, and which services are closed or full, on the ticket screen's tiles."""
+        app, services = self.app, self.app.services
+        now = officetime.now()
+        for tile in app.manager.get_screen("ticket").tiles():
+            service = app.kiosk_config.service(tile.prefix)
+            issued = services.tickets.issued_today(tile.prefix) if services else 0
+            outlook = services.tickets.outlook(tile.prefix) if services else None
+            tile.waiting = outlook.ahead if outlook else 0
+            tile.estimate = minutes_text(outlook.estimate) if outlook and outlook.estimate else ""
+            tile.state_key = ("ticket.paused" if services and ticketing_paused(services.store) else
+                              "ticket.closed" if not service.open_at(now) else
+                              "ticket.full" if service.daily_limit and issued >= service.daily_limit else "")
+            tile.checked_at, tile.opens_at = now, (service.next_opening(now, next_day=tile.state_key == "ticket.full")
+                                                   if tile.state_key in ("ticket.closed", "ticket.full") else None)
+
+    def take(self, prefix: str) -> None:
+        """A service tile was tapped: take a number and print it, off the main thread (the printer is slow)."""
+        app = self.app
+        if app.services is None or app.printer_busy or app.monotonic() < self._quiet_until:
+            return  # a second tap while the first ticket prints, or just after, is not a second ticket
+        app.printer_busy = True
+        threading.Thread(target=self._issue, args=(prefix, app.lang), name="ticket", daemon=True).start()
+
+    def _issue(self, prefix: str, lang: str) -> None:
+        from ..tickets import TicketPrintFailed, TicketRefused
+
+        hardware = self.app.hardware
+        simulated = hardware.simulated_printer if hardware is not None else None
+        before = len(simulated.received) if simulated is not None else 0
+        try:
+            ticket = self.app.services.tickets.issue(prefix, lang=lang)
+            outcome = ("ok", ticket.label, None)
+        except TicketRefused as exc:
+            outcome = ("refused", "", exc.reason)
+        except TicketPrintFailed as exc:
+            outcome = ("failed", exc.ticket.label, None)
+        except Exception:
+            log.exception("ticket for %s failed", prefix)
+            outcome = ("refused", "", "printer")
+        paper = bytes(simulated.received[before:]) if simulated is not None and outcome[0] == "ok" else b""
+        Clock.schedule_once(lambda _dt: self.show_outcome(prefix, *outcome, paper))
+
+    def show_outcome(self, prefix: str, kind: str, label: str, reason: Optional[str], paper: bytes) -> None:
+        """On the main thread, after a tap (or for a picture of it): the number taken (``kind`` ok), a ticket that
+        did not print (failed), or why there is none (refused, ``reason``); ``paper``: the simulated printer's."""
+        app = self.app
+        app.printer_busy = False
+        app.services.uploader.wake()  # the ticket (or the fault) goes to the office soon
+        self._quiet_until = app.monotonic() + DOUBLE_TAP_SECONDS
+        screen = app.manager.get_screen("taken")
+        service = app.kiosk_config.service(prefix).name_in(app.lang)
+        screen.label = label
+        screen.ok = kind == "ok"
+        screen.message = {"ok": "", "failed": app.t("ticket.print_failed"),
+                          "refused": app.t(f"ticket.refused_{reason}", service=service) if reason else ""}[kind]
+        screen.ticket_texture = paper_texture(paper, app.kiosk_config) if paper else None
+        app.show("taken", return_home_after=12 if kind == "ok" else 20)
+
+    def refresh_queue(self) -> None:
+        """Ask the office server how many wait and how fast they are served, off the main thread (one at a time)."""
+        if self._queue_asking:
+            return  # the last question is still out (a slow network): do not pile threads up
+
+        def work():
+            try:
+                answer = self.app.services.queue.refresh()
+            finally:
+                self._queue_asking = False
+            if answer == "updated":
+                Clock.schedule_once(lambda _dt: self.refresh_tiles() if self.app.manager.current == "ticket" else None)
+        self._queue_asking = True
+        threading.Thread(target=work, name="queue-status", daemon=True).start()
