@@ -1,4 +1,4 @@
-"""The monthly report's rating counts (``rating_counts``, kept by ingest; office/db.py) against a straightforward count.
+"""The monthly report's rating counts (``rating_counts``, kept by ingest; office/ingest.py) against a straightforward count.
 
 The report reads the ratings counted per office day at ingest, not the ratings themselves (a county's month holds a
 million).  On random months of uploads — several kiosks, scales 3 and 5, misuse, kiosk clocks not synced, reasons
