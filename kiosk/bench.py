@@ -42,7 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 __all__ = ["bench_startup"]
 
@@ -228,15 +228,31 @@ def _print_breakdown(bare: List[Dict], kiosk: List[Dict]) -> None:
 # -- the children ---------------------------------------------------------------------------
 
 def _child(kind: str, size: Tuple[int, int], changes: int, config_path: str, driver: str) -> None:
-    from .ui import environment
-
-    result: Dict[str, object] = {}
+    """One measurement (``python -m kiosk.bench bare|kiosk``): its app run to the end, one JSON line printed."""
     marks: List[Tuple[str, float]] = []  # (step, RSS in MB after it), in order: the breakdown
 
     def mark(step: str) -> None:
         marks.append((step, _rss_mb()))
 
     home = tempfile.mkdtemp(prefix="kiosk-bench-")
+    App, Clock, Window = _open_window(driver, size, home)
+    mark("Kivy imported, window open")
+    if kind == "bare":
+        app, services = _bare_app(App), []
+    else:
+        app, services = _kiosk_app(config_path, home, mark)
+    run = _ChangeRun(kind, app, changes, marks, Clock, Window)
+    app.run()
+    for service in services:
+        service.close()
+    run.result["marks"] = marks
+    print(json.dumps(run.result))
+
+
+def _open_window(driver: str, size: Tuple[int, int], home: str):
+    """Kivy configured for the bench and imported: (App, Clock, Window), the window open."""
+    from .ui import environment
+
     environment.configure(driver, size=size, fullscreen=False, kivy_home=home)
     from kivy.config import Config as KivyConfig
     KivyConfig.set("graphics", "maxfps", "0")  # don't wait for vsync between measured frames
@@ -244,129 +260,160 @@ def _child(kind: str, size: Tuple[int, int], changes: int, config_path: str, dri
     from kivy.app import App
     from kivy.clock import Clock
     from kivy.core.window import Window
-    mark("Kivy imported, window open")
+    return App, Clock, Window
 
-    if kind == "bare":
-        from kivy.graphics import Color, Rectangle
-        from kivy.uix.widget import Widget
 
-        class Bare(App):
-            """An empty window whose one rectangle moves a pixel per change: a redraw, nothing else."""
+def _bare_app(App):
+    """The bare column's app: an empty window whose one rectangle moves a pixel per change."""
+    from kivy.graphics import Color, Rectangle
+    from kivy.uix.widget import Widget
 
-            def build(self):
-                root = Widget()
-                with root.canvas:
-                    Color(0.5, 0.5, 0.5, 1)
-                    self.rect = Rectangle(pos=(0, 0), size=(10, 10))
-                return root
+    class Bare(App):
+        """An empty window whose one rectangle moves a pixel per change: a redraw, nothing else."""
 
-            def show(self, _name):
-                self.rect.pos = ((self.rect.pos[0] + 1) % 100, 0)
+        def build(self):
+            root = Widget()
+            with root.canvas:
+                Color(0.5, 0.5, 0.5, 1)
+                self.rect = Rectangle(pos=(0, 0), size=(10, 10))
+            return root
 
-            def toggle_language(self):
-                pass
-        app = Bare()
-        services = []
-    else:
-        from .config import load_config
-        from .services import open_services
-        from .ui import app as app_module
-        from .ui.app import KioskApp
-        mark("kiosk modules imported (Pillow, qrcode, requests, gpiozero...)")
+        def show(self, _name):
+            self.rect.pos = ((self.rect.pos[0] + 1) % 100, 0)
 
-        os.environ["XDG_DATA_HOME"] = home
-        config = load_config(config_path or None)
-        opened = open_services(config, with_hardware=config.simulated, data_dir=os.path.join(home, "data"))
-        mark("services opened (store, hardware, catalogue)")
-        load_kv = app_module._load_kv
+        def toggle_language(self):
+            pass
+    return Bare()
 
-        def load_kv_and_mark():
-            load_kv()
-            mark("fonts registered, kv rules loaded")
-        app_module._load_kv = load_kv_and_mark  # build() calls it by this name
-        app = KioskApp(config, services=opened)
-        app.bind(on_start=lambda *_args: mark("home screen built (not drawn yet), services started"))
-        services = [opened]
 
-    warmup: Dict[str, float] = {}  # what the warm-up changes added, by what they did first
-    last = {"rss": 0.0, "what": "", "lang": ""}
-    built_meanwhile: List[str] = []  # screens built in the background since the last change
-    if kind == "kiosk":
-        app.bind(on_start=lambda *_args: app.manager.on_build.append(lambda name, _s: built_meanwhile.append(name)))
+def _kiosk_app(config_path: str, home: str, mark: Callable[[str], None]):
+    """The kiosk column's app and its opened services, in a scratch data folder; a mark after each step."""
+    from .config import load_config
+    from .services import open_services
+    from .ui import app as app_module
+    from .ui.app import KioskApp
+    mark("kiosk modules imported (Pillow, qrcode, requests, gpiozero...)")
 
-    def first_flip(*_args):
+    os.environ["XDG_DATA_HOME"] = home
+    config = load_config(config_path or None)
+    opened = open_services(config, with_hardware=config.simulated, data_dir=os.path.join(home, "data"))
+    mark("services opened (store, hardware, catalogue)")
+    load_kv = app_module._load_kv
+
+    def load_kv_and_mark():
+        load_kv()
+        mark("fonts registered, kv rules loaded")
+    app_module._load_kv = load_kv_and_mark  # build() calls it by this name
+    app = KioskApp(config, services=opened)
+    app.bind(on_start=lambda *_args: mark("home screen built (not drawn yet), services started"))
+    return app, [opened]
+
+
+class _ChangeRun:
+    """A child's screen changes, one frame each, from the first frame: the warm-up, then the measured ones.
+
+    ``result`` is what the child prints: the first frame's time and RSS, the RSS at the warm baseline and
+    after the measured changes, the time per change, the font faces and textures held, the screens built.
+    """
+
+    def __init__(self, kind: str, app, changes: int, marks: List[Tuple[str, float]], clock, window):
+        self.kind, self.app, self.changes, self.marks = kind, app, changes, marks
+        self.clock, self.window = clock, window
+        self.result: Dict[str, object] = {}
+        self.warmup: Dict[str, float] = {}  # what the warm-up changes added, by what they did first
+        self.last = {"rss": 0.0, "what": "", "lang": ""}
+        self.built_meanwhile: List[str] = []  # screens built in the background since the last change
+        if kind == "kiosk":
+            app.bind(on_start=lambda *_args: app.manager.on_build.append(
+                lambda name, _s: self.built_meanwhile.append(name)))
+        self._on_flip = self.first_flip  # one object, so unbind finds what bind was given
+        window.bind(on_flip=self._on_flip)
+
+    def first_flip(self, *_args) -> None:
+        result = self.result
         result["first_frame_at"] = time.monotonic()
-        Window.unbind(on_flip=first_flip)
+        self.window.unbind(on_flip=self._on_flip)
         result["rss_first_mb"] = _rss_mb()
-        marks.append(("first frame drawn (home's labels: font faces, textures)", result["rss_first_mb"]))
+        self.marks.append(("first frame drawn (home's labels: font faces, textures)", result["rss_first_mb"]))
         result["faces_first"], result["textures_first"] = _font_faces(), _textures()
-        last["rss"] = _rss_mb()  # the census above is not the first change's
-        Clock.schedule_once(lambda _dt: change(0), 0)
+        self.last["rss"] = _rss_mb()  # the census above is not the first change's
+        self.clock.schedule_once(lambda _dt: self.change(0), 0)
 
-    def change(done: int, settled: bool = False):
-        if done in (WARMUP_CHANGES, WARMUP_CHANGES + changes) and not settled:
-            # Memory is sampled at rest: no change for SETTLE_SECONDS, frames still drawn (the marquee
-            # moves), so the kiosk has given freed pages back and its drawing has taken what it
-            # needs again, the same at both samples; the pause is not timed.
-            # And in the same language: English labels are longer (the marquee alone 1 MB more), so a
-            # baseline in Chinese and a last sample in English made 4 MB of "growth" that was none.
-            if done == WARMUP_CHANGES:
-                last["lang"] = getattr(app, "lang", "")
-            else:
-                result["change_ms"] = (time.monotonic() - result.pop("_t0")) * 1000 / max(changes, 1)
-                if getattr(app, "lang", "") != last["lang"]:
-                    app.toggle_language()
-            Clock.schedule_once(lambda _dt: change(done, settled=True), SETTLE_SECONDS)
+    def change(self, done: int, settled: bool = False) -> None:
+        if done in (WARMUP_CHANGES, WARMUP_CHANGES + self.changes) and not settled:
+            self._settle(done)
             return
         if 0 < done <= WARMUP_CHANGES:  # the last change's frame is drawn: what did it add?
-            if kind == "kiosk" and done < WARMUP_CHANGES:
-                # what it holds, not what glibc has not given back yet (the kiosk trims a moment after a change)
-                from .ui.screens import release_free_memory
-                release_free_memory()
-            rss = _rss_mb()
-            what = last["what"]
-            if built_meanwhile and what == "warm-up: other screen changes":
-                what = "warm-up: screens built after the first frame (the features)"
-            built_meanwhile.clear()
-            warmup[what] = warmup.get(what, 0.0) + rss - last["rss"]
-            last["rss"] = rss
+            self._count_warmup_change(done)
         if done == WARMUP_CHANGES:
-            import gc
-            gc.collect()
-            result["rss_warm_mb"] = _rss_mb()
-            for what, added in warmup.items():
-                marks.append((what, marks[-1][1] + added))
-            marks.append(("garbage collected", result["rss_warm_mb"]))
-            result["_t0"] = time.monotonic()
-        if done == WARMUP_CHANGES + changes:
-            import gc
-            gc.collect()
-            result["rss_after_mb"] = _rss_mb()
-            marks.append((f"{changes} measured changes", result["rss_after_mb"]))
-            result["faces_after"], result["textures_after"] = _font_faces(), _textures()
-            manager = getattr(app, "manager", None)
-            result["screens_built"] = [[name, seconds * 1000] for name, seconds in getattr(manager, "built", [])]
-            result["screens_unbuilt"] = list(getattr(manager, "unbuilt", []))
-            app.stop()
+            self._take_baseline()
+        if done == WARMUP_CHANGES + self.changes:
+            self._finish()
             return
+        self._next_change(done)
+
+    def _settle(self, done: int) -> None:
+        # Memory is sampled at rest: no change for SETTLE_SECONDS, frames still drawn (the marquee
+        # moves), so the kiosk has given freed pages back and its drawing has taken what it
+        # needs again, the same at both samples; the pause is not timed.
+        # And in the same language: English labels are longer (the marquee alone 1 MB more), so a
+        # baseline in Chinese and a last sample in English made 4 MB of "growth" that was none.
+        app = self.app
+        if done == WARMUP_CHANGES:
+            self.last["lang"] = getattr(app, "lang", "")
+        else:
+            self.result["change_ms"] = (time.monotonic() - self.result.pop("_t0")) * 1000 / max(self.changes, 1)
+            if getattr(app, "lang", "") != self.last["lang"]:
+                app.toggle_language()
+        self.clock.schedule_once(lambda _dt: self.change(done, settled=True), SETTLE_SECONDS)
+
+    def _count_warmup_change(self, done: int) -> None:
+        if self.kind == "kiosk" and done < WARMUP_CHANGES:
+            # what it holds, not what glibc has not given back yet (the kiosk trims a moment after a change)
+            from .ui.screens import release_free_memory
+            release_free_memory()
+        rss = _rss_mb()
+        what = self.last["what"]
+        if self.built_meanwhile and what == "warm-up: other screen changes":
+            what = "warm-up: screens built after the first frame (the features)"
+        self.built_meanwhile.clear()
+        self.warmup[what] = self.warmup.get(what, 0.0) + rss - self.last["rss"]
+        self.last["rss"] = rss
+
+    def _take_baseline(self) -> None:
+        import gc
+        gc.collect()
+        self.result["rss_warm_mb"] = _rss_mb()
+        for what, added in self.warmup.items():
+            self.marks.append((what, self.marks[-1][1] + added))
+        self.marks.append(("garbage collected", self.result["rss_warm_mb"]))
+        self.result["_t0"] = time.monotonic()
+
+    def _finish(self) -> None:
+        import gc
+        gc.collect()
+        result = self.result
+        result["rss_after_mb"] = _rss_mb()
+        self.marks.append((f"{self.changes} measured changes", result["rss_after_mb"]))
+        result["faces_after"], result["textures_after"] = _font_faces(), _textures()
+        manager = getattr(self.app, "manager", None)
+        result["screens_built"] = [[name, seconds * 1000] for name, seconds in getattr(manager, "built", [])]
+        result["screens_unbuilt"] = list(getattr(manager, "unbuilt", []))
+        self.app.stop()
+
+    def _next_change(self, done: int) -> None:
+        app = self.app
         name = SCREENS_CYCLE[done % len(SCREENS_CYCLE)]
-        first_show = kind == "kiosk" and not app.manager.is_built(name)
+        first_show = self.kind == "kiosk" and not app.manager.is_built(name)
         app.show(name)
-        last["what"] = "warm-up: other screen changes"
+        self.last["what"] = "warm-up: other screen changes"
         if done % LANGUAGE_EVERY == LANGUAGE_EVERY - 1:
             app.toggle_language()
-            last["what"] = "warm-up: language switches (every label drawn again)"
+            self.last["what"] = "warm-up: language switches (every label drawn again)"
         if first_show:
-            last["what"] = f"first show of {name} (built, then drawn)"
-        built_meanwhile.clear()  # built by that show: its row says so
-        Clock.schedule_once(lambda _dt: change(done + 1), 0)  # one frame drawn per change
-
-    Window.bind(on_flip=first_flip)
-    app.run()
-    for service in services:
-        service.close()
-    result["marks"] = marks
-    print(json.dumps(result))
+            self.last["what"] = f"first show of {name} (built, then drawn)"
+        self.built_meanwhile.clear()  # built by that show: its row says so
+        self.clock.schedule_once(lambda _dt: self.change(done + 1), 0)  # one frame drawn per change
 
 
 if __name__ == "__main__":
