@@ -56,7 +56,6 @@ def create_app(db: Union[str, Database], *, offline_minutes: float = OFFLINE_AFT
     app.extensions["office_db"] = database
     app.extensions["office_clock"] = clock  # None: officetime.now(), looked up at each request
     app.extensions["office_login_limiter"] = LoginLimiter()
-    staff.ensure_schema(database)
     forms_list.ensure_seeded(database)  # the office's forms list starts as the shipped catalogue
     # Staff sessions: signed with a key kept in the database, so they survive a restart; never logged.
     app.config["SECRET_KEY"] = staff.secret_key(database)

@@ -145,11 +145,6 @@ class _Refused(Exception):
         self.status, self.message, self.retry_after = status, message, retry_after
 
 
-@blueprint.record_once
-def _tables(state):
-    displays.ensure_schema(state.app.extensions["office_db"])  # a database opened before displays.py was imported
-
-
 @blueprint.errorhandler(_Refused)
 def _refused(exc: _Refused):
     headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else {}

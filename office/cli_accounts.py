@@ -101,9 +101,8 @@ def _admin_remove(args) -> int:
 
 
 def _admin_list(args) -> int:
-    from .staff import ensure_schema, users
+    from .staff import users
     with open_db(args) as db:
-        ensure_schema(db)
         for user in users(db):
             print(f"{user['name']}\t{user['created_at']}\t{user['password_set_at']}")
     return 0

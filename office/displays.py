@@ -14,9 +14,7 @@ its SHA-256 (:func:`office.db.hash_token`; why that suffices: ``office/db.py``).
 ``display add`` for a name that exists replaces its token at once (the old URL
 stops working): that is how a token that leaked is revoked.
 
-The table is new in this module and made on first use (:func:`ensure_schema`,
-as ``office/staff.py`` does for its table); it only adds a table, so the schema
-version (``office/db.py``) is unchanged.
+Its table, ``displays``, is defined with the others in ``office/schema.py``.
 """
 
 from __future__ import annotations
@@ -32,7 +30,7 @@ from sqlalchemy import insert, select, update
 from .db import Database, _now, hash_token
 from .schema import DISPLAYS
 
-__all__ = ["DISPLAY_NAME", "ensure_schema", "add_display", "displays", "display_for_token",
+__all__ = ["DISPLAY_NAME", "add_display", "displays", "display_for_token",
            "display_path"]
 
 #: A display's name: letters (any script), digits, '.', '_', '-', up to 64 (e.g. lobby-1, 大廳).
@@ -44,11 +42,6 @@ _seen: Dict[Tuple[str, str], float] = {}  # (database, display name) -> monotoni
 _seen_lock = threading.Lock()
 
 
-def ensure_schema(db: Database) -> None:
-    """Create the displays table if this database predates it (idempotent)."""
-    DISPLAYS.create(db.engine, checkfirst=True)
-
-
 def display_path(token: str) -> str:
     """The path a display opens: ``/display?token=…`` (the token is URL-safe as it is)."""
     return f"/display?token={token}"
@@ -58,7 +51,6 @@ def add_display(db: Database, name: str) -> str:
     """Register display ``name`` and return its new token (kept only as a hash); a known name gets a new one."""
     if not isinstance(name, str) or not DISPLAY_NAME.fullmatch(name):
         raise ValueError(f"a display name is 1-64 letters, digits, '.', '_' or '-' (e.g. lobby-1), got {name!r}")
-    ensure_schema(db)
     token = secrets.token_urlsafe(32)
     now, hashed = _now(), hash_token(token)
 
@@ -74,7 +66,6 @@ def add_display(db: Database, name: str) -> str:
 
 def displays(db: Database) -> List[Dict[str, Any]]:
     """Every display: name, created_at, token_issued_at, last_seen_at (never the hash)."""
-    ensure_schema(db)
     query = select(DISPLAYS.c.name, DISPLAYS.c.created_at, DISPLAYS.c.token_issued_at,
                    DISPLAYS.c.last_seen_at).order_by(DISPLAYS.c.name)
     return [dict(row._mapping) for row in db.read(lambda c: c.execute(query).all())]

@@ -48,7 +48,7 @@ from .db import Database, _now
 from .schema import META, STAFF, STAFF_SESSIONS
 
 __all__ = ["USERNAME", "MIN_PASSWORD", "add_user", "remove_user", "check_user", "users",
-           "secret_key", "start_session", "session_valid", "end_session", "LoginLimiter", "ensure_schema"]
+           "secret_key", "start_session", "session_valid", "end_session", "LoginLimiter"]
 
 #: A staff name: letters (any script), digits, '.', '_', '-', up to 64.
 USERNAME = re.compile(r"[\w.-]{1,64}")
@@ -56,12 +56,6 @@ MIN_PASSWORD = 8
 SECRET_META_KEY = "flask_secret_key"
 # Checked against when the name is unknown, so that a wrong name takes as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a password", method="scrypt")
-
-
-def ensure_schema(db: Database) -> None:
-    """Create the staff tables if this database predates them (idempotent)."""
-    STAFF.create(db.engine, checkfirst=True)
-    STAFF_SESSIONS.create(db.engine, checkfirst=True)
 
 
 def add_user(db: Database, name: str, password: str) -> bool:
@@ -73,7 +67,6 @@ def add_user(db: Database, name: str, password: str) -> bool:
         raise ValueError(f"a staff name is 1-64 letters, digits, '.', '_' or '-', got {name!r}")
     if len(password) < MIN_PASSWORD:
         raise ValueError(f"the password must have at least {MIN_PASSWORD} characters")
-    ensure_schema(db)
     hashed, now = generate_password_hash(password, method="scrypt"), _now()
 
     def store(conn) -> bool:
@@ -88,7 +81,6 @@ def add_user(db: Database, name: str, password: str) -> bool:
 
 def remove_user(db: Database, name: str) -> bool:
     """Remove staff account ``name`` and end its sessions; False if there was none."""
-    ensure_schema(db)
 
     def remove(conn) -> bool:
         conn.execute(delete(STAFF_SESSIONS).where(STAFF_SESSIONS.c.name == name))
