@@ -6,6 +6,7 @@ Needs Debian's chromium and chromium-driver (.ci/run installs them); without the
 import re
 import uuid
 import zlib
+from datetime import datetime, timedelta
 
 import pytest
 import requests
@@ -71,6 +72,126 @@ SERVICES = "ABCDEFP"
 COUNTERS = {1: ["A", "B"], 2: ["A", "C"], 3: ["C", "D"], 4: ["B", "D"]}   # P is called at every counter
 
 
+class BusyMonth:
+    """A busy October uploaded through the real API by 3 kiosks, and two days of number calling (a_busy_month)."""
+
+    def __init__(self, url, tmp_path, token):
+        import random
+        import subprocess
+        import sys
+
+        self.url, self.rnd = url, random.Random(115_10)
+        self.db_url = f"sqlite:///{tmp_path / 'office.db'}"
+        self.tokens = {"ERLIN-01": token}
+        for kiosk in ("ERLIN-02", "ERLIN-03"):
+            self.tokens[kiosk] = subprocess.run(
+                [sys.executable, "-m", "office", "kiosk", "add", kiosk, "--db", self.db_url],
+                capture_output=True, text=True, timeout=60, check=True).stdout.strip().splitlines()[-1]
+        self.location = {"ERLIN-01": "1", "ERLIN-02": "2", "ERLIN-03": "3"}
+        self.seq = {kiosk: 0 for kiosk in self.tokens}
+        self.days = [d for d in range(1, 32) if datetime(*MONTH, d).weekday() < 5 and d not in (5, 6)]
+        self.satisfied = self.answers = self.called = 0
+        self.viewed = set()
+
+    def event(self, kiosk, type, when, data):
+        from protocol import officetime
+
+        self.seq[kiosk] += 1
+        return {"id": str(uuid.uuid4()), "type": type, "seq": self.seq[kiosk], "at": officetime.rfc3339(when),
+                "clock_synced": True, "data": data}
+
+    def upload(self, kiosk, events):
+        for i in range(0, len(events), 500):
+            batch = events[i:i + 500]
+            answer = requests.post(self.url + "api/v1/events", json={"kiosk_id": kiosk, "events": batch},
+                                   headers={"Authorization": f"Bearer {self.tokens[kiosk]}"}, timeout=30).json()
+            assert len(answer["accepted"]) == len(batch), answer
+
+    def moment(self, day, hour=None):
+        from protocol import officetime
+
+        rnd = self.rnd
+        return datetime(*MONTH, day, hour if hour is not None else rnd.randrange(8, 17), rnd.randrange(60),
+                        rnd.randrange(60), tzinfo=officetime.TAIPEI)
+
+    def ratings(self, kiosk):
+        from office import report
+
+        rnd, events = self.rnd, []
+        for _ in range(1200):
+            when = self.moment(rnd.choice(self.days))
+            choice = rnd.choices(["smile", "neutral", "frown"], [78, 14, 8])[0]
+            misuse = rnd.random() < 0.02
+            rating = self.event(kiosk, "rating", when, {
+                "score": {"smile": 3, "neutral": 2, "frown": 1}[choice], "scale": 3, "choice": choice,
+                "source": "button", "kiosk_id": kiosk, "location": self.location[kiosk],
+                "service": rnd.choice(SERVICES), "misuse": misuse})
+            events.append(rating)
+            if not misuse:
+                self.answers += 1
+                self.satisfied += choice == "smile"
+            if choice == "frown" and not misuse and rnd.random() < 0.6:
+                events.append(self.event(kiosk, "rating_reason", when + timedelta(seconds=20), {
+                    "rating_id": rating["id"], "reason": rnd.choice(list(report.REASON_LABELS))}))
+        return events
+
+    def tickets_and_forms(self, k, kiosk, forms):
+        rnd, events = self.rnd, []
+        for _ in range(850):
+            service = rnd.choices(SERVICES, [30, 20, 18, 8, 6, 10, 8])[0]
+            events.append(self.event(kiosk, "ticket", self.moment(rnd.choice(self.days)),
+                                     # each kiosk its own numbers: the office keeps the first kiosk's A001 of a day
+                                     {"number": f"{service}{k * 300 + rnd.randrange(1, 300):03d}", "service": service,
+                                      "people_ahead": rnd.randrange(12)}))
+        for _ in range(400):
+            code = rnd.choices(forms, [1 / (i + 1) for i in range(len(forms))])[0]
+            self.viewed.add(code)
+            events.append(self.event(kiosk, rnd.choice(["form_view", "form_view", "form_slip"]),
+                                     self.moment(rnd.choice(self.days)), {"code": code}))
+        return events
+
+    def calling_day(self, db, day):
+        """A ticket every 3 minutes at the lobby kiosk, each counter calling the next one every 13 minutes, a few
+        no-shows; a rating at the counter's kiosk now and then."""
+        from office import calls
+        from protocol import officetime
+
+        rnd = self.rnd
+        start = datetime(*MONTH, day, 8, 0, tzinfo=officetime.TAIPEI)
+        printed, current, numbers = 0, {}, {s: 0 for s in SERVICES}
+        for step in range(0, 9 * 60, 13):
+            now = start + timedelta(minutes=step)
+            tickets = []
+            while printed <= step:
+                service = rnd.choices("ABCDP", [35, 25, 20, 10, 10])[0]
+                numbers[service] += 1
+                tickets.append(self.event("ERLIN-01", "ticket", start + timedelta(minutes=printed),
+                                          {"number": f"{service}{numbers[service]:03d}", "service": service,
+                                           "people_ahead": 0}))
+                printed += 3
+            self.upload("ERLIN-01", tickets)
+            ratings = []
+            for counter, services in COUNTERS.items():
+                if counter in current and rnd.random() < 0.08:
+                    calls.no_show(db, current.pop(counter), now - timedelta(minutes=1), max_recalls=0)
+                call = calls.call_next(db, counter, services, now + timedelta(seconds=counter))
+                if call is None:
+                    continue
+                self.called += 1
+                current[counter] = call["id"]
+                if counter <= 3 and rnd.random() < 0.5:
+                    kiosk = f"ERLIN-0{counter}"
+                    ratings.append((kiosk, self.event(kiosk, "rating", now + timedelta(minutes=5), {
+                        "score": 3, "scale": 3, "choice": "smile", "source": "button", "kiosk_id": kiosk,
+                        "location": self.location[kiosk], "service": call["service"], "misuse": False})))
+            for kiosk, rating in ratings:
+                self.upload(kiosk, [rating])
+                self.answers += 1
+                self.satisfied += 1
+        for call_id in current.values():
+            calls.done(db, call_id, start + timedelta(hours=9, minutes=5))
+
+
 def a_busy_month(url, tmp_path, token):
     """A busy October through the real upload API: 3 kiosks, ~3,600 ratings with reasons, ~2,600 tickets of 7
     services, ~40 forms viewed and printed; and two days of number calling at 4 counters (office/calls.py with
@@ -78,116 +199,18 @@ def a_busy_month(url, tmp_path, token):
 
     Returns (% satisfied, numbers called, forms viewed or printed) as the report should show them.
     """
-    import random
-    import subprocess
-    import sys
-    from datetime import datetime, timedelta
-    from pathlib import Path
-
-    from protocol import officetime
-    from office import calls, report, report_figures
+    from office import report_figures
     from office.db import Database
+    from protocol.forms_format import SHIPPED
 
-    rnd = random.Random(115_10)
-    db_url = f"sqlite:///{tmp_path / 'office.db'}"
-    tokens = {"ERLIN-01": token}
-    for kiosk in ("ERLIN-02", "ERLIN-03"):
-        tokens[kiosk] = subprocess.run([sys.executable, "-m", "office", "kiosk", "add", kiosk, "--db", db_url],
-                                       capture_output=True, text=True, timeout=60, check=True
-                                       ).stdout.strip().splitlines()[-1]
-    location = {"ERLIN-01": "1", "ERLIN-02": "2", "ERLIN-03": "3"}
-    seq = {kiosk: 0 for kiosk in tokens}
-
-    def event(kiosk, type, when, data):
-        seq[kiosk] += 1
-        return {"id": str(uuid.uuid4()), "type": type, "seq": seq[kiosk], "at": officetime.rfc3339(when),
-                "clock_synced": True, "data": data}
-
-    def upload(kiosk, events):
-        for i in range(0, len(events), 500):
-            batch = events[i:i + 500]
-            answer = requests.post(url + "api/v1/events", json={"kiosk_id": kiosk, "events": batch},
-                                   headers={"Authorization": f"Bearer {tokens[kiosk]}"}, timeout=30).json()
-            assert len(answer["accepted"]) == len(batch), answer
-
-    def moment(day, hour=None):
-        return datetime(*MONTH, day, hour if hour is not None else rnd.randrange(8, 17), rnd.randrange(60),
-                        rnd.randrange(60), tzinfo=officetime.TAIPEI)
-
-    days = [d for d in range(1, 32) if datetime(*MONTH, d).weekday() < 5 and d not in (5, 6)]
-    satisfied = answers = 0
-    viewed = set()
-    forms = sorted(set(re.findall(r'^code = "(.+)"', (Path(__file__).parents[1] / "kiosk" / "data" / "forms.toml")
-                                  .read_text(encoding="utf-8"), re.M)))
-    for k, kiosk in enumerate(tokens):
-        events = []
-        for _ in range(1200):
-            when = moment(rnd.choice(days))
-            choice = rnd.choices(["smile", "neutral", "frown"], [78, 14, 8])[0]
-            misuse = rnd.random() < 0.02
-            rating = event(kiosk, "rating", when, {
-                "score": {"smile": 3, "neutral": 2, "frown": 1}[choice], "scale": 3, "choice": choice,
-                "source": "button", "kiosk_id": kiosk, "location": location[kiosk],
-                "service": rnd.choice(SERVICES), "misuse": misuse})
-            events.append(rating)
-            if not misuse:
-                answers += 1
-                satisfied += choice == "smile"
-            if choice == "frown" and not misuse and rnd.random() < 0.6:
-                events.append(event(kiosk, "rating_reason", when + timedelta(seconds=20), {
-                    "rating_id": rating["id"], "reason": rnd.choice(list(report.REASON_LABELS))}))
-        for _ in range(850):
-            service = rnd.choices(SERVICES, [30, 20, 18, 8, 6, 10, 8])[0]
-            events.append(event(kiosk, "ticket", moment(rnd.choice(days)),
-                                # each kiosk its own numbers: the office keeps the first kiosk's A001 of a day
-                                {"number": f"{service}{k * 300 + rnd.randrange(1, 300):03d}", "service": service,
-                                 "people_ahead": rnd.randrange(12)}))
-        for _ in range(400):
-            code = rnd.choices(forms, [1 / (i + 1) for i in range(len(forms))])[0]
-            viewed.add(code)
-            events.append(event(kiosk, rnd.choice(["form_view", "form_view", "form_slip"]), moment(rnd.choice(days)),
-                                {"code": code}))
-        upload(kiosk, events)
-
-    # Two days of calling (Monday 5 and Tuesday 6): a ticket every 3 minutes at the lobby kiosk, each counter
-    # calling the next one every 13 minutes, a few no-shows; a rating at the counter's kiosk now and then.
-    called = 0
-    with Database(db_url) as db:
-        for day in (5, 6):
-            start = datetime(*MONTH, day, 8, 0, tzinfo=officetime.TAIPEI)
-            printed, current, numbers = 0, {}, {s: 0 for s in SERVICES}
-            for step in range(0, 9 * 60, 13):
-                now = start + timedelta(minutes=step)
-                tickets = []
-                while printed <= step:
-                    service = rnd.choices("ABCDP", [35, 25, 20, 10, 10])[0]
-                    numbers[service] += 1
-                    tickets.append(event("ERLIN-01", "ticket", start + timedelta(minutes=printed),
-                                         {"number": f"{service}{numbers[service]:03d}", "service": service,
-                                          "people_ahead": 0}))
-                    printed += 3
-                upload("ERLIN-01", tickets)
-                ratings = []
-                for counter, services in COUNTERS.items():
-                    if counter in current and rnd.random() < 0.08:
-                        calls.no_show(db, current.pop(counter), now - timedelta(minutes=1), max_recalls=0)
-                    call = calls.call_next(db, counter, services, now + timedelta(seconds=counter))
-                    if call is None:
-                        continue
-                    called += 1
-                    current[counter] = call["id"]
-                    if counter <= 3 and rnd.random() < 0.5:
-                        kiosk = f"ERLIN-0{counter}"
-                        ratings.append((kiosk, event(kiosk, "rating", now + timedelta(minutes=5), {
-                            "score": 3, "scale": 3, "choice": "smile", "source": "button", "kiosk_id": kiosk,
-                            "location": location[kiosk], "service": call["service"], "misuse": False})))
-                for kiosk, rating in ratings:
-                    upload(kiosk, [rating])
-                    answers += 1
-                    satisfied += 1
-            for call_id in current.values():
-                calls.done(db, call_id, start + timedelta(hours=9, minutes=5))
-    return report_figures.percent(satisfied / answers), called, len(viewed)
+    month = BusyMonth(url, tmp_path, token)
+    forms = sorted(set(re.findall(r'^code = "(.+)"', SHIPPED.read_text(encoding="utf-8"), re.M)))
+    for k, kiosk in enumerate(month.tokens):
+        month.upload(kiosk, month.ratings(kiosk) + month.tickets_and_forms(k, kiosk, forms))
+    with Database(month.db_url) as db:
+        for day in (5, 6):  # Monday 5 and Tuesday 6
+            month.calling_day(db, day)
+    return report_figures.percent(month.satisfied / month.answers), month.called, len(month.viewed)
 
 
 def test_the_monthly_report_prints_on_one_a4_page(tmp_path):
