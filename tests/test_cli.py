@@ -84,8 +84,12 @@ def test_bench_startup_prints_figures_and_ratios_against_a_bare_window():
     assert float(ratio) == pytest.approx(float(kiosk_s) / float(bare_s), rel=0.05)
     assert re.search(r"[+-][\d.]+ MB", out)
     # where the memory goes: a row per step, faces, textures, the screens built
-    for row in ("kiosk modules imported", "first frame drawn", "first show of ticket", "20 measured changes"):
+    for row in ("kiosk modules imported", "first frame drawn", "20 measured changes"):
         assert re.search(rf"^  {row}.*[\d.]+ MB", out, re.M), f"no breakdown row {row!r} in:\n{out}"
+    # The ticket screen is built either by its first show, or in the background half a second after the first
+    # frame if that comes first (a busy machine): either way its building has a row of its own.
+    assert re.search(r"^  (first show of ticket|warm-up: screens built after the first frame).*[\d.]+ MB", out, re.M), \
+        f"no row for building the ticket screen in:\n{out}"
     assert re.search(r"font faces open .*: \d+ at first frame, \d+ at the end", out)
     assert re.search(r"textures held: \d+ \([\d.]+ MB\) at first frame", out)
     assert re.search(r"screens built: home, ", out)
