@@ -6,7 +6,7 @@ Everything the kiosk asks of the office server goes through one
 :class:`OfficeClient`: the uploads (``kiosk/uploader.py``, and with them the
 heartbeats, which are outbox events), the central config
 (``kiosk/office_sync.py``), the queue (``kiosk/queue_status.py``) and the
-self-test's network row (``kiosk/selftest.py``).  So what ``[server]`` says is
+self-test's network row (``kiosk/selftest/network.py``).  So what ``[server]`` says is
 honoured by all of them alike, never by some and not others:
 
 * ``server.url``: the base every path is joined to (:meth:`OfficeClient.url`;

@@ -1,4 +1,4 @@
-"""The admin keypad's PIN and lockout, and the staff actions' effects and events (kiosk/admin.py)."""
+"""The admin keypad's PIN and lockout, and the staff actions' effects and events (kiosk/admin_pin.py, ticketing_pause.py, ticket_numbers.py, admin_status.py, poweroff.py)."""
 
 import pytest
 

@@ -1,6 +1,6 @@
 """Every setting is documented: in the README's configuration table and in the example file.
 
-kiosk.config.SETTINGS is the single source of settings; adding a row there
+kiosk.settings.SETTINGS is the single source of settings; adding a row there
 without documenting it fails here.
 
 README.md must have a heading whose text starts with "Configuration" (any

@@ -52,7 +52,7 @@ def seed(folder):
         return [e.id for e in store.events()]
 
 
-#: What the admin screen's storage row says (kiosk.admin.status_rows draws it), for the folder given.
+#: What the admin screen's storage row says (kiosk.admin_status.status_rows draws it), for the folder given.
 STORAGE_ROW = ("import sys; from pathlib import Path; from kiosk.admin_status import storage_row; "
                "row = storage_row(Path(sys.argv[1])); print(row.key, row.value, row.level)")
 
