@@ -27,7 +27,7 @@ def _emit(**record) -> None:
     print("AUDIT " + json.dumps(record, ensure_ascii=False), flush=True)
 
 
-def main(argv=None) -> int:
+def _arguments(argv):
     parser = argparse.ArgumentParser(prog="python -m kiosk.ui.audit_child")
     parser.add_argument("--state", required=True)
     parser.add_argument("--size", required=True, help="WxH")
@@ -35,17 +35,18 @@ def main(argv=None) -> int:
     parser.add_argument("--screens", required=True)
     parser.add_argument("--config")
     parser.add_argument("--out")
-    args = parser.parse_args(argv)
-    size = tuple(int(v) for v in args.size.split("x"))
-    langs, screens = args.langs.split(","), args.screens.split(",")
+    return parser.parse_args(argv)
 
+
+def _open(args, size):
+    """The offscreen window at ``size`` (before Kivy is imported), then the state seeded in a scratch store
+    and its services, without hardware; returns (state, services)."""
     from . import environment
     environment.configure("offscreen", size=size, fullscreen=False,
                           kivy_home=tempfile.mkdtemp(prefix="kiosk-audit-kivy-"))
     from kivy.config import Config as KivyConfig
     KivyConfig.set("graphics", "maxfps", "0")  # no waiting for a display's refresh between frames: there is none
     from ..config import load_config
-    from ..i18n import unbreakable_words
     from ..lived_in import seed
     from ..logs import hide_secrets_of
     from ..services import open_services
@@ -56,45 +57,57 @@ def main(argv=None) -> int:
     services = open_services(state.config, with_hardware=False)
     if state.queue:
         services.queue.accept(state.queue)
+    return state, services
 
-    from kivy.clock import Clock
+
+def _walk(app, state, size, langs, screens, out):
+    """Each language and screen in turn: reach it, grab it, check it, print what was found; yields the
+    number of frames to let pass before it goes on."""
     from kivy.core.window import Window
 
+    from ..i18n import unbreakable_words
     from . import scenes
-    from .app import KioskApp
     from .capture import SETTLE_FRAMES, grab
     from .layout_checks import check, panel_for
 
+    app.marquee.stop()  # a still strip: the picture does not depend on timing
+    label = f"{size[0]}x{size[1]}"
+    for lang in langs:
+        app.lang = lang
+        app.tick_clock()
+        for screen in screens:
+            scenes.reset(app, state)
+            yield 2
+            app.marquee.shift = 0
+            scenes.show(app, screen, state)
+            yield SETTLE_FRAMES
+            image = grab()
+            where = dict(screen=screen, state=state.name, size=label, lang=lang)
+            if tuple(Window.size) != size:
+                _emit(**where, widget="window", kind="offscreen",
+                      detail=f"the window is {Window.size[0]}x{Window.size[1]}, not {label}")
+            if out is not None:
+                image.save(out / f"{screen}-{state.name}-{label}-{lang}.png")
+            _emit(picture=True, **where)
+            roots = [app.manager.current_screen, app.marquee]
+            for problem in check(roots, image, panel_for(size), residents=screen not in STAFF_SCREENS,
+                                 unbreakable=unbreakable_words(lang)):
+                _emit(**where, widget=problem.widget, kind=problem.kind, detail=problem.detail)
+
+
+def main(argv=None) -> int:
+    args = _arguments(argv)
+    size = tuple(int(v) for v in args.size.split("x"))
+    state, services = _open(args, size)
+
+    from kivy.clock import Clock
+
+    from .app import KioskApp
+
     app = KioskApp(state.config, services=services, live=False)
-    out = Path(args.out) if args.out else None
+    steps = _walk(app, state, size, args.langs.split(","), args.screens.split(","),
+                  Path(args.out) if args.out else None)
     failure = {}
-
-    def walk():
-        app.marquee.stop()  # a still strip: the picture does not depend on timing
-        label = f"{size[0]}x{size[1]}"
-        for lang in langs:
-            app.lang = lang
-            app.tick_clock()
-            for screen in screens:
-                scenes.reset(app, state)
-                yield 2
-                app.marquee.shift = 0
-                scenes.show(app, screen, state)
-                yield SETTLE_FRAMES
-                image = grab()
-                where = dict(screen=screen, state=state.name, size=label, lang=lang)
-                if tuple(Window.size) != size:
-                    _emit(**where, widget="window", kind="offscreen",
-                          detail=f"the window is {Window.size[0]}x{Window.size[1]}, not {label}")
-                if out is not None:
-                    image.save(out / f"{screen}-{state.name}-{label}-{lang}.png")
-                _emit(picture=True, **where)
-                roots = [app.manager.current_screen, app.marquee]
-                for problem in check(roots, image, panel_for(size), residents=screen not in STAFF_SCREENS,
-                                     unbreakable=unbreakable_words(lang)):
-                    _emit(**where, widget=problem.widget, kind=problem.kind, detail=problem.detail)
-
-    steps = walk()
     wait = {"frames": 1}
 
     def tick(_dt):
@@ -122,7 +135,6 @@ def main(argv=None) -> int:
         print(failure["error"], file=sys.stderr)
         return 1
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

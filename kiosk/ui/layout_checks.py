@@ -41,15 +41,8 @@ the viewport of any ScrollView it is in.  A root that is itself a StencilView
 only checked for the size and contrast of the part shown.  ``exempt(widget)``
 skips a widget and everything in it.
 
-Where the text is: Kivy's ``Label`` rule draws the texture at
-``int(center - texture_size / 2)``; inside the texture, the core label's
-laid-out lines (``_label._cached_lines``) have their own x, y, width and
-height, and the texture's alpha channel (``Texture.pixels``, read back from
-GL) is exactly the label's own ink, whatever else is drawn over or under it.
-A label that draws a region of its core texture (``CapsLabel``) is mapped
-through the region's texture coordinates.  Measuring ink, not line boxes,
-keeps the font's line gap (a CJK line is about 1.45 font sizes) out of
-overflow and overlap.
+Where a text's ink is, from its texture, and the widget tree walked with
+readable paths are ``layout_geometry.py``'s; this module holds the rules.
 
 Contrast: the background is the commonest colour of the pixels around the ink
 where the label's alpha is zero; the text colour is, among the pixels where
@@ -61,10 +54,8 @@ disabled colour and whatever is really behind the text are all in the pixels.
 from __future__ import annotations
 
 import unicodedata
-from collections import Counter
-from copy import copy
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Sequence, Tuple
 
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.label import Label
@@ -72,6 +63,9 @@ from kivy.uix.scrollview import ScrollView
 from kivy.uix.stencilview import StencilView
 from kivy.uix.widget import Widget
 from PIL import Image
+
+from .layout_geometry import (INK_ALPHA, Box, DrawnText, WidgetNode, clip_to_views, intersect, ints, measure_text,
+                              natural_size, union, visible_widgets)
 
 __all__ = ["Panel", "PANELS", "panel_for", "Problem", "check", "contrast_ratio",
            "MIN_TEXT_MM", "MIN_TARGET_MM", "MIN_CONTRAST", "IDEOGRAPH_EM"]
@@ -90,8 +84,6 @@ TOLERANCE = 2
 OVERLAP_PX = 2
 #: Texts whose visible part is smaller than this (px, either side) are not measured for contrast.
 MIN_MEASURED_PX = 4
-#: Texture alpha above which a pixel is ink (of 255).
-INK_ALPHA = 64
 
 
 @dataclass(frozen=True)
@@ -155,23 +147,7 @@ def _hex(rgb) -> str:
     return "#%02x%02x%02x" % tuple(rgb[:3])
 
 
-# -- boxes: (left, top, right, bottom) in image pixels, top row first ---------------------
-
-Box = Tuple[float, float, float, float]
-
-
-def _intersect(a: Box, b: Box) -> Optional[Box]:
-    box = (max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3]))
-    return box if box[0] < box[2] and box[1] < box[3] else None
-
-
-def _union(boxes: Sequence[Box]) -> Box:
-    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
-
-
-def _ints(box: Box) -> Tuple[int, int, int, int]:
-    return int(round(box[0])), int(round(box[1])), int(round(box[2])), int(round(box[3]))
-
+# -- what is past an edge, in words ---------------------------------------------------
 
 def _outside(inner: Box, outer: Box) -> Dict[str, float]:
     """How far ``inner`` sticks out of ``outer`` on each side (only sides past the tolerance)."""
@@ -186,210 +162,6 @@ def _describe_past(past: Dict[str, float]) -> str:
 
 def _size(box: Box) -> str:
     return f"{box[2] - box[0]:.0f}x{box[3] - box[1]:.0f}"
-
-
-# -- the tree -----------------------------------------------------------------------------
-
-@dataclass
-class _Node:
-    widget: Widget
-    path: str
-    box: Box                         # the widget's own box
-    scrolls: Tuple[Tuple[Widget, Box, bool, bool, str], ...]  # ScrollView ancestors: (sv, box, scroll x, scroll y, path)
-    stencils: Tuple[Tuple[Widget, Box, str], ...]             # other StencilView ancestors
-    strip: bool                      # inside a moving strip (the marquee)
-    ancestors: Tuple[int, ...]       # id() of every ancestor
-    button: Optional[Tuple[Box, str]] = None  # the nearest ButtonBehavior ancestor (a tile): its box and path
-
-
-def _real(widget):
-    ref = getattr(widget, "__ref__", None)
-    return ref() if callable(ref) else widget
-
-
-def _window_box(widget: Widget, height: int) -> Box:
-    x, y = widget.to_window(*widget.pos)
-    return (x, height - y - widget.height, x + widget.width, height - y)
-
-
-def _can_scroll(scroll: ScrollView) -> Tuple[bool, bool]:
-    content = scroll.children[0] if scroll.children else None
-    if content is None:
-        return False, False
-    return (bool(scroll.do_scroll_x) and content.width > scroll.width + 1,
-            bool(scroll.do_scroll_y) and content.height > scroll.height + 1)
-
-
-def _walk(root: Widget, height: int, strip: bool, exempt: Callable[[Widget], bool]) -> List[_Node]:
-    """Every visible widget under ``root`` (itself included), in drawing order, with its path."""
-    nodes: List[_Node] = []
-    counters: Counter = Counter()
-    name = getattr(root, "name", "")
-    root_path = name if isinstance(name, str) and name else type(root).__name__
-
-    def visit(widget, path, anchor, names, opacity, scrolls, stencils, ancestors, button):
-        if exempt(widget):
-            return
-        opacity *= widget.opacity
-        if opacity <= 0:
-            return
-        box = _window_box(widget, height)
-        if any(_intersect(box, sbox) is None for _sv, sbox, *_rest in scrolls):
-            return  # scrolled out of view
-        if widget.width > 0 and widget.height > 0:
-            nodes.append(_Node(widget, path, box, scrolls, stencils, strip, ancestors, button))
-        names = dict(names)
-        for key, value in getattr(widget, "ids", {}).items():
-            names[id(_real(value))] = key
-        own_anchor = anchor
-        if widget is root or getattr(widget, "ids", None):
-            own_anchor = (id(widget), path)
-        if isinstance(widget, ScrollView):
-            sx, sy = _can_scroll(widget)
-            scrolls = scrolls + ((widget, box, sx, sy, path),)
-        elif isinstance(widget, StencilView):
-            stencils = stencils + ((widget, box, path),)
-        ancestors = ancestors + (id(widget),)
-        if isinstance(widget, ButtonBehavior) and widget.width > 0 and widget.height > 0:
-            button = (box, path)
-        for child in reversed(widget.children):  # drawing order: first added first
-            key = names.get(id(child))
-            if key:
-                child_path = f"{own_anchor[1]}/{key}"
-                child_anchor = (id(child), child_path)
-            else:
-                cls = type(child).__name__
-                index = counters[(own_anchor[0], cls)]
-                counters[(own_anchor[0], cls)] += 1
-                child_path = f"{own_anchor[1]}/{cls}[{index}]"
-                child_anchor = own_anchor  # an anonymous layout: its children are numbered under the anchor
-            visit(child, child_path, child_anchor, names, opacity, scrolls, stencils, ancestors, button)
-
-    visit(root, root_path, (id(root), root_path), {}, 1.0, (), (), (), None)
-    return nodes
-
-
-# -- text geometry ------------------------------------------------------------------------
-
-@dataclass
-class _Text:
-    node: _Node
-    texture_box: Box                 # where the texture is drawn
-    lines: List[Box]                 # each laid-out line with text (the texture box if unknown)
-    mask: Optional[Image.Image]      # the drawn texture's alpha (texture box sized, top row first), if readable
-    ink: List[Box]                   # the ink box of each line, as drawn (inside the texture box)
-    drawn: Box                       # all the ink (or, without a mask, the lines inside the texture)
-    clipped: Optional[Box]           # drawn ∩ every StencilView and ScrollView it is in
-    visible: Optional[Box]           # clipped ∩ window
-
-
-def _texture_box(label: Label, height: int) -> Box:
-    tw, th = label.texture_size
-    x = int(label.center_x - tw / 2.0)  # Kivy's <Label> rule
-    y = int(label.center_y - th / 2.0)
-    wx, wy = label.to_window(x, y)
-    return (wx, height - wy - th, wx + tw, height - wy)
-
-
-def _source(label: Label):
-    """The core label's whole texture and the part of it drawn (left, top, right, bottom; top row 0).
-
-    A plain Label draws all of it; a label may draw a region of it (``CapsLabel`` keeps the middle
-    rows): the region's texture coordinates say which.  (None, None) for a texture of other origin.
-    """
-    full = getattr(label._label, "texture", None)
-    drawn = label.texture
-    if full is None or drawn is None:
-        return None, None
-    if drawn is full:
-        return full, (0, 0) + tuple(full.size)
-    fw, fh = full.size
-    c = drawn.tex_coords  # bottom-left, bottom-right, top-right, top-left; v = 0 is the text's top row
-    left, top, right, bottom = c[6] * fw, c[7] * fh, c[2] * fw, c[3] * fh
-    region = _ints((left, top, right, bottom))
-    if (region[2] - region[0], region[3] - region[1]) != tuple(drawn.size) or \
-            region[0] < 0 or region[1] < 0 or region[2] > fw or region[3] > fh:
-        return None, None
-    return full, region
-
-
-def _mask(full, region) -> Optional[Image.Image]:
-    try:
-        alpha = Image.frombytes("RGBA", tuple(full.size), full.pixels).getchannel("A")
-    except Exception:  # a texture GL cannot read back
-        return None
-    return alpha if region == (0, 0) + tuple(full.size) else alpha.crop(region)
-
-
-def _measure(node: _Node, height: int, window: Box) -> Optional[_Text]:
-    label = node.widget
-    tex = _texture_box(label, height)
-    if tex[2] - tex[0] < 1 or tex[3] - tex[1] < 1:
-        return None
-    full, region = _source(label)
-    lines = []
-    if region is not None and not label.markup:  # markup lines are placed by their own renderer
-        for line in getattr(label._label, "_cached_lines", None) or []:
-            if not "".join(word.text for word in line.words).strip() or line.w <= 0:
-                continue
-            x, y = tex[0] + line.x - region[0], tex[1] + line.y - region[1]
-            lines.append((x, y, x + line.w, y + line.h))
-    lines = lines or [tex]
-    mask = _mask(full, region) if region is not None else None
-    ink = []
-    ox, oy = int(round(tex[0])), int(round(tex[1]))
-    for line in lines:
-        part = _intersect(line, tex)
-        if part is None:
-            continue
-        if mask is None:
-            ink.append(part)
-            continue
-        part = _ints(part)
-        bbox = mask.crop((part[0] - ox, part[1] - oy, part[2] - ox, part[3] - oy)) \
-            .point(lambda a: 255 if a > INK_ALPHA else 0).getbbox()
-        if bbox:
-            ink.append((part[0] + bbox[0], part[1] + bbox[1], part[0] + bbox[2], part[1] + bbox[3]))
-    if not ink:
-        return None  # nothing drawn (blank glyphs, or every line outside the texture)
-    drawn = _union(ink)
-    clipped = _clip(node, drawn)
-    visible = _intersect(clipped, window) if clipped else None
-    return _Text(node, tex, lines, mask, ink, drawn, clipped, visible)
-
-
-def _clip(node: _Node, box: Box) -> Optional[Box]:
-    region = box
-    for _widget, sbox, *_rest in node.scrolls + node.stencils:
-        if region is None:
-            return None
-        region = _intersect(region, sbox)
-    return region
-
-
-def _natural(label: Label) -> Tuple[float, float, int, int]:
-    """The laid-out text's size (padding included) with no limit on its height, and how many of
-    its lines were left out of the texture, of how many."""
-    core = label._label
-    width, height = getattr(core, "_internal_size", label.texture_size)
-    uw, uh = core.text_size
-    shown = sum(1 for line in core._cached_lines if "".join(w.text for w in line.words).strip())
-    if uh is None or label.markup or getattr(label, "is_shortened", False):
-        return width, height, 0, shown
-    try:
-        from kivy.core.text.text_layout import layout_text
-        options = copy(core.options)
-        options["space_width"] = core.get_extents(" ")[0]
-        options["strip"] = strip = options["strip"] or options["halign"] == "justify"
-        options["text_size"] = (uw, None)
-        text = core.text.strip() if strip else core.text
-        lines = []
-        width, height, _clipped = layout_text(text, lines, (0, 0), (uw, None), options,
-                                              core.get_cached_extents(), True, True)
-        total = sum(1 for line in lines if "".join(w.text for w in line.words).strip())
-    except Exception:  # a provider or Kivy version laying out differently: what was drawn
-        return width, height, 0, shown
-    return width, height, max(0, total - shown), total
 
 
 # -- the checks ---------------------------------------------------------------------------
@@ -408,18 +180,18 @@ def check(roots: Sequence[Widget], image: Image.Image, panel: Panel, *, resident
     unbreakable = tuple(sorted({u for u in unbreakable if len(u) > 1}, key=len, reverse=True))
     ppm = panel.px_per_mm
     problems: List[Problem] = []
-    texts: List[_Text] = []
+    texts: List[DrawnText] = []
 
     for root in roots:
         strip = isinstance(root, StencilView) and not isinstance(root, ScrollView)
-        for node in _walk(root, height, strip, exempt):
+        for node in visible_widgets(root, height, strip, exempt):
             widget = node.widget
             if isinstance(widget, ButtonBehavior):
-                shown = _clip(node, node.box)
-                if shown and _intersect(shown, window):  # one moved wholly out of sight is hidden, not misplaced
+                shown = clip_to_views(node, node.box)
+                if shown and intersect(shown, window):  # one moved wholly out of sight is hidden, not misplaced
                     problems += _check_button(node, window, ppm, panel)
             if isinstance(widget, Label) and widget.text.strip() and widget.texture is not None:
-                text = _measure(node, height, window)
+                text = measure_text(node, height, window)
                 if text is None or text.visible is None:
                     continue  # nothing drawn, or none of it in sight
                 texts.append(text)
@@ -430,7 +202,7 @@ def check(roots: Sequence[Widget], image: Image.Image, panel: Panel, *, resident
     return problems
 
 
-def _check_button(node: _Node, window: Box, ppm: float, panel: Panel) -> List[Problem]:
+def _check_button(node: WidgetNode, window: Box, ppm: float, panel: Panel) -> List[Problem]:
     widget, problems = node.widget, []
     if not widget.disabled:
         minimum = MIN_TARGET_MM * ppm
@@ -440,7 +212,7 @@ def _check_button(node: _Node, window: Box, ppm: float, panel: Panel) -> List[Pr
                                     f"{widget.width / ppm:.1f}x{widget.height / ppm:.1f} mm < {MIN_TARGET_MM:g} mm "
                                     f"on the {panel.name} (needs >= {minimum:.1f} px each way)"))
     if not node.strip:
-        shown = _clip(node, node.box)
+        shown = clip_to_views(node, node.box)
         past = _outside(shown, window) if shown else {}
         if past:
             problems.append(Problem(node.path, "offscreen",
@@ -456,7 +228,7 @@ def _drawn_font_size(label: Label) -> float:
     return float(size) if isinstance(size, (int, float)) and size > 0 else float(label.font_size)
 
 
-def _check_text(text: _Text, window: Box, ppm: float, panel: Panel, residents: bool,
+def _check_text(text: DrawnText, window: Box, ppm: float, panel: Panel, residents: bool,
                 unbreakable: Tuple[str, ...]) -> List[Problem]:
     node, label, problems = text.node, text.node.widget, []
     path = node.path
@@ -488,11 +260,11 @@ def _check_text(text: _Text, window: Box, ppm: float, panel: Panel, residents: b
     return problems
 
 
-def _cut_sides(text: _Text) -> List[str]:
+def _cut_sides(text: DrawnText) -> List[str]:
     """The texture's edges where ink reaches the edge and the laid-out lines go on beyond it."""
     if text.mask is None:
         return []
-    tex, lines = text.texture_box, _union(text.lines)
+    tex, lines = text.texture_box, union(text.lines)
     w, h = text.mask.size
     edges = {"top": (0, 0, w, 1), "bottom": (0, h - 1, w, h), "left": (0, 0, 1, h), "right": (w - 1, 0, w, h)}
     beyond = {"top": lines[1] < tex[1] - 0.5, "bottom": lines[3] > tex[3] + 0.5,
@@ -501,9 +273,9 @@ def _cut_sides(text: _Text) -> List[str]:
             if beyond[side] and text.mask.crop(box).getextrema()[1] > INK_ALPHA]
 
 
-def _check_fit(text: _Text) -> List[Problem]:
+def _check_fit(text: DrawnText) -> List[Problem]:
     node, label = text.node, text.node.widget
-    natural_w, natural_h, dropped, total = _natural(label)
+    natural_w, natural_h, dropped, total = natural_size(label)
     what = f"text {natural_w:.0f}x{natural_h:.0f} px in a {label.width:.0f}x{label.height:.0f} px box"
     problems = []
     past = _outside(text.drawn, node.box)
@@ -589,12 +361,12 @@ def _word_breaks(label: Label, unbreakable: Tuple[str, ...]) -> List[str]:
 
 # -- pixels: contrast and overlap ---------------------------------------------------------
 
-def _visible_ink(text: _Text) -> List[Box]:
+def _visible_ink(text: DrawnText) -> List[Box]:
     """The ink box of each line, the part shown."""
-    return [box for box in (_intersect(line, text.visible) for line in text.ink) if box]
+    return [box for box in (intersect(line, text.visible) for line in text.ink) if box]
 
 
-def _check_contrast(text: _Text, image: Image.Image) -> List[Problem]:
+def _check_contrast(text: DrawnText, image: Image.Image) -> List[Problem]:
     visible = text.visible
     if visible is None or visible[2] - visible[0] < MIN_MEASURED_PX or visible[3] - visible[1] < MIN_MEASURED_PX:
         return []
@@ -605,13 +377,13 @@ def _check_contrast(text: _Text, image: Image.Image) -> List[Problem]:
     tex = text.texture_box
     ox, oy = int(round(tex[0])), int(round(tex[1]))
     margin = max(2, int(label.font_size * 0.2))
-    inked = _union(ink)
+    inked = union(ink)
     around = (inked[0] - margin, inked[1] - margin, inked[2] + margin, inked[3] + margin)
-    region = _clip(text.node, around)
-    region = _intersect(region, (0, 0) + image.size) if region else None
+    region = clip_to_views(text.node, around)
+    region = intersect(region, (0, 0) + image.size) if region else None
     if region is None:
         return []
-    region = _ints(region)
+    region = ints(region)
     pixels = image.crop(region)
     alpha = Image.new("L", pixels.size, 0)
     alpha.paste(text.mask, (ox - region[0], oy - region[1]))
@@ -642,21 +414,21 @@ def _check_contrast(text: _Text, image: Image.Image) -> List[Problem]:
     return []
 
 
-def _related(a: _Node, b: _Node) -> bool:
+def _related(a: WidgetNode, b: WidgetNode) -> bool:
     return id(a.widget) in b.ancestors or id(b.widget) in a.ancestors
 
 
-def _check_overlaps(texts: List[_Text]) -> List[Problem]:
+def _check_overlaps(texts: List[DrawnText]) -> List[Problem]:
     problems = []
     shown = [t for t in texts if not t.node.strip and t.visible is not None]
     for i, a in enumerate(shown):
         for b in shown[i + 1:]:
-            if _intersect(a.visible, b.visible) is None or _related(a.node, b.node):
+            if intersect(a.visible, b.visible) is None or _related(a.node, b.node):
                 continue
             worst = None
             for ia in _visible_ink(a):
                 for ib in _visible_ink(b):
-                    both = _intersect(ia, ib)
+                    both = intersect(ia, ib)
                     if both and both[2] - both[0] > OVERLAP_PX and both[3] - both[1] > OVERLAP_PX:
                         area = (both[2] - both[0]) * (both[3] - both[1])
                         if worst is None or area > worst[0]:
