@@ -32,7 +32,7 @@ def slip_blocks(config, form, lang: str, profile) -> List[object]:
         blocks.append(Text(form.title, align="center"))
     address = form.address(config.server.public_url)
     blocks += [
-        QR(address, module=5 if profile.width_dots <= 384 else 7),
+        QR(address, module=5 if profile.narrow else 7),
         Text(address, align="center"),  # ASCII: the printer wraps it at the paper's edge
         Feed(1),
         Text(config.kiosk.office, align="center"),

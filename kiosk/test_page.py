@@ -51,7 +51,7 @@ def make_test_page(config) -> Tuple[bytes, str]:
     blocks += [Text("0123456789 ABCDEFGHIJ abcdefghij"),
                Text("Big5 " + ("OK if 許功蓋 reads right" if config.printer.encoding == "big5"
                                else f"({config.printer.encoding})")),
-               QR(qr, module=6 if profile.width_dots <= 384 else 8),
+               QR(qr, module=6 if profile.narrow else 8),
                Text(ticket_qr or "no live-queue QR on tickets", align="center"),
                Text(f"{config.printer.paper_mm} mm, {config.printer.encoding}, QR {config.printer.qr}", align="center"),
                Feed(3), Cut()]

@@ -121,7 +121,7 @@ def ticket_blocks(config, ticket: TicketText, profile: PrinterProfile) -> List[o
     url = qr_data(config, ticket)
     if url:  # else no QR, and no caption promising one
         # Right under the QR, what it opens: a bare QR on a ticket says nothing to a resident (issue 15).
-        blocks += [QR(url, module=6 if profile.width_dots <= 384 else 8), Text(zh.text("ticket.qr_caption"),
+        blocks += [QR(url, module=6 if profile.narrow else 8), Text(zh.text("ticket.qr_caption"),
                                                                                align="center")]
         if ticket.lang != "zh-TW":
             blocks += lines(messages(ticket.lang).text("ticket.qr_caption"), profile)

@@ -159,6 +159,11 @@ class PrinterProfile:
         if self.width_dots <= 0 or self.width_dots % 8:
             raise ValueError(f"PrinterProfile.width_dots must be a positive multiple of 8, not {self.width_dots!r}")
 
+    @property
+    def narrow(self) -> bool:
+        """58 mm paper or narrower: QR codes are drawn with smaller modules to fit."""
+        return self.width_dots <= PAPER_DOTS[58]
+
 
 def text_columns(text: str) -> int:
     """Return how many ASCII columns ``text`` takes: wide (CJK, full-width) characters count 2."""
