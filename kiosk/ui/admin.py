@@ -6,7 +6,9 @@ For the office's staff and the technician, not for residents: a 5-second press
 on the top-left corner (:class:`CornerHold`) opens a big PIN keypad
 (``AdminPinScreen``); the right PIN opens ``AdminScreen``: the kiosk's state
 on the left, the actions on the right.  The PIN, the lockout and what each
-action does are in ``kiosk/admin.py``; here they are only shown and called.
+action does are in the domain (``kiosk/admin_pin.py``, ``ticketing_pause.py``,
+``ticket_numbers.py``, ``admin_status.py``, ``poweroff.py``); here they are
+only shown and called.
 Layout in ``admin.kv``.
 """
 
@@ -118,7 +120,7 @@ def _row_fitter(*cells):
 
 
 class AdminController:
-    """What the admin screens do, for the app (``app.admin``); the rules are in ``kiosk/admin.py``."""
+    """What the admin screens do, for the app (``app.admin``); the rules are in ``kiosk/admin_*.py`` and beside them."""
 
     #: Actions that need a second tap, and the one that needs a third (today's numbers: residents hold them).
     CONFIRMS = {"restart": 1, "shutdown": 1, "reset_numbers": 2}
