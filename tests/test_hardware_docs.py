@@ -1,7 +1,7 @@
 """The hardware documentation stays true to the code.
 
 hardware/docs/wiring.svg is drawn by hardware/docs/wiring.py from the default
-wiring in hardware/wiring_defaults.py (where kiosk/config.py takes its default
+wiring in hardware/wiring_defaults.py (where kiosk/settings.py takes its default
 pins from); hardware/README.md has a pin table a technician wires from and an
 install checklist.  Changing a default pin without regenerating
 the picture and fixing the table fails here::
