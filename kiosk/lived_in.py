@@ -55,7 +55,7 @@ PRINTER = "lived-in"
 #: A Tuesday: an ordinary office day (民國115年12月8日).
 DAY = (2026, 12, 8)
 
-#: Numbers handed out by 10:40 and still waiting, per service of the usual catalogue, with the office
+#: Numbers handed out by 10:40 and still waiting, per service of the usual list, with the office
 #: server's estimate (minutes) for a ticket printed now and the pace each further ticket adds.
 BUSY_QUEUE = {  # prefix: (handed out, waiting, (low, high) wait, (low, high) pace)
     "A": (18, 13, (45, 65), (3.0, 5.0)),

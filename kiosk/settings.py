@@ -24,7 +24,7 @@ from hardware.wiring_defaults import BUTTON_PINS, LED_PINS, UART_PINS
 
 __all__ = ["SETTINGS", "SECTIONS", "Setting", "LANGUAGES", "QR_PLACEHOLDERS"]
 
-#: Languages with a complete message catalogue (kiosk/messages/*.toml).
+#: Languages with every message (kiosk/messages/*.toml).
 LANGUAGES = ("zh-TW", "en")
 
 #: pyserial URL schemes, plus ``sim`` (hardware/printer/urlhandler) for the simulated printer.

@@ -145,6 +145,6 @@ def parse_services(entries: Any, lines: Dict[str, int]) -> Tuple[Tuple[Service, 
             services.append(Service(prefix, entry["name"].strip(), entry["name_en"].strip(), hours,
                                     tuple(weekdays), limit))
     if not entries:
-        problems.append(("services", "lists no service; leave [[services]] out to use the usual catalogue",
+        problems.append(("services", "lists no service; leave [[services]] out to use the office's usual list",
                          lines.get("services")))
     return (tuple(services) if not problems else DEFAULT_SERVICES), problems

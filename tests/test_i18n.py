@@ -1,4 +1,4 @@
-"""Message catalogues: every language has every message, and the screens ask only for messages that exist."""
+"""Messages: every language has every message, and the screens ask only for messages that exist."""
 
 import re
 from pathlib import Path

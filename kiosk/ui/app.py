@@ -4,7 +4,7 @@ The kiosk application
 
 ``KioskApp`` builds the screen manager (home + one screen per feature) above
 the marquee strip, and wires the services into it: the configuration, the
-message catalogues, the local store and the hardware.  Each feature's flow is
+the messages, the local store and the hardware.  Each feature's flow is
 its controller's, beside its screens: ``app.tickets`` (``ticket.py``),
 ``app.forms`` (``forms.py``), ``app.ratings`` (``rating.py``), ``app.admin``
 (``admin.py``); the kv files call them.  The app itself owns navigation
