@@ -27,11 +27,10 @@ from typing import List, Optional, Tuple
 
 from hardware.printer.escpos import QR, Cut, Feed, PrinterProfile, Text, chars_per_line, dots_for_paper, text_columns
 from protocol import officetime
+from protocol.service_list import Service
 from protocol.urls import under
 
 from . import fonts
-from protocol.service_list import Service
-
 from .i18n import messages
 
 __all__ = ["TicketText", "ticket_blocks", "profile_for", "qr_data", "ticket_url", "fitting", "minutes_text", "lines"]

@@ -27,11 +27,10 @@ from flask import Blueprint, Response, jsonify, request
 from pydantic import ValidationError
 
 from protocol import officetime
+from protocol.events import MAX_EVENTS
 
 from . import calls, forms_list
 from .current import database as _db, now as _now
-from protocol.events import MAX_EVENTS
-
 from .models import MAX_DEPTH, Batch, describe, parse_events
 
 __all__ = ["blueprint", "ApiError"]

@@ -21,6 +21,8 @@ from markupsafe import escape
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
+from protocol.events import MAX_BYTES, MAX_EVENTS
+
 from . import __version__
 from . import staff
 from .api import blueprint
@@ -33,7 +35,6 @@ from .pages import blueprint as pages, error_page
 from .settings_pages import blueprint as settings_page
 from .report import OFFLINE_AFTER_MINUTES
 from .staff import LoginLimiter
-from protocol.events import MAX_BYTES, MAX_EVENTS
 
 __all__ = ["create_app"]
 

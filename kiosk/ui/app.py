@@ -4,7 +4,7 @@ The kiosk application
 
 ``KioskApp`` builds the screen manager (home + one screen per feature) above
 the marquee strip, and wires the services into it: the configuration, the
-the messages, the local store and the hardware.  Each feature's flow is
+messages, the local store and the hardware.  Each feature's flow is
 its controller's, beside its screens: ``app.tickets`` (``ticket.py``),
 ``app.forms`` (``forms.py``), ``app.ratings`` (``rating.py``), ``app.admin``
 (``admin.py``); the kv files call them.  The app itself owns navigation
@@ -41,14 +41,12 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from protocol import officetime
 
 from .. import fonts, watchdog
-from ..config import Config
-from ..i18n import messages
-from . import FEATURES, SCREENS
 from ..admin_status import PROVISIONING_ERRORS
-
+from ..config import Config
 from ..forms import warm_qr_cache
+from ..i18n import messages
 from ..queue_status import REFRESH_SECONDS as QUEUE_REFRESH_SECONDS
-
+from . import FEATURES, SCREENS
 from .admin import AdminController, AdminPinScreen, AdminScreen, CornerHold
 from .forms import FormListScreen, FormScreen, FormsController, FormsScreen
 from .home import HomeScreen

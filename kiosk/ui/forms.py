@@ -25,9 +25,9 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 from PIL import Image
 
-from ..forms import popular, qr_image, record_view
 from protocol.forms_format import load_catalogue
 
+from ..forms import popular, qr_image, record_view
 from .widgets import WrapLabel
 
 #: How far FormScreen may shrink its texts' largest sizes (their 4 u floor holds anyway).

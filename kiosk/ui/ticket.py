@@ -27,12 +27,13 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
 from PIL import Image
 
+from protocol import officetime
+from protocol.officetime import office_day
+
 from .. import fonts
 from ..i18n import messages as messages_in
 from ..ticket_layout import minutes_text
 from ..ticketing_pause import ticketing_paused
-from protocol import officetime
-from protocol.officetime import office_day
 
 __all__ = ["ServiceTile", "TicketScreen", "TakenScreen", "TicketController", "reopens_text", "DOUBLE_TAP_SECONDS"]
 
