@@ -36,6 +36,7 @@ from typing import Optional
 from .reachable import lan_address
 
 __all__ = ["LocalOffice", "LocalOfficeFailed"]
+
 #: Seconds the office process may take to start listening (imports, the database's first creation).
 START_TIMEOUT = 60
 
@@ -86,8 +87,9 @@ class LocalOffice:
         try:
             started = json.loads(line)
         except ValueError:
-            started = {}
-        if "url" not in started:
+            started = None
+        if not isinstance(started, dict) or "url" not in started:
+            started = started if isinstance(started, dict) else {}
             self.close()
             logged = self.log_file.read_text(encoding="utf-8", errors="replace").strip().splitlines()
             why = started.get("error") or (logged or ["no answer"])[-1]
