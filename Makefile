@@ -9,7 +9,7 @@ export XDG_DATA_HOME ?= $(CURDIR)/var/data
 WINDOW ?= 1280x800
 FONTS  := kiosk/fonts/NotoSansCJKtc-Regular.otf kiosk/fonts/NotoSansCJKtc-Bold.otf
 
-.PHONY: run test test-hours setup deps screenshots audit bench clean help image image-test
+.PHONY: run test test-hours setup deps screenshots audit bench clean help image image-test messages
 
 help:
 	@echo "make run         set up, then start the kiosk (simulated hardware) in a $(WINDOW) window,"
@@ -20,6 +20,7 @@ help:
 	@echo "make screenshots write docs/screenshots/*.png (from the busy state)"
 	@echo "make audit       check every screen's layout; pictures and a contact sheet in build/audit/"
 	@echo "make bench       kiosk bench startup"
+	@echo "make messages    carry kiosk/locale/kiosk.pot's messages into every language's catalogue (pybabel update)"
 	@echo "make image       (root) build the SD card image into build/; make image-test boots it under QEMU"
 	@echo "make clean       remove the venv and built fonts"
 
@@ -67,6 +68,12 @@ screenshots: setup
 	done
 	$(BIN)/kiosk screenshot ticket --state closed --size 800x480 --out docs/screenshots/ticket-closed-zh-TW-800x480.png
 	$(BIN)/kiosk screenshot ticket --state busy --lang en --size 800x480 --out docs/screenshots/ticket-en-800x480.png
+
+# After adding or changing a message in kiosk/locale/kiosk.pot: carry it into every language's catalogue. A new
+# message arrives untranslated, a changed one marked fuzzy for its translator; tests/test_i18n.py fails until each
+# is translated (kiosk/locale/README.md).
+messages: setup
+	$(BIN)/pybabel update -i kiosk/locale/kiosk.pot -d kiosk/locale -D kiosk -w 120
 
 # Every screen x state x size x language checked; the pictures and a contact sheet in build/audit/index.html
 audit: setup

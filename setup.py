@@ -26,6 +26,7 @@ KIOSK = [
     "requests>=2.31",
     "pillow>=10",
     "fonttools>=4.40",  # extracts the Traditional Chinese face from Noto Sans CJK (kiosk/fonts.py)
+    "babel>=2.12",  # reads the messages' gettext catalogues (kiosk/i18n.py); pybabel updates them (make messages)
 ]
 
 setup(
@@ -36,11 +37,11 @@ setup(
     long_description_content_type="text/markdown",
     license="MIT",
     python_requires=">=3.9,<3.14",
-    # kiosk.fonts, kiosk.messages and protocol.data hold data only; naming them keeps setuptools from guessing.
+    # kiosk.fonts, kiosk.locale and protocol.data hold data only; naming them keeps setuptools from guessing.
     packages=find_packages(include=["protocol", "protocol.*", "kiosk", "kiosk.*", "hardware", "hardware.*", "office", "office.*"])
-    + ["kiosk.fonts", "kiosk.messages", "protocol.data"],
+    + ["kiosk.fonts", "kiosk.locale", "protocol.data"],
     package_data={
-        "kiosk.messages": ["*.toml"],
+        "kiosk.locale": ["*.pot", "*.toml", "*/LC_MESSAGES/*.po"],  # the messages (kiosk/i18n.py)
         "protocol.data": ["*.toml"],
         "office": ["templates/*.html"],
         "kiosk.ui": ["*.kv"],

@@ -14,7 +14,7 @@ BUTTON_PINS = (17, 27, 22)
 #: BCM pins of the buttons' lamps (LEDs), in the same order.
 LED_PINS = (5, 6, 13)
 #: What the default buttons say, best first, in Chinese and in English: the office's three-choice scale
-#: (protocol.ratings; the English as kiosk/messages/en.toml has it), printed on the caps and in the diagram.
+#: (protocol.ratings; the English as the kiosk's messages have it, kiosk/locale/kiosk.pot), printed on the caps and in the diagram.
 BUTTON_NAMES = (("滿意", "Satisfied"), ("普通", "Neutral"), ("不滿意", "Dissatisfied"))
 #: BCM pins of the printer's UART: refused for buttons and LEDs.
 UART_PINS = {14: "UART TXD (printer)", 15: "UART RXD (printer)"}

@@ -24,7 +24,7 @@ from hardware.wiring_defaults import BUTTON_PINS, LED_PINS, UART_PINS
 
 __all__ = ["SETTINGS", "SECTIONS", "Setting", "LANGUAGES", "QR_PLACEHOLDERS"]
 
-#: Languages with every message (kiosk/messages/*.toml).
+#: Languages the kiosk speaks: English is the messages' source (kiosk/locale/kiosk.pot), the others translate it.
 LANGUAGES = ("zh-TW", "en")
 
 #: pyserial URL schemes, plus ``sim`` (hardware/printer/urlhandler) for the simulated printer.

@@ -1,31 +1,135 @@
-"""Messages: every language has every message, and the screens ask only for messages that exist."""
+"""Messages: the gettext catalogues a translator edits (kiosk/locale/), complete, with the source's placeholders,
+marked with their review state; the code asks only for messages that exist and writes no text of its own."""
 
 import re
+import shutil
+import string
 from pathlib import Path
 
 import pytest
+from babel.messages.plurals import get_plural
+from babel.messages.pofile import read_po
 
+from kiosk import i18n
+from kiosk.i18n import SOURCE_LANGUAGE, TEMPLATE, messages, po_path
 from kiosk.settings import LANGUAGES
-from kiosk.i18n import messages
 from protocol.ratings import REASONS, Scale
 
-UI = Path(__file__).resolve().parent.parent / "kiosk" / "ui"
+KIOSK = Path(__file__).resolve().parent.parent / "kiosk"
+UI = KIOSK / "ui"
+TRANSLATED = [lang for lang in LANGUAGES if lang != SOURCE_LANGUAGE]
 
 
-def test_every_language_has_the_same_keys():
-    keys = {lang: set(messages(lang).by_key) for lang in LANGUAGES}
-    reference = keys["zh-TW"]
-    for lang, have in keys.items():
-        assert have == reference, f"{lang}: missing {sorted(reference - have)}, extra {sorted(have - reference)}"
+def read(path):
+    with open(path, "rb") as fh:
+        return read_po(fh)
 
 
-def test_every_literal_key_the_kv_files_use_exists():
-    used = set()
-    for kv in UI.glob("*.kv"):
-        used |= set(re.findall(r'app\.t\("([a-z_]+\.[a-z_]+)"', kv.read_text()))
-    assert used, "found no app.t(...) calls: the pattern is out of date"
-    missing = used - set(messages("zh-TW").by_key)
-    assert not missing, f"kv files ask for messages that do not exist: {sorted(missing)}"
+def entries(catalog):
+    return {entry.context: entry for entry in catalog if entry.id and entry.context}
+
+
+def fields(text):
+    """The ``{placeholders}`` of a message, as str.format reads them."""
+    return sorted(name for _, name, _, _ in string.Formatter().parse(text) if name is not None)
+
+
+def forms(value):
+    return list(value) if isinstance(value, (tuple, list)) else [value]
+
+
+TEMPLATE_ENTRIES = entries(read(TEMPLATE))
+
+
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_every_language_translates_every_message_of_the_template(lang):
+    have = entries(read(po_path(lang)))
+    assert set(have) == set(TEMPLATE_ENTRIES), (
+        f"{po_path(lang)}: missing {sorted(set(TEMPLATE_ENTRIES) - set(have))}, "
+        f"extra {sorted(set(have) - set(TEMPLATE_ENTRIES))}; run make messages")
+    untranslated = [key for key, entry in have.items() if not all(forms(entry.string))]
+    fuzzy = [key for key, entry in have.items() if entry.fuzzy]
+    assert untranslated == [] and fuzzy == [], f"{lang}: untranslated {untranslated}, fuzzy (to check) {fuzzy}"
+
+
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_translations_keep_the_placeholders_of_the_source(lang):
+    wrong = []
+    for key, entry in entries(read(po_path(lang))).items():
+        source = {tuple(fields(text)) for text in forms(TEMPLATE_ENTRIES[key].id)}
+        for text in forms(entry.string):
+            if tuple(fields(text)) not in source:
+                wrong.append(f"{key}: {text!r} has {fields(text)}, the source {sorted(source)}")
+    assert wrong == [], "; ".join(wrong)
+
+
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_plural_forms_are_the_languages_own(lang):
+    catalog = read(po_path(lang))
+    count, rule = get_plural(lang.replace("-", "_"))
+    assert (catalog.num_plurals, catalog.plural_expr) == (count, rule)
+    for key, entry in entries(catalog).items():
+        if isinstance(TEMPLATE_ENTRIES[key].id, (tuple, list)):
+            assert len(forms(entry.string)) == count, f"{lang} {key}: {count} forms expected"
+
+
+def test_a_plural_message_takes_the_form_its_count_needs():
+    assert messages("en").text("admin.pin_wrong", count=1) == "Wrong PIN: 1 try left"
+    assert messages("en").text("admin.pin_wrong", count=4) == "Wrong PIN: 4 tries left"
+    assert messages("zh-TW").text("admin.pin_wrong", count=1) == "密碼錯誤，還可以再試 1 次"
+    with pytest.raises(TypeError, match="count"):
+        messages("en").text("admin.pin_wrong")
+
+
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_each_catalogue_says_whether_a_native_speaker_at_the_office_has_signed_it_off(lang):
+    header = read(po_path(lang)).header_comment
+    state = re.search(r"^# Review: (draft|reviewed)\b", header, re.M)
+    assert state, f"{po_path(lang)}: the header comment needs '# Review: draft' or '# Review: reviewed'"
+    signed = re.search(r"^# Reviewed-By: *(.*)$", header, re.M)
+    assert signed is not None, "the header comment needs a '# Reviewed-By:' line"
+    if state.group(1) == "reviewed":
+        assert re.fullmatch(r".+, \d{4}-\d{2}-\d{2}", signed.group(1)), "reviewed: give the name and the date"
+
+
+def test_a_message_not_yet_translated_shows_in_english_not_blank(tmp_path, monkeypatch):
+    locale = tmp_path / "locale"
+    shutil.copytree(i18n.LOCALE_DIR, locale)
+    po = locale / "zh_TW" / "LC_MESSAGES" / "kiosk.po"
+    po.write_text(po.read_text(encoding="utf-8").replace('msgstr "抽號碼牌"', 'msgstr ""', 1), encoding="utf-8")
+    monkeypatch.setattr(i18n, "LOCALE_DIR", locale)
+    monkeypatch.setattr(i18n, "TEMPLATE", locale / "kiosk.pot")
+    i18n.messages.cache_clear()
+    try:
+        assert messages("zh-TW").text("home.ticket") == "Take a number"
+        assert messages("zh-TW").text("home.forms") == "下載書表"
+    finally:
+        i18n.messages.cache_clear()
+
+
+def _keys_in_code():
+    """Every key the kv files and the Python code ask for literally (app.t("…"), messages(...).text("…"))."""
+    used = {}
+    for path in sorted(KIOSK.rglob("*.kv")) + sorted(KIOSK.rglob("*.py")):
+        for key in re.findall(r'(?:\bt|\.text)\(\s*"([a-z_]+\.[a-z_]+)"', path.read_text(encoding="utf-8")):
+            used.setdefault(key, path.relative_to(KIOSK))
+    return used
+
+
+def test_every_key_the_code_asks_for_is_in_the_template():
+    used = _keys_in_code()
+    assert len(used) > 60, "found few literal keys: the pattern is out of date"
+    missing = {key: str(path) for key, path in used.items() if key not in TEMPLATE_ENTRIES}
+    assert missing == {}, f"the code asks for messages the template lacks: {missing}"
+
+
+def test_the_screens_write_no_text_of_their_own():
+    """A word on screen comes from the catalogue: a kv `text:` is a message, a number or a symbol, never words."""
+    literal = re.compile(r'^\s*text:\s*(["\'])([^"\']*)\1\s*$')  # a value that is one string, nothing else
+    words = [f"{kv.name}:{n}: {line.strip()}" for kv in sorted(UI.glob("*.kv"))
+             for n, line in enumerate(kv.read_text(encoding="utf-8").splitlines(), start=1)
+             if (m := literal.match(line)) and re.search(r"[^\W\d_]", m.group(2))]
+    assert words == [], "words written in kv instead of the catalogue: " + "; ".join(words)
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -41,5 +145,22 @@ def test_every_choice_and_reason_has_a_label(lang):
 
 
 def test_an_unknown_language_is_refused_by_name():
-    with pytest.raises(ValueError, match="'vi'.*zh-TW, en"):
-        messages("vi")
+    with pytest.raises(ValueError, match="'xx'.*zh-TW, en"):
+        messages("xx")
+
+
+def test_the_catalogues_are_what_make_messages_makes_of_the_template(tmp_path):
+    """`make messages` (pybabel update) changes nothing: every catalogue has the template's entries, in its order."""
+    import subprocess
+    import sys
+
+    locale = tmp_path / "locale"
+    shutil.copytree(i18n.LOCALE_DIR, locale)
+    updated = subprocess.run([sys.executable, "-m", "babel.messages.frontend", "update", "-i", str(locale / "kiosk.pot"),
+                              "-d", str(locale), "-D", "kiosk", "-w", "120"], capture_output=True, text=True)
+    assert updated.returncode == 0, updated.stderr
+    dated = re.compile(r'^"(POT-Creation-Date|PO-Revision-Date): .*$', re.M)
+    for lang in TRANSLATED:
+        relative = po_path(lang).relative_to(i18n.LOCALE_DIR)
+        shipped, made = (dated.sub("", path.read_text(encoding="utf-8")) for path in (po_path(lang), locale / relative))
+        assert made == shipped, f"{relative} is not in step with kiosk.pot: run make messages"

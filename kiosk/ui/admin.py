@@ -153,7 +153,7 @@ class AdminController:
         if answer == "ok":
             self.open()
         elif answer == "wrong":
-            screen.message = self.app.t("admin.pin_wrong", left=self.gate.attempts_left)
+            screen.message = self.app.t("admin.pin_wrong", count=self.gate.attempts_left)
         elif answer == "locked":
             screen.message = self.app.t("admin.pin_locked", minutes=max(1, round(self.gate.locked_for() / 60)))
         else:
