@@ -75,6 +75,12 @@ class Messages:
         return message.format(**values) if values else message
 
 
+@lru_cache(maxsize=None)
+def _english(template: Path) -> Dict[str, Text]:
+    """The template's English texts, read once for every language."""
+    return _texts(_read(template), translated=False)
+
+
 def _read(path: Path):
     from babel.messages.pofile import read_po  # imported on first use: 30 ms a command that shows nothing avoids
 
@@ -103,7 +109,7 @@ def messages(lang: str) -> Messages:
     """The messages of a supported language (read once): its catalogue over the English source."""
     if lang not in LANGUAGES:
         raise ValueError(f"unsupported language {lang!r}; supported: {', '.join(LANGUAGES)}")
-    english = _texts(_read(TEMPLATE), translated=False)
+    english = _english(TEMPLATE)
     if lang == SOURCE_LANGUAGE:
         return Messages(lang, english)
     catalog = _read(po_path(lang))

@@ -104,7 +104,7 @@ def test_a_message_not_yet_translated_shows_in_english_not_blank(tmp_path, monke
         assert messages("zh-TW").text("home.ticket") == "Take a number"
         assert messages("zh-TW").text("home.forms") == "下載書表"
     finally:
-        i18n.messages.cache_clear()
+        i18n.messages.cache_clear()  # the shipped catalogues again for the tests that follow
 
 
 def _keys_in_code():
