@@ -17,7 +17,8 @@ from protocol.ratings import REASONS, Scale
 
 KIOSK = Path(__file__).resolve().parent.parent / "kiosk"
 UI = KIOSK / "ui"
-TRANSLATED = [lang for lang in LANGUAGES if lang != SOURCE_LANGUAGE]
+#: Every catalogue shipped, whether or not its language can be chosen yet (LANGUAGES): all are checked.
+TRANSLATED = sorted(path.parent.parent.name.replace("_", "-") for path in (KIOSK / "locale").glob("*/LC_MESSAGES/kiosk.po"))
 
 
 def read(path):
@@ -71,6 +72,10 @@ def test_plural_forms_are_the_languages_own(lang):
     for key, entry in entries(catalog).items():
         if isinstance(TEMPLATE_ENTRIES[key].id, (tuple, list)):
             assert len(forms(entry.string)) == count, f"{lang} {key}: {count} forms expected"
+
+
+def test_every_language_the_kiosk_speaks_has_a_catalogue():
+    assert set(LANGUAGES) - {SOURCE_LANGUAGE} <= set(TRANSLATED)
 
 
 def test_a_plural_message_takes_the_form_its_count_needs():
