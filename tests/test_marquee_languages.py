@@ -37,9 +37,14 @@ def announcements(ui):
     marquee.messages, marquee.messages_en = before
 
 
+def home_language(ui, lang):
+    """The home screen's button of ``lang`` (its row of languages)."""
+    return next(c for c in ui.home.ids.languages.choices if c.lang == lang)
+
+
 def to_english(ui):
-    """A tap on the language switch (a touch, so the idle timeout does not switch back meanwhile)."""
-    ui.tap(ui.home.ids.header.ids.language)
+    """A tap on English on the home screen (a touch, so the idle timeout does not switch back meanwhile)."""
+    ui.tap(home_language(ui, "en"))
     assert ui.app.lang == "en"
 
 
@@ -51,13 +56,13 @@ def write(tmp_path, body):
 
 def test_switching_to_english_scrolls_the_english_announcements_and_back(ui):
     assert WELCOME_ZH in strip_text(ui)
-    ui.tap(ui.home.ids.header.ids.language)
+    ui.tap(home_language(ui, "en"))
     assert ui.app.lang == "en"
     text = strip_text(ui)
     assert WELCOME_EN in text and "Opening hours" in text
     assert not any("\u4e00" <= ch <= "\u9fff" for ch in text), f"Chinese left on the English strip: {text!r}"
     assert -ui.app.u * 10 < ui.app.marquee.shift <= 0, "the English text does not start at the left edge, readable"
-    ui.tap(ui.home.ids.header.ids.language)
+    ui.tap(home_language(ui, "zh-TW"))
     assert WELCOME_ZH in strip_text(ui) and WELCOME_EN not in strip_text(ui)
 
 

@@ -81,19 +81,29 @@ def test_back_button_is_hidden_and_inert_on_home(ui):
     assert ui.app.manager.current == "home"
 
 
+def language_choice(screen, lang):
+    """The button of ``lang`` in the home screen's row or on the language screen."""
+    return next(c for c in screen.ids.languages.choices if c.lang == lang) if "languages" in screen.ids else \
+        next(c for c in screen.ids.choices.choices if c.lang == lang)
+
+
 def test_language_switch_changes_every_string_and_back(ui):
     header = ui.home.ids.header
-    assert header.ids.language.text == "English"
-    ui.tap(header.ids.language)
+    assert [c.text for c in ui.home.ids.languages.choices] == ["中文", "English"]
+    ui.tap(language_choice(ui.home, "en"))
     assert ui.app.lang == "en"
     assert [ui.home.ids[t].title for t in TILES] == ["Take a number", "Blank forms", "Rate our service"]
     assert header.ids.title.text == "Erlin Household Registration Office"
-    assert header.ids.language.text == "中文"
+    assert [c.text for c in ui.home.ids.languages.choices] == ["中文", "English"]  # each in its own language
     assert f"(ROC {officetime.now().year - 1911})" in header.ids.date.text
     ui.tap(ui.home.ids.forms)
     assert ui.screen.ids.header.ids.title.text == "Blank forms"
     assert ui.screen.ids.header.ids.back.text.endswith("Back to home")
+    assert ui.screen.ids.header.ids.language.text == "Language"
     ui.tap(ui.screen.ids.header.ids.language)
+    assert ui.app.manager.current == "language"
+    ui.tap(language_choice(ui.screen, "zh-TW"))
+    assert ui.app.manager.current == "forms"
     assert ui.screen.ids.header.ids.title.text == "下載書表"
     assert ui.home.ids.ticket.title == "抽號碼牌"
 
@@ -107,7 +117,7 @@ def test_clock_shows_the_roc_date_in_taipei(ui, pinned_kiosk_clock):
 
 
 def test_idle_timeout_returns_home_in_the_default_language(ui):
-    ui.tap(ui.home.ids.header.ids.language)
+    ui.tap(language_choice(ui.home, "en"))
     ui.tap(ui.home.ids.forms)
     assert (ui.app.manager.current, ui.app.lang) == ("forms", "en")
     timeout = ui.app.kiosk_config.display.idle_timeout

@@ -4,7 +4,8 @@ The Kivy shell
 
 What a resident sees and touches.  ``app.py`` builds the screen manager and
 wires the services (config, store, hardware) to it; each screen is a ``.py``
-+ ``.kv`` pair (``home``, ``ticket``, ``forms``, ``rating``, ``admin``), shared widgets are in ``widgets``.
++ ``.kv`` pair (``home``, ``ticket``, ``forms``, ``rating``, ``admin``, ``language``: the language
+picker), shared widgets are in ``widgets``.
 Each feature's ``.py`` also holds its controller, what its screens do
 (``app.tickets``, ``app.forms``, ``app.ratings``, ``app.admin``); the app
 keeps navigation, the language and the idle timeout.
@@ -23,7 +24,8 @@ through ``Clock.schedule_once`` (a rating: ``RatingController``'s step in
 #: Kept here, free of Kivy, so the CLI can list them without opening a window.
 FEATURES = ("ticket", "forms", "rating")
 #: After a rating: the thank-you, and the why-question after a negative one; after a ticket: its number.
+#: And the language screen, which the header's language button opens from any other screen.
 SCREENS = ("home",) + FEATURES + ("thanks", "reason", "taken", "form_list", "form", "setup_error", "admin_pin",
-                                   "admin")
+                                   "admin", "language")
 #: Other names the CLI accepts (``kiosk screenshot rate``).
 ALIASES = {"rate": "rating"}

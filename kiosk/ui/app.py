@@ -46,10 +46,12 @@ from ..config import Config
 from ..forms import warm_qr_cache
 from ..i18n import messages
 from ..queue_status import REFRESH_SECONDS as QUEUE_REFRESH_SECONDS
+from ..settings import LANGUAGES
 from . import FEATURES, SCREENS
 from .admin import AdminController, AdminPinScreen, AdminScreen, CornerHold
 from .forms import FormListScreen, FormScreen, FormsController, FormsScreen
 from .home import HomeScreen
+from .language import LanguageScreen
 from .rating import RatingController, RatingScreen, ReasonScreen, ThanksScreen
 from .screens import LazyScreenManager, release_free_memory
 from .ticket import TakenScreen, TicketController, TicketScreen
@@ -60,7 +62,7 @@ __all__ = ["KioskApp", "register_fonts"]
 log = logging.getLogger("kiosk.ui")
 
 HERE = Path(__file__).parent
-KV_FILES = ("widgets.kv", "home.kv", "rating.kv", "ticket.kv", "forms.kv", "admin.kv")
+KV_FILES = ("widgets.kv", "language.kv", "home.kv", "rating.kv", "ticket.kv", "forms.kv", "admin.kv")
 WEEKDAYS_ZH = "一二三四五六日"
 #: How often the kiosk asks the office server for its central settings (forms catalogue, announcements):
 #: an announcement set at the office is on the marquee within this.  An unchanged answer is a bodiless 304.
@@ -172,6 +174,7 @@ class KioskApp(App):
             ("reason", ReasonScreen),
             ("admin_pin", AdminPinScreen),
             ("admin", AdminScreen),
+            ("language", LanguageScreen),
         ])
         self.manager.build_screen("home")  # the first one built is the one shown
         Window.bind(on_flip=self._after_first_frame)
@@ -309,8 +312,26 @@ class KioskApp(App):
             self._screen_timer = Clock.schedule_once(lambda _dt: self.show("home"), return_home_after)
         self.manager.current = name
 
+    def open_languages(self) -> None:
+        """The language screen (the header's language button), from the screen shown: a choice there, or its
+        back button, returns to that screen."""
+        picker = self.manager.get_screen("language")
+        if self.manager.current != "language":
+            picker.back_to = self.manager.current
+        self.show("language")
+
+    def choose_language(self, lang: str) -> None:
+        """Speak ``lang`` (a tap on its name); from the language screen, back to where the resident was."""
+        if lang not in LANGUAGES:
+            raise ValueError(f"unsupported language {lang!r}; supported: {', '.join(LANGUAGES)}")
+        self.lang = lang
+        if self.manager.current == "language":
+            self.show(self.manager.get_screen("language").back_to)
+
     def toggle_language(self) -> None:
-        self.lang = "en" if self.lang == "zh-TW" else "zh-TW"
+        """The next language of LANGUAGES (``kiosk bench`` switches so: every label drawn again)."""
+        self.lang = LANGUAGES[(LANGUAGES.index(self.lang) + 1) % len(LANGUAGES)] if self.lang in LANGUAGES \
+            else LANGUAGES[0]
 
     # -- hardware --------------------------------------------------------------------------
 

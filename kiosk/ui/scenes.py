@@ -4,7 +4,8 @@ Scenes: how each screen is reached for a picture
 
 ``kiosk screenshot`` and ``kiosk audit layout`` show every screen as a
 resident would find it, from the store's state: the ticket a tap would print
-now, the most viewed form, the last rating's thank-you.  A scene only reads
+now, the most viewed form, the last rating's thank-you, the language screen
+opened from the ticket screen's header.  A scene only reads
 the state; nothing it does takes a number or counts a view.  The one
 exception is a refused ticket (printer out of paper, service closed): the
 kiosk's own refusal path runs, which consumes nothing and records the fault a
@@ -92,6 +93,9 @@ def show(app, screen: str, state=None) -> None:
             app.show("setup_error")
     elif screen == "admin" and app.services is not None:
         app.admin.open(wait_for_printer=True)
+    elif screen == "language":  # opened with the header's button, here on the ticket screen
+        app.show("ticket")
+        app.open_languages()
     else:
         app.show(screen)
 

@@ -6,8 +6,9 @@ Shared widgets
 ``WrapLabel`` (text that breaks lines only between words: never inside an
 English word nor inside a Chinese word of the catalogue's ``[layout]
 unbreakable`` list, shrinking its font down to a floor rather than do so),
-``Header`` (office name or screen title, the ROC clock, the language switch)
-and ``Marquee`` (the 電子字幕機 strip).  Their look is in ``widgets.kv``;
+``Header`` (office name or screen title, the ROC clock, the language button
+that opens the language screen of ``language.py``) and ``Marquee`` (the
+電子字幕機 strip).  Their look, and the drawn icons, are in ``widgets.kv``;
 sizes there are in ``app.u``, one hundredth of the screen's short side, so
 the same layout works from 800x480 to 1920x1080.
 """
@@ -245,6 +246,7 @@ class Header(BoxLayout):
 
     title = StringProperty()
     show_back = BooleanProperty(False)
+    show_language = BooleanProperty(True)  # the language button; not on home (its own row) nor the picker itself
     back_to = StringProperty("home")  # the screen the back button returns to
 
 
