@@ -82,9 +82,9 @@ def test_back_button_is_hidden_and_inert_on_home(ui):
 
 
 def language_choice(screen, lang):
-    """The button of ``lang`` in the home screen's row or on the language screen."""
-    return next(c for c in screen.ids.languages.choices if c.lang == lang) if "languages" in screen.ids else \
-        next(c for c in screen.ids.choices.choices if c.lang == lang)
+    """The button of ``lang`` in the home screen's row (``languages``) or on the language screen (``choices``)."""
+    choices = (screen.ids.get("languages") or screen.ids.choices).choices
+    return next(c for c in choices if c.lang == lang)
 
 
 def test_language_switch_changes_every_string_and_back(ui):
