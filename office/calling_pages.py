@@ -44,6 +44,7 @@ from sqlalchemy import select
 from protocol import officetime
 
 from . import calls, displays, queue_page as texts
+from .forecast import PRIORITY
 from .schema import TICKETS
 from .current import database as _db, now as _now
 from .pages import login_required
@@ -65,7 +66,7 @@ def _known_services(day: date):
     since = (day - timedelta(days=30)).isoformat()
     query = select(TICKETS.c.service).where(TICKETS.c.day >= since).distinct()
     found = {s for (s,) in _db().read(lambda c: c.execute(query).all()) if s}
-    return sorted(found - {calls.PRIORITY})
+    return sorted(found - {PRIORITY})
 
 
 @blueprint.get("/counter")

@@ -36,10 +36,10 @@ from .announce import announcement
 from .calls_estimate import new_ticket_wait, play_forward, service_pace, ticket_estimate
 from .calls_queue import day_of, day_or_today, minutes_between, priority_streak, stamp_of, waiting_query
 from .db import Database
-from .forecast import MAX_PRIORITY_STREAK, PRIORITY, PRIORITY_WEIGHT, priority_first
+from .forecast import PRIORITY, priority_first
 from .schema import CALL_EVENTS, CALLS, COUNTERS, TICKETS
 
-__all__ = ["PRIORITY", "PRIORITY_WEIGHT", "MAX_PRIORITY_STREAK", "MAX_RECALLS",
+__all__ = ["MAX_RECALLS",
            "CallError", "call_next", "recall", "no_show", "requeue", "done", "transfer",
            "now_serving", "last_calls", "events_since", "queue_position", "waiting_counts", "choose",
            "kiosk_queue", "state", "public_answer", "no_shows", "changed", "generation",

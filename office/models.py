@@ -36,10 +36,10 @@ from pydantic import (BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Str
                       field_validator, model_validator)
 from pydantic_core import PydanticCustomError
 
-from protocol.events import EVENT_TYPES, MAX_BYTES, MAX_EVENTS
+from protocol.events import EVENT_TYPES
 from protocol.officetime import TAIPEI, rfc3339
 
-__all__ = ["MAX_EVENTS", "MAX_BYTES", "MAX_DEPTH", "EARLIEST", "LATEST", "FUTURE_SLACK", "Batch", "EventIn",
+__all__ = ["MAX_DEPTH", "EARLIEST", "LATEST", "FUTURE_SLACK", "Batch", "EventIn",
            "Rejection", "parse_events", "parse_rfc3339", "describe", "unstorable"]
 
 #: An event nested deeper than this (objects and arrays within ``data``) is rejected: no kiosk sends more than 3.

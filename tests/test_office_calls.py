@@ -16,7 +16,7 @@ import pytest
 
 from office_sign_in import sign_in
 from protocol import officetime
-from office import calls, calls_estimate, staff
+from office import calls, calls_estimate, forecast, staff
 from office.app import create_app
 from office.db import Database
 from office.schema import CALLS, EVENTS, META, SCHEMA_VERSION, TICKETS
@@ -100,7 +100,7 @@ def test_regular_tickets_are_not_starved_by_a_stream_of_p_tickets(db):
     regular = [i for i, n in enumerate(order) if n.startswith("A")]
     assert [order[i] for i in regular] == ["A001", "A002"]
     # The bound: with q regular tickets ahead, called within (MAX_PRIORITY_STREAK + 1) × (q + 1) calls.
-    bound = calls.MAX_PRIORITY_STREAK + 1
+    bound = forecast.MAX_PRIORITY_STREAK + 1
     assert regular[0] < bound and regular[1] < 2 * bound
     assert order[:bound] == ["P001", "P101", "A001"]
 
