@@ -330,8 +330,7 @@ class KioskApp(App):
 
     def toggle_language(self) -> None:
         """The next language of LANGUAGES (``kiosk bench`` switches so: every label drawn again)."""
-        self.lang = LANGUAGES[(LANGUAGES.index(self.lang) + 1) % len(LANGUAGES)] if self.lang in LANGUAGES \
-            else LANGUAGES[0]
+        self.lang = LANGUAGES[(LANGUAGES.index(self.lang) + 1) % len(LANGUAGES)]  # always one of them: checked
 
     # -- hardware --------------------------------------------------------------------------
 
