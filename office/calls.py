@@ -38,6 +38,7 @@ from .calls_queue import day_of, day_or_today, minutes_between, priority_streak,
 from .db import Database
 from .forecast import PRIORITY, priority_first
 from .schema import CALL_EVENTS, CALLS, COUNTERS, TICKETS
+from .turns import take_turn
 
 __all__ = ["MAX_RECALLS",
            "CallError", "call_next", "recall", "no_show", "requeue", "done", "transfer",
@@ -194,6 +195,7 @@ def call_next(db: Database, counter: int, services: Iterable[str], now: Optional
     stamp, day = stamp_of(now), day_of(now)
 
     def attempt(conn):
+        take_turn(conn, f"call {day}")  # clerks in other server processes claim one after another, not in a race
         _finish_current(conn, counter, day, stamp)
         values = dict(counter=counter, services=json.dumps(services), day=day, updated_at=stamp)
         if not conn.execute(update(COUNTERS).where(COUNTERS.c.counter == counter).values(**values)).rowcount:

@@ -17,7 +17,6 @@ the database itself stay :class:`~office.db.Database`'s.  They log as
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections import Counter
@@ -31,6 +30,7 @@ from protocol import officetime
 
 from .models import EventIn
 from .schema import EVENTS, FORM_VIEWS, KIOSKS, RATING_COUNTS, RATINGS, REPORT_KEYS, TICKETS
+from .turns import take_turn
 
 __all__ = ["Ingested", "store_batch", "add_rating_counts", "count_all_ratings"]
 
@@ -174,17 +174,14 @@ def _insert_rows(conn: Connection, kiosk_id: str, events: Sequence[EventIn], rec
 def _number_owners(conn: Connection, tickets: Sequence[EventIn]) -> Dict[Tuple[str, str], str]:
     """The kiosk whose ticket of each (office day, number) of ``tickets`` was stored first, where one was.
 
-    On PostgreSQL each (day, number) is locked for the rest of the transaction first (in order, so two
-    uploads never wait for each other in a circle): two kiosks uploading the same number at once take turns.
-    SQLite has one writer at a time already.
+    Each (day, number) is a turn (``office/turns.py``) taken in order, so two uploads never wait for each
+    other in a circle: two kiosks uploading the same number at once take turns.
     """
     pairs = sorted({(ev.moment.date().isoformat(), ev.details().number) for ev in tickets})
     if not pairs:
         return {}
-    if conn.dialect.name == "postgresql":
-        for day, number in pairs:
-            key = int.from_bytes(hashlib.sha256(f"ticket {day} {number}".encode()).digest()[:8], "big", signed=True)
-            conn.execute(select(func.pg_advisory_xact_lock(key)))
+    for day, number in pairs:
+        take_turn(conn, f"ticket {day} {number}")
     found: Dict[Tuple[str, str], str] = {}
     for day in sorted({day for day, _ in pairs}):
         for chunk in _chunks([number for d, number in pairs if d == day]):
