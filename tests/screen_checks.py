@@ -1,7 +1,5 @@
 """What a resident would notice, measured on the running app: where widgets are, the lines Kivy drew, the colours."""
 
-from collections import Counter
-
 from kiosk.i18n import unbreakable_words
 from kiosk.ui.layout_checks import contrast_ratio, luminance
 
@@ -59,7 +57,7 @@ def text_contrast(image, label):
     x1, y1, x2, y2 = text_rect(label)
     height = image.size[1]
     box = image.crop((int(x1), int(height - y2), int(x2 + 0.999), int(height - y1 + 0.999)))
-    pixels = list(box.getdata())
-    background = Counter(pixels).most_common(1)[0][0]
-    ink = max(pixels, key=lambda p: abs(luminance(p) - luminance(background)))
+    colours = [colour for _, colour in sorted(box.getcolors(box.width * box.height), reverse=True)]
+    background = colours[0]  # the most common colour
+    ink = max(colours, key=lambda p: abs(luminance(p) - luminance(background)))
     return contrast_ratio(ink, background)
