@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 # The kiosk's state while developing stays in the checkout (gitignored).
 export XDG_DATA_HOME ?= $(CURDIR)/var/data
 WINDOW ?= 1280x800
-FONTS  := kiosk/fonts/NotoSansCJKtc-Regular.otf kiosk/fonts/NotoSansCJKtc-Bold.otf
+FONTS  := kiosk/fonts/NotoSansCJKtc-Regular.otf kiosk/fonts/NotoSansCJKtc-Bold.otf kiosk/fonts/NotoSansThai-Regular.ttf
 
 .PHONY: run test test-hours setup deps screenshots audit bench clean help image image-test messages
 

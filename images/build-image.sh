@@ -34,7 +34,7 @@ INITRD_MODULES="mmc_block sdhci sdhci_pltfm sdhci_iproc bcm2835 bcm2835_dma
 
 PACKAGES="systemd-sysv udev linux-image-arm64 raspi-firmware firmware-brcm80211 wpasupplicant
   openssh-server ca-certificates python3 python3-venv libgl1 libegl1 libgles2 libdrm2 libgbm1 libmtdev1
-  fonts-noto-cjk zstd systemd-timesyncd
+  fonts-noto-cjk fonts-noto-core zstd systemd-timesyncd
   passwd kmod dbus tzdata systemd-resolved iproute2 cloud-guest-utils"
 # ^ last line: what kiosk-provision apply uses (useradd, modprobe, hostnamectl/networkctl, Asia/Taipei,
 #   systemd-resolved, ip) that --variant=apt does not bring, and growpart for the data partition.

@@ -9,7 +9,7 @@
 #   - images/pi-gen/stage-kiosk    Raspberry Pi OS (Pi 5 and the official 7" DSI screen), built with pi-gen
 # What differs between them (boot config, partitions, read-only root) stays in the route's own script.
 #
-# Needs: python3, python3-venv, fonts-noto-cjk (purged again here once the font is extracted), network for
+# Needs: python3, python3-venv, fonts-noto-cjk and fonts-noto-core (purged again here once the fonts are built), network for
 # pip (aarch64 wheels only: nothing is compiled under QEMU; PIP_CERT etc. come from the caller).
 set -euo pipefail
 
@@ -36,13 +36,15 @@ $VENV/bin/pip install -q --only-binary=:all: "$WHEEL[kiosk]"
 # gpiozero's pin factory on the Pi; a missing aarch64 wheel must not stop the build (gpiozero then says so)
 $VENV/bin/pip install -q --only-binary=:all: lgpio || echo "WARNING: lgpio not installed"
 
-step "Traditional Chinese font (extracted by name from fonts-noto-cjk, which then goes: 89 MB)"
+step "fonts: Traditional Chinese extracted by name from fonts-noto-cjk, Thai copied from fonts-noto-core; both packages then go"
 KIVY_NO_CONFIG=1 KIVY_NO_FILELOG=1 KIVY_NO_ARGS=1 KIVY_HOME=/tmp/kivy-build \
   $VENV/bin/kiosk fonts build --dest /usr/share/kiosk/fonts
 rm -rf /tmp/kivy-build
-if dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null | grep -q 'ok installed'; then
-  DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq fonts-noto-cjk >/dev/null
-fi
+for package in fonts-noto-cjk fonts-noto-core; do   # 89 MB and 42 MB of faces the kiosk never draws
+  if dpkg-query -W -f='${Status}' $package 2>/dev/null | grep -q 'ok installed'; then
+    DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq $package >/dev/null
+  fi
+done
 
 step "provisioning tools and systemd units"
 rm -rf /opt/kiosk/provisioning

@@ -25,7 +25,7 @@ The ``kiosk`` command
     kiosk bench ratings                      press-to-disk latency, against a bare SQLite insert
     kiosk bench ticket                       ticket bytes and wire time, text against raster; tap to first byte
     kiosk bench upload                       drain 10,000 events to a local office server, batched vs one by one
-    kiosk fonts build [--dest DIR]           extract the Traditional Chinese font
+    kiosk fonts build [--dest DIR]           extract the Traditional Chinese font, copy the Thai one
     kiosk version
 
 Every command takes ``--config PATH``.  Commands that show no screen never

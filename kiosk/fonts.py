@@ -1,6 +1,6 @@
 """
-Traditional Chinese fonts
-=========================
+Traditional Chinese fonts, and Thai beside them
+===============================================
 
 Kivy's default font has no CJK at all, and Debian's Noto Sans CJK ships as a
 ``.ttc`` collection whose first face is the *Japanese* one: Kivy always opens
@@ -13,18 +13,24 @@ package, the face is chosen by name (not by index), and the output keeps the
 font's own timestamps (``recalcTimestamp=False``).  ``make`` builds the files
 into ``kiosk/fonts/``; an installed kiosk without them builds them once into
 its cache.  The licence travels with them (``kiosk/fonts/LICENSE-OFL.txt``).
+
+Thai is not in that face (nor can it be added: the face has the most glyphs
+a font can hold), so the Thai faces of Debian's ``fonts-noto-core`` are
+copied beside it (same licence) and drawn by ``kiosk/ui/text_provider.py``
+wherever a text has Thai in it.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import shutil
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional
 
 from .errors import FontError
 
-__all__ = ["FAMILY", "font_files", "build_fonts", "find_collection", "TEXT_STEPS", "text_size_step"]
+__all__ = ["FAMILY", "font_files", "build_fonts", "find_collection", "fallback_files", "TEXT_STEPS", "text_size_step"]
 
 log = logging.getLogger("kiosk.fonts")
 
@@ -32,6 +38,10 @@ FAMILY = "Noto Sans CJK TC"
 STYLES = {"regular": "NotoSansCJKtc-Regular.otf", "bold": "NotoSansCJKtc-Bold.otf"}
 COLLECTIONS = {"regular": "NotoSansCJK-Regular.ttc", "bold": "NotoSansCJK-Bold.ttc"}
 SYSTEM_FONT_DIRS = ("/usr/share/fonts/opentype/noto", "/usr/share/fonts/noto-cjk", "/usr/share/fonts")
+#: The faces for scripts the Chinese face lacks (kiosk/ui/text_provider.py draws them), from Debian's
+#: fonts-noto-core.  Noto Sans CJK TC already has Latin and every Vietnamese letter.
+FALLBACKS = {"thai": {"regular": "NotoSansThai-Regular.ttf", "bold": "NotoSansThai-Bold.ttf"}}
+FALLBACK_DIRS = ("/usr/share/fonts/truetype/noto", "/usr/share/fonts")
 
 PACKAGE_FONT_DIR = Path(__file__).with_name("fonts")
 
@@ -97,6 +107,13 @@ def build_fonts(dest: Optional[Path] = None, search: Iterable[str] = SYSTEM_FONT
         _extract(collection, dest / filename)
         built[style] = dest / filename
         log.info("built %s from %s", dest / filename, collection)
+    for script, styles in fallback_files(FALLBACK_DIRS).items():  # beside them, so the image can drop the package
+        for style, source in styles.items():
+            partial = (dest / source.name).with_suffix(".partial")
+            shutil.copyfile(source, partial)
+            os.replace(partial, dest / source.name)
+            built[f"{script}-{style}"] = dest / source.name
+            log.info("copied %s from %s", dest / source.name, source)
     return built
 
 
@@ -119,6 +136,31 @@ def font_files(build: bool = True) -> Dict[str, Path]:
         except PermissionError:
             continue
     raise FontError(f"cannot write the {FAMILY} font files to {PACKAGE_FONT_DIR} or {_cache_dir()}")
+
+
+def fallback_files(search: Optional[Iterable[str]] = None) -> Dict[str, Dict[str, Path]]:
+    """The Thai faces: ``{"thai": {"regular": path, "bold": path}}``.
+
+    From where ``kiosk fonts build`` copied them (the folders :func:`font_files` reads), else from the
+    system's fonts-noto-core.
+    """
+    search = list(search) if search is not None else [*map(str, _candidate_dirs()), *FALLBACK_DIRS]
+    found: Dict[str, Dict[str, Path]] = {}
+    for script, styles in FALLBACKS.items():
+        for style, name in styles.items():
+            path = next((p for folder in search for p in _named(Path(folder), name)), None)
+            if path is None:
+                raise FontError(f"{name} not found in {', '.join(search)}; the {script.title()} screens need it: "
+                                "install Debian's fonts-noto-core (apt-get install fonts-noto-core)")
+            found.setdefault(script, {})[style] = path
+    return found
+
+
+def _named(folder: Path, name: str) -> Iterable[Path]:
+    if (folder / name).is_file():
+        yield folder / name
+    elif folder.is_dir():
+        yield from (p for p in folder.glob(f"**/{name}") if p.is_file())
 
 
 def text_size_step(size_px: float, unit_px: float) -> int:

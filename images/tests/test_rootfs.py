@@ -118,10 +118,12 @@ def test_file_modes_and_nothing_shared_between_cards(root):
     assert os.readlink(root / "etc/localtime").endswith("Asia/Taipei")
 
 
-def test_the_traditional_chinese_font_is_there_and_the_big_collection_is_gone(root):
+def test_the_traditional_chinese_and_thai_fonts_are_there_and_the_big_packages_are_gone(root):
     fonts = root / "usr/share/kiosk/fonts"
-    assert {p.name for p in fonts.iterdir()} >= {"NotoSansCJKtc-Regular.otf", "NotoSansCJKtc-Bold.otf"}
+    assert {p.name for p in fonts.iterdir()} >= {"NotoSansCJKtc-Regular.otf", "NotoSansCJKtc-Bold.otf",
+                                                  "NotoSansThai-Regular.ttf", "NotoSansThai-Bold.ttf"}
     assert not list((root / "usr/share/fonts").rglob("*.ttc")), "fonts-noto-cjk should be purged after the build"
+    assert not (root / "usr/share/fonts/truetype/noto").exists(), "fonts-noto-core should be purged after the build"
     assert list((root / "opt/kiosk/venv/lib").glob("python3*/site-packages/kiosk/fonts/LICENSE-OFL.txt"))
 
 

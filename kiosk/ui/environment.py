@@ -52,3 +52,8 @@ def configure(driver: str, size: Tuple[int, int], fullscreen: bool, rotation: in
         Config.set("input", "touchscreen", "probesysfs,provider=hidinput")
     else:
         Config.set("input", "mouse", "mouse,multitouch_on_demand")
+
+    from .. import fonts
+    from . import text_provider
+
+    text_provider.install(fonts.fallback_files())  # shaped text, Thai beside Chinese: before any Kivy widget
