@@ -19,6 +19,7 @@ import re
 from typing import Tuple
 
 from . import __version__
+from .settings import LANGUAGES
 
 __all__ = ["build_parser"]
 
@@ -130,7 +131,7 @@ def _add_screenshot(sub, common) -> None:
                       help=f"{', '.join(SCREENS + tuple(ALIASES))}, or form:CODE for one form")
     shot.add_argument("--out", required=True, metavar="FILE.png")
     shot.add_argument("--size", type=_size, default=DEFAULT_SIZE, metavar="WxH", help="default 1280x800")
-    shot.add_argument("--lang", choices=("zh-TW", "en"), help="language (default: the configured one)")
+    shot.add_argument("--lang", choices=LANGUAGES, help="language (default: the configured one)")
     shot.add_argument("--state", choices=tuple(STATES), metavar="NAME",
                       help=f"draw it from a seeded state in a scratch store: {', '.join(STATES)}")
 
@@ -151,7 +152,7 @@ def _add_audit(sub, common) -> None:
                        help="only this state (repeatable; default: all)")
     audit.add_argument("--size", action="append", type=_size, metavar="WxH",
                        help="only this size (repeatable; default: 800x480 1024x600 1280x800 1920x1080)")
-    audit.add_argument("--lang", action="append", choices=("zh-TW", "en"), help="only this language (repeatable)")
+    audit.add_argument("--lang", action="append", choices=LANGUAGES, help="only this language (repeatable)")
     audit.add_argument("--screen", action="append", choices=SCREENS, metavar="SCREEN",
                        help="only this screen (repeatable; default: all)")
 
@@ -239,6 +240,6 @@ def _add_bench(sub, common) -> None:
 
 
 def _add_fonts(sub, common) -> None:
-    fonts = sub.add_parser("fonts", parents=[common], help="build the Traditional Chinese font files")
+    fonts = sub.add_parser("fonts", parents=[common], help="build the Traditional Chinese font files and copy the Thai ones")
     fonts.add_argument("action", choices=("build",))
     fonts.add_argument("--dest", metavar="DIR", help="where to write them (default: the package's fonts folder)")

@@ -24,6 +24,7 @@ from __future__ import annotations
 import gettext
 import sys
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Dict, Optional, Tuple, Union
@@ -33,9 +34,16 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from protocol import officetime
+
 from .settings import LANGUAGES
 
-__all__ = ["Messages", "messages", "unbreakable_words", "LOCALE_DIR", "TEMPLATE", "SOURCE_LANGUAGE", "po_path"]
+__all__ = ["Messages", "messages", "unbreakable_words", "long_date", "LOCALE_DIR", "TEMPLATE", "SOURCE_LANGUAGE",
+           "po_path", "ZWSP"]
+
+#: Where a line may break in a script that puts no spaces between words (Thai): the translator marks the
+#: word boundaries with it (kiosk/locale/README.md).  The screens drop it from the lines they draw.
+ZWSP = "\u200b"
 
 LOCALE_DIR = Path(__file__).with_name("locale")
 TEMPLATE = LOCALE_DIR / "kiosk.pot"
@@ -126,5 +134,27 @@ def unbreakable_words(lang: str) -> tuple:
     (``kiosk/ui/widgets.py``) and the layout audit both read this one list.
     """
     with open(LOCALE_DIR / "unbreakable.toml", "rb") as fh:
-        words = tomllib.load(fh).get(lang, "").split()
+        listed = tomllib.load(fh).get(lang, "")
+    words = listed.split() if isinstance(listed, str) else listed  # a list where words have spaces (Vietnamese)
     return tuple(sorted(dict.fromkeys(words), key=len, reverse=True))
+
+
+#: The weekday after a Chinese date: 民國115年12月8日（二）.
+WEEKDAYS_ZH = "一二三四五六日"
+
+
+def long_date(day: date, lang: str) -> str:
+    """The header's date in ``lang``, with the ROC year Taiwan's forms use.
+
+    Chinese: 民國115年12月8日（二）; English: Tue 8 Dec 2026 (ROC 115); the others in their own
+    format from Babel's CLDR data, month and weekday names included (Thứ 3, 8 thg 12, 2026 (năm Dân
+    Quốc 115)).
+    """
+    if lang == "zh-TW":
+        return f"{officetime.roc_date(day)}（{WEEKDAYS_ZH[day.weekday()]}）"
+    if lang == SOURCE_LANGUAGE:
+        return f"{day.strftime('%a')} {officetime.roc_date(day, 'en')}"
+    from babel.dates import format_skeleton  # imported here: only the screen's clock needs it
+
+    roc = messages(lang).text("app.roc_year", year=officetime.roc_year(day))
+    return f"{format_skeleton('yMMMEd', day, locale=lang.replace('-', '_'))} ({roc})"

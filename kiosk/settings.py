@@ -25,7 +25,7 @@ from hardware.wiring_defaults import BUTTON_PINS, LED_PINS, UART_PINS
 __all__ = ["SETTINGS", "SECTIONS", "Setting", "LANGUAGES", "QR_PLACEHOLDERS"]
 
 #: Languages the kiosk speaks: English is the messages' source (kiosk/locale/kiosk.pot), the others translate it.
-LANGUAGES = ("zh-TW", "en")
+LANGUAGES = ("zh-TW", "en", "vi", "id", "th", "fil")
 
 #: pyserial URL schemes, plus ``sim`` (hardware/printer/urlhandler) for the simulated printer.
 PRINTER_SCHEMES = ("loop", "socket", "rfc2217", "spy", "alt", "hwgrep", "cp2110", "sim")

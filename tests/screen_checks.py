@@ -40,14 +40,15 @@ def drawn_lines(label):
 
 
 def broken_words(label, lang):
-    """English words and listed Chinese words of a label's text that its drawn lines split."""
-    lines = [line.strip() for line in drawn_lines(label)]
+    """English words, and the words the language lists as unbreakable, of a label's text that its drawn lines split."""
+    lines = [line.strip().lower() for line in drawn_lines(label)]
+    text = label.text.replace("\n", "").replace("\u200b", "").lower()
     problems = []
     for word in label.text.split():
-        if word.isascii() and not any(word in line.split() or word in line for line in lines):
+        if word.isascii() and not any(word.lower() in line.split() or word.lower() in line for line in lines):
             problems.append(word)
-    for word in unbreakable_words("zh-TW") if lang == "zh-TW" else ():
-        if word in label.text.replace("\n", "") and not any(word in line for line in lines):
+    for word in unbreakable_words(lang):
+        if word.lower() in text and not any(word.lower() in line for line in lines):
             problems.append(word)
     return problems
 

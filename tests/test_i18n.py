@@ -4,6 +4,7 @@ marked with their review state; the code asks only for messages that exist and w
 import re
 import shutil
 import string
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -169,3 +170,35 @@ def test_the_catalogues_are_what_make_messages_makes_of_the_template(tmp_path):
         relative = po_path(lang).relative_to(i18n.LOCALE_DIR)
         shipped, made = (dated.sub("", path.read_text(encoding="utf-8")) for path in (po_path(lang), locale / relative))
         assert made == shipped, f"{relative} is not in step with kiosk.pot: run make messages"
+
+
+#: Thai runs without a marked word boundary longer than this (in letters: the vowel and tone marks above and
+#: below take no room of their own) cannot be broken across lines: a translator pasted unsegmented text
+#: (kiosk/locale/README.md says how to mark the boundaries).  ประชาสัมพันธ์ has 10.
+LONGEST_THAI_WORD = 12
+
+
+def test_thai_messages_mark_where_a_line_may_break_between_words():
+    """Thai puts no spaces between words: the kiosk breaks its lines only where the catalogue has a U+200B."""
+    too_long = []
+    for key, entry in entries(read(po_path("th"))).items():
+        for text in forms(entry.string):
+            too_long += [f"{key}: {word}" for word in re.findall("[\u0e00-\u0e7f]+", text)
+                         if sum(not unicodedata.combining(c) and unicodedata.category(c) != "Mn" for c in word)
+                         > LONGEST_THAI_WORD]
+    assert too_long == [], "Thai without word boundaries (U+200B) marked: " + "; ".join(too_long)
+    assert "\u200b" in messages("th").text("home.forms_hint")
+
+
+def test_the_header_date_is_in_each_language_with_the_roc_year_forms_use():
+    from datetime import date
+
+    from kiosk.i18n import long_date
+
+    day = date(2026, 12, 8)  # a Tuesday
+    assert long_date(day, "zh-TW") == "民國115年12月8日（二）"
+    assert long_date(day, "en") == "Tue 8 Dec 2026 (ROC 115)"
+    assert long_date(day, "vi").endswith("2026 (năm Dân Quốc 115)") and "12" in long_date(day, "vi")
+    assert long_date(day, "id").endswith("Des 2026 (tahun Minguo 115)")  # Desember
+    assert long_date(day, "th").endswith("ธ.ค. 2026 (ปี\u200bสาธารณรัฐจีน 115)")  # ธันวาคม
+    assert long_date(day, "fil").endswith("2026 (taon ng ROC 115)") and "Dis" in long_date(day, "fil")

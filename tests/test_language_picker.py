@@ -37,7 +37,8 @@ def open_picker_from_ticket_screen(ui):
 def test_the_home_row_offers_every_language_by_its_own_name_and_one_tap_switches(ui):
     row = ui.home.ids.languages.choices
     assert [c.lang for c in row] == list(LANGUAGES)
-    assert [c.text for c in row] == own_names() == ["中文", "English"]
+    assert [c.text for c in row] == own_names() == ["中文", "English", "Tiếng Việt", "Bahasa Indonesia", "ภาษาไทย",
+                                                    "Filipino"]
     assert [c.selected for c in row] == [lang == "zh-TW" for lang in LANGUAGES]  # the current one marked
     assert ui.home.ids.header.ids.language.opacity == 0  # the row does the header button's work here
     ui.tap(choice(row, "en"))
@@ -45,6 +46,8 @@ def test_the_home_row_offers_every_language_by_its_own_name_and_one_tap_switches
     assert ui.home.ids.ticket.title == "Take a number"
     assert [c.selected for c in row] == [lang == "en" for lang in LANGUAGES]
     assert [c.text for c in row] == own_names()  # each still in its own language
+    ui.tap(choice(row, "th"))
+    assert ui.home.ids.ticket.title == "รับ\u200bบัตรคิว" and ui.home.ids.ticket.ids.title.text == "รับ\u200bบัตรคิว"
     ui.tap(choice(row, "zh-TW"))
     assert (ui.app.manager.current, ui.app.lang) == ("home", "zh-TW")
     assert ui.home.ids.ticket.title == "抽號碼牌"

@@ -49,3 +49,22 @@ def test_a_word_wider_than_the_line_is_reported_not_cut():
 def test_existing_newlines_stay():
     lines, _fits = wrap_lines("第一行\n第二行", 10, by_chars())
     assert lines == ["第一行", "第二行"]
+
+
+def test_thai_breaks_only_between_the_words_the_catalogue_marks_and_shows_no_marks():
+    text = "สแกน\u200bด้วย\u200bมือถือ\u200bเพื่อ\u200bดาวน์โหลด"
+    assert [unit for _sep, unit in break_units(text)] == ["สแกน", "ด้วย", "มือถือ", "เพื่อ", "ดาวน์โหลด"]
+    lines, fits = wrap_lines(text, 14, len)
+    assert lines == ["สแกนด้วยมือถือ", "เพื่อดาวน์โหลด"] and fits
+    lines, fits = wrap_lines("ยินดีต้อนรับ กรุณา\u200bเลือก\u200bบริการ", 18, len)
+    assert lines == ["ยินดีต้อนรับ กรุณา", "เลือกบริการ"] and fits
+
+
+def test_a_vietnamese_word_of_two_syllables_stays_on_one_line():
+    words = unbreakable_words("vi")
+    assert "dịch vụ" in words and "hôm nay" in words
+    lines, fits = wrap_lines("Chấm điểm dịch vụ hôm nay", 16, len, words)
+    assert lines == ["Chấm điểm", "dịch vụ hôm nay"] and fits  # not "Chấm điểm dịch" / "vụ hôm nay"
+    lines, _ = wrap_lines("Dịch vụ hôm nay thế nào?", 12, len, words)
+    assert lines == ["Dịch vụ", "hôm nay thế", "nào?"]  # capitals too; "dịch vụ" is not part of "dịch vụx"
+    assert [unit for _sep, unit in break_units("dịch vụx", words)] == ["dịch", "vụx"]

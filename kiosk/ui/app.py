@@ -44,7 +44,7 @@ from .. import fonts, watchdog
 from ..admin_status import PROVISIONING_ERRORS
 from ..config import Config
 from ..forms import warm_qr_cache
-from ..i18n import messages
+from ..i18n import long_date, messages
 from ..queue_status import REFRESH_SECONDS as QUEUE_REFRESH_SECONDS
 from ..settings import LANGUAGES
 from . import FEATURES, SCREENS
@@ -63,7 +63,6 @@ log = logging.getLogger("kiosk.ui")
 
 HERE = Path(__file__).parent
 KV_FILES = ("widgets.kv", "language.kv", "home.kv", "rating.kv", "ticket.kv", "forms.kv", "admin.kv")
-WEEKDAYS_ZH = "一二三四五六日"
 #: How often the kiosk asks the office server for its central settings (forms catalogue, announcements):
 #: an announcement set at the office is on the marquee within this.  An unchanged answer is a bodiless 304.
 OFFICE_SYNC_SECONDS = 5 * 60
@@ -348,10 +347,7 @@ class KioskApp(App):
     def tick_clock(self, *_args) -> None:
         moment = officetime.now()
         day = moment.date()
-        if self.lang == "zh-TW":
-            self.clock_date = f"{officetime.roc_date(day)}（{WEEKDAYS_ZH[day.weekday()]}）"
-        else:
-            self.clock_date = f"{moment.strftime('%a')} {officetime.roc_date(day, 'en')}"
+        self.clock_date = long_date(day, self.lang)
         self.clock_time = moment.strftime("%H:%M")
 
     def check_idle(self, *_args) -> None:

@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterable, List, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Sequence, Set, Tuple
 
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.label import Label
@@ -64,6 +64,7 @@ from kivy.uix.stencilview import StencilView
 from kivy.uix.widget import Widget
 from PIL import Image
 
+from ..i18n import ZWSP
 from .layout_geometry import (INK_ALPHA, Box, DrawnText, WidgetNode, clip_to_views, intersect, ints, measure_text,
                               natural_size, union, visible_widgets)
 
@@ -315,6 +316,22 @@ def _check_fit(text: DrawnText) -> List[Problem]:
 
 # -- line breaks --------------------------------------------------------------------------
 
+def _without_word_marks(text: str) -> Tuple[str, Set[int]]:
+    """``text`` without its zero-width spaces, and where they were (places a line may break)."""
+    kept: List[str] = []
+    marks: Set[int] = set()
+    for char in text:
+        if char == ZWSP:
+            marks.add(len(kept))
+        else:
+            kept.append(char)
+    return "".join(kept), marks
+
+
+def _thai(char: str) -> bool:
+    return "\u0e00" <= char <= "\u0e7f"
+
+
 def _latin(char: str) -> bool:
     if char.isascii():
         return char.isalnum()
@@ -327,7 +344,10 @@ def _latin(char: str) -> bool:
 def _word_breaks(label: Label, unbreakable: Tuple[str, ...]) -> List[str]:
     """A message for each line break inside a Latin word or an unbreakable word."""
     core = label._label
-    source = label.text  # as written: a label may lay out other text (WrapLabel inserts its own newlines)
+    # As written: a label may lay out other text (WrapLabel inserts its own newlines and drops the
+    # zero-width spaces that mark where Thai may break: their places are kept in ``allowed``).
+    source, allowed = _without_word_marks(label.text)
+    folded = source.lower()  # unbreakable words match in any capitals (Dịch vụ, dịch vụ)
     lines = ["".join(word.text for word in line.words).strip() for line in core._cached_lines]
     lines = [line for line in lines if line]
     found, position, end = [], 0, None
@@ -338,7 +358,10 @@ def _word_breaks(label: Label, unbreakable: Tuple[str, ...]) -> List[str]:
         where = f"(end of line {number}, start of line {number + 1})"
         if end is not None and start == end:  # the break has no space or newline: inside a run
             before, after = source[start - 1], source[start]
-            if _latin(before) and _latin(after):
+            if _thai(before) and _thai(after) and start not in allowed:
+                found.append(f"'{source[max(0, start - 6):start]}|{source[start:start + 6]}' broken inside a "
+                             f"Thai word (no U+200B there) {where}")
+            elif _latin(before) and _latin(after):
                 left = start
                 while left > 0 and _latin(source[left - 1]):
                     left -= 1
@@ -348,9 +371,9 @@ def _word_breaks(label: Label, unbreakable: Tuple[str, ...]) -> List[str]:
                 found.append(f"'{source[left:start]}|{source[start:right]}' broken inside a word {where}")
         if end is not None:
             for word in unbreakable:  # longest first: 身心障礙 is named, not also its 障礙
-                at = source.find(word, max(0, end - len(word) + 1))
+                at = folded.find(word.lower(), max(0, end - len(word) + 1))
                 while 0 <= at < end and start >= at + len(word):
-                    at = source.find(word, at + 1)
+                    at = folded.find(word.lower(), at + 1)
                 if 0 <= at < end:
                     found.append(f"'{source[at:end]}|{source[start:at + len(word)]}' broken inside "
                                  f"'{word}' {where}")

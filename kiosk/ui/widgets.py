@@ -16,7 +16,7 @@ the same layout works from 800x480 to 1920x1080.
 from __future__ import annotations
 
 import re
-from typing import Callable, List, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -28,7 +28,7 @@ from kivy.uix.label import Label
 from kivy.uix.stencilview import StencilView
 
 from ..settings import LANGUAGES
-from ..i18n import unbreakable_words
+from ..i18n import ZWSP, unbreakable_words
 
 __all__ = ["Tile", "BigButton", "Header", "Marquee", "WrapLabel", "CapsLabel", "wrap_lines", "break_units"]
 
@@ -48,7 +48,9 @@ def break_units(text: str, words: Sequence[str] = (), after: str = "") -> List[T
 
     The separator is the space before the unit (" ", or "" between Chinese
     characters).  A unit is an English word (everything between spaces), one
-    Chinese character, or one of ``words`` (longest first) kept whole; closing
+    Chinese character, a Thai word (between zero-width spaces, :data:`ZWSP`, which
+    are dropped), or one of ``words`` (longest first) kept whole, spaces and all
+    (Vietnamese "dịch vụ"); closing
     punctuation sticks to the unit before it and opening brackets to the unit
     after, so no line starts with ，or ends with （.  A line may also break after
     any character of ``after`` ("/" for an address to type).
@@ -57,14 +59,16 @@ def break_units(text: str, words: Sequence[str] = (), after: str = "") -> List[T
     i, space = 0, ""
     while i < len(text):
         char = text[i]
-        if char.isspace():
-            space, i = " ", i + 1
+        if char.isspace() or char == ZWSP:
+            space, i = " " if char.isspace() else space, i + 1
             continue
         if _CJK.match(char):
             unit = next((w for w in words if text.startswith(w, i)), char)
+        elif (phrase := _phrase_at(text, i, words)) is not None:
+            unit = phrase  # a word with spaces in it (Vietnamese dịch vụ) is one unit
         else:
             end = i
-            while end < len(text) and not text[end].isspace() and not _CJK.match(text[end]):
+            while end < len(text) and not text[end].isspace() and text[end] != ZWSP and not _CJK.match(text[end]):
                 end += 1
                 if text[end - 1] in after:
                     break
@@ -77,6 +81,15 @@ def break_units(text: str, words: Sequence[str] = (), after: str = "") -> List[T
         pieces[-1][2] = unit[-1] in NO_LINE_END
         space = ""
     return [(sep, unit) for sep, unit, _glued in pieces]
+
+
+def _phrase_at(text: str, i: int, words: Sequence[str]) -> Optional[str]:
+    """The word of ``words`` with a space in it that starts at ``i`` and ends a word, in any capitals."""
+    for word in words:
+        end = i + len(word)
+        if " " in word and text[i:end].lower() == word.lower() and (end == len(text) or not text[end].isalnum()):
+            return text[i:end]
+    return None
 
 
 def wrap_lines(text: str, width: float, measure: Callable[[str], float],
