@@ -24,13 +24,15 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional
+from typing import Dict, Iterable, List, Optional, Tuple
 
 from .errors import FontError
 
-__all__ = ["FAMILY", "font_files", "build_fonts", "find_collection", "fallback_files", "TEXT_STEPS", "text_size_step"]
+__all__ = ["FAMILY", "font_files", "build_fonts", "find_collection", "fallback_files", "TEXT_STEPS", "text_size_step",
+           "THAI", "runs"]
 
 log = logging.getLogger("kiosk.fonts")
 
@@ -42,6 +44,8 @@ SYSTEM_FONT_DIRS = ("/usr/share/fonts/opentype/noto", "/usr/share/fonts/noto-cjk
 #: fonts-noto-core.  Noto Sans CJK TC already has Latin and every Vietnamese letter.
 FALLBACKS = {"thai": {"regular": "NotoSansThai-Regular.ttf", "bold": "NotoSansThai-Bold.ttf"}}
 FALLBACK_DIRS = ("/usr/share/fonts/truetype/noto", "/usr/share/fonts")
+#: Characters the Chinese face lacks, and the script they belong to (the key of FALLBACKS that draws them).
+THAI = re.compile("[\u0e00-\u0e7f]+")
 
 PACKAGE_FONT_DIR = Path(__file__).with_name("fonts")
 
@@ -182,3 +186,21 @@ def text_size_step(size_px: float, unit_px: float) -> int:
             break
         best = int(step * unit_px)
     return max(1, best) if best is not None else target
+
+
+def runs(text: str) -> List[Tuple[Optional[str], str]]:
+    """``text`` cut into (script, run): script "thai" (a face of :data:`FALLBACKS`), or None for the Chinese face.
+
+    The screens (``ui/text_provider.py``) and the printer's raster lines (``printed_text.py``) draw each run
+    in its own face.
+    """
+    out: List[Tuple[Optional[str], str]] = []
+    at = 0
+    for match in THAI.finditer(text):
+        if match.start() > at:
+            out.append((None, text[at:match.start()]))
+        out.append(("thai", match.group()))
+        at = match.end()
+    if at < len(text) or not out:
+        out.append((None, text[at:]))
+    return out

@@ -25,7 +25,6 @@ label take their provider class when they are first imported).
 from __future__ import annotations
 
 import math
-import re
 import sys
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
@@ -35,27 +34,13 @@ from PIL import Image, ImageDraw, ImageFont, features
 from kivy.core.image import ImageData
 from kivy.core.text import LabelBase
 
+from ..fonts import THAI, runs  # Kivy-free: the printer's raster lines cut text into the same runs
+
 __all__ = ["ShapedLabel", "install", "runs", "THAI"]
 
-#: Characters the label's own face lacks, and the script they belong to.
-THAI = re.compile("[\u0e00-\u0e7f]+")
 LAYOUT = ImageFont.Layout.RAQM if features.check("raqm") else ImageFont.Layout.BASIC
 
 _fallbacks: Dict[str, Dict[str, Path]] = {}  # script -> {"regular": file, "bold": file}
-
-
-def runs(text: str) -> List[Tuple[Optional[str], str]]:
-    """``text`` cut into (script, run): script "thai", or None for the label's own face."""
-    out: List[Tuple[Optional[str], str]] = []
-    at = 0
-    for match in THAI.finditer(text):
-        if match.start() > at:
-            out.append((None, text[at:match.start()]))
-        out.append(("thai", match.group()))
-        at = match.end()
-    if at < len(text) or not out:
-        out.append((None, text[at:]))
-    return out
 
 
 class ShapedLabel(LabelBase):
