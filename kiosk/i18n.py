@@ -147,8 +147,8 @@ def long_date(day: date, lang: str) -> str:
     """The header's date in ``lang``, with the ROC year Taiwan's forms use.
 
     Chinese: 民國115年12月8日（二）; English: Tue 8 Dec 2026 (ROC 115); the others in their own
-    format from Babel's CLDR data, month and weekday names included (Thứ 3, 8 thg 12, 2026 (năm Dân
-    Quốc 115)).
+    format from Babel's CLDR data, the month's name included but not the weekday's (8 thg 12, 2026
+    (Dân Quốc 115)): a weekday makes the date too wide for the header of the 7-inch screen.
     """
     if lang == "zh-TW":
         return f"{officetime.roc_date(day)}（{WEEKDAYS_ZH[day.weekday()]}）"
@@ -157,4 +157,4 @@ def long_date(day: date, lang: str) -> str:
     from babel.dates import format_skeleton  # imported here: only the screen's clock needs it
 
     roc = messages(lang).text("app.roc_year", year=officetime.roc_year(day))
-    return f"{format_skeleton('yMMMEd', day, locale=lang.replace('-', '_'))} ({roc})"
+    return f"{format_skeleton('yMMMd', day, locale=lang.replace('-', '_'))} ({roc})"
