@@ -11,11 +11,13 @@ Noto Sans CJK TC has no Thai (and is full, 65,535 glyphs, so none can be
 merged in), Noto Sans Thai has no Chinese, and a Thai screen still shows
 the office's name and untranslated announcements in Chinese.
 
-:class:`ShapedLabel` is a Kivy text provider that does both: each piece of
-text Kivy lays out is cut into runs by script, every run is shaped by
-HarfBuzz and drawn with the face that has its script, on the label font's
-baseline.  The label's own font (the Traditional Chinese face, which also
-carries Latin and Vietnamese letters) draws everything but Thai.
+:class:`ShapedLabel` is a Kivy text provider that does both for a label
+with Thai in it: each piece of text Kivy lays out is cut into runs by
+script, every run is shaped by HarfBuzz and drawn with the face that has its
+script, on the label font's baseline.  The label's own font (the Traditional
+Chinese face, which also carries Latin and Vietnamese letters) draws
+everything but Thai.  Labels without Thai stay with SDL2_ttf, as fast and
+pixel for pixel as before.
 
 :func:`install` makes it Kivy's text provider; ``ui/environment.py`` calls it
 before anything imports a Kivy widget (``kivy.uix.label`` and Kivy's markup
@@ -32,7 +34,7 @@ from typing import Dict, List, Optional, Tuple
 from PIL import Image, ImageDraw, ImageFont, features
 
 from kivy.core.image import ImageData
-from kivy.core.text import LabelBase
+from kivy.core.text.text_sdl2 import LabelSDL2
 
 from ..fonts import THAI, runs  # Kivy-free: the printer's raster lines cut text into the same runs
 
@@ -43,10 +45,19 @@ LAYOUT = ImageFont.Layout.RAQM if features.check("raqm") else ImageFont.Layout.B
 _fallbacks: Dict[str, Dict[str, Path]] = {}  # script -> {"regular": file, "bold": file}
 
 
-class ShapedLabel(LabelBase):
-    """Kivy's text provider interface (measure, then draw pieces at x, y) over Pillow and HarfBuzz."""
+class ShapedLabel(LabelSDL2):
+    """Kivy's SDL2 text provider, except for text with Thai: that is laid out and drawn with Pillow and HarfBuzz.
+
+    Text without Thai (Chinese, English, Vietnamese's precomposed letters) needs no shaping and is drawn
+    by SDL2_ttf exactly as before, at its speed (``kiosk bench text``: Pillow's path costs several times
+    more per label, mostly rasterising glyphs SDL2_ttf keeps cached).  A label whose text has Thai is
+    measured and drawn wholly by the Pillow path, so its pieces agree with each other.
+    """
 
     _faces: Dict[Tuple[str, int], ImageFont.FreeTypeFont] = {}  # not _fonts: LabelBase's registered names
+
+    def _shaped(self, text: str = "") -> bool:
+        return bool(THAI.search(text) or THAI.search(self._text or ""))
 
     def _font(self, script: Optional[str]) -> Optional[ImageFont.FreeTypeFont]:
         size = int(self.options["font_size"])
@@ -65,13 +76,9 @@ class ShapedLabel(LabelBase):
         font = self._font(None)
         return font.getmetrics() if font else (0, 0)
 
-    def get_ascent(self) -> int:
-        return self._metrics()[0]
-
-    def get_descent(self) -> int:
-        return -self._metrics()[1]  # negative below the baseline, as Kivy's SDL2 provider answers
-
     def get_extents(self, text: str) -> Tuple[int, int]:
+        if not self._shaped(text):
+            return super().get_extents(text)
         font = self._font(None)
         if font is None:
             return 0, 0
@@ -80,20 +87,27 @@ class ShapedLabel(LabelBase):
         return math.ceil(width), ascent + descent
 
     def _render_begin(self) -> None:
+        self._pillow = self._shaped()
+        if not self._pillow:
+            return super()._render_begin()
         self._image = Image.new("RGBA", self._size, (255, 255, 255, 0))
         self._draw = ImageDraw.Draw(self._image)
 
     def _render_text(self, text: str, x: float, y: float) -> None:
+        if not self._pillow:
+            return super()._render_text(text, x, y)
         if self._font(None) is None:
             return
         fill = tuple(int(round(c * 255)) for c in self.options["color"])
-        baseline = y + self.get_ascent()
+        baseline = y + self._metrics()[0]
         for script, run in runs(text):
             font = self._font(script)
             self._draw.text((x, baseline), run, font=font, fill=fill, anchor="ls")
             x += font.getlength(run)
 
     def _render_end(self) -> ImageData:
+        if not self._pillow:
+            return super()._render_end()
         image = self._image
         del self._image, self._draw
         return ImageData(image.width, image.height, "rgba", image.tobytes())
