@@ -8,13 +8,15 @@ kiosk takes:
 
 * ``forms``: the text of a forms override in the format of
   ``protocol/data/forms.toml``, checked like a local one;
-* ``announcements`` and ``announcements_en``: the marquee's announcements in
-  Chinese and, the same length, in English (``""``: none, the English screen
-  shows the Chinese).  **The office's, when it sends any, replace kiosk.toml's
-  ``[marquee] messages``; an empty list means "show the kiosk's own".**  They
-  are kept in the store's meta, so a restart while the server is down still
-  shows the last ones, and handed to :attr:`ConfigSync.on_announcements`
-  listeners (on the sync thread: the UI hands them to Kivy's).
+* ``announcements``, ``announcements_en``, ``announcements_vi``…: the
+  marquee's announcements, a list per language of the same length
+  (protocol/announcements.py; ``""``: no text in that language, the screen
+  shows the Chinese).  **The office's, when it sends any, replace the kiosk's
+  own (kiosk/announcements.py: kiosk.toml's ``[marquee] messages``); an empty
+  list means "show the kiosk's own".**  They are kept in the store's meta, so
+  a restart while the server is down still shows the last ones, and handed to
+  :attr:`ConfigSync.on_announcements` listeners (on the sync thread: the UI
+  hands them to Kivy's).
 
 The answer's ETag is kept, so an unchanged answer costs a ``304 Not
 Modified``; a server that is down, slow or refusing leaves the last good
@@ -30,49 +32,38 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, List, Optional
 
+from protocol.announcements import Announcement, answer_members, read_answer
+
+from .announcements import own_announcements
 from .office_client import OfficeClient, OfficeUnreachable
 
-__all__ = ["ConfigSync", "read_announcements"]
+__all__ = ["ConfigSync", "read_announcements", "Announcements"]
 
 log = logging.getLogger("kiosk.office")
 
-#: "_v2" since the kiosk takes the announcements too: an ETag kept by a kiosk that took only the forms would
-#: get a 304 and never the announcements already set.  Take a new member, name a new key.
-ETAG_KEY = "office_config_etag_v2"
-ANNOUNCEMENTS_KEY = "office_announcements"  # the last good ones, JSON {"announcements": [...], "announcements_en"}
+#: "_v2" since the kiosk takes the announcements, "_v3" since it takes them in vi, id, th and fil too: an ETag
+#: kept by a kiosk that took fewer members would get a 304 and never what is already set in the new ones.
+#: Take a new member, name a new key.
+ETAG_KEY = "office_config_etag_v3"
+#: The last good announcements, JSON: the answer's members (``announcements``, ``announcements_en``, …); a row
+#: kept by the two-language kiosk has only the first two, and reads as announcements without other texts.
+ANNOUNCEMENTS_KEY = "office_announcements"
 TIMEOUT = (5, 15)  # seconds to connect, seconds to read
-#: The protocol's limits (office/PROTOCOL.md, office/marquee.py): an answer beyond them is refused.
-MAX_ANNOUNCEMENTS = 20
-MAX_ANNOUNCEMENT_CHARS = 200
 
-#: The marquee's announcements: the Chinese texts, and the English ones (same length, "" for none).
-Announcements = Tuple[List[str], List[str]]
+#: The marquee's announcements: each one's text per language (language -> text, "zh-TW" always there).
+Announcements = List[Announcement]
 
 
 def read_announcements(answer: dict) -> Announcements:
-    """The config answer's announcements, checked: ValueError naming what is wrong.
+    """The config answer's announcements, checked against the protocol's limits (at most 20, 200 characters
+    each: protocol/announcements.py): ValueError naming what is wrong.
 
-    A member left out is an empty list (an older office server sends no ``announcements_en``).
+    A member left out is no text in that language (an older office server sends only ``announcements``
+    and ``announcements_en``, or no ``announcements_en`` at all).
     """
-    chinese, english = answer.get("announcements", []), answer.get("announcements_en", [])
-    for name, texts in (("announcements", chinese), ("announcements_en", english)):
-        if not isinstance(texts, list):
-            raise ValueError(f"{name} must be a list of strings, got {type(texts).__name__}")
-        if len(texts) > MAX_ANNOUNCEMENTS:
-            raise ValueError(f"{name} has {len(texts)} items, at most {MAX_ANNOUNCEMENTS}")
-        for number, text in enumerate(texts, start=1):
-            if not isinstance(text, str):
-                raise ValueError(f"{name} item {number} must be a string, got {type(text).__name__}")
-            if len(text) > MAX_ANNOUNCEMENT_CHARS:
-                raise ValueError(f"{name} item {number} has {len(text)} characters, at most {MAX_ANNOUNCEMENT_CHARS}")
-    if len(english) > len(chinese):
-        raise ValueError(f"announcements_en has {len(english)} items but announcements {len(chinese)}")
-    blank = [number for number, text in enumerate(chinese, start=1) if not text.strip()]
-    if blank:
-        raise ValueError(f"announcements item {blank[0]} is empty")
-    return list(chinese), list(english) + [""] * (len(chinese) - len(english))
+    return read_answer(answer)
 
 
 class ConfigSync:
@@ -144,32 +135,28 @@ class ConfigSync:
     # -- announcements ----------------------------------------------------------------------------
 
     def marquee_texts(self) -> Announcements:
-        """What the marquee shows: the office's announcements when it sent any, else kiosk.toml's."""
-        chinese, english = self._office_announcements()
-        if chinese:
-            return chinese, english
-        return list(self.config.marquee.messages), list(self.config.marquee.messages_en)
+        """What the marquee shows: the office's announcements when it sent any, else the kiosk's own."""
+        return self._office_announcements() or own_announcements(self.config)
 
     def _office_announcements(self) -> Announcements:
-        """The office's last good announcements, from the store (none: two empty lists)."""
+        """The office's last good announcements, from the store (none: an empty list)."""
         try:
             return read_announcements(json.loads(self.store.get_meta(ANNOUNCEMENTS_KEY) or "{}"))
         except (ValueError, AttributeError):  # a damaged row: the kiosk's own, never a blank strip
-            return [], []
+            return []
 
     def _take_announcements(self, answer: dict) -> bool:
         """Keep the answer's announcements and tell the listeners if they changed; False if refused."""
         try:
-            chinese, english = read_announcements(answer)
+            announcements = read_announcements(answer)
         except ValueError as exc:
             self.record_fault("server_config_invalid", f"the announcements from the office server at {self.url} "
                               f"are refused, the last good ones kept: {exc}")
             return False
-        if (chinese, english) != self._office_announcements():
-            self.store.set_meta(ANNOUNCEMENTS_KEY, json.dumps(
-                {"announcements": chinese, "announcements_en": english}, ensure_ascii=False))
-            log.info("%d announcement(s) from the office server%s", len(chinese),
-                     "" if chinese else ": the marquee shows kiosk.toml's own")
+        if announcements != self._office_announcements():
+            self.store.set_meta(ANNOUNCEMENTS_KEY, json.dumps(answer_members(announcements), ensure_ascii=False))
+            log.info("%d announcement(s) from the office server%s", len(announcements),
+                     "" if announcements else ": the marquee shows the kiosk's own")
             shown = self.marquee_texts()
             for listener in list(self.on_announcements):
                 listener(shown)

@@ -2,23 +2,25 @@
 The marquee announcements the office sends its kiosks
 =====================================================
 
-An announcement is one item with a text per language: Chinese (``zh-TW``)
-required, English optional.  Issue 19 adds vi, id, th and fil the same way:
-one more key per item here, one more list in the config answer; a kiosk shows
-an item without a translation in Chinese.
+An announcement is one item with a text per language of the kiosk's screens:
+Chinese (``zh-TW``) required; English, Tiếng Việt, Bahasa Indonesia, ภาษาไทย
+and Filipino optional.  A kiosk shows an item without a text in its screen's
+language in Chinese.
 
 The same items in three forms:
 
-* what staff type (the ``/settings`` table, ``kiosk-office config set``),
+* what staff type (the ``/settings`` page, ``kiosk-office config set``),
   checked by :func:`check`: every problem in Chinese, naming the row and the
-  language (「第 2 則的英文超過 200 字」);
+  language (「第 2 則的越南文（Tiếng Việt）超過 200 字」);
 * what the database keeps (``office_config.announcements``, JSON): a list of
-  objects ``{"zh-TW": ..., "en": ...}`` (a language left out has no text);
-  the older list of Chinese strings still reads, as items without English;
+  objects ``{"zh-TW": ..., "en": ..., "vi": ...}`` (a language left out has no
+  text); the older list of Chinese strings still reads, as items without
+  translations, and so do the objects of the two-language server: a language
+  more is a key more, no migration;
 * what the kiosks get (``GET /api/v1/kiosks/{id}/config``, :func:`answer`):
-  ``announcements``, the Chinese texts, and ``announcements_en``, the same
-  length, ``""`` where an item has no English (office/PROTOCOL.md says why two
-  lists rather than a list of objects).
+  one list per language, ``announcements`` (Chinese), ``announcements_en``,
+  ``announcements_vi``…, the same length, ``""`` where an item has no text
+  (protocol/announcements.py; office/PROTOCOL.md says why lists).
 """
 
 from __future__ import annotations
@@ -26,25 +28,33 @@ from __future__ import annotations
 import json
 from typing import Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
-__all__ = ["LANGUAGES", "MAX_ANNOUNCEMENTS", "MAX_CHARS", "Problem", "check", "items", "from_stored", "stored",
-           "answer", "rows"]
+from protocol import announcements as wire
 
-#: Languages an announcement has a text in, the required one first.
-LANGUAGES = ("zh-TW", "en")
-LANGUAGE_NAMES = {"zh-TW": "中文", "en": "英文"}
-#: The protocol's limits (office/PROTOCOL.md); kiosk/office_sync.py refuses an answer beyond them,
-#: so raise them there too.  Twenty 200-character texts already take minutes to scroll by.
-MAX_ANNOUNCEMENTS = 20
-MAX_CHARS = 200
+__all__ = ["LANGUAGES", "LANGUAGE_NAMES", "NATIVE_NAMES", "MAX_ANNOUNCEMENTS", "MAX_CHARS", "Problem", "check",
+           "items", "from_stored", "stored", "answer", "rows"]
 
-Announcement = Dict[str, str]  # language -> text; "zh-TW" always present, no empty texts
+#: Languages an announcement has a text in, the required one first: the kiosk's screens' (the protocol's).
+LANGUAGES = wire.LANGUAGES
+#: How the Chinese problems name each language (staff read Chinese), and how the page labels each input:
+#: in its own script, as the kiosk's language row names it, so whoever translates finds their language.
+LANGUAGE_NAMES = {"zh-TW": "中文", "en": "英文", "vi": "越南文（Tiếng Việt）", "id": "印尼文（Bahasa Indonesia）",
+                  "th": "泰文（ภาษาไทย）", "fil": "菲律賓文（Filipino）"}
+NATIVE_NAMES = {"zh-TW": "中文", "en": "English", "vi": "Tiếng Việt", "id": "Bahasa Indonesia", "th": "ภาษาไทย",
+                "fil": "Filipino"}
+#: The protocol's limits: a kiosk refuses an answer beyond them.
+MAX_ANNOUNCEMENTS = wire.MAX_ANNOUNCEMENTS
+MAX_CHARS = wire.MAX_CHARS
+
+Announcement = wire.Announcement  # language -> text; "zh-TW" always present, no empty texts
 
 
 class Problem(NamedTuple):
-    """Something wrong with what staff typed: ``row`` counts from 1 (None: the whole list)."""
+    """Something wrong with what staff typed: ``row`` counts from 1 (None: the whole list); ``lang``: the
+    text at fault (None: the row or the list)."""
 
     row: Optional[int]
     text: str
+    lang: Optional[str] = None
 
     def __str__(self) -> str:
         return self.text
@@ -67,13 +77,13 @@ def check(typed: Sequence[Mapping[str, str]],
                 problems.append(Problem(number, f"第 {number} 則是空白的：請填寫中文"))
             continue
         if not texts["zh-TW"]:
-            problems.append(Problem(number, f"第 {number} 則沒有中文：中文必填，英文可空白"))
+            problems.append(Problem(number, f"第 {number} 則沒有中文：中文必填，其他語言可空白", "zh-TW"))
         for lang, text in texts.items():
             name = LANGUAGE_NAMES[lang]
             if "\n" in text or "\r" in text:
-                problems.append(Problem(number, f"第 {number} 則的{name}不可換行（跑馬燈只有一行）"))
+                problems.append(Problem(number, f"第 {number} 則的{name}不可換行（跑馬燈只有一行）", lang))
             if len(text) > MAX_CHARS:
-                problems.append(Problem(number, f"第 {number} 則的{name}超過 {MAX_CHARS} 字（{len(text)} 字）"))
+                problems.append(Problem(number, f"第 {number} 則的{name}超過 {MAX_CHARS} 字（{len(text)} 字）", lang))
         found.append({lang: text for lang, text in texts.items() if text})
     if len(found) > MAX_ANNOUNCEMENTS:
         problems.append(Problem(None, f"公告最多 {MAX_ANNOUNCEMENTS} 則，這裡有 {len(found)} 則"))
@@ -116,11 +126,9 @@ def from_stored(text: str) -> List[Announcement]:
 
 def answer(announcements: Sequence[Announcement]) -> Dict[str, List[str]]:
     """The config answer's members: one list per language, the same length, ``""`` for a missing text."""
-    return {"announcements": [item["zh-TW"] for item in announcements],
-            "announcements_en": [item.get("en", "") for item in announcements]}
+    return wire.answer_members(announcements)
 
 
 def rows(config: Mapping[str, List[str]]) -> List[Announcement]:
     """The items of a config answer (``Database.config_for``), one per row, for the settings page."""
-    chinese, english = config["announcements"], config["announcements_en"]
-    return [{"zh-TW": text, "en": english[i] if i < len(english) else ""} for i, text in enumerate(chinese)]
+    return wire.read_answer(config)

@@ -8,10 +8,13 @@ queue page), and for all its kiosks the marquee's announcements they read
 through ``GET /api/v1/kiosks/{id}/config``.  The forms are on their own page,
 ``/forms`` (office/forms_pages.py).
 
-Announcements are a table, one row per announcement, its Chinese and its
-English side by side: a clerk cannot pair an English text with the wrong
-Chinese one, as two text boxes of lines would let them.  A few empty rows
-are offered for new ones; a row emptied is an announcement removed.
+Announcements are blocks, one per announcement, its Chinese and its other
+languages (English, Tiếng Việt, Bahasa Indonesia, ภาษาไทย, Filipino) stacked
+in it, each input labelled in its language's own name: a clerk cannot pair a
+translation with the wrong Chinese text, as a text box of lines per language
+would let them, and six languages side by side would not fit a 1280 px
+screen.  A few empty blocks are offered for new ones; a block emptied is an
+announcement removed.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ SPARE_ROWS = 3
 
 
 def _announcement_rows(announcements, spare: int = SPARE_ROWS):
-    """The table's rows: each announcement (language -> text), then a few empty ones, within the limit."""
+    """The page's blocks: each announcement (language -> text), then a few empty ones, within the limit."""
     rows = [dict(item) for item in announcements]
     return rows + [{} for _ in range(max(0, min(spare, marquee.MAX_ANNOUNCEMENTS - len(rows))))]
 
@@ -55,12 +58,13 @@ def page():
     if request.method == "POST":
         _check_csrf()
         office_name = request.form.get("office_name", "")
-        # One input per language and row, in the table's order (getlist keeps it).
+        # One input per language and block, in the page's order (getlist keeps it).
         columns = [request.form.getlist(f"announcement_{lang}") for lang in marquee.LANGUAGES]
         rows = typed = [dict(zip(marquee.LANGUAGES, texts)) for texts in zip(*columns)]
         announcements, problems = marquee.check(typed)
-        if len({len(column) for column in columns}) > 1:  # not this page's form: never pair texts by guess
-            problems.insert(0, "公告表格不完整（各語言的列數不同），請重新整理頁面再試一次")
+        if len({len(column) for column in columns}) > 1:  # not this page's form (one open before an update
+            # added a language): never pair texts by guess, nor drop the translations it has no inputs for
+            problems.insert(0, "公告表格不完整（各語言的則數不同），請重新整理頁面再試一次")
         try:
             check_office_name(office_name)
         except ValueError as exc:
@@ -75,6 +79,7 @@ def page():
             rows = _announcement_rows(marquee.rows(current))
     status = 400 if problems else 200
     bad_rows = {p.row for p in problems if isinstance(p, marquee.Problem)}
+    bad_texts = {(p.row, p.lang) for p in problems if isinstance(p, marquee.Problem) and p.lang}
     return render_template("settings.html", office_name=office_name, rows=rows, languages=marquee.LANGUAGES,
-                           language_names=marquee.LANGUAGE_NAMES,
-                           problems=problems, bad_rows=bad_rows, saved=saved), status
+                           native_names=marquee.NATIVE_NAMES,
+                           problems=problems, bad_rows=bad_rows, bad_texts=bad_texts, saved=saved), status

@@ -154,7 +154,9 @@ def test_config_set_checks_a_forms_file_as_the_kiosk_would(tmp_path, capsys):
                  "--db", db]) == 0
     with Database(f"sqlite:///{db}") as database:
         assert database.config_for("ERLIN-01") == {"forms": 'remove = ["home-service"]\n',
-                                                   "announcements": ["only here"], "announcements_en": [""]}
+                                                   "announcements": ["only here"], "announcements_en": [""],
+                                                   "announcements_vi": [""], "announcements_id": [""],
+                                                   "announcements_th": [""], "announcements_fil": [""]}
         assert database.config_for("ERLIN-02")["announcements"] == ["今日下午停電"]
     capsys.readouterr()
     assert main(["config", "show", "--db", db]) == 0

@@ -151,12 +151,12 @@ def test_the_offices_announcements_come_with_the_offices_ca_and_without_it_the_l
     db.set_config(announcements=[POWER_CUT])
     trusting = kiosk(trusting=True)                          # the config sync used to ignore server.ca_bundle
     assert trusting.sync.refresh() == "updated"
-    assert trusting.sync.marquee_texts() == ([POWER_CUT["zh-TW"]], [POWER_CUT["en"]])
+    assert trusting.sync.marquee_texts() == [POWER_CUT]
 
     db.set_config(announcements=["請勿在大廳飲食"])
     untrusting = kiosk(trusting=False)                       # server.ca_bundle emptied by mistake
     assert untrusting.sync.refresh() == "untrusted"
-    assert untrusting.sync.marquee_texts() == ([POWER_CUT["zh-TW"]], [POWER_CUT["en"]])  # the last good ones
+    assert untrusting.sync.marquee_texts() == [POWER_CUT]  # the last good ones
     [fault] = [e.data for e in untrusting.store.events() if e.type == "fault"]
     assert fault["kind"] == "server_certificate" and "not trusted" in fault["message"]
     assert "server.ca_bundle" in fault["message"] and token not in fault["message"]

@@ -10,6 +10,7 @@ import pytest
 from kiosk.config import Config, defaults
 from kiosk.forms import record_view
 from office_process import LocalOfficeAndDatabase
+from kiosk.announcements import own_announcements
 from kiosk.office_sync import ANNOUNCEMENTS_KEY, ETAG_KEY
 from kiosk.services import open_services
 
@@ -161,8 +162,11 @@ def test_a_broken_office_file_is_reported_and_the_last_good_catalogue_kept(tmp_p
 
 # -- the marquee's announcements ------------------------------------------------------------------
 
-KIOSK_TOML = (defaults()["marquee"]["messages"], defaults()["marquee"]["messages_en"])  # kiosk.toml's own
+KIOSK_TOML = own_announcements(Config(defaults()))  # kiosk.toml's own: the shipped ones, in every language
 POWER_CUT = {"zh-TW": "今日下午停電，暫停服務", "en": "Power cut this afternoon: no service"}
+POWER_CUT_6 = {**POWER_CUT, "vi": "Chiều nay cúp điện: tạm ngưng phục vụ",
+               "id": "Listrik padam sore ini: layanan dihentikan", "th": "บ่ายนี้ไฟดับ งดให้บริการ",
+               "fil": "Walang kuryente ngayong hapon: walang serbisyo"}
 
 
 @pytest.fixture
@@ -184,12 +188,13 @@ def kiosk(tmp_path, real_office):
     services.sync.session.close()
 
 
-def test_the_offices_announcements_in_both_languages_replace_the_kiosks_own(kiosk, real_office):
+def test_the_offices_announcements_in_six_languages_replace_the_kiosks_own(kiosk, real_office):
     assert kiosk.sync.marquee_texts() == KIOSK_TOML           # nothing from the office yet
-    real_office.db.set_config(announcements=[POWER_CUT, "請勿在大廳飲食"])
+    assert KIOSK_TOML[0]["vi"] == "Chào mừng quý khách đến Văn phòng Hộ chính Erlin"  # the catalogue's
+    real_office.db.set_config(announcements=[POWER_CUT_6, "請勿在大廳飲食"])
     kiosk.sync.refresh()
-    office = (["今日下午停電，暫停服務", "請勿在大廳飲食"], ["Power cut this afternoon: no service", ""])
-    assert kiosk.sync.marquee_texts() == office               # "": the English screen shows that one in Chinese
+    office = [POWER_CUT_6, {"zh-TW": "請勿在大廳飲食"}]          # no other text: every screen shows it in Chinese
+    assert kiosk.sync.marquee_texts() == office
     assert kiosk.told == [office]
     assert kiosk.sync.refresh() == "unchanged" and kiosk.told == [office]  # a 304: nothing to tell
 
@@ -198,17 +203,17 @@ def test_a_kiosks_own_announcements_at_the_office_win_and_none_from_the_office_m
     real_office.db.set_config(announcements=[POWER_CUT])
     real_office.db.set_config("ERLIN-01", announcements=["本機暫停服務，請至服務台"])
     kiosk.sync.refresh()
-    assert kiosk.sync.marquee_texts() == (["本機暫停服務，請至服務台"], [""])
+    assert kiosk.sync.marquee_texts() == [{"zh-TW": "本機暫停服務，請至服務台"}]
     real_office.db.set_config("ERLIN-01", announcements=None)  # unset: the office-wide ones again
     kiosk.sync.refresh()
-    assert kiosk.sync.marquee_texts()[1] == [POWER_CUT["en"]]
+    assert kiosk.sync.marquee_texts() == [POWER_CUT]
     real_office.db.set_config(announcements=None)              # the office sends none: kiosk.toml's own
     kiosk.sync.refresh()
     assert kiosk.sync.marquee_texts() == KIOSK_TOML and kiosk.told[-1] == KIOSK_TOML
 
 
 def test_the_last_announcements_stay_across_a_restart_with_the_server_down(tmp_path, kiosk, real_office, caplog):
-    real_office.db.set_config(announcements=[POWER_CUT])
+    real_office.db.set_config(announcements=[POWER_CUT_6])
     kiosk.sync.refresh()
     kiosk.close()
     kiosk.sync.session.close()  # its keep-alive connection would hold the server's closing for 5 s
@@ -216,7 +221,7 @@ def test_the_last_announcements_stay_across_a_restart_with_the_server_down(tmp_p
     restarted = kiosk_for(tmp_path / "kiosk", real_office.url, real_office.token)
     try:
         assert restarted.sync.refresh() == "offline"
-        assert restarted.sync.marquee_texts() == ([POWER_CUT["zh-TW"]], [POWER_CUT["en"]])
+        assert restarted.sync.marquee_texts() == [POWER_CUT_6]
         assert real_office.token not in caplog.text
     finally:
         restarted.close()
@@ -229,7 +234,7 @@ def test_a_kiosk_updated_from_the_forms_only_version_gets_the_announcements_alre
     etag = requests.get(kiosk.sync.url, headers={"Authorization": f"Bearer {real_office.token}"}).headers["ETag"]
     kiosk.store.set_meta("office_config_etag", etag)           # as the older kiosk left it
     kiosk.sync.refresh()
-    assert kiosk.sync.marquee_texts()[0] == [POWER_CUT["zh-TW"]]
+    assert kiosk.sync.marquee_texts() == [POWER_CUT]
 
 
 def test_an_older_office_server_without_english_gives_chinese_only(tmp_path, office):
@@ -237,9 +242,47 @@ def test_an_older_office_server_without_english_gives_chinese_only(tmp_path, off
     services = kiosk_for(tmp_path, office.url)
     try:
         assert services.sync.refresh() == "updated"
-        assert services.sync.marquee_texts() == (["今日下午停電"], [""])
+        assert services.sync.marquee_texts() == [{"zh-TW": "今日下午停電"}]
     finally:
         services.close()
+
+
+def test_a_two_language_office_server_gives_chinese_and_english(tmp_path, office):
+    """The server before issue 19 sends announcements and announcements_en only: the others read as none."""
+    office.forms, office.members = None, {"announcements": ["今日下午停電", "請勿在大廳飲食"],
+                                          "announcements_en": ["Power cut", ""]}
+    services = kiosk_for(tmp_path, office.url)
+    try:
+        assert services.sync.refresh() == "updated"
+        assert services.sync.marquee_texts() == [{"zh-TW": "今日下午停電", "en": "Power cut"},
+                                                 {"zh-TW": "請勿在大廳飲食"}]
+    finally:
+        services.close()
+
+
+def test_what_the_two_language_kiosk_kept_still_shows_after_the_update(tmp_path):
+    """Its stored row has two lists (announcements, announcements_en): read as they are, no migration."""
+    values = defaults()
+    values["kiosk"]["data_dir"] = str(tmp_path)
+    services = open_services(Config(values), with_hardware=False)
+    try:
+        services.store.set_meta(ANNOUNCEMENTS_KEY, json.dumps(
+            {"announcements": ["今日下午停電"], "announcements_en": ["Power cut"]}, ensure_ascii=False))
+        assert services.sync.marquee_texts() == [{"zh-TW": "今日下午停電", "en": "Power cut"}]
+    finally:
+        services.close()
+
+
+def test_a_kiosk_updated_from_the_two_language_version_gets_the_translations_already_set(kiosk, real_office):
+    """That version kept the answer's ETag but took only zh-TW and en: its ETag must not get a 304 now."""
+    import requests
+    real_office.db.set_config(announcements=[POWER_CUT_6])
+    etag = requests.get(kiosk.sync.url, headers={"Authorization": f"Bearer {real_office.token}"}).headers["ETag"]
+    kiosk.store.set_meta("office_config_etag_v2", etag)        # as the two-language kiosk left it
+    kiosk.store.set_meta(ANNOUNCEMENTS_KEY, json.dumps({"announcements": [POWER_CUT["zh-TW"]],
+                                                        "announcements_en": [POWER_CUT["en"]]}))
+    assert kiosk.sync.refresh() == "updated"
+    assert kiosk.sync.marquee_texts() == [POWER_CUT_6]
 
 
 @pytest.mark.parametrize("members, says", [
@@ -249,7 +292,11 @@ def test_an_older_office_server_without_english_gives_chinese_only(tmp_path, off
     ({"announcements": ["停電"], "announcements_en": ["x" * 5000]}, "announcements_en item 1 has 5000 characters"),
     ({"announcements": ["停電"], "announcements_en": ["Power cut", "No food"]}, "announcements_en has 2 items but"),
     ({"announcements": ["停電", "  "]}, "announcements item 2 is empty"),
-], ids=["not-a-list", "not-strings", "10000-items", "5000-characters", "more-english", "blank"])
+    ({"announcements": ["停電"], "announcements_vi": "Cúp điện"}, "announcements_vi must be a list of strings"),
+    ({"announcements": ["停電"], "announcements_th": ["ไฟดับ" * 50]}, "announcements_th item 1 has 250 characters"),
+    ({"announcements": ["停電"], "announcements_fil": ["a", "b"]}, "announcements_fil has 2 items but"),
+], ids=["not-a-list", "not-strings", "10000-items", "5000-characters", "more-english", "blank", "vi-not-a-list",
+        "th-too-long", "more-filipino"])
 def test_malformed_announcements_are_refused_and_the_last_good_ones_kept(tmp_path, office, members, says):
     office.members = {"announcements": ["今日下午停電"], "announcements_en": ["Power cut"]}
     services = kiosk_for(tmp_path, office.url)
@@ -260,7 +307,7 @@ def test_malformed_announcements_are_refused_and_the_last_good_ones_kept(tmp_pat
         office.members, office.etag = members, '"v2"'
         office.forms = OVERRIDE.replace("二林戶政所自訂表單", "二林戶政所自訂表單（新版）")
         assert services.sync.refresh() == "invalid"
-        assert services.sync.marquee_texts() == (["今日下午停電"], ["Power cut"]) and told == []
+        assert services.sync.marquee_texts() == [{"zh-TW": "今日下午停電", "en": "Power cut"}] and told == []
         fault = [e.data for e in services.store.events() if e.type == "fault"][-1]
         assert fault["kind"] == "server_config_invalid" and says in fault["message"], fault
         assert "last good ones kept" in services.faults[-1]
@@ -289,7 +336,7 @@ def test_text_in_the_answer_that_utf8_cannot_carry_is_mended_never_a_crash(tmp_p
     services = kiosk_for(tmp_path, office.url)
     try:
         assert services.sync.refresh() == "updated"
-        assert services.sync.marquee_texts() == (["今日\ufffd下午停電"], ["Power \ufffd cut"])
+        assert services.sync.marquee_texts() == [{"zh-TW": "今日\ufffd下午停電", "en": "Power \ufffd cut"}]
         form = services.forms.current().by_code("office-notice")
         assert form.title == "二林\ufffd戶政所自訂表單"
         event = record_view(services.store, form, "zh-TW")        # what a resident's tap records

@@ -42,6 +42,7 @@ from protocol import officetime
 
 from .. import fonts, watchdog
 from ..admin_status import PROVISIONING_ERRORS
+from ..announcements import own_announcements
 from ..config import Config
 from ..forms import warm_qr_cache
 from ..i18n import long_date, messages
@@ -183,15 +184,14 @@ class KioskApp(App):
         self.manager.on_build.append(lambda _name, _screen: trim())
         self.manager.bind(current=lambda *_args: trim())
         self.bind(lang=lambda *_args: trim())
-        # The office's announcements when it sent any (kept on disk), else kiosk.toml's: kiosk/office_sync.py.
-        messages, messages_en = (self.services.sync.marquee_texts() if self.services else
-                                 (self.kiosk_config.marquee.messages, self.kiosk_config.marquee.messages_en))
-        self.marquee = Marquee(messages=messages, messages_en=messages_en, speed=self.kiosk_config.marquee.speed,
-                               lang=self.lang)
-        self.bind(lang=self.marquee.setter("lang"))  # English announcements on the English screen
+        # The office's announcements when it sent any (kept on disk), else the kiosk's own: kiosk/office_sync.py.
+        announcements = (self.services.sync.marquee_texts() if self.services else
+                         own_announcements(self.kiosk_config))
+        self.marquee = Marquee(announcements=announcements, speed=self.kiosk_config.marquee.speed, lang=self.lang)
+        self.bind(lang=self.marquee.setter("lang"))  # the announcements in the screen's language
         if self.services is not None:  # new ones arrive on the sync thread: the strip changes on Kivy's
             self.services.sync.on_announcements.append(
-                lambda texts: Clock.schedule_once(lambda _dt: self.marquee.announce(*texts)))
+                lambda texts: Clock.schedule_once(lambda _dt: self.marquee.announce(texts)))
 
         root = BoxLayout(orientation="vertical")
         root.add_widget(self.manager)

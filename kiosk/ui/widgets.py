@@ -184,51 +184,35 @@ class Header(BoxLayout):
 
 
 class Marquee(StencilView):
-    """Announcements scrolling right to left, one after another, forever."""
+    """Announcements scrolling right to left, one after another, forever, in the screen's language."""
 
-    messages = ListProperty()
-    messages_en = ListProperty()  # the same in English, same order; one missing (or "") shows in Chinese
+    #: Each announcement's text per language (language -> text, "zh-TW" always there), in order: the office's
+    #: or the kiosk's own (kiosk/office_sync.py, kiosk/announcements.py).  One without a text in the
+    #: screen's language shows in Chinese.  Replace the list to change it (``announce``): one redraw.
+    announcements = ListProperty()
     lang = StringProperty("zh-TW")  # bound to app.lang where the app creates the strip
     speed = NumericProperty(80)  # pixels per second
     shift = NumericProperty(0)  # where the text starts, from the strip's left edge
     text = StringProperty()
 
     def __init__(self, **kwargs):
-        self._holding = False  # announce(): one redraw for both lists
         super().__init__(**kwargs)
         self._event = None
-        self.fbind("messages_en", self._show)
+        self.fbind("announcements", self._show)
         self.fbind("lang", self._show)
         self._show()
 
-    def announce(self, messages, messages_en) -> None:
-        """New announcements in both languages at once (the office's, kiosk/office_sync.py); main thread only.
-
-        Set one list after the other, the strip would show the new Chinese with the old English for a
-        moment, and start again at the left edge even when the text on screen did not change.
-        """
-        self._holding = True
-        try:
-            self.messages, self.messages_en = list(messages), list(messages_en)
-        finally:
-            self._holding = False
-        self._show()
+    def announce(self, announcements) -> None:
+        """New announcements, every language at once (the office's, kiosk/office_sync.py); main thread only."""
+        self.announcements = [dict(item) for item in announcements]
 
     def shown(self):
-        """The announcements in the screen's language: each one's English text, or its Chinese without one."""
-        if self.lang == "zh-TW":
-            return list(self.messages)
-        english = list(self.messages_en)
-        return [english[i] if i < len(english) and english[i].strip() else text
-                for i, text in enumerate(self.messages)]
-
-    def on_messages(self, *_args):
-        self._show()
+        """The announcements in the screen's language: each one's text in it, or its Chinese without one."""
+        return [item.get(self.lang) or item["zh-TW"] for item in self.announcements]
 
     def _show(self, *_args):
-        if self._holding:
-            return
-        text = MARQUEE_GAP.join(self.shown())
+        # One line: the word boundaries a Thai text marks for wrapping (ZWSP) have no use here.
+        text = MARQUEE_GAP.join(self.shown()).replace(ZWSP, "")
         if text != self.text:
             self.text = text
             self.shift = 0  # the first announcement starts readable, at the left edge
