@@ -2,30 +2,31 @@
 What the lobby display says when a number is called
 ===================================================
 
-Pure functions, no I/O.  :func:`announcement` gives the text a speech engine
-reads; :func:`clips` gives the same sentence as a list of short recordings, for
-a display that concatenates pre-generated audio instead of running a
-text-to-speech engine.
+Pure functions, no I/O, one sentence per language the display can speak
+(:data:`LANGS`: zh-TW, en, vi, id, th, fil; the office chooses which, in order,
+on ``/voice``: ``office/voice.py``).  :func:`announcement` gives the text a
+speech engine reads; :func:`clips` the same sentence as the short recordings to
+play one after the other (the office records them on ``/voice``);
+:func:`display_text` the line written on the screen.  The numbers are read by
+``office/numerals.py`` (naturally: ``A105`` is "A one hundred five", 請 A
+一百零五 號).
 
-``style="natural"`` (the default) reads numbers as people say them, not
-"A-zero-zero-one-two" (FQM issue #174 in shared/reference/peers.md):
+=====  ==========================================  ==========================================
+lang   written (:func:`display_text`)              clips: the head, letter, number, the middle, counter
+=====  ==========================================  ==========================================
+zh-TW  請 A105 號 到 3 號櫃檯                      請 A 一百 零 五 號 到 三 號櫃檯
+en     Number A105, please go to counter 3         number A one hundred five / please go to counter / three
+vi     Số A105, mời đến quầy số 3                  số A một trăm lẻ năm / mời đến quầy số / ba
+id     Nomor A105, silakan ke loket 3              nomor A seratus lima / silakan ke loket / tiga
+th     หมายเลข A105 เชิญที่ช่องบริการ 3            หมายเลข A หนึ่ง ร้อย ห้า / เชิญที่ช่องบริการ / สาม
+fil    Numero A105, pumunta po sa counter 3        numero A one hundred five / pumunta po sa counter / three
+=====  ==========================================  ==========================================
 
-* the ticket's letter is spoken as the letter (``A``);
-* its digits, leading zeros dropped, as a Mandarin numeral: 0 零, 7 七,
-  10 十, 11 十一, 20 二十, 100 一百, 101 一百零一, 105 一百零五, 110 一百一十,
-  999 九百九十九, 1000 一千, 1001 一千零一, 1010 一千零一十 (one 零 for
-  any run of zeros inside the number, none at its end; 一十 inside a
-  number, 十 alone at its start; 二 everywhere, never 兩);
-* the counter number likewise.
+The words for "counter" are the office's glossary's (kiosk/locale/glossary.md: quầy, loket, ช่องบริการ,
+counter), kept here because the office never imports the kiosk; like the kiosk's catalogues they are drafts
+until a native speaker at the office reviews them.
 
-``請 A012 號 到 3 號櫃檯`` is read ``請 A 十二 號 到 三 號 櫃檯``.
-
-``style="digits"`` reads every digit, zeros included: ``請 A 零一二 號 到 三 號 櫃檯``
-(the counter too: 12 → 一二).
-
-``lang="en"``: ``Number A 12, please go to counter 3`` (natural), or with the
-digits spaced (``Number A 0 1 2, please go to counter 3``); its clips are
-English number words (``one hundred``, ``five``).
+``style="digits"`` reads every digit instead, zeros included: 請 A 零一二 號 到 三 號 櫃檯.
 
 Numbers run 0 … 9999 (a ticket has at most four digits after its letter).
 """
@@ -33,19 +34,27 @@ Numbers run 0 … 9999 (a ticket has at most four digits after its letter).
 from __future__ import annotations
 
 import re
-from typing import List, Tuple
+from typing import Any, Dict, List, Tuple
 
-__all__ = ["announcement", "clips", "zh_numeral", "zh_numeral_clips", "split_ticket", "display_text", "STYLES",
-           "LANGS"]
+from .numerals import LANGS, digit_words, number_words, spoken, vocabulary
+
+__all__ = ["announcement", "clips", "split_ticket", "display_text", "for_call", "phrases", "letters", "STYLES",
+           "LANGS", "PHRASES"]
 
 STYLES = ("natural", "digits")
-LANGS = ("zh-TW", "en")
-DIGITS = "零一二三四五六七八九"
-UNITS = ((1000, "千"), (100, "百"), (10, "十"))
 _TICKET = re.compile(r"([A-Z]?)(\d{1,4})")
-_EN_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-            "sixteen seventeen eighteen nineteen").split()
-_EN_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+#: Each language's sentence around the two numbers: (the head, the words before the counter, after it),
+#: written and as clips.  zh-TW says 號 after the ticket and 號櫃檯 after the counter.
+PHRASES: Dict[str, Dict[str, Any]] = {
+    "zh-TW": {"clips": ("請", "號", "到", "號櫃檯")},
+    "en": {"head": "Number", "middle": "please go to counter"},
+    "vi": {"head": "Số", "middle": "mời đến quầy số"},
+    "id": {"head": "Nomor", "middle": "silakan ke loket"},
+    "th": {"head": "หมายเลข", "middle": "เชิญที่ช่องบริการ"},
+    "fil": {"head": "Numero", "middle": "pumunta po sa counter"},
+}
+#: What a speech engine is asked for, per language (BCP 47, as speechSynthesis voices name them).
+SPEECH_LANG = {"zh-TW": "zh-TW", "en": "en-US", "vi": "vi-VN", "id": "id-ID", "th": "th-TH", "fil": "fil-PH"}
 
 
 def split_ticket(number: str) -> Tuple[str, int, str]:
@@ -54,66 +63,6 @@ def split_ticket(number: str) -> Tuple[str, int, str]:
     if not match:
         raise ValueError(f"a ticket number is a capital letter and 1-4 digits (A012), got {number!r}")
     return match.group(1), int(match.group(2)), match.group(2)
-
-
-def _check(value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 9999:
-        raise ValueError(f"a number to read must be a whole number 0-9999, got {value!r}")
-    return value
-
-
-def zh_numeral_clips(value: int) -> List[str]:
-    """The Mandarin numeral of ``value`` as clips: 105 → ["一百", "零", "五"], 12 → ["十", "二"], 0 → ["零"]."""
-    _check(value)
-    if value == 0:
-        return ["零"]
-    parts: List[str] = []
-    rest, gap = value, False
-    for unit, name in UNITS:
-        digit, rest = divmod(rest, unit)
-        if digit:
-            if gap and parts:
-                parts.append("零")
-            # 十 alone at the start (十二), 一十 inside a number (一百一十).
-            parts.append(name if (unit == 10 and digit == 1 and not parts) else DIGITS[digit] + name)
-            gap = False
-        else:
-            gap = True
-    if rest:
-        if gap and parts:
-            parts.append("零")
-        parts.append(DIGITS[rest])
-    return parts
-
-
-def zh_numeral(value: int) -> str:
-    """``value`` in Mandarin numerals: 0 零, 10 十, 11 十一, 20 二十, 101 一百零一, 110 一百一十, 1000 一千."""
-    return "".join(zh_numeral_clips(value))
-
-
-def _en_words(value: int) -> List[str]:
-    _check(value)
-    if value < 20:
-        return [_EN_ONES[value]]
-    words: List[str] = []
-    thousands, rest = divmod(value, 1000)
-    hundreds, rest = divmod(rest, 100)
-    if thousands:
-        words.append(f"{_EN_ONES[thousands]} thousand")
-    if hundreds:
-        words.append(f"{_EN_ONES[hundreds]} hundred")
-    if rest >= 20:
-        words.append(_EN_TENS[rest // 10])
-        rest %= 10
-    if rest:
-        words.append(_EN_ONES[rest])
-    return words
-
-
-def _number_clips(digits: str, lang: str, style: str) -> List[str]:
-    if style == "digits":
-        return [DIGITS[int(d)] if lang == "zh-TW" else _EN_ONES[int(d)] for d in digits]
-    return zh_numeral_clips(int(digits)) if lang == "zh-TW" else _en_words(int(digits))
 
 
 def _check_options(lang: str, style: str) -> None:
@@ -126,12 +75,22 @@ def _check_options(lang: str, style: str) -> None:
 def _counter_digits(counter) -> str:
     if isinstance(counter, bool) or not isinstance(counter, (int, str)) or not str(counter).isdigit():
         raise ValueError(f"a counter is a whole number 0-9999, got {counter!r}")
-    _check(int(counter))
+    if not 0 <= int(counter) <= 9999:
+        raise ValueError(f"a counter is a whole number 0-9999, got {counter!r}")
     return str(counter) if isinstance(counter, str) else str(int(counter))
 
 
+def _words(digits: str, lang: str, style: str) -> List[str]:
+    return digit_words(digits, lang) if style == "digits" else number_words(int(digits), lang)
+
+
+def _counter_words(counter_digits: str, lang: str, style: str) -> List[str]:
+    # A counter is a small number: natural in either style, digit by digit only in ``digits`` style (12 → 一二).
+    return _words(counter_digits if style == "digits" else str(int(counter_digits)), lang, style)
+
+
 def announcement(number: str, counter, lang: str = "zh-TW", style: str = "natural") -> str:
-    """What to say when ``number`` (``"A012"``) is called to ``counter`` (``3``).
+    """What a speech engine reads when ``number`` (``"A012"``) is called to ``counter`` (``3``).
 
     >>> announcement("A105", 3)
     '請 A 一百零五 號 到 三 號 櫃檯'
@@ -139,45 +98,83 @@ def announcement(number: str, counter, lang: str = "zh-TW", style: str = "natura
     '請 A 零一二 號 到 三 號 櫃檯'
     >>> announcement("A105", 3, lang="en")
     'Number A 105, please go to counter 3'
+    >>> announcement("A105", 3, lang="vi")
+    'Số A một trăm lẻ năm, mời đến quầy số ba'
     """
     _check_options(lang, style)
     letter, value, digits = split_ticket(number)
     counter_digits = _counter_digits(counter)
-    if lang == "en":
+    head = letter + " " if letter else ""
+    if lang == "en":  # English engines read figures as people say them (105: one hundred five)
         if style == "digits":
             said, place = " ".join(digits), " ".join(counter_digits)
         else:
             said, place = str(value), str(int(counter_digits))
-        return f"Number {letter + ' ' if letter else ''}{said}, please go to counter {place}"
-    said = "".join(_number_clips(digits, lang, style))
-    place = "".join(_number_clips(counter_digits, lang, style))
-    return f"請 {letter + ' ' if letter else ''}{said} 號 到 {place} 號 櫃檯"
+        return f"Number {head}{said}, please go to counter {place}"
+    # The other languages' engines differ in how they read figures (and fil's would read them in Tagalog):
+    # the words themselves, the same as the clips.
+    said = spoken(_words(digits, lang, style), lang)
+    place = spoken(_counter_words(counter_digits, lang, style), lang)
+    if lang == "zh-TW":
+        return f"請 {head}{said} 號 到 {place} 號 櫃檯"
+    texts = PHRASES[lang]
+    comma = "" if lang == "th" else ","  # Thai marks the pause with a space, not a comma
+    return f"{texts['head']} {head}{said}{comma} {texts['middle']} {place}"
 
 
 def clips(number: str, counter, lang: str = "zh-TW", style: str = "natural") -> List[str]:
-    """The recordings to play one after the other for :func:`announcement`.
+    """The recordings to play one after the other for :func:`announcement`, each a key of :func:`phrases`.
 
-    zh-TW: ``請``, the letter, the number's clips (``一百``, ``零``, ``五``; every clip is a digit 一…九, 零, 十, or a
-    digit with its unit: 二十, 三百, 四千), ``號``, ``到``, the counter's clips, ``號櫃檯``.
-    en: ``number``, the letter, number words (``one hundred``, ``five``; digit by digit in ``digits`` style),
-    ``please go to counter``, the counter's words.
+    zh-TW: ``請``, the letter, the number's clips (``一百``, ``零``, ``五``), ``號``, ``到``, the counter's,
+    ``號櫃檯``.  The others: the head word lower-cased (``số``), the letter, the number's words, the middle
+    (``mời đến quầy số``), the counter's words.
     """
     _check_options(lang, style)
     letter, _value, digits = split_ticket(number)
     counter_digits = _counter_digits(counter)
     head = [letter] if letter else []
-    if lang == "en":
-        return (["number"] + head + _number_clips(digits, lang, style) + ["please go to counter"]
-                + _number_clips(counter_digits, lang, style))
-    return (["請"] + head + _number_clips(digits, lang, style) + ["號", "到"]
-            + _number_clips(counter_digits, lang, style) + ["號櫃檯"])
+    said, place = _words(digits, lang, style), _counter_words(counter_digits, lang, style)
+    if lang == "zh-TW":
+        please, number_word, to, counter_word = PHRASES[lang]["clips"]
+        return [please] + head + said + [number_word, to] + place + [counter_word]
+    texts = PHRASES[lang]
+    return [texts["head"].lower()] + head + said + [texts["middle"]] + place
 
 
 def display_text(number: str, counter, lang: str = "zh-TW") -> str:
-    """The line the lobby display shows (not speaks): ``請 A012 號 到 3 號櫃檯`` / ``A012 → counter 3``."""
+    """The line the lobby display shows (not speaks): ``請 A012 號 到 3 號櫃檯``, ``Số A012, mời đến quầy số 3``."""
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {', '.join(LANGS)}, got {lang!r}")
     number = str(number).strip().upper()
     split_ticket(number)
-    counter_digits = _counter_digits(counter)
-    if lang == "en":
-        return f"{number} → counter {int(counter_digits)}"
-    return f"請 {number} 號 到 {int(counter_digits)} 號櫃檯"
+    place = int(_counter_digits(counter))
+    if lang == "zh-TW":
+        return f"請 {number} 號 到 {place} 號櫃檯"
+    texts = PHRASES[lang]
+    comma = "" if lang == "th" else ","
+    return f"{texts['head']} {number}{comma} {texts['middle']} {place}"
+
+
+def letters() -> List[str]:
+    """The letters a service prefix can be: A … Z."""
+    return [chr(c) for c in range(ord("A"), ord("Z") + 1)]
+
+
+def phrases(lang: str) -> List[str]:
+    """The words and phrases (not the letters) any call in ``lang`` is made of: what the office records."""
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {', '.join(LANGS)}, got {lang!r}")
+    if lang == "zh-TW":
+        sentence = list(PHRASES[lang]["clips"])
+    else:
+        sentence = [PHRASES[lang]["head"].lower(), PHRASES[lang]["middle"]]
+    return sentence + vocabulary(lang)
+
+
+def for_call(number: str, counter) -> Dict[str, Any]:
+    """A call's words in every language, for the display's event: ``announcement`` (for speech), ``lines``
+    (written) and ``clips`` (to record and play), each language -> value.  ValueError for a number no kiosk
+    prints."""
+    return {"announcement": {lang: announcement(number, counter, lang) for lang in LANGS},
+            "lines": {lang: display_text(number, counter, lang) for lang in LANGS},
+            "clips": {lang: clips(number, counter, lang) for lang in LANGS}}

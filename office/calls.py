@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 
 from protocol import officetime
 
-from .announce import announcement
+from .announce import for_call
 from .calls_estimate import new_ticket_wait, play_forward, service_pace, ticket_estimate
 from .calls_queue import day_of, day_or_today, minutes_between, priority_streak, stamp_of, waiting_query
 from .db import Database
@@ -310,8 +310,8 @@ def _event(row) -> Dict[str, Any]:
         event["to_service"] = row["detail"]
     if row["kind"] in ("call", "recall"):
         try:
-            event["announcement"] = {"zh-TW": announcement(row["number"], row["counter"]),
-                                     "en": announcement(row["number"], row["counter"], lang="en")}
+            # Every language's words: the display speaks those the office chose (office/voice.py).
+            event.update(for_call(row["number"], row["counter"]))
         except ValueError:
             # A number no kiosk prints (stored by a server before issue 17 checked them): shown, not spoken;
             # one such row must not fail the state or end the stream of every display.

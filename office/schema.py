@@ -20,14 +20,16 @@ from sqlalchemy import (BigInteger, Boolean, Column, Float, ForeignKey, Index, I
 
 __all__ = ["METADATA", "SCHEMA_VERSION", "ALL_KIOSKS", "REPORT_KEYS", "KIOSKS", "EVENTS", "RATINGS", "RATINGS_LINK",
            "RATING_COUNTS", "TICKETS", "FORM_VIEWS", "OFFICE_CONFIG", "FORM_CATEGORIES", "FORMS", "META", "CALLS",
-           "CALL_EVENTS", "COUNTERS", "STAFF", "STAFF_SESSIONS", "DISPLAYS", "LINK_WINDOWS"]
+           "CALL_EVENTS", "COUNTERS", "STAFF", "STAFF_SESSIONS", "DISPLAYS", "LINK_WINDOWS", "VOICE_CLIPS",
+           "VOICE_REPORTS"]
 
 #: 1: the first schema.  2: the number-calling tables (``calls``, ``call_events``, ``counters``); only new
 #: tables, made by ``create_all`` on opening, so an older database is raised to 2 as is.
 #: 3: the office's forms list (``forms``, ``form_categories``), again only new tables.
 #: 4: ``rating_counts``, the ratings counted per office day and report key, filled from ``ratings`` on opening an
 #: older database (``office/db.py``); the index ``ratings_report`` it replaces is dropped, and ``ratings_link``
-#: made.  (``staff``, ``staff_sessions`` and ``displays`` came as new tables too, without a version of their own.)
+#: made.  (``staff``, ``staff_sessions``, ``displays``, ``voice_clips`` and ``voice_reports`` came as new tables
+#: too, without a version of their own: ``create_all`` makes them in an older database as it opens.)
 SCHEMA_VERSION = 4
 ALL_KIOSKS = "*"  # the office_config scope every kiosk reads
 
@@ -209,6 +211,29 @@ DISPLAYS = Table(
     Column("created_at", String(40), nullable=False),
     Column("token_issued_at", String(40), nullable=False),
     Column("last_seen_at", String(40)),                              # last request with its token (to the minute)
+)
+
+# -- the lobby display's voice (office/voice.py) ------------------------------------------------------
+
+#: The clips the office recorded on /voice, one per language and word or phrase (the words are the key, so a
+#: phrase reworded later is simply a clip not recorded yet).  In the database, not a folder: backed up with it,
+#: shared by every server process, nothing to set up on PostgreSQL; a language's clips are ~20-40 KB each.
+VOICE_CLIPS = Table(
+    "voice_clips", METADATA,
+    Column("lang", String(8), primary_key=True),
+    Column("key", String(64), primary_key=True),
+    Column("content_type", String(32), nullable=False),   # audio/webm, audio/ogg, audio/mp4, audio/mpeg, audio/wav
+    Column("data", LargeBinary, nullable=False),
+    Column("digest", String(16), nullable=False),         # first 16 hex of its SHA-256: the display's cache key
+    Column("recorded_at", String(40), nullable=False),
+    Column("recorded_by", String(64), nullable=False),
+)
+#: What each lobby display last said it can speak: per language, its speech voice and the clips it decoded.
+VOICE_REPORTS = Table(
+    "voice_reports", METADATA,
+    Column("display", String(64), primary_key=True),      # the display's name (office/displays.py)
+    Column("report", Text, nullable=False),               # JSON, office/voice.py
+    Column("reported_at", String(40), nullable=False),
 )
 
 # -- made for one query only -------------------------------------------------------------------------
