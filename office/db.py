@@ -302,7 +302,7 @@ class Database:
         The office-wide forms are the office's forms list (office/forms_list.py), not an override.
 
         Announcements are Chinese strings, or objects with a text per language
-        (``{"zh-TW": ..., "en": ...}``), checked by office/marquee.py (ValueError).
+        (``{"zh-TW": ..., "en": ..., "vi": ...}``), checked by office/marquee.py (ValueError).
         None unsets a value at that scope (a kiosk then gets the office-wide one);
         an argument left out is kept as it is.
         """
@@ -325,7 +325,8 @@ class Database:
     def config_for(self, kiosk_id: str) -> Dict[str, Any]:
         """What ``GET /api/v1/kiosks/{id}/config`` answers: the kiosk's own settings over the office's.
 
-        ``announcements`` (Chinese) and ``announcements_en`` (same length, "" for none): office/marquee.py.
+        ``announcements`` (Chinese), ``announcements_en``, ``announcements_vi``… (one list per language, the
+        same length, "" for none): office/marquee.py, protocol/announcements.py.
         """
         query = select(OFFICE_CONFIG).where(OFFICE_CONFIG.c.scope.in_([ALL_KIOSKS, kiosk_id]))
         rows = {row.scope: row for row in self.read(lambda c: c.execute(query).all())}
