@@ -15,8 +15,9 @@ from setuptools import find_packages, setup
 HERE = Path(__file__).parent
 VERSION = re.search(r'^__version__ = "([^"]+)"', (HERE / "protocol" / "__init__.py").read_text(), re.M).group(1)
 
-# kiosk-office (office/); flask 3.1: a limit per view (uploads); requests: the forms' link check
-OFFICE = ["flask>=3.1", "sqlalchemy>=2.0", "pydantic>=2.5", "waitress>=3.0.1", "requests>=2.31"]
+# kiosk-office (office/); flask 3.1: a limit per view (uploads); requests: the forms' link check; babel: the live
+# queue page's gettext catalogues and its dates in each language (office/queue_texts.py)
+OFFICE = ["flask>=3.1", "sqlalchemy>=2.0", "pydantic>=2.5", "waitress>=3.0.1", "requests>=2.31", "babel>=2.12"]
 # kiosk (kiosk/, hardware/): the screen, the buttons, the printer, the QR codes, the uploads
 KIOSK = [
     "kivy>=2.3,<2.4",
@@ -43,7 +44,7 @@ setup(
     package_data={
         "kiosk.locale": ["*.pot", "*.toml", "*/LC_MESSAGES/*.po"],  # the messages (kiosk/i18n.py)
         "protocol.data": ["*.toml"],
-        "office": ["templates/*.html"],
+        "office": ["templates/*.html", "locale/*.pot", "locale/*/LC_MESSAGES/*.po"],  # the queue page's messages
         "kiosk.ui": ["*.kv"],
         "kiosk.fonts": ["*.txt"],  # the .otf files are built where the kiosk runs (kiosk fonts build)
     },

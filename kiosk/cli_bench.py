@@ -20,7 +20,7 @@ def cmd_bench(args) -> int:
         return bench_upload(load(args.config))
     if args.what == "ticket":
         from .bench_ticket import bench_ticket
-        return bench_ticket(load(args.config))
+        return bench_ticket(load(args.config), langs=args.lang)
     if args.what == "ratings":
         from .bench_ratings import bench_ratings
         return bench_ratings(load(args.config), presses=args.presses)

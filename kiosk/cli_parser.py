@@ -180,8 +180,8 @@ def _add_ticket(sub, common) -> None:
         action = ticket_sub.add_parser(name, parents=[common], help=text)
         if name != "reprint":
             action.add_argument("service", metavar="SERVICE", help="the service's letter, e.g. A")
-            action.add_argument("--lang", choices=("zh-TW", "en"), default="zh-TW",
-                                help="en adds the essentials in English")
+            action.add_argument("--lang", choices=LANGUAGES, default="zh-TW",
+                                help="the resident's language: any but zh-TW adds the essentials in it")
         if name == "preview":
             action.add_argument("--out", required=True, metavar="FILE.png")
         else:
@@ -232,6 +232,8 @@ def _add_bench(sub, common) -> None:
     bench = sub.add_parser("bench", parents=[common], help="measure speed and memory")
     bench.add_argument("what", choices=("startup", "ratings", "ticket", "upload"))
     bench.add_argument("--presses", type=_positive, default=10000, help="ratings: presses to time")
+    bench.add_argument("--lang", action="append", choices=LANGUAGES,
+                       help="ticket: a language whose ticket to measure beside zh-TW (repeatable; default: all)")
     bench.add_argument("--changes", type=_positive, default=1000, help="startup: screen changes for the memory figure")
     bench.add_argument("--runs", type=_positive, default=3, help="runs of each process (median is reported)")
     bench.add_argument("--size", type=_size, default=DEFAULT_SIZE, metavar="WxH")

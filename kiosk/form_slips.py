@@ -3,8 +3,12 @@ Form slips
 ==========
 
 A small printed slip with a form's QR code, for a resident who wants to
-download it at home: the form's title, the QR (native ``GS ( k``), the
-address to type, the office and the date.  It goes through the same printer
+download it at home: the form's title, the QR (native ``GS ( k``), what a
+scan gives (the file, or a page to find the form on), the address to type,
+the office and the date.  For a resident on another language's screen, the
+title and office also in English (the catalogue and config have no other)
+and what a scan gives in their language: drawn when the printer cannot carry
+it (Vietnamese, Thai; ``printed_text.py``), as on the ticket.  It goes through the same printer
 checks as a ticket (``kiosk/printing.py``) and takes no queue number; each
 slip printed is stored as a ``form_slip`` event.
 """
@@ -18,24 +22,36 @@ from hardware.printer.escpos import QR, Cut, Feed, Text, encode
 from protocol import officetime
 
 from .forms import record_slip
+from .i18n import messages
+from .printed_text import paragraph
 from .printing import Printing
 from .ticket_layout import fitting, profile_for
 
-__all__ = ["FormSlips", "slip_blocks"]
+__all__ = ["FormSlips", "slip_blocks", "scan_caption"]
+
+
+def scan_caption(form, lang: str) -> str:
+    """What scanning the slip's QR gives, in ``lang``: the file, or a page on which to find the form."""
+    if form.url_is_page:
+        return messages(lang).text("forms.scan_page", title=form.title_in(lang))
+    return messages(lang).text("home.forms_hint")
 
 
 def slip_blocks(config, form, lang: str, profile) -> List[object]:
-    title = form.title if lang == "zh-TW" else form.title_en
     now = officetime.now()
-    blocks = [fitting(title, profile, 2, bold=True)]
-    if lang != "zh-TW":
-        blocks.append(Text(form.title, align="center"))
+    if lang == "zh-TW":
+        blocks = [fitting(form.title, profile, 2, bold=True)]
+    else:
+        blocks = [*paragraph(form.title_en, profile, "en", bold=True), Text(form.title, align="center")]
     address = form.address(config.server.public_url)
+    blocks += [QR(address, module=5 if profile.narrow else 7), *paragraph(scan_caption(form, "zh-TW"), profile, "zh-TW")]
+    if lang != "zh-TW":
+        blocks += paragraph(scan_caption(form, lang), profile, lang)
     blocks += [
-        QR(address, module=5 if profile.narrow else 7),
         Text(address, align="center"),  # ASCII: the printer wraps it at the paper's edge
         Feed(1),
         Text(config.kiosk.office, align="center"),
+        *([] if lang == "zh-TW" else paragraph(config.kiosk.office_en, profile, "en")),
         Text(f"{officetime.roc_short(now.date())}  {now.strftime('%H:%M')}", align="center"),
         Feed(3),
         Cut(),

@@ -36,7 +36,6 @@ import logging
 import re
 from datetime import date, timedelta
 from typing import Optional
-from urllib.parse import quote, urlencode
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from sqlalchemy import select
@@ -133,16 +132,7 @@ def _language() -> str:
 
 def _resident_page(template: str, status: int, lang: str, **context):
     """A page under /q/ in ``lang``, with links to the same address in the page's other languages."""
-    path, kept = quote(request.path), {k: v for k, v in request.args.items() if k == "every"}
-    languages = [{"name": t["own_name"], "html_lang": t["html_lang"], "current": code == lang,
-                  "href": f"{path}?{urlencode(dict(kept, lang=code))}"} for code, t in texts.TEXTS.items()]
-    response = current_app.make_response((render_template(
-        template, t=texts.TEXTS[lang], languages=languages, office=_db().office_name(), every=_refresh_seconds(),
-        **context), status))
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Language"] = texts.TEXTS[lang]["html_lang"]
-    response.vary.add("Accept-Language")
-    return response
+    return texts.page(template, status, lang, office=_db().office_name(), every=_refresh_seconds(), **context)
 
 
 @blueprint.get("/q/<day>/<number>")
@@ -151,7 +141,7 @@ def queue_page(day: str, number: str):
     ticket_day, number, lang = _ticket_day(day), number.upper(), _language()
     if ticket_day is None or not _NUMBER.fullmatch(number):
         return queue_nowhere()
-    roc_day = officetime.roc_date(ticket_day, lang)  # English for every language but Chinese
+    roc_day = texts.long_date(ticket_day, lang)  # as the kiosk's header writes it in that language
     answer = queue_answer(day, number)
     if answer is None:  # not taken that day, or not uploaded yet: today's page keeps looking
         watch = ticket_day == officetime.office_day(_now())

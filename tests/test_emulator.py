@@ -204,6 +204,15 @@ def test_a_raster_image_is_printed_dot_for_dot_at_its_alignment(font, alignment,
     assert ink(image) == expected
 
 
+def test_a_picture_sent_in_bands_prints_as_one_picture(font):
+    """The encoder sends a drawn line's blank rows as a narrow band of their own: the bands meet without a gap."""
+    blank, line = ["." * 8] * 5, ["#.#.#.#." * 2, ".#.#.#.#" * 2, "################"]
+    whole = render(init() + raster(["." * 16] * 5 + line + ["." * 16] * 3) + b"x\n", font_path=font)
+    in_bands = render(init() + raster(blank) + raster(line) + raster(["." * 8] * 3) + b"x\n", font_path=font)
+    assert in_bands.size == whole.size and ink(in_bands) == ink(whole)
+    assert min(y for _, y in ink(whole)) == 5  # the blank rows above the line are paper, not nothing
+
+
 def test_a_double_size_raster_doubles_every_dot(font):
     rows = ["#......." + "........"] * 2
     image = render(init() + raster(rows)[:3] + b"\x03" + raster(rows)[4:], font_path=font)

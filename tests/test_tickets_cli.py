@@ -176,6 +176,49 @@ def test_bench_ticket_prints_bytes_wire_times_and_the_tap_to_first_byte(config):
     assert re.search(r"tap → first byte on the wire, \d+ tickets: p50 [\d.]+ ms", out)
 
 
+@pytest.mark.parametrize("lang", ["vi", "th", "id"])
+def test_ticket_print_in_the_residents_language_keeps_chinese_as_big5_and_draws_only_what_big5_lacks(
+        printer, config, lang):
+    result = kiosk(config, "ticket", "print", "A", "--printer", printer.path, "--lang", lang)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "A001"
+    data = bytes(printer.received)
+    assert b"\x1c&" + "戶籍登記".encode("cp950") + b"\x1c." in data and b"Household registration" in data
+    assert b"\x1d!\x33\x1bE\x01A001" in data  # the number in the printer's own glyphs
+    drawn = b"\x1dv0" in data
+    assert drawn == (lang != "id")  # Indonesian is plain ASCII: all text
+    assert len(data) <= 6 * 1024 and data.rstrip(b"\n").endswith(b"\x1dVB\x00")
+
+
+def test_ticket_preview_in_thai_draws_the_thai_lines(config, tmp_path):
+    from PIL import Image
+    from pyzbar.pyzbar import decode
+
+    out = tmp_path / "th.png"
+    result = kiosk(config, "ticket", "preview", "A", "--lang", "th", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    image = Image.open(out)
+    assert image.width == 384
+    assert [c.data.decode() for c in decode(image.convert("L"))] == [QR_URL.format(kiosk="ERLIN-01", number="A001")]
+    chinese = kiosk(config, "ticket", "preview", "A", "--lang", "zh-TW", "--out", str(tmp_path / "zh.png"))
+    assert chinese.returncode == 0
+    assert image.height > Image.open(tmp_path / "zh.png").height + 4 * 24  # the Thai lines under the Chinese
+
+
+def test_bench_ticket_measures_each_language_beside_the_chinese_ticket(config):
+    result = kiosk(config, "bench", "ticket", "--lang", "vi", "--lang", "th", timeout=120)
+    assert result.returncode == 0, result.stderr
+    rows = {m.group(1): (int(m.group(2)), float(m.group(3)), int(m.group(4)), float(m.group(5)))
+            for m in re.finditer(r"^(zh-TW|vi|th)\s+(\d+)\s+([\d.]+) s\s+(\d+)\s+([\d.]+)×", result.stdout, re.M)}
+    assert set(rows) == {"zh-TW", "vi", "th"}, result.stdout
+    zh_bytes = rows["zh-TW"][0]
+    for lang in ("vi", "th"):
+        size, seconds, drawn, ratio = rows[lang]
+        assert seconds == pytest.approx(size * 10 / 9600, abs=0.01) and drawn >= 4
+        assert ratio == pytest.approx(size / zh_bytes, abs=0.1)
+    assert "goal ≤ 6 KB and ≤ 6 s" in result.stdout
+
+
 @pytest.mark.parametrize("public", ["https://erlin-queue.example.gov.tw/", ""], ids=["with-qr", "without-qr"])
 def test_an_80_mm_ticket_uses_the_whole_width(tmp_path, public):
     from PIL import Image

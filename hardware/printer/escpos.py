@@ -318,13 +318,57 @@ def _ink(image: Image.Image) -> Image.Image:
 
 
 def _image(mask: Image.Image, align: str, width_dots: int) -> bytes:
-    """Return ``ESC a 0`` + ``GS v 0`` for a 1-bit ``mask`` (set = black), aligned by left padding."""
+    """Return ``ESC a 0`` + ``GS v 0`` bands for a 1-bit ``mask`` (set = black), aligned by left padding.
+
+    Only ink costs time on the wire: a run of blank rows (the space above and
+    below a drawn line of text, a QR code's quiet zone) goes as a blank image
+    one byte wide, which feeds the paper by exactly that many dots on any
+    printer (``ESC J`` counts in motion units that differ between models), and
+    each band of rows with ink is sent only as far right as its ink reaches.
+    The paper comes out the same, dot for dot.
+    """
     if mask.width > width_dots:
         raise ValueError(f"a picture {mask.width} dots wide does not fit paper {width_dots} dots wide")
     left = {"left": 0, "center": (width_dots - mask.width) // 2, "right": width_dots - mask.width}[align]
-    row_bytes = (left + mask.width + 7) // 8  # blank dots on the right of the picture are not sent
-    padded = Image.new("1", (row_bytes * 8, mask.height), 0)
-    padded.paste(mask, (left, 0))
-    rows = mask.height
-    header = GS + b"v0\x00" + bytes([row_bytes & 0xFF, row_bytes >> 8, rows & 0xFF, rows >> 8])
-    return ESC + b"a\x00" + header + padded.tobytes()  # Pillow packs rows MSB first, set bit = 255 = ink
+    out = [ESC + b"a\x00"]
+    for top, bottom, right in _bands(mask):
+        if right == 0:  # blank rows
+            out.append(_raster_command(1, bottom - top, bytes(bottom - top)))
+            continue
+        row_bytes = (left + right + 7) // 8
+        padded = Image.new("1", (row_bytes * 8, bottom - top), 0)
+        padded.paste(mask.crop((0, top, right, bottom)), (left, 0))
+        out.append(_raster_command(row_bytes, bottom - top, padded.tobytes()))  # Pillow packs MSB first, 1 = ink
+    return b"".join(out)
+
+
+def _raster_command(row_bytes: int, rows: int, bits: bytes) -> bytes:
+    return GS + b"v0\x00" + bytes([row_bytes & 0xFF, row_bytes >> 8, rows & 0xFF, rows >> 8]) + bits
+
+
+#: A run of blank rows is sent on its own when that saves more than the two headers (8 bytes each) it costs.
+BAND_HEADERS = 16
+
+
+def _bands(mask: Image.Image):
+    """Return ``(top, bottom, right)`` row bands that cover ``mask``, top to bottom: ``right`` is how far right
+    the band's ink reaches, in dots, and 0 for blank rows worth sending as a narrow image of their own."""
+    stride = (mask.width + 7) // 8
+    data = mask.tobytes()
+    reach = [min(mask.width, 8 * len(data[y * stride:(y + 1) * stride].rstrip(b"\x00"))) for y in range(mask.height)]
+    runs = []  # [top, bottom, right] of rows all blank or all with ink
+    for y, dots in enumerate(reach):
+        if runs and (runs[-1][2] == 0) == (dots == 0):
+            runs[-1][1], runs[-1][2] = y + 1, max(runs[-1][2], dots)
+        else:
+            runs.append([y, y + 1, dots])
+    bands = []
+    for i, (top, bottom, right) in enumerate(runs):
+        between_ink = 0 < i < len(runs) - 1
+        if right == 0 and between_ink and (bottom - top) * (stride - 1) <= BAND_HEADERS:
+            right = bands[-1][2]  # cheaper kept inside the ink around it than sent with two more headers
+        if bands and right and bands[-1][2]:
+            bands[-1][1], bands[-1][2] = bottom, max(bands[-1][2], right)
+        else:
+            bands.append([top, bottom, right])
+    return [tuple(band) for band in bands]
