@@ -55,6 +55,8 @@ def cmd_config_show(args) -> int:
         print("\n[[services]]")
         print(f"prefix = {toml_value(service.prefix)}\nname = {toml_value(service.name)}\n"
               f"name_en = {toml_value(service.name_en)}")
+        for lang, name in service.names:  # Thai's invisible word breaks (U+200B) written so a technician sees them
+            print(f"name_{lang} = {toml_value(name)}".replace("\u200b", "\\u200b"))
         if service.hours:
             hours = [f"{a.strftime('%H:%M')}-{'24:00' if b.second else b.strftime('%H:%M')}" for a, b in service.hours]
             print(f"hours = {toml_value(hours)}")

@@ -29,7 +29,7 @@ taken.  Nothing here imports Kivy.
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Dict, Optional, Tuple
@@ -198,7 +198,7 @@ def _closed_config(config: Config) -> Config:
         hours = service.hours or (ALL_DAY if n >= count - 2 else COUNTER_HOURS)
         weekdays = service.weekdays or WEEKDAYS
         limit = service.daily_limit or (20 if n == count - 2 and count > 1 else 0)
-        services.append(Service(service.prefix, service.name, service.name_en, hours, weekdays, limit))
+        services.append(replace(service, hours=hours, weekdays=weekdays, daily_limit=limit))  # names in every language kept
     return config.with_services(services)
 
 

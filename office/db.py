@@ -35,7 +35,7 @@ import threading
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, TypeVar
 
-from sqlalchemy import Table, create_engine, delete, func, insert, select, update
+from sqlalchemy import Table, create_engine, delete, func, insert, inspect, select, update
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
@@ -45,8 +45,8 @@ from protocol import officetime
 from . import marquee
 from .ingest import Ingested, count_all_ratings, store_batch
 from .models import EventIn
-from .schema import (ALL_KIOSKS, EVENTS, FORM_VIEWS, KIOSKS, META, METADATA, OFFICE_CONFIG, RATING_COUNTS,
-                     RATINGS, RATINGS_LINK, REPORT_KEYS, SCHEMA_VERSION, TICKETS)
+from .schema import (ALL_KIOSKS, EVENTS, FORM_CATEGORIES, FORM_VIEWS, FORMS, KIOSKS, META, METADATA, OFFICE_CONFIG,
+                     RATING_COUNTS, RATINGS, RATINGS_LINK, REPORT_KEYS, SCHEMA_VERSION, TICKETS)
 from .sqlite_file import private_sqlite_file, set_up_connections
 
 __all__ = ["Database", "KIOSK_ID", "hash_token", "check_office_name"]
@@ -159,6 +159,10 @@ class Database:
                     conn.exec_driver_sql("DROP INDEX IF EXISTS ratings_report")
                     RATINGS_LINK.create(conn, checkfirst=True)
                     count_all_ratings(conn)
+                if int(found) < 5:  # the forms list's other languages: a column the tables made at 3 or 4 lack
+                    for table in (FORMS, FORM_CATEGORIES):
+                        if "translations" not in {c["name"] for c in inspect(conn).get_columns(table.name)}:
+                            conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN translations TEXT")
                 conn.execute(update(META).where(META.c.key == "schema_version").values(value=str(SCHEMA_VERSION)))
         self.write(check)
 

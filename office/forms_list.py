@@ -19,6 +19,11 @@ staff edit it as a table on ``/forms`` (``office/forms_pages.py``);
 * The list starts as the catalogue shipped with the kiosk software
   (:func:`ensure_seeded`, once, the first time the database is opened by the
   server); from then on it is the office's.
+* Titles and descriptions in Vietnamese, Indonesian, Thai and Filipino
+  (``title_vi``… ``description_fil`` in the catalogue, ``protocol/languages.py``)
+  are kept in one JSON column per table (``translations``) and sent on to the
+  kiosks; a list seeded before they existed gets the shipped ones once, for the
+  forms whose Chinese title is still the shipped one (:func:`ensure_seeded`).
 
 Problems are :class:`RowProblem`, in Chinese, naming the row and the field, for
 the clerk who typed them.
@@ -34,6 +39,7 @@ from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 from sqlalchemy import delete, insert, select, update
 
 from protocol import officetime
+from protocol.languages import OTHER_LANGUAGES, Texts
 
 from .db import Database
 from .schema import ALL_KIOSKS, FORM_CATEGORIES, FORMS, META, OFFICE_CONFIG
@@ -59,8 +65,13 @@ FILE_TYPES: Dict[str, Tuple[str, Tuple[bytes, ...]]] = {
     "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", (b"PK\x03\x04",)),
 }
 SEEDED_KEY = "forms_seeded"
+TRANSLATED_KEY = "forms_translated"  # the shipped vi/id/th/fil texts were given to a list seeded without them
+#: The other languages as the staff page names them.
+LANGUAGE_NAMES = {"vi": "越南文", "id": "印尼文", "th": "泰文", "fil": "菲律賓文"}
 FIELD_NAMES = {"code": "代碼", "category": "類別", "title": "中文名稱", "title_en": "英文名稱",
-               "description": "說明", "description_en": "英文說明", "url": "網址", "opens": "開啟後", "file": "檔案"}
+               "description": "說明", "description_en": "英文說明", "url": "網址", "opens": "開啟後", "file": "檔案",
+               **{f"title_{lang}": f"{name}名稱" for lang, name in LANGUAGE_NAMES.items()},
+               **{f"description_{lang}": f"{name}說明" for lang, name in LANGUAGE_NAMES.items()}}
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,7 @@ class Category:
     code: str
     title: str
     title_en: str
+    titles: Texts = ()  # vi, id, th, fil: (("vi", "..."), ...)
 
 
 @dataclass(frozen=True)
@@ -87,10 +99,16 @@ class FormRow:
     check_result: Optional[str] = None  # the last link check: "file", "page" or "failed"; None: never checked
     check_detail: str = ""
     checked_at: Optional[str] = None
+    titles: Texts = ()        # vi, id, th, fil: (("vi", "Đơn đăng ký chuyển đến"), ...)
+    descriptions: Texts = ()
 
     @property
     def has_file(self) -> bool:
         return self.file_name is not None
+
+    def text(self, name: str, lang: str) -> str:
+        """``title`` or ``description`` in one of OTHER_LANGUAGES; "" when it has none (the staff page)."""
+        return dict(self.titles if name == "title" else self.descriptions).get(lang, "")
 
 
 class RowProblem(NamedTuple):
@@ -112,6 +130,36 @@ class UploadedFile:
     data: bytes = field(repr=False)
 
 
+# -- the other languages, as stored ---------------------------------------------------------------
+
+def _to_json(**texts: Texts) -> Optional[str]:
+    """The ``translations`` column: ``{"title": {"vi": ...}, "description": {...}}``; None when there is none."""
+    kept = {name: dict(pairs) for name, pairs in texts.items() if pairs}
+    return json.dumps(kept, ensure_ascii=False, sort_keys=True) if kept else None
+
+
+def _from_json(value: Optional[str], name: str) -> Texts:
+    try:
+        found = json.loads(value or "{}").get(name) or {}
+    except (ValueError, AttributeError):  # not ours (edited by hand): the row still shows, in zh-TW and en
+        return ()
+    return tuple((lang, found[lang]) for lang in OTHER_LANGUAGES if isinstance(found.get(lang), str) and found[lang])
+
+
+def _give_shipped_translations(conn, catalogue) -> None:
+    """Once: the shipped texts in vi, id, th, fil for a list seeded before they existed, on the categories and forms
+    whose Chinese title is still the shipped one (a title the office changed may mean another form)."""
+    if conn.execute(select(META.c.value).where(META.c.key == TRANSLATED_KEY)).scalar() is not None:
+        return
+    for table, entries in ((FORM_CATEGORIES, catalogue.categories), (FORMS, catalogue.forms)):
+        for entry in entries:
+            conn.execute(update(table).where(table.c.code == entry.code, table.c.title == entry.title,
+                                             table.c.translations.is_(None))
+                         .values(translations=_to_json(title=entry.titles,
+                                                       description=getattr(entry, "descriptions", ()))))
+    conn.execute(insert(META).values(key=TRANSLATED_KEY, value=officetime.rfc3339(officetime.now())))
+
+
 # -- reading -------------------------------------------------------------------------------------
 
 def ensure_seeded(db: Database) -> None:
@@ -125,34 +173,44 @@ def ensure_seeded(db: Database) -> None:
 
     def seed(conn):
         if conn.execute(select(META.c.value).where(META.c.key == SEEDED_KEY)).scalar() is not None:
+            _give_shipped_translations(conn, catalogue)
             return
         for n, category in enumerate(catalogue.categories):
             conn.execute(insert(FORM_CATEGORIES).values(code=category.code, position=n, title=category.title,
-                                                        title_en=category.title_en))
+                                                        title_en=category.title_en,
+                                                        translations=_to_json(title=category.titles)))
         for n, form in enumerate(catalogue.forms):
             conn.execute(insert(FORMS).values(
                 code=form.code, position=n, category=form.category, title=form.title, title_en=form.title_en,
                 description=form.description, description_en=form.description_en, url=form.url,
-                opens="page" if form.url_is_page else "file", bilingual=form.bilingual, updated_at=now))
+                opens="page" if form.url_is_page else "file", bilingual=form.bilingual, updated_at=now,
+                translations=_to_json(title=form.titles, description=form.descriptions)))
         conn.execute(insert(META).values(key=SEEDED_KEY, value=now))
+        conn.execute(insert(META).values(key=TRANSLATED_KEY, value=now))
     db.write(seed)
 
 
 def categories(db: Database) -> List[Category]:
     query = select(FORM_CATEGORIES).order_by(FORM_CATEGORIES.c.position)
-    return [Category(r.code, r.title, r.title_en) for r in db.read(lambda c: c.execute(query).all())]
+    return [Category(r.code, r.title, r.title_en, _from_json(r.translations, "title"))
+            for r in db.read(lambda c: c.execute(query).all())]
 
 
 _ROW_COLUMNS = [FORMS.c[name] for name in ("code", "category", "title", "title_en", "description", "description_en",
                                            "url", "opens", "bilingual", "file_name", "check_result",
-                                           "check_detail", "checked_at")]
+                                           "check_detail", "checked_at", "translations")]
 
 
 def rows(db: Database) -> List[FormRow]:
     """The list in its order (without the files' bytes)."""
     query = select(*_ROW_COLUMNS).order_by(FORMS.c.position)
-    return [FormRow(**{**r._mapping, "check_detail": r.check_detail or ""})
-            for r in db.read(lambda c: c.execute(query).all())]
+    found = []
+    for r in db.read(lambda c: c.execute(query).all()):
+        values = {**r._mapping, "check_detail": r.check_detail or ""}
+        stored = values.pop("translations")
+        found.append(FormRow(**values, titles=_from_json(stored, "title"),
+                             descriptions=_from_json(stored, "description")))
+    return found
 
 
 def uploaded_file(db: Database, code: str) -> Optional[UploadedFile]:
@@ -220,6 +278,11 @@ def check(form_rows: Sequence[FormRow], known_categories: Sequence[str]) -> List
             message = _one_line(getattr(row, name), limit, required)
             if message:
                 bad(name, message)
+        for lang in OTHER_LANGUAGES:
+            for name, limit in (("title", MAX_TITLE), ("description", MAX_DESCRIPTION)):
+                message = _one_line(row.text(name, lang), limit, False)
+                if message:
+                    bad(f"{name}_{lang}", message)
         if row.url:
             message = _url_problem(row.url)
             if message:
@@ -285,7 +348,8 @@ def save(db: Database, form_rows: Sequence[FormRow], files: Optional[Dict[str, T
             values = dict(position=n, category=row.category, title=row.title.strip(), title_en=row.title_en.strip(),
                           description=row.description.strip(), description_en=row.description_en.strip(),
                           url=row.url, opens="file" if row.code in files else row.opens,
-                          bilingual=row.bilingual, file_name=row.file_name, updated_at=now)
+                          bilingual=row.bilingual, file_name=row.file_name, updated_at=now,
+                          translations=_to_json(title=row.titles, description=row.descriptions))
             if row.code in files:
                 name, data = files[row.code]
                 values.update(file_type=FILE_TYPES[name.rsplit(".", 1)[-1].lower()][0], file_data=data)
@@ -344,13 +408,16 @@ def kiosk_catalogue(db: Database) -> Optional[str]:
     for category in categories(db):
         if category.code in used:
             lines += ["[[categories]]", f"code = {_toml(category.code)}", f"title = {_toml(category.title)}",
-                      f"title_en = {_toml(category.title_en)}", ""]
+                      f"title_en = {_toml(category.title_en)}",
+                      *(f"title_{lang} = {_toml(text)}" for lang, text in category.titles), ""]
     for row in form_rows:
         lines += ["[[forms]]", f"code = {_toml(row.code)}", f"category = {_toml(row.category)}",
                   f"title = {_toml(row.title)}", f"title_en = {_toml(row.title_en)}"]
+        lines += [f"title_{lang} = {_toml(text)}" for lang, text in row.titles]
         for name in ("description", "description_en"):
             if getattr(row, name):
                 lines.append(f"{name} = {_toml(getattr(row, name))}")
+        lines += [f"description_{lang} = {_toml(text)}" for lang, text in row.descriptions]
         if row.url:
             lines.append(f"url = {_toml(row.url)}")
         if row.has_file:
@@ -388,15 +455,16 @@ def import_catalogue(db: Database, text: str) -> List[str]:
     for form, _line in layer.forms:
         by_code[form.code] = FormRow(form.code, form.category, form.title, form.title_en, form.description,
                                      form.description_en, form.url, "page" if form.url_is_page else "file",
-                                     form.bilingual)
+                                     form.bilingual, titles=form.titles, descriptions=form.descriptions)
     known = {c.code: c for c in ([] if layer.complete else categories(db))}
-    known.update((c.code, Category(c.code, c.title, c.title_en)) for c in layer.categories)
+    known.update((c.code, Category(c.code, c.title, c.title_en, c.titles)) for c in layer.categories)
 
     def store_categories(conn):
         conn.execute(delete(FORM_CATEGORIES))
         for n, category in enumerate(known.values()):
             conn.execute(insert(FORM_CATEGORIES).values(code=category.code, position=n, title=category.title,
-                                                        title_en=category.title_en))
+                                                        title_en=category.title_en,
+                                                        translations=_to_json(title=category.titles)))
     problems = check(list(by_code.values()), list(known))
     if problems:
         return [str(p) for p in problems]

@@ -4,7 +4,9 @@ The forms pages
 
 * ``/forms`` (staff): the office's forms list as a table, one row per form;
   saved whole, or not at all with every problem in Chinese naming its row
-  and field (``office/forms_list.py``); a file can be uploaded per row.
+  and field (``office/forms_list.py``); a file can be uploaded per row; each row's
+  title and description in Vietnamese, Indonesian, Thai and Filipino under
+  其他語言 (posted back with the row, so a save keeps them).
 * ``POST /forms/check`` (staff): the link check (``office/link_check.py``),
   a mark per row: opens the file, only a web page, or fails.
 * ``/f/<code>`` (public, what the kiosks' QR codes open): a redirect to the
@@ -16,10 +18,13 @@ The forms pages
 from __future__ import annotations
 
 import logging
+import unicodedata
 from typing import Dict, List, Tuple
 from urllib.parse import quote
 
 from flask import Blueprint, Response, redirect, render_template, request, session, url_for
+
+from protocol.languages import OTHER_LANGUAGES
 
 from . import forms_list, link_check
 from .current import database as _db
@@ -50,7 +55,8 @@ def _submitted() -> Tuple[List[forms_list.FormRow], Dict[str, Tuple[str, bytes]]
             continue
         values["code"] = values["code"].strip()
         values["url"] = values["url"].strip()
-        row = forms_list.FormRow(**values, bilingual=bool(request.form.get(f"bilingual-{key}")))
+        row = forms_list.FormRow(**values, bilingual=bool(request.form.get(f"bilingual-{key}")),
+                                 titles=_translations("title", key), descriptions=_translations("description", key))
         upload = request.files.get(f"file-{key}")
         if upload is not None and upload.filename:
             files[row.code] = (upload.filename, upload.read())
@@ -60,6 +66,13 @@ def _submitted() -> Tuple[List[forms_list.FormRow], Dict[str, Tuple[str, bytes]]
     return rows, files, drop
 
 
+def _translations(name: str, key: str):
+    """A row's ``title_vi-<key>``… fields: the texts given, stripped, in NFC (Vietnamese typed on some keyboards is not)."""
+    found = ((lang, request.form.get(f"{name}_{lang}-{key}", "").replace("\r\n", "\n").strip())
+             for lang in OTHER_LANGUAGES)
+    return tuple((lang, unicodedata.normalize("NFC", text)) for lang, text in found if text)
+
+
 def _render(rows, problems=(), saved=False, checked=None, reselect=False, status=200):
     by_row: Dict[int, List[forms_list.RowProblem]] = {}
     for problem in problems:
@@ -67,7 +80,7 @@ def _render(rows, problems=(), saved=False, checked=None, reselect=False, status
     return render_template("forms.html", rows=rows, categories=forms_list.categories(_db()), problems=problems,
                            by_row=by_row, saved=saved, checked=checked, reselect=reselect,
                            existing={row.code for row in forms_list.rows(_db())}, result_names=link_check.RESULT_NAMES,
-                           field_names=forms_list.FIELD_NAMES, file_types=", ".join(forms_list.FILE_TYPES),
+                           field_names=forms_list.FIELD_NAMES, languages=forms_list.LANGUAGE_NAMES, file_types=", ".join(forms_list.FILE_TYPES),
                            max_mb=forms_list.MAX_FILE_BYTES // 1024 // 1024), status
 
 

@@ -30,7 +30,9 @@ __all__ = ["METADATA", "SCHEMA_VERSION", "ALL_KIOSKS", "REPORT_KEYS", "KIOSKS", 
 #: older database (``office/db.py``); the index ``ratings_report`` it replaces is dropped, and ``ratings_link``
 #: made.  (``staff``, ``staff_sessions``, ``displays``, ``voice_clips`` and ``voice_reports`` came as new tables
 #: too, without a version of their own: ``create_all`` makes them in an older database as it opens.)
-SCHEMA_VERSION = 4
+#: 5: ``forms.translations`` and ``form_categories.translations``, the titles and descriptions in vi, id, th and fil
+#: (JSON, office/forms_list.py), added to an older database's tables on opening (``office/db.py``).
+SCHEMA_VERSION = 5
 ALL_KIOSKS = "*"  # the office_config scope every kiosk reads
 
 METADATA = MetaData()
@@ -131,6 +133,7 @@ FORM_CATEGORIES = Table(
     "form_categories", METADATA,
     Column("code", String(64), primary_key=True), Column("position", Integer, nullable=False),
     Column("title", Text, nullable=False), Column("title_en", Text, nullable=False),
+    Column("translations", Text),  # JSON {"title": {"vi": ...}}; NULL: none (office/forms_list.py)
 )
 FORMS = Table(
     "forms", METADATA,
@@ -138,6 +141,7 @@ FORMS = Table(
     Column("category", String(64), nullable=False),
     Column("title", Text, nullable=False), Column("title_en", Text, nullable=False),
     Column("description", Text, nullable=False), Column("description_en", Text, nullable=False),
+    Column("translations", Text),  # JSON {"title": {"vi": ...}, "description": {...}}; NULL: none
     Column("url", Text, nullable=False),                # "" when only an uploaded file is offered
     Column("opens", String(8), nullable=False),         # "file" or "page": what a phone gets at the address
     Column("bilingual", Boolean, nullable=False),

@@ -15,6 +15,7 @@ office changes it with an override file in the same format, read after it::
     code = "household"
     title = "戶籍登記"
     title_en = "Household registration"
+    title_vi = "Đăng ký hộ tịch"      # optional: title_vi, title_id, title_th, title_fil
 
     [[forms]]                         # a code already known replaces that form, whole
     code = "move-in"                  # lowercase letters, digits and '-'; never renamed
@@ -23,6 +24,8 @@ office changes it with an override file in the same format, read after it::
     title_en = "Application for Move-in Registration"
     description = "搬進本轄區居住..."   # optional, one line: when you need it
     description_en = "When you move..."
+    title_vi = "Đơn đăng ký chuyển đến"   # optional, in vi, id, th, fil: title_<lang>, description_<lang>;
+    description_vi = "Khi chuyển đến..."  # a language without its own text shows the English one
     url = "https://www.ris.gov.tw/documents/data/2/<uuid>.pdf"
     url_is_page = false               # optional: true if url is a page listing forms
     bilingual = true                  # optional: a Chinese/English version exists
@@ -42,6 +45,15 @@ A form added or replaced by a partial override (the kiosk's own ``[forms]
 file``) keeps its own ``url``.  A form with ``office_file`` and no ``url``
 exists only on the office server: a kiosk without ``server.public_url`` leaves
 it out (:meth:`FormCatalogue.offered`).
+
+The texts in the other languages the kiosk speaks (``protocol/languages.py``)
+are optional keys ``title_vi``, ``title_id``, ``title_th``, ``title_fil``
+and ``description_<lang>`` likewise; ``title_in(lang)`` and
+``description_in(lang)`` give the language's own text, Chinese for zh-TW,
+and English for a language without one.  A key for a language the kiosk does
+not speak (``title_ja``) is a problem that names the languages allowed.  Thai:
+a U+200B between words where a line may break (the screen breaks Thai lines
+only there).
 
 Every problem is a :class:`FormProblem` ``(file, line, key, message)``, its
 key naming the entry (``forms.move-in.url``, or ``forms[3].code`` when the
@@ -64,6 +76,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.9/3.10 only
     import tomli as tomllib
 
+from .languages import Texts, pick, translation_keys, translation_problems, translations, unknown_language
 from .toml_lines import key_lines
 from .urls import under
 
@@ -83,9 +96,9 @@ MAX_QR_VERSION = 10
 CODE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 HTTPS_URL = re.compile(r"https://[^\s/?#@]+(?:[/?#]\S*)?")
 TOP_KEYS = ("categories", "forms", "remove", "complete")
-CATEGORY_KEYS = ("code", "title", "title_en")
-FORM_KEYS = ("code", "category", "title", "title_en", "description", "description_en", "url",
-             "url_is_page", "bilingual", "office_file")
+CATEGORY_KEYS = ("code", "title", "title_en", *translation_keys("title"))
+FORM_KEYS = ("code", "category", "title", "title_en", "description", "description_en", *translation_keys("title"),
+             *translation_keys("description"), "url", "url_is_page", "bilingual", "office_file")
 
 
 @dataclass(frozen=True)
@@ -95,9 +108,11 @@ class Category:
     code: str
     title: str
     title_en: str
+    titles: Texts = ()  # in vi, id, th, fil: (("vi", "Đăng ký hộ tịch"), ...)
 
     def title_in(self, lang: str) -> str:
-        return self.title if lang == "zh-TW" else self.title_en
+        """The heading a reader of ``lang`` sees: its own, Chinese for zh-TW, else English."""
+        return pick(lang, self.title, self.title_en, self.titles)
 
 
 @dataclass(frozen=True)
@@ -115,6 +130,8 @@ class Form:
     url_is_page: bool = False  # the url lists forms; the screen says "download it from the forms page"
     office_file: bool = False  # the office server keeps the file; url may be ""
     via_office: bool = False   # from the shipped file or the office's list: the office answers f/<code>
+    titles: Texts = ()         # in vi, id, th, fil: (("vi", "Đơn đăng ký chuyển đến"), ...)
+    descriptions: Texts = ()
 
     def address(self, public_url: str = "") -> str:
         """What the QR code opens: ``<public_url>f/<code>`` for a form the office server knows, else ``url``.
@@ -126,10 +143,14 @@ class Form:
         return self.url
 
     def title_in(self, lang: str) -> str:
-        return self.title if lang == "zh-TW" else self.title_en
+        """The title a reader of ``lang`` sees: its own, Chinese for zh-TW, else English."""
+        return pick(lang, self.title, self.title_en, self.titles)
 
     def description_in(self, lang: str) -> str:
-        return self.description if lang == "zh-TW" else self.description_en
+        """Likewise for the description ("" when the form has none in Chinese: it says nothing in any language)."""
+        if not self.description:
+            return ""
+        return pick(lang, self.description, self.description_en, self.descriptions)
 
 
 class FormProblem(NamedTuple):
@@ -228,6 +249,7 @@ def _url_problem(url: Any, office_file: bool = False) -> Optional[str]:
 def _category_problems(entry: Dict[str, Any]) -> List[Tuple[str, str]]:
     found = [(key, _text(entry.get(key), True, what)) for key, what in
              (("title", "the heading in Chinese"), ("title_en", "the heading in English"))]
+    found += translation_problems(entry, ("title",))
     return [(key, message) for key, message in found if message]
 
 
@@ -241,6 +263,7 @@ def _form_problems(entry: Dict[str, Any]) -> List[Tuple[str, str]]:
     for key in ("url_is_page", "bilingual", "office_file"):
         if not isinstance(entry.get(key, False), bool):
             found.append((key, f"must be true or false, got {entry[key]!r}"))
+    found += translation_problems(entry, ("title", "description"))
     return [(key, message) for key, message in found if message]
 
 
@@ -255,7 +278,8 @@ def _tables(data, name, keys, check, lines, file, problems) -> List[Tuple[Dict[s
         code = entry.get("code")
         named = isinstance(code, str) and bool(CODE.fullmatch(code))
         where = f"{name}.{code}" if named else f"{name}[{n}]"
-        found = [(key, f"unknown key; an entry of [[{name}]] knows: {', '.join(keys)}"
+        found = [(key, unknown_language(key, ("title", "description")) or
+                  f"unknown key; an entry of [[{name}]] knows: {', '.join(keys)}"
                   + (". Hint: write remove = [...] at the top, before the first [[table]]" if key == "remove" else ""))
                  for key in entry if key not in keys]
         if not named:
@@ -289,7 +313,8 @@ def parse_file(text: str, file: str, shipped: bool = False) -> Tuple[_Layer, Lis
     problems.extend(FormProblem(file, lines.get(key), key, f"unknown key; a forms file knows: {', '.join(TOP_KEYS)}")
                     for key in data if key not in TOP_KEYS)
     for entry, _ in _tables(data, "categories", CATEGORY_KEYS, _category_problems, lines, file, problems):
-        layer.categories.append(Category(entry["code"], entry["title"].strip(), entry["title_en"].strip()))
+        layer.categories.append(Category(entry["code"], entry["title"].strip(), entry["title_en"].strip(),
+                                         translations(entry, "title")))
     complete = data.get("complete", False)
     if isinstance(complete, bool):
         layer.complete = complete
@@ -299,7 +324,8 @@ def parse_file(text: str, file: str, shipped: bool = False) -> Tuple[_Layer, Lis
         form = Form(entry["code"], entry["category"], entry["title"].strip(), entry["title_en"].strip(),
                     entry.get("description", "").strip(), entry.get("description_en", "").strip(),
                     entry.get("url", ""), entry.get("bilingual", False), entry.get("url_is_page", False),
-                    entry.get("office_file", False), via_office=shipped or layer.complete)
+                    entry.get("office_file", False), via_office=shipped or layer.complete,
+                    titles=translations(entry, "title"), descriptions=translations(entry, "description"))
         layer.forms.append((form, at["category"]))
     remove = data.get("remove", [])
     layer.remove_line = lines.get("remove")

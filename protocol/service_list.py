@@ -9,9 +9,17 @@ tables in the kiosk's config file::
     prefix = "A"                      # the letter on the ticket: A012
     name = "戶籍登記"                  # as shown on screen and printed (zh-TW)
     name_en = "Household registration"
+    name_vi = "Đăng ký hộ tịch"       # optional: name_vi, name_id, name_th, name_fil, the name in
+    name_id = "Pendaftaran rumah tangga"   # that language (a screen in a language without one shows name_en)
     hours = ["08:00-12:00", "13:30-17:00"]   # optional: when numbers are handed out
     weekdays = [1, 2, 3, 4, 5]        # optional: Monday = 1
     daily_limit = 0                   # optional: 0 = no limit
+
+The names in the other languages the kiosk speaks are optional keys of their
+own, ``name_<language>`` for vi, id, th and fil (``protocol/languages.py``):
+the screen in that language shows that name, and English where there is none
+(:meth:`Service.name_in`).  Thai has no spaces between words: put U+200B
+(zero width space) where a line may break, or the tile cannot wrap it.
 
 Without any ``[[services]]`` the office's usual list (domain.md) is used.  The
 office server reads the same list (its report, its live queue page).
@@ -26,11 +34,13 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any, Dict, List, Optional, Tuple
 
+from .languages import OTHER_LANGUAGES, Texts, pick, translation_keys, translation_problems, translations, \
+    unknown_language
 from .officetime import TAIPEI
 
 __all__ = ["Service", "DEFAULT_SERVICES", "parse_services", "SERVICE_KEYS"]
 
-SERVICE_KEYS = ("prefix", "name", "name_en", "hours", "weekdays", "daily_limit")
+SERVICE_KEYS = ("prefix", "name", "name_en", *translation_keys("name"), "hours", "weekdays", "daily_limit")
 
 
 @dataclass(frozen=True)
@@ -43,9 +53,11 @@ class Service:
     hours: Tuple[Tuple[time, time], ...] = ()   # empty: any time
     weekdays: Tuple[int, ...] = ()              # empty: every day; Monday = 1
     daily_limit: int = 0                        # 0: no limit
+    names: Texts = ()                           # the name in vi, id, th, fil: (("vi", "Đăng ký hộ tịch"), ...)
 
     def name_in(self, lang: str) -> str:
-        return self.name if lang == "zh-TW" else self.name_en
+        """The name a reader of ``lang`` sees: its own, Chinese for zh-TW, else English."""
+        return pick(lang, self.name, self.name_en, self.names)
 
     def open_at(self, moment: datetime) -> bool:
         """Whether numbers are handed out at ``moment`` (office time)."""
@@ -78,14 +90,35 @@ class Service:
         return None
 
 
+def _in(vi: str, id_: str, th: str, fil: str) -> Texts:
+    return tuple(zip(OTHER_LANGUAGES, (vi, id_, th, fil)))
+
+
+#: The office's usual list, named with the office's terms (kiosk/locale/glossary.md).  The vi, id, th and fil
+#: names are drafts awaiting a native speaker at the office, like the kiosk's catalogues; Thai marks with \u200b
+#: where a line may break.
 DEFAULT_SERVICES: Tuple[Service, ...] = (
-    Service("A", "戶籍登記", "Household registration"),
-    Service("B", "身分證、戶口名簿", "ID card, household certificate"),
-    Service("C", "謄本、印鑑證明", "Transcripts, seal certificates"),
-    Service("D", "新住民、國籍", "New residents, nationality"),
-    Service("E", "自然人憑證", "Citizen digital certificate"),
-    Service("F", "預約報到", "Appointment check-in"),
-    Service("P", "優先（年長者、身心障礙、孕婦）", "Priority (seniors, disabled, pregnant)"),
+    Service("A", "戶籍登記", "Household registration", names=_in(
+        "Đăng ký hộ tịch", "Pendaftaran rumah tangga",
+        "การ\u200bจด\u200bทะเบียน\u200bราษฎร์", "Household registration")),
+    Service("B", "身分證、戶口名簿", "ID card, household certificate", names=_in(
+        "CMND, sổ hộ khẩu", "KTP, Kartu Keluarga",
+        "บัตร\u200bประชาชน, ทะเบียน\u200bบ้าน", "ID card, household certificate")),
+    Service("C", "謄本、印鑑證明", "Transcripts, seal certificates", names=_in(
+        "Bản sao hộ tịch, con dấu", "Salinan data, surat stempel",
+        "สำเนา\u200bทะเบียน\u200bราษฎร์, หนังสือ\u200bรับรอง\u200bตราประทับ", "Transcript, sertipiko ng selyo")),
+    Service("D", "新住民、國籍", "New residents, nationality", names=_in(
+        "Tân di dân, quốc tịch", "Penduduk baru, kewarganegaraan",
+        "ผู้\u200bตั้ง\u200bถิ่นฐาน\u200bใหม่, สัญชาติ", "Bagong residente, nasyonalidad")),
+    Service("E", "自然人憑證", "Citizen digital certificate", names=_in(
+        "Chứng nhận thể nhân", "Sertifikat digital warga",
+        "ใบ\u200bรับรอง\u200bดิจิทัล\u200bบุคคล\u200bธรรมดา", "Citizen Digital Certificate")),
+    Service("F", "預約報到", "Appointment check-in", names=_in(
+        "Báo đến theo lịch hẹn", "Lapor hadir reservasi",
+        "ลง\u200bทะเบียน\u200bตาม\u200bนัดหมาย", "Check-in ng appointment")),
+    Service("P", "優先（年長者、身心障礙、孕婦）", "Priority (seniors, disabled, pregnant)", names=_in(
+        "Ưu tiên (người cao tuổi, người khuyết tật, phụ nữ mang thai)", "Prioritas (lansia, disabilitas, ibu hamil)",
+        "คิว\u200bพิเศษ (ผู้\u200bสูงอายุ คน\u200bพิการ หญิง\u200bตั้งครรภ์)", "Priority (senior, PWD, buntis)")),
 )
 
 
@@ -121,7 +154,9 @@ def parse_services(entries: Any, lines: Dict[str, int]) -> Tuple[Tuple[Service, 
 
         for key in entry:
             if key not in SERVICE_KEYS:
-                problem(key, f"unknown key; a service knows: {', '.join(SERVICE_KEYS)}")
+                problem(key, unknown_language(key, ("name",)) or f"unknown key; a service knows: {', '.join(SERVICE_KEYS)}")
+        for key, message in translation_problems(entry, ("name",)):
+            problem(key, message)
         prefix = entry.get("prefix")
         if not isinstance(prefix, str) or not re.fullmatch(r"[A-Z]", prefix):
             problem("prefix", f"must be one capital letter A-Z (the letter on the ticket), got {prefix!r}")
@@ -143,7 +178,7 @@ def parse_services(entries: Any, lines: Dict[str, int]) -> Tuple[Tuple[Service, 
             problem("daily_limit", f"must be a whole number 0-9999 (0: no limit), got {limit!r}")
         if not any(p[0].startswith(where + ".") for p in problems):
             services.append(Service(prefix, entry["name"].strip(), entry["name_en"].strip(), hours,
-                                    tuple(weekdays), limit))
+                                    tuple(weekdays), limit, translations(entry, "name")))
     if not entries:
         problems.append(("services", "lists no service; leave [[services]] out to use the office's usual list",
                          lines.get("services")))

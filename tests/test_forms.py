@@ -99,7 +99,7 @@ def test_titles_follow_the_language():
     move_in = SHIPPED.by_code("move-in")
     assert move_in.title_in("zh-TW") == "遷入登記申請書"
     assert move_in.title_in("en") == move_in.title_en
-    assert SHIPPED.category("seal").title_in("vi") == "Seal registration"
+    assert SHIPPED.category("seal").title_in("vi") == "Đăng ký con dấu"  # its own (tests/test_forms_languages.py)
 
 
 # -- overrides -----------------------------------------------------------------------------------

@@ -285,7 +285,7 @@ def test_the_queue_survives_a_restart(url):
         assert numbers(calls.call_next(after, 2, ["A"], at(7))) == "A002"
         assert calls.queue_position(after, DAY, "A003")["ahead"] == 0
         stored = after.read(lambda c: c.execute(META.select().where(META.c.key == "schema_version")).one())
-        assert stored.value == str(SCHEMA_VERSION) == "4"
+        assert stored.value == str(SCHEMA_VERSION) == "5"
 
 
 def test_an_older_database_is_raised_to_this_schema_version(tmp_path):

@@ -405,7 +405,7 @@ def test_forms_category_list_form_and_back(ui):
     assert rows[0].ids.description.text  # one line on when you need it
     ui.tap(rows[0])
     assert ui.app.manager.current == "form"
-    assert ui.screen.ids.title.text == rows[0].title_zh
+    assert ui.screen.ids.title.text == rows[0].form.title
     ui.tap(ui.screen.ids.header.ids.back)
     assert ui.app.manager.current == "form_list"
     ui.tap(ui.screen.ids.header.ids.back)

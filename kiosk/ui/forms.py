@@ -19,7 +19,7 @@ import threading
 
 from kivy.clock import Clock
 from kivy.graphics.texture import Texture
-from kivy.properties import ListProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
@@ -49,20 +49,20 @@ def qr_texture(image):
 
 
 class CategoryTile(ButtonBehavior, BoxLayout):
+    """A category: its title in the screen's language (``Category.title_in``)."""
+
     code = StringProperty()
-    title_zh = StringProperty()
-    title_en = StringProperty()
+    category = ObjectProperty(None, allownone=True)
 
 
 class FormRow(ButtonBehavior, BoxLayout):
-    """A form as a large touch target: its title and, in a category's list, when you need it."""
+    """A form as a large touch target: its title and, in a category's list, when you need it, both in the
+    screen's language (``Form.title_in``, ``Form.description_in``)."""
 
     natural_height = NumericProperty(0)  # what its text needs (forms.kv); the popular row stretches it
     code = StringProperty()
-    title_zh = StringProperty()
-    title_en = StringProperty()
-    description_zh = StringProperty()
-    description_en = StringProperty()
+    form = ObjectProperty(None, allownone=True)
+    with_description = BooleanProperty(False)  # in a category's list; the popular forms show only their titles
 
 
 class FormsScreen(Screen):
@@ -80,14 +80,14 @@ class FormsScreen(Screen):
         if grid is not None:
             grid.clear_widgets()
             for category in categories:
-                grid.add_widget(CategoryTile(code=category.code, title_zh=category.title, title_en=category.title_en))
+                grid.add_widget(CategoryTile(code=category.code, category=category))
 
     def on_popular(self, _instance, forms):
         row = self.ids.get("popular")
         if row is not None:
             row.clear_widgets()
             for form in forms:
-                box = FormRow(code=form.code, title_zh=form.title, title_en=form.title_en, size_hint_y=1)
+                box = FormRow(code=form.code, form=form, size_hint_y=1)
                 box.bind(natural_height=self._fit_popular)
                 row.add_widget(box)
             self._fit_popular()
@@ -109,8 +109,7 @@ class FormListScreen(Screen):
         rows = self.ids.rows
         rows.clear_widgets()
         for form in forms:
-            rows.add_widget(FormRow(code=form.code, title_zh=form.title, title_en=form.title_en,
-                                    description_zh=form.description, description_en=form.description_en))
+            rows.add_widget(FormRow(code=form.code, form=form, with_description=bool(form.description)))
         self.ids.scroll.scroll_y = 1
 
 

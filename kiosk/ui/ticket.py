@@ -63,11 +63,11 @@ def reopens_text(opening: Optional[datetime], now: datetime, lang: str) -> str:
 
 
 class ServiceTile(ButtonBehavior, BoxLayout):
-    """One service: its letter, its name, how many people are waiting, and the estimated wait when known."""
+    """One service: its letter, its name in the screen's language, how many people are waiting, and the
+    estimated wait when known."""
 
     prefix = StringProperty()
-    name_zh = StringProperty()
-    name_en = StringProperty()
+    service = ObjectProperty(None, allownone=True)  # the Service: its name_in(app.lang) is the tile's name
     waiting = NumericProperty(0)
     estimate = StringProperty()   # "3–8" minutes from the office server's fresh data; "" when not known
     state_key = StringProperty()  # "" when open, else the message key saying why not (ticket.closed, ticket.full)
@@ -90,7 +90,7 @@ class TicketScreen(Screen):
             return
         grid.clear_widgets()
         for service in services:
-            grid.add_widget(ServiceTile(prefix=service.prefix, name_zh=service.name, name_en=service.name_en))
+            grid.add_widget(ServiceTile(prefix=service.prefix, service=service))
 
     def tiles(self):
         return self.ids.tiles.children[::-1]
