@@ -5,6 +5,8 @@ a language with neither clips nor a speech voice left silent, and what the displ
 Needs Debian's chromium and chromium-driver (tests/office_browser.py); skipped without them.
 """
 
+import time
+
 import pytest
 import requests
 
@@ -56,4 +58,37 @@ def test_the_display_plays_the_offices_clips_in_order_and_reports_it(office):
     row = page.split("<td>lobby-1</td>")[1].split("</tr>")[0]
     assert f"部分錄音（{len(set(needed))} 個可播" in row                # not every word of vi yet: partial
     assert '<td class="none" data-lang="zh-TW">無（不播報，只有提示音）</td>' in row
+    db.close()
+
+
+@needs_chromium
+def test_staff_record_a_word_in_the_browser_and_play_it_back(office):
+    """/voice on the server's own machine (a secure context): the fake microphone Chromium offers records."""
+    from selenium.webdriver.common.by import By
+
+    url, db = office
+    with chromium("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                  "--autoplay-policy=no-user-gesture-required", window_size="1280,900", browser_log=True) as browser:
+        browser.get(url + "/voice")
+        browser.find_element(By.NAME, "name").send_keys("clerk")
+        browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+        browser.find_element(By.CSS_SELECTOR, "form button").click()
+        wait_for(browser, lambda: browser.current_url.endswith("/voice"))
+        assert browser.find_element(By.ID, "no-mic").get_attribute("hidden") is not None   # it can record here
+        row = browser.find_element(By.CSS_SELECTOR, 'tr[data-lang="zh-TW"][data-key="號櫃檯"]')
+        button = row.find_element(By.CSS_SELECTOR, "button.record")
+        button.click()
+        wait_for(browser, lambda: button.text == "■ 停止")
+        time.sleep(1.0)                                             # say 號櫃檯
+        button.click()
+        wait_for(browser, lambda: "已儲存「號櫃檯」" in browser.find_element(By.ID, "status").text)
+        stored = voice.get_clip(db, "zh-TW", "號櫃檯")
+        assert stored["content_type"] == "audio/webm" and stored["data"][:4] == b"\x1a\x45\xdf\xa3"
+        assert stored["recorded_by"] == "clerk" and len(stored["data"]) > 1000
+        assert row.find_element(By.CSS_SELECTOR, "button.play").is_enabled()
+        assert "recorded" in row.get_attribute("class")
+        browser.find_element(By.CSS_SELECTOR, 'tr[data-key="號櫃檯"] button.play').click()
+        time.sleep(0.5)
+        assert "無法播放" not in browser.find_element(By.ID, "status").text
+        assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE" and "favicon" not in e["message"]] == []
     db.close()
