@@ -91,7 +91,8 @@ def _features(script: Optional[str]) -> Optional[List[str]]:
 
 
 def draw_line(text: str, bold: bool = False, width_dots: Optional[int] = None, size: int = SIZE) -> Image.Image:
-    """One line drawn black on white, in the line box (:data:`ASCENT` + :data:`DESCENT` dots tall).
+    """One line drawn black on white, in the line box (:data:`ASCENT` + :data:`DESCENT` dots tall at
+    :data:`SIZE`, in proportion at another ``size``).
 
     A line wider than ``width_dots`` (one word longer than the paper) is squeezed to fit rather than cut.
 
@@ -103,17 +104,18 @@ def draw_line(text: str, bold: bool = False, width_dots: Optional[int] = None, s
         if missing:
             raise ValueError(f"cannot print {text!r}: the font {_path(script, bold).name} has no {missing!r}")
     margin = 2 * size  # room for any mark above or below the box, found and kept below
+    ascent, descent = round(ASCENT * size / SIZE), round(DESCENT * size / SIZE)
     width = max(1, int(sum(font.getlength(run, features=_features(s)) for s, run, font in pieces)) + 2)
-    canvas = Image.new("L", (width, margin + ASCENT + DESCENT + margin), 0)
+    canvas = Image.new("L", (width, margin + ascent + descent + margin), 0)
     draw = ImageDraw.Draw(canvas)
-    x, baseline = 1.0, margin + ASCENT
+    x, baseline = 1.0, margin + ascent
     for script, run, font in pieces:
         draw.text((x, baseline), run, font=font, fill=255, anchor="ls", features=_features(script))
         x += font.getlength(run, features=_features(script))
     ink = canvas.point(lambda v: 255 if v >= 128 else 0)  # a dot is burnt or not
     box = ink.getbbox()
     top = min(margin, box[1]) if box else margin
-    bottom = max(baseline + DESCENT, box[3]) if box else baseline + DESCENT
+    bottom = max(baseline + descent, box[3]) if box else baseline + descent
     line = Image.eval(ink.crop((0, top, width, bottom)), lambda v: 255 - v)  # black ink on white paper
     if width_dots and line.width > width_dots:
         line = line.resize((width_dots, line.height))

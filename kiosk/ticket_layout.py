@@ -34,7 +34,7 @@ from protocol.urls import under
 
 from . import fonts
 from .i18n import messages
-from .printed_text import paragraph
+from .printed_text import draw_line, paragraph
 
 __all__ = ["TicketText", "ticket_blocks", "profile_for", "qr_data", "ticket_url", "fitting", "minutes_text"]
 
@@ -58,10 +58,15 @@ def minutes_text(estimate: Tuple[int, int]) -> str:
 
 
 def profile_for(config) -> PrinterProfile:
-    """The printer's capabilities from ``[printer]``; the TC font for lines it cannot print as text."""
+    """The printer's capabilities from ``[printer]``; lines it cannot print as text (a name with 堃 or in Thai)
+    drawn as the resident's lines are, each run shaped in the face that has its script."""
     return PrinterProfile(width_dots=dots_for_paper(config.printer.paper_mm),
                           encoding=config.printer.encoding, qr=config.printer.qr,
-                          font_path=str(fonts.font_files()["regular"]))
+                          font_path=str(fonts.font_files()["regular"]), draw=_draw)
+
+
+def _draw(text: str, bold: bool, size: int):
+    return draw_line(text, bold, size=size)
 
 
 def ticket_url(config, number: str, service: str, day: date, lang: str) -> Optional[str]:

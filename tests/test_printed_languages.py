@@ -23,6 +23,7 @@ from kiosk.printed_text import paragraph
 from kiosk.ticket_layout import TicketText, profile_for, ticket_blocks
 from protocol import officetime
 from protocol.forms_format import load_catalogue
+from protocol.service_list import Service
 
 PUBLIC = "https://erlin-queue.example.gov.tw/"
 AT = datetime(2026, 12, 8, 10, 40, tzinfo=officetime.TAIPEI)
@@ -66,10 +67,10 @@ def big5_text(text):
 
 # -- the reference: lines drawn here with Pillow and libraqm alone ------------------------------------------------
 
-def faces():
-    thai = fallback_files()["thai"]["regular"]
-    return (ImageFont.truetype(str(font_files()["regular"]), 24, layout_engine=RAQM),
-            ImageFont.truetype(str(thai), 24, layout_engine=RAQM))
+def faces(size=24, bold=False):
+    style = "bold" if bold else "regular"
+    return (ImageFont.truetype(str(font_files()[style]), size, layout_engine=RAQM),
+            ImageFont.truetype(str(fallback_files()["thai"][style]), size, layout_engine=RAQM))
 
 
 def reference_runs(text):
@@ -80,8 +81,8 @@ def reference_runs(text):
     return [(thai, run) for thai, run in out + [(False, text[at:])] if run]
 
 
-def reference_width(text):
-    cjk, thai = faces()
+def reference_width(text, size=24, bold=False):
+    cjk, thai = faces(size, bold)
     return sum((thai if is_thai else cjk).getlength(run, features=None if is_thai else ["palt"])
                for is_thai, run in reference_runs(text))
 
@@ -99,14 +100,14 @@ def reference_lines(text, width):
     return lines
 
 
-def reference_ink(text):
+def reference_ink(text, size=24, bold=False):
     """The line's ink, trimmed to its bounding box: each run shaped in its own face on one baseline."""
-    cjk, thai = faces()
-    canvas = Image.new("L", (int(reference_width(text)) + 60, 120), 0)
+    cjk, thai = faces(size, bold)
+    canvas = Image.new("L", (int(reference_width(text, size, bold)) + 60, 5 * size), 0)
     draw, x = ImageDraw.Draw(canvas), 10.0
     for is_thai, run in reference_runs(text):
         face = thai if is_thai else cjk
-        draw.text((x, 70), run, font=face, fill=255, anchor="ls", features=None if is_thai else ["palt"])
+        draw.text((x, 3 * size), run, font=face, fill=255, anchor="ls", features=None if is_thai else ["palt"])
         x += face.getlength(run, features=None if is_thai else ["palt"])
     ink = canvas.point(lambda v: 255 if v >= 128 else 0).convert("1")
     return ink.crop(ink.getbbox())
@@ -222,6 +223,19 @@ def test_the_ticket_in_another_language_still_reads_its_qr_code(lang):
     _config, _blocks, data = ticket(lang, 58)
     codes = decode(paper(data, 58).convert("L"))
     assert [c.data.decode() for c in codes] == [f"{PUBLIC}q/2026-12-08/A012?lang={lang}"]
+
+
+def test_a_chinese_name_with_thai_in_it_is_drawn_with_the_thai_face_not_refused():
+    """A name the office typed (the config's) with a Thai word: drawn whole, each script in its face, on one baseline."""
+    config = config_for(58)
+    odd = Service("D", "新住民 ไทย", "New residents")
+    config = config.with_services((odd,))
+    profile = profile_for(config)
+    data = encode(ticket_blocks(config, TicketText("D001", odd, AT, 0, "zh-TW"), profile), profile)
+    count, text_part = pictures(data)
+    assert count == 1 and "新住民".encode("cp950") not in text_part  # the whole line is the picture
+    # The service's line is printed at twice the size, in bold: 48 dots to the em, the bold faces.
+    assert Paper(paper(data, 58)).has(reference_ink("新住民 ไทย", size=48, bold=True))
 
 
 # -- the form slip -------------------------------------------------------------------------------------------------

@@ -24,7 +24,9 @@ A line with any character the encoding cannot carry (a Vietnamese name, a
 rare ideograph like 堃 that cp950 lacks) is drawn as an image *as a whole*,
 never sent with ``?`` in its place.  Drawing needs ``font_path``: this package
 does not import the kiosk, so the caller passes one of
-``kiosk.fonts.font_files()``.
+``kiosk.fonts.font_files()``; or ``draw``, a function that draws a line
+itself (the kiosk's ``printed_text.draw_line``: Thai in its own face, each run
+shaped by HarfBuzz), which one font file cannot.
 
 Alignment: each block that prints sends its own ``ESC a n`` first, so no
 block depends on what the one before it left behind.  Images (raster lines,
@@ -38,7 +40,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
@@ -146,12 +148,15 @@ class PrinterProfile:
     :param str encoding: ``big5`` (cp950), ``gb18030``, ``utf-8`` or ``raster``.
     :param str qr: ``native`` (``GS ( k``) or ``raster`` (drawn here, for printers without it).
     :param str font_path: a Traditional Chinese font file, needed whenever a line is drawn.
+    :param draw: ``draw(text, bold, size)``, a line drawn black on white ``size`` dots to the em, the whole line
+        box: used instead of ``font_path`` when given.
     """
 
     width_dots: int = 384
     encoding: str = "big5"
     qr: str = "native"
     font_path: Optional[str] = None
+    draw: Optional[Callable[[str, bool, int], Image.Image]] = None
 
     def __post_init__(self):
         _check("PrinterProfile.encoding", self.encoding, CODECS)
@@ -271,6 +276,8 @@ def _qr_raster(block: QR, profile: PrinterProfile) -> bytes:
 
 def _raster_line(block: Text, profile: PrinterProfile) -> bytes:
     """Return one line drawn with the profile's font, as ``ESC a 0`` + ``GS v 0``; no LF follows."""
+    if profile.draw is not None:
+        return _drawn_line(block, profile)
     if profile.font_path is None:
         why = ("every line is drawn" if profile.encoding == "raster" else
                f"{unencodable(block.text, profile.encoding)!r} cannot be sent in {profile.encoding}")
@@ -292,6 +299,16 @@ def _raster_line(block: Text, profile: PrinterProfile) -> bytes:
     if canvas.width > profile.width_dots:  # squeeze rather than cut a name short
         canvas = canvas.resize((profile.width_dots, max(1, canvas.height * profile.width_dots // canvas.width)))
     return _image(canvas.point(lambda v: 255 if v >= 128 else 0, "1"), block.align, profile.width_dots)
+
+
+def _drawn_line(block: Text, profile: PrinterProfile) -> bytes:
+    """One line drawn by the profile's ``draw`` at its height, stretched to its width, squeezed to fit."""
+    canvas = _ink(profile.draw(block.text, block.bold, DOT_ROWS_PER_LINE * block.height))
+    if block.width != block.height:
+        canvas = canvas.resize((max(1, canvas.width * block.width // block.height), canvas.height))
+    if canvas.width > profile.width_dots:  # squeeze rather than cut a name short
+        canvas = canvas.resize((profile.width_dots, max(1, canvas.height * profile.width_dots // canvas.width)))
+    return _image(canvas, block.align, profile.width_dots)
 
 
 @lru_cache(maxsize=16)
