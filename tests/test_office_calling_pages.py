@@ -217,7 +217,7 @@ def test_a_clerk_calls_a001_and_the_display_and_the_live_page_show_it(office, br
     wait_for(browser, lambda: browser.find_element(By.ID, "ahead").text == "0 人", timeout=15)
     assert browser.find_element(By.ID, "serving").text == "A001（3 號櫃檯）"
     browser.find_element(By.LINK_TEXT, "English").click()       # the page again, in English, still live
-    wait_for(browser, lambda: browser.find_element(By.ID, "ahead").text == "0")
+    wait_for(browser, lambda: browser.find_element(By.ID, "ahead").text == "0 people")
     assert "counter 3" in browser.find_element(By.ID, "serving").text
 
     # Keyboard: D finishes A001 at the counter; the display shows counter 3 idle.
