@@ -6,11 +6,11 @@ A small printed slip with a form's QR code, for a resident who wants to
 download it at home: the form's title, the QR (native ``GS ( k``), what a
 scan gives (the file, or a page to find the form on), the address to type,
 the office and the date.  For a resident on another language's screen, the
-title and office also in English (the catalogue and config have no other)
-and what a scan gives in their language: drawn when the printer cannot carry
-it (Vietnamese, Thai; ``printed_text.py``), as on the ticket.  It goes through the same printer
-checks as a ticket (``kiosk/printing.py``) and takes no queue number; each
-slip printed is stored as a ``form_slip`` event.
+title as their screen shows it, the office also in English (the config has no
+other) and what a scan gives in their language: drawn when the printer cannot
+carry it (Vietnamese, Thai; ``printed_text.py``), as on the ticket.  It goes
+through the same printer checks as a ticket (``kiosk/printing.py``) and takes
+no queue number; each slip printed is stored as a ``form_slip`` event.
 """
 
 from __future__ import annotations
@@ -42,7 +42,9 @@ def slip_blocks(config, form, lang: str, profile) -> List[object]:
     if lang == "zh-TW":
         blocks = [fitting(form.title, profile, 2, bold=True)]
     else:
-        blocks = [*paragraph(form.title_en, profile, "en", bold=True), Text(form.title, align="center")]
+        # The title as the screen shows it (title_in: English where the catalogue has none in the language),
+        # and the Chinese one the counter staff know it by.
+        blocks = [*paragraph(form.title_in(lang), profile, lang, bold=True), Text(form.title, align="center")]
     address = form.address(config.server.public_url)
     blocks += [QR(address, module=5 if profile.narrow else 7), *paragraph(scan_caption(form, "zh-TW"), profile, "zh-TW")]
     if lang != "zh-TW":

@@ -74,8 +74,9 @@ def ticket_url(config, number: str, service: str, day: date, lang: str) -> Optio
 
     ``tickets.qr_url`` if set; else the office server's live queue page (``office/calling_pages.py``'s
     ``/q/<day>/<number>``: people ahead, now serving, the wait) at ``server.public_url``, opening in the
-    language the ticket was taken in (``?lang=zh-TW`` or ``en``).  Never ``server.url``: that is the kiosk's way
-    to the office server, often a LAN address (127.0.0.1 with ``make run``) a phone on mobile data cannot open.
+    language the ticket was taken in (``?lang=vi``: any of ``settings.LANGUAGES``).  Never ``server.url``: that is
+    the kiosk's way to the office server, often a LAN address (127.0.0.1 with ``make run``) a phone on mobile data
+    cannot open.
     """
     template = config.tickets.qr_url
     if not template:
