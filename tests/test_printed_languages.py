@@ -7,6 +7,9 @@ the catalogue's own word boundaries: same words on each line, same shapes, dot f
 """
 
 import re
+import subprocess
+import sys
+import textwrap
 from datetime import datetime
 
 import pytest
@@ -236,6 +239,26 @@ def test_a_chinese_name_with_thai_in_it_is_drawn_with_the_thai_face_not_refused(
     assert count == 1 and "新住民".encode("cp950") not in text_part  # the whole line is the picture
     # The service's line is printed at twice the size, in bold: 48 dots to the em, the bold faces.
     assert Paper(paper(data, 58)).has(reference_ink("新住民 ไทย", size=48, bold=True))
+
+
+def test_the_printer_draws_thai_without_kivy():
+    """`kiosk ticket print` runs without a screen: its drawing (runs, line breaks, shaping) imports no Kivy."""
+    code = textwrap.dedent("""
+        import sys
+        sys.modules["kivy"] = None  # `import kivy` now fails, as on a machine without it
+        from datetime import datetime
+        from hardware.printer.escpos import encode
+        from kiosk.config import Config, defaults
+        from kiosk.ticket_layout import TicketText, profile_for, ticket_blocks
+        config = Config(defaults())
+        profile = profile_for(config)
+        blocks = ticket_blocks(config, TicketText("A001", config.service("A"), datetime(2026, 12, 8, 10, 40), 3, "th"),
+                               profile)
+        print(encode(blocks, profile).count(b"\\x1dv0"))
+    """)
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert int(ran.stdout) >= 4
 
 
 # -- the form slip -------------------------------------------------------------------------------------------------
