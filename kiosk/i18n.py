@@ -141,14 +141,18 @@ def unbreakable_words(lang: str) -> tuple:
 
 #: The weekday after a Chinese date: 民國115年12月8日（二）.
 WEEKDAYS_ZH = "一二三四五六日"
+#: CLDR's date pattern for a language whose day-month-year with the month's name is too wide (long_date).
+DATE_SKELETONS = {"vi": "yMd"}
 
 
 def long_date(day: date, lang: str) -> str:
     """The header's date in ``lang``, with the ROC year Taiwan's forms use.
 
     Chinese: 民國115年12月8日（二）; English: Tue 8 Dec 2026 (ROC 115); the others in their own
-    format from Babel's CLDR data, the month's name included but not the weekday's (8 thg 12, 2026
-    (Dân Quốc 115)): a weekday makes the date too wide for the header of the 7-inch screen.
+    format from Babel's CLDR data (8 Des 2026 (Minguo 115)), as short as English's or the title is
+    squeezed: no weekday, and in Vietnamese the month as a number (8/12/2026: CLDR's short month is
+    "thg 12", "month 12", no shorter to read and wider).  Text is never drawn below 4 units, so the
+    date cannot shrink instead.
     """
     if lang == "zh-TW":
         return f"{officetime.roc_date(day)}（{WEEKDAYS_ZH[day.weekday()]}）"
@@ -157,4 +161,4 @@ def long_date(day: date, lang: str) -> str:
     from babel.dates import format_skeleton  # imported here: only the screen's clock needs it
 
     roc = messages(lang).text("app.roc_year", year=officetime.roc_year(day))
-    return f"{format_skeleton('yMMMd', day, locale=lang.replace('-', '_'))} ({roc})"
+    return f"{format_skeleton(DATE_SKELETONS.get(lang, 'yMMMd'), day, locale=lang.replace('-', '_'))} ({roc})"

@@ -198,7 +198,7 @@ def test_the_header_date_is_in_each_language_with_the_roc_year_forms_use():
     day = date(2026, 12, 8)  # a Tuesday
     assert long_date(day, "zh-TW") == "民國115年12月8日（二）"
     assert long_date(day, "en") == "Tue 8 Dec 2026 (ROC 115)"
-    assert long_date(day, "vi") == "8 thg 12, 2026 (Dân Quốc 115)"  # CLDR's own format for each language
+    assert long_date(day, "vi") == "8/12/2026 (Dân Quốc 115)"  # CLDR's own format for each language
     assert long_date(day, "id") == "8 Des 2026 (Minguo 115)"
     assert long_date(day, "th") == "8 ธ.ค. 2026 (ปี\u200bหมินกั๋ว 115)"  # the glossary's terms
     assert long_date(day, "fil") == "Dis 8, 2026 (ROC 115)"
