@@ -200,7 +200,10 @@ def _checked_report(report: Any) -> Dict[str, Dict[str, Any]]:
 
 def record_report(db: Database, display: str, report: Any) -> Dict[str, Any]:
     """Keep what ``display`` says it can speak (ValueError if malformed); the newest replaces the last."""
-    checked = {"languages": _checked_report(report)}
+    sound = report.get("sound", True) if isinstance(report, dict) else True
+    if not isinstance(sound, bool):
+        raise ValueError('"sound" must be true or false (whether the display may play sound)')
+    checked = {"languages": _checked_report(report), "sound": sound}
     text, now = json.dumps(checked, ensure_ascii=False), _now()
 
     def store(conn):
@@ -212,7 +215,9 @@ def record_report(db: Database, display: str, report: Any) -> Dict[str, Any]:
 
 
 def reports(db: Database) -> List[Dict[str, Any]]:
-    """Every display's last report: display, reported_at, languages (lang -> voice, clips, failed)."""
+    """Every display's last report: display, reported_at, sound (whether it may play sound: a browser plays
+    nothing until someone presses 啟用聲音, unless started with --autoplay-policy=no-user-gesture-required),
+    languages (lang -> voice, clips, failed)."""
     rows = db.read(lambda c: c.execute(select(VOICE_REPORTS).order_by(VOICE_REPORTS.c.display)).mappings().all())
-    return [{"display": row["display"], "reported_at": row["reported_at"],
+    return [{"display": row["display"], "reported_at": row["reported_at"], "sound": True,
              **json.loads(row["report"])} for row in rows]

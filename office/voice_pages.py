@@ -120,12 +120,14 @@ def _page(problems=(), saved=False, status=200):
     display_rows = []
     for report in voice.reports(db):
         sources = [(lang, *_source(by_lang[lang], report["languages"].get(lang))) for lang in chosen]
-        display_rows.append({"display": report["display"], "at": report["reported_at"], "sources": sources})
+        display_rows.append({"display": report["display"], "at": report["reported_at"], "sources": sources,
+                             "sound": report["sound"]})
     known = {d["display"] for d in display_rows}
     for found in displays.displays(db):
         if found["name"] not in known:
             display_rows.append({"display": found["name"], "at": None,
-                                 "sources": [(lang, "unknown", "尚未回報（顯示器開啟後回報）") for lang in chosen]})
+                                 "sources": [(lang, "unknown", "尚未回報（顯示器開啟後回報）") for lang in chosen],
+                                 "sound": True})
     return render_template("voice.html", chosen=chosen, rows=rows, displays=display_rows, problems=problems,
                            saved=saved, names=voice.LANGUAGE_NAMES, speech_langs=announce.SPEECH_LANG,
                            max_kb=voice.MAX_CLIP_BYTES // 1024), status

@@ -195,6 +195,11 @@ def test_each_display_reports_what_it_can_say_and_the_page_shows_it(app, clerk, 
     assert '<td class="speech" data-lang="vi">瀏覽器語音：Google Tiếng Việt</td>' in row
     assert '<td class="none" data-lang="th">無（不播報，只有提示音）</td>' in row
     assert "尚未回報（顯示器開啟後回報）" in page.split("<td>lobby-2</td>")[1].split("</tr>")[0]
+    assert "聲音未啟用" not in page
+    muted = app.test_client().post(f"/api/v1/voice/report?token={token}", json=dict(report, sound=False))
+    assert muted.status_code == 204
+    page = clerk.get("/voice").get_data(as_text=True)                            # a TV started without autoplay
+    assert "聲音未啟用：在顯示器上按「啟用聲音」" in page.split("lobby-1")[1].split("</tr>")[0]
     bad = app.test_client().post(f"/api/v1/voice/report?token={token}", json={"languages": {"ja": {}}})
     assert bad.status_code == 400 and "unknown language 'ja'" in bad.get_json()["error"]
     assert app.test_client().post("/api/v1/voice/report", json=report).status_code == 401

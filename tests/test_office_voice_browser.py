@@ -41,6 +41,7 @@ def test_the_display_plays_the_offices_clips_in_order_and_reports_it(office):
         # The display decodes the clips ahead and says so to the server: nothing is fetched when the call comes.
         reported = wait_for(browser, lambda: voice.reports(db) and voice.reports(db)[0]["languages"].get("vi"))
         assert reported == {"voice": None, "clips": len(set(needed)), "failed": 0}
+        assert voice.reports(db)[0]["sound"] is True                   # started with the autoplay flag
         assert "Tiếng Việt · 中文（國語）" in browser.execute_script("return document.getElementById('voices').textContent")
 
         clerk = office_sign_in.signed_in_session(url, "clerk", PASSWORD)
