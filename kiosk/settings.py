@@ -244,8 +244,8 @@ SETTINGS: Tuple[Setting, ...] = (
             _between(99, 9999)),
     Setting("tickets", "qr_url", "str", "",
             "The QR code on the ticket: a URL, which may use {number}, {service}, {kiosk}, {date} and {lang} (the "
-            "ticket's language, zh-TW or en). Empty: the office server's live queue page at server.public_url "
-            "(public_url + q/{date}/{number}?lang={lang}), or no QR code without one.",
+            "ticket's language: zh-TW, en, vi, id, th or fil). Empty: the office server's live queue page at "
+            "server.public_url (public_url + q/{date}/{number}?lang={lang}), or no QR code without one.",
             _qr_url),
     Setting("forms", "file", "str", "",
             "The office's own forms catalogue (same format as protocol/data/forms.toml), read over the shipped one; "

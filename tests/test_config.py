@@ -121,7 +121,7 @@ def test_example_file_is_valid_and_describes_the_erlin_kiosk():
     pytest.param('[kiosk]\nid = "ERLIN 01"\n', "kiosk.id", 2,
                  "must be 1-32 letters, digits, '-' or '_' (e.g. 'ERLIN-01'), got 'ERLIN 01'", id="bad-id"),
     pytest.param('[kiosk]\nlanguage = "fr"\n', "kiosk.language", 2,
-                 "must be one of 'zh-TW', 'en', got 'fr'", id="unknown-language"),
+                 "must be one of 'zh-TW', 'en', 'vi', 'id', 'th', 'fil', got 'fr'", id="unknown-language"),
     pytest.param('[printer]\nurl = "ftp://10.0.0.9"\n', "printer.url", 2,
                  "unknown scheme 'ftp'; known: loop, socket,", id="unknown-printer-scheme"),
     pytest.param('[printer]\nurl = "COM3"\n', "printer.url", 2,
