@@ -20,7 +20,7 @@ help:
 	@echo "make screenshots write docs/screenshots/*.png (from the busy state)"
 	@echo "make audit       check every screen's layout; pictures and a contact sheet in build/audit/"
 	@echo "make bench       kiosk bench startup"
-	@echo "make messages    carry kiosk/locale/kiosk.pot's messages into every language's catalogue (pybabel update)"
+	@echo "make messages    carry the templates' messages (kiosk/locale/kiosk.pot, office/locale/queue.pot) into every language's catalogue"
 	@echo "make image       (root) build the SD card image into build/; make image-test boots it under QEMU"
 	@echo "make clean       remove the venv and built fonts"
 
@@ -74,6 +74,7 @@ screenshots: setup
 # is translated (kiosk/locale/README.md).
 messages: setup
 	$(BIN)/pybabel update -i kiosk/locale/kiosk.pot -d kiosk/locale -D kiosk -w 120
+	$(BIN)/pybabel update -i office/locale/queue.pot -d office/locale -D queue -w 120
 
 # Every screen x state x size x language checked; the pictures and a contact sheet in build/audit/index.html
 audit: setup
