@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from typing import Callable, List
+from typing import Callable, List, Optional, Sequence
 
 from .settings import LANGUAGES
 
@@ -50,7 +50,7 @@ def _time_per_label(provider, texts: List[str], font: str) -> float:
     return statistics.median(rounds)
 
 
-def bench_text(say: Callable[[str], None] = print) -> int:
+def bench_text(langs: Optional[Sequence[str]] = None, say: Callable[[str], None] = print) -> int:
     from .ui import environment
 
     environment.configure("offscreen", size=(800, 480), fullscreen=False)  # the provider, no window opened
@@ -65,7 +65,7 @@ def bench_text(say: Callable[[str], None] = print) -> int:
     LabelBase.register("KioskBench", fn_regular=str(paths["regular"]), fn_bold=str(paths["bold"]))
     say(f"kiosk bench text: every message laid out and drawn at {FONT_SIZE} px, median of {ROUNDS} rounds")
     say(f"{'language':10}{'messages':>9}{'SDL2 (ms)':>12}{'shaped (ms)':>13}{'ratio':>8}")
-    for lang in LANGUAGES:
+    for lang in langs or LANGUAGES:
         texts = [text.replace(ZWSP, "") for value in messages(lang).by_key.values()
                  for text in (value if isinstance(value, tuple) else (value,)) if text.strip()]
         _time_per_label(ShapedLabel, texts[:5], "KioskBench")  # open the faces before timing

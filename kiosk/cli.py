@@ -25,6 +25,7 @@ The ``kiosk`` command
     kiosk bench ratings                      press-to-disk latency, against a bare SQLite insert
     kiosk bench ticket                       ticket bytes and wire time, text against raster; tap to first byte
     kiosk bench upload                       drain 10,000 events to a local office server, batched vs one by one
+    kiosk bench text [--lang L]              every message drawn by the kiosk's text provider, against Kivy's SDL2
     kiosk fonts build [--dest DIR]           extract the Traditional Chinese font, copy the Thai one
     kiosk version
 

@@ -1,5 +1,5 @@
 """
-``kiosk bench startup|ratings|ticket|upload``
+``kiosk bench startup|ratings|ticket|upload|text``
 =============================================
 
 Which benchmark a ``kiosk bench`` runs; each lives in its own module
@@ -21,6 +21,9 @@ def cmd_bench(args) -> int:
     if args.what == "ticket":
         from .bench_ticket import bench_ticket
         return bench_ticket(load(args.config), langs=args.lang)
+    if args.what == "text":
+        from .bench_text import bench_text
+        return bench_text(langs=args.lang)
     if args.what == "ratings":
         from .bench_ratings import bench_ratings
         return bench_ratings(load(args.config), presses=args.presses)

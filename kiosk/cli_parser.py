@@ -230,10 +230,11 @@ def _add_simulate(sub, common) -> None:
 
 def _add_bench(sub, common) -> None:
     bench = sub.add_parser("bench", parents=[common], help="measure speed and memory")
-    bench.add_argument("what", choices=("startup", "ratings", "ticket", "upload"))
+    bench.add_argument("what", choices=("startup", "ratings", "ticket", "upload", "text"))
     bench.add_argument("--presses", type=_positive, default=10000, help="ratings: presses to time")
     bench.add_argument("--lang", action="append", choices=LANGUAGES,
-                       help="ticket: a language whose ticket to measure beside zh-TW (repeatable; default: all)")
+                       help="ticket: a language whose ticket to measure beside zh-TW; text: a language whose messages "
+                            "to draw (repeatable; default: all)")
     bench.add_argument("--changes", type=_positive, default=1000, help="startup: screen changes for the memory figure")
     bench.add_argument("--runs", type=_positive, default=3, help="runs of each process (median is reported)")
     bench.add_argument("--size", type=_size, default=DEFAULT_SIZE, metavar="WxH")

@@ -108,3 +108,15 @@ def test_only_thai_leaves_the_chinese_face():
 def test_a_bold_thai_word_is_drawn_from_the_bold_thai_face():
     regular, bold = kivy_ink("ประเมิน"), kivy_ink("ประเมิน", bold=True)
     assert ImageStat.Stat(bold).sum[0] > ImageStat.Stat(regular).sum[0] * 1.15
+
+
+def test_kiosk_bench_text_prints_each_language_beside_the_sdl2_baseline():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "kiosk.cli", "bench", "text", "--lang", "th", "--lang", "vi"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = {line.split()[0]: line.split() for line in done.stdout.splitlines() if line.startswith(("th ", "vi "))}
+    assert set(rows) == {"th", "vi"}
+    assert all(row[-1].endswith("×") and float(row[2]) > 0 and float(row[3]) > 0 for row in rows.values()), rows
