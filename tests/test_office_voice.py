@@ -1,6 +1,6 @@
 """The lobby display's voice (office/voice.py, office/voice_pages.py): the office's choice of languages, the clips
 it records on /voice, what the display reads, and what each display reports it can say, through the Flask test
-client on a real SQLite file."""
+client on a real database (SQLite, and PostgreSQL when $OFFICE_TEST_DATABASE_URL is set)."""
 
 import hashlib
 import io
@@ -13,6 +13,7 @@ import office_sign_in
 from office import calls, displays, voice
 from office.app import create_app
 from office.db import Database
+from office_backends import BACKENDS, database_url
 from test_office_displays import DAY, at, ticket
 
 WEBM = b"\x1a\x45\xdf\xa3" + bytes(range(256)) * 20         # a WebM header and some body, as MediaRecorder sends
@@ -26,9 +27,9 @@ def wav(seconds=0.2) -> bytes:
     return out.getvalue()
 
 
-@pytest.fixture
-def db(tmp_path):
-    with Database(f"sqlite:///{tmp_path / 'office.db'}") as database:
+@pytest.fixture(params=BACKENDS)
+def db(request, tmp_path):
+    with database_url(request.param, tmp_path) as url, Database(url) as database:
         database.add_kiosk("ERLIN-01")
         for n in range(1, 4):
             ticket(database, f"A00{n}", n)
@@ -71,7 +72,7 @@ def test_the_office_chooses_the_languages_and_their_order(clerk, db, app):
                                        "order_en": ""})
     assert saved.status_code == 200 and "已儲存" in saved.get_data(as_text=True)
     assert voice.languages(db) == ["vi", "zh-TW", "th"]
-    with Database(db.display_url) as again:                          # kept in the database, read afresh
+    with Database(db.url.render_as_string(hide_password=False)) as again:    # kept in the database, read afresh
         assert voice.languages(again) == ["vi", "zh-TW", "th"]
     page = clerk.get("/voice").get_data(as_text=True)
     assert page.index('id="clips-vi"') < page.index('id="clips-zh-TW"') < page.index('id="clips-th"') \
