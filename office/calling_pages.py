@@ -13,7 +13,9 @@ office LAN may have none).  They use the JSON API of ``office/calls_api.py``.
 * ``/display`` (staff sign-in, or a display token: ``/display?token=…`` from
   ``kiosk-office display add NAME``, ``office/displays.py``): the lobby TV: now
   serving per counter, the last calls, a two-tone chime (Web Audio) and the
-  announcement read by the browser's speechSynthesis (zh-TW, English optional).
+  call said in the languages the office chose on ``/voice``, each from the
+  office's recorded clips, else the browser's speechSynthesis, else not at all
+  (``office/voice.py``).
   It passes the token on to the state request and the event stream; a wrong
   token is a ``401`` page (the token is never logged).  After a lost connection
   it shows 連線中斷，重新連線中…, reconnects with ``since=`` its last event and
