@@ -36,7 +36,7 @@ from PIL import Image, ImageDraw, ImageFont, features
 from hardware.printer.escpos import PrinterProfile, Raster, Text, chars_per_line, text_columns, unencodable
 
 from . import fonts
-from .i18n import unbreakable_words
+from .i18n import ZWSP, unbreakable_words
 from .line_breaks import wrap_lines
 
 __all__ = ["SIZE", "ASCENT", "DESCENT", "DRAWN_ALIGN", "printer_carries", "paragraph", "draw_line", "line_width", "columns"]
@@ -77,7 +77,6 @@ def paragraph(text: str, profile: PrinterProfile, lang: str, align: str = "cente
     return [Raster(draw_line(line, bold, profile.width_dots), align=DRAWN_ALIGN) for line in lines if line]
 
 
-
 def line_width(text: str, bold: bool = False, size: int = SIZE) -> float:
     """How many dots wide ``text`` is drawn (its runs shaped, each in its face)."""
     return sum(_face(script, bold, size).getlength(run, features=_features(script))
@@ -98,6 +97,7 @@ def draw_line(text: str, bold: bool = False, width_dots: Optional[int] = None, s
 
     :raises ValueError: if a character has no glyph in the face that would draw it (it would print as a box).
     """
+    text = text.replace(ZWSP, "")  # where a Thai line may break (a name typed with them): nothing to draw
     pieces = [(script, run, _face(script, bold, size)) for script, run in fonts.runs(text) if run]
     for script, run, _font in pieces:
         missing = "".join(c for c in dict.fromkeys(run) if not c.isspace() and ord(c) not in _cmap(_path(script, bold)))
@@ -122,6 +122,7 @@ def draw_line(text: str, bold: bool = False, width_dots: Optional[int] = None, s
     return line
 
 
+@lru_cache(maxsize=8)
 def _path(script: Optional[str], bold: bool) -> Path:
     style = "bold" if bold else "regular"
     return fonts.fallback_files()[script][style] if script else fonts.font_files()[style]
