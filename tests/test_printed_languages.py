@@ -22,7 +22,7 @@ from kiosk.config import Config, defaults
 from kiosk.fonts import fallback_files, font_files
 from kiosk.form_slips import FormSlips
 from kiosk.i18n import ZWSP, messages
-from kiosk.printed_text import paragraph
+from kiosk.printed_text import draw_line, paragraph
 from kiosk.ticket_layout import TicketText, profile_for, ticket_blocks
 from protocol import officetime
 from protocol.forms_format import load_catalogue
@@ -259,6 +259,12 @@ def test_the_printer_draws_thai_without_kivy():
     ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert ran.returncode == 0, ran.stderr[-2000:]
     assert int(ran.stdout) >= 4
+
+
+def test_a_letter_no_face_has_is_refused_by_name_never_printed_as_a_box():
+    with pytest.raises(ValueError, match="NotoSansCJKtc-Regular.otf has no 'ក'"):
+        draw_line("Xin chào ក")  # Khmer: in neither the Chinese face nor the Thai one
+    assert draw_line("Xin chào ไทย").height >= 24  # the same line with Thai in it is drawn
 
 
 # -- the form slip -------------------------------------------------------------------------------------------------
