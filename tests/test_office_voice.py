@@ -94,7 +94,9 @@ def test_two_languages_in_one_place_are_refused_and_nothing_is_saved(clerk, db):
 def test_the_voice_page_is_for_staff_and_in_the_menu(app, clerk, token):
     assert app.test_client().get("/voice").status_code == 302
     assert app.test_client().get(f"/voice?token={token}").status_code == 302   # a display token is no sign-in
-    assert '<a href="/voice" aria-current="page">叫號語音</a>' in clerk.get("/voice").get_data(as_text=True)
+    page = clerk.get("/voice").get_data(as_text=True)
+    assert '<a href="/voice" aria-current="page">叫號語音</a>' in page
+    assert "http://" not in page and "https://" not in page         # nothing from the Internet (no CDN)
 
 
 # -- the clips -------------------------------------------------------------------------------------------
