@@ -16,13 +16,19 @@ SIZE = 40
 
 @pytest.fixture(scope="module", autouse=True)
 def window():
-    """A GL context (Kivy makes a label's texture in it), and the kiosk's fonts as Kivy's default."""
+    """A GL context (Kivy makes a label's texture in it), the kiosk's fonts as Kivy's default, and text drawn
+    at the size asked for: a running kiosk app (another test's) snaps sizes to its steps (kiosk/fonts.py)."""
+    from kivy.core.text import LabelBase
     from kivy.core.window import Window
 
-    from kiosk.ui.app import register_fonts
+    from kiosk.ui import app
 
-    register_fonts()
-    return Window
+    app.register_fonts()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(LabelBase, "resolve_font_name", app._kivy_resolve_font_name)
+        yield Window
+
+
 THAI_WORDS = sorted({word for text in messages("th").by_key.values() for piece in re.split("[\u200b]", str(text))
                      for word in re.findall("[\u0e00-\u0e7f]+", piece)})
 
