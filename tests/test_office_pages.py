@@ -354,11 +354,12 @@ def test_today_shows_tickets_ratings_and_kiosks(staff_client, db, monkeypatch):
 
 def test_announcements_and_forms_are_saved_for_the_kiosks(staff_client, db):
     token = csrf(staff_client.get("/settings"))
+    others = {f"announcement_{lang}": ["", "", ""] for lang in ("en", "vi", "id", "th", "fil")}  # the page's inputs
     saved = staff_client.post("/settings", data={"csrf": token, "announcement_zh-TW": ["今日下午停電", "", "請多包涵"],
-                                                 "announcement_en": ["", "", ""], "forms": ""})
+                                                 **others, "forms": ""})
     assert saved.status_code == 200 and "已儲存" in saved.get_data(as_text=True)
     assert db.config_for(KIOSK) == {"forms": None, "announcements": ["今日下午停電", "請多包涵"],
-                                    "announcements_en": ["", ""]}
+                                    **{f"announcements_{lang}": ["", ""] for lang in ("en", "vi", "id", "th", "fil")}}
 
 
 def test_the_settings_page_sends_the_clerk_to_the_forms_list_for_forms(staff_client, db):
