@@ -98,8 +98,8 @@ def bench_ticket(config: Config, tickets: int = 200, langs: Optional[Sequence[st
 def _languages(config: Config, profile, langs: Sequence[str]) -> None:
     """Each language's ticket beside the Chinese one: bytes, drawn lines, time at 9600 baud, the goal."""
     service = config.services[0]
-    print(f"\nthe ticket in the resident's language (office and service in English, the messages in theirs), "
-          f"with an estimate of 15–25 min, beside the Chinese ticket:")
+    print("\nthe ticket in the resident's language (office and service in English, the messages in theirs), "
+          "with an estimate of 15–25 min, beside the Chinese ticket:")
     print(f"{'language':10}{'bytes':>8}{'9600 baud':>12}{'drawn lines':>13}{'× zh-TW':>10}  "
           f"goal ≤ {LANG_GOAL_BYTES // 1024} KB and ≤ {LANG_GOAL_SECONDS:.0f} s")
     zh_size = None

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import sys
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 from PIL import Image, ImageDraw, ImageFont, features
 
