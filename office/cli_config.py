@@ -6,11 +6,14 @@
 
     kiosk-office config show [--kiosk ID] [--db URL]
     kiosk-office config set [--kiosk ID [--forms FILE | --no-forms]] [--announcement TEXT ... | --no-announcements]
-                            [--announcement-en TEXT ...] [--office-name NAME]
+                            [--announcement-LANG TEXT ...] [--office-name NAME]
 
-The office name, the marquee announcements (Chinese, each with its English by order) office-wide or for one
-kiosk, and one kiosk's own forms override; each checked before anything is saved, as the ``/settings`` page
-checks it.
+``LANG``: each language an announcement has a text in beside Chinese (``en``, ``vi``, ``id``, ``th``, ``fil``:
+protocol/announcements.py's ``LANGUAGES``, one option each, made from that list).  The office name, the
+marquee announcements (Chinese, each with its text in those languages by order: the first
+``--announcement-vi`` goes with the first ``--announcement``; ``""`` for none) office-wide or for one kiosk,
+and one kiosk's own forms override; each checked before anything is saved, as the ``/settings`` page checks
+it (office/marquee.py).  ``config show`` prints what a kiosk is sent: every language's list.
 """
 
 from __future__ import annotations
@@ -19,9 +22,24 @@ import json
 import sys
 from pathlib import Path
 
+from protocol.announcements import LANGUAGES
+
 from .cli_common import open_db
+from .marquee import LANGUAGE_NAMES, NATIVE_NAMES, check  # the settings page's names and checker
 
 __all__ = ["add_commands"]
+
+#: The languages given beside the Chinese, each by its own option (``--announcement-vi``): the protocol's
+#: list, so a language added there gets its option, its pairing and its checks here without an edit.
+TRANSLATED = LANGUAGES[1:]
+
+
+def _option(lang: str) -> str:
+    return f"--announcement-{lang}"
+
+
+def _dest(lang: str) -> str:
+    return "announcement_" + lang.replace("-", "_")  # argparse's attribute for the option
 
 
 def _config_show(args) -> int:
@@ -35,17 +53,39 @@ def _config_show(args) -> int:
 
 
 def _announcements(args):
-    """The announcements given (``--announcement`` paired with ``--announcement-en`` by order), checked;
-    None and the problems (in Chinese, naming the announcement) if they are wrong."""
-    from .marquee import check
-
-    chinese, english = args.announcement or [], args.announcement_en or []
-    if len(english) > len(chinese):
-        return None, [f"--announcement-en 有 {len(english)} 則，比 --announcement 的 {len(chinese)} 則多："
-                      "英文依順序配對中文，每則中文最多一則英文（沒有英文的一則寫 --announcement-en \"\"）"]
-    english += [""] * (len(chinese) - len(english))
-    found, problems = check([{"zh-TW": zh, "en": en} for zh, en in zip(chinese, english)], blank_rows=False)
+    """The announcements given (``--announcement`` paired with ``--announcement-en``, ``-vi``… by order),
+    checked as the settings page checks them; None and the problems (in Chinese, naming the option, or the
+    announcement and the language) if they are wrong."""
+    chinese = args.announcement or []
+    columns, problems = {"zh-TW": chinese}, []
+    for lang in TRANSLATED:
+        texts, option, name = getattr(args, _dest(lang)) or [], _option(lang), LANGUAGE_NAMES[lang]
+        if len(texts) > len(chinese):
+            problems.append(f"{option} 有 {len(texts)} 則，比 --announcement 的 {len(chinese)} 則多："
+                            f"{name}依順序配對中文，每則中文最多一則（沒有{name}的一則寫 {option} \"\"）")
+        columns[lang] = texts + [""] * (len(chinese) - len(texts))
+    if problems:
+        return None, problems
+    typed = [{lang: columns[lang][i] for lang in LANGUAGES} for i in range(len(chinese))]
+    found, problems = check(typed, blank_rows=False)
     return (None if problems else found), [str(p) for p in problems]
+
+
+def _announcement_changes(args):
+    """``{"announcements": ...}`` to set, ``{}`` when none are given, None after saying what is wrong."""
+    translated = [_option(lang) for lang in TRANSLATED if getattr(args, _dest(lang))]
+    if args.no_announcements and translated:
+        print(f"kiosk-office: {', '.join(translated)} {'goes' if len(translated) == 1 else 'go'} with "
+              "--announcement, not with --no-announcements", file=sys.stderr)
+        return None
+    if args.no_announcements:
+        return {"announcements": None}
+    if not (args.announcement or translated):
+        return {}
+    announcements, problems = _announcements(args)
+    for problem in problems:
+        print(f"kiosk-office: {problem}", file=sys.stderr)
+    return None if problems else {"announcements": announcements}
 
 
 def _config_set(args) -> int:
@@ -72,25 +112,16 @@ def _config_set(args) -> int:
                   f"(--force sends it anyway)", file=sys.stderr)
             return 2
         changes["forms"] = text
-    if args.no_announcements and args.announcement_en:
-        print("kiosk-office: --announcement-en goes with --announcement, not with --no-announcements",
-              file=sys.stderr)
+    announcements = _announcement_changes(args)
+    if announcements is None:
         return 2
-    if args.no_announcements:
-        changes["announcements"] = None
-    elif args.announcement or args.announcement_en:
-        announcements, problems = _announcements(args)
-        if problems:
-            for problem in problems:
-                print(f"kiosk-office: {problem}", file=sys.stderr)
-            return 2
-        changes["announcements"] = announcements
+    changes.update(announcements)
     if args.office_name is not None and args.kiosk:
         print("kiosk-office: --office-name is the office's, not one kiosk's: leave out --kiosk", file=sys.stderr)
         return 2
     if not changes and args.office_name is None:
-        print("kiosk-office: nothing to set: give --forms, --no-forms, --announcement (and --announcement-en), "
-              "--no-announcements or --office-name", file=sys.stderr)
+        print("kiosk-office: nothing to set: give --forms, --no-forms, --announcement (and "
+              f"{', '.join(map(_option, TRANSLATED))}), --no-announcements or --office-name", file=sys.stderr)
         return 2
     with open_db(args) as db:
         try:
@@ -127,10 +158,11 @@ def add_commands(commands, db_parent) -> None:
                                help="an announcement for the marquee, in Chinese (repeat for several, in order; "
                                     "all of them replace those set before at this scope)")
     announcements.add_argument("--no-announcements", action="store_true", help="unset them at this scope")
-    put.add_argument("--announcement-en", action="append", metavar="TEXT",
-                     help="the English text of the announcement given in the same place (the first "
-                          "--announcement-en goes with the first --announcement...); \"\" for one without; "
-                          "one missing shows in Chinese on the English screen")
+    for lang in TRANSLATED:
+        put.add_argument(_option(lang), dest=_dest(lang), action="append", metavar="TEXT",
+                         help=f"the {NATIVE_NAMES[lang]} text of the announcement given in the same place (the "
+                              f"first {_option(lang)} goes with the first --announcement...); \"\" for one "
+                              f"without; one missing shows in Chinese on the {NATIVE_NAMES[lang]} screen")
     put.add_argument("--office-name", metavar="NAME",
                      help="the office's name (機關名稱, e.g. 彰化縣二林鎮戶政事務所) heading the report and the "
                           "live queue page; \"\" unsets it")

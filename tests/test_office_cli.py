@@ -16,8 +16,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from office.app import create_app
 from office.cli import default_db_url, main
 from office.db import Database
+from protocol.announcements import read_answer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -202,6 +204,60 @@ def test_config_set_refuses_bad_announcements_and_names_naming_what_is_wrong(tmp
     with Database(f"sqlite:///{db}") as database:  # nothing of a refused command is kept
         assert database.config_for("ERLIN-01")["announcements_en"] == ["Old notice"]
         assert database.office_name() == ""
+
+
+def test_config_set_pairs_vietnamese_and_thai_with_chinese_and_a_kiosk_reads_them(tmp_path, env):
+    db = f"sqlite:///{tmp_path / 'office.db'}"
+    token = office("kiosk", "add", "ERLIN-01", "--db", db, env=env).stdout.strip()
+    done = office("config", "set", "--announcement", "今日下午停電", "--announcement", "請勿在大廳飲食",
+                  "--announcement-vi", "Chiều nay cúp điện", "--announcement-th", "", "--announcement-th",
+                  "ห้ามรับประทานอาหารในล็อบบี้", "--announcement-en", "Power cut this afternoon", "--db", db, env=env)
+    assert (done.returncode, done.stderr) == (0, "")
+
+    # What the kiosk is sent, as it asks for it, and what it makes of it (its own check, protocol/announcements).
+    answer = create_app(db).test_client().get("/api/v1/kiosks/ERLIN-01/config",
+                                              headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200
+    assert answer.json["announcements_vi"] == ["Chiều nay cúp điện", ""]  # the second shows in Chinese
+    assert answer.json["announcements_th"] == ["", "ห้ามรับประทานอาหารในล็อบบี้"]
+    assert read_answer(answer.json) == [
+        {"zh-TW": "今日下午停電", "en": "Power cut this afternoon", "vi": "Chiều nay cúp điện"},
+        {"zh-TW": "請勿在大廳飲食", "th": "ห้ามรับประทานอาหารในล็อบบี้"}]
+
+    shown = office("config", "show", "--db", db, env=env)
+    assert shown.returncode == 0
+    shown = json.loads(shown.stdout)
+    assert shown["announcements_vi"] == ["Chiều nay cúp điện", ""]
+    assert shown["announcements_th"] == ["", "ห้ามรับประทานอาหารในล็อบบี้"]
+    assert shown["announcements_id"] == shown["announcements_fil"] == ["", ""]
+
+    # Every language has its option, named in the help.
+    helped = office("config", "set", "--help", env=env).stdout
+    assert all(f"--announcement-{lang}" in helped for lang in ("en", "vi", "id", "th", "fil"))
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--announcement", "今日下午停電", "--announcement-th", "ไฟดับ", "--announcement-th", "งดอาหาร"],
+     "--announcement-th 有 2 則，比 --announcement 的 1 則多"),
+    (["--announcement-vi", "Cúp điện"], "--announcement-vi 有 1 則，比 --announcement 的 0 則多"),
+    (["--announcement", "今日下午停電", "--announcement", "請勿飲食", "--announcement-vi", "",
+      "--announcement-vi", "x" * 201], "第 2 則的越南文（Tiếng Việt）超過 200 字"),
+    (["--announcement", "今日下午停電", "--announcement-fil", "Walang kuryente\nngayong hapon"],
+     "第 1 則的菲律賓文（Filipino）不可換行"),
+    (["--announcement", "  ", "--announcement-id", "Listrik padam"], "第 1 則沒有中文"),
+    (["--no-announcements", "--announcement-th", "ไฟดับ"], "--announcement-th goes with --announcement"),
+], ids=["more-thai", "vietnamese-without-chinese", "vietnamese-too-long", "filipino-two-lines",
+        "indonesian-blank-chinese", "thai-with-no-announcements"])
+def test_config_set_refuses_bad_texts_in_any_language_and_keeps_what_was_set(tmp_path, env, args, says):
+    db = f"sqlite:///{tmp_path / 'office.db'}"
+    assert office("config", "set", "--announcement", "舊公告", "--announcement-vi", "Thông báo cũ", "--db", db,
+                  env=env).returncode == 0
+    refused = office("config", "set", *args, "--db", db, env=env)
+    assert refused.returncode == 2 and says in refused.stderr, refused.stderr
+    with Database(db) as database:  # nothing of a refused command is kept
+        kept = database.config_for("ERLIN-01")
+        assert (kept["announcements"], kept["announcements_vi"]) == (["舊公告"], ["Thông báo cũ"])
+        assert kept["announcements_th"] == [""]
 
 
 def test_a_database_url_that_cannot_be_used_exits_2_without_its_password(capsys):
