@@ -9,7 +9,6 @@ import sys
 import unicodedata
 from pathlib import Path
 
-import pytest
 
 from protocol.forms_format import SHIPPED as SHIPPED_FILE, load_catalogue, load_sources, parse_file
 from protocol.languages import OTHER_LANGUAGES, pick
