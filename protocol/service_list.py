@@ -100,25 +100,25 @@ def _in(vi: str, id_: str, th: str, fil: str) -> Texts:
 DEFAULT_SERVICES: Tuple[Service, ...] = (
     Service("A", "戶籍登記", "Household registration", names=_in(
         "Đăng ký hộ tịch", "Pendaftaran rumah tangga",
-        "การ\u200bจด\u200bทะเบียน\u200bราษฎร์", "Household registration")),
+        "การ\u200bจด\u200bทะเบียนราษฎร์", "Household registration")),
     Service("B", "身分證、戶口名簿", "ID card, household certificate", names=_in(
         "CMND, sổ hộ khẩu", "KTP, Kartu Keluarga",
-        "บัตร\u200bประชาชน, ทะเบียน\u200bบ้าน", "ID card, household certificate")),
+        "บัตรประชาชน, ทะเบียนบ้าน", "ID card, household certificate")),
     Service("C", "謄本、印鑑證明", "Transcripts, seal certificates", names=_in(
         "Bản sao hộ tịch, con dấu", "Salinan data, surat stempel",
-        "สำเนา\u200bทะเบียน\u200bราษฎร์, หนังสือ\u200bรับรอง\u200bตราประทับ", "Transcript, sertipiko ng selyo")),
+        "สำเนา\u200bทะเบียนราษฎร์, หนังสือรับรอง\u200bตราประทับ", "Transcript, sertipiko ng selyo")),
     Service("D", "新住民、國籍", "New residents, nationality", names=_in(
         "Tân di dân, quốc tịch", "Penduduk baru, kewarganegaraan",
-        "ผู้\u200bตั้ง\u200bถิ่นฐาน\u200bใหม่, สัญชาติ", "Bagong residente, nasyonalidad")),
+        "ผู้ตั้งถิ่นฐาน\u200bใหม่, สัญชาติ", "Bagong residente, nasyonalidad")),
     Service("E", "自然人憑證", "Citizen digital certificate", names=_in(
         "Chứng nhận thể nhân", "Sertifikat digital warga",
-        "ใบ\u200bรับรอง\u200bดิจิทัล\u200bบุคคล\u200bธรรมดา", "Citizen Digital Certificate")),
+        "ใบรับรอง\u200bดิจิทัล\u200bบุคคลธรรมดา", "Citizen Digital Certificate")),
     Service("F", "預約報到", "Appointment check-in", names=_in(
         "Báo đến theo lịch hẹn", "Lapor hadir reservasi",
         "ลง\u200bทะเบียน\u200bตาม\u200bนัดหมาย", "Check-in ng appointment")),
     Service("P", "優先（年長者、身心障礙、孕婦）", "Priority (seniors, disabled, pregnant)", names=_in(
         "Ưu tiên (người cao tuổi, người khuyết tật, phụ nữ mang thai)", "Prioritas (lansia, disabilitas, ibu hamil)",
-        "คิว\u200bพิเศษ (ผู้\u200bสูงอายุ คน\u200bพิการ หญิง\u200bตั้งครรภ์)", "Priority (senior, PWD, buntis)")),
+        "คิว\u200bพิเศษ (ผู้สูงอายุ คนพิการ หญิงตั้งครรภ์)", "Priority (senior, PWD, buntis)")),
 )
 
 
