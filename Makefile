@@ -58,6 +58,9 @@ screenshots: setup
 	for lang in zh-TW en; do for size in 1280x800 800x480; do \
 	  $(BIN)/kiosk screenshot home --state busy --lang $$lang --size $$size --out docs/screenshots/home-$$lang-$$size.png || exit 1; \
 	done; done
+	for lang in vi th; do \
+	  $(BIN)/kiosk screenshot ticket --state busy --lang $$lang --size 800x480 --out docs/screenshots/ticket-$$lang-800x480.png || exit 1; \
+	done
 	# A first ticket of the day, with the live-queue QR it carries where phones reach the office (server.public_url).
 	tmp=$$(mktemp -d) && printf '[server]\npublic_url = "https://erlin.example.gov.tw/"\n' > $$tmp/kiosk.toml && \
 	  XDG_DATA_HOME=$$tmp $(BIN)/kiosk --config $$tmp/kiosk.toml ticket preview A --out docs/screenshots/ticket-A.png
