@@ -21,11 +21,12 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional, Tuple
 
 from hardware.wiring_defaults import BUTTON_PINS, LED_PINS, UART_PINS
+from protocol import languages
 
 __all__ = ["SETTINGS", "SECTIONS", "Setting", "LANGUAGES", "QR_PLACEHOLDERS"]
 
 #: Languages the kiosk speaks: English is the messages' source (kiosk/locale/kiosk.pot), the others translate it.
-LANGUAGES = ("zh-TW", "en", "vi", "id", "th", "fil")
+LANGUAGES = languages.LANGUAGES
 
 #: pyserial URL schemes, plus ``sim`` (hardware/printer/urlhandler) for the simulated printer.
 PRINTER_SCHEMES = ("loop", "socket", "rfc2217", "spy", "alt", "hwgrep", "cp2110", "sim")

@@ -32,11 +32,13 @@ from __future__ import annotations
 import functools
 from typing import Dict, List, Tuple
 
+from protocol.languages import LANGUAGES
+
 __all__ = ["LANGS", "number_words", "digit_words", "spoken", "vocabulary", "zh_numeral", "zh_numeral_clips",
            "check_number"]
 
 #: The languages the display can speak, in the order the office's staff pages list them.
-LANGS = ("zh-TW", "en", "vi", "id", "th", "fil")
+LANGS = LANGUAGES
 
 ZH_DIGITS = "零一二三四五六七八九"
 _ZH_UNITS = ((1000, "千"), (100, "百"), (10, "十"))

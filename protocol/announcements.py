@@ -24,11 +24,13 @@ from __future__ import annotations
 
 from typing import Dict, List, Mapping, Sequence
 
+from . import languages
+
 __all__ = ["LANGUAGES", "MAX_ANNOUNCEMENTS", "MAX_CHARS", "Announcement", "member", "answer_members",
            "read_answer"]
 
-#: The languages an announcement may have a text in, the required one first (the kiosk's LANGUAGES).
-LANGUAGES = ("zh-TW", "en", "vi", "id", "th", "fil")
+#: The languages an announcement may have a text in, the required one (Chinese) first.
+LANGUAGES = languages.LANGUAGES
 #: At most this many announcements, each text at most this many characters: twenty 200-character
 #: texts already take minutes to scroll by.  A kiosk refuses an answer beyond them.
 MAX_ANNOUNCEMENTS = 20

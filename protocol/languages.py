@@ -20,11 +20,14 @@ import re
 import unicodedata
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
-__all__ = ["OTHER_LANGUAGES", "Texts", "pick", "translations", "translation_problems", "translation_keys", "as_dict",
+__all__ = ["LANGUAGES", "OTHER_LANGUAGES", "Texts", "pick", "translations", "translation_problems", "translation_keys", "as_dict",
            "unknown_language"]
 
-#: The languages with optional texts, beyond zh-TW and en (kiosk.settings.LANGUAGES, without importing the kiosk).
+#: The languages with optional texts, beyond zh-TW and en.
 OTHER_LANGUAGES = ("vi", "id", "th", "fil")
+#: Every language the kiosk, its phone page and the lobby's voice speak, in the order they are offered:
+#: Chinese (every text has it), English (the second text of everything), then the new residents' languages.
+LANGUAGES = ("zh-TW", "en") + OTHER_LANGUAGES
 
 #: A language's texts as ``((lang, text), ...)`` in OTHER_LANGUAGES' order: hashable, so Service and Form stay frozen.
 Texts = Tuple[Tuple[str, str], ...]

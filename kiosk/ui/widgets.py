@@ -228,6 +228,8 @@ class Marquee(StencilView):
 
     def step(self, dt):
         """Move the text left; once it has gone, bring it back in from the right edge."""
-        self.shift -= self.speed * dt
+        # At most a 15th of a second's way per frame: after a stall (a screen built, a busy Pi) the text
+        # moves on smoothly instead of jumping past words nobody could read.
+        self.shift -= self.speed * min(dt, 1 / 15)
         if self.shift < -self.ids.label.texture_size[0]:
             self.shift = self.width
