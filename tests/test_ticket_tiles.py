@@ -1,11 +1,11 @@
 """The 抽號碼牌 tiles as a resident sees them: readable when closed, when they open again, words kept whole."""
 
+from dataclasses import replace
 from datetime import datetime, time
 
 import pytest
 
 from protocol import officetime
-from protocol.service_list import Service
 from protocol.officetime import TAIPEI
 from screen_checks import broken_words, drawn_size, drawn_lines, inside, overlap, text_contrast, text_rect, window_rect
 
@@ -16,8 +16,9 @@ LUNCH = datetime(2026, 12, 2, 12, 15, tzinfo=TAIPEI)  # a Wednesday, between the
 def with_hours(ui, monkeypatch, now, limit_b=0):
     """A, B, C and P closed at lunch, B with a daily limit; the kiosk's clock at ``now``."""
     hours = ((time(8, 0), time(12, 0)), (time(13, 30), time(17, 0)))
-    services = [Service(s.prefix, s.name, s.name_en, hours if s.prefix in "ABCP" else (), (1, 2, 3, 4, 5),
-                        limit_b if s.prefix == "B" else 0)
+    # replace(): the services keep their names in every language (the tiles made here outlive the test)
+    services = [replace(s, hours=hours if s.prefix in "ABCP" else (), weekdays=(1, 2, 3, 4, 5),
+                        daily_limit=limit_b if s.prefix == "B" else 0)
                 for s in ui.app.kiosk_config.services]
     monkeypatch.setattr(ui.app, "kiosk_config", ui.app.kiosk_config.with_services(services))
     monkeypatch.setattr(officetime, "now", lambda: now)

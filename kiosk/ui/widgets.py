@@ -15,7 +15,7 @@ the same layout works from 800x480 to 1920x1080.
 
 from __future__ import annotations
 
-from typing import Callable, List, Tuple
+from typing import Callable, List, Optional, Tuple
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -86,8 +86,10 @@ class WrapLabel(Label):
             WrapLabel._measurers[key] = measure
         return WrapLabel._measurers[key]
 
-    def layout_for(self, width: float, max_font_size: float) -> Tuple[float, List[str], bool]:
-        """The font size, lines and whether they fit, were the label ``width`` wide with that largest size."""
+    def layout_for(self, width: float, max_font_size: float,
+                   text: Optional[str] = None) -> Tuple[float, List[str], bool]:
+        """The font size, lines and whether they fit, were the label ``width`` wide with that largest size
+        (and ``text`` instead of its own, if given)."""
         room = width - self.padding[0] - self.padding[2] - 1  # 1 px: Kivy's own measure must agree
         words = _all_unbreakable_words()
         if max_font_size:  # never below the floor, even when asked for less
@@ -96,17 +98,19 @@ class WrapLabel(Label):
         else:
             size = floor = self.font_size
         while True:
-            lines, fits = wrap_lines(self.text, room, self._measure(size), words, self.break_after)
+            lines, fits = wrap_lines(self.text if text is None else text, room, self._measure(size), words,
+                                     self.break_after)
             fits = fits and (not self.fit_lines or len(lines) <= self.fit_lines)
             if fits or size <= floor:
                 return size, lines, fits
             size = max(floor, size * 0.94)
 
-    def height_for(self, width: float, max_font_size: float) -> float:
-        """How tall the label's text would be (``layout_for``), padding included: to fit a column ahead."""
-        if not self.text:
+    def height_for(self, width: float, max_font_size: float, text: Optional[str] = None) -> float:
+        """How tall the label's text (or ``text``) would be (``layout_for``), padding included: to fit a
+        column ahead."""
+        if not (self.text if text is None else text):
             return 0.0
-        size, lines, _fits = self.layout_for(width, max_font_size)
+        size, lines, _fits = self.layout_for(width, max_font_size, text)
         return len(lines) * self._line_height(size) + self.padding[1] + self.padding[3]
 
     def _line_height(self, size: float) -> float:
