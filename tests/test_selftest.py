@@ -185,6 +185,26 @@ def test_the_test_page_carries_big5_the_office_name_and_a_qr_code_that_reads(con
     assert isinstance(paper, Image.Image) and paper.info["cuts"] == 1
 
 
+def test_the_fonts_row_says_thai_is_drawn_and_fails_naming_the_package_where_the_thai_face_is_missing(
+        config, capsys, tmp_path, monkeypatch):
+    from kiosk import fonts
+
+    _code, out, _err = main(capsys, "--config", str(config))
+    status, reason, _advice = rows(out)["fonts"]
+    assert status == PASS and "Noto Sans Thai" in reason and "HarfBuzz" in reason
+    # a card built without fonts-noto-core, its Thai faces never copied beside the Chinese ones
+    bare = tmp_path / "no-thai"
+    bare.mkdir()
+    for path in fonts.font_files().values():
+        (bare / path.name).symlink_to(path)
+    monkeypatch.setattr(fonts, "PACKAGE_FONT_DIR", bare)  # where the build put the fonts: the Chinese ones only
+    monkeypatch.setattr(fonts, "FALLBACK_DIRS", (str(tmp_path / "usr-share-fonts"),))  # and no fonts-noto-core
+    code, out, _err = main(capsys, "--config", str(config))
+    status, reason, advice = rows(out)["fonts"]
+    assert code == 1 and status == FAIL
+    assert "NotoSansThai-Regular.ttf" in reason and "fonts-noto-core" in advice
+
+
 @pytest.fixture
 def office_morning():
     """The office clock stopped at 09:30 on 27 Nov 2026 (民國115年), Taipei, whatever the hour the test runs."""

@@ -6,7 +6,8 @@ The config file (with what ``kiosk config check`` warns about), the services
 residents take a number for, the blank forms catalogue (the shipped one, the
 office's or a local override, and how many forms only open a web page), and
 the Traditional Chinese font (its family, and a glyph for every character of
-the office's name and the rating buttons).
+the office's name and the rating buttons), and the Thai face and HarfBuzz
+(Pillow's libraqm) that Thai needs.
 """
 
 from __future__ import annotations
@@ -113,4 +114,24 @@ def check_fonts(t: SelfTest) -> Check:
             return Check("fonts", FAIL, f"{path.name} has no glyph for {missing}",
                          "run 'kiosk fonts build' from Debian's fonts-noto-cjk")
     folder = paths["regular"].parent
-    return Check("fonts", PASS, f"{FAMILY} regular and bold in {folder}")
+    thai = _thai_problem()
+    if thai:
+        return Check("fonts", FAIL, thai, "run 'kiosk fonts build' (needs Debian's fonts-noto-core), and a Pillow "
+                                          "built with libraqm (the PyPI wheels are)")
+    return Check("fonts", PASS, f"{FAMILY} regular and bold in {folder}; Noto Sans Thai, shaped by HarfBuzz")
+
+
+def _thai_problem() -> str:
+    """What stops the Thai screens and tickets from being drawn right, or ""."""
+    from PIL import features
+
+    from ..errors import FontError
+    from ..fonts import fallback_files
+
+    try:
+        fallback_files()
+    except FontError as exc:
+        return str(exc)
+    if not features.check("raqm"):
+        return "Pillow has no libraqm: Thai would be drawn unshaped (tone marks on the vowels, not above them)"
+    return ""
