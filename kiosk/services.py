@@ -69,6 +69,9 @@ class Services:
         #: (``kiosk simulate press`` keeps what was stored): see after_rating_steps.
         self.show_rating: Optional[Callable[[Rating], None]] = None
         self.report_rating: Optional[Callable[[Rating], None]] = None
+        #: While the screen asks "Need more time?", a button press answers it and is no rating: the UI's check
+        #: (kiosk/ui/idle.py) says so by returning True.  Called on the thread that pressed.
+        self.press_answers_prompt: Optional[Callable[[int], bool]] = None
         ratings.on_rated.extend(self.after_rating_steps())
 
     def after_rating_steps(self) -> List[Callable[[Rating], None]]:
@@ -145,6 +148,8 @@ class Services:
 
     def button_pressed(self, index: int) -> None:
         """A debounced press of button ``index`` (a gpiozero thread on the Pi)."""
+        if self.press_answers_prompt is not None and self.press_answers_prompt(index):
+            return
         try:
             self.ratings.rate(index, "button")
         except StoreError:

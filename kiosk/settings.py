@@ -51,6 +51,14 @@ def _between(low, high, unit=""):
     return check
 
 
+def _idle_warning(value):
+    # WCAG 2.1 SC 2.2.1: before a time limit ends, at least 20 seconds to extend it with one simple action.
+    if value < 20:
+        return f"must be at least 20 seconds, so every resident has time to answer 'Need more time?', got {value!r}"
+    if value > 600:
+        return f"must be at most 600 seconds, got {value!r}"
+
+
 def _kiosk_id(value):
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}", value):
         return (f"must be 1-32 letters, digits, '-' or '_' (e.g. 'ERLIN-01'), got {value!r}")
@@ -218,6 +226,9 @@ SETTINGS: Tuple[Setting, ...] = (
             _one_of((0, 90, 180, 270))),
     Setting("display", "idle_timeout", "int", 60, "Seconds without a touch before the kiosk returns home.",
             _between(10, 3600, " seconds")),
+    Setting("display", "idle_warning", "int", 20,
+            "Seconds the 'Need more time?' question counts down, after the idle timeout, before the kiosk returns home.",
+            _idle_warning),
     Setting("marquee", "messages", "str_list",
             ["歡迎光臨彰化縣二林戶政事務所", "服務時間：週一至週五 08:00–17:00，週二夜間延長至 20:00",
              "申請戶籍謄本請攜帶國民身分證"],

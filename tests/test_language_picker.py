@@ -110,6 +110,8 @@ def test_idle_on_the_picker_goes_home_in_the_configured_language(ui):
     ui.app.check_idle()
     assert (ui.app.manager.current, ui.app.lang) == ("language", "en"), "went home before the timeout"
     ui.clock.advance(2)
+    ui.app.check_idle()  # first "Need more time?" (tests/test_idle_prompt.py), then home when nobody answers
+    ui.clock.advance(ui.app.kiosk_config.display.idle_warning)
     ui.app.check_idle()
     assert (ui.app.manager.current, ui.app.lang) == ("home", ui.app.kiosk_config.kiosk.language) == ("home", "zh-TW")
 

@@ -126,6 +126,8 @@ def test_idle_timeout_returns_home_in_the_default_language(ui):
     ui.app.check_idle()
     assert (ui.app.manager.current, ui.app.lang) == ("forms", "en"), "went home before the timeout"
     ui.clock.advance(2)
+    ui.app.check_idle()  # first "Need more time?" (tests/test_idle_prompt.py), then home when nobody answers
+    ui.clock.advance(ui.app.kiosk_config.display.idle_warning)
     ui.app.check_idle()
     assert (ui.app.manager.current, ui.app.lang) == ("home", "zh-TW")
 

@@ -52,6 +52,7 @@ from . import FEATURES, SCREENS
 from .admin import AdminController, AdminPinScreen, AdminScreen, CornerHold
 from .forms import FormListScreen, FormScreen, FormsController, FormsScreen
 from .home import HomeScreen
+from .idle import IdleController
 from .language import LanguageScreen
 from .rating import RatingController, RatingScreen, ReasonScreen, ThanksScreen
 from .screens import LazyScreenManager, release_free_memory
@@ -63,7 +64,7 @@ __all__ = ["KioskApp", "register_fonts"]
 log = logging.getLogger("kiosk.ui")
 
 HERE = Path(__file__).parent
-KV_FILES = ("widgets.kv", "language.kv", "home.kv", "rating.kv", "ticket.kv", "forms.kv", "admin.kv")
+KV_FILES = ("widgets.kv", "language.kv", "home.kv", "rating.kv", "ticket.kv", "forms.kv", "admin.kv", "idle.kv")
 #: How often the kiosk asks the office server for its central settings (forms catalogue, announcements):
 #: an announcement set at the office is on the marquee within this.  An unchanged answer is a bodiless 304.
 OFFICE_SYNC_SECONDS = 5 * 60
@@ -138,6 +139,7 @@ class KioskApp(App):
         self.forms = FormsController(self)
         self.ratings = RatingController(self)
         self.admin = AdminController(self)
+        self.idle = IdleController(self)  # the idle timeout, and "Need more time?" before it (idle.py)
         self.lang = config.kiosk.language
         self.last_activity = monotonic()
         self.manager: Optional[ScreenManager] = None
@@ -304,6 +306,7 @@ class KioskApp(App):
         if name not in SCREENS:
             raise ValueError(f"no screen {name!r}; screens: {', '.join(SCREENS)}")
         self.last_activity = self.monotonic()
+        self.idle.dismiss()  # the screen changes (a tap, or its own timer): no question about the old one
         if self._screen_timer is not None:
             self._screen_timer.cancel()
             self._screen_timer = None
@@ -334,8 +337,11 @@ class KioskApp(App):
     # -- hardware --------------------------------------------------------------------------
 
     def _on_key_down(self, _window, _key, _scancode, codepoint, _modifiers):
-        """In simulated mode, keyboard keys press the (mock) GPIO buttons."""
+        """In simulated mode, keyboard keys press the (mock) GPIO buttons; any key answers "Need more time?"."""
         self._note_activity()
+        if self.idle.showing:
+            self.idle.extend()
+            return True
         keys = self.kiosk_config.buttons.keys
         if codepoint in keys and self.hardware is not None and self.hardware.mode == "simulated":
             self.hardware.press(keys.index(codepoint))
@@ -351,15 +357,8 @@ class KioskApp(App):
         self.clock_time = moment.strftime("%H:%M")
 
     def check_idle(self, *_args) -> None:
-        """After the idle timeout, go home and back to the default language for the next person."""
-        if self.monotonic() - self.last_activity < self.kiosk_config.display.idle_timeout:
-            return
-        if self.manager.current == "setup_error":
-            return
-        if self.manager.current != "home" or self.lang != self.kiosk_config.kiosk.language:
-            log.info("idle for %ss: back to the home screen", self.kiosk_config.display.idle_timeout)
-            self.manager.current = "home"
-            self.lang = self.kiosk_config.kiosk.language
+        """After the idle timeout: ask "Need more time?", then go home in the default language (``idle.py``)."""
+        self.idle.check()
 
     def _note_activity(self, *_args):
         self.last_activity = self.monotonic()
