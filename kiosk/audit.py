@@ -93,12 +93,12 @@ def audit_layout(config_path: Optional[str] = None, out: Optional[str] = None,
     """Audit; print one line per problem and a summary; return 0 (no problem), 1 (problems) or 2 (failed)."""
     from .settings import LANGUAGES
     from .lived_in import STATES
-    from .ui import SCREENS
+    from .ui import SCENES, SCREENS
 
     states = list(states or STATES)
     sizes = list(sizes or SIZES)
     langs = list(langs or LANGUAGES)
-    screens = list(screens or SCREENS)
+    screens = list(screens or SCREENS + SCENES)
     folder = Path(out) if out else None
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)

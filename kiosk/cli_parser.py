@@ -57,10 +57,11 @@ def _seconds(text: str) -> float:
 
 
 def _screen_name(text: str) -> str:
-    from .ui import ALIASES, SCREENS
-    if text in SCREENS or text in ALIASES or (text.startswith("form:") and len(text) > 5):
+    from .ui import ALIASES, SCENES, SCREENS
+    if text in SCREENS + SCENES or text in ALIASES or (text.startswith("form:") and len(text) > 5):
         return text
-    raise argparse.ArgumentTypeError(f"invalid choice: {text!r} (choose from {', '.join(SCREENS + tuple(ALIASES))}, "
+    raise argparse.ArgumentTypeError(f"invalid choice: {text!r} (choose from "
+                                     f"{', '.join(SCREENS + SCENES + tuple(ALIASES))}, "
                                      "or form:CODE)")
 
 
@@ -121,14 +122,14 @@ def _add_forms(sub, common) -> None:
 
 def _add_screenshot(sub, common) -> None:
     from .lived_in import STATES
-    from .ui import ALIASES, SCREENS  # plain data: kiosk.ui's package imports no Kivy
+    from .ui import ALIASES, SCENES, SCREENS  # plain data: kiosk.ui's package imports no Kivy
     shot = sub.add_parser("screenshot", parents=[common], help="render a screen offscreen to a PNG",
                           formatter_class=argparse.RawDescriptionHelpFormatter,
                           description="Draw one screen as a resident finds it, from this kiosk's store "
                                       "(nothing is recorded, uploaded or printed), or from a seeded state.",
-                          epilog=f"screens: {', '.join(SCREENS + tuple(ALIASES))}, form:CODE\n{_states_help()}")
+                          epilog=f"screens: {', '.join(SCREENS + SCENES + tuple(ALIASES))}, form:CODE\n{_states_help()}")
     shot.add_argument("screen", nargs="?", default="home", type=_screen_name, metavar="SCREEN",
-                      help=f"{', '.join(SCREENS + tuple(ALIASES))}, or form:CODE for one form")
+                      help=f"{', '.join(SCREENS + SCENES + tuple(ALIASES))}, or form:CODE for one form")
     shot.add_argument("--out", required=True, metavar="FILE.png")
     shot.add_argument("--size", type=_size, default=DEFAULT_SIZE, metavar="WxH", help="default 1280x800")
     shot.add_argument("--lang", choices=LANGUAGES, help="language (default: the configured one)")
@@ -138,14 +139,14 @@ def _add_screenshot(sub, common) -> None:
 
 def _add_audit(sub, common) -> None:
     from .lived_in import STATES
-    from .ui import SCREENS
+    from .ui import SCENES, SCREENS
     audit = sub.add_parser("audit", parents=[common], help="check every screen's layout",
                            formatter_class=argparse.RawDescriptionHelpFormatter,
                            description="layout: draw every screen x state x size x language offscreen and check it "
                                        "(text fits, no overlap, nothing off screen, text >= 3 mm and targets >= 12 mm "
                                        "on the panel, contrast >= 4.5:1, no word broken across lines); one line per "
                                        "problem, exit 1 if any",
-                           epilog=f"screens: {', '.join(SCREENS)}\n{_states_help()}")
+                           epilog=f"screens: {', '.join(SCREENS + SCENES)}\n{_states_help()}")
     audit.add_argument("what", choices=("layout",))
     audit.add_argument("--out", metavar="DIR", help="keep every picture there, with index.html, a contact sheet")
     audit.add_argument("--state", action="append", choices=tuple(STATES), metavar="NAME",
@@ -153,7 +154,7 @@ def _add_audit(sub, common) -> None:
     audit.add_argument("--size", action="append", type=_size, metavar="WxH",
                        help="only this size (repeatable; default: 800x480 1024x600 1280x800 1920x1080)")
     audit.add_argument("--lang", action="append", choices=LANGUAGES, help="only this language (repeatable)")
-    audit.add_argument("--screen", action="append", choices=SCREENS, metavar="SCREEN",
+    audit.add_argument("--screen", action="append", choices=SCREENS + SCENES, metavar="SCREEN",
                        help="only this screen (repeatable; default: all)")
 
 

@@ -5,10 +5,19 @@ Real touches (``ui.tap``), the mock GPIO buttons and the fake monotonic clock of
 once-a-second check (``check_idle``) is called by hand after the clock is moved.
 """
 
-import pytest
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
 
-from kiosk.errors import ConfigError
+import pytest
+from PIL import Image
+
 from kiosk.config import load_config
+from kiosk.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def prompt_shown(ui):
@@ -189,3 +198,18 @@ def test_a_longer_warning_is_accepted_and_used(tmp_path):
     path = tmp_path / "kiosk.toml"
     path.write_text("[display]\nidle_warning = 45\n", encoding="utf-8")
     assert load_config(str(path)).display.idle_warning == 45
+
+
+def test_the_layout_audit_draws_the_prompt_and_finds_nothing_wrong_on_the_7_inch_panel(tmp_path):
+    """The question is a picture of its own in `kiosk audit layout` (scene idle_prompt, over the ticket screen)."""
+    env = dict(os.environ)
+    env.pop("SDL_VIDEODRIVER", None)  # the command chooses offscreen itself
+    result = subprocess.run([sys.executable, "-m", "kiosk.cli", "audit", "layout", "--screen", "idle_prompt",
+                             "--size", "800x480", "--state", "busy", "--lang", "zh-TW", "--lang", "th",
+                             "--out", str(tmp_path)], capture_output=True, text=True, timeout=300, env=env, cwd=ROOT)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert re.search(r"^2 of 2 screens drawn .*: 0 problems$", result.stdout, re.M), result.stdout[-500:]
+    picture = Image.open(tmp_path / "idle_prompt-busy-800x480-th.png").convert("RGB")
+    # the veil darkens the screen around the card (the page's light grey, a blue tile); the card is white
+    assert max(picture.getpixel((30, 110))) < 100 and max(picture.getpixel((20, 300))) < 100
+    assert picture.getpixel((400, 200)) == (255, 255, 255)

@@ -29,3 +29,6 @@ SCREENS = ("home",) + FEATURES + ("thanks", "reason", "taken", "form_list", "for
                                    "admin", "language")
 #: Other names the CLI accepts (``kiosk screenshot rate``).
 ALIASES = {"rate": "rating"}
+#: What is drawn over a screen rather than being one: pictures and the layout audit reach it like a screen.
+#: ``idle_prompt``: 需要更多時間嗎？ / Need more time? over the ticket screen (``idle.py``).
+SCENES = ("idle_prompt",)

@@ -89,7 +89,8 @@ def _walk(app, state, size, langs, screens, out):
             if out is not None:
                 image.save(out / f"{screen}-{state.name}-{label}-{lang}.png")
             _emit(picture=True, **where)
-            roots = [app.manager.current_screen, app.marquee]
+            # A prompt over the screen (idle_prompt) is checked alone: what it covers is not what a resident reads.
+            roots = [app.idle.prompt] if app.idle.showing else [app.manager.current_screen, app.marquee]
             for problem in check(roots, image, panel_for(size), residents=screen not in STAFF_SCREENS,
                                  unbreakable=unbreakable_words(lang)):
                 _emit(**where, widget=problem.widget, kind=problem.kind, detail=problem.detail)

@@ -93,6 +93,9 @@ def show(app, screen: str, state=None) -> None:
             app.show("setup_error")
     elif screen == "admin" and app.services is not None:
         app.admin.open(wait_for_printer=True)
+    elif screen == "idle_prompt":  # 需要更多時間嗎？ after the idle timeout, here over the ticket screen
+        app.show("ticket")
+        app.idle.warn()
     elif screen == "language":  # opened with the header's button, here on the ticket screen
         app.show("ticket")
         app.open_languages()
