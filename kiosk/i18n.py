@@ -139,8 +139,6 @@ def unbreakable_words(lang: str) -> tuple:
     return tuple(sorted(dict.fromkeys(words), key=len, reverse=True))
 
 
-#: The weekday after a Chinese date: 民國115年12月8日（二）.
-WEEKDAYS_ZH = "一二三四五六日"
 #: CLDR's date pattern for a language whose day-month-year with the month's name is too wide (long_date).
 DATE_SKELETONS = {"vi": "yMd"}
 
@@ -154,10 +152,8 @@ def long_date(day: date, lang: str) -> str:
     "thg 12", "month 12", no shorter to read and wider).  Text is never drawn below 4 units, so the
     date cannot shrink instead.
     """
-    if lang == "zh-TW":
-        return f"{officetime.roc_date(day)}（{WEEKDAYS_ZH[day.weekday()]}）"
-    if lang == SOURCE_LANGUAGE:
-        return f"{day.strftime('%a')} {officetime.roc_date(day, 'en')}"
+    if lang in ("zh-TW", SOURCE_LANGUAGE):
+        return officetime.roc_date_with_weekday(day, lang)
     from babel.dates import format_skeleton  # imported here: only the screen's clock needs it
 
     roc = messages(lang).text("app.roc_year", year=officetime.roc_year(day))

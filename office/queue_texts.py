@@ -29,7 +29,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Dict, Optional, Tuple, Union
 
-from protocol import officetime
+from protocol import languages, officetime
 
 __all__ = ["Language", "LANGUAGES", "DEFAULT_LANG", "SOURCE_LANGUAGE", "LOCALE_DIR", "TEMPLATE", "Texts",
            "texts", "po_path", "long_date"]
@@ -49,15 +49,13 @@ class Language:
     locale: str     # Babel's locale for the date; the browser's for the update time
 
 
-#: The kiosk's languages, in the kiosk's order (kiosk/settings.py LANGUAGES): the page's row of links.
-LANGUAGES: Dict[str, Language] = {lang.code: lang for lang in (
-    Language("zh-TW", "zh-Hant-TW", "zh-TW"),
-    Language("en", "en", "en-GB"),
-    Language("vi", "vi", "vi"),
-    Language("id", "id", "id"),
-    Language("th", "th", "th"),
-    Language("fil", "fil", "fil"),
-)}
+#: Where a language's HTML tag or locale is not its code: zh-Hant-TW picks Traditional glyphs; English dates
+#: day-month-year (8 Dec 2026), as the kiosk writes them.
+_HTML = {"zh-TW": "zh-Hant-TW"}
+_LOCALE = {"en": "en-GB"}
+#: The kiosk's languages, in the kiosk's order (protocol/languages.py): the page's row of links.
+LANGUAGES: Dict[str, Language] = {code: Language(code, _HTML.get(code, code), _LOCALE.get(code, code))
+                                  for code in languages.LANGUAGES}
 DEFAULT_LANG = "zh-TW"
 
 #: A Plural-Forms rule is C: ``n``, numbers and operators.  Checked before the page's script uses it as its own
@@ -145,11 +143,6 @@ def texts(lang: str) -> Texts:
     return Texts(lang, {**english, **_texts(catalog, translated=True)}, rule, gettext.c2py(rule))
 
 
-#: The weekday after a Chinese date: 民國115年12月8日（二）.
-_WEEKDAYS_ZH = "一二三四五六日"
-_WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
 def long_date(day: date, lang: str) -> str:
     """A ticket's date in ``lang``, with the ROC year Taiwan's forms use, as the kiosk's header writes it.
 
@@ -157,10 +150,8 @@ def long_date(day: date, lang: str) -> str:
     from Babel's CLDR data (skeleton yMMMEd: month and weekday names included), then the catalogue's
     "ROC {year}" (Thứ 3, 8 thg 12, 2026 (Dân Quốc 115)).
     """
-    if lang == "zh-TW":
-        return f"{officetime.roc_date(day)}（{_WEEKDAYS_ZH[day.weekday()]}）"
-    if lang == SOURCE_LANGUAGE:
-        return f"{_WEEKDAYS_EN[day.weekday()]} {officetime.roc_date(day, 'en')}"
+    if lang in ("zh-TW", SOURCE_LANGUAGE):
+        return officetime.roc_date_with_weekday(day, lang)
     from babel.dates import format_skeleton
 
     roc = texts(lang)("page.roc_year", year=officetime.roc_year(day))

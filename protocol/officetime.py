@@ -14,7 +14,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Optional
 
-__all__ = ["TAIPEI", "now", "pin", "is_pinned", "office_day", "roc_year", "roc_date", "roc_short", "rfc3339"]
+__all__ = ["TAIPEI", "now", "pin", "is_pinned", "office_day", "roc_year", "roc_date", "roc_date_with_weekday",
+           "roc_short", "rfc3339", "WEEKDAYS"]
 
 
 def _taipei() -> tzinfo:
@@ -80,6 +81,18 @@ def roc_date(day: date, lang: str = "zh-TW") -> str:
     if lang == "zh-TW":
         return f"民國{roc_year(day)}年{day.month}月{day.day}日"
     return f"{day.day} {day.strftime('%b')} {day.year} (ROC {roc_year(day)})"
+
+
+#: Weekdays, Monday first, for the dates below (fixed, not the machine's locale: strftime's %a is not).
+WEEKDAYS = {"zh-TW": "一二三四五六日", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
+
+
+def roc_date_with_weekday(day: date, lang: str = "zh-TW") -> str:
+    """The long date with its weekday, as the kiosk's header and the live queue page write it:
+    民國115年12月8日（二）; English: Tue 8 Dec 2026 (ROC 115)."""
+    if lang == "zh-TW":
+        return f"{roc_date(day)}（{WEEKDAYS[lang][day.weekday()]}）"
+    return f"{WEEKDAYS['en'][day.weekday()]} {roc_date(day, 'en')}"
 
 
 def roc_short(day: date) -> str:
