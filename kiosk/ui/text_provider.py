@@ -56,8 +56,14 @@ class ShapedLabel(LabelSDL2):
 
     _faces: Dict[Tuple[str, int], ImageFont.FreeTypeFont] = {}  # not _fonts: LabelBase's registered names
 
+    _checked_text: Optional[str] = None  # the label's text whose Thai was last looked for, and the answer
+    _has_thai = False
+
     def _shaped(self, text: str = "") -> bool:
-        return bool(THAI.search(text) or THAI.search(self._text or ""))
+        # Kivy measures a label word by word: the label's own text is searched once per text, not per word.
+        if self._text is not self._checked_text:
+            self._checked_text, self._has_thai = self._text, bool(THAI.search(self._text or ""))
+        return self._has_thai or bool(THAI.search(text))
 
     def _font(self, script: Optional[str]) -> Optional[ImageFont.FreeTypeFont]:
         size = int(self.options["font_size"])
