@@ -60,14 +60,26 @@ class Hardware:
         return self.mode == "simulated"
 
     def press(self, index):
-        """Press and release simulated button *index*: its pin goes low then high, through gpiozero as on a Pi."""
+        """Press and release simulated button *index*: its pin goes low then high, through gpiozero as on a Pi.
+
+        Held a little longer than the debounce window, as a finger holds it: a press counts when the button
+        comes back up (with a hold rule), and the debounce window would otherwise end after the release.
+        """
+        self.set_pressed(index, True)
+        time.sleep(self.buttons.debounce + 0.01)
+        self.set_pressed(index, False)
+
+    def set_pressed(self, index, down):
+        """Push simulated button *index* down (True) or let it up: a key held down holds the button."""
         if not self.simulated:
-            raise HardwareError("press() simulates a button press; in real mode press the real button")
+            raise HardwareError("simulated buttons only; in real mode press the real button")
         if not 0 <= index < len(self.buttons):
             raise IndexError(f"no button {index!r}: there are {len(self.buttons)}")
         pin = self.buttons.devices[index].pin
-        pin.drive_low()
-        pin.drive_high()
+        if down:
+            pin.drive_low()
+        else:
+            pin.drive_high()
 
     def led_states(self):
         """Return each LED's brightness now, 0.0 (off) to 1.0 (full), in button order (none without GPIO)."""
@@ -128,7 +140,8 @@ def _open_printer(url, baudrate, timeout, flow_control):
 
 def open_hardware(mode, button_pins, led_pins, printer_url, baudrate=9600, on_press=None, *, printer_timeout=1.0,
                   flow_control="none",
-                  debounce=0.05, stuck_after=10.0, on_stuck=None, on_released_stuck=None, clock=time.monotonic):
+                  debounce=0.05, stuck_after=10.0, on_stuck=None, on_released_stuck=None, clock=time.monotonic,
+                  hold_after=None, on_hold=None):
     """Open buttons, LEDs and printer for *mode* and return a :class:`Hardware`.
 
     ``"real"`` uses gpiozero's default pin factory and the printer at
@@ -137,7 +150,8 @@ def open_hardware(mode, button_pins, led_pins, printer_url, baudrate=9600, on_pr
     ``sim://printer`` (the configured URL is ignored, and logged as such).
     ``on_press(index)`` is called on each button press; on a real Pi from a
     gpiozero thread, see :class:`~hardware.buttons.RatingButtons`, which also
-    explains *debounce*, *stuck_after*, *on_stuck*, *on_released_stuck* and *clock*.
+    explains *debounce*, *stuck_after*, *on_stuck*, *on_released_stuck*, *clock*,
+    *hold_after* and *on_hold*.
 
     A printer whose port cannot be opened does not stop the kiosk (ratings
     and forms work without it): ``printer`` is then None and
@@ -172,7 +186,7 @@ def open_hardware(mode, button_pins, led_pins, printer_url, baudrate=9600, on_pr
     try:
         buttons = RatingButtons(button_pins, on_press, pin_factory=factory, debounce=debounce,
                                 stuck_after=stuck_after, on_stuck=on_stuck, on_released_stuck=on_released_stuck,
-                                clock=clock)
+                                clock=clock, hold_after=hold_after, on_hold=on_hold)
         opened.append(buttons)
         leds = ButtonLeds(led_pins, pin_factory=factory)
         opened.append(leds)

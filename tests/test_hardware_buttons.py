@@ -118,3 +118,69 @@ def test_a_failing_handler_is_logged_and_later_presses_still_arrive(factory, cap
         assert presses.wait(2)
     assert presses.indexes == [0, 1]
     assert "on_press(0) failed" in caplog.text
+
+
+# -- the hold (the voice guide's start, issue 20) -------------------------------------------------
+
+
+@pytest.fixture
+def held(factory, bclock):
+    """Buttons with the kiosk's 3 s hold rule on a clock the test moves; ``held.presses``, ``held.holds``."""
+    presses, holds = Presses(), Presses()
+    buttons = RatingButtons(PINS, presses, pin_factory=factory, clock=bclock, hold_after=3.0, on_hold=holds,
+                            stuck_after=10.0, on_stuck=lambda index, _s: holds(("stuck", index)))
+    buttons.presses, buttons.holds = presses, holds
+    yield buttons
+    buttons.close()
+
+
+def test_with_a_hold_rule_a_press_counts_when_the_button_comes_back_up(held, factory, bclock):
+    factory.pin(27).drive_low()
+    bclock.advance(0.15)
+    assert held.presses.indexes == [], "counted before it was known to be no hold"
+    factory.pin(27).drive_high()
+    assert held.presses.indexes == [1]
+    assert held.holds.indexes == []
+
+
+def test_a_hold_is_one_hold_and_no_press(held, factory, bclock):
+    factory.pin(22).drive_low()
+    bclock.advance(2.9)
+    assert not held.holds.wait(1, timeout=0.3), "a hold before 3 s"
+    bclock.advance(0.2)
+    assert held.holds.wait(1), "no hold after 3.1 s"
+    bclock.advance(2)
+    factory.pin(22).drive_high()  # letting go after the hold: no rating
+    assert not held.holds.wait(2, timeout=0.3)
+    assert held.holds.indexes == [2]
+    assert held.presses.indexes == []
+    bclock.advance(1)
+    factory.pin(22).drive_low()  # the next press is a press again
+    bclock.advance(0.1)
+    factory.pin(22).drive_high()
+    assert held.presses.indexes == [2]
+
+
+def test_a_stuck_button_is_first_a_hold_then_stuck_and_never_a_press(held, factory, bclock):
+    factory.pin(17).drive_low()
+    bclock.advance(3.1)
+    assert held.holds.wait(1)
+    bclock.advance(7)
+    assert held.holds.wait(2), "not reported stuck at 10 s"
+    factory.pin(17).drive_high()
+    assert held.holds.indexes == [0, ("stuck", 0)]
+    assert held.presses.indexes == []
+
+
+def test_a_press_shorter_than_the_debounce_window_still_counts_once_the_window_is_over(factory):
+    presses = Presses()
+    with RatingButtons(PINS, presses, pin_factory=factory, hold_after=3.0):
+        press(factory, 27)  # down and up in microseconds: the simulator's press, a key tapped
+        assert presses.wait(1), "a short press was lost in the debounce window"
+        assert not presses.wait(2, timeout=0.2)
+    assert presses.indexes == [1]
+
+
+def test_a_hold_as_long_as_the_stuck_rule_is_refused(factory):
+    with pytest.raises(ValueError, match=r"hold_after \(10 s\) must be .*shorter than stuck_after \(10 s\)"):
+        RatingButtons(PINS, Presses(), pin_factory=factory, hold_after=10, stuck_after=10)
