@@ -29,12 +29,22 @@ import threading
 from pathlib import Path
 from typing import List, Optional, Union
 
-__all__ = ["Speaker", "COMMAND"]
+__all__ = ["Speaker", "COMMAND", "audio_output_present"]
 
 log = logging.getLogger("hardware.speech")
 
 COMMAND = "espeak-ng"
 _STOP = object()
+
+
+def audio_output_present(cards: Union[str, Path] = "/proc/asound/cards") -> bool:
+    """Whether the machine has a sound card (ALSA lists none as ``--- no soundcards ---``): a simulated kiosk
+    on a laptop speaks, one on a headless build machine only logs what it would say."""
+    try:
+        listed = Path(cards).read_text(errors="replace")
+    except OSError:
+        return False
+    return bool(listed.strip()) and "no soundcards" not in listed
 
 
 class Speaker:
@@ -58,15 +68,17 @@ class Speaker:
     def available(self) -> bool:
         return self.command is not None
 
-    def say(self, text: str, voice: str, amplitude: int = 100) -> None:
+    def say(self, text: str, voice: str, amplitude: int = 100, cut: bool = True) -> None:
         """Say ``text`` with espeak-ng's ``voice`` (``cmn``, ``en``, ``vi``...) at ``amplitude`` (0-200).
 
-        Returns at once; whatever is being said is cut short.
+        Returns at once; whatever is being said or waits to be is cut short, unless ``cut`` is False: then
+        it is said after them (the second part of one message, such as the first choice after a place).
         """
         with self._done:
             self._pending += 1
-        self._drop_waiting()
-        self.stop_current()
+        if cut:
+            self._drop_waiting()
+            self.stop_current()
         self._queue.put((text, voice, max(0, min(200, int(amplitude)))))
 
     def wait(self, timeout: Optional[float] = None) -> bool:

@@ -34,7 +34,7 @@ INITRD_MODULES="mmc_block sdhci sdhci_pltfm sdhci_iproc bcm2835 bcm2835_dma
 
 PACKAGES="systemd-sysv udev linux-image-arm64 raspi-firmware firmware-brcm80211 wpasupplicant
   openssh-server ca-certificates python3 python3-venv libgl1 libegl1 libgles2 libdrm2 libgbm1 libmtdev1
-  fonts-noto-cjk fonts-noto-core zstd systemd-timesyncd
+  fonts-noto-cjk fonts-noto-core zstd systemd-timesyncd espeak-ng
   passwd kmod dbus tzdata systemd-resolved iproute2 cloud-guest-utils"
 # ^ last line: what kiosk-provision apply uses (useradd, modprobe, hostnamectl/networkctl, Asia/Taipei,
 #   systemd-resolved, ip) that --variant=apt does not bring, and growpart for the data partition.
@@ -393,7 +393,7 @@ sed -i -e 's|^#\?ROOTPART=.*|ROOTPART=LABEL=RASPIROOT|' -e 's|^#\?CONSOLES=.*|CO
   "$ROOT/etc/default/raspi-firmware"
 grep -q '^ROOTPART=' "$ROOT/etc/default/raspi-firmware" || echo 'ROOTPART=LABEL=RASPIROOT' >>"$ROOT/etc/default/raspi-firmware"
 grep -q '^CONSOLES=' "$ROOT/etc/default/raspi-firmware" || echo 'CONSOLES="tty0"' >>"$ROOT/etc/default/raspi-firmware"
-printf '# kiosk: the UART on GPIO 14/15 is the ticket printer (no serial console on it)\nenable_uart=1\n' \
+printf '# kiosk: the UART on GPIO 14/15 is the ticket printer (no serial console on it)\nenable_uart=1\n# the voice guide speaks through the audio jack (or the HDMI monitor)\ndtparam=audio=on\n' \
   >"$ROOT/etc/default/raspi-firmware-custom"
 echo 'consoleblank=0' >"$ROOT/etc/default/raspi-extra-cmdline"
 # raspi-firmware's hook rewrites /boot/firmware (config.txt, cmdline.txt); the initrd is already built

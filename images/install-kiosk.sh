@@ -19,12 +19,12 @@ UNITS=$SRC/provisioning/systemd
 
 step() { printf '\n--- install-kiosk: %s\n' "$*"; }
 
-step "kiosk user (groups video render input gpio dialout)"
+step "kiosk user (groups video render input gpio dialout audio)"
 for g in gpio render; do getent group "$g" >/dev/null || groupadd --system "$g"; done
 if ! id kiosk >/dev/null 2>&1; then
   useradd --system --create-home --home-dir /var/lib/kiosk --shell /usr/sbin/nologin --user-group kiosk
 fi
-usermod --groups video,render,input,dialout,gpio kiosk
+usermod --groups video,render,input,dialout,gpio,audio kiosk  # audio: the voice guide (espeak-ng)
 passwd --lock root >/dev/null   # no password login at all: SSH keys from kiosk.toml only
 
 step "venv $VENV from aarch64 wheels"

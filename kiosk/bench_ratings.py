@@ -2,8 +2,9 @@
 ``kiosk bench ratings``
 =======================
 
-How long from a button's pin going low to its rating being committed, over
-many presses through the real path (mock pin -> RatingButtons debounce ->
+How long from a button's pin going low (and high again: with the voice
+guide on, a press counts when the button comes back up) to its rating being
+committed, over many presses through the real path (mock pin -> RatingButtons debounce ->
 RatingService -> one synchronous SQLite transaction), beside a bare SQLite
 insert with the same durability (WAL, ``synchronous=FULL``, one transaction
 per row) timed in the same run, in the same folder, interleaved in blocks so
@@ -83,8 +84,8 @@ def bench_ratings(config: Config, presses: int = 10000) -> int:
                 pin = pins[i % len(pins)]
                 committed.clear()
                 t0 = time.perf_counter()
-                pin.drive_low()  # gpiozero's mock pin calls back synchronously, as far as the commit
-                pin.drive_high()
+                pin.drive_low()
+                pin.drive_high()  # gpiozero's mock pin calls back synchronously, as far as the commit
                 if "at" not in committed:
                     raise RuntimeError(f"press {i} was not recorded: the benchmark no longer measures a press")
                 kiosk_ms.append((committed["at"] - t0) * 1000)

@@ -230,6 +230,12 @@ def _cross_checks(values, lines) -> List[Problem]:
     if shared:
         problems.append(Problem("buttons.leds", f"BCM pin {shared[0]} is used by a button and an LED",
                                 lines.get("buttons.leds"), ("buttons.leds", "buttons.pins")))
+    speech = values["speech"]
+    if speech["voice_guide"] and speech["hold_seconds"] >= buttons["stuck_after"]:
+        problems.append(Problem("speech.hold_seconds", f"is {speech['hold_seconds']} s, not shorter than "
+                                f"buttons.stuck_after ({buttons['stuck_after']} s): the hold that starts the voice "
+                                "guide would be taken for a stuck button", lines.get("speech.hold_seconds"),
+                                ("speech.hold_seconds", "buttons.stuck_after")))
     marquee = values["marquee"]
     if len(marquee["messages_en"]) > len(marquee["messages"]):
         problems.append(Problem("marquee.messages_en", f"has {len(marquee['messages_en'])} announcements but "

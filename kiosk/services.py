@@ -23,6 +23,7 @@ from typing import Callable, List, Optional
 from .config import Config
 from .errors import StoreError
 from .ratings import Rating, RatingService
+from .speech import Speech
 from .store import Store
 
 __all__ = ["Services", "open_services"]
@@ -69,9 +70,16 @@ class Services:
         #: (``kiosk simulate press`` keeps what was stored): see after_rating_steps.
         self.show_rating: Optional[Callable[[Rating], None]] = None
         self.report_rating: Optional[Callable[[Rating], None]] = None
-        #: While the screen asks "Need more time?", a button press answers it and is no rating: the UI's check
-        #: (kiosk/ui/idle.py) says so by returning True.  Called on the thread that pressed.
-        self.press_answers_prompt: Optional[Callable[[int], bool]] = None
+        #: Who may take a button press before it is a rating, in order: while the screen asks "Need more
+        #: time?", the press answers it (kiosk/ui/idle.py); while the voice guide runs, the press moves
+        #: through the choices (kiosk/ui/voice.py).  Each returns True if it took the press.  Called on the
+        #: thread that pressed: they only read a flag and hand over to Kivy's thread.
+        self.press_takers: List[Callable[[int], bool]] = []
+        #: A button held for speech.hold_seconds (the voice guide's start; the UI sets it).  Same thread rule.
+        self.on_button_held: Optional[Callable[[int], None]] = None
+        #: What the kiosk says (the voice guide): logged on kiosk.speech; spoken once open_services gives it a
+        #: speaker (hardware/speech.py).
+        self.speech = Speech(volume=config.speech.volume)
         ratings.on_rated.extend(self.after_rating_steps())
 
     def after_rating_steps(self) -> List[Callable[[Rating], None]]:
@@ -148,12 +156,18 @@ class Services:
 
     def button_pressed(self, index: int) -> None:
         """A debounced press of button ``index`` (a gpiozero thread on the Pi)."""
-        if self.press_answers_prompt is not None and self.press_answers_prompt(index):
+        if any(taker(index) for taker in self.press_takers):
             return
         try:
             self.ratings.rate(index, "button")
         except StoreError:
             pass  # already reported by RatingService to the fault listeners
+
+    def button_held(self, index: int) -> None:
+        """Button ``index`` held for ``speech.hold_seconds``: no rating, the voice guide's start."""
+        log.info("button %d held: the voice guide's start", index)
+        if self.on_button_held is not None:
+            self.on_button_held(index)
 
     def button_stuck(self, index: int, seconds: float) -> None:
         choice = self.ratings.scale.choice(index)
@@ -197,6 +211,7 @@ class Services:
         self.office.close()
         if self.hardware is not None:
             self.hardware.close()
+        self.speech.close()
         self.store.close()
 
 
@@ -224,11 +239,17 @@ def open_services(config: Config, with_hardware: bool = True, data_dir=None, mod
                 stuck_after=config.buttons.stuck_after,
                 on_stuck=services.button_stuck,
                 on_released_stuck=services.button_released,
+                hold_after=config.speech.hold_seconds if config.speech.voice_guide else None,
+                on_hold=services.button_held,
                 **({"clock": button_clock} if button_clock else {}),
             )
         except BaseException:
             store.close()
             raise
+        from hardware.speech import Speaker, audio_output_present
+
+        if services.hardware.mode == "real" or audio_output_present():  # a Pi always; a simulator where it can
+            services.speech = Speech(Speaker(), volume=config.speech.volume)
         if services.hardware.printer_fault:
             services.record_fault("printer_missing", services.hardware.printer_fault)
         if services.hardware.gpio_fault:  # rating buttons dead: residents rate on the screen meanwhile

@@ -282,6 +282,17 @@ SETTINGS: Tuple[Setting, ...] = (
     Setting("ratings", "silent_days", "int", 5,
             "Flag a button with no press on this many days on which other buttons were pressed (covered or broken?).",
             _between(1, 60, " days")),
+    Setting("speech", "voice_guide", "bool", True,
+            "The voice guide for a resident who cannot see the screen: holding any rating button for "
+            "speech.hold_seconds starts it; the kiosk then speaks and the buttons choose (previous / choose / "
+            "next). With it on, a button press counts when the button comes back up. false: no guide, presses "
+            "count at once."),
+    Setting("speech", "hold_seconds", "int", 3,
+            "Seconds a rating button is held to start the voice guide (shorter than buttons.stuck_after).",
+            _between(2, 9, " seconds")),
+    Setting("speech", "volume", "int", 80,
+            "The voice guide's volume, in percent of the loudest; a resident may change it, and the next one "
+            "starts here again (tune it to at least 65 dB at the resident's ear).", _between(10, 100, " %")),
     Setting("admin", "pin_hash", "str", "",
             "The staff PIN's hash, made by `kiosk admin hash-pin` (never the PIN itself); empty: no admin screen.",
             _pin_hash, secret=True),

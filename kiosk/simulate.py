@@ -47,6 +47,8 @@ def simulate_press(config: Config, key: str, count: int = 1, gap: float = 4.0, h
             pin.drive_low()
             time.sleep(hold)
             pin.drive_high()
+        # A press shorter than the debounce window counts once the window is over (hardware/buttons.py).
+        time.sleep(config.buttons.debounce_ms / 1000 + 0.05)
     finally:
         services.close()
     choice = scale.choice(index)

@@ -13,14 +13,12 @@ The volume is ``speech.volume`` percent of espeak-ng's loudest; a resident
 may turn it up or down, and :meth:`Speech.reset` brings it back for the next
 one (Section 508: volume reset after each user).
 
-The navigation by buttons that uses this (issue 20) is not built yet.
+The voice guide (``kiosk/voice_guide.py``) says everything through this.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Optional
-
 from .i18n import ZWSP
 
 __all__ = ["Speech", "VOICES", "spoken_language"]
@@ -44,13 +42,16 @@ class Speech:
         self.speaker = speaker  # hardware.speech.Speaker, or None: logged only
         self.default_volume = self.volume = max(0, min(100, volume))
 
-    def say(self, text: str, lang: str) -> None:
-        """Say ``text``, written in ``spoken_language(lang)`` (ask the catalogue in that language)."""
+    def say(self, text: str, lang: str, cut: bool = True) -> None:
+        """Say ``text``, written in ``spoken_language(lang)`` (ask the catalogue in that language).
+
+        It cuts short whatever is being said, unless ``cut`` is False: then it follows it.
+        """
         lang = spoken_language(lang)
         text = " ".join(text.replace(ZWSP, "").split())  # one line; Thai's word marks are not read
         log.info("[%s] %s", lang, text)
         if self.speaker is not None:
-            self.speaker.say(text, VOICES[lang], amplitude=self.volume * 2)
+            self.speaker.say(text, VOICES[lang], amplitude=self.volume * 2, cut=cut)
 
     def louder(self) -> int:
         self.volume = min(100, self.volume + VOLUME_STEP)
@@ -60,7 +61,11 @@ class Speech:
         self.volume = max(10, self.volume - VOLUME_STEP)  # never silent by accident
         return self.volume
 
-    def reset(self, speaker: Optional[object] = None) -> None:
+    def close(self) -> None:
+        if self.speaker is not None:
+            self.speaker.close()
+
+    def reset(self) -> None:
         """The next resident's start: the office's volume, nothing still being said."""
         self.volume = self.default_volume
         if self.speaker is not None:

@@ -77,3 +77,27 @@ def test_without_espeak_the_kiosk_says_why_and_stays_silent(tmp_path, caplog):
     finally:
         speaker.close()
     assert speaker.written == [] and "apt-get install espeak-ng" in caplog.text
+
+
+@needs_espeak
+def test_the_second_part_of_one_message_follows_the_first_instead_of_cutting_it(tmp_path):
+    speaker = Speaker(wav_dir=tmp_path)
+    try:
+        speaker.say("首頁。共 11 個選項。", "cmn")
+        speaker.say("抽號碼牌", "cmn", cut=False)  # the first choice, after the place
+        assert speaker.wait(30)
+    finally:
+        speaker.close()
+    assert len(speaker.written) == 2, "the place was cut short by its own first choice"
+    assert seconds(speaker.written[0]) > 1.0
+
+
+def test_a_simulator_speaks_only_where_there_is_a_sound_card(tmp_path):
+    from hardware.speech import audio_output_present
+
+    cards = tmp_path / "cards"
+    cards.write_text(" 0 [Headphones     ]: bcm2835_headpho - bcm2835 Headphones\n")
+    assert audio_output_present(cards)
+    cards.write_text("--- no soundcards ---\n")
+    assert not audio_output_present(cards)
+    assert not audio_output_present(tmp_path / "no-alsa-here")

@@ -32,7 +32,7 @@ def test_the_kiosk_user_cannot_log_in_and_has_the_hardware_groups(root):
     [entry] = [line.split(":") for line in (root / "etc/passwd").read_text().splitlines()
                if line.startswith("kiosk:")]
     assert entry[5] == "/var/lib/kiosk" and entry[6] == "/usr/sbin/nologin"
-    for group in ("video", "render", "input", "gpio", "dialout"):
+    for group in ("video", "render", "input", "gpio", "dialout", "audio"):
         assert "kiosk" in group_members(root, group), group
 
 
@@ -65,6 +65,7 @@ def test_the_printer_uart_has_no_login_prompt_and_nothing_wakes_up_to_write(root
 def test_config_txt_enables_the_uart_and_the_command_line_keeps_the_console_off_it(root):
     config = (root / "boot/firmware/config.txt").read_text()
     assert "arm_64bit=1" in config and re.search(r"^enable_uart=1$", config, re.M)
+    assert re.search(r"^dtparam=audio=on$", config, re.M), "the voice guide's audio jack is off"
     cmdline = (root / "boot/firmware/cmdline.txt").read_text()
     assert cmdline.count("\n") == 1
     assert "root=LABEL=RASPIROOT" in cmdline and "consoleblank=0" in cmdline and "console=tty0" in cmdline
@@ -179,3 +180,10 @@ def test_the_modules_a_pi_kiosk_needs_survived_the_pruning(root, in_root, module
     kver = sorted(p.name for p in (root / "usr/lib/modules").iterdir())[-1]
     result = in_root("modprobe", "-S", kver, "--show-depends", module)
     assert result.returncode == 0 and "not found" not in result.stderr, result.stderr
+
+
+def test_the_voice_guide_can_speak_each_language_offline(root, in_root):
+    """espeak-ng and its voices are in the image (the voice guide, issue 20): a WAV for Mandarin and Thai."""
+    for voice in ("cmn", "th"):
+        result = in_root("espeak-ng", "-v", voice, "-w", "/tmp/voice.wav", "--", "1 2 3")
+        assert result.returncode == 0, result.stderr

@@ -57,6 +57,7 @@ from .language import LanguageScreen
 from .rating import RatingController, RatingScreen, ReasonScreen, ThanksScreen
 from .screens import LazyScreenManager, release_free_memory
 from .ticket import TakenScreen, TicketController, TicketScreen
+from .voice import VoiceController
 from .widgets import Marquee
 
 __all__ = ["KioskApp", "register_fonts"]
@@ -140,6 +141,7 @@ class KioskApp(App):
         self.ratings = RatingController(self)
         self.admin = AdminController(self)
         self.idle = IdleController(self)  # the idle timeout, and "Need more time?" before it (idle.py)
+        self.voice = VoiceController(self)  # the voice guide: a rating button held, then speech (voice.py)
         self.lang = config.kiosk.language
         self.last_activity = monotonic()
         self.manager: Optional[ScreenManager] = None
@@ -237,7 +239,7 @@ class KioskApp(App):
             self.manager.current = "home"
 
     def on_start(self):
-        Window.bind(on_touch_down=self._note_activity, on_key_down=self._on_key_down)
+        Window.bind(on_touch_down=self._note_activity, on_key_down=self._on_key_down, on_key_up=self._on_key_up)
         if not self.live:
             self._events = [Clock.schedule_interval(self.tick_clock, 1)]
             self.check_setup()
@@ -290,7 +292,7 @@ class KioskApp(App):
         for event in self._events:
             event.cancel()
         self.marquee.stop()
-        Window.unbind(on_touch_down=self._note_activity, on_key_down=self._on_key_down)
+        Window.unbind(on_touch_down=self._note_activity, on_key_down=self._on_key_down, on_key_up=self._on_key_up)
         if getattr(self, "_corner", None) is not None:
             Window.unbind(on_touch_down=self._corner.down, on_touch_move=self._corner.move,
                           on_touch_up=self._corner.up)
@@ -310,6 +312,8 @@ class KioskApp(App):
         if self._screen_timer is not None:
             self._screen_timer.cancel()
             self._screen_timer = None
+        if self.voice.active:  # a resident listening is not cut off: they go home by choice, or the idle question
+            return_home_after = None
         if return_home_after:
             self._screen_timer = Clock.schedule_once(lambda _dt: self.show("home"), return_home_after)
         self.manager.current = name
@@ -337,16 +341,31 @@ class KioskApp(App):
     # -- hardware --------------------------------------------------------------------------
 
     def _on_key_down(self, _window, _key, _scancode, codepoint, _modifiers):
-        """In simulated mode, keyboard keys press the (mock) GPIO buttons; any key answers "Need more time?"."""
+        """In simulated mode, keyboard keys hold the (mock) GPIO buttons down until they come up (a key held
+        3 s starts the voice guide); any other key answers "Need more time?"."""
         self._note_activity()
+        button = self._key_button(codepoint)
+        if button is not None:
+            self.hardware.set_pressed(button, True)  # a key's repeats: the pin is already low, no new edge
+            return True
         if self.idle.showing:
             self.idle.extend()
             return True
-        keys = self.kiosk_config.buttons.keys
-        if codepoint in keys and self.hardware is not None and self.hardware.mode == "simulated":
-            self.hardware.press(keys.index(codepoint))
+        return False
+
+    def _on_key_up(self, _window, key, *_args):
+        button = self._key_button(chr(key) if 0 < key < 0x110000 else "")
+        if button is not None:
+            self.hardware.set_pressed(button, False)
             return True
         return False
+
+    def _key_button(self, codepoint) -> Optional[int]:
+        """The simulated button a keyboard key stands in for (buttons.keys), if any."""
+        keys = self.kiosk_config.buttons.keys
+        if codepoint in keys and self.hardware is not None and self.hardware.mode == "simulated":
+            return keys.index(codepoint)
+        return None
 
     # -- clock and idle --------------------------------------------------------------------
 

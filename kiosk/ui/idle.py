@@ -69,7 +69,7 @@ class IdleController:
         self.showing = False  # read from gpiozero's thread (answers_press): a plain flag
         self._deadline = 0.0
         if app.services is not None:
-            app.services.press_answers_prompt = self.answers_press
+            app.services.press_takers.append(self.answers_press)
 
     @property
     def _display(self):
@@ -94,7 +94,7 @@ class IdleController:
             return
         if app.printer_busy:  # a ticket or slip printing: its own screen follows; wait for it
             return
-        if current == "home":
+        if current == "home" and not app.voice.active:  # a resident listening on home is in the middle of it
             if app.lang != app.kiosk_config.kiosk.language:
                 self.go_home()
             return
@@ -110,6 +110,7 @@ class IdleController:
         log.info("idle for %ss on %s: asking whether more time is needed", self._display.idle_timeout,
                  self.app.manager.current)
         self.prompt.open(animation=False)
+        self.app.voice.idle_question()
 
     def extend(self) -> None:
         """Yes, more time: the prompt goes, the resident stays where they were, the idle time starts again."""
@@ -117,6 +118,7 @@ class IdleController:
             return
         self.app.last_activity = self.app.monotonic()
         self.dismiss()
+        self.app.voice.idle_answered()
 
     def dismiss(self) -> None:
         """Close the prompt if it shows (also when the screen changes under it)."""
@@ -128,6 +130,7 @@ class IdleController:
         """No answer: home, and the default language for the next person."""
         app = self.app
         log.info("idle: back to the home screen")
+        app.voice.resident_left()  # before the screen changes: the guide says nothing more
         app.show("home")
         app.lang = app.kiosk_config.kiosk.language
 

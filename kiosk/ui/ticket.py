@@ -33,7 +33,9 @@ from protocol.officetime import office_day
 from .. import fonts
 from ..i18n import messages as messages_in
 from ..ticket_layout import minutes_text
+from ..speech import spoken_language
 from ..ticketing_pause import ticketing_paused
+from ..voice_guide import sentences, spelled, ticket_speech
 
 __all__ = ["ServiceTile", "TicketScreen", "TakenScreen", "TicketController", "reopens_text", "DOUBLE_TAP_SECONDS"]
 
@@ -75,6 +77,11 @@ class ServiceTile(ButtonBehavior, BoxLayout):
     opens_at = ObjectProperty(None, allownone=True)    # closed or full: when numbers are handed out again
     checked_at = ObjectProperty(None, allownone=True)  # when opens_at was worked out (today, tomorrow...)
 
+    def voice_labels(self):
+        """The tile's texts in the order the voice guide says them: letter, name, waiting (or closed), the rest."""
+        ids = self.ids
+        return [ids.letter, ids.name, ids.waiting, ids.bottom]
+
 
 class TicketScreen(Screen):
     """The services as tiles; ``refresh()`` updates the waiting counts and which are open."""
@@ -101,6 +108,7 @@ class TakenScreen(Screen):
 
     label = StringProperty()        # A012, or "" when no number was taken
     message = StringProperty()      # what to do; "" for a ticket that printed
+    spoken = StringProperty()       # what the voice guide says: the ticket's content, or the message
     ok = BooleanProperty(True)
     ticket_texture = ObjectProperty(None, allownone=True)  # the simulated printer's paper, as the emulator drew it
 
@@ -158,21 +166,25 @@ class TicketController:
         simulated = hardware.simulated_printer if hardware is not None else None
         before = len(simulated.received) if simulated is not None else 0
         try:
+            estimate = self.app.services.tickets.outlook(prefix).estimate  # as the ticket prints it
             ticket = self.app.services.tickets.issue(prefix, lang=lang)
-            outcome = ("ok", ticket.label, None)
+            outcome = ("ok", ticket.label, None, ticket.people_ahead, estimate)
         except TicketRefused as exc:
-            outcome = ("refused", "", exc.reason)
+            outcome = ("refused", "", exc.reason, None, None)
         except TicketPrintFailed as exc:
-            outcome = ("failed", exc.ticket.label, None)
+            outcome = ("failed", exc.ticket.label, None, None, None)
         except Exception:
             log.exception("ticket for %s failed", prefix)
-            outcome = ("refused", "", "printer")
-        paper = bytes(simulated.received[before:]) if simulated is not None and outcome[0] == "ok" else b""
-        Clock.schedule_once(lambda _dt: self.show_outcome(prefix, *outcome, paper))
+            outcome = ("refused", "", "printer", None, None)
+        kind, label, reason, ahead, estimate = outcome
+        paper = bytes(simulated.received[before:]) if simulated is not None and kind == "ok" else b""
+        Clock.schedule_once(lambda _dt: self.show_outcome(prefix, kind, label, reason, paper, ahead, estimate))
 
-    def show_outcome(self, prefix: str, kind: str, label: str, reason: Optional[str], paper: bytes) -> None:
+    def show_outcome(self, prefix: str, kind: str, label: str, reason: Optional[str], paper: bytes,
+                     ahead: Optional[int] = None, estimate=None) -> None:
         """On the main thread, after a tap (or for a picture of it): the number taken (``kind`` ok), a ticket that
-        did not print (failed), or why there is none (refused, ``reason``); ``paper``: the simulated printer's."""
+        did not print (failed), or why there is none (refused, ``reason``); ``paper``: the simulated printer's;
+        ``ahead`` and ``estimate``: as printed on the ticket, for the voice guide."""
         app = self.app
         app.printer_busy = False
         app.services.uploader.wake()  # the ticket (or the fault) goes to the office soon
@@ -184,6 +196,11 @@ class TicketController:
         screen.message = {"ok": "", "failed": app.t("ticket.print_failed"),
                           "refused": app.t(f"ticket.refused_{reason}", service=service) if reason else ""}[kind]
         screen.ticket_texture = paper_texture(paper, app.kiosk_config) if paper else None
+        lang = spoken_language(app.lang)
+        screen.spoken = (ticket_speech(lang, label, app.kiosk_config.service(prefix).name_in(lang), ahead,
+                                       minutes_text(estimate) if estimate else "") if kind == "ok" else
+                         sentences([f"{app.t('ticket.your_number', lang)}: {spelled(label)}", screen.message], lang) if label else
+                         screen.message)
         app.show("taken", return_home_after=12 if kind == "ok" else 20)
 
     def refresh_queue(self) -> None:
