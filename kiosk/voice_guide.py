@@ -54,7 +54,7 @@ def spelled(label: str) -> str:
 def sentences(parts: Sequence[str], lang: str) -> str:
     """``parts`` said as sentences: each ends with a stop (。 in Chinese), so the voice pauses between them."""
     stop = "。" if lang == "zh-TW" else "."
-    ended = [part if part[-1] in ".。!！?？:：" else part + stop for part in (p.strip() for p in parts) if part]
+    ended = [part if part[-1] in ".。!！?？:：…" else part + stop for part in (p.strip() for p in parts) if part]
     return ("" if lang == "zh-TW" else " ").join(ended)
 
 

@@ -185,3 +185,33 @@ def test_the_home_screen_says_how_to_start_the_guide_and_a_key_held_in_the_simul
     time.sleep(0.08)
     ui.window.dispatch("on_key_up", ord("3"), 0)
     assert says(heard, 4)[3].startswith("下載書表")
+
+
+def choose(ui, heard, prefix, presses=30):
+    """Go on (right) until the choice heard starts with ``prefix``, then choose it (middle)."""
+    for _ in range(presses):
+        if heard() and heard()[-1].startswith(prefix):
+            break
+        press(ui, RIGHT)
+    assert heard()[-1].startswith(prefix), f"no choice {prefix!r} in {heard()[-12:]}"
+    press(ui, MIDDLE)
+
+
+def test_a_forms_qr_slip_printed_with_the_buttons_is_said(ui, heard):
+    app = ui.app
+    printer = app.hardware.simulated_printer
+    hold(ui, MIDDLE)
+    says(heard, 3)
+    choose(ui, heard, "下載書表")
+    assert app.manager.current == "forms"
+    category = app.forms.catalogue.categories[0]
+    choose(ui, heard, category.title)
+    assert app.manager.current == "form_list"
+    form = app.forms.catalogue.in_category(category.code)[0]
+    choose(ui, heard, form.title)
+    assert app.manager.current == "form"
+    before = len(printer.received)
+    choose(ui, heard, "列印")
+    assert ui.wait_for(lambda: any("已印出，請取下方紙條" in said for said in heard()[-3:])), heard()[-4:]
+    assert form.title in heard()[-2] or form.title in heard()[-1], "the slip's form is not named"
+    assert len(printer.received) > before, "the slip said printed did not reach the printer"

@@ -27,7 +27,7 @@ from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.label import Label
 
 from ..speech import VOICES, Speech
-from ..voice_guide import Choice, VoiceGuide, button_roles
+from ..voice_guide import Choice, VoiceGuide, button_roles, sentences
 from .language import LanguageChoice
 from .widgets import Header
 
@@ -94,13 +94,14 @@ def screen_news(app, screen) -> str:
     if name == "taken":
         return screen.spoken
     if name == "thanks":
-        return " ".join(t for t in (ids.title.text, ids.your_rating.text) if t)
-    if name == "form":
-        return screen.slip_message
+        return sentences([ids.title.text, ids.your_rating.text], app.lang)
+    if name == "form":  # the form's title (the header says only 下載書表), then how its slip went
+        title = screen.form.title_in(app.lang) if screen.form is not None else ""
+        return sentences([title, screen.slip_message], app.lang)
     if name == "home":
         return app.t("home.greeting")
     if name == "setup_error":
-        return f"{app.t('setup.title')} {app.t('setup.hint')}"
+        return sentences([app.t("setup.title"), app.t("setup.hint")], app.lang)
     intro = ids.get("intro")
     return intro.text if intro is not None else ""
 
