@@ -52,13 +52,15 @@ class Finding:
     widget: str
     kind: str
     detail: str
+    mode: str = "normal"
 
     def line(self) -> str:
-        return f"{self.screen} {self.state} {self.size} {self.lang} {self.widget}: {self.kind}: {self.detail}"
+        mode = " large" if self.mode == "large" else ""
+        return f"{self.screen} {self.state} {self.size} {self.lang}{mode} {self.widget}: {self.kind}: {self.detail}"
 
 
-def picture_name(screen: str, state: str, size: str, lang: str) -> str:
-    return f"{screen}-{state}-{size}-{lang}.png"
+def picture_name(screen: str, state: str, size: str, lang: str, mode: str = "normal") -> str:
+    return f"{screen}-{state}-{size}-{lang}{'-large' if mode == 'large' else ''}.png"
 
 
 def _size_text(size: Tuple[int, int]) -> str:
@@ -66,10 +68,10 @@ def _size_text(size: Tuple[int, int]) -> str:
 
 
 def _run_child(state: str, config_path: Optional[str], size: Tuple[int, int], langs: Sequence[str],
-               screens: Sequence[str], out: Optional[Path]) -> Tuple[List[dict], str]:
+               screens: Sequence[str], out: Optional[Path], mode: str = "normal") -> Tuple[List[dict], str]:
     """Run one state's child at one size; its records and, if it failed, why."""
     cmd = [sys.executable, "-m", "kiosk.ui.audit_child", "--state", state, "--size", _size_text(size),
-           "--langs", ",".join(langs), "--screens", ",".join(screens)]
+           "--langs", ",".join(langs), "--screens", ",".join(screens), "--mode", mode]
     if config_path:
         cmd += ["--config", config_path]
     if out is not None:
@@ -89,23 +91,24 @@ def _run_child(state: str, config_path: Optional[str], size: Tuple[int, int], la
 def audit_layout(config_path: Optional[str] = None, out: Optional[str] = None,
                  states: Optional[Iterable[str]] = None, sizes: Optional[Iterable[Tuple[int, int]]] = None,
                  langs: Optional[Iterable[str]] = None, screens: Optional[Iterable[str]] = None,
-                 jobs: Optional[int] = None, echo=print) -> int:
+                 jobs: Optional[int] = None, echo=print, mode: str = "normal") -> int:
     """Audit; print one line per problem and a summary; return 0 (no problem), 1 (problems) or 2 (failed)."""
     from .settings import LANGUAGES
     from .lived_in import STATES
-    from .ui import SCENES, SCREENS
+    from .ui import NORMAL_ONLY, SCENES, SCREENS
 
     states = list(states or STATES)
     sizes = list(sizes or SIZES)
     langs = list(langs or LANGUAGES)
-    screens = list(screens or SCREENS + SCENES)
+    screens = list(screens or [s for s in SCREENS + SCENES if mode != "large" or s not in NORMAL_ONLY])
     folder = Path(out) if out else None
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
     jobs = jobs or max(1, min(2, os.cpu_count() or 1))
     work = [(state, size) for state in states for size in sizes]
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        runs = list(pool.map(lambda job: _run_child(job[0], config_path, job[1], langs, screens, folder), work))
+        runs = list(pool.map(lambda job: _run_child(job[0], config_path, job[1], langs, screens, folder, mode),
+                             work))
     pictures, findings, failures = [], [], []
     for records, failure in runs:
         for record in records:
@@ -122,17 +125,18 @@ def audit_layout(config_path: Optional[str] = None, out: Optional[str] = None,
     expected = len(states) * len(sizes) * len(langs) * len(screens)
     shown = len({(p["screen"], p["state"], p["size"], p["lang"]) for p in pictures})
     echo(f"{shown} of {expected} screens drawn ({len(screens)} screens × {len(states)} states × {len(sizes)} sizes "
-         f"× {len(langs)} languages): {len(findings)} problem{'s' if len(findings) != 1 else ''}"
+         f"× {len(langs)} languages{', large text' if mode == 'large' else ''}): "
+         f"{len(findings)} problem{'s' if len(findings) != 1 else ''}"
          + (f" on {len({(f.screen, f.state, f.size, f.lang) for f in findings})} of them" if findings else ""))
     if folder is not None:
-        write_contact_sheet(folder, pictures, findings)
+        write_contact_sheet(folder, pictures, findings, mode)
         echo(f"pictures and contact sheet: {folder / 'index.html'}")
     if failures or shown < expected:
         return 2
     return 1 if findings else 0
 
 
-def write_contact_sheet(folder: Path, pictures: List[dict], findings: List[Finding]) -> Path:
+def write_contact_sheet(folder: Path, pictures: List[dict], findings: List[Finding], mode: str = "normal") -> Path:
     """``index.html``: every picture, grouped by screen, its problems under it (problems first)."""
     by_picture = {}
     for finding in findings:
@@ -144,7 +148,7 @@ def write_contact_sheet(folder: Path, pictures: List[dict], findings: List[Findi
         cells = []
         keys = sorted((k for k in order if k[0] == screen), key=lambda k: (k not in by_picture, order[k]))
         for key in keys:
-            name = picture_name(*key)
+            name = picture_name(*key, mode)
             problems = by_picture.get(key, [])
             notes = "".join(f"<li>{html.escape(f.widget)}: <b>{html.escape(f.kind)}</b> {html.escape(f.detail)}</li>"
                             for f in problems)

@@ -83,11 +83,12 @@ def run_kiosk(config: Config, window: Optional[Tuple[int, int]] = None, local_of
 
 
 def screenshot(config: Config, screen: str, out, size: Tuple[int, int] = (1280, 800),
-               lang: Optional[str] = None, state: Optional[str] = None) -> Path:
+               lang: Optional[str] = None, state: Optional[str] = None, mode: str = "normal") -> Path:
     """Render one screen offscreen at ``size`` from the store's state and write it to ``out`` as PNG.
 
     ``state``: draw it from a named, seeded state (``kiosk/lived_in.py``) in a
-    scratch store instead of this kiosk's own store.  Either way nothing is
+    scratch store instead of this kiosk's own store.  ``mode`` "large": large text and high contrast, as
+    a resident turns it on (issue 20).  Either way nothing is
     uploaded, no hardware is opened and no number is taken (``ui/scenes.py``).
     """
     from .ui import environment
@@ -109,6 +110,7 @@ def screenshot(config: Config, screen: str, out, size: Tuple[int, int] = (1280, 
     app = KioskApp(config, services=services, live=False)
     if lang:
         app.lang = lang
+    app.large = mode == "large"
     try:
         run_and_capture(app, lambda a: scenes.show(a, screen, seeded), Path(out))
     finally:

@@ -229,6 +229,9 @@ SETTINGS: Tuple[Setting, ...] = (
     Setting("display", "idle_warning", "int", 20,
             "Seconds the 'Need more time?' question counts down, after the idle timeout, before the kiosk returns home.",
             _idle_warning),
+    Setting("display", "large_text", "bool", False,
+            "Start each resident in the large-text mode (text 1.5 times larger, contrast 7:1); the home screen's "
+            "button switches it for one resident, and the kiosk returns to this choice when they leave."),
     Setting("marquee", "messages", "str_list",
             ["歡迎光臨彰化縣二林戶政事務所", "服務時間：週一至週五 08:00–17:00，週二夜間延長至 20:00",
              "申請戶籍謄本請攜帶國民身分證"],

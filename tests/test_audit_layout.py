@@ -40,6 +40,17 @@ def test_every_screen_passes_the_audit(config, lang, tmp_path):
     assert re.search(r"^280 of 280 screens drawn .*: 0 problems$", result.stdout, re.M), result.stdout[-500:]
 
 
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_residents_screen_passes_the_audit_in_the_large_text_mode(lang):
+    """Issue 20's done-when: the large-text mode at every size, with its rules (text >= 4.5 mm, 7:1), in one
+    language a test; the staff's screens and the out-of-service one are never drawn large."""
+    result = audit("--lang", lang, "--mode", "large")
+    assert result.returncode == 0, f"the audit found problems:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}"
+    assert re.search(r"^220 of 220 screens drawn .*, large text\): 0 problems$", result.stdout, re.M), \
+        result.stdout[-500:]
+
+
 def test_out_keeps_every_picture_by_name_and_a_contact_sheet(tmp_path):
     out = tmp_path / "audit"
     result = audit("--state", "busy", "--size", "800x480", "--lang", "en", "--screen", "forms", "--screen", "ticket",

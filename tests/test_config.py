@@ -142,10 +142,6 @@ def test_example_file_is_valid_and_describes_the_erlin_kiosk():
                  "has 2 entries but buttons.pins has 3; give one per button", id="led-count-mismatch"),
     pytest.param("[buttons]\nleds = [5, 27, 13]\n", "buttons.leds", 2,
                  "BCM pin 27 is used by a button and an LED", id="pin-shared-by-button-and-led"),
-    pytest.param("[buttons]\nstuck_after = 3\n\n[speech]\nhold_seconds = 3\n", "speech.hold_seconds", 5,
-                 "is 3 s, not shorter than buttons.stuck_after (3 s): the hold that starts the voice guide would be "
-                 "taken for a stuck button", id="hold-as-long-as-stuck"),
-    pytest.param("[speech]\nvolume = 0\n", "speech.volume", 2, "must be between 10 and 100 %", id="silent-voice"),
     pytest.param('[server]\ntoken = "abc"\n', "server.token", 2,
                  "is set but server.url is empty; set the url or remove the token", id="token-without-url"),
     pytest.param('# Erlin\n\n[printr]\nurl = "/dev/serial0"\n', "printr", 3,

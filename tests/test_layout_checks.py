@@ -384,3 +384,62 @@ def test_a_real_screen_runs_and_names_its_widgets(ui):
     finally:
         ui.app.lang = "zh-TW"  # the kv rule sets the title's size again
         ui.frames(2)
+
+
+def test_two_buttons_on_top_of_each_other_overlap(probe):
+    """A tap on one may press the other (the large-text mode's language grid once grew over the header's back)."""
+    screen, image = probe("""
+NavyButton:
+    id: back
+    text: "返回"
+    size: 200, 80
+    pos: 20, 300
+NavyButton:
+    id: chinese
+    text: "中文"
+    size: 200, 80
+    pos: 120, 250
+""")
+    problems = run(screen, image)
+    assert ("probe/back", "overlap") in kinds(problems)
+    assert [p.detail for p in problems if p.kind == "overlap"][0] == "the button lies over probe/chinese by 100x30 px"
+
+
+def test_a_button_past_its_screens_bottom_is_offscreen_though_in_the_window(probe):
+    """Under the marquee: the screen ends above it, the window does not (the reason screen's last row once did)."""
+    screen, image = probe("""
+size_hint: 1, None
+height: 400
+y: 80
+NavyButton:
+    id: skip
+    text: "略過"
+    size: 200, 80
+    pos: 300, -30
+""")
+    problems = run(screen, image)
+    assert ("probe/skip", "offscreen") in kinds(problems)
+    assert "30 px past the bottom edge of its screen probe" in " ".join(p.detail for p in problems)
+
+
+def test_the_large_text_mode_asks_for_7_to_1_and_larger_text(probe):
+    screen, image = probe("""
+Label:
+    id: sign
+    text: "請抽號碼牌 Take a number"
+    color: (1, 1, 1, 1)
+    font_size: 20
+    size_hint: None, None
+    size: 500, 80
+    pos: 100, 200
+    canvas.before:
+        Color:
+            rgba: (0.08, 0.4, 0.75, 1)
+        Rectangle:
+            pos: self.pos
+            size: self.size
+""")
+    assert run(screen, image) == [], "the ordinary rules: 4.5:1 and 3 mm"
+    problems = run(screen, image, large=True)
+    assert kinds(problems) == [("probe/sign", "contrast"), ("probe/sign", "small-text")]
+    assert "< 7:1" in " ".join(p.detail for p in problems) and "< 4.5 mm" in " ".join(p.detail for p in problems)

@@ -60,7 +60,7 @@ def test_home_screenshot_shows_three_tiles_with_real_chinese_text(tmp_path, size
     # the tile title band holds four distinct glyphs, not four identical boxes (tofu)
     u = min(width / 160, height / 100)
     tile_w = (width - 12 * u) / 3
-    title_box = (int(3 * u), int(height * 0.60), int(3 * u + tile_w), int(height * 0.76))
+    title_box = (int(3 * u), int(height * 0.54), int(3 * u + tile_w), int(height * 0.665))
     cells = glyph_cells(image, title_box, TILE_COLOURS["ticket"])
     assert len(cells) >= 4, f"expected 4 characters of 抽號碼牌, found {len(cells)} ink runs"
     shapes = {cell.resize((24, 24)).convert("1").tobytes() for cell in cells[:4]}

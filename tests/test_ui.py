@@ -149,11 +149,8 @@ def test_keyboard_key_presses_the_simulated_gpio_button(ui):
     ui.frames(2)
     assert len(ui.ratings()) == before, "rated before the key came up (it may be held to start the voice guide)"
     ui.window.dispatch("on_key_up", ord("1"), 0)  # ...and lets it up: a press
-    assert ui.wait_for(lambda: len(ui.ratings()) == before + 1)
-    ui.frames(2)
-    stored = ui.ratings()
-    assert len(stored) == before + 1 and stored[-1]["choice"] == "smile" and stored[-1]["source"] == "button"
-    assert ui.app.manager.current == "thanks"
+    assert ui.wait_for(lambda: len(ui.ratings()) == before + 1 and ui.app.manager.current == "thanks")
+    assert (ui.ratings()[-1]["choice"], ui.ratings()[-1]["source"]) == ("smile", "button")
     # the pressed button's LED (index 0) flashes; the idle glow of the others is out
     seen = set()
     deadline = time.monotonic() + 1
@@ -196,7 +193,7 @@ def open_rating_screen(ui):
 def test_rating_screen_shows_the_scale_as_faces_with_labels(ui):
     faces = open_rating_screen(ui)
     assert [f.label for f in faces] == ["smile", "neutral", "frown"]
-    labels = [w.text for f in faces for w in f.walk(restrict=True) if type(w).__name__ == "Label"]
+    labels = [f.ids.label.text for f in faces]
     assert labels == ["滿意", "普通", "不滿意"]
     moods = [f.mood for f in faces]
     assert moods == sorted(moods, reverse=True), "faces are not best-first like the buttons"

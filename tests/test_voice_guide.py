@@ -77,3 +77,17 @@ def test_the_end_of_a_resident_resets_the_volume_without_a_word(heard):
     guide.end()
     assert not guide.active and speech.volume == 50
     assert len(heard()) == 1
+
+
+def test_a_hold_as_long_as_the_stuck_rule_is_a_config_error_naming_both_keys(tmp_path):
+    from kiosk.config import load_config
+    from kiosk.errors import ConfigError
+
+    path = tmp_path / "kiosk.toml"
+    path.write_text("[buttons]\nstuck_after = 3\n\n[speech]\nhold_seconds = 3\nvolume = 0\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert "line 5: speech.hold_seconds: is 3 s, not shorter than buttons.stuck_after (3 s): the hold that starts " \
+           "the voice guide would be taken for a stuck button" in message
+    assert "line 6: speech.volume: must be between 10 and 100 %" in message

@@ -32,3 +32,8 @@ ALIASES = {"rate": "rating"}
 #: What is drawn over a screen rather than being one: pictures and the layout audit reach it like a screen.
 #: ``idle_prompt``: 需要更多時間嗎？ / Need more time? over the ticket screen (``idle.py``).
 SCENES = ("idle_prompt",)
+#: How a resident may have the screens drawn: ``large`` is large text and high contrast (issue 20), which the
+#: home screen's button turns on and the resident's leaving turns off.
+MODES = ("normal", "large")
+#: Screens never drawn in the large mode: the staff's, and the out-of-service screen (its panel is for them).
+NORMAL_ONLY = ("setup_error", "admin_pin", "admin")

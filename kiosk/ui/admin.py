@@ -142,6 +142,7 @@ class AdminController:
         screen = self.app.manager.get_screen("admin_pin")
         screen.entered = ""
         screen.message = "" if self.gate is not None and self.gate.configured else self.app.t("admin.unset")
+        self.app.large = False  # the staff's screens are drawn at the ordinary size
         self.app.show("admin_pin")
 
     def enter_pin(self) -> None:

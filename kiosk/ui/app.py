@@ -34,7 +34,7 @@ from kivy.core.text import DEFAULT_FONT, LabelBase
 from kivy.core.window import Window
 from kivy.factory import Factory
 from kivy.lang import Builder
-from kivy.properties import NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
@@ -69,6 +69,8 @@ KV_FILES = ("widgets.kv", "language.kv", "home.kv", "rating.kv", "ticket.kv", "f
 #: How often the kiosk asks the office server for its central settings (forms catalogue, announcements):
 #: an announcement set at the office is on the marquee within this.  An unchanged answer is a bodiless 304.
 OFFICE_SYNC_SECONDS = 5 * 60
+#: Large text (issue 20, EN 301 549 5.1.4): every size of the layout, text and targets alike, this many times larger.
+LARGE_SCALE = 1.5
 
 
 def register_fonts() -> None:
@@ -119,7 +121,8 @@ class KioskApp(App):
     """The lobby kiosk: screens and navigation, language, clock, idle timeout; the features' controllers."""
 
     lang = StringProperty("zh-TW")
-    u = NumericProperty(8)  # one layout unit: 1/100 of the screen's short side, in pixels
+    u = NumericProperty(8)  # one layout unit: 1/100 of the screen's short side, in pixels (× LARGE_SCALE when large)
+    large = BooleanProperty(False)  # large text and high contrast (issue 20): everything LARGE_SCALE times larger
     clock_date = StringProperty()
     clock_time = StringProperty()
     office_name = StringProperty()
@@ -143,6 +146,7 @@ class KioskApp(App):
         self.idle = IdleController(self)  # the idle timeout, and "Need more time?" before it (idle.py)
         self.voice = VoiceController(self)  # the voice guide: a rating button held, then speech (voice.py)
         self.lang = config.kiosk.language
+        self.large = config.display.large_text  # the office's choice; a resident switches it on the home screen
         self.last_activity = monotonic()
         self.manager: Optional[ScreenManager] = None
         self.marquee: Optional[Marquee] = None
@@ -159,6 +163,7 @@ class KioskApp(App):
         _load_kv()
         Window.clearcolor = (0.96, 0.96, 0.94, 1)
         Window.bind(size=self._update_unit)
+        self.bind(large=lambda *_args: self._update_unit(Window, Window.size))
         self._update_unit(Window, Window.size)
 
         self.forms.catalogue = self.forms.offered()
@@ -234,6 +239,7 @@ class KioskApp(App):
         if problems or self.manager.is_built("setup_error"):  # not built just to say "no problems"
             self.manager.get_screen("setup_error").problems = problems
         if problems and self.manager.current not in ("setup_error", "admin", "admin_pin"):  # staff at work
+            self.large = False  # out of service: the ordinary size, for the staff's panel
             self.manager.current = "setup_error"
         elif not problems and self.manager.current == "setup_error":
             self.manager.current = "home"
@@ -385,7 +391,7 @@ class KioskApp(App):
 
     def _update_unit(self, _window, size):
         width, height = size
-        self.u = min(width / 160, height / 100)
+        self.u = min(width / 160, height / 100) * (LARGE_SCALE if self.large else 1)
 
     def _update_office_name(self, *_args):
         kiosk = self.kiosk_config.kiosk

@@ -35,6 +35,7 @@ def _arguments(argv):
     parser.add_argument("--screens", required=True)
     parser.add_argument("--config")
     parser.add_argument("--out")
+    parser.add_argument("--mode", default="normal", choices=("normal", "large"))
     return parser.parse_args(argv)
 
 
@@ -60,11 +61,12 @@ def _open(args, size):
     return state, services
 
 
-def _walk(app, state, size, langs, screens, out):
+def _walk(app, state, size, langs, screens, out, mode="normal"):
     """Each language and screen in turn: reach it, grab it, check it, print what was found; yields the
     number of frames to let pass before it goes on."""
     from kivy.core.window import Window
 
+    from ..audit import picture_name
     from ..i18n import unbreakable_words
     from . import scenes
     from .capture import SETTLE_FRAMES, grab
@@ -82,17 +84,17 @@ def _walk(app, state, size, langs, screens, out):
             scenes.show(app, screen, state)
             yield SETTLE_FRAMES
             image = grab()
-            where = dict(screen=screen, state=state.name, size=label, lang=lang)
+            where = dict(screen=screen, state=state.name, size=label, lang=lang, mode=mode)
             if tuple(Window.size) != size:
                 _emit(**where, widget="window", kind="offscreen",
                       detail=f"the window is {Window.size[0]}x{Window.size[1]}, not {label}")
             if out is not None:
-                image.save(out / f"{screen}-{state.name}-{label}-{lang}.png")
+                image.save(out / picture_name(screen, state.name, label, lang, mode))
             _emit(picture=True, **where)
             # A prompt over the screen (idle_prompt) is checked alone: what it covers is not what a resident reads.
             roots = [app.idle.prompt] if app.idle.showing else [app.manager.current_screen, app.marquee]
             for problem in check(roots, image, panel_for(size), residents=screen not in STAFF_SCREENS,
-                                 unbreakable=unbreakable_words(lang)):
+                                 unbreakable=unbreakable_words(lang), large=app.large):
                 _emit(**where, widget=problem.widget, kind=problem.kind, detail=problem.detail)
 
 
@@ -106,8 +108,9 @@ def main(argv=None) -> int:
     from .app import KioskApp
 
     app = KioskApp(state.config, services=services, live=False)
+    app.large = args.mode == "large"
     steps = _walk(app, state, size, args.langs.split(","), args.screens.split(","),
-                  Path(args.out) if args.out else None)
+                  Path(args.out) if args.out else None, args.mode)
     failure = {}
     wait = {"frames": 1}
 

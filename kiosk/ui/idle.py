@@ -95,7 +95,7 @@ class IdleController:
         if app.printer_busy:  # a ticket or slip printing: its own screen follows; wait for it
             return
         if current == "home" and not app.voice.active:  # a resident listening on home is in the middle of it
-            if app.lang != app.kiosk_config.kiosk.language:
+            if app.lang != app.kiosk_config.kiosk.language or app.large != app.kiosk_config.display.large_text:
                 self.go_home()
             return
         self.warn()
@@ -133,6 +133,7 @@ class IdleController:
         app.voice.resident_left()  # before the screen changes: the guide says nothing more
         app.show("home")
         app.lang = app.kiosk_config.kiosk.language
+        app.large = app.kiosk_config.display.large_text  # large text or not was the last resident's choice
 
     def answers_press(self, _index: int) -> bool:
         """A rating button was pressed (any thread): while the prompt shows, it answers yes and is no rating."""

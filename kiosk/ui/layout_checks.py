@@ -23,8 +23,11 @@ clipped      the ink sticks out of a StencilView, or of a ScrollView along an ax
              it cannot scroll (a row half scrolled into view is fine)
 ellipsis     Kivy shortened the text (``shorten: True``, ``is_shortened``)
 overlap      the ink boxes of two lines of two texts overlap by more than 2 px
-             both ways (a label and its own ancestor are never compared)
-offscreen    a text's ink, or a button's box, is partly outside the window
+             both ways (a label and its own ancestor are never compared), or
+             two buttons' boxes do (a tap on one may press the other)
+offscreen    a text's ink, or a button's box, is partly outside the window, or
+             a text's or a button's box outside its own screen (under the
+             marquee, over the header)
 small-text   a CJK ideograph (0.88 x font_size) is under 3 mm on the panel
              (``residents=True`` only)
 small-target an enabled button is under 12 mm wide or high on the panel
@@ -53,9 +56,8 @@ disabled colour and whatever is really behind the text are all in the pixels.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterable, List, Sequence, Set, Tuple
+from typing import Callable, Dict, Iterable, List, Sequence, Tuple
 
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.label import Label
@@ -64,12 +66,12 @@ from kivy.uix.stencilview import StencilView
 from kivy.uix.widget import Widget
 from PIL import Image
 
-from ..i18n import ZWSP
+from .layout_breaks import word_breaks
 from .layout_geometry import (INK_ALPHA, Box, DrawnText, WidgetNode, clip_to_views, intersect, ints, measure_text,
                               natural_size, union, visible_widgets)
 
 __all__ = ["Panel", "PANELS", "panel_for", "Problem", "check", "contrast_ratio",
-           "MIN_TEXT_MM", "MIN_TARGET_MM", "MIN_CONTRAST", "IDEOGRAPH_EM"]
+           "MIN_TEXT_MM", "MIN_TARGET_MM", "MIN_CONTRAST", "IDEOGRAPH_EM", "LARGE_TEXT", "LARGE_CONTRAST"]
 
 #: The smallest ideograph a resident must read, in mm (about a 13 px Latin capital on the 7" display).
 MIN_TEXT_MM = 3.0
@@ -79,6 +81,10 @@ IDEOGRAPH_EM = 0.88
 MIN_TARGET_MM = 12.0
 #: WCAG 2 success criterion 1.4.3 (level AA) for text.
 MIN_CONTRAST = 4.5
+#: The large-text mode (issue 20): every text at least this many times the smallest ordinary one...
+LARGE_TEXT = 1.5
+#: ...and at this contrast at least (WCAG 2 success criterion 1.4.6, level AAA).
+LARGE_CONTRAST = 7.0
 #: Pixels a text may stick out of its box (rounding of positions, anti-aliasing).
 TOLERANCE = 2
 #: Two texts' ink boxes overlapping by more than this in both directions overlap.
@@ -168,13 +174,17 @@ def _size(box: Box) -> str:
 # -- the checks ---------------------------------------------------------------------------
 
 def check(roots: Sequence[Widget], image: Image.Image, panel: Panel, *, residents: bool = True,
-          unbreakable: Iterable[str] = (), exempt: Callable[[Widget], bool] = lambda w: False) -> List[Problem]:
+          unbreakable: Iterable[str] = (), exempt: Callable[[Widget], bool] = lambda w: False,
+          large: bool = False) -> List[Problem]:
     """Everything wrong with what ``roots`` show in ``image`` on ``panel`` (see the module's table).
 
     ``residents``: the screen is for the public (the text size check applies); ``unbreakable``:
     words a line must not break inside (身心障礙's 障礙); ``exempt(widget)``: skip that widget and
-    everything in it.
+    everything in it; ``large``: the large-text mode's rules (text ``LARGE_TEXT`` times the smallest,
+    contrast ``LARGE_CONTRAST``).
     """
+    min_text = MIN_TEXT_MM * (LARGE_TEXT if large else 1)
+    min_contrast = LARGE_CONTRAST if large else MIN_CONTRAST
     image = image.convert("RGB")
     width, height = image.size
     window: Box = (0, 0, width, height)
@@ -183,23 +193,59 @@ def check(roots: Sequence[Widget], image: Image.Image, panel: Panel, *, resident
     problems: List[Problem] = []
     texts: List[DrawnText] = []
 
+    buttons: List[WidgetNode] = []
     for root in roots:
         strip = isinstance(root, StencilView) and not isinstance(root, ScrollView)
-        for node in visible_widgets(root, height, strip, exempt):
+        nodes = visible_widgets(root, height, strip, exempt)
+        problems += _check_inside_root(nodes, window)
+        for node in nodes:
             widget = node.widget
             if isinstance(widget, ButtonBehavior):
                 shown = clip_to_views(node, node.box)
                 if shown and intersect(shown, window):  # one moved wholly out of sight is hidden, not misplaced
                     problems += _check_button(node, window, ppm, panel)
+                    buttons.append(node)
             if isinstance(widget, Label) and widget.text.strip() and widget.texture is not None:
                 text = measure_text(node, height, window)
                 if text is None or text.visible is None:
                     continue  # nothing drawn, or none of it in sight
                 texts.append(text)
-                problems += _check_text(text, window, ppm, panel, residents, unbreakable)
+                problems += _check_text(text, window, ppm, panel, residents, unbreakable, min_text)
                 # disabled ones too: a closed ticket tile still tells residents when it opens
-                problems += _check_contrast(text, image)
+                problems += _check_contrast(text, image, min_contrast)
     problems += _check_overlaps(texts)
+    problems += _check_button_overlaps(buttons)
+    return problems
+
+
+def _check_inside_root(nodes: List[WidgetNode], window: Box) -> List[Problem]:
+    """Buttons and texts that stick out of their screen into the window's other parts (under the marquee):
+    what sticks out of the window itself is the window check's, what is wholly out of sight is hidden."""
+    if not nodes or nodes[0].strip:
+        return []
+    root, problems = nodes[0], []
+    for node in nodes[1:]:
+        if not isinstance(node.widget, (ButtonBehavior, Label)) or not getattr(node.widget, "text", True):
+            continue
+        shown = clip_to_views(node, node.box)
+        shown = intersect(shown, window) if shown else None
+        past = _outside(shown, root.box) if shown else {}
+        if past:
+            problems.append(Problem(node.path, "offscreen",
+                                    f"{_describe_past(past)} of its screen {root.path} (drawn over what is beside it)"))
+    return problems
+
+
+def _check_button_overlaps(buttons: List[WidgetNode]) -> List[Problem]:
+    """Two buttons on top of each other: a tap on one may press the other."""
+    problems = []
+    for i, a in enumerate(buttons):
+        for b in buttons[i + 1:]:
+            if _related(a, b):
+                continue
+            both = intersect(clip_to_views(a, a.box) or a.box, clip_to_views(b, b.box) or b.box)
+            if both and both[2] - both[0] > OVERLAP_PX and both[3] - both[1] > OVERLAP_PX:
+                problems.append(Problem(a.path, "overlap", f"the button lies over {b.path} by {_size(both)} px"))
     return problems
 
 
@@ -230,17 +276,17 @@ def _drawn_font_size(label: Label) -> float:
 
 
 def _check_text(text: DrawnText, window: Box, ppm: float, panel: Panel, residents: bool,
-                unbreakable: Tuple[str, ...]) -> List[Problem]:
+                unbreakable: Tuple[str, ...], min_text: float = MIN_TEXT_MM) -> List[Problem]:
     node, label, problems = text.node, text.node.widget, []
     path = node.path
     if residents:
-        minimum = MIN_TEXT_MM / IDEOGRAPH_EM * ppm
+        minimum = min_text / IDEOGRAPH_EM * ppm
         drawn = _drawn_font_size(label)
         if drawn < minimum - 0.01:
             asked = f" (asked for {label.font_size:.1f})" if abs(drawn - label.font_size) > 0.05 else ""
             problems.append(Problem(path, "small-text",
                                     f"font {drawn:.1f} px{asked}: an ideograph is "
-                                    f"{drawn * IDEOGRAPH_EM / ppm:.1f} mm < {MIN_TEXT_MM:g} mm on the "
+                                    f"{drawn * IDEOGRAPH_EM / ppm:.1f} mm < {min_text:g} mm on the "
                                     f"{panel.name} (needs >= {minimum:.1f} px)"))
     if getattr(label, "is_shortened", False):
         shown = "".join("".join(w.text for w in line.words) for line in label._label._cached_lines)
@@ -256,7 +302,7 @@ def _check_text(text: DrawnText, window: Box, ppm: float, panel: Panel, resident
                                         f"text at x {v[0]:.0f}..{v[2]:.0f}, y {v[1]:.0f}..{v[3]:.0f} (top row 0): "
                                         f"{_describe_past(past)} of the {window[2]}x{window[3]} window"))
     if label.text_size[0] is not None and not label.markup and not getattr(label, "is_shortened", False):
-        for detail in _word_breaks(label, unbreakable):
+        for detail in word_breaks(label, unbreakable):
             problems.append(Problem(path, "word-break", detail))
     return problems
 
@@ -314,74 +360,6 @@ def _check_fit(text: DrawnText) -> List[Problem]:
     return problems
 
 
-# -- line breaks --------------------------------------------------------------------------
-
-def _without_word_marks(text: str) -> Tuple[str, Set[int]]:
-    """``text`` without its zero-width spaces, and where they were (places a line may break)."""
-    kept: List[str] = []
-    marks: Set[int] = set()
-    for char in text:
-        if char == ZWSP:
-            marks.add(len(kept))
-        else:
-            kept.append(char)
-    return "".join(kept), marks
-
-
-def _thai(char: str) -> bool:
-    return "\u0e00" <= char <= "\u0e7f"
-
-
-def _latin(char: str) -> bool:
-    if char.isascii():
-        return char.isalnum()
-    if not char.isalnum():
-        return False
-    name = unicodedata.name(char, "")
-    return name.startswith(("LATIN", "FULLWIDTH LATIN", "FULLWIDTH DIGIT", "DIGIT"))
-
-
-def _word_breaks(label: Label, unbreakable: Tuple[str, ...]) -> List[str]:
-    """A message for each line break inside a Latin word or an unbreakable word."""
-    core = label._label
-    # As written: a label may lay out other text (WrapLabel inserts its own newlines and drops the
-    # zero-width spaces that mark where Thai may break: their places are kept in ``allowed``).
-    source, allowed = _without_word_marks(label.text)
-    folded = source.lower()  # unbreakable words match in any capitals (Dịch vụ, dịch vụ)
-    lines = ["".join(word.text for word in line.words).strip() for line in core._cached_lines]
-    lines = [line for line in lines if line]
-    found, position, end = [], 0, None
-    for number, line in enumerate(lines):
-        start = source.find(line, position)
-        if start < 0:
-            return found  # laid out differently from the text (justify, stripping): no claim
-        where = f"(end of line {number}, start of line {number + 1})"
-        if end is not None and start == end:  # the break has no space or newline: inside a run
-            before, after = source[start - 1], source[start]
-            if _thai(before) and _thai(after) and start not in allowed:
-                found.append(f"'{source[max(0, start - 6):start]}|{source[start:start + 6]}' broken inside a "
-                             f"Thai word (no U+200B there) {where}")
-            elif _latin(before) and _latin(after):
-                left = start
-                while left > 0 and _latin(source[left - 1]):
-                    left -= 1
-                right = start
-                while right < len(source) and _latin(source[right]):
-                    right += 1
-                found.append(f"'{source[left:start]}|{source[start:right]}' broken inside a word {where}")
-        if end is not None:
-            for word in unbreakable:  # longest first: 身心障礙 is named, not also its 障礙
-                at = folded.find(word.lower(), max(0, end - len(word) + 1))
-                while 0 <= at < end and start >= at + len(word):
-                    at = folded.find(word.lower(), at + 1)
-                if 0 <= at < end:
-                    found.append(f"'{source[at:end]}|{source[start:at + len(word)]}' broken inside "
-                                 f"'{word}' {where}")
-                    break
-        position = end = start + len(line)
-    return found
-
-
 # -- pixels: contrast and overlap ---------------------------------------------------------
 
 def _visible_ink(text: DrawnText) -> List[Box]:
@@ -389,7 +367,7 @@ def _visible_ink(text: DrawnText) -> List[Box]:
     return [box for box in (intersect(line, text.visible) for line in text.ink) if box]
 
 
-def _check_contrast(text: DrawnText, image: Image.Image) -> List[Problem]:
+def _check_contrast(text: DrawnText, image: Image.Image, min_contrast: float = MIN_CONTRAST) -> List[Problem]:
     visible = text.visible
     if visible is None or visible[2] - visible[0] < MIN_MEASURED_PX or visible[3] - visible[1] < MIN_MEASURED_PX:
         return []
@@ -431,9 +409,9 @@ def _check_contrast(text: DrawnText, image: Image.Image) -> List[Problem]:
     bg_lum = luminance(background)
     ink_colour = max(core_colours, key=lambda rgb: abs(luminance(rgb) - bg_lum))
     ratio = contrast_ratio(ink_colour, background)
-    if ratio < MIN_CONTRAST - 0.005:
+    if ratio < min_contrast - 0.005:
         return [Problem(text.node.path, "contrast",
-                        f"contrast {ratio:.1f}:1 < {MIN_CONTRAST:g}:1 (text {_hex(ink_colour)} on {_hex(background)})")]
+                        f"contrast {ratio:.1f}:1 < {min_contrast:g}:1 (text {_hex(ink_colour)} on {_hex(background)})")]
     return []
 
 

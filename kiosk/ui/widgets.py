@@ -48,7 +48,8 @@ class WrapLabel(Label):
     Set ``text_size: self.width, None`` (or a height too) as for any wrapping
     label.  With ``max_font_size`` set, the label picks its own ``font_size``:
     the largest size, down to ``min_font_size``, at which no word is wider
-    than the line and the text takes at most ``fit_lines`` lines (0: any).
+    than the line, the text takes at most ``fit_lines`` lines (0: any) and,
+    with ``fit_height``, its lines are no taller than that.
     ``text`` keeps the text as given; only the drawn lines get the breaks.
     """
 
@@ -56,6 +57,7 @@ class WrapLabel(Label):
     min_font_size = NumericProperty(0)
     break_after = StringProperty()  # characters a line may also break after ("/" in an address)
     fit_lines = NumericProperty(0)  # not Label.max_lines, which drops the lines past it
+    fit_height = NumericProperty(0)  # 0: any height; else the lines, padding included, must fit it
     fits = BooleanProperty(True)  # False: even at min_font_size a word or the lines did not fit
 
     _measurers: dict = {}
@@ -64,7 +66,7 @@ class WrapLabel(Label):
         self._wrap_key = None
         self._wrapped = ""
         super().__init__(**kwargs)
-        for name in ("max_font_size", "min_font_size", "fit_lines", "break_after"):
+        for name in ("max_font_size", "min_font_size", "fit_lines", "fit_height", "break_after"):
             self.fbind(name, self._trigger_texture)
 
     def _measure(self, size: float) -> Callable[[str], float]:
@@ -101,6 +103,9 @@ class WrapLabel(Label):
             lines, fits = wrap_lines(self.text if text is None else text, room, self._measure(size), words,
                                      self.break_after)
             fits = fits and (not self.fit_lines or len(lines) <= self.fit_lines)
+            if fits and self.fit_height and len(lines) > 1:  # one line always fits the box it is centred in
+                # 5 % to spare: the texture Kivy draws is a little taller than the lines' own extents
+                fits = len(lines) * self._line_height(size) * 1.05 + self.padding[1] + self.padding[3] <= self.fit_height
             if fits or size <= floor:
                 return size, lines, fits
             size = max(floor, size * 0.94)
@@ -184,6 +189,7 @@ class Header(BoxLayout):
     title = StringProperty()
     show_back = BooleanProperty(False)
     show_language = BooleanProperty(True)  # the language button; not on home (its own row) nor the picker itself
+    show_large = BooleanProperty(False)  # the large-text mode's switch: on the home screen
     back_to = StringProperty("home")  # the screen the back button returns to
 
 
