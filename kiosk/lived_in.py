@@ -28,6 +28,8 @@ taken.  Nothing here imports Kivy.
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
@@ -214,7 +216,10 @@ def seed(name: str, config: Config, data_dir: Optional[Path] = None) -> LivedIn:
 
     if name not in STATES:
         raise ValueError(f"no state {name!r}; states: {', '.join(STATES)}")
-    data_dir = Path(data_dir) if data_dir is not None else Path(tempfile.mkdtemp(prefix=f"kiosk-{name}-"))
+    if data_dir is None:  # a scratch store of its own, gone when the process ends (/tmp is 64 MB on the Pi)
+        data_dir = Path(tempfile.mkdtemp(prefix=f"kiosk-{name}-"))
+        atexit.register(shutil.rmtree, data_dir, ignore_errors=True)
+    data_dir = Path(data_dir)
     if any(data_dir.glob("*.sqlite*")) or any(data_dir.glob("*.db")):
         raise ValueError(f"{data_dir} already holds a store; a state is seeded into an empty folder")
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,9 @@ test (``ui``).
         assert ui.app.manager.current == "ticket"
 """
 
+import atexit
 import os
+import shutil
 import tempfile
 import threading
 
@@ -24,10 +26,18 @@ os.environ.pop("KIOSK_CONFIG", None)  # a developer's own config must not leak i
 
 from kiosk.ui import environment  # noqa: E402  (imports no Kivy)
 
+
+def _scratch_kivy_home() -> str:
+    """Kivy's home for this test process, removed when it ends (not one more folder in /tmp a run)."""
+    home = tempfile.mkdtemp(prefix="kiosk-test-kivy-")
+    atexit.register(shutil.rmtree, home, ignore_errors=True)
+    return home
+
+
 # Opened at the largest supported size: SDL's offscreen window keeps drawing at the size it was opened
 # with, so a window grown later would grab black beyond it; tests shrink it (the ``ui`` fixture: 1280x800).
 environment.configure("offscreen", size=(1920, 1080), fullscreen=False,
-                      kivy_home=tempfile.mkdtemp(prefix="kiosk-test-kivy-"))
+                      kivy_home=_scratch_kivy_home())
 
 
 #: Under libfaketime (`.ci/hours`, `make test-hours`): the machine's clock is set to an awkward hour.

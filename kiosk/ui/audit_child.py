@@ -14,7 +14,9 @@ picture and one per problem.  Pictures are written only with ``--out``.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -43,8 +45,9 @@ def _open(args, size):
     """The offscreen window at ``size`` (before Kivy is imported), then the state seeded in a scratch store
     and its services, without hardware; returns (state, services)."""
     from . import environment
-    environment.configure("offscreen", size=size, fullscreen=False,
-                          kivy_home=tempfile.mkdtemp(prefix="kiosk-audit-kivy-"))
+    kivy_home = tempfile.mkdtemp(prefix="kiosk-audit-kivy-")
+    atexit.register(shutil.rmtree, kivy_home, ignore_errors=True)  # one a child: none left behind in /tmp
+    environment.configure("offscreen", size=size, fullscreen=False, kivy_home=kivy_home)
     from kivy.config import Config as KivyConfig
     KivyConfig.set("graphics", "maxfps", "0")  # no waiting for a display's refresh between frames: there is none
     from ..config import load_config
