@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, List, Optional, Sequence, Tuple
 
+from .ui import picture_name  # plain data: the package imports no Kivy
+
 __all__ = ["audit_layout", "SIZES", "Finding", "picture_name"]
 
 #: The supported screens: the official 7" display, a 7" HDMI panel, a 10.1" panel, a 15.6" monitor.
@@ -57,10 +59,6 @@ class Finding:
     def line(self) -> str:
         mode = " large" if self.mode == "large" else ""
         return f"{self.screen} {self.state} {self.size} {self.lang}{mode} {self.widget}: {self.kind}: {self.detail}"
-
-
-def picture_name(screen: str, state: str, size: str, lang: str, mode: str = "normal") -> str:
-    return f"{screen}-{state}-{size}-{lang}{'-large' if mode == 'large' else ''}.png"
 
 
 def _size_text(size: Tuple[int, int]) -> str:

@@ -37,3 +37,8 @@ SCENES = ("idle_prompt",)
 MODES = ("normal", "large")
 #: Screens never drawn in the large mode: the staff's, and the out-of-service screen (its panel is for them).
 NORMAL_ONLY = ("setup_error", "admin_pin", "admin")
+
+
+def picture_name(screen: str, state: str, size: str, lang: str, mode: str = "normal") -> str:
+    """A picture's file name in ``kiosk audit layout --out``: ``ticket-busy-800x480-vi.png``, ``…-large.png``."""
+    return f"{screen}-{state}-{size}-{lang}{'-large' if mode == 'large' else ''}.png"

@@ -69,9 +69,8 @@ def _walk(app, state, size, langs, screens, out, mode="normal"):
     number of frames to let pass before it goes on."""
     from kivy.core.window import Window
 
-    from ..audit import picture_name
     from ..i18n import unbreakable_words
-    from . import scenes
+    from . import picture_name, scenes
     from .capture import SETTLE_FRAMES, grab
     from .layout_checks import check, panel_for
 
