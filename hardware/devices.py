@@ -62,11 +62,12 @@ class Hardware:
     def press(self, index):
         """Press and release simulated button *index*: its pin goes low then high, through gpiozero as on a Pi.
 
-        Held a little longer than the debounce window, as a finger holds it: a press counts when the button
-        comes back up (with a hold rule), and the debounce window would otherwise end after the release.
+        With a hold rule it is held a little longer than the debounce window, as a finger holds it: the
+        press counts when the button comes back up, and the window would otherwise end after the release.
         """
         self.set_pressed(index, True)
-        time.sleep(self.buttons.debounce + 0.01)
+        if self.buttons.hold_after is not None:
+            time.sleep(self.buttons.debounce + 0.01)
         self.set_pressed(index, False)
 
     def set_pressed(self, index, down):
