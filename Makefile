@@ -71,6 +71,10 @@ screenshots: setup
 	done
 	$(BIN)/kiosk screenshot ticket --state closed --size 800x480 --out docs/screenshots/ticket-closed-zh-TW-800x480.png
 	$(BIN)/kiosk screenshot ticket --state busy --lang en --size 800x480 --out docs/screenshots/ticket-en-800x480.png
+	# Large text and high contrast (issue 20), as a resident turns it on
+	for screen in home ticket; do \
+	  $(BIN)/kiosk screenshot $$screen --state busy --mode large --size 800x480 --out docs/screenshots/$$screen-large-zh-TW-800x480.png || exit 1; \
+	done
 
 # After adding or changing a message in kiosk/locale/kiosk.pot: carry it into every language's catalogue. A new
 # message arrives untranslated, a changed one marked fuzzy for its translator; tests/test_i18n.py fails until each
