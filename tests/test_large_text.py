@@ -8,16 +8,8 @@ import sys
 import pytest
 from PIL import Image
 
-from kiosk.ui.palette import PAGE, behind_white, on_page
-
-
-def ratio(a, b):
-    def lum(c):
-        c = [x / 255 if x > 1 else x for x in c[:3]]
-        c = [x / 12.92 if x <= 0.04045 else ((x + 0.055) / 1.055) ** 2.4 for x in c]
-        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
-    la, lb = sorted((lum(a), lum(b)), reverse=True)
-    return (la + 0.05) / (lb + 0.05)
+from kiosk.ui.layout_checks import contrast_ratio as pixel_ratio
+from kiosk.ui.palette import PAGE, behind_white, contrast_ratio, on_page
 
 
 @pytest.fixture
@@ -55,10 +47,11 @@ def test_every_tile_and_button_colour_reaches_7_to_1_in_the_large_mode(large):
     tile = ui.screen.tiles()[0]
     x, y = tile.to_window(tile.x + 3, tile.center_y)  # in the tile's padding, away from its rounded corners
     background = image.getpixel((int(x), ui.window.height - int(y)))
-    assert ratio(background, (255, 255, 255)) >= 7, f"white on the tile's {background}"
+    assert pixel_ratio(background, (255, 255, 255)) >= 7, f"white on the tile's {background}"
     for colour in ((0.08, 0.4, 0.75, 1), (0.72, 0.23, 0.05, 1), (0.7, 0.33, 0.0, 1)):
-        assert ratio(behind_white(colour, False), (1, 1, 1)) < 7 <= ratio(behind_white(colour, True), (1, 1, 1))
-    assert ratio(on_page((0.45, 0.45, 0.5, 1), True), PAGE) >= 7
+        before, after = behind_white(colour, False), behind_white(colour, True)
+        assert contrast_ratio(before, (1, 1, 1)) < 7 <= contrast_ratio(after, (1, 1, 1))
+    assert contrast_ratio(on_page((0.45, 0.45, 0.5, 1), True), PAGE) >= 7
 
 
 def test_the_next_resident_finds_the_ordinary_size(large):

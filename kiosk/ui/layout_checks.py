@@ -66,6 +66,7 @@ from kivy.uix.stencilview import StencilView
 from kivy.uix.widget import Widget
 from PIL import Image
 
+from . import palette
 from .layout_breaks import word_breaks
 from .layout_geometry import (INK_ALPHA, Box, DrawnText, WidgetNode, clip_to_views, intersect, ints, measure_text,
                               natural_size, union, visible_widgets)
@@ -133,21 +134,14 @@ class Problem:
 
 # -- colours ------------------------------------------------------------------------------
 
-def _channel(value: int) -> float:
-    c = value / 255
-    return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-
-
 def luminance(rgb) -> float:
-    """WCAG 2 relative luminance of an sRGB colour given as 0-255 integers."""
-    r, g, b = rgb[:3]
-    return 0.2126 * _channel(r) + 0.7152 * _channel(g) + 0.0722 * _channel(b)
+    """WCAG 2 relative luminance of an sRGB colour given as 0-255 integers (a pixel)."""
+    return palette.luminance([value / 255 for value in rgb[:3]])
 
 
 def contrast_ratio(a, b) -> float:
-    """WCAG 2 contrast ratio of two 0-255 RGB colours, 1.0 to 21.0."""
-    la, lb = luminance(a), luminance(b)
-    return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
+    """WCAG 2 contrast ratio of two 0-255 RGB colours (pixels), 1.0 to 21.0."""
+    return palette.contrast_ratio([value / 255 for value in a[:3]], [value / 255 for value in b[:3]])
 
 
 def _hex(rgb) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Sequence, Tuple
 
-__all__ = ["behind_white", "on_page", "PAGE", "TARGET"]
+__all__ = ["behind_white", "on_page", "luminance", "contrast_ratio", "PAGE", "TARGET"]
 
 #: The page's colour (``Window.clearcolor``).
 PAGE = (0.96, 0.96, 0.94, 1)
@@ -23,15 +23,17 @@ TARGET = 7.6
 Colour = Tuple[float, float, float, float]
 
 
-def _luminance(colour: Sequence[float]) -> float:
+def luminance(colour: Sequence[float]) -> float:
+    """WCAG 2 relative luminance of an sRGB colour given as 0-1 channels (Kivy's)."""
     def channel(c: float) -> float:
         return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
     r, g, b = (channel(c) for c in colour[:3])
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
-def _ratio(a: Sequence[float], b: Sequence[float]) -> float:
-    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+def contrast_ratio(a: Sequence[float], b: Sequence[float]) -> float:
+    """WCAG 2 contrast ratio of two 0-1 colours, 1.0 to 21.0 (the layout audit's, on pixels, is this one)."""
+    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
     return (la + 0.05) / (lb + 0.05)
 
 
@@ -39,7 +41,7 @@ def _darkened(colour: Sequence[float], against: Sequence[float]) -> Colour:
     """``colour`` scaled towards black, in steps of 2 %, until it stands at ``TARGET`` against ``against``."""
     r, g, b, a = colour
     factor = 1.0
-    while _ratio((r * factor, g * factor, b * factor), against) < TARGET and factor > 0:
+    while contrast_ratio((r * factor, g * factor, b * factor), against) < TARGET and factor > 0:
         factor -= 0.02
     factor = max(factor, 0.0)
     return (r * factor, g * factor, b * factor, a)
