@@ -181,6 +181,7 @@ class BigButton(ButtonBehavior, Label):
     """A button sized for a finger (at least 12 mm on the 7-inch display)."""
 
     color_bg = ColorProperty((1, 1, 1, 1))
+    natural_width = NumericProperty(0)  # its width when shown (widgets.kv): the header's buttons are 0 when hidden
 
 
 class Header(BoxLayout):
