@@ -75,6 +75,10 @@ screenshots: setup
 	for screen in home ticket; do \
 	  $(BIN)/kiosk screenshot $$screen --state busy --mode large --size 800x480 --out docs/screenshots/$$screen-large-zh-TW-800x480.png || exit 1; \
 	done
+	# A screen mounted high (display.reach = "low"): no control in its top third
+	for screen in home ticket; do \
+	  $(BIN)/kiosk screenshot $$screen --state busy --reach low --size 800x480 --out docs/screenshots/$$screen-low-zh-TW-800x480.png || exit 1; \
+	done
 
 # After adding or changing a message in kiosk/locale/kiosk.pot: carry it into every language's catalogue. A new
 # message arrives untranslated, a changed one marked fuzzy for its translator; tests/test_i18n.py fails until each

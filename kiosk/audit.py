@@ -6,7 +6,9 @@ Every screen × lived-in state × supported size × language, drawn by the real
 app offscreen and checked from its widget tree and its pixels
 (``kiosk/ui/layout_checks.py``): text that does not fit, overlaps or leaves
 the screen, text too small to read on the panel the size is drawn for, touch
-targets under 12 mm, contrast under 4.5:1, and words broken across lines.
+targets under 12 mm, contrast under 4.5:1, and words broken across lines; in the
+large-text mode (``mode="large"``) with its own rules, and drawn as mounted high
+(``reach="low"``) with one more: no control in the top third of the screen.
 
 Kivy allows one window per process, and SDL's offscreen window keeps drawing
 at the size it was opened with, so this parent (which imports no Kivy) runs
@@ -55,9 +57,10 @@ class Finding:
     kind: str
     detail: str
     mode: str = "normal"
+    reach: str = "full"
 
     def line(self) -> str:
-        mode = " large" if self.mode == "large" else ""
+        mode = (" large" if self.mode == "large" else "") + (" reach-low" if self.reach == "low" else "")
         return f"{self.screen} {self.state} {self.size} {self.lang}{mode} {self.widget}: {self.kind}: {self.detail}"
 
 
@@ -66,10 +69,11 @@ def _size_text(size: Tuple[int, int]) -> str:
 
 
 def _run_child(state: str, config_path: Optional[str], size: Tuple[int, int], langs: Sequence[str],
-               screens: Sequence[str], out: Optional[Path], mode: str = "normal") -> Tuple[List[dict], str]:
+               screens: Sequence[str], out: Optional[Path], mode: str = "normal",
+               reach: str = "full") -> Tuple[List[dict], str]:
     """Run one state's child at one size; its records and, if it failed, why."""
     cmd = [sys.executable, "-m", "kiosk.ui.audit_child", "--state", state, "--size", _size_text(size),
-           "--langs", ",".join(langs), "--screens", ",".join(screens), "--mode", mode]
+           "--langs", ",".join(langs), "--screens", ",".join(screens), "--mode", mode, "--reach", reach]
     if config_path:
         cmd += ["--config", config_path]
     if out is not None:
@@ -89,8 +93,10 @@ def _run_child(state: str, config_path: Optional[str], size: Tuple[int, int], la
 def audit_layout(config_path: Optional[str] = None, out: Optional[str] = None,
                  states: Optional[Iterable[str]] = None, sizes: Optional[Iterable[Tuple[int, int]]] = None,
                  langs: Optional[Iterable[str]] = None, screens: Optional[Iterable[str]] = None,
-                 jobs: Optional[int] = None, echo=print, mode: str = "normal") -> int:
-    """Audit; print one line per problem and a summary; return 0 (no problem), 1 (problems) or 2 (failed)."""
+                 jobs: Optional[int] = None, echo=print, mode: str = "normal", reach: str = "full") -> int:
+    """Audit; print one line per problem and a summary; return 0 (no problem), 1 (problems) or 2 (failed).
+
+    ``mode`` "large": the large-text mode; ``reach`` "low": as ``display.reach = "low"``, with its rule."""
     from .settings import LANGUAGES
     from .lived_in import STATES
     from .ui import NORMAL_ONLY, SCENES, SCREENS
@@ -105,8 +111,8 @@ def audit_layout(config_path: Optional[str] = None, out: Optional[str] = None,
     jobs = jobs or max(1, min(2, os.cpu_count() or 1))
     work = [(state, size) for state in states for size in sizes]
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        runs = list(pool.map(lambda job: _run_child(job[0], config_path, job[1], langs, screens, folder, mode),
-                             work))
+        runs = list(pool.map(lambda job: _run_child(job[0], config_path, job[1], langs, screens, folder, mode,
+                                                    reach), work))
     pictures, findings, failures = [], [], []
     for records, failure in runs:
         for record in records:
@@ -123,18 +129,20 @@ def audit_layout(config_path: Optional[str] = None, out: Optional[str] = None,
     expected = len(states) * len(sizes) * len(langs) * len(screens)
     shown = len({(p["screen"], p["state"], p["size"], p["lang"]) for p in pictures})
     echo(f"{shown} of {expected} screens drawn ({len(screens)} screens × {len(states)} states × {len(sizes)} sizes "
-         f"× {len(langs)} languages{', large text' if mode == 'large' else ''}): "
+         f"× {len(langs)} languages{', large text' if mode == 'large' else ''}"
+         f"{', reach low' if reach == 'low' else ''}): "
          f"{len(findings)} problem{'s' if len(findings) != 1 else ''}"
          + (f" on {len({(f.screen, f.state, f.size, f.lang) for f in findings})} of them" if findings else ""))
     if folder is not None:
-        write_contact_sheet(folder, pictures, findings, mode)
+        write_contact_sheet(folder, pictures, findings, mode, reach)
         echo(f"pictures and contact sheet: {folder / 'index.html'}")
     if failures or shown < expected:
         return 2
     return 1 if findings else 0
 
 
-def write_contact_sheet(folder: Path, pictures: List[dict], findings: List[Finding], mode: str = "normal") -> Path:
+def write_contact_sheet(folder: Path, pictures: List[dict], findings: List[Finding], mode: str = "normal",
+                        reach: str = "full") -> Path:
     """``index.html``: every picture, grouped by screen, its problems under it (problems first)."""
     by_picture = {}
     for finding in findings:
@@ -146,7 +154,7 @@ def write_contact_sheet(folder: Path, pictures: List[dict], findings: List[Findi
         cells = []
         keys = sorted((k for k in order if k[0] == screen), key=lambda k: (k not in by_picture, order[k]))
         for key in keys:
-            name = picture_name(*key, mode)
+            name = picture_name(*key, mode, reach)
             problems = by_picture.get(key, [])
             notes = "".join(f"<li>{html.escape(f.widget)}: <b>{html.escape(f.kind)}</b> {html.escape(f.detail)}</li>"
                             for f in problems)

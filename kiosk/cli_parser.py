@@ -122,7 +122,7 @@ def _add_forms(sub, common) -> None:
 
 def _add_screenshot(sub, common) -> None:
     from .lived_in import STATES
-    from .ui import ALIASES, MODES, SCENES, SCREENS  # plain data: kiosk.ui's package imports no Kivy
+    from .ui import ALIASES, MODES, REACHES, SCENES, SCREENS  # plain data: kiosk.ui's package imports no Kivy
     shot = sub.add_parser("screenshot", parents=[common], help="render a screen offscreen to a PNG",
                           formatter_class=argparse.RawDescriptionHelpFormatter,
                           description="Draw one screen as a resident finds it, from this kiosk's store "
@@ -137,11 +137,13 @@ def _add_screenshot(sub, common) -> None:
                       help=f"draw it from a seeded state in a scratch store: {', '.join(STATES)}")
     shot.add_argument("--mode", choices=MODES, default="normal",
                       help="normal, or large: large text and high contrast, as a resident turns it on")
+    shot.add_argument("--reach", choices=REACHES,
+                      help="low: as on a screen mounted high (default: the config's display.reach)")
 
 
 def _add_audit(sub, common) -> None:
     from .lived_in import STATES
-    from .ui import MODES, SCENES, SCREENS
+    from .ui import MODES, REACHES, SCENES, SCREENS
     audit = sub.add_parser("audit", parents=[common], help="check every screen's layout",
                            formatter_class=argparse.RawDescriptionHelpFormatter,
                            description="layout: draw every screen x state x size x language offscreen and check it "
@@ -160,6 +162,9 @@ def _add_audit(sub, common) -> None:
                        help="only this screen (repeatable; default: all)")
     audit.add_argument("--mode", choices=MODES, default="normal",
                        help="large: the large-text mode, with its rules (text >= 4.5 mm, contrast >= 7:1)")
+    audit.add_argument("--reach", choices=REACHES,
+                       help="low: as on a screen mounted high, with its rule (no control in the top third); "
+                            "default: the config's display.reach")
 
 
 def _add_ratings(sub, common) -> None:

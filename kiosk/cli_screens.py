@@ -34,15 +34,18 @@ def cmd_screenshot(args) -> int:
         except KeyError as exc:
             print(f"kiosk screenshot: {exc.args[0]}", file=sys.stderr)
             return EXIT_USAGE
+    reach = args.reach or config.display.reach
     screenshot(config, ALIASES.get(args.screen, args.screen), args.out, size=args.size, lang=args.lang,
-               state=args.state, mode=args.mode)
+               state=args.state, mode=args.mode, reach=reach)
     print(f"wrote {args.out} ({args.size[0]}x{args.size[1]}, {args.screen}, {args.lang or config.kiosk.language}"
-          + (f", state {args.state}" if args.state else "") + (", large" if args.mode == "large" else "") + ")")
+          + (f", state {args.state}" if args.state else "") + (", large" if args.mode == "large" else "")
+          + (", reach low" if reach == "low" else "") + ")")
     return EXIT_OK
 
 
 def cmd_audit(args) -> int:
     from .audit import audit_layout
-    load(args.config)  # a bad config: its problems and exit 2, before any window
+    config = load(args.config)  # a bad config: its problems and exit 2, before any window
     return audit_layout(config_path=args.config, out=args.out, states=args.state, sizes=args.size,
-                        langs=args.lang, screens=args.screen, mode=args.mode)
+                        langs=args.lang, screens=args.screen, mode=args.mode,
+                        reach=args.reach or config.display.reach)

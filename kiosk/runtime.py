@@ -83,12 +83,14 @@ def run_kiosk(config: Config, window: Optional[Tuple[int, int]] = None, local_of
 
 
 def screenshot(config: Config, screen: str, out, size: Tuple[int, int] = (1280, 800),
-               lang: Optional[str] = None, state: Optional[str] = None, mode: str = "normal") -> Path:
+               lang: Optional[str] = None, state: Optional[str] = None, mode: str = "normal",
+               reach: Optional[str] = None) -> Path:
     """Render one screen offscreen at ``size`` from the store's state and write it to ``out`` as PNG.
 
     ``state``: draw it from a named, seeded state (``kiosk/lived_in.py``) in a
     scratch store instead of this kiosk's own store.  ``mode`` "large": large text and high contrast, as
-    a resident turns it on (issue 20).  Either way nothing is
+    a resident turns it on (issue 20); ``reach`` "low" or "full": as ``display.reach`` (default: the config's).
+    Either way nothing is
     uploaded, no hardware is opened and no number is taken (``ui/scenes.py``).
     """
     from .ui import environment
@@ -111,6 +113,8 @@ def screenshot(config: Config, screen: str, out, size: Tuple[int, int] = (1280, 
     if lang:
         app.lang = lang
     app.large = mode == "large"
+    if reach is not None:
+        app.reach_low = reach == "low"
     try:
         run_and_capture(app, lambda a: scenes.show(a, screen, seeded), Path(out))
     finally:

@@ -232,6 +232,10 @@ SETTINGS: Tuple[Setting, ...] = (
     Setting("display", "large_text", "bool", False,
             "Start each resident in the large-text mode (text 1.5 times larger, contrast 7:1); the home screen's "
             "button switches it for one resident, and the kiosk returns to this choice when they leave."),
+    Setting("display", "reach", "str", "full",
+            "\"low\" for a screen mounted high: nothing a resident touches in the top third of the screen (the "
+            "header's buttons move to a bar at the bottom, every screen's controls below its words); \"full\": "
+            "the whole screen.", _one_of(("full", "low"))),
     Setting("marquee", "messages", "str_list",
             ["歡迎光臨彰化縣二林戶政事務所", "服務時間：週一至週五 08:00–17:00，週二夜間延長至 20:00",
              "申請戶籍謄本請攜帶國民身分證"],

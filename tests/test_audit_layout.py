@@ -51,6 +51,26 @@ def test_every_residents_screen_passes_the_audit_in_the_large_text_mode(lang):
         result.stdout[-500:]
 
 
+#: Mounted high, in make test: the smallest panel in mm (800x480), the narrowest layout (1280x800: 160 units wide)
+#: and the widest (1920x1080), in Chinese, English, Vietnamese (the tallest Latin lines) and Thai (its own
+#: shaping); Indonesian and Filipino are Latin text as English is.  `kiosk audit layout --reach low` runs them all.
+REACH_SIZES = ("800x480", "1280x800", "1920x1080")
+REACH_LANGS = ("zh-TW", "en", "vi", "th")
+
+
+@pytest.mark.timeout(1500)
+@pytest.mark.parametrize("mode", ["normal", "large"])
+def test_a_screen_mounted_high_passes_the_audit_with_no_control_in_its_top_third(mode):
+    """Issue 20's display.reach = "low", with its own rule (reach) besides the others."""
+    sizes = [arg for size in REACH_SIZES for arg in ("--size", size)]
+    langs = [arg for lang in REACH_LANGS for arg in ("--lang", lang)]
+    result = audit("--reach", "low", "--mode", mode, *sizes, *langs, timeout=1400)
+    assert result.returncode == 0, f"the audit found problems:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}"
+    count = (14 if mode == "normal" else 11) * 5 * len(REACH_SIZES) * len(REACH_LANGS)
+    assert re.search(rf"^{count} of {count} screens drawn .*reach low\): 0 problems$", result.stdout, re.M), \
+        result.stdout[-500:]
+
+
 def test_out_keeps_every_picture_by_name_and_a_contact_sheet(tmp_path):
     out = tmp_path / "audit"
     result = audit("--state", "busy", "--size", "800x480", "--lang", "en", "--screen", "forms", "--screen", "ticket",

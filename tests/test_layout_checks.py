@@ -443,3 +443,34 @@ Label:
     problems = run(screen, image, large=True)
     assert kinds(problems) == [("probe/sign", "contrast"), ("probe/sign", "small-text")]
     assert "< 7:1" in " ".join(p.detail for p in problems) and "< 4.5 mm" in " ".join(p.detail for p in problems)
+
+
+def test_mounted_high_a_button_reaching_into_the_top_third_is_out_of_reach(probe):
+    """display.reach = "low": the rule is the button's top against the line; a disabled one is no control."""
+    screen, image = probe("""
+NavyButton:
+    id: high
+    text: "OK"
+    font_size: 20
+    size: 200, 80
+    pos: 40, 330
+NavyButton:
+    id: closed
+    text: "OK"
+    font_size: 20
+    size: 200, 80
+    pos: 300, 330
+    disabled: True
+    disabled_color: (1, 1, 1, 1)
+NavyButton:
+    id: low
+    text: "OK"
+    font_size: 20
+    size: 200, 80
+    pos: 40, 100
+""")
+    line = SIZE[1] / 3
+    problems = [p for p in run(screen, image, reach_line=line) if p.kind == "reach"]
+    assert kinds(problems) == [("probe/high", "reach")]
+    assert "70 px from the screen's top" in problems[0].detail and "160 px" in problems[0].detail
+    assert [p for p in run(screen, image) if p.kind == "reach"] == [], "checked without a reach line"

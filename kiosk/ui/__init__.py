@@ -35,10 +35,15 @@ SCENES = ("idle_prompt",)
 #: How a resident may have the screens drawn: ``large`` is large text and high contrast (issue 20), which the
 #: home screen's button turns on and the resident's leaving turns off.
 MODES = ("normal", "large")
+#: Where the screen is mounted (``display.reach``): ``low`` for one mounted high keeps every control a resident
+#: touches out of the top ``REACH_LOW_TOP`` of the screen (issue 20; the audit checks it with ``--reach low``).
+REACHES = ("full", "low")
+REACH_LOW_TOP = 1 / 3
 #: Screens never drawn in the large mode: the staff's, and the out-of-service screen (its panel is for them).
 NORMAL_ONLY = ("setup_error", "admin_pin", "admin")
 
 
-def picture_name(screen: str, state: str, size: str, lang: str, mode: str = "normal") -> str:
-    """A picture's file name in ``kiosk audit layout --out``: ``ticket-busy-800x480-vi.png``, ``…-large.png``."""
-    return f"{screen}-{state}-{size}-{lang}{'-large' if mode == 'large' else ''}.png"
+def picture_name(screen: str, state: str, size: str, lang: str, mode: str = "normal", reach: str = "full") -> str:
+    """A picture's file name in ``kiosk audit layout --out``: ``ticket-busy-800x480-vi.png``, ``…-large.png``,
+    ``…-large-low.png``."""
+    return f"{screen}-{state}-{size}-{lang}{'-large' if mode == 'large' else ''}{'-low' if reach == 'low' else ''}.png"

@@ -123,6 +123,7 @@ class KioskApp(App):
     lang = StringProperty("zh-TW")
     u = NumericProperty(8)  # one layout unit: 1/100 of the screen's short side, in pixels (× LARGE_SCALE when large)
     large = BooleanProperty(False)  # large text and high contrast (issue 20): everything LARGE_SCALE times larger
+    reach_low = BooleanProperty(False)  # display.reach = "low": no control in the screen's top third (widgets.kv)
     clock_date = StringProperty()
     clock_time = StringProperty()
     office_name = StringProperty()
@@ -147,6 +148,7 @@ class KioskApp(App):
         self.voice = VoiceController(self)  # the voice guide: a rating button held, then speech (voice.py)
         self.lang = config.kiosk.language
         self.large = config.display.large_text  # the office's choice; a resident switches it on the home screen
+        self.reach_low = config.display.reach == "low"
         self.last_activity = monotonic()
         self.manager: Optional[ScreenManager] = None
         self.marquee: Optional[Marquee] = None

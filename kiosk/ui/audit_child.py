@@ -38,6 +38,7 @@ def _arguments(argv):
     parser.add_argument("--config")
     parser.add_argument("--out")
     parser.add_argument("--mode", default="normal", choices=("normal", "large"))
+    parser.add_argument("--reach", default="full", choices=("full", "low"))
     return parser.parse_args(argv)
 
 
@@ -64,13 +65,13 @@ def _open(args, size):
     return state, services
 
 
-def _walk(app, state, size, langs, screens, out, mode="normal"):
+def _walk(app, state, size, langs, screens, out, mode="normal", reach="full"):
     """Each language and screen in turn: reach it, grab it, check it, print what was found; yields the
     number of frames to let pass before it goes on."""
     from kivy.core.window import Window
 
     from ..i18n import unbreakable_words
-    from . import picture_name, scenes
+    from . import REACH_LOW_TOP, picture_name, scenes
     from .capture import SETTLE_FRAMES, grab
     from .layout_checks import check, panel_for
 
@@ -86,17 +87,18 @@ def _walk(app, state, size, langs, screens, out, mode="normal"):
             scenes.show(app, screen, state)
             yield SETTLE_FRAMES
             image = grab()
-            where = dict(screen=screen, state=state.name, size=label, lang=lang, mode=mode)
+            where = dict(screen=screen, state=state.name, size=label, lang=lang, mode=mode, reach=reach)
             if tuple(Window.size) != size:
                 _emit(**where, widget="window", kind="offscreen",
                       detail=f"the window is {Window.size[0]}x{Window.size[1]}, not {label}")
             if out is not None:
-                image.save(out / picture_name(screen, state.name, label, lang, mode))
+                image.save(out / picture_name(screen, state.name, label, lang, mode, reach))
             _emit(picture=True, **where)
             # A prompt over the screen (idle_prompt) is checked alone: what it covers is not what a resident reads.
             roots = [app.idle.prompt] if app.idle.showing else [app.manager.current_screen, app.marquee]
             for problem in check(roots, image, panel_for(size), residents=screen not in STAFF_SCREENS,
-                                 unbreakable=unbreakable_words(lang), large=app.large):
+                                 unbreakable=unbreakable_words(lang), large=app.large,
+                                 reach_line=size[1] * REACH_LOW_TOP if app.reach_low else None):
                 _emit(**where, widget=problem.widget, kind=problem.kind, detail=problem.detail)
 
 
@@ -111,8 +113,9 @@ def main(argv=None) -> int:
 
     app = KioskApp(state.config, services=services, live=False)
     app.large = args.mode == "large"
+    app.reach_low = args.reach == "low"
     steps = _walk(app, state, size, args.langs.split(","), args.screens.split(","),
-                  Path(args.out) if args.out else None, args.mode)
+                  Path(args.out) if args.out else None, args.mode, args.reach)
     failure = {}
     wait = {"frames": 1}
 

@@ -35,6 +35,9 @@ contrast     under 4.5:1 (WCAG 2 relative luminance) between the text and its
              background, both read from the rendered pixels; disabled labels too
 word-break   a wrapped label breaks a line between two Latin letters or digits
              that are adjacent in ``text``, or inside an ``unbreakable`` word (障|礙)
+reach        an enabled button reaches above ``reach_line`` (``display.reach =
+             "low"``: nothing a resident touches in the screen's top third;
+             ``residents=True`` only)
 ============ ===================================================================
 
 Only what can be seen is checked: opacity (the product up the parent chain)
@@ -57,7 +60,7 @@ disabled colour and whatever is really behind the text are all in the pixels.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterable, List, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.label import Label
@@ -169,13 +172,14 @@ def _size(box: Box) -> str:
 
 def check(roots: Sequence[Widget], image: Image.Image, panel: Panel, *, residents: bool = True,
           unbreakable: Iterable[str] = (), exempt: Callable[[Widget], bool] = lambda w: False,
-          large: bool = False) -> List[Problem]:
+          large: bool = False, reach_line: Optional[float] = None) -> List[Problem]:
     """Everything wrong with what ``roots`` show in ``image`` on ``panel`` (see the module's table).
 
     ``residents``: the screen is for the public (the text size check applies); ``unbreakable``:
     words a line must not break inside (身心障礙's 障礙); ``exempt(widget)``: skip that widget and
     everything in it; ``large``: the large-text mode's rules (text ``LARGE_TEXT`` times the smallest,
-    contrast ``LARGE_CONTRAST``).
+    contrast ``LARGE_CONTRAST``); ``reach_line``: pixels from the window's top above which no enabled button may
+    reach (a screen mounted high), None: anywhere.
     """
     min_text = MIN_TEXT_MM * (LARGE_TEXT if large else 1)
     min_contrast = LARGE_CONTRAST if large else MIN_CONTRAST
@@ -198,6 +202,8 @@ def check(roots: Sequence[Widget], image: Image.Image, panel: Panel, *, resident
                 shown = clip_to_views(node, node.box)
                 if shown and intersect(shown, window):  # one moved wholly out of sight is hidden, not misplaced
                     problems += _check_button(node, window, ppm, panel)
+                    if residents and reach_line is not None:
+                        problems += _check_reach(node, shown, reach_line, height)
                     buttons.append(node)
             if isinstance(widget, Label) and widget.text.strip() and widget.texture is not None:
                 text = measure_text(node, height, window)
@@ -241,6 +247,14 @@ def _check_button_overlaps(buttons: List[WidgetNode]) -> List[Problem]:
             if both and both[2] - both[0] > OVERLAP_PX and both[3] - both[1] > OVERLAP_PX:
                 problems.append(Problem(a.path, "overlap", f"the button lies over {b.path} by {_size(both)} px"))
     return problems
+
+
+def _check_reach(node: WidgetNode, shown: Box, line: float, height: int) -> List[Problem]:
+    """A control in the top of a screen mounted high, out of a wheelchair user's reach."""
+    if node.widget.disabled or shown[1] >= line - TOLERANCE:
+        return []
+    return [Problem(node.path, "reach", f"the button's top is {shown[1]:.0f} px from the screen's top, above the "
+                                        f"reach line at {line:.0f} px ({line / height:.0%} of the height)")]
 
 
 def _check_button(node: WidgetNode, window: Box, ppm: float, panel: Panel) -> List[Problem]:

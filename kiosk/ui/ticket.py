@@ -74,6 +74,7 @@ class ServiceTile(ButtonBehavior, BoxLayout):
     estimate = StringProperty()   # "3–8" minutes from the office server's fresh data; "" when not known
     state_key = StringProperty()  # "" when open, else the message key saying why not (ticket.closed, ticket.full)
     compact = BooleanProperty(False)  # set in ticket.kv: a long name, so the estimate replaces the count
+    needed = NumericProperty(0)  # set in ticket.kv: the least height that shows its texts (compact if need be)
     opens_at = ObjectProperty(None, allownone=True)    # closed or full: when numbers are handed out again
     checked_at = ObjectProperty(None, allownone=True)  # when opens_at was worked out (today, tomorrow...)
 
@@ -87,6 +88,7 @@ class TicketScreen(Screen):
     """The services as tiles; ``refresh()`` updates the waiting counts and which are open."""
 
     services = ListProperty()   # Service objects, in the config's order
+    tallest = NumericProperty(0)  # the most any tile needs (ServiceTile.needed): mounted high, rows are this tall
 
     def on_kv_post(self, _base_widget):
         self.on_services(self, self.services)
@@ -97,7 +99,13 @@ class TicketScreen(Screen):
             return
         grid.clear_widgets()
         for service in services:
-            grid.add_widget(ServiceTile(prefix=service.prefix, service=service))
+            tile = ServiceTile(prefix=service.prefix, service=service)
+            tile.bind(needed=self._measure)
+            grid.add_widget(tile)
+        self._measure()
+
+    def _measure(self, *_args):
+        self.tallest = max((tile.needed for tile in self.ids.tiles.children), default=0)
 
     def tiles(self):
         return self.ids.tiles.children[::-1]

@@ -4,7 +4,7 @@ The voice guide on the screens
 
 ``VoiceController`` (``app.voice``) runs the voice guide (``kiosk/voice_guide.py``) over the screens as they
 are: a screen's choices are its own buttons, found in the widget tree in the order the kv file lays them out
-(the screen's content first, then its header: back, language), each said by the text it shows; choosing one
+(the screen's content first, then the bar's: back, language), each said by the text it shows; choosing one
 presses it as a tap would (``trigger_action``).  So the guide offers exactly what the screen offers, in every
 language, and a new button on a screen is in the guide without a line here.  What a screen says on arrival
 (``screen_news``: the ticket just taken, the thank-you) and the guide's own choices (louder, softer, stop;
@@ -29,7 +29,7 @@ from kivy.uix.label import Label
 from ..speech import VOICES, Speech
 from ..voice_guide import Choice, VoiceGuide, button_roles, sentences
 from .language import LanguageChoice
-from .widgets import Header
+from .widgets import Header, NavButton
 
 __all__ = ["VoiceController", "screen_choices", "spoken_text"]
 
@@ -62,23 +62,24 @@ def screen_choices(screen) -> List[Choice]:
     content: List[Choice] = []
     header: List[Choice] = []
 
-    def walk(widget, in_header: bool) -> None:
+    def walk(widget) -> None:
         for child in reversed(widget.children):  # Kivy keeps children last-added first
             if not _shown(child):
                 continue
-            here = in_header or isinstance(child, Header)
             if isinstance(child, ButtonBehavior):
                 lang = child.lang if isinstance(child, LanguageChoice) else None
                 if lang is not None and lang not in VOICES:
                     continue  # a language the guide cannot speak (Filipino): the guide speaks English for it
                 text = spoken_text(child)
                 if text and text not in [c.text for c in content + header]:  # the same "back" twice is one
-                    (header if here or lang else content).append(
+                    # the bar's buttons (back, language, large text: in the header, or mounted high in the
+                    # bottom bar) after the screen's own, wherever they are drawn
+                    (header if isinstance(child, NavButton) or lang else content).append(
                         Choice(text, partial(child.trigger_action, 0), lang=lang))
                 continue
-            walk(child, here)
+            walk(child)
 
-    walk(screen, False)
+    walk(screen)
     return content + header
 
 

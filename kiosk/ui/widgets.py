@@ -6,8 +6,10 @@ Shared widgets
 ``WrapLabel`` (text that breaks lines only between words: never inside an
 English word nor inside a Chinese word of the catalogue's ``[layout]
 unbreakable`` list, shrinking its font down to a floor rather than do so),
-``Header`` (office name or screen title, the ROC clock, the language button
-that opens the language screen of ``language.py``) and ``Marquee`` (the
+``Header`` (office name or screen title, the ROC clock, the back, language
+and large-text buttons: ``NavButton`` each), ``NavBar`` (those buttons at
+the bottom of the screen instead, for ``display.reach = "low"``, whose
+screens keep their header and words in a ``TopBand``) and ``Marquee`` (the
 電子字幕機 strip).  Their look, and the drawn icons, are in ``widgets.kv``;
 sizes there are in ``app.u``, one hundredth of the screen's short side, so
 the same layout works from 800x480 to 1920x1080.
@@ -20,7 +22,8 @@ from typing import Callable, List, Optional, Tuple
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.factory import Factory
-from kivy.properties import BooleanProperty, ColorProperty, ListProperty, NumericProperty, StringProperty
+from kivy.properties import (BooleanProperty, ColorProperty, ListProperty, NumericProperty, ObjectProperty,
+                             StringProperty)
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
@@ -30,7 +33,7 @@ from ..settings import LANGUAGES
 from ..i18n import ZWSP, unbreakable_words
 from ..line_breaks import break_units, wrap_lines
 
-__all__ = ["Tile", "BigButton", "Header", "Marquee", "WrapLabel", "CapsLabel", "wrap_lines", "break_units"]
+__all__ = ["Tile", "BigButton", "NavButton", "BackButton", "Header", "NavBar", "Marquee", "WrapLabel", "CapsLabel", "wrap_lines", "break_units"]
 
 #: Separator between announcements on the marquee (full-width spaces read well in CJK).
 MARQUEE_GAP = "\u3000\u3000◆\u3000\u3000"
@@ -184,14 +187,36 @@ class BigButton(ButtonBehavior, Label):
     natural_width = NumericProperty(0)  # its width when shown (widgets.kv): the header's buttons are 0 when hidden
 
 
+class NavButton(BigButton):
+    """A bar's button (back, language, large text): in the header, or in the ``NavBar`` of a screen mounted
+    high; one not shown is hidden, disabled and takes no width (widgets.kv)."""
+
+    shown = BooleanProperty(True)
+
+
+class BackButton(NavButton):
+    back_to = StringProperty("home")  # the screen it returns to: 返回首頁 for home, 上一頁 for another
+
+
 class Header(BoxLayout):
-    """The top bar of every screen."""
+    """The top bar of every screen: its title and the clock; its buttons unless the ``NavBar`` has them."""
 
     title = StringProperty()
     show_back = BooleanProperty(False)
     show_language = BooleanProperty(True)  # the language button; not on home (its own row) nor the picker itself
     show_large = BooleanProperty(False)  # the large-text mode's switch: on the home screen
     back_to = StringProperty("home")  # the screen the back button returns to
+    #: A staff screen's: its buttons stay in the header on a screen mounted high (display.reach = "low" is
+    #: the residents' rule, as the large-text mode is theirs)
+    staff = BooleanProperty(False)
+
+
+class NavBar(BoxLayout):
+    """``display.reach = "low"`` (a screen mounted high): the bar at the bottom of a screen with its header's
+    buttons, as the header says which (``header``), so that nothing a resident touches is in the top third.
+    Elsewhere: no height."""
+
+    header = ObjectProperty(None, allownone=True, rebind=True)  # rebind: kv follows root.header.show_back
 
 
 class Marquee(StencilView):
