@@ -58,7 +58,7 @@ def spoken_text(widget) -> str:
 
 
 def screen_choices(screen) -> List[Choice]:
-    """The buttons a resident can press on ``screen``, as choices: its content first, then its header's."""
+    """The buttons a resident can press on ``screen``, as choices: its content first, then the bar's (NavButton)."""
     content: List[Choice] = []
     header: List[Choice] = []
 
