@@ -33,7 +33,8 @@ from ..settings import LANGUAGES
 from ..i18n import ZWSP, unbreakable_words
 from ..line_breaks import break_units, wrap_lines
 
-__all__ = ["Tile", "BigButton", "NavButton", "BackButton", "Header", "NavBar", "Marquee", "WrapLabel", "CapsLabel", "wrap_lines", "break_units"]
+__all__ = ["Tile", "BigButton", "NavButton", "BackButton", "Header", "NavBar", "Marquee", "WrapLabel", "CapsLabel",
+           "wrap_lines", "break_units"]
 
 #: Separator between announcements on the marquee (full-width spaces read well in CJK).
 MARQUEE_GAP = "\u3000\u3000◆\u3000\u3000"
