@@ -2,11 +2,13 @@
 The kiosks' API
 ===============
 
-Three endpoints under ``/api/v1``, both with the kiosk's bearer token
+Four endpoints under ``/api/v1``, all with the kiosk's bearer token
 (``office/PROTOCOL.md`` is the contract):
 
 * ``POST /api/v1/events``: a batch of events; each is accepted, a duplicate,
   or rejected with its reason, in one transaction;
+* ``POST /api/v1/numbers``: the next office number of a service, the same
+  for every kiosk (``office/numbering.py``);
 * ``GET /api/v1/kiosks/{id}/config``: the forms override and announcements,
   with an ETag so an unchanged answer costs a ``304``;
 * ``GET /api/v1/kiosks/{id}/queue``: people waiting and the pace per service
@@ -31,7 +33,8 @@ from protocol.events import MAX_EVENTS
 
 from . import calls, forms_list
 from .current import database as _db, now as _now
-from .models import MAX_DEPTH, Batch, describe, parse_events
+from .models import MAX_DEPTH, Batch, NumberRequest, describe, parse_events
+from .numbering import NumberRefused, take_number
 
 __all__ = ["blueprint", "ApiError"]
 
@@ -77,9 +80,8 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
 
-@blueprint.post("/events")
-def post_events():
-    kiosk_id = _authenticate()
+def _json_body(shape: str):
+    """The request's JSON object; 400 (saying ``shape``) for anything else."""
     raw = request.get_data(cache=False)  # 413 past MAX_CONTENT_LENGTH (app.py's error handler answers)
     try:
         body = json.loads(raw, parse_constant=_no_constant)
@@ -89,7 +91,14 @@ def post_events():
         raise ApiError(400, "the body is nested too deeply to read; an event nests at most "
                             f"{MAX_DEPTH} levels") from None
     if not isinstance(body, dict):
-        raise ApiError(400, 'the body must be a JSON object {"kiosk_id": ..., "events": [...]}')
+        raise ApiError(400, f"the body must be a JSON object {shape}")
+    return body
+
+
+@blueprint.post("/events")
+def post_events():
+    kiosk_id = _authenticate()
+    body = _json_body('{"kiosk_id": ..., "events": [...]}')
     try:
         batch = Batch.model_validate(body)
     except ValidationError as exc:
@@ -108,6 +117,25 @@ def post_events():
              len(answer["duplicates"]), len(answer["rejected"]))
     for item in answer["rejected"][:5]:  # a few say what is wrong; the kiosk parks them all
         log.warning("%s: event %s rejected: %s", kiosk_id, item["id"], item["error"])
+    return jsonify(answer)
+
+
+@blueprint.post("/numbers")
+def post_numbers():
+    kiosk_id = _authenticate()
+    body = _json_body('{"kiosk_id": ..., "request_id": ..., "service": ..., "at": ...}')
+    try:
+        asked = NumberRequest.model_validate(body, context={"now": _now()})
+    except ValidationError as exc:
+        raise ApiError(400, f"bad request body: {describe(exc)}") from None
+    _same_kiosk(kiosk_id, asked.kiosk_id)
+    day = officetime.office_day(asked.moment).isoformat()
+    try:
+        answer = _db().write(lambda conn: take_number(conn, kiosk_id, asked.request_id, asked.service, day,
+                                                      asked.daily_limit))
+    except NumberRefused as exc:
+        return jsonify(error=str(exc), reason=exc.reason), 409
+    log.info("%s: number %s of %s", kiosk_id, answer["number"], day)
     return jsonify(answer)
 
 

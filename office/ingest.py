@@ -121,8 +121,8 @@ def _keeps_number(ev: EventIn, kiosk_id: str, numbers: Dict[Tuple[str, str], str
     first = numbers.setdefault((day, number), kiosk_id)
     if first == kiosk_id:
         return True
-    # Until numbering is office-wide (issue 21), two kiosks can print the same number: the first
-    # ticket stored keeps it, or the live page would switch tickets and both would be called.
+    # Kiosks number from one series (office/numbering.py); an older kiosk that counts its own can still print
+    # another's number: the first ticket stored keeps it, or the live page would switch tickets and both be called.
     log.warning("%s: ticket %s of %s rejected: kiosk %s uploaded that number first", kiosk_id, number, day, first)
     result.rejected.append((ev.id, f"ticket {number} of {day} was already taken by another kiosk; "
                                    "the first ticket of a number each day is kept"))

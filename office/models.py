@@ -40,7 +40,7 @@ from protocol.events import EVENT_TYPES
 from protocol.officetime import TAIPEI, rfc3339
 
 __all__ = ["MAX_DEPTH", "EARLIEST", "LATEST", "FUTURE_SLACK", "Batch", "EventIn",
-           "Rejection", "parse_events", "parse_rfc3339", "describe", "unstorable"]
+           "NumberRequest", "Rejection", "parse_events", "parse_rfc3339", "describe", "unstorable"]
 
 #: An event nested deeper than this (objects and arrays within ``data``) is rejected: no kiosk sends more than 3.
 MAX_DEPTH = 32
@@ -270,6 +270,43 @@ class Batch(BaseModel):
 
     kiosk_id: StrictStr
     events: List[Any]
+
+
+class NumberRequest(BaseModel):
+    """``POST /api/v1/numbers``: a kiosk asks for the next office number of a service (office/numbering.py)."""
+
+    kiosk_id: StrictStr
+    request_id: str
+    service: StrictStr
+    at: str
+    daily_limit: StrictInt = Field(default=0, ge=0, le=9999)
+
+    @field_validator("request_id", mode="before")
+    @classmethod
+    def _check_request_id(cls, value):
+        return _uuid(value)
+
+    @field_validator("service")
+    @classmethod
+    def _check_service(cls, value):
+        return TicketData._check_service(value)
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _check_at(cls, value):
+        return EventIn._check_at(value)
+
+    @model_validator(mode="after")
+    def _about_now(self, info):
+        now = (info.context or {}).get("now")
+        if now is not None and abs(self.moment - now) > FUTURE_SLACK:
+            raise _fail(f"at: {self.at} is more than {FUTURE_SLACK.days} day from the server's clock "
+                        f"({rfc3339(now.astimezone(TAIPEI))}): a number is taken now; the kiosk's clock is wrong")
+        return self
+
+    @property
+    def moment(self) -> datetime:
+        return parse_rfc3339(self.at)
 
 
 class Rejection(NamedTuple):

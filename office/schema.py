@@ -16,11 +16,11 @@ text, and the report compares them as text (``office/call_stats.py``).
 from __future__ import annotations
 
 from sqlalchemy import (BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String,
-                        Table, Text)
+                        Table, Text, UniqueConstraint)
 
 __all__ = ["METADATA", "SCHEMA_VERSION", "ALL_KIOSKS", "REPORT_KEYS", "KIOSKS", "EVENTS", "RATINGS", "RATINGS_LINK",
            "RATING_COUNTS", "TICKETS", "FORM_VIEWS", "OFFICE_CONFIG", "FORM_CATEGORIES", "FORMS", "META", "CALLS",
-           "CALL_EVENTS", "COUNTERS", "STAFF", "STAFF_SESSIONS", "DISPLAYS", "LINK_WINDOWS", "VOICE_CLIPS",
+           "CALL_EVENTS", "COUNTERS", "NUMBERS", "NUMBER_SLOTS", "STAFF", "STAFF_SESSIONS", "DISPLAYS", "LINK_WINDOWS", "VOICE_CLIPS",
            "VOICE_REPORTS"]
 
 #: 1: the first schema.  2: the number-calling tables (``calls``, ``call_events``, ``counters``); only new
@@ -32,6 +32,7 @@ __all__ = ["METADATA", "SCHEMA_VERSION", "ALL_KIOSKS", "REPORT_KEYS", "KIOSKS", 
 #: too, without a version of their own: ``create_all`` makes them in an older database as it opens.)
 #: 5: ``forms.translations`` and ``form_categories.translations``, the titles and descriptions in vi, id, th and fil
 #: (JSON, office/forms_list.py), added to an older database's tables on opening (``office/db.py``).
+#: (``numbers`` and ``number_slots``, the office-wide numbering, are new tables again: no version of their own.)
 SCHEMA_VERSION = 5
 ALL_KIOSKS = "*"  # the office_config scope every kiosk reads
 
@@ -117,6 +118,31 @@ FORM_VIEWS = _derived(
     "form_views",
     Column("code", Text, nullable=False), Column("kind", String(4), nullable=False),  # view or slip
     Column("lang", Text, nullable=False),
+)
+
+# -- the office's numbers (office/numbering.py, protocol/numbering.py) --------------------------------
+
+# Each number the office handed out: one row, so the next is one more than the service's highest of the day, a
+# kiosk asking again with the same request gets the same number, and the unique key makes a second A013 of a day
+# impossible whatever the code above it does.  A number taken is not yet a ticket: the ticket event follows in
+# the kiosk's upload (a kiosk that died between the two leaves a gap, never a number called with no ticket).
+NUMBERS = Table(
+    "numbers", METADATA,
+    Column("request_id", String(36), primary_key=True),  # the kiosk's uuid: its ticket event's id
+    Column("kiosk_id", String(32), ForeignKey("kiosks.id")),
+    Column("day", String(10), nullable=False),           # office day
+    Column("service", String(1), nullable=False),
+    Column("issued", Integer, nullable=False),           # 1 … 999
+    Column("number", String(8), nullable=False),         # as printed: A013
+    Column("taken_at", String(40), nullable=False),
+    UniqueConstraint("day", "service", "issued", name="numbers_once"),
+)
+# The slot each kiosk numbers from when it cannot reach the server (2 → A2001…), given once, kept for good.
+NUMBER_SLOTS = Table(
+    "number_slots", METADATA,
+    Column("kiosk_id", String(32), ForeignKey("kiosks.id"), primary_key=True),
+    Column("slot", Integer, nullable=False, unique=True),
+    Column("given_at", String(40), nullable=False),
 )
 
 # -- what the office sets for its kiosks -----------------------------------------------------------
