@@ -142,6 +142,11 @@ MIGRATIONS: List[str] = [
     """
     ALTER TABLE ticket_counters ADD COLUMN reset_base INTEGER NOT NULL DEFAULT 0;
     """,
+    # 8: numbers the kiosk gave out alone, cut off from its office server (protocol/numbering.py): its slot's
+    # block counts from this, per service and office day, and never goes back either.
+    """
+    ALTER TABLE ticket_counters ADD COLUMN alone INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 _EVENT_COLUMNS = "seq, id, type, at, clock_synced, data, boot_id, monotonic"

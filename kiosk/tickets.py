@@ -28,20 +28,23 @@ folder) is refused too (``"store"``), nothing consumed.  No Kivy here.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Tuple
 
 from hardware.exc import PrinterError
 
-from protocol import officetime
+from protocol import numbering, officetime
 
 from . import clock_sync
 from .ticketing_pause import ticketing_paused
 from .errors import KioskError, StoreError
 from .events import Event
+from .office_numbers import NumberFull
 from .printing import Printing
 from .queue_status import Outlook
 from .ticket_layout import TicketText, profile_for, ticket_blocks
@@ -55,7 +58,7 @@ class TicketRefused(KioskError):
     "Error raised when no number can be handed out now; nothing was consumed"
 
     def __init__(self, reason: str, message: str):
-        self.reason = reason  # closed | full | printer | paused | clock | store
+        self.reason = reason  # closed | full | printer | paused | clock | store | offline
         super().__init__(message)
 
 
@@ -105,6 +108,9 @@ class TicketService:
         self._lock = threading.Lock()  # one ticket at a time: a double tap must not interleave two prints
         #: A :class:`~kiosk.queue_status.QueueStatus` (Services sets it), or None: the kiosk's own count only.
         self.queue = None
+        #: :class:`~kiosk.office_numbers.OfficeNumbers` (Services sets it with a server), or None: the kiosk
+        #: numbers alone, as one kiosk without an office server does.
+        self.numbers = None
 
     # -- what the screen shows ------------------------------------------------------------------
 
@@ -165,8 +171,14 @@ class TicketService:
                                             "numbers for today")
             link = self._ready_printer()
             outlook = self.outlook(service.prefix)
+            request_id = str(uuid.uuid4())  # the ticket event's id, and the office's key for its number
+            office = self._office_number(service, moment, request_id)
             try:
-                ticket = self._take_number(service, moment, lang, outlook)
+                ticket = self._take_number(service, moment, lang, outlook, request_id, office)
+            except TicketRefused as exc:  # rolled back: no number consumed
+                if exc.reason == "offline":  # staff must hear of it: the kiosk refuses everyone until it answers
+                    self.printing.fault("numbering_offline", str(exc))
+                raise
             except StoreError as exc:  # a full data folder: rolled back, no number consumed
                 message = f"no number taken for service {service.prefix}: {exc}"
                 log.error("%s", message)
@@ -247,7 +259,36 @@ class TicketService:
                             clock=officetime.rfc3339(moment))
         raise TicketRefused("clock", message)
 
-    def _take_number(self, service, moment: datetime, lang: str, outlook: Outlook) -> Ticket:
+    def _office_number(self, service, moment: datetime, request_id: str) -> Optional[dict]:
+        """The office server's number for this ticket (kiosk/office_numbers.py); None: the kiosk numbers it."""
+        if self.numbers is None:
+            return None
+        try:
+            return self.numbers.take(service, moment, request_id)
+        except NumberFull as exc:
+            raise TicketRefused("full", f"service {service.prefix}: {exc}") from exc
+
+    def _number(self, conn, service, day: str, issued: int, base: int, office: Optional[dict]) -> Tuple[str, str]:
+        """The ticket's number as printed, and whose series it is from: the office's, the kiosk's slot's
+        (``protocol/numbering.py``: a kiosk with a server that does not answer), or the kiosk's alone (no server)."""
+        if office is not None:
+            return office["number"], "office"
+        if self.numbers is None:
+            return self._label(service.prefix, issued - base), "kiosk"  # staff may have started the day again
+        slot = self.numbers.slot()
+        if slot is None:
+            raise TicketRefused("offline", "this kiosk cannot reach its office server and has never been given a "
+                                           "slot of numbers of its own (it gets one with its first number from the "
+                                           "server): no number is handed out until the server answers")
+        alone = conn.execute("UPDATE ticket_counters SET alone = alone + 1 WHERE day = ? AND prefix = ? "
+                             "RETURNING alone", (day, service.prefix)).fetchone()[0]
+        try:
+            return numbering.label(service.prefix, numbering.own_number(slot, alone)), "alone"
+        except ValueError as exc:
+            raise TicketRefused("full", f"service {service.prefix}: {exc}") from exc
+
+    def _take_number(self, service, moment: datetime, lang: str, outlook: Outlook, request_id: str,
+                     office: Optional[dict] = None) -> Ticket:
         day = officetime.office_day(moment).isoformat()
         extra = {"estimate_minutes": list(outlook.estimate)} if outlook.estimate else {}
 
@@ -256,13 +297,14 @@ class TicketService:
                 "INSERT INTO ticket_counters (day, prefix, issued) VALUES (?, ?, 1) "
                 "ON CONFLICT (day, prefix) DO UPDATE SET issued = issued + 1 RETURNING issued, reset_base",
                 (day, service.prefix)).fetchone()
-            label = self._label(service.prefix, issued - base)  # staff may have started the day again
+            label, series = self._number(conn, service, day, issued, base, office)
             # The office's count when it is fresh; else every number handed out before this one is ahead.
             people_ahead = outlook.ahead if outlook.live else issued - base - 1
-            event = self.store.add_event(Event.new("ticket", {
-                "number": label, "issued": issued, "service": service.prefix, "service_name": service.name,
-                "people_ahead": people_ahead, "lang": lang, "kiosk_id": self.config.kiosk.id, **extra}, at=moment),
-                conn)
+            event = dataclasses.replace(Event.new("ticket", {
+                "number": label, "issued": issued, "numbering": series, "service": service.prefix,
+                "service_name": service.name, "people_ahead": people_ahead, "lang": lang,
+                "kiosk_id": self.config.kiosk.id, **extra}, at=moment), id=request_id)
+            event = self.store.add_event(event, conn)
             conn.execute("INSERT INTO tickets (seq, day, prefix, issued, label, at, people_ahead, lang, status) "
                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'printing')",
                          (event.seq, day, service.prefix, issued, label, event.at, people_ahead, lang))

@@ -1,0 +1,227 @@
+"""Two kiosks, one office server, one series of numbers (issue 21, item 1).
+
+The server is ``make run``'s (``python -m office.local``, a process of its own, asked over HTTP); each kiosk is a
+real ``TicketService`` with its own store and simulated printer, asking the server for each number
+(``kiosk/office_numbers.py``) and numbering from its slot while cut off (``protocol/numbering.py``).  What is
+checked is what residents and staff would see: the numbers printed, and the office's queue once the kiosks have
+uploaded.  The kiosks' clock is noon of today's office day (the server checks a number's time against its own
+clock), so the tests hold at any hour.
+"""
+
+import socket
+import threading
+from datetime import datetime, time
+
+import pytest
+
+from hardware.printer import PrinterLink, SimulatedPrinter
+from protocol import officetime
+from protocol.service_list import Service
+from kiosk.config import Config, defaults
+from kiosk.office_client import OfficeClient
+from kiosk.office_numbers import PAUSE_SECONDS, SLOT_KEY, OfficeNumbers
+from kiosk.store import Store
+from kiosk.tickets import TicketRefused, TicketService
+from kiosk.uploader import Uploader
+from office_process import LocalOfficeAndDatabase
+
+pytestmark = pytest.mark.usefixtures("fresh_simulated_printers")
+SERVICES = (Service("A", "戶籍登記", "Household registration"), Service("B", "印鑑登記", "Seal registration"))
+NOON = datetime.combine(officetime.office_day(officetime.now()), time(12), officetime.TAIPEI)
+
+
+def dead_url():
+    """An address where nothing listens: a server that is down."""
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{free.getsockname()[1]}/"
+
+
+class Kiosk:
+    """One ticket kiosk: store, printer, the office client and the numbering, as ``kiosk run`` wires them."""
+
+    def __init__(self, folder, kiosk_id, url, token, clock=None, services=SERVICES):
+        values = defaults()
+        values["kiosk"].update(id=kiosk_id, data_dir=str(folder))
+        values["server"].update(url=url, token=token)
+        values["services"] = services
+        self.config = Config(values)
+        self.store = Store.open(folder)
+        self.office = OfficeClient(self.config)
+        link = PrinterLink(f"sim://{kiosk_id}", timeout=0.2)
+        self.tickets = TicketService(self.store, self.config, lambda: link, now=lambda: NOON)
+        self.tickets.numbers = OfficeNumbers(self.config, self.store, self.office,
+                                             **({"clock": clock} if clock else {}))
+        self.printer = SimulatedPrinter.get(kiosk_id)
+
+    def take(self, n, service="A"):
+        return [self.tickets.issue(service).label for _ in range(n)]
+
+    def upload(self):
+        """Send everything waiting; what the office rejected (nothing, here)."""
+        uploader, rejected = Uploader(self.config, self.store, self.office), []
+        while True:
+            result = uploader.upload_once()
+            assert result.error is None, result.error
+            rejected += result.rejections + result.unsendable
+            if not result.remaining:
+                return rejected
+
+    def close(self):
+        self.office.close()
+        self.store.close()
+
+
+@pytest.fixture
+def office(tmp_path):
+    office = LocalOfficeAndDatabase(tmp_path / "office", "ERLIN-01")
+    yield office
+    office.close()
+
+
+@pytest.fixture
+def kiosks(tmp_path, office):
+    made = [Kiosk(tmp_path / "k1", "ERLIN-01", office.url, office.token),
+            Kiosk(tmp_path / "k2", "ERLIN-02", office.url, office.db.add_kiosk("ERLIN-02"))]
+    yield made
+    for kiosk in made:
+        kiosk.close()
+
+
+def at_once(*jobs):
+    """Run each job in a thread of its own, all at once; their results, in order."""
+    results = [None] * len(jobs)
+
+    def run(i, job):
+        results[i] = job()
+
+    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    return results
+
+
+def office_queue(office, service="A"):
+    """The numbers of ``service`` the office's queue holds, in the order they will be called."""
+    rows = office.db.read(lambda c: c.exec_driver_sql(
+        "SELECT number FROM tickets WHERE service = ? ORDER BY at, kiosk_id, number", (service,)).fetchall())
+    return [number for (number,) in rows]
+
+
+def test_two_kiosks_taking_numbers_at_once_print_one_series_with_no_number_twice(kiosks, office):
+    first, second = kiosks
+    printed = at_once(lambda: first.take(15), lambda: second.take(15))
+    assert sorted(printed[0] + printed[1]) == [f"A{n:03d}" for n in range(1, 31)]
+    assert all(a < b for a, b in zip(printed[0], printed[0][1:]))  # each kiosk's in the order it took them
+    assert first.printer.received.count(b"\x1dVB\x00") == second.printer.received.count(b"\x1dVB\x00") == 15
+    assert first.take(1, "B") == ["B001"]
+    assert [kiosk.upload() for kiosk in kiosks] == [[], []]
+    assert sorted(office_queue(office)) == sorted(printed[0] + printed[1])
+    numbering = {e.data["numbering"] for k in kiosks for e in k.store.events() if e.type == "ticket"}
+    assert numbering == {"office"}
+
+
+def test_a_kiosk_cut_off_numbers_from_its_own_slot_and_no_number_is_printed_twice(tmp_path, kiosks, office):
+    first, second = kiosks
+    assert first.take(1) + second.take(1) == ["A001", "A002"]  # each is given its slot with its first number
+    assert (first.store.get_meta(SLOT_KEY), second.store.get_meta(SLOT_KEY)) == ("1", "2")
+    second.close()
+    # The second kiosk's cable is pulled: its server does not answer (same kiosk, same store).
+    cut_off = Kiosk(tmp_path / "k2", "ERLIN-02", dead_url(), "unused")
+    printed = at_once(lambda: first.take(10), lambda: cut_off.take(10))
+    assert printed[0] == [f"A{n:03d}" for n in range(3, 13)]
+    assert printed[1] == [f"A{2000 + n}" for n in range(1, 11)]  # slot 2's own: A2001 …
+    cut_off.close()
+    # Back on the network: the tickets it printed alone reach the office, which takes every one.
+    back = kiosks[1] = Kiosk(tmp_path / "k2", "ERLIN-02", office.url, second.config.server.token)
+    assert back.take(1) == ["A013"]
+    assert [kiosk.upload() for kiosk in (first, back)] == [[], []]
+    queue = office_queue(office)
+    assert len(queue) == len(set(queue)) == 23
+    assert set(printed[1]) <= set(queue)
+
+
+def test_numbers_go_on_from_where_they_were_after_the_office_server_restarts(tmp_path, kiosks, office):
+    first, second = kiosks
+    assert first.take(2) + second.take(1) == ["A001", "A002", "A003"]
+    office.close()
+    again = LocalOfficeAndDatabase(tmp_path / "office", "ERLIN-01")  # same folder, same database
+    try:
+        back = Kiosk(tmp_path / "k1b", "ERLIN-01", again.url, again.token)
+        try:
+            assert back.take(2) == ["A004", "A005"]
+        finally:
+            back.close()
+    finally:
+        again.close()
+
+
+def test_a_server_that_does_not_answer_costs_one_resident_the_wait_not_every_one(tmp_path, office):
+    """A server that takes the connection and never answers: the first ticket waits the short timeout, then
+    the kiosk numbers alone without asking for PAUSE_SECONDS; after that it asks again."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    accepted = []
+    threading.Thread(target=lambda: [accepted.append(silent.accept()) for _ in range(16)], daemon=True).start()
+    now = [1000.0]
+    kiosk = Kiosk(tmp_path / "k", "ERLIN-01", f"http://127.0.0.1:{silent.getsockname()[1]}/", office.token,
+                  clock=lambda: now[0])
+    try:
+        kiosk.store.set_meta(SLOT_KEY, "3")  # given on an earlier day
+        assert kiosk.take(3) == ["A3001", "A3002", "A3003"]
+        assert len(accepted) == 1  # asked once, then numbered alone
+        now[0] += PAUSE_SECONDS + 1
+        assert kiosk.take(1) == ["A3004"]
+        assert len(accepted) == 2
+    finally:
+        kiosk.close()
+        silent.close()
+
+
+def test_a_kiosk_that_never_reached_its_server_refuses_and_says_so_taking_nothing(tmp_path):
+    kiosk = Kiosk(tmp_path / "k", "ERLIN-01", dead_url(), "unused")
+    try:
+        with pytest.raises(TicketRefused) as refused:
+            kiosk.take(1)
+        assert refused.value.reason == "offline"
+        assert kiosk.tickets.issued_today("A") == 0 and b"\x1dVB\x00" not in kiosk.printer.received  # no ticket cut
+        faults = [e.data for e in kiosk.store.events() if e.type == "fault"]
+        assert [f["kind"] for f in faults] == ["numbering_offline"]
+        assert "never been given a slot" in faults[0]["message"]
+    finally:
+        kiosk.close()
+
+
+def test_the_office_says_when_a_service_has_given_all_its_numbers_today(tmp_path, office):
+    limited = (Service("A", "戶籍登記", "Household registration", daily_limit=2),)
+    first = Kiosk(tmp_path / "k1", "ERLIN-01", office.url, office.token, services=limited)
+    second = Kiosk(tmp_path / "k2", "ERLIN-02", office.url, office.db.add_kiosk("ERLIN-02"), services=limited)
+    try:
+        assert first.take(1) + second.take(1) == ["A001", "A002"]
+        with pytest.raises(TicketRefused) as refused:
+            first.take(1)  # this kiosk handed out one: the office's count says two
+        assert refused.value.reason == "full"
+    finally:
+        first.close()
+        second.close()
+
+
+@pytest.mark.parametrize("size", [(800, 480), (1920, 1080)])
+def test_the_refusal_of_a_kiosk_that_cannot_number_reads_whole_in_every_language(ui, size):
+    """The screen a resident sees when the kiosk cannot reach its server and has no slot: the whole message,
+    no word broken, in each language the kiosk speaks (Thai at the catalogue's word marks)."""
+    from kiosk.settings import LANGUAGES
+    from screen_checks import broken_words, inside, text_rect, window_rect
+
+    ui.resize(size)
+    for lang in LANGUAGES:
+        ui.app.lang = lang
+        ui.app.tickets.show_outcome("A", "refused", "", "offline", b"")
+        ui.frames(4)
+        message = ui.screen.ids.message
+        assert message.text == ui.app.t("ticket.refused_offline") and message.text, lang
+        assert inside(text_rect(message), window_rect(message)), (lang, size)
+        assert not broken_words(message, lang), (lang, size)
