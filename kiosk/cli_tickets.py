@@ -27,6 +27,8 @@ def _printer_for(config, url):
 
 
 def cmd_ticket(args) -> int:
+    from .office_client import OfficeClient
+    from .office_numbers import numbering_for
     from .store import Store
     from .tickets import TicketPrintFailed, TicketRefused, TicketService
 
@@ -43,8 +45,10 @@ def cmd_ticket(args) -> int:
         links.append(_printer_for(config, args.printer))
         return links[-1]
 
+    office = OfficeClient(config)
     with Store.open(config.data_dir) as store:
         tickets = TicketService(store, config, printer)
+        tickets.numbers = numbering_for(config, store, office)  # the office's series, as on the screen
         try:
             if args.ticket_command == "preview":
                 _preview(tickets, config, args)
@@ -62,6 +66,7 @@ def cmd_ticket(args) -> int:
         finally:
             for link in links:
                 link.close()
+            office.close()
     return EXIT_OK
 
 

@@ -236,6 +236,7 @@ def seed(name: str, config: Config, data_dir: Optional[Path] = None) -> LivedIn:
                     queue=None, paper_out=name == "paper-out", setup_problems=SETUP_PROBLEMS)
     # Ratings seeded a second apart in real time are hours apart on the pinned clock: not misuse.
     services = open_services(config, with_hardware=False, monotonic=lambda: officetime.now().timestamp())
+    services.tickets.numbers = None  # the day's tickets numbered here: a picture asks no office server for them
     try:
         if name in ("busy", "paper-out", "long-names"):
             waiting = _seed_busy(services, config)

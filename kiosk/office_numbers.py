@@ -31,7 +31,7 @@ from protocol import officetime
 from .errors import StoreError
 from .office_client import OfficeUnreachable
 
-__all__ = ["OfficeNumbers", "NumberFull", "TIMEOUT", "PAUSE_SECONDS", "SLOT_KEY"]
+__all__ = ["OfficeNumbers", "NumberFull", "numbering_for", "TIMEOUT", "PAUSE_SECONDS", "SLOT_KEY"]
 
 log = logging.getLogger("kiosk.numbers")
 
@@ -94,3 +94,9 @@ class OfficeNumbers:
             self._quiet_until = self.clock() + PAUSE_SECONDS
         log.warning("numbering alone for %g s: %s", PAUSE_SECONDS, why)
         return None
+
+
+def numbering_for(config, store, office) -> Optional[OfficeNumbers]:
+    """What numbers a kiosk's tickets (``TicketService.numbers``): the office, with a server; else None, the
+    kiosk alone.  Every way a ticket is taken (the screen, ``kiosk ticket print``) asks here."""
+    return OfficeNumbers(config, store, office) if office.configured else None

@@ -55,7 +55,7 @@ class Services:
         self.load_office_forms()
         from .heartbeat import Heartbeat
         from .office_client import OfficeClient
-        from .office_numbers import OfficeNumbers
+        from .office_numbers import numbering_for
         from .office_sync import ConfigSync
         from .queue_status import QueueStatus
         from .uploader import Uploader
@@ -65,7 +65,7 @@ class Services:
         # The office server's view of the queue: people ahead and the wait on the tiles and the tickets.
         self.queue = self.tickets.queue = QueueStatus(config, self.tickets.issued_today, self.office)
         # The office's numbers, one series for all its kiosks; without a server the kiosk numbers alone.
-        self.tickets.numbers = OfficeNumbers(config, store, self.office) if self.office.configured else None
+        self.tickets.numbers = numbering_for(config, store, self.office)
         self.uploader = Uploader(config, store, self.office)
         # Heartbeats run in the uploader's thread: they start and stop with it (kiosk/heartbeat.py).
         self.heartbeat = self.uploader.heartbeat = Heartbeat(self)

@@ -225,3 +225,32 @@ def test_the_refusal_of_a_kiosk_that_cannot_number_reads_whole_in_every_language
         assert message.text == ui.app.t("ticket.refused_offline") and message.text, lang
         assert inside(text_rect(message), window_rect(message)), (lang, size)
         assert not broken_words(message, lang), (lang, size)
+
+
+def test_kiosk_ticket_print_takes_the_offices_next_number_too(tmp_path, office, kiosks):
+    """A technician's ``kiosk ticket print`` on a kiosk with a server numbers from the office's series, as a tap
+    does: never a number of its own that another kiosk prints too."""
+    import os
+    import subprocess
+    import sys
+
+    from pty_printer import PtyPrinter
+
+    first, _second = kiosks
+    assert first.take(1) == ["A001"]
+    config = tmp_path / "k3.toml"
+    config.write_text(f'[kiosk]\nid = "ERLIN-03"\ndata_dir = "{tmp_path / "k3"}"\n'
+                      f'[server]\nurl = "{office.url}"\ntoken = "{office.db.add_kiosk("ERLIN-03")}"\n'
+                      '[[services]]\nprefix = "A"\nname = "戶籍登記"\nname_en = "Household registration"\n',
+                      encoding="utf-8")
+    config.chmod(0o600)  # it holds the token
+    printer = PtyPrinter()
+    try:
+        env = {k: v for k, v in os.environ.items() if k != "KIOSK_CONFIG"}
+        printed = subprocess.run([sys.executable, "-m", "kiosk.cli", "ticket", "print", "A", "--printer",
+                                  printer.path, "--config", str(config)], capture_output=True, text=True,
+                                 timeout=60, env=env)
+    finally:
+        printer.close()
+    assert printed.stdout.strip() == "A002", printed.stderr
+    assert first.take(1) == ["A003"]

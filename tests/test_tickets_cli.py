@@ -67,16 +67,26 @@ def office_days():
     return (CLOCK.day(),)
 
 
+def given_slot(data_dir, slot=1):
+    """A kiosk its office server gave ``slot`` on an earlier day: while the server does not answer (none does at
+    these addresses), it numbers from that slot's block, C1001 … (protocol/numbering.py)."""
+    from kiosk.office_numbers import SLOT_KEY
+    from kiosk.store import Store
+    with Store.open(data_dir) as store:
+        store.set_meta(SLOT_KEY, str(slot))
+
+
 @pytest.mark.parametrize("lang", ["zh-TW", "en"])
 def test_with_no_qr_url_the_ticket_opens_its_live_queue_page_at_the_public_url_in_its_language(printer, tmp_path,
                                                                                                 lang):
     config = tmp_path / "kiosk.toml"
     config.write_text(f'[kiosk]\ndata_dir = "{tmp_path / "data"}"\n[server]\nurl = "http://10.0.0.5:8080/erlin"\n'
                       'public_url = "https://erlin-queue.example.gov.tw/erlin"\n', encoding="utf-8")
+    given_slot(tmp_path / "data")
     result = kiosk(config, "ticket", "print", "C", "--printer", printer.path, "--lang", lang)
-    assert result.stdout.strip() == "C001", result.stderr
+    assert result.stdout.strip() == "C1001", result.stderr
     received = bytes(printer.received)
-    assert any(native_qr(f"https://erlin-queue.example.gov.tw/erlin/q/{day.isoformat()}/C001?lang={lang}") in received
+    assert any(native_qr(f"https://erlin-queue.example.gov.tw/erlin/q/{day.isoformat()}/C1001?lang={lang}") in received
                for day in office_days()), "the QR is not the ticket's live queue page, in its language, at public_url"
     assert b"10.0.0.5" not in received, "the kiosk's own way to the office server was printed"
 
@@ -85,8 +95,9 @@ def test_without_a_public_url_the_ticket_has_no_qr_code(printer, tmp_path):
     config = tmp_path / "kiosk.toml"
     config.write_text(f'[kiosk]\ndata_dir = "{tmp_path / "data"}"\n[server]\nurl = "http://127.0.0.1:8080/"\n',
                       encoding="utf-8")
+    given_slot(tmp_path / "data")
     result = kiosk(config, "ticket", "print", "C", "--printer", printer.path)
-    assert result.stdout.strip() == "C001", result.stderr
+    assert result.stdout.strip() == "C1001", result.stderr
     assert b"\x1d(k" not in printer.received and b"127.0.0.1" not in printer.received
     assert "請留意叫號燈號".encode("cp950") in printer.received  # the rest of the ticket is printed
 
