@@ -16,7 +16,10 @@ kiosk takes:
   list means "show the kiosk's own".**  They are kept in the store's meta, so
   a restart while the server is down still shows the last ones, and handed to
   :attr:`ConfigSync.on_announcements` listeners (on the sync thread: the UI
-  hands them to Kivy's).
+  hands them to Kivy's);
+* ``number_slot``: the slot this kiosk numbers from while cut off from the
+  server (protocol/numbering.py), kept in the store's meta, so that a kiosk
+  that has only ever fetched its settings can print its first ticket alone.
 
 The answer's ETag is kept, so an unchanged answer costs a ``304 Not
 Modified``; a server that is down, slow or refusing leaves the last good
@@ -35,9 +38,11 @@ import logging
 from typing import Callable, List, Optional
 
 from protocol.announcements import Announcement, answer_members, read_answer
+from protocol.numbering import SLOTS
 
 from .announcements import own_announcements
 from .office_client import OfficeClient, OfficeUnreachable
+from .office_numbers import SLOT_KEY
 
 __all__ = ["ConfigSync", "read_announcements", "Announcements"]
 
@@ -128,9 +133,18 @@ class ConfigSync:
                 outcome = "invalid"
         if not self._take_announcements(answer):
             outcome = "invalid"
+        self._take_slot(answer.get("number_slot"))
         if outcome == "updated" and response.headers.get("ETag"):  # else asked in full again next time
             self.store.set_meta(ETAG_KEY, response.headers["ETag"])
         return outcome
+
+    def _take_slot(self, slot) -> None:
+        """Keep the slot the office gave this kiosk for numbering alone (kiosk/office_numbers.py); an older
+        server sends none, and a ticket's answer brings it then."""
+        if isinstance(slot, int) and not isinstance(slot, bool) and 1 <= slot <= SLOTS \
+                and str(slot) != self.store.get_meta(SLOT_KEY):
+            self.store.set_meta(SLOT_KEY, str(slot))
+            log.info("the office server gave this kiosk slot %d for numbering alone", slot)
 
     # -- announcements ----------------------------------------------------------------------------
 

@@ -34,7 +34,7 @@ from protocol.events import MAX_EVENTS
 from . import calls, forms_list
 from .current import database as _db, now as _now
 from .models import MAX_DEPTH, Batch, NumberRequest, describe, parse_events
-from .numbering import NumberRefused, take_number
+from .numbering import NumberRefused, kiosk_slot, take_number
 
 __all__ = ["blueprint", "ApiError"]
 
@@ -146,6 +146,7 @@ def get_config(kiosk_id: str):
     db.contact(kiosk_id)
     answer = db.config_for(kiosk_id)
     answer["forms"] = forms_list.forms_for(db, kiosk_id)  # the office's forms list (office/forms_list.py)
+    answer["number_slot"] = kiosk_slot(db, kiosk_id)  # for numbering alone while cut off (office/numbering.py)
     body = json.dumps(answer, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     etag = hashlib.sha256(body.encode("utf-8")).hexdigest()[:32]
     if request.if_none_match.contains_weak(etag):

@@ -33,7 +33,7 @@ from protocol.numbering import OFFICE_TOP, SLOTS, label
 from .schema import NUMBER_SLOTS, NUMBERS, TICKETS
 from .turns import take_turn
 
-__all__ = ["NumberRefused", "take_number", "slot_for"]
+__all__ = ["NumberRefused", "take_number", "slot_for", "kiosk_slot"]
 
 log = logging.getLogger("office.numbers")
 
@@ -66,6 +66,14 @@ def slot_for(conn: Connection, kiosk_id: str) -> Optional[int]:
     conn.execute(insert(NUMBER_SLOTS).values(kiosk_id=kiosk_id, slot=free[0], given_at=now))
     log.info("%s: slot %d for numbering alone", kiosk_id, free[0])
     return free[0]
+
+
+def kiosk_slot(db, kiosk_id: str) -> Optional[int]:
+    """The kiosk's slot, given now if it has none: the config answer carries it, so a kiosk that has only ever
+    fetched its settings can number alone too, from its very first ticket (a read, but once, a write)."""
+    found = db.read(lambda conn: conn.execute(
+        select(NUMBER_SLOTS.c.slot).where(NUMBER_SLOTS.c.kiosk_id == kiosk_id)).scalar())
+    return found if found is not None else db.write(lambda conn: slot_for(conn, kiosk_id))
 
 
 def take_number(conn: Connection, kiosk_id: Optional[str], request_id: str, service: str, day: str,

@@ -18,11 +18,14 @@ needs_lan = pytest.mark.skipif(LAN is None, reason="this machine has no network 
 
 
 def refused(host, port):
-    """Whether nothing listens on host:port."""
+    """Whether nothing listens on host:port.  A connection reset (or timed out) is a server on its way out, still
+    there: ask again."""
     try:
         socket.create_connection((host, port), timeout=3).close()
     except ConnectionRefusedError:
         return True
+    except OSError:
+        return False
     return False
 
 

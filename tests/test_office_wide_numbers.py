@@ -254,3 +254,28 @@ def test_kiosk_ticket_print_takes_the_offices_next_number_too(tmp_path, office, 
         printer.close()
     assert printed.stdout.strip() == "A002", printed.stderr
     assert first.take(1) == ["A003"]
+
+
+def test_a_kiosk_that_only_fetched_its_settings_prints_its_first_ticket_alone_when_the_server_goes(tmp_path, office):
+    """The first day: the kiosk starts, fetches its settings (which bring its slot), and the server goes down
+    before anyone took a number: the first resident still gets a ticket."""
+    from kiosk.office_sync import ConfigSync
+
+    kiosk = Kiosk(tmp_path / "k", "ERLIN-01", office.url, office.token)
+    sync = ConfigSync(kiosk.config, kiosk.store, forms=_NoForms(), record_fault=lambda *a: None, client=kiosk.office)
+    assert sync.refresh() == "updated"
+    assert kiosk.store.get_meta(SLOT_KEY) == "1"
+    kiosk.close()
+    office.close()  # the server is gone
+    alone = Kiosk(tmp_path / "k", "ERLIN-01", office.url, office.token)
+    try:
+        assert alone.take(2) == ["A1001", "A1002"]
+    finally:
+        alone.close()
+
+
+class _NoForms:
+    """A forms cache that takes any catalogue (this test is about the slot)."""
+
+    def update(self, text, source):
+        return []
