@@ -25,8 +25,9 @@ def test_bench_report_times_the_report_over_the_ratings_it_stored(capsys):
 
 
 def test_bench_ingest_stops_its_server_cleanly(capfd):
-    """The server stops from its own loop once its workers are done: no `Bad file descriptor` traceback from
-    waitress's pull_trigger at the end, and none of its threads left running."""
+    """The server's loop ends, then its workers finish, then its sockets close (harness.ServerThread, which needs
+    nothing of waitress's trigger pipe): no `Bad file descriptor` traceback from pull_trigger at the end, and none
+    of its threads left running."""
     import threading
     before = set(threading.enumerate())
     assert bench_ingest(kiosks=3, batches=3, size=100) == 0

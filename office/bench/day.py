@@ -85,7 +85,6 @@ import random
 import shutil
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -104,6 +103,7 @@ def run_day(tickets: int = 400, counters: int = 4, seed: int = 1) -> DayResult:
     from ..app import create_app
     from ..db import Database
     from ..staff import add_user
+    from .harness import ServerThread
 
     rng = random.Random(seed)
     day, layout = draw_tickets(tickets, rng), counter_layout(counters)
@@ -121,8 +121,7 @@ def run_day(tickets: int = 400, counters: int = 4, seed: int = 1) -> DayResult:
         app = create_app(db, clock=clock, CALLS_STREAM_KEEPALIVE_SECONDS=0.2, CALLS_STREAM_MAX_SECONDS=24 * 3600)
         server = waitress.create_server(app, host="127.0.0.1", port=0, threads=6)
         base = f"http://127.0.0.1:{server.effective_port}"
-        server_thread = threading.Thread(target=server.run, name="bench-server", daemon=True)
-        server_thread.start()
+        server_thread = ServerThread(server)
         office = HttpOffice(base, token, clock)
         office.sign_in()
         display = Display(base, office.staff.cookies)
@@ -161,7 +160,6 @@ def _measure(result: DayResult, office: HttpOffice, display: Display) -> None:
 def _shut_down(db, server, server_thread, display) -> None:
     """The display, then the server, then the database: each only if it was started."""
     from .. import calls
-    from .harness import stop_server
 
     if display is not None:
         display.stop()
@@ -173,7 +171,7 @@ def _shut_down(db, server, server_thread, display) -> None:
             calls.changed(db)
             time.sleep(0.05)
     if server_thread is not None:
-        stop_server(server, server_thread)  # workers first, then the sockets: no pull_trigger traceback
+        server_thread.stop()  # the loop, the workers, then the sockets: no pull_trigger traceback
     elif server is not None:
         server.close()  # never ran
     if db is not None:

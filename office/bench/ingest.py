@@ -35,7 +35,7 @@ def bench_ingest(kiosks: int = 4, batches: int = 10, size: int = 500) -> int:
     from ..app import create_app
     from ..db import Database
     from ..models import parse_events
-    from .harness import client_session, stop_server
+    from .harness import ServerThread, client_session
 
     folder = Path(tempfile.mkdtemp(prefix="office-bench-"))
     try:
@@ -44,8 +44,7 @@ def bench_ingest(kiosks: int = 4, batches: int = 10, size: int = 500) -> int:
         payloads = {kiosk: [_batch(kiosk, b * size, size) for b in range(batches)] for kiosk in tokens}
         server = waitress.create_server(create_app(db), host="127.0.0.1", port=0, threads=kiosks + 2)
         url = f"http://127.0.0.1:{server.effective_port}/api/v1/events"
-        loop = threading.Thread(target=server.run, daemon=True)
-        loop.start()
+        serving = ServerThread(server)
         errors = []
 
         def post_all(kiosk):
@@ -62,7 +61,7 @@ def bench_ingest(kiosks: int = 4, batches: int = 10, size: int = 500) -> int:
         for t in threads:
             t.join()
         http_s = time.perf_counter() - started
-        stop_server(server, loop)
+        serving.stop()
         if errors:
             raise RuntimeError("; ".join(errors[:3]))
 
