@@ -11,7 +11,9 @@ Staff only (the staff pages' session cookie, ``/login``; else ``401``):
 * ``POST /api/v1/calls/next`` ``{"counter": 3, "services": ["A", "B"]}`` → the call, or ``204`` when nobody waits;
 * ``POST /api/v1/calls/{id}/recall`` · ``/no-show`` (``{"max_recalls": 2}`` optional) · ``/done`` ·
   ``/transfer`` ``{"to_service": "C"}`` · ``/requeue``;
-* ``GET /api/v1/calls/state``: now serving, last calls, waiting per service, estimates, today's no-shows;
+* ``GET /api/v1/calls/state``: now serving, last calls, waiting per service, estimates, today's no-shows,
+  the alerts not yet acknowledged and each service's wait level (``office/alerts.py``);
+* ``POST /api/v1/alerts/{id}/ack``: a negative rating at a counter seen to (who and when are kept);
 * ``GET /api/v1/calls/stream`` (``?since=<event id>`` or ``Last-Event-ID``): server-sent events, one per action.
 
 **Streams cannot starve the server.**  Under waitress each open stream holds one of its threads, so the
@@ -47,7 +49,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request, session
 
 from protocol import officetime
 
-from . import calls, displays
+from . import alerts, calls, displays
 from .calls import CallError
 from .current import database as _db, now as _now
 
@@ -254,9 +256,26 @@ def get_state():
     db, now = _db(), _now()
     day = officetime.office_day(now)
     answer = calls.state(db, day, last=int(raw), now=now)
-    if session.get("staff"):
-        answer["no_shows"] = calls.no_shows(db, day)  # the counter page's 重新排入 list (not for a display)
+    if session.get("staff"):  # the counter page's; a lobby display shows residents none of this
+        answer["no_shows"] = calls.no_shows(db, day)  # its 重新排入 list
+        levels = alerts.wait_levels(db)
+        answer["wait_levels"] = {"amber": levels[0], "red": levels[1]}
+        answer["levels"] = {svc: alerts.wait_level(est, levels) for svc, est in answer["estimates"].items()}
+        answer["alerts"] = alerts.open_alerts(db, answer["day"])
     return jsonify(answer)
+
+
+@blueprint.post("/alerts/<int:alert_id>/ack")
+@staff_only
+def acknowledge_alert(alert_id: int):
+    _body()  # JSON only: see the module docstring (no CSRF token needed)
+    if alert_id > CALL_ID_MAX:
+        raise _Refused(404, f"no alert {alert_id}")
+    found = alerts.acknowledge(_db(), alert_id, session["staff"], _now())
+    if found is None:
+        raise _Refused(404, f"no alert {alert_id}")
+    log.info("%s acknowledged alert %s (counter %s)", session["staff"], alert_id, found["counter"])
+    return jsonify(found)
 
 
 def _since() -> int:

@@ -7,7 +7,8 @@ each event kept as uploaded (``events``: one row per event id, so a retried
 upload cannot store an event twice), and the reported kinds copied into the
 tables the monthly report reads without parsing JSON (``ratings``,
 ``tickets``, ``form_views``, each with the office day and hour), with
-``rating_counts`` kept in step.  A ``rating_reason`` event sets the reason of
+``rating_counts`` kept in step and an alert for each negative rating at a
+counter (``office/alerts.py``).  A ``rating_reason`` event sets the reason of
 the rating it names, whichever of the two arrives first.
 
 The functions here take the open connection: the transaction, its retries and
@@ -28,6 +29,7 @@ from sqlalchemy.engine import Connection
 
 from protocol import officetime
 
+from .alerts import add_rating_alerts
 from .models import EventIn
 from .schema import EVENTS, FORM_VIEWS, KIOSKS, RATING_COUNTS, RATINGS, REPORT_KEYS, TICKETS
 from .turns import take_turn
@@ -159,6 +161,7 @@ def _insert_rows(conn: Connection, kiosk_id: str, events: Sequence[EventIn], rec
     for table in (EVENTS, RATINGS, TICKETS, FORM_VIEWS):  # events first: the others refer to them
         if rows[table.name]:
             conn.execute(insert(table), rows[table.name])
+    add_rating_alerts(conn, rows["ratings"])  # a negative press at a counter: its page and the dashboard
     counted = Counter(_count_key(row) for row in rows["ratings"])
     if reasons_for:
         _link_reasons(conn, kiosk_id, sorted(reasons_for), counted)

@@ -43,6 +43,7 @@ from werkzeug.exceptions import HTTPException
 
 from protocol import officetime
 
+from . import alerts, calls
 from . import report as reports
 from . import report_csv
 from .report_figures import percent
@@ -235,11 +236,29 @@ def logout():
 @login_required
 def today():
     offline_minutes = current_app.config.get("OFFLINE_MINUTES", reports.OFFLINE_AFTER_MINUTES)
-    data = reports.load_today(_db(), now=_now(), offline_minutes=offline_minutes)
+    db, now = _db(), _now()
+    data = reports.load_today(db, now=now, offline_minutes=offline_minutes)
     service_chart = hbar_chart([(label, n) for _, label, n, _ in data.tickets_by_service], "今日各服務取號數") \
         if data.tickets_by_service else None
+    # The queue as the counters see it, each service's wait against the office's thresholds (office/alerts.py).
+    day = data.day.isoformat()
+    state, levels = calls.state(db, day, now=now), alerts.wait_levels(db)
+    queue = [(service, state["waiting"].get(service, 0), estimate, alerts.wait_level(estimate, levels))
+             for service, estimate in state["estimates"].items()]
     return render_template("today.html", t=data, service_chart=service_chart,
-                           offline_minutes=f"{offline_minutes:g}", office_name=_db().office_name())
+                           offline_minutes=f"{offline_minutes:g}", office_name=db.office_name(),
+                           open_alerts=alerts.open_alerts(db, day), seen_alerts=alerts.acknowledged(db, day),
+                           queue=queue, levels=levels)
+
+
+@blueprint.post("/alerts/<int:alert_id>/ack")
+@login_required
+def acknowledge_alert(alert_id: int):
+    """已處理 on the dashboard: the alert is seen to, by whom and when (office/alerts.py)."""
+    _check_csrf()
+    if alert_id < 2**63 and alerts.acknowledge(_db(), alert_id, session["staff"], _now()) is not None:
+        log.info("%s acknowledged alert %s", session["staff"], alert_id)
+    return redirect(url_for("staff.today") + "#alerts")
 
 
 # -- the monthly report --------------------------------------------------------------------------

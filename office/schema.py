@@ -20,7 +20,7 @@ from sqlalchemy import (BigInteger, Boolean, Column, Float, ForeignKey, Index, I
 
 __all__ = ["METADATA", "SCHEMA_VERSION", "ALL_KIOSKS", "REPORT_KEYS", "KIOSKS", "EVENTS", "RATINGS", "RATINGS_LINK",
            "RATING_COUNTS", "TICKETS", "FORM_VIEWS", "OFFICE_CONFIG", "FORM_CATEGORIES", "FORMS", "META", "CALLS",
-           "CALL_EVENTS", "COUNTERS", "NUMBERS", "NUMBER_SLOTS", "STAFF", "STAFF_SESSIONS", "DISPLAYS", "LINK_WINDOWS", "VOICE_CLIPS",
+           "CALL_EVENTS", "COUNTERS", "NUMBERS", "NUMBER_SLOTS", "ALERTS", "STAFF", "STAFF_SESSIONS", "DISPLAYS", "LINK_WINDOWS", "VOICE_CLIPS",
            "VOICE_REPORTS"]
 
 #: 1: the first schema.  2: the number-calling tables (``calls``, ``call_events``, ``counters``); only new
@@ -32,7 +32,8 @@ __all__ = ["METADATA", "SCHEMA_VERSION", "ALL_KIOSKS", "REPORT_KEYS", "KIOSKS", 
 #: too, without a version of their own: ``create_all`` makes them in an older database as it opens.)
 #: 5: ``forms.translations`` and ``form_categories.translations``, the titles and descriptions in vi, id, th and fil
 #: (JSON, office/forms_list.py), added to an older database's tables on opening (``office/db.py``).
-#: (``numbers`` and ``number_slots``, the office-wide numbering, are new tables again: no version of their own.)
+#: (``numbers`` and ``number_slots``, the office-wide numbering, and ``alerts`` are new tables again: no version of
+#: their own.)
 SCHEMA_VERSION = 5
 ALL_KIOSKS = "*"  # the office_config scope every kiosk reads
 
@@ -143,6 +144,26 @@ NUMBER_SLOTS = Table(
     Column("kiosk_id", String(32), ForeignKey("kiosks.id"), primary_key=True),
     Column("slot", Integer, nullable=False, unique=True),
     Column("given_at", String(40), nullable=False),
+)
+
+# -- alerts for the staff (office/alerts.py) ------------------------------------------------------------
+
+# A negative rating pressed at a counter's button box: shown on that counter's page and the dashboard until
+# someone acknowledges it (who and when are kept).  One per rating: an upload retried cannot alert twice.
+ALERTS = Table(
+    "alerts", METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("rating_id", String(36), nullable=False, unique=True),  # the rating event's id
+    Column("day", String(10), nullable=False),                     # its office day
+    Column("at", String(40), nullable=False),                      # when it was pressed
+    Column("counter", Integer, nullable=False),                    # ratings.location, a counter's number
+    Column("kiosk_id", String(32), nullable=False),
+    Column("choice", Text, nullable=False),
+    Column("score", Integer, nullable=False),
+    Column("scale", Integer, nullable=False),
+    Column("acknowledged_by", String(64)),                         # a staff name; NULL: open
+    Column("acknowledged_at", String(40)),
+    Index("alerts_open", "day", "acknowledged_at"),
 )
 
 # -- what the office sets for its kiosks -----------------------------------------------------------

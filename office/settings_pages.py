@@ -4,7 +4,9 @@ The settings page
 
 ``/settings`` (staff only, signed in through ``office/pages.py``):
 what the office sets once: its name (機關名稱, heading the report and the live
-queue page), and for all its kiosks the marquee's announcements they read
+queue page), the waits that turn a service amber and red on the dashboard and
+the counter pages (office/alerts.py), and for all its kiosks the marquee's
+announcements they read
 through ``GET /api/v1/kiosks/{id}/config``.  The forms are on their own page,
 ``/forms`` (office/forms_pages.py).
 
@@ -23,7 +25,7 @@ import logging
 
 from flask import Blueprint, render_template, request, session
 
-from . import marquee
+from . import alerts, marquee
 from .current import database as _db
 from .db import check_office_name
 from .pages import _check_csrf, login_required
@@ -53,6 +55,7 @@ def page():
     db = _db()
     current = db.config_for("*")
     office_name = db.office_name()
+    levels = alerts.wait_levels(db)
     rows = _announcement_rows(marquee.rows(current))
     problems, saved = [], False
     if request.method == "POST":
@@ -69,10 +72,17 @@ def page():
             check_office_name(office_name)
         except ValueError as exc:
             problems.insert(0, str(exc))
+        # A form opened before the thresholds were on the page sends none: the office's stay as they are.
+        levels = (request.form.get("wait_amber", levels[0]), request.form.get("wait_red", levels[1]))
+        try:
+            alerts.check_levels(*levels)
+        except ValueError as exc:
+            problems.insert(0, str(exc))
         if not problems:  # all checked first: nothing is saved unless everything is right
             db.set_office_name(office_name)
+            levels = alerts.set_wait_levels(db, *levels)
             db.set_config("*", announcements=announcements or None)
-            log.info("%s changed the office name or the announcements", session.get("staff"))
+            log.info("%s changed the office name, the wait thresholds or the announcements", session.get("staff"))
             saved = True
             current = db.config_for("*")
             office_name = db.office_name()
@@ -80,6 +90,7 @@ def page():
     status = 400 if problems else 200
     bad_rows = {p.row for p in problems if isinstance(p, marquee.Problem)}
     bad_texts = {(p.row, p.lang) for p in problems if isinstance(p, marquee.Problem) and p.lang}
-    return render_template("settings.html", office_name=office_name, rows=rows, languages=marquee.LANGUAGES,
+    return render_template("settings.html", office_name=office_name, levels=levels, rows=rows,
+                           languages=marquee.LANGUAGES,
                            native_names=marquee.NATIVE_NAMES,
                            problems=problems, bad_rows=bad_rows, bad_texts=bad_texts, saved=saved), status

@@ -459,3 +459,36 @@ def test_the_counter_page_requeues_a_no_show(office, browser):
     next_button.click()                                           # A001 was printed first: called again
     wait_for(browser, lambda: browser.find_element(By.ID, "current").text == "A001")
     assert script_errors(browser) == []
+
+
+@needs_chromium
+def test_the_counter_page_shows_its_own_negative_ratings_until_a_clerk_sees_to_them(tmp_path, browser, office_clock):
+    """A frown pressed at counter 3's button box shows on counter 3's page (not counter 5's press), red and in
+    words, until 已處理; then it is gone, and the dashboard says who saw to it."""
+    from selenium.webdriver.common.by import By
+
+    def frown(location, seq):
+        return {"id": str(uuid.uuid4()), "type": "rating", "seq": seq, "clock_synced": True,
+                "at": officetime.rfc3339(office_clock() - timedelta(minutes=2)),
+                "data": {"score": 1, "scale": 3, "choice": "frown", "source": "button", "location": location}}
+
+    with running_office(tmp_path / "office.db", KIOSK, "clerk", PASSWORD, clock=office_clock) as (url, token):
+        post = lambda path, **kw: requests.post(url + path, timeout=10, **kw)  # noqa: E731
+        upload(post, token, [ticket_event("A001", 5, 1, office_clock)])
+        sign_in_browser(browser, url, "/counter")
+        set_up_counter(browser, 3)
+        assert not browser.find_element(By.ID, "alert-box").is_displayed()
+        assert len(upload(post, token, [frown("3", 2), frown("5", 3)]).json()["accepted"]) == 2
+        wait_for(browser, lambda: browser.find_element(By.ID, "alert-box").is_displayed())  # within a refresh (5 s)
+        [row] = browser.find_elements(By.CSS_SELECTOR, "#alerts li")
+        assert "民眾按下「不滿意」" in row.text
+        button = row.find_element(By.TAG_NAME, "button")
+        assert button.text == "已處理" and button.size["height"] >= 45  # 12 mm at 96 px per inch
+        browser.save_screenshot(str(tmp_path / "counter-alert.png"))
+        button.click()
+        wait_for(browser, lambda: not browser.find_element(By.ID, "alert-box").is_displayed())
+        browser.get(url + "/")
+        dashboard = browser.find_element(By.ID, "alerts").text
+        assert "5 號櫃檯" in dashboard and "由 clerk 於" in dashboard  # counter 5's still open; 3's seen to
+        browser.save_screenshot(str(tmp_path / "dashboard-alert.png"))
+        assert script_errors(browser) == []
