@@ -34,6 +34,7 @@ from .forms_pages import blueprint as forms_pages
 from .pages import blueprint as pages, error_page
 from .settings_pages import blueprint as settings_page
 from .voice_pages import blueprint as voice_pages
+from .take_pages import blueprint as take_pages
 from .report import OFFLINE_AFTER_MINUTES
 from .staff import LoginLimiter
 
@@ -71,6 +72,7 @@ def create_app(db: Union[str, Database], *, offline_minutes: float = OFFLINE_AFT
     app.register_blueprint(calls_api)  # number calling (office/calls.py); its tables come with Database
     app.register_blueprint(calling_pages)  # /counter, /display, /q/<day>/<number> (office/calling_pages.py)
     app.register_blueprint(voice_pages)  # /voice and the display's languages and clips (office/voice_pages.py)
+    app.register_blueprint(take_pages)  # /take: a number taken on the phone (office/take_pages.py)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

@@ -44,6 +44,7 @@ from protocol import officetime
 
 from . import marquee
 from .ingest import Ingested, count_all_ratings, store_batch
+from .remote import PHONE
 from .models import EventIn
 from .schema import (ALL_KIOSKS, EVENTS, FORM_CATEGORIES, FORM_VIEWS, FORMS, KIOSKS, META, METADATA, OFFICE_CONFIG,
                      RATING_COUNTS, RATINGS, RATINGS_LINK, REPORT_KEYS, SCHEMA_VERSION, TICKETS)
@@ -199,12 +200,14 @@ class Database:
         self.write(lambda c: c.execute(update(KIOSKS).where(KIOSKS.c.id == kiosk_id).values(last_contact_at=_now())))
 
     def kiosks(self) -> List[Dict[str, Any]]:
-        """Every kiosk: id, created_at, last_contact_at, last_heartbeat (dict or None), events (count)."""
+        """Every kiosk: id, created_at, last_contact_at, last_heartbeat (dict or None), events (count); not the
+        phones' pseudo-kiosk (office/remote.py)."""
         counts = (select(EVENTS.c.kiosk_id, func.count().label("events"))
                   .group_by(EVENTS.c.kiosk_id).subquery())
         query = (select(KIOSKS.c.id, KIOSKS.c.created_at, KIOSKS.c.last_contact_at, KIOSKS.c.last_heartbeat,
                         func.coalesce(counts.c.events, 0).label("events"))
-                 .outerjoin(counts, counts.c.kiosk_id == KIOSKS.c.id).order_by(KIOSKS.c.id))
+                 .outerjoin(counts, counts.c.kiosk_id == KIOSKS.c.id).where(KIOSKS.c.id != PHONE)
+                 .order_by(KIOSKS.c.id))
         rows = [dict(row._mapping) for row in self.read(lambda c: c.execute(query).all())]
         for row in rows:
             row["last_heartbeat"] = json.loads(row["last_heartbeat"]) if row["last_heartbeat"] else None

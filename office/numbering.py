@@ -77,15 +77,16 @@ def kiosk_slot(db, kiosk_id: str) -> Optional[int]:
 
 
 def take_number(conn: Connection, kiosk_id: Optional[str], request_id: str, service: str, day: str,
-                daily_limit: int = 0) -> dict:
+                daily_limit: int = 0, with_slot: bool = True) -> dict:
     """The next office number of ``service`` on ``day`` for ``request_id`` (see the module docstring).
 
-    Returns ``{"number", "issued", "day", "service", "slot"}``; NumberRefused when none can be given."""
+    Returns ``{"number", "issued", "day", "service", "slot"}`` (``slot`` None unless ``with_slot``: a phone's
+    number, ``office/remote.py``, numbers nothing alone); NumberRefused when none can be given."""
     given = conn.execute(select(NUMBERS).where(NUMBERS.c.request_id == request_id)).mappings().first()
     if given is not None:
         if given["kiosk_id"] != kiosk_id:
             raise NumberRefused("other_kiosk", "this request id was used by another kiosk")
-        return _answer(conn, kiosk_id, given)
+        return _answer(conn, kiosk_id if with_slot else None, given)
     take_turn(conn, f"numbers {day} {service}")
     top = conn.execute(select(func.max(NUMBERS.c.issued))
                        .where(NUMBERS.c.day == day, NUMBERS.c.service == service)).scalar() or 0
@@ -96,7 +97,7 @@ def take_number(conn: Connection, kiosk_id: Optional[str], request_id: str, serv
     row = dict(request_id=request_id, kiosk_id=kiosk_id, day=day, service=service, issued=top + 1,
                number=label(service, top + 1), taken_at=officetime.rfc3339(officetime.now()))
     conn.execute(insert(NUMBERS).values(**row))
-    return _answer(conn, kiosk_id, row)
+    return _answer(conn, kiosk_id if with_slot else None, row)
 
 
 def _own_numbers(conn: Connection, day: str, service: str) -> int:

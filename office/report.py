@@ -47,11 +47,12 @@ from protocol.ratings import REASONS
 from . import call_stats as calling
 from . import forms_list
 from .report_figures import NO_SERVICE, Satisfaction, satisfaction, scale_of, service_label
+from .remote import PHONE
 from .schema import EVENTS, FORM_VIEWS
 
 __all__ = ["MonthlyReport", "Today", "parse_month", "previous_months", "satisfaction_by", "reason_counts", "tickets_per_service", "tickets_per_hour", "form_downloads",
            "build_report", "load_report", "build_today", "load_today", "REASON_LABELS", "FormCount", "form_titles",
-           "kiosks_of", "month_key", "kiosk_health", "OFFLINE_AFTER_MINUTES"]
+           "kiosks_of", "remote_tickets", "month_key", "kiosk_health", "OFFLINE_AFTER_MINUTES"]
 
 REASON_LABELS: Dict[str, str] = {"wait_time": "等候時間太長", "attitude": "服務態度", "explanation": "說明不清楚",
                                  "environment": "環境設施", "other": "其他"}
@@ -215,7 +216,12 @@ def form_titles(db, first_day: str, last_day: str) -> Dict[str, str]:
 
 def kiosks_of(*row_lists: Iterable[Mapping[str, Any]]) -> List[str]:
     """The ids of the kiosks these rows came from, sorted: which kiosks a report covers."""
-    return sorted({row["kiosk_id"] for rows in row_lists for row in rows if row.get("kiosk_id")})
+    return sorted({row["kiosk_id"] for rows in row_lists for row in rows if row.get("kiosk_id")} - {PHONE})
+
+
+def remote_tickets(tickets: Iterable[Mapping[str, Any]]) -> int:
+    """How many of these tickets were taken on a phone (/take, office/remote.py)."""
+    return sum(1 for row in tickets if row.get("kiosk_id") == PHONE)
 
 
 # -- the report ----------------------------------------------------------------------------------
@@ -239,6 +245,7 @@ class MonthlyReport:
     calls: Optional["calling.CallStats"] = None   # number calling (office/call_stats.py); None: not loaded
     office_name: str = ""                         # Database.office_name(); "" until staff set it
     kiosks: List[str] = field(default_factory=list)  # the kiosks whose ratings, tickets or forms are in it
+    tickets_remote: int = 0                       # of tickets_total, taken on a phone (/take)
 
 
 def build_report(period: Period, ratings: Sequence[Mapping[str, Any]], tickets: Sequence[Mapping[str, Any]],
@@ -266,6 +273,7 @@ def build_report(period: Period, ratings: Sequence[Mapping[str, Any]], tickets: 
         by_kiosk=satisfaction_by(month, "kiosk_id", "?"),
         reasons=reasons, reasons_unanswered=unanswered,
         tickets_total=len(tickets), tickets_by_service=tickets_per_service(tickets),
+        tickets_remote=remote_tickets(tickets),
         tickets_by_hour=tickets_per_hour(tickets), forms=form_downloads(views, form_titles),
         clock_unsynced=sum(r.get("n", 1) for r in month if not r.get("clock_synced", True)),
         office_name=office_name, kiosks=kiosks_of(month, tickets, views),
@@ -298,6 +306,7 @@ class Today:
     tickets_total: int
     tickets_by_service: List[Tuple[str, str, int, Optional[Mapping[str, Any]]]]  # code, label, n, latest ticket
     kiosks: List[Dict[str, Any]]                              # + "offline", "silent_minutes", "health"
+    tickets_remote: int = 0                                   # of tickets_total, taken on a phone (/take)
 
 
 #: A kiosk not heard from (any upload, heartbeat or config request) for longer than this is offline;
@@ -381,7 +390,7 @@ def build_today(day: date, ratings: Sequence[Mapping[str, Any]], tickets: Sequen
         row["offline"] = contact is None or (now - contact).total_seconds() > offline_minutes * 60
         row["health"] = kiosk_health(row.get("last_heartbeat"))
         listed.append(row)
-    return Today(day, satisfaction(ratings), len(tickets), by_service, listed)
+    return Today(day, satisfaction(ratings), len(tickets), by_service, listed, remote_tickets(tickets))
 
 
 def load_today(db, now=None, offline_minutes: float = OFFLINE_AFTER_MINUTES) -> Today:

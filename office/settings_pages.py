@@ -5,7 +5,8 @@ The settings page
 ``/settings`` (staff only, signed in through ``office/pages.py``):
 what the office sets once: its name (機關名稱, heading the report and the live
 queue page), the waits that turn a service amber and red on the dashboard and
-the counter pages (office/alerts.py), and for all its kiosks the marquee's
+the counter pages (office/alerts.py), how many numbers of each service phones
+may take a day on ``/take`` (office/remote.py), and for all its kiosks the marquee's
 announcements they read
 through ``GET /api/v1/kiosks/{id}/config``.  The forms are on their own page,
 ``/forms`` (office/forms_pages.py).
@@ -25,7 +26,7 @@ import logging
 
 from flask import Blueprint, render_template, request, session
 
-from . import alerts, marquee
+from . import alerts, marquee, remote
 from .current import database as _db
 from .db import check_office_name
 from .pages import _check_csrf, login_required
@@ -56,6 +57,7 @@ def page():
     current = db.config_for("*")
     office_name = db.office_name()
     levels = alerts.wait_levels(db)
+    limits = remote.remote_limits(db)
     rows = _announcement_rows(marquee.rows(current))
     problems, saved = [], False
     if request.method == "POST":
@@ -78,9 +80,14 @@ def page():
             alerts.check_levels(*levels)
         except ValueError as exc:
             problems.insert(0, str(exc))
+        limits = {prefix: request.form.get(f"remote_{prefix}", str(n)).strip() for prefix, n in limits.items()}
+        bad = [prefix for prefix, n in limits.items() if not (n.isdigit() and int(n) <= 999)]
+        if bad:
+            problems.insert(0, f"網路取號張數須為 0–999 的整數（服務 {'、'.join(bad)}）")
         if not problems:  # all checked first: nothing is saved unless everything is right
             db.set_office_name(office_name)
             levels = alerts.set_wait_levels(db, *levels)
+            remote.set_remote_limits(db, {prefix: int(n) for prefix, n in limits.items()})
             db.set_config("*", announcements=announcements or None)
             log.info("%s changed the office name, the wait thresholds or the announcements", session.get("staff"))
             saved = True
@@ -90,7 +97,8 @@ def page():
     status = 400 if problems else 200
     bad_rows = {p.row for p in problems if isinstance(p, marquee.Problem)}
     bad_texts = {(p.row, p.lang) for p in problems if isinstance(p, marquee.Problem) and p.lang}
-    return render_template("settings.html", office_name=office_name, levels=levels, rows=rows,
+    services = [(s.prefix, s.name, limits.get(s.prefix, 0)) for s in remote.services()]
+    return render_template("settings.html", office_name=office_name, levels=levels, remote_services=services, rows=rows,
                            languages=marquee.LANGUAGES,
                            native_names=marquee.NATIVE_NAMES,
                            problems=problems, bad_rows=bad_rows, bad_texts=bad_texts, saved=saved), status

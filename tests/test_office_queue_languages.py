@@ -17,7 +17,7 @@ import pytest
 import requests
 from babel.messages.pofile import read_po
 
-from office import calls, queue_texts
+from office import calls, queue_texts, remote
 from office.app import create_app
 from office.db import Database
 from protocol import officetime
@@ -204,8 +204,11 @@ def test_every_message_is_in_every_catalogue_with_the_same_placeholders(lang):
 
 def test_every_key_the_page_asks_for_is_in_the_template():
     templates = "".join((ROOT / "office" / "templates" / name).read_text(encoding="utf-8")
-                        for name in ("queue.html", "queue_layout.html", "queue_missing.html"))
+                        for name in ("queue.html", "queue_layout.html", "queue_missing.html", "take.html"))
     asked = set(re.findall(r"""(?:\bt\(|say\(|T\[)["']([a-z_]+\.[a-z_]+)["']""", templates))
+    take = (ROOT / "office" / "take_pages.py").read_text(encoding="utf-8")     # /take's problems: t(problem)
+    asked |= set(re.findall(r"""problem=f?["'](take\.[a-z_]+)["']""", take)) - {"take.refused_"}
+    asked |= {f"take.refused_{reason}" for reason in remote.REASONS}
     asked |= {f"state.{state}" for state in ("waiting", "called", "done", "no_show", "expired")}  # t("state." ~ …)
     asked |= {"page.language_name", "page.roc_year"}                                         # office/queue_*.py
     assert asked <= set(TEMPLATE), asked - set(TEMPLATE)

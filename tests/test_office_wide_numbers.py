@@ -40,7 +40,7 @@ def dead_url():
 class Kiosk:
     """One ticket kiosk: store, printer, the office client and the numbering, as ``kiosk run`` wires them."""
 
-    def __init__(self, folder, kiosk_id, url, token, clock=None, services=SERVICES):
+    def __init__(self, folder, kiosk_id, url, token, clock=None, services=SERVICES, now=lambda: NOON):
         values = defaults()
         values["kiosk"].update(id=kiosk_id, data_dir=str(folder))
         values["server"].update(url=url, token=token)
@@ -49,7 +49,7 @@ class Kiosk:
         self.store = Store.open(folder)
         self.office = OfficeClient(self.config)
         link = PrinterLink(f"sim://{kiosk_id}", timeout=0.2)
-        self.tickets = TicketService(self.store, self.config, lambda: link, now=lambda: NOON)
+        self.tickets = TicketService(self.store, self.config, lambda: link, now=now)
         self.tickets.numbers = OfficeNumbers(self.config, self.store, self.office,
                                              **({"clock": clock} if clock else {}))
         self.printer = SimulatedPrinter.get(kiosk_id)
@@ -279,3 +279,39 @@ class _NoForms:
 
     def update(self, text, source):
         return []
+
+
+def test_two_kiosks_and_phones_taking_numbers_at_once_share_one_series(tmp_path, office_clock):
+    """The issue's first check: two kiosks and the phone page (/take) take numbers of one service at the same
+    time against one real `kiosk-office serve`, and no number is given twice.  The server and the kiosks share
+    the test's office clock (a Tuesday morning: the phones' hours), whatever the hour of the run."""
+    import re
+
+    import requests
+
+    from office.db import Database
+    from office_browser import running_office
+
+    def phone(url):
+        with requests.Session() as session:
+            page = session.get(url + "/take", timeout=10).text
+            token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+            answer = session.post(url + "/take", data={"csrf": token, "service": "A", "lang": "zh-TW"},
+                                  allow_redirects=False, timeout=10)
+            assert answer.status_code == 303, answer.text
+            return [answer.headers["Location"].split("/")[3].split("?")[0]]
+
+    with running_office(tmp_path / "office.db", "ERLIN-01", "clerk", "correct horse 1", clock=office_clock) \
+            as (url, token):
+        with Database(f"sqlite:///{tmp_path / 'office.db'}") as db:
+            second_token = db.add_kiosk("ERLIN-02")
+        kiosks = [Kiosk(tmp_path / "k1", "ERLIN-01", url + "/", token, now=office_clock),
+                  Kiosk(tmp_path / "k2", "ERLIN-02", url + "/", second_token, now=office_clock)]
+        try:
+            taken = at_once(lambda: kiosks[0].take(8), lambda: kiosks[1].take(8),
+                            *[lambda: phone(url) for _ in range(4)])
+        finally:
+            for kiosk in kiosks:
+                kiosk.close()
+    numbers = [number for got in taken for number in got]
+    assert sorted(numbers) == [f"A{n:03d}" for n in range(1, 21)]
