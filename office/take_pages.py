@@ -15,7 +15,9 @@ What keeps it fair, besides the office's limits (``office/remote.py``):
   limit: no phone number or account is asked for, on purpose);
 * **a rate per address**: at most :data:`RATE_TRIES` tries in
   :data:`RATE_SECONDS` from one IP address (``429`` after), counted in this
-  process (behind a reverse proxy, the proxy's address: limit there too);
+  process (behind a reverse proxy, the proxy's address: limit there too; the
+  app's ``TAKE_RATE`` config, ``(tries, seconds)``, changes it: the simulated
+  day's phones all come from 127.0.0.1);
 * the form carries the session's CSRF token, as the staff pages' do.
 """
 
@@ -47,9 +49,10 @@ _SESSION_KEY = "remote_ticket"
 
 
 class _Rate:
-    """Tries per address in a sliding window, in this process."""
+    """At most ``tries`` per address in a sliding window of ``seconds``, in this process."""
 
-    def __init__(self):
+    def __init__(self, tries: int, seconds: float):
+        self.most, self.seconds = tries, seconds
         self._tries: Dict[str, Deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
 
@@ -57,9 +60,9 @@ class _Rate:
         now = time.monotonic()
         with self._lock:
             tries = self._tries[address]
-            while tries and tries[0] <= now - RATE_SECONDS:
+            while tries and tries[0] <= now - self.seconds:
                 tries.popleft()
-            if len(tries) >= RATE_TRIES:
+            if len(tries) >= self.most:
                 return False
             tries.append(now)
             if len(self._tries) > 10000:  # forget addresses with no recent try, so the map cannot grow for ever
@@ -70,7 +73,11 @@ class _Rate:
 
 def _rate() -> _Rate:
     """This app's counts (each app its own: a test's app, a server's)."""
-    return current_app.extensions.setdefault("office_take_rate", _Rate())
+    found = current_app.extensions.get("office_take_rate")
+    if found is None:  # two first requests at once: setdefault keeps one of the two
+        found = current_app.extensions.setdefault("office_take_rate", _Rate(
+            *current_app.config.get("TAKE_RATE", (RATE_TRIES, RATE_SECONDS))))
+    return found
 
 
 def _language() -> str:

@@ -12,8 +12,8 @@ from collections import Counter
 import pytest
 
 from office.bench.day import run_day
-from office.bench.day_draw import (ARRIVAL_CURVE, CLOSE_MINUTE, OPEN_MINUTE, SERVICES, arrival_minutes, counter_layout,
-                                   draw_tickets, serving)
+from office.bench.day_draw import (ARRIVAL_CURVE, CLOSE_MINUTE, CUT_OFF, OPEN_MINUTE, PHONE_LAST_MINUTE, PHONE_SHARE,
+                                   PRIORITY, SERVICES, Ticket, arrival_minutes, counter_layout, draw_tickets, serving)
 from office.bench.day_figures import called_in_print_order, called_twice
 
 
@@ -24,14 +24,19 @@ def test_a_short_day_prints_what_a_user_reads():
     out = done.stdout
     assert done.returncode == 0, out + done.stderr
     assert out.startswith("kiosk-office bench day: 60 tickets, 2 counters, seed 3 (simulated "), out
+    where = re.search(r"numbers taken: (\d+) at the two kiosks \((\d+) numbered alone by kiosk 2, cut off from the "
+                      r"server 10:00-11:00\), (\d+) on phones \(/take\)", out)
+    assert where and int(where.group(1)) + int(where.group(3)) == tickets, out
+    assert "numbers given twice: 0 (goal 0): PASS" in out
     counts = re.search(r"served (\d+), no-shows (\d+) \((\d+) came back, requeued and served\), never called (\d+)",
                        out)
     assert counts, out
     served, no_shows, came_back, never = map(int, counts.groups())
     assert served + no_shows + never == tickets and came_back <= no_shows and served > tickets // 2
     wait = re.search(r"wait \(printed -> first call\): mean ([\d.]+) min, p90 (\d+) min; "
-                     r"longest regular (\d+) min \([ABCE]\d{3}\), longest priority (\d+) min \(P\d{3}\)", out)
+                     r"longest regular (\d+) min \([ABCE]\d{3,4}\), longest priority (\d+) min \(P\d{3,4}\)", out)
     assert wait and float(wait.group(1)) <= int(wait.group(3)), out
+    assert re.search(r"longest wait by where the number was taken: at a kiosk \d+ min \([A-Z]\d{3}\), mean [\d.]+", out)
     mae = re.search(r"estimate error \(waits up to 60 min, (\d+) tickets with an estimate, (\d+) 'unknown'.*\): "
                     r"MAE ([\d.]+) min \(goal < 5\): (PASS|MISS)", out)
     assert mae and int(mae.group(1)) + int(mae.group(2)) <= tickets, out
@@ -65,16 +70,32 @@ def test_the_arrival_curve_is_seeded_inside_opening_hours_and_peaks_in_the_morni
     assert ARRIVAL_CURVE[0][0] == OPEN_MINUTE and ARRIVAL_CURVE[-1][1] == CLOSE_MINUTE
 
 
-def test_the_drawn_day_has_the_service_mix_and_unique_numbers():
+def test_the_drawn_day_has_the_service_mix_and_where_each_number_is_taken():
     tickets = draw_tickets(2000, random.Random(5))
     mix = Counter(t.service for t in tickets)
     for service in SERVICES:
         assert mix[service.prefix] / 2000 == pytest.approx(service.share, abs=0.03)
-    for prefix in mix:  # numbered per service in print order: A001, A002 ...
-        numbers = [t.number for t in tickets if t.service == prefix]
-        assert numbers == [f"{prefix}{n:03d}" for n in range(1, len(numbers) + 1)]
+    assert all(t.number == "" for t in tickets)  # the server gives the numbers as the day is replayed
+    phones = [t for t in tickets if t.source == "phone"]
+    could = [t for t in tickets if t.service != PRIORITY and t.printed < PHONE_LAST_MINUTE]
+    assert len(phones) / len(could) == pytest.approx(PHONE_SHARE, abs=0.03)
+    assert all(t.service != PRIORITY and t.printed < PHONE_LAST_MINUTE and t.kiosk == 0 for t in phones)
+    at_kiosks = Counter(t.kiosk for t in tickets if t.source == "kiosk")
+    assert at_kiosks[1] / at_kiosks[2] == pytest.approx(1, abs=0.15)
+    kiosk, start, end = CUT_OFF
+    assert [t for t in tickets if t.alone] == [t for t in tickets if t.kiosk == kiosk and start <= t.printed < end]
     assert 0.01 < sum(t.no_show for t in tickets) / 2000 < 0.05
     assert all(1 <= t.service_minutes <= 40 for t in tickets)
+
+
+def test_a_ticket_the_server_did_not_know_yet_is_not_overtaken_while_unknown():
+    """The fairness check: a ticket numbered alone (uploaded at 11:00) may be called after later tickets the server
+    had; once known, one printed before it and called after it is a breach."""
+    alone = Ticket("A2001", "A", 600, 5, alone=True, known=660, first_call=665, first_call_order=3)
+    before_upload = Ticket("A040", "A", 610, 5, known=610, first_call=630, first_call_order=1)
+    after_upload = Ticket("A045", "A", 640, 5, known=640, first_call=662, first_call_order=2)
+    assert called_in_print_order([alone, before_upload]) == []
+    assert called_in_print_order([alone, before_upload, after_upload]) == ["A045 before A2001"]
 
 
 @pytest.mark.parametrize("counters", [1, 2, 3, 4, 6])
@@ -97,5 +118,9 @@ def test_a_busy_day_is_fair_by_the_servers_rule():
     assert sum(t.wait for t in priority) / len(priority) < sum(t.wait for t in regular) / len(regular)
     assert called_in_print_order(result.tickets) == []
     assert called_twice(result) == []
+    numbers = [t.number for t in result.tickets]
+    assert result.duplicates == [] and len(set(numbers)) == len(numbers) == 160
+    assert all(re.fullmatch(r"[A-Z][1-9]\d{3}", t.number) for t in result.tickets if t.alone)  # the slot's block
+    assert all(re.fullmatch(r"[A-Z]\d{3}", t.number) for t in result.tickets if not t.alone)  # the office's
     assert result.undelivered == 0 and sum(result.stream_calls.values()) == result.calls
     assert len(result.latencies_ms) == result.calls

@@ -3,10 +3,12 @@
 ===================================================================================
 
 One process: a real server (waitress + Flask + a temporary SQLite file) on
-127.0.0.1, one kiosk posting ``ticket`` events (``kiosk/tickets.py``
-``_take_number``'s data) to ``/api/v1/events``, clerks pressing the counter
-buttons through ``/api/v1/calls/...`` with a staff session, and a lobby display
-reading the event stream ``/api/v1/calls/stream`` in its own thread.  The day
+127.0.0.1, two kiosks taking each number from ``/api/v1/numbers`` and posting
+the ``ticket`` event (``kiosk/tickets.py`` ``_take_number``'s data) to
+``/api/v1/events``, residents taking numbers on their phones at ``/take``,
+clerks pressing the counter buttons through ``/api/v1/calls/...`` with a staff
+session, and a lobby display reading the event stream
+``/api/v1/calls/stream`` in its own thread.  The day
 runs in **simulated time**: before each request the server's clock
 (``create_app(clock=...)``) is set to the moment of that event, so a nine-hour
 day replays as fast as the server answers (nothing sleeps).
@@ -39,6 +41,14 @@ C 3, E 6, P 5 min (mean over the mix ≈ 5 min).  With 400 tickets and 4
 counters that is a busy day: the peaks bring more than the counters serve,
 the queue grows in the morning and drains over lunch.
 
+**Where the numbers are taken** (:data:`~office.bench.day_draw.PHONE_SHARE`,
+:data:`~office.bench.day_draw.CUT_OFF`): 15 % of the regular tickets taken
+before 16:30 on a phone, the rest at either kiosk; kiosk 2 cannot reach the
+server from 10:00 to 11:00, numbers alone from its slot (A2001…) and uploads
+those tickets at 11:00: until then no counter can call them.  Every number
+comes from the server as the day is replayed (or from the slot), so a number
+given twice would show (goal: none).
+
 **Counters** (:func:`counter_layout`): with 4, counters 1-2 serve A+B, 3
 C+E+B, 4 A+C; more counters repeat that pattern, fewer merge it (every service
 stays served).  P is eligible at every counter (the server's rule).  Each
@@ -67,9 +77,11 @@ Measured
   counter's ``POST /api/v1/calls/next`` to the moment the display thread has
   read that call's event (matched by event id) from the stream, beside the
   round trip of the POST itself;
-* **checks**: no ticket called twice (a second call only after a requeue),
-  each service's tickets first called in print order (the fairness rule's
-  promise among equals).
+* **longest wait of each kind** of ticket: taken at a kiosk, on a phone,
+  numbered alone by the cut-off kiosk;
+* **checks**: no number given twice, no ticket called twice (a second call
+  only after a requeue), each service's tickets first called in print order
+  among those the server knew (the fairness rule's promise among equals).
 
 The figures are reported, never asserted (exit 0 whether a goal is met or
 missed); a broken run (an HTTP error, a ticket called twice, a call the display
@@ -88,7 +100,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .day_actors import KIOSK, STAFF_NAME, STAFF_PASSWORD, Display, HttpOffice, SimClock
+from .day_actors import KIOSK_IDS, STAFF_NAME, STAFF_PASSWORD, Display, HttpOffice, SimClock
 from .day_draw import counter_layout, draw_tickets
 from .day_figures import report
 from .day_replay import BenchError, DayResult, simulate
@@ -102,6 +114,7 @@ def run_day(tickets: int = 400, counters: int = 4, seed: int = 1) -> DayResult:
 
     from ..app import create_app
     from ..db import Database
+    from ..remote import NOT_REMOTE, services, set_remote_limits
     from ..staff import add_user
     from .harness import ServerThread
 
@@ -113,23 +126,28 @@ def run_day(tickets: int = 400, counters: int = 4, seed: int = 1) -> DayResult:
     db = server = server_thread = display = None
     try:
         db = Database(f"sqlite:///{folder / 'office.db'}")
-        token = db.add_kiosk(KIOSK)
+        tokens = {k: db.add_kiosk(kiosk_id) for k, kiosk_id in KIOSK_IDS.items()}
         add_user(db, STAFF_NAME, STAFF_PASSWORD)
+        # Phones may take as many as the day draws (the office's limit would refuse some: a figure of its own).
+        set_remote_limits(db, {s.prefix: 0 if s.prefix in NOT_REMOTE else 999 for s in services()})
         # A short keep-alive only so that the stream's server thread finds the display gone soon after the day
         # (waitress notices a closed connection only when a write to it fails).
         # One stream connection for the whole replay, however long it takes (a reconnection may be sent a reset).
-        app = create_app(db, clock=clock, CALLS_STREAM_KEEPALIVE_SECONDS=0.2, CALLS_STREAM_MAX_SECONDS=24 * 3600)
+        # Every phone comes from 127.0.0.1 here: no rate per address.
+        app = create_app(db, clock=clock, CALLS_STREAM_KEEPALIVE_SECONDS=0.2, CALLS_STREAM_MAX_SECONDS=24 * 3600,
+                         TAKE_RATE=(10 ** 9, 1))
         server = waitress.create_server(app, host="127.0.0.1", port=0, threads=6)
         base = f"http://127.0.0.1:{server.effective_port}"
         server_thread = ServerThread(server)
-        office = HttpOffice(base, token, clock)
+        office = HttpOffice(base, tokens, clock)
         office.sign_in()
+        office.start_kiosks()
         display = Display(base, office.staff.cookies)
         display.start()
         if not display.ready.wait(30) or display.error:
             raise BenchError(display.error or "the event stream sent nothing in 30 s")
         started = time.perf_counter()
-        result.calls = simulate(day, layout, office)
+        result.calls = simulate(day, layout, office, duplicates=result.duplicates)
         result.real_seconds = time.perf_counter() - started
         _measure(result, office, display)
     finally:

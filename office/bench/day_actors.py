@@ -2,10 +2,15 @@
 ``kiosk-office bench day``: the simulated people, as HTTP clients of the real server
 ===================================================================================
 
-The kiosk printing tickets, the residents reading their queue data, the clerks at the counters
-(:class:`HttpOffice`), and the lobby display reading the event stream in a thread of its own
-(:class:`Display`); :class:`SimClock` is the server's clock, set to each event's simulated moment before
-its request.  Each request's answer is checked: anything unexpected is a :class:`BenchError`.
+The two kiosks taking numbers and uploading tickets, the residents taking numbers on their phones (``/take``) and
+reading their queue data, the clerks at the counters (:class:`HttpOffice`), and the lobby display reading the
+event stream in a thread of its own (:class:`Display`); :class:`SimClock` is the server's clock, set to each
+event's simulated moment before its request.  Each request's answer is checked: anything unexpected is a
+:class:`BenchError`.
+
+A kiosk asks ``POST /api/v1/numbers`` for each number, as ``kiosk/office_numbers.py`` does, then uploads the
+ticket; cut off from the server (``day_draw.CUT_OFF``) it numbers from the slot its config answer gave it
+(``protocol/numbering.py``) and keeps the tickets until :meth:`HttpOffice.upload` when it is back.
 """
 
 from __future__ import annotations
@@ -18,14 +23,16 @@ from datetime import date, datetime, timedelta
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from protocol import officetime
+from protocol.numbering import label, own_number
 
-from .day_draw import DAY, OPEN_MINUTE, SERVICES, Ticket
+from .day_draw import DAY, KIOSKS, OPEN_MINUTE, SERVICES, Ticket
 from .day_replay import BenchError
 from .harness import client_session
 
-__all__ = ["KIOSK", "STAFF_NAME", "STAFF_PASSWORD", "SimClock", "HttpOffice", "Display"]
+__all__ = ["KIOSK_IDS", "STAFF_NAME", "STAFF_PASSWORD", "SimClock", "HttpOffice", "Display"]
 
-KIOSK = "BENCH-KIOSK-01"
+#: The day's kiosks (day_draw.KIOSKS) as the server knows them.
+KIOSK_IDS = {k: f"BENCH-KIOSK-{k:02d}" for k in KIOSKS}
 STAFF_NAME, STAFF_PASSWORD = "bench", "bench-day-password"
 
 
@@ -45,14 +52,19 @@ class SimClock:
 
 
 class HttpOffice:
-    """The kiosk and the clerks, as HTTP clients of the server at ``base``; times each call request."""
+    """The kiosks, the phones and the clerks, as HTTP clients of the server at ``base``; times each call request.
 
-    def __init__(self, base: str, token: str, clock: SimClock, day: date = DAY):
+    ``tokens``: each kiosk's (day_draw.KIOSKS) bearer token."""
+
+    def __init__(self, base: str, tokens: Dict[int, str], clock: SimClock, day: date = DAY):
         self.base, self.clock, self.day = base, clock, day.isoformat()
-        self.kiosk = client_session(token)
+        self.kiosks = {k: client_session(token) for k, token in tokens.items()}
         self.public = client_session()
         self.staff = client_session()
-        self.seq = 0
+        self.seq = {k: 0 for k in tokens}
+        self.slots: Dict[int, int] = {}                       # kiosk → its slot for numbering alone
+        self.alone: Dict[Tuple[int, str], int] = {}            # (kiosk, service) → numbers given alone
+        self.pending: Dict[int, List[dict]] = {k: [] for k in tokens}   # tickets a kiosk cut off keeps
         self.timings: Dict[int, Tuple[float, float]] = {}  # call event id → (before POST, answer read)
 
     def sign_in(self) -> None:
@@ -66,26 +78,76 @@ class HttpOffice:
         if answer.status_code != 302:
             raise BenchError(f"POST /login answered {answer.status_code}, not 302")
 
+    def start_kiosks(self) -> None:
+        """Each kiosk fetches its settings as it starts, which give it its slot (office/PROTOCOL.md)."""
+        for kiosk, session in self.kiosks.items():
+            path = f"/api/v1/kiosks/{KIOSK_IDS[kiosk]}/config"
+            slot = self._ok(session.get(self.base + path, timeout=30), f"GET {path}").json().get("number_slot")
+            if not isinstance(slot, int):
+                raise BenchError(f"GET {path} gave kiosk {kiosk} no slot for numbering alone")
+            self.slots[kiosk] = slot
+
     @staticmethod
     def _ok(response, what: str, statuses=(200,)):
         if response.status_code not in statuses:
             raise BenchError(f"{what} answered HTTP {response.status_code}: {response.text[:200]}")
         return response
 
-    def print_ticket(self, minute: float, ticket: Ticket) -> None:
+    def print_ticket(self, minute: float, ticket: Ticket) -> str:
+        """Take ``ticket``'s number where the resident takes it (a kiosk, a phone); the number."""
         moment = self.clock.set(minute)
-        self.seq += 1
+        if ticket.source == "phone":
+            return self._on_the_phone(ticket)
+        kiosk, session = ticket.kiosk, self.kiosks[ticket.kiosk]
         event_id = str(uuid.uuid4())
-        issued = int(ticket.number[1:])
-        event = {"id": event_id, "type": "ticket", "seq": self.seq, "at": officetime.rfc3339(moment),
+        if ticket.alone:
+            n = self.alone[kiosk, ticket.service] = self.alone.get((kiosk, ticket.service), 0) + 1
+            number = label(ticket.service, own_number(self.slots[kiosk], n))
+        else:
+            asked = {"kiosk_id": KIOSK_IDS[kiosk], "request_id": event_id, "service": ticket.service,
+                     "at": officetime.rfc3339(moment)}
+            number = self._ok(session.post(f"{self.base}/api/v1/numbers", json=asked, timeout=30),
+                              f"POST /api/v1/numbers (kiosk {kiosk}, {ticket.service})").json()["number"]
+        self.seq[kiosk] += 1
+        event = {"id": event_id, "type": "ticket", "seq": self.seq[kiosk], "at": officetime.rfc3339(moment),
                  "clock_synced": True,
-                 "data": {"number": ticket.number, "issued": issued, "service": ticket.service,
-                          "service_name": next(s.name for s in SERVICES if s.prefix == ticket.service),
-                          "people_ahead": issued - 1, "lang": "zh-TW", "kiosk_id": KIOSK}}
-        answer = self._ok(self.kiosk.post(f"{self.base}/api/v1/events", json={"kiosk_id": KIOSK, "events": [event]},
-                                          timeout=30), f"POST /api/v1/events ({ticket.number})")
-        if answer.json().get("accepted") != [event_id]:
-            raise BenchError(f"the server did not accept ticket {ticket.number}: {answer.text[:200]}")
+                 "data": {"number": number, "service": ticket.service, "numbering": "alone" if ticket.alone else
+                          "office", "service_name": next(s.name for s in SERVICES if s.prefix == ticket.service),
+                          "lang": "zh-TW", "kiosk_id": KIOSK_IDS[kiosk]}}
+        if ticket.alone:
+            self.pending[kiosk].append(event)
+        else:
+            self._upload(kiosk, [event])
+        return number
+
+    def upload(self, minute: float, kiosk: int) -> int:
+        """The kiosk is back: it uploads the tickets it kept; how many."""
+        self.clock.set(minute)
+        events, self.pending[kiosk] = self.pending[kiosk], []
+        if events:
+            self._upload(kiosk, events)
+        return len(events)
+
+    def _upload(self, kiosk: int, events: List[dict]) -> None:
+        answer = self._ok(self.kiosks[kiosk].post(f"{self.base}/api/v1/events", timeout=30,
+                                                  json={"kiosk_id": KIOSK_IDS[kiosk], "events": events}),
+                          f"POST /api/v1/events (kiosk {kiosk})")
+        if answer.json().get("accepted") != [e["id"] for e in events]:
+            raise BenchError(f"the server did not accept kiosk {kiosk}'s tickets: {answer.text[:200]}")
+
+    def _on_the_phone(self, ticket: Ticket) -> str:
+        """A resident at home: /take, a tap on the service, the answer's address names the number."""
+        with client_session() as phone:
+            page = self._ok(phone.get(f"{self.base}/take", timeout=30), "GET /take").text
+            token = re.search(r'name="csrf" value="([^"]+)"', page)
+            if token is None:
+                raise BenchError("GET /take: no form (is the service offered to phones?)")
+            answer = self._ok(phone.post(f"{self.base}/take", allow_redirects=False, timeout=30, data={
+                "csrf": token.group(1), "service": ticket.service, "lang": "zh-TW"}), "POST /take", (303,))
+        found = re.fullmatch(r"/q/[\d-]+/([A-Z]\d{3,4})\?lang=zh-TW", answer.headers.get("Location", ""))
+        if found is None:
+            raise BenchError(f"POST /take sent the phone to {answer.headers.get('Location')!r}")
+        return found.group(1)
 
     def lookup(self, minute: float, ticket: Ticket) -> dict:
         self.clock.set(minute)

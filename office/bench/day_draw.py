@@ -4,8 +4,10 @@
 
 What happens on the simulated day, before any of it reaches the server (``office/bench/day.py`` describes the
 day in words): when residents arrive (:data:`ARRIVAL_CURVE`), which service each takes and how long it keeps a
-counter (:data:`SERVICES`), who is not there when called and who comes back, and which services each counter
-calls (:func:`counter_layout`).  All of it from one seeded ``random.Random``, so a seed is a day.
+counter (:data:`SERVICES`), where each takes the number (one of two kiosks, or a phone: :data:`PHONE_SHARE`;
+the second kiosk cut off from the server for an hour: :data:`CUT_OFF`), who is not there when called and who
+comes back, and which services each counter calls (:func:`counter_layout`).  All of it from one seeded
+``random.Random``, so a seed is a day.  The numbers are the server's, given as the day is replayed.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Dict, List, Optional, Sequence, Tuple
 
-__all__ = ["DAY", "OPEN_MINUTE", "CLOSE_MINUTE", "ARRIVAL_CURVE", "Service", "SERVICES", "PRIORITY", "Ticket",
+__all__ = ["DAY", "OPEN_MINUTE", "CLOSE_MINUTE", "ARRIVAL_CURVE", "Service", "SERVICES", "PRIORITY", "KIOSKS",
+           "PHONE_SHARE", "PHONE_LAST_MINUTE", "CUT_OFF", "Ticket",
            "arrival_minutes", "service_minutes", "draw_tickets", "counter_layout", "serving"]
 
 DAY = date(2026, 11, 25)  # a Wednesday
@@ -59,6 +62,14 @@ NO_SHOW_SHARE = 0.03
 COME_BACK_SHARE = 0.4
 COME_BACK_MINUTES = (10.0, 60.0)
 PRIORITY = "P"
+#: The lobby's two ticket kiosks; a resident at the kiosks uses either.
+KIOSKS = (1, 2)
+#: Of the regular (not priority) tickets taken before PHONE_LAST_MINUTE, this share is taken on a phone (/take).
+PHONE_SHARE = 0.15
+PHONE_LAST_MINUTE = 16 * 60 + 30   # office/remote.py: phones take numbers until 16:30
+#: (kiosk, from, to): that kiosk cannot reach the server from 10:00 to 11:00; it numbers alone, from its slot, and
+#: uploads those tickets when it is back.
+CUT_OFF = (2, 10 * 60, 11 * 60)
 #: The counters' services with four counters; more repeat it, fewer merge it (counter_layout).
 FOUR_COUNTERS = (("A", "B"), ("A", "B"), ("B", "C", "E"), ("A", "C"))
 
@@ -84,13 +95,17 @@ def service_minutes(service: Service, rng: random.Random) -> float:
 
 @dataclass
 class Ticket:
-    number: str                 # as printed: A012
+    number: str                 # as printed: A012, A2001; "" until the replay takes it
     service: str
     printed: float              # minutes after midnight
     service_minutes: float
     no_show: bool = False       # not there when first called
     back_after: Optional[float] = None  # a no-show who comes back this many minutes after being skipped
+    source: str = "kiosk"       # kiosk | phone
+    kiosk: int = 0              # which kiosk (KIOSKS), 0 for a phone
+    alone: bool = False         # numbered by its kiosk alone, cut off from the server (CUT_OFF)
     # what happened
+    known: Optional[float] = None   # when the server had the ticket: at once, or when its kiosk uploaded it
     ahead: Optional[int] = None
     estimate: Optional[Tuple[int, int]] = None  # (low, high) read right after printing; None: "unknown"
     first_call: Optional[float] = None
@@ -108,16 +123,23 @@ class Ticket:
     def priority(self) -> bool:
         return self.service == PRIORITY
 
+    @property
+    def kind(self) -> str:
+        """How the ticket was taken: ``kiosk``, ``phone``, or ``alone`` (a kiosk cut off from the server)."""
+        return "alone" if self.alone else self.source
+
 
 def draw_tickets(n: int, rng: random.Random) -> List[Ticket]:
-    """The day's tickets in print order: time, service, number, time at the counter, no-show or not."""
-    issued: Dict[str, int] = {}
+    """The day's tickets in print order: time, service, where it is taken, time at the counter, no-show or not."""
     tickets = []
     for minute in arrival_minutes(n, rng):
         service = rng.choices(SERVICES, weights=[s.share for s in SERVICES])[0]
-        issued[service.prefix] = issued.get(service.prefix, 0) + 1
-        ticket = Ticket(f"{service.prefix}{(issued[service.prefix] - 1) % 999 + 1:03d}", service.prefix, minute,
-                        service_minutes(service, rng))
+        ticket = Ticket("", service.prefix, minute, service_minutes(service, rng))
+        if service.prefix != PRIORITY and minute < PHONE_LAST_MINUTE and rng.random() < PHONE_SHARE:
+            ticket.source = "phone"
+        else:
+            ticket.kiosk = rng.choice(KIOSKS)
+            ticket.alone = ticket.kiosk == CUT_OFF[0] and CUT_OFF[1] <= minute < CUT_OFF[2]
         if rng.random() < NO_SHOW_SHARE:
             ticket.no_show = True
             if rng.random() < COME_BACK_SHARE:

@@ -2,11 +2,12 @@
 ``kiosk-office bench day``: the figures of a replayed day
 =========================================================
 
-What ``bench day`` prints from a :class:`~office.bench.day_replay.DayResult`: the waits, the estimate's error
-against the actual wait (beside the rule of thumb "people ahead × 5 min / counters"), the call-to-display
-latency (beside the call request's own round trip), and the checks that say whether the run is broken
-(a ticket called twice, a call the display never got, tickets unaccounted for).  Goals are reported
-PASS/MISS, never asserted.
+What ``bench day`` prints from a :class:`~office.bench.day_replay.DayResult`: where the tickets were taken and
+whether a number was given twice (goal: none), the waits (and the longest of each kind of ticket: a kiosk's, a
+phone's, one numbered alone by the cut-off kiosk), the estimate's error against the actual wait (beside the
+rule of thumb "people ahead × 5 min / counters"), the call-to-display latency (beside the call request's own
+round trip), and the checks that say whether the run is broken (a number given twice, a ticket called twice, a
+call the display never got, tickets unaccounted for).  Goals are reported PASS/MISS, never asserted.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import statistics
 import sys
 from typing import Callable, List, Sequence
 
-from .day_draw import DAY, Ticket, serving
+from .day_draw import CUT_OFF, DAY, Ticket, serving
 from .day_replay import DayResult
 
 __all__ = ["ESTIMATE_WINDOW_MINUTES", "BASELINE_MINUTES_PER_PERSON", "percentile", "called_in_print_order",
@@ -35,17 +36,19 @@ def percentile(values: Sequence[float], p: float) -> float:
 
 
 def called_in_print_order(tickets: Sequence[Ticket]) -> List[str]:
-    """Tickets first called after a ticket of their service printed later (the rule says: none)."""
+    """Tickets first called before an earlier-printed ticket of their service that the server already had then
+    (the rule says: none).  A ticket numbered by a kiosk cut off from the server is not overtaken while the server
+    does not know it (``Ticket.known``, its upload); once it does, the ticket takes its place by its print time."""
     wrong = []
     for service in {t.service for t in tickets}:
         mine = sorted((t for t in tickets if t.service == service and t.first_call_order is not None),
                       key=lambda t: t.printed)
-        latest = None
-        for ticket in mine:
-            if latest is not None and ticket.first_call_order < latest.first_call_order:
-                wrong.append(f"{ticket.number} after {latest.number}")
-            if latest is None or ticket.first_call_order > latest.first_call_order:
-                latest = ticket
+        for i, later in enumerate(mine):
+            for earlier in mine[:i]:
+                known = earlier.printed if earlier.known is None else earlier.known
+                if earlier.first_call_order > later.first_call_order and known <= later.first_call:
+                    wrong.append(f"{later.number} before {earlier.number}")
+                    break
     return sorted(wrong)
 
 
@@ -60,6 +63,7 @@ def report(result: DayResult, tickets: int, counters: int, seed: int, out: Out =
     day = result.tickets
     out(f"kiosk-office bench day: {tickets} tickets, {counters} counters, seed {seed} "
         f"(simulated {DAY:%a %Y-%m-%d} 08:00-17:00, real server on 127.0.0.1)")
+    _where(result, out)
     served = sum(1 for t in day if t.outcome == "served" and not t.requeued)
     no_shows = [t for t in day if t.no_show and t.first_call is not None]
     came_back = sum(1 for t in no_shows if t.outcome == "served")
@@ -80,6 +84,8 @@ def report(result: DayResult, tickets: int, counters: int, seed: int, out: Out =
         f"{'yes' if not disorder else 'NO: ' + ', '.join(disorder[:5])}")
     out(f"  replay took {result.real_seconds:.1f} s real time ({result.calls} calls)")
     problems = []
+    if result.duplicates:
+        problems.append(f"numbers given twice: {', '.join(result.duplicates[:5])}")
     if twice:
         problems.append(f"tickets called twice: {', '.join(twice[:5])}")
     if result.undelivered:
@@ -91,6 +97,17 @@ def report(result: DayResult, tickets: int, counters: int, seed: int, out: Out =
     for problem in problems:
         print(f"kiosk-office bench day: broken run: {problem}", file=sys.stderr)
     return 1 if problems else 0
+
+
+def _where(result: DayResult, out: Out) -> None:
+    """Where the day's numbers were taken, and whether one was given twice."""
+    day = result.tickets
+    kiosk, cut, start, end = [t for t in day if t.source == "kiosk"], CUT_OFF[0], CUT_OFF[1], CUT_OFF[2]
+    out(f"  numbers taken: {len(kiosk)} at the two kiosks ({sum(t.alone for t in day)} numbered alone by kiosk "
+        f"{cut}, cut off from the server {start // 60:02d}:{start % 60:02d}-{end // 60:02d}:{end % 60:02d}), "
+        f"{sum(t.source == 'phone' for t in day)} on phones (/take)")
+    twice = result.duplicates
+    out(f"  numbers given twice: {len(twice)} (goal 0): {'PASS' if not twice else 'MISS: ' + ', '.join(twice[:5])}")
 
 
 def _waits(waited: List[Ticket], out: Out) -> None:
@@ -109,6 +126,14 @@ def _waits(waited: List[Ticket], out: Out) -> None:
     if regular and priority:
         out(f"    mean wait: regular {statistics.fmean(t.wait for t in regular):.1f} min, "
             f"priority {statistics.fmean(t.wait for t in priority):.1f} min")
+    kinds = {"kiosk": "at a kiosk", "phone": "on a phone", "alone": "numbered alone (its kiosk cut off)"}
+    parts = []
+    for kind, words in kinds.items():
+        mine = [t for t in waited if t.kind == kind]
+        if mine:
+            worst = max(mine, key=lambda t: t.wait)
+            parts.append(f"{words} {worst.wait:.0f} min ({worst.number}), mean {statistics.fmean(t.wait for t in mine):.1f}")
+    out("    longest wait by where the number was taken: " + "; ".join(parts))
 
 
 def _estimate_error(waited: List[Ticket], result: DayResult, out: Out) -> None:

@@ -3,9 +3,11 @@
 ============================================================
 
 The drawn day (``day_draw``) played as discrete events in simulated minutes — arrivals, counters finishing a
-resident, 過號 presses, no-shows coming back — through an office: anything with the methods of
-``day_actors.HttpOffice`` (print a ticket, read its queue data, call next, no-show, requeue).  What the server
-answers is written into the tickets; the figures are made from them later (``day_figures``).
+resident, 過號 presses, no-shows coming back, the cut-off kiosk back on the network — through an office:
+anything with the methods of ``day_actors.HttpOffice`` (take a number and print, upload what a kiosk kept, read
+a ticket's queue data, call next, no-show, requeue).  What the server answers is written into the tickets; the
+figures are made from them later (``day_figures``).  A number given twice is noted, not fatal: the figures say
+how many (the goal is none).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
-from .day_draw import CLOSE_MINUTE, OPEN_MINUTE, Ticket, serving
+from .day_draw import CLOSE_MINUTE, CUT_OFF, OPEN_MINUTE, Ticket, serving
 
 __all__ = ["LAST_MINUTE", "SKIP_PRESS_MINUTES", "BenchError", "DayResult", "simulate"]
 
@@ -38,27 +40,31 @@ class DayResult:
     round_trips_ms: List[float] = field(default_factory=list)    # the call POST itself
     undelivered: int = 0                    # calls the display never got
     stream_calls: Dict[str, int] = field(default_factory=dict)   # number → call events on the stream
+    duplicates: List[str] = field(default_factory=list)          # numbers the day gave out twice
 
 
-def simulate(tickets: List[Ticket], layout: Dict[int, Tuple[str, ...]], office, last_minute: float = LAST_MINUTE
-             ) -> int:
+def simulate(tickets: List[Ticket], layout: Dict[int, Tuple[str, ...]], office, last_minute: float = LAST_MINUTE,
+             duplicates: Optional[List[str]] = None) -> int:
     """Run the day through ``office`` (an :class:`HttpOffice`-like object); fills the tickets in; the calls made.
 
     Discrete events in simulated minutes: arrivals, counters finishing a resident, 過號 presses, no-shows
-    coming back.  BenchError when the server calls a ticket that is not waiting.
+    coming back, the cut-off kiosk back.  BenchError when the server calls a ticket that is not waiting.  A
+    number given twice goes into ``duplicates``.
     """
-    by_number = {t.number: t for t in tickets}
-    if len(by_number) != len(tickets):
-        raise ValueError("ticket numbers repeat (more than 999 of one service)")
-    Replay(by_number, layout, office).run(tickets, last_minute)
+    replay = Replay(layout, office)
+    replay.run(tickets, last_minute)
+    if duplicates is not None:
+        duplicates.extend(replay.duplicates)
     return sum(t.calls for t in tickets)
 
 
 class Replay:
     """The counters and the queue of simulated events: each event's handler takes (its argument, its minute)."""
 
-    def __init__(self, by_number: Dict[str, Ticket], layout: Dict[int, Tuple[str, ...]], office):
-        self.by_number, self.layout, self.office = by_number, layout, office
+    def __init__(self, layout: Dict[int, Tuple[str, ...]], office):
+        self.by_number: Dict[str, Ticket] = {}    # number → its ticket, as the numbers are given
+        self.duplicates: List[str] = []
+        self.layout, self.office = layout, office
         self.events: list = []
         self.order = itertools.count()
         self.calls = itertools.count(1)
@@ -70,7 +76,10 @@ class Replay:
             self.press_next(counter, OPEN_MINUTE)
         for ticket in tickets:
             self.push(ticket.printed, "arrive", ticket)
-        handlers = {"arrive": self.arrive, "next": self.press_next, "skip": self.skip, "back": self.back}
+        self.kept = [t for t in tickets if t.alone]
+        self.push(CUT_OFF[2], "online", CUT_OFF[0])
+        handlers = {"arrive": self.arrive, "next": self.press_next, "skip": self.skip, "back": self.back,
+                    "online": self.online}
         while self.events:
             minute, _, kind, arg = heapq.heappop(self.events)
             if minute > last_minute:
@@ -114,13 +123,32 @@ class Replay:
                 return
 
     def arrive(self, ticket: Ticket, minute: float) -> None:
-        """The kiosk prints the ticket; the resident reads its queue data at once."""
-        self.office.print_ticket(minute, ticket)
+        """The resident takes a number (a kiosk, a phone) and reads its queue data at once; a ticket numbered by
+        a kiosk cut off from the server waits, unseen by the counters, until its kiosk is back."""
+        ticket.number = self.office.print_ticket(minute, ticket)
+        if ticket.number in self.by_number:
+            self.duplicates.append(ticket.number)
+        else:
+            self.by_number[ticket.number] = ticket
+        if ticket.alone:
+            return
+        ticket.known = minute
+        self.read_queue(ticket, minute)
+        self.wake(ticket.service, minute)
+
+    def read_queue(self, ticket: Ticket, minute: float) -> None:
         answer = self.office.lookup(minute, ticket)
         ticket.ahead = answer["ahead"]
         estimate = answer["estimate_minutes"]
         ticket.estimate = (estimate["low"], estimate["high"]) if isinstance(estimate, dict) else None
-        self.wake(ticket.service, minute)
+
+    def online(self, kiosk: int, minute: float) -> None:
+        """The cut-off kiosk reaches the server again and uploads the tickets it numbered alone."""
+        self.office.upload(minute, kiosk)
+        for ticket in self.kept:
+            ticket.known = minute
+        for service in sorted({t.service for t in self.kept}):
+            self.wake(service, minute)
 
     def skip(self, counter: int, minute: float) -> None:
         """過號 on the resident who is not there: recalled (press again in a minute) until the server skips it."""
