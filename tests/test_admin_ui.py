@@ -132,6 +132,27 @@ def test_resetting_todays_numbers_needs_two_confirmations(staff):
     assert tickets.issue("D").label == "D001"
 
 
+def test_with_an_office_server_the_reset_says_the_numbers_are_the_offices_and_resets_nothing(staff, tmp_path):
+    """One series for the office's kiosks (kiosk/office_numbers.py): this kiosk's reset would reset nothing a
+    resident sees, so the screen says so, in words, and the kiosk's own count stays."""
+    from kiosk.office_numbers import OfficeNumbers
+    tickets = staff.app.services.tickets
+    tickets.issue("D")
+    issued, events = tickets.issued_today("D"), admin_events(staff)
+    tickets.numbers = OfficeNumbers(staff.app.kiosk_config, staff.app.services.store, staff.app.services.office)
+    try:
+        staff.app.admin.open()
+        staff.frames(2)
+        button = action_button(staff, "重設今日號碼")
+        for _ in range(3):
+            staff.tap(button)
+        assert "號碼由所內伺服器統一發給各服務機，此處未重設" in staff.screen.message
+        assert tickets.issued_today("D") == issued and admin_events(staff) == events
+        staff.grab().save(tmp_path / "admin-reset-office.png")
+    finally:
+        tickets.numbers = None
+
+
 def test_reprint_and_a_failed_shutdown_say_what_happened(staff):
     printer = staff.app.hardware.simulated_printer
     last = staff.app.services.tickets.issue("A").label

@@ -244,6 +244,8 @@ class AdminController:
     def _do_reset_numbers(self) -> str:
         from protocol import officetime
         from ..ticket_numbers import reset_today_numbers
+        if self.app.services.tickets.numbers is not None:  # one series for the whole office: not this kiosk's
+            return self.app.t("admin.reset_numbers_office")
         reset_today_numbers(self.app.services.store, officetime.office_day(officetime.now()).isoformat())
         return self.app.t("admin.done_reset_numbers")
 
