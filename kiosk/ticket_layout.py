@@ -5,7 +5,9 @@ Ticket layout
 What a queue ticket says, as blocks for the ESC/POS encoder
 (``hardware/printer/escpos.py``): the office, the service, the number large,
 the ROC date and time, how many are ahead (and the estimated wait when the
-office server's data is fresh: ``kiosk/queue_status.py``), a QR code of the
+office server's data is fresh: ``kiosk/queue_status.py``; a number the kiosk
+gave alone, cut off from its server, says it is called once the kiosk is back
+online), a QR code of the
 ticket's live queue page captioned 掃描查看叫號進度, and the notice — in
 Chinese, plus the same essentials in the resident's language when they used
 another screen: the office and service in English, the messages in their
@@ -49,6 +51,7 @@ class TicketText:
     people_ahead: int
     lang: str             # the resident's screen language
     estimate: Optional[Tuple[int, int]] = None  # minutes (low, high) from the office server's data; None: not printed
+    alone: bool = False   # numbered by the kiosk alone, cut off from its server: called once it reconnects
 
 
 def minutes_text(estimate: Tuple[int, int]) -> str:
@@ -114,6 +117,8 @@ def ticket_blocks(config, ticket: TicketText, profile: PrinterProfile) -> List[o
     ]
     if ticket.estimate:
         blocks.append(Text(zh.text("ticket.estimate", minutes=minutes_text(ticket.estimate)), align="center"))
+    if ticket.alone:
+        blocks += paragraph(zh.text("ticket.alone"), profile, "zh-TW")
     if own:
         # The office's and the services' names are in Chinese and English only (config): English for every
         # other language, as on the screens.
@@ -121,6 +126,8 @@ def ticket_blocks(config, ticket: TicketText, profile: PrinterProfile) -> List[o
                    *paragraph(own.text("ticket.people_ahead", count=ticket.people_ahead), profile, ticket.lang)]
         if ticket.estimate:
             blocks += paragraph(own.text("ticket.estimate", minutes=minutes_text(ticket.estimate)), profile, ticket.lang)
+        if ticket.alone:
+            blocks += paragraph(own.text("ticket.alone"), profile, ticket.lang)
     url = qr_data(config, ticket)
     if url:  # else no QR, and no caption promising one
         # Right under the QR, what it opens: a bare QR on a ticket says nothing to a resident (issue 15).

@@ -312,8 +312,14 @@ class TicketService:
 
         return self.store.write(write)
 
+    def numbered_alone(self, label: str) -> bool:
+        """Whether this number is the kiosk's own, given while its office server did not answer: the counters
+        cannot call it until the kiosk uploads it, and the ticket and the screen say so."""
+        return self.numbers is not None and numbering.is_own(label)
+
     def _print(self, link, ticket: Ticket, service, moment: datetime, done: str, estimate=None) -> None:
-        data = self._encode(TicketText(ticket.label, service, moment, ticket.people_ahead, ticket.lang, estimate))
+        data = self._encode(TicketText(ticket.label, service, moment, ticket.people_ahead, ticket.lang, estimate,
+                                       alone=self.numbered_alone(ticket.label)))
         try:
             self.printing.send(link, data)
         except PrinterError as exc:

@@ -8,6 +8,7 @@ uploaded.  The kiosks' clock is noon of today's office day (the server checks a 
 clock), so the tests hold at any hour.
 """
 
+import re
 import socket
 import threading
 from datetime import datetime, time
@@ -133,6 +134,8 @@ def test_a_kiosk_cut_off_numbers_from_its_own_slot_and_no_number_is_printed_twic
     printed = at_once(lambda: first.take(10), lambda: cut_off.take(10))
     assert printed[0] == [f"A{n:03d}" for n in range(3, 13)]
     assert printed[1] == [f"A{2000 + n}" for n in range(1, 11)]  # slot 2's own: A2001 …
+    offline = "本機暫時離線".encode("cp950")  # the counters cannot call these until the kiosk is back: said so
+    assert cut_off.printer.received.count(offline) == 10 and offline not in first.printer.received
     cut_off.close()
     # Back on the network: the tickets it printed alone reach the office, which takes every one.
     back = kiosks[1] = Kiosk(tmp_path / "k2", "ERLIN-02", office.url, second.config.server.token)
@@ -164,8 +167,18 @@ def test_a_server_that_does_not_answer_costs_one_resident_the_wait_not_every_one
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
     silent.listen(16)
-    accepted = []
-    threading.Thread(target=lambda: [accepted.append(silent.accept()) for _ in range(16)], daemon=True).start()
+    silent.settimeout(0.1)
+    accepted, stop = [], threading.Event()
+
+    def serve():  # takes each connection and never answers; stops before its socket is closed (no stale fd)
+        while not stop.is_set():
+            try:
+                accepted.append(silent.accept()[0])
+            except socket.timeout:
+                continue
+
+    listener = threading.Thread(target=serve, daemon=True)
+    listener.start()
     now = [1000.0]
     kiosk = Kiosk(tmp_path / "k", "ERLIN-01", f"http://127.0.0.1:{silent.getsockname()[1]}/", office.token,
                   clock=lambda: now[0])
@@ -178,6 +191,10 @@ def test_a_server_that_does_not_answer_costs_one_resident_the_wait_not_every_one
         assert len(accepted) == 2
     finally:
         kiosk.close()
+        stop.set()
+        listener.join(5)
+        for connection in accepted:
+            connection.close()
         silent.close()
 
 
@@ -315,3 +332,31 @@ def test_two_kiosks_and_phones_taking_numbers_at_once_share_one_series(tmp_path,
                 kiosk.close()
     numbers = [number for got in taken for number in got]
     assert sorted(numbers) == [f"A{n:03d}" for n in range(1, 21)]
+
+
+def test_a_number_given_alone_tells_the_resident_it_is_called_once_the_kiosk_is_back(ui, tmp_path):
+    """Cut off from its server the kiosk prints its own number (A3001…), and the screen and the ticket both say
+    the counters call it once the kiosk is back online (they cannot see it before): a resident who waits long
+    knows to ask.  A number from the office says nothing of the kind."""
+    from kiosk.office_client import OfficeClient
+
+    app = ui.app
+    printer = app.hardware.simulated_printer
+    tickets = app.services.tickets
+    config = app.kiosk_config.with_values("server", url=dead_url())
+    tickets.numbers = OfficeNumbers(config, app.services.store, OfficeClient(config))
+    app.services.store.set_meta(SLOT_KEY, "3")
+    try:
+        ui.tap(ui.home.ids.ticket)
+        tile = {t.prefix: t for t in ui.screen.tiles()}["B"]
+        before = len(printer.received)
+        ui.tap(tile)
+        assert ui.wait_for(lambda: app.manager.current == "taken")
+        assert re.fullmatch(r"B3\d{3}", ui.screen.ids.number.text)
+        assert ui.screen.ids.message.text == "本機暫時離線，連線恢復後才會叫到此號；久候未叫請洽服務台。"
+        assert "本機暫時離線".encode("cp950") in bytes(printer.received[before:])
+    finally:
+        tickets.numbers.office.close()
+        tickets.numbers = None
+        app.services.store.set_meta(SLOT_KEY, "")
+        app.show("home")

@@ -201,7 +201,8 @@ class TicketController:
         service = app.kiosk_config.service(prefix).name_in(app.lang)
         screen.label = label
         screen.ok = kind == "ok"
-        screen.message = {"ok": "", "failed": app.t("ticket.print_failed"),
+        alone = kind == "ok" and app.services.tickets.numbered_alone(label)  # the counters cannot see it yet
+        screen.message = {"ok": app.t("ticket.alone") if alone else "", "failed": app.t("ticket.print_failed"),
                           "refused": app.t(f"ticket.refused_{reason}", service=service) if reason else ""}[kind]
         screen.ticket_texture = paper_texture(paper, app.kiosk_config) if paper else None
         lang = spoken_language(app.lang)
