@@ -134,7 +134,7 @@ def test_a_kiosk_cut_off_numbers_from_its_own_slot_and_no_number_is_printed_twic
     printed = at_once(lambda: first.take(10), lambda: cut_off.take(10))
     assert printed[0] == [f"A{n:03d}" for n in range(3, 13)]
     assert printed[1] == [f"A{2000 + n}" for n in range(1, 11)]  # slot 2's own: A2001 …
-    offline = "本機暫時離線".encode("cp950")  # the counters cannot call these until the kiosk is back: said so
+    offline = "本機離線中".encode("cp950")  # the counters cannot call these until the kiosk is back: said so
     assert cut_off.printer.received.count(offline) == 10 and offline not in first.printer.received
     cut_off.close()
     # Back on the network: the tickets it printed alone reach the office, which takes every one.
@@ -226,22 +226,43 @@ def test_the_office_says_when_a_service_has_given_all_its_numbers_today(tmp_path
         second.close()
 
 
+@pytest.mark.parametrize("large", [False, True])
 @pytest.mark.parametrize("size", [(800, 480), (1920, 1080)])
-def test_the_refusal_of_a_kiosk_that_cannot_number_reads_whole_in_every_language(ui, size):
-    """The screen a resident sees when the kiosk cannot reach its server and has no slot: the whole message,
-    no word broken, in each language the kiosk speaks (Thai at the catalogue's word marks)."""
+def test_what_a_kiosk_cut_off_says_reads_whole_in_every_language(ui, size, large, tmp_path):
+    """The two things a kiosk cut off from its server says on the screen after a tap: the refusal when it has no
+    slot, and, above its own printed ticket, that the number is called once it is back online.  The whole
+    message, no word broken, in each language the kiosk speaks (Thai at the catalogue's word marks), in both
+    text sizes."""
+    from hardware.printer.escpos import encode
+    from kiosk.office_client import OfficeClient
     from kiosk.settings import LANGUAGES
+    from kiosk.ticket_layout import TicketText, profile_for, ticket_blocks
     from screen_checks import broken_words, inside, text_rect, window_rect
 
+    app, config = ui.app, ui.app.kiosk_config
+    tickets = app.services.tickets
+    tickets.numbers = OfficeNumbers(config, app.services.store, OfficeClient(config))  # a kiosk with a server
+    app.large = large
     ui.resize(size)
-    for lang in LANGUAGES:
-        ui.app.lang = lang
-        ui.app.tickets.show_outcome("A", "refused", "", "offline", b"")
-        ui.frames(4)
-        message = ui.screen.ids.message
-        assert message.text == ui.app.t("ticket.refused_offline") and message.text, lang
-        assert inside(text_rect(message), window_rect(message)), (lang, size)
-        assert not broken_words(message, lang), (lang, size)
+    try:
+        for lang in LANGUAGES:
+            app.lang = lang
+            paper = encode(ticket_blocks(config, TicketText("A3001", config.service("A"), NOON, 4, lang, alone=True),
+                                         profile_for(config)), profile_for(config))
+            for outcome, key in ((("refused", "", "offline", b""), "ticket.refused_offline"),
+                                 (("ok", "A3001", None, paper), "ticket.alone")):
+                app.tickets.show_outcome("A", *outcome)
+                ui.frames(4)
+                message = ui.screen.ids.message
+                assert message.text == app.t(key) and message.text, lang
+                assert inside(text_rect(message), window_rect(message)), (lang, size, key)
+                assert not broken_words(message, lang), (lang, size, key)
+            if size == (800, 480) and lang in ("en", "th"):  # for a person to look at (tests/README.md)
+                ui.grab().save(tmp_path / f"alone-{lang}-{'large' if large else 'normal'}.png")
+    finally:
+        tickets.numbers.office.close()
+        tickets.numbers = None
+        app.large = False
 
 
 def test_kiosk_ticket_print_takes_the_offices_next_number_too(tmp_path, office, kiosks):
@@ -353,8 +374,8 @@ def test_a_number_given_alone_tells_the_resident_it_is_called_once_the_kiosk_is_
         ui.tap(tile)
         assert ui.wait_for(lambda: app.manager.current == "taken")
         assert re.fullmatch(r"B3\d{3}", ui.screen.ids.number.text)
-        assert ui.screen.ids.message.text == "本機暫時離線，連線恢復後才會叫到此號；久候未叫請洽服務台。"
-        assert "本機暫時離線".encode("cp950") in bytes(printer.received[before:])
+        assert ui.screen.ids.message.text == "本機離線中，恢復連線後才會叫到此號；久候請洽服務台。"
+        assert "本機離線中".encode("cp950") in bytes(printer.received[before:])
     finally:
         tickets.numbers.office.close()
         tickets.numbers = None

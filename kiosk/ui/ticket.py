@@ -21,7 +21,8 @@ from datetime import datetime
 from typing import Optional
 
 from kivy.clock import Clock
-from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.properties import (AliasProperty, BooleanProperty, ListProperty, NumericProperty, ObjectProperty,
+                             StringProperty)
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
@@ -119,6 +120,10 @@ class TakenScreen(Screen):
     spoken = StringProperty()       # what the voice guide says: the ticket's content, or the message
     ok = BooleanProperty(True)
     ticket_texture = ObjectProperty(None, allownone=True)  # the simulated printer's paper, as the emulator drew it
+    #: A ticket printed with something to say (a number the kiosk gave alone), beside its paper: the message
+    #: needs the room, so the caption goes and the number is smaller (ticket.kv).
+    crowded = AliasProperty(lambda self: bool(self.ok and self.message and self.ticket_texture),
+                            bind=("ok", "message", "ticket_texture"), cache=True)
 
 
 def paper_texture(data: bytes, config):
