@@ -9,8 +9,14 @@ twice:
 1. refuse politely, consuming nothing, if the service is closed now, its daily
    limit is reached, or the printer says it cannot print (paper out, cover
    open, offline, no answer): those faults are stored for the office;
-2. take the number from the (office day, service) counter, in the same
-   synchronous transaction as the ticket row and its ``ticket`` event;
+2. take the number: with an office server, the office's next one (one series
+   for all its kiosks and the phones, ``kiosk/office_numbers.py``), asked
+   before the transaction; cut off from it, the next of this kiosk's own slot
+   (A2001…, ``protocol/numbering.py``), or a refusal (``"offline"``) for a
+   kiosk never given a slot; without a server, this kiosk's own 001…  Then,
+   in one synchronous transaction, the (office day, service) counter, the
+   ticket row and its ``ticket`` event (whose id is the office's key for the
+   number);
 3. print.  If printing fails midway the ticket is marked ``failed``, a fault is
    stored, and the resident is shown the number and sent to the service desk:
    the number is theirs, not lost.

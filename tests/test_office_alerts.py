@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 import pytest
 
 from office_sign_in import clerk, csrf
+from test_office_calls import ticket  # a ticket row as an upload stores it, at 9:00 + minute on 2026-11-27
 from protocol import officetime
 from office import calls
 from office.app import create_app
 from office.db import Database
-from office.schema import EVENTS, TICKETS
 from office_backends import BACKENDS, database_url
 
 KIOSK = "ERLIN-01"
@@ -113,17 +113,6 @@ def test_the_dashboard_lists_open_alerts_and_acknowledges_one_with_its_form(offi
     page = staff.get("/").get_data(as_text=True)
     assert "目前沒有待處理的警示" in page
     assert "3 號櫃檯 09:07「不滿意」由 chen 於 09:19 處理" in page
-
-
-def ticket(db, number, minute):
-    event_id, stamp = str(uuid.uuid4()), officetime.rfc3339(at(minute))
-
-    def store(conn):
-        conn.execute(EVENTS.insert().values(id=event_id, kiosk_id=KIOSK, seq=int(minute * 1000), type="ticket",
-                                            at=stamp, clock_synced=True, data="{}", received_at=stamp))
-        conn.execute(TICKETS.insert().values(event_id=event_id, kiosk_id=KIOSK, at=stamp, day=DAY, hour=9,
-                                             service=number[0], number=number, people_ahead=0, lang="zh-TW"))
-    db.write(store)
 
 
 def a_busy_morning(db):
