@@ -60,6 +60,8 @@ CLOCK_FILES = {
     "test_end_to_end.py",             # real processes: the kiosk's month and the report's
     "test_tickets.py",
     "test_tile_opening.py",
+    "test_office_wide_numbers.py",   # real processes (the server, `kiosk ticket print`) on the office clock
+    "test_office_take.py",            # the phones' hours, the office day of a number taken on the phone
 }
 
 

@@ -1,22 +1,21 @@
 """Two kiosks, one office server, one series of numbers (issue 21, item 1).
 
-The server is ``make run``'s (``python -m office.local``, a process of its own, asked over HTTP); each kiosk is a
-real ``TicketService`` with its own store and simulated printer, asking the server for each number
+The server is a real ``kiosk-office serve`` (a process of its own, asked over HTTP); each kiosk is a real
+``TicketService`` with its own store and simulated printer, asking the server for each number
 (``kiosk/office_numbers.py``) and numbering from its slot while cut off (``protocol/numbering.py``).  What is
 checked is what residents and staff would see: the numbers printed, and the office's queue once the kiosks have
-uploaded.  The kiosks' clock is noon of today's office day (the server checks a number's time against its own
-clock), so the tests hold at any hour.
+uploaded.  The server and the kiosks read the test's office clock (``office_clock``: a Tuesday morning, running),
+never the machine's: the file is among the ``clock`` tests that ``make test-hours`` runs at awkward hours.
 """
 
+import contextlib
 import re
 import socket
 import threading
-from datetime import datetime, time
 
 import pytest
 
 from hardware.printer import PrinterLink, SimulatedPrinter
-from protocol import officetime
 from protocol.service_list import Service
 from kiosk.config import Config, defaults
 from kiosk.office_client import OfficeClient
@@ -24,11 +23,12 @@ from kiosk.office_numbers import PAUSE_SECONDS, SLOT_KEY, OfficeNumbers
 from kiosk.store import Store
 from kiosk.tickets import TicketRefused, TicketService
 from kiosk.uploader import Uploader
-from office_process import LocalOfficeAndDatabase
+from office.db import Database
+from office_browser import running_office
 
 pytestmark = pytest.mark.usefixtures("fresh_simulated_printers")
 SERVICES = (Service("A", "戶籍登記", "Household registration"), Service("B", "印鑑登記", "Seal registration"))
-NOON = datetime.combine(officetime.office_day(officetime.now()), time(12), officetime.TAIPEI)
+PASSWORD = "correct horse 1"
 
 
 def dead_url():
@@ -41,7 +41,7 @@ def dead_url():
 class Kiosk:
     """One ticket kiosk: store, printer, the office client and the numbering, as ``kiosk run`` wires them."""
 
-    def __init__(self, folder, kiosk_id, url, token, clock=None, services=SERVICES, now=lambda: NOON):
+    def __init__(self, folder, kiosk_id, url, token, now, clock=None, services=SERVICES):
         values = defaults()
         values["kiosk"].update(id=kiosk_id, data_dir=str(folder))
         values["server"].update(url=url, token=token)
@@ -73,17 +73,32 @@ class Kiosk:
         self.store.close()
 
 
+class RealOffice:
+    """A real ``kiosk-office serve`` on the test's office clock (office_browser.running_office) with kiosk ERLIN-01,
+    its database at hand; ``close()`` stops it (safe twice)."""
+
+    def __init__(self, folder, clock, user="clerk"):
+        self._stack = contextlib.ExitStack()
+        url, self.token = self._stack.enter_context(
+            running_office(folder / "office.db", "ERLIN-01", user, PASSWORD, clock=clock))
+        self.url = url + "/"
+        self.db = self._stack.enter_context(Database(f"sqlite:///{folder / 'office.db'}"))
+
+    def close(self):
+        self._stack.close()
+
+
 @pytest.fixture
-def office(tmp_path):
-    office = LocalOfficeAndDatabase(tmp_path / "office", "ERLIN-01")
+def office(tmp_path, office_clock):
+    office = RealOffice(tmp_path, office_clock)
     yield office
     office.close()
 
 
 @pytest.fixture
-def kiosks(tmp_path, office):
-    made = [Kiosk(tmp_path / "k1", "ERLIN-01", office.url, office.token),
-            Kiosk(tmp_path / "k2", "ERLIN-02", office.url, office.db.add_kiosk("ERLIN-02"))]
+def kiosks(tmp_path, office, office_clock):
+    made = [Kiosk(tmp_path / "k1", "ERLIN-01", office.url, office.token, office_clock),
+            Kiosk(tmp_path / "k2", "ERLIN-02", office.url, office.db.add_kiosk("ERLIN-02"), office_clock)]
     yield made
     for kiosk in made:
         kiosk.close()
@@ -124,13 +139,14 @@ def test_two_kiosks_taking_numbers_at_once_print_one_series_with_no_number_twice
     assert numbering == {"office"}
 
 
-def test_a_kiosk_cut_off_numbers_from_its_own_slot_and_no_number_is_printed_twice(tmp_path, kiosks, office):
+def test_a_kiosk_cut_off_numbers_from_its_own_slot_and_no_number_is_printed_twice(tmp_path, kiosks, office,
+                                                                                    office_clock):
     first, second = kiosks
     assert first.take(1) + second.take(1) == ["A001", "A002"]  # each is given its slot with its first number
     assert (first.store.get_meta(SLOT_KEY), second.store.get_meta(SLOT_KEY)) == ("1", "2")
     second.close()
     # The second kiosk's cable is pulled: its server does not answer (same kiosk, same store).
-    cut_off = Kiosk(tmp_path / "k2", "ERLIN-02", dead_url(), "unused")
+    cut_off = Kiosk(tmp_path / "k2", "ERLIN-02", dead_url(), "unused", office_clock)
     printed = at_once(lambda: first.take(10), lambda: cut_off.take(10))
     assert printed[0] == [f"A{n:03d}" for n in range(3, 13)]
     assert printed[1] == [f"A{2000 + n}" for n in range(1, 11)]  # slot 2's own: A2001 …
@@ -138,7 +154,7 @@ def test_a_kiosk_cut_off_numbers_from_its_own_slot_and_no_number_is_printed_twic
     assert cut_off.printer.received.count(offline) == 10 and offline not in first.printer.received
     cut_off.close()
     # Back on the network: the tickets it printed alone reach the office, which takes every one.
-    back = kiosks[1] = Kiosk(tmp_path / "k2", "ERLIN-02", office.url, second.config.server.token)
+    back = kiosks[1] = Kiosk(tmp_path / "k2", "ERLIN-02", office.url, second.config.server.token, office_clock)
     assert back.take(1) == ["A013"]
     assert [kiosk.upload() for kiosk in (first, back)] == [[], []]
     queue = office_queue(office)
@@ -146,13 +162,13 @@ def test_a_kiosk_cut_off_numbers_from_its_own_slot_and_no_number_is_printed_twic
     assert set(printed[1]) <= set(queue)
 
 
-def test_numbers_go_on_from_where_they_were_after_the_office_server_restarts(tmp_path, kiosks, office):
+def test_numbers_go_on_from_where_they_were_after_the_office_server_restarts(tmp_path, kiosks, office, office_clock):
     first, second = kiosks
     assert first.take(2) + second.take(1) == ["A001", "A002", "A003"]
     office.close()
-    again = LocalOfficeAndDatabase(tmp_path / "office", "ERLIN-01")  # same folder, same database
+    again = RealOffice(tmp_path, office_clock, user="clerk2")  # the same database, a new process
     try:
-        back = Kiosk(tmp_path / "k1b", "ERLIN-01", again.url, again.token)
+        back = Kiosk(tmp_path / "k1b", "ERLIN-01", again.url, again.token, office_clock)
         try:
             assert back.take(2) == ["A004", "A005"]
         finally:
@@ -161,7 +177,7 @@ def test_numbers_go_on_from_where_they_were_after_the_office_server_restarts(tmp
         again.close()
 
 
-def test_a_server_that_does_not_answer_costs_one_resident_the_wait_not_every_one(tmp_path, office):
+def test_a_server_that_does_not_answer_costs_one_resident_the_wait_not_every_one(tmp_path, office_clock):
     """A server that takes the connection and never answers: the first ticket waits the short timeout, then
     the kiosk numbers alone without asking for PAUSE_SECONDS; after that it asks again."""
     silent = socket.socket()
@@ -180,8 +196,8 @@ def test_a_server_that_does_not_answer_costs_one_resident_the_wait_not_every_one
     listener = threading.Thread(target=serve, daemon=True)
     listener.start()
     now = [1000.0]
-    kiosk = Kiosk(tmp_path / "k", "ERLIN-01", f"http://127.0.0.1:{silent.getsockname()[1]}/", office.token,
-                  clock=lambda: now[0])
+    kiosk = Kiosk(tmp_path / "k", "ERLIN-01", f"http://127.0.0.1:{silent.getsockname()[1]}/", "a-token",
+                  office_clock, clock=lambda: now[0])
     try:
         kiosk.store.set_meta(SLOT_KEY, "3")  # given on an earlier day
         assert kiosk.take(3) == ["A3001", "A3002", "A3003"]
@@ -198,8 +214,8 @@ def test_a_server_that_does_not_answer_costs_one_resident_the_wait_not_every_one
         silent.close()
 
 
-def test_a_kiosk_that_never_reached_its_server_refuses_and_says_so_taking_nothing(tmp_path):
-    kiosk = Kiosk(tmp_path / "k", "ERLIN-01", dead_url(), "unused")
+def test_a_kiosk_that_never_reached_its_server_refuses_and_says_so_taking_nothing(tmp_path, office_clock):
+    kiosk = Kiosk(tmp_path / "k", "ERLIN-01", dead_url(), "unused", office_clock)
     try:
         with pytest.raises(TicketRefused) as refused:
             kiosk.take(1)
@@ -212,10 +228,11 @@ def test_a_kiosk_that_never_reached_its_server_refuses_and_says_so_taking_nothin
         kiosk.close()
 
 
-def test_the_office_says_when_a_service_has_given_all_its_numbers_today(tmp_path, office):
+def test_the_office_says_when_a_service_has_given_all_its_numbers_today(tmp_path, office, office_clock):
     limited = (Service("A", "戶籍登記", "Household registration", daily_limit=2),)
-    first = Kiosk(tmp_path / "k1", "ERLIN-01", office.url, office.token, services=limited)
-    second = Kiosk(tmp_path / "k2", "ERLIN-02", office.url, office.db.add_kiosk("ERLIN-02"), services=limited)
+    first = Kiosk(tmp_path / "k1", "ERLIN-01", office.url, office.token, office_clock, services=limited)
+    second = Kiosk(tmp_path / "k2", "ERLIN-02", office.url, office.db.add_kiosk("ERLIN-02"), office_clock,
+                   services=limited)
     try:
         assert first.take(1) + second.take(1) == ["A001", "A002"]
         with pytest.raises(TicketRefused) as refused:
@@ -228,7 +245,7 @@ def test_the_office_says_when_a_service_has_given_all_its_numbers_today(tmp_path
 
 @pytest.mark.parametrize("large", [False, True])
 @pytest.mark.parametrize("size", [(800, 480), (1920, 1080)])
-def test_what_a_kiosk_cut_off_says_reads_whole_in_every_language(ui, size, large, tmp_path):
+def test_what_a_kiosk_cut_off_says_reads_whole_in_every_language(ui, size, large, tmp_path, office_clock):
     """The two things a kiosk cut off from its server says on the screen after a tap: the refusal when it has no
     slot, and, above its own printed ticket, that the number is called once it is back online.  The whole
     message, no word broken, in each language the kiosk speaks (Thai at the catalogue's word marks), in both
@@ -247,7 +264,8 @@ def test_what_a_kiosk_cut_off_says_reads_whole_in_every_language(ui, size, large
     try:
         for lang in LANGUAGES:
             app.lang = lang
-            paper = encode(ticket_blocks(config, TicketText("A3001", config.service("A"), NOON, 4, lang, alone=True),
+            paper = encode(ticket_blocks(config, TicketText("A3001", config.service("A"), office_clock(), 4, lang,
+                                                    alone=True),
                                          profile_for(config)), profile_for(config))
             for outcome, key in ((("refused", "", "offline", b""), "ticket.refused_offline"),
                                  (("ok", "A3001", None, paper), "ticket.alone")):
@@ -265,7 +283,7 @@ def test_what_a_kiosk_cut_off_says_reads_whole_in_every_language(ui, size, large
         app.large = False
 
 
-def test_kiosk_ticket_print_takes_the_offices_next_number_too(tmp_path, office, kiosks):
+def test_kiosk_ticket_print_takes_the_offices_next_number_too(tmp_path, office, kiosks, office_clock):
     """A technician's ``kiosk ticket print`` on a kiosk with a server numbers from the office's series, as a tap
     does: never a number of its own that another kiosk prints too."""
     import os
@@ -285,27 +303,32 @@ def test_kiosk_ticket_print_takes_the_offices_next_number_too(tmp_path, office, 
     printer = PtyPrinter()
     try:
         env = {k: v for k, v in os.environ.items() if k != "KIOSK_CONFIG"}
-        printed = subprocess.run([sys.executable, "-m", "kiosk.cli", "ticket", "print", "A", "--printer",
-                                  printer.path, "--config", str(config)], capture_output=True, text=True,
-                                 timeout=60, env=env)
+        printed = subprocess.run(office_clock.command("-m", "kiosk.cli", "ticket", "print", "A", "--printer",
+                                                      printer.path, "--config", str(config)),
+                                 capture_output=True, text=True, timeout=60, env=office_clock.env(env))
     finally:
         printer.close()
     assert printed.stdout.strip() == "A002", printed.stderr
     assert first.take(1) == ["A003"]
 
 
-def test_a_kiosk_that_only_fetched_its_settings_prints_its_first_ticket_alone_when_the_server_goes(tmp_path, office):
+def test_a_kiosk_that_only_fetched_its_settings_prints_its_first_ticket_alone_when_the_server_goes(tmp_path,
+                                                                                                  office_clock):
     """The first day: the kiosk starts, fetches its settings (which bring its slot), and the server goes down
     before anyone took a number: the first resident still gets a ticket."""
     from kiosk.office_sync import ConfigSync
 
-    kiosk = Kiosk(tmp_path / "k", "ERLIN-01", office.url, office.token)
-    sync = ConfigSync(kiosk.config, kiosk.store, forms=_NoForms(), record_fault=lambda *a: None, client=kiosk.office)
-    assert sync.refresh() == "updated"
-    assert kiosk.store.get_meta(SLOT_KEY) == "1"
-    kiosk.close()
-    office.close()  # the server is gone
-    alone = Kiosk(tmp_path / "k", "ERLIN-01", office.url, office.token)
+    office = RealOffice(tmp_path, office_clock)
+    try:
+        kiosk = Kiosk(tmp_path / "k", "ERLIN-01", office.url, office.token, office_clock)
+        sync = ConfigSync(kiosk.config, kiosk.store, forms=_NoForms(), record_fault=lambda *a: None,
+                          client=kiosk.office)
+        assert sync.refresh() == "updated"
+        assert kiosk.store.get_meta(SLOT_KEY) == "1"
+        kiosk.close()
+    finally:
+        office.close()  # the server is gone
+    alone = Kiosk(tmp_path / "k", "ERLIN-01", office.url, office.token, office_clock)
     try:
         assert alone.take(2) == ["A1001", "A1002"]
     finally:
@@ -323,12 +346,7 @@ def test_two_kiosks_and_phones_taking_numbers_at_once_share_one_series(tmp_path,
     """The issue's first check: two kiosks and the phone page (/take) take numbers of one service at the same
     time against one real `kiosk-office serve`, and no number is given twice.  The server and the kiosks share
     the test's office clock (a Tuesday morning: the phones' hours), whatever the hour of the run."""
-    import re
-
     import requests
-
-    from office.db import Database
-    from office_browser import running_office
 
     def phone(url):
         with requests.Session() as session:
@@ -339,12 +357,11 @@ def test_two_kiosks_and_phones_taking_numbers_at_once_share_one_series(tmp_path,
             assert answer.status_code == 303, answer.text
             return [answer.headers["Location"].split("/")[3].split("?")[0]]
 
-    with running_office(tmp_path / "office.db", "ERLIN-01", "clerk", "correct horse 1", clock=office_clock) \
-            as (url, token):
+    with running_office(tmp_path / "office.db", "ERLIN-01", "clerk", PASSWORD, clock=office_clock) as (url, token):
         with Database(f"sqlite:///{tmp_path / 'office.db'}") as db:
             second_token = db.add_kiosk("ERLIN-02")
-        kiosks = [Kiosk(tmp_path / "k1", "ERLIN-01", url + "/", token, now=office_clock),
-                  Kiosk(tmp_path / "k2", "ERLIN-02", url + "/", second_token, now=office_clock)]
+        kiosks = [Kiosk(tmp_path / "k1", "ERLIN-01", url + "/", token, office_clock),
+                  Kiosk(tmp_path / "k2", "ERLIN-02", url + "/", second_token, office_clock)]
         try:
             taken = at_once(lambda: kiosks[0].take(8), lambda: kiosks[1].take(8),
                             *[lambda: phone(url) for _ in range(4)])
