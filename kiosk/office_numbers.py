@@ -27,11 +27,12 @@ import time
 from typing import Callable, Optional
 
 from protocol import officetime
+from protocol.numbering import SLOTS
 
 from .errors import StoreError
 from .office_client import OfficeUnreachable
 
-__all__ = ["OfficeNumbers", "NumberFull", "numbering_for", "TIMEOUT", "PAUSE_SECONDS", "SLOT_KEY"]
+__all__ = ["OfficeNumbers", "NumberFull", "numbering_for", "keep_slot", "TIMEOUT", "PAUSE_SECONDS", "SLOT_KEY"]
 
 log = logging.getLogger("kiosk.numbers")
 
@@ -81,12 +82,10 @@ class OfficeNumbers:
             raise NumberFull(str(found.get("error") or "no number left today"))
         if answer.status_code != 200 or not isinstance(found, dict) or not isinstance(found.get("number"), str):
             return self._alone(f"HTTP {answer.status_code} from the office server")
-        if isinstance(found.get("slot"), int) and str(found["slot"]) != self.store.get_meta(SLOT_KEY):
-            try:
-                self.store.set_meta(SLOT_KEY, str(found["slot"]))
-                log.info("the office server gave this kiosk slot %d for numbering alone", found["slot"])
-            except StoreError as exc:  # kept next time; the number is good all the same
-                log.error("the slot the office server gave could not be stored: %s", exc)
+        try:
+            keep_slot(self.store, found.get("slot"))
+        except StoreError as exc:  # kept next time; the number is good all the same
+            log.error("the slot the office server gave could not be stored: %s", exc)
         return found
 
     def _alone(self, why: str) -> None:
@@ -94,6 +93,15 @@ class OfficeNumbers:
             self._quiet_until = self.clock() + PAUSE_SECONDS
         log.warning("numbering alone for %g s: %s", PAUSE_SECONDS, why)
         return None
+
+
+def keep_slot(store, slot) -> None:
+    """Keep the slot the office server gave this kiosk (a number's answer, or the config answer's ``number_slot``),
+    if it is one (1 … SLOTS) and new; anything else (an older server's none, ``null``) changes nothing."""
+    if isinstance(slot, int) and not isinstance(slot, bool) and 1 <= slot <= SLOTS \
+            and str(slot) != store.get_meta(SLOT_KEY):
+        store.set_meta(SLOT_KEY, str(slot))
+        log.info("the office server gave this kiosk slot %d for numbering alone", slot)
 
 
 def numbering_for(config, store, office) -> Optional[OfficeNumbers]:

@@ -38,11 +38,10 @@ import logging
 from typing import Callable, List, Optional
 
 from protocol.announcements import Announcement, answer_members, read_answer
-from protocol.numbering import SLOTS
 
 from .announcements import own_announcements
 from .office_client import OfficeClient, OfficeUnreachable
-from .office_numbers import SLOT_KEY
+from .office_numbers import keep_slot
 
 __all__ = ["ConfigSync", "read_announcements", "Announcements"]
 
@@ -133,18 +132,10 @@ class ConfigSync:
                 outcome = "invalid"
         if not self._take_announcements(answer):
             outcome = "invalid"
-        self._take_slot(answer.get("number_slot"))
+        keep_slot(self.store, answer.get("number_slot"))  # an older server sends none: a ticket's answer brings it
         if outcome == "updated" and response.headers.get("ETag"):  # else asked in full again next time
             self.store.set_meta(ETAG_KEY, response.headers["ETag"])
         return outcome
-
-    def _take_slot(self, slot) -> None:
-        """Keep the slot the office gave this kiosk for numbering alone (kiosk/office_numbers.py); an older
-        server sends none, and a ticket's answer brings it then."""
-        if isinstance(slot, int) and not isinstance(slot, bool) and 1 <= slot <= SLOTS \
-                and str(slot) != self.store.get_meta(SLOT_KEY):
-            self.store.set_meta(SLOT_KEY, str(slot))
-            log.info("the office server gave this kiosk slot %d for numbering alone", slot)
 
     # -- announcements ----------------------------------------------------------------------------
 
