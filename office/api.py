@@ -2,13 +2,15 @@
 The kiosks' API
 ===============
 
-Four endpoints under ``/api/v1``, all with the kiosk's bearer token
+Five endpoints under ``/api/v1``, all with the kiosk's bearer token
 (``office/PROTOCOL.md`` is the contract):
 
 * ``POST /api/v1/events``: a batch of events; each is accepted, a duplicate,
   or rejected with its reason, in one transaction;
 * ``POST /api/v1/numbers``: the next office number of a service, the same
   for every kiosk (``office/numbering.py``);
+* ``POST /api/v1/appointments/check-in``: an appointment's code typed at the
+  kiosk, answered with its ticket's number (``office/appointments.py``);
 * ``GET /api/v1/kiosks/{id}/config``: the forms override and announcements,
   with an ETag so an unchanged answer costs a ``304``;
 * ``GET /api/v1/kiosks/{id}/queue``: people waiting and the pace per service
@@ -31,9 +33,9 @@ from pydantic import ValidationError
 from protocol import officetime
 from protocol.events import MAX_EVENTS
 
-from . import calls, forms_list
+from . import appointments, calls, forms_list
 from .current import database as _db, now as _now
-from .models import MAX_DEPTH, Batch, NumberRequest, describe, parse_events
+from .models import MAX_DEPTH, Batch, CheckInRequest, NumberRequest, describe, parse_events
 from .numbering import NumberRefused, kiosk_slot, take_number
 
 __all__ = ["blueprint", "ApiError"]
@@ -136,6 +138,27 @@ def post_numbers():
     except NumberRefused as exc:
         return jsonify(error=str(exc), reason=exc.reason), 409
     log.info("%s: number %s of %s", kiosk_id, answer["number"], day)
+    return jsonify(answer)
+
+
+@blueprint.post("/appointments/check-in")
+def post_check_in():
+    kiosk_id = _authenticate()
+    body = _json_body('{"kiosk_id": ..., "request_id": ..., "service": ..., "at": ..., "code": ...}')
+    try:
+        asked = CheckInRequest.model_validate(body, context={"now": _now()})
+    except ValidationError as exc:
+        raise ApiError(400, f"bad request body: {describe(exc)}") from None
+    _same_kiosk(kiosk_id, asked.kiosk_id)
+    try:
+        answer = _db().write(lambda conn: appointments.check_in(conn, kiosk_id, asked.code, asked.request_id,
+                                                                asked.service, asked.daily_limit, _now()))
+    except appointments.CheckInRefused as exc:
+        log.info("%s: check-in refused (%s)", kiosk_id, exc.reason)  # never the code: it is the resident's
+        return jsonify(exc.answer()), 409
+    except NumberRefused as exc:
+        return jsonify(error=str(exc), reason=exc.reason), 409
+    log.info("%s: appointment checked in as %s", kiosk_id, answer["number"])
     return jsonify(answer)
 
 

@@ -27,7 +27,7 @@ import weakref
 from datetime import datetime
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from protocol import officetime
@@ -36,8 +36,9 @@ from .announce import for_call
 from .calls_estimate import new_ticket_wait, play_forward, service_pace, ticket_estimate
 from .calls_queue import day_of, day_or_today, minutes_between, priority_streak, stamp_of, waiting_query
 from .db import Database
-from .forecast import PRIORITY, priority_first
-from .schema import CALL_EVENTS, CALLS, COUNTERS, TICKETS
+from .appointments import appointment_streak
+from .forecast import MAX_APPOINTMENT_STREAK, PRIORITY, priority_first, queued_since, regular_pick
+from .schema import APPOINTMENTS, CALL_EVENTS, CALLS, COUNTERS, TICKETS
 from .turns import take_turn
 
 __all__ = ["MAX_RECALLS",
@@ -140,22 +141,29 @@ def _log(conn, row, kind: str, at: str, counter: Optional[int] = None, detail: O
         counter=counter, at=at, detail=detail)).inserted_primary_key[0]
 
 
-def _oldest(conn, day: str, services: Sequence[str], priority: bool):
+def _first(conn, day: str, services: Sequence[str], kind: str):
+    """The oldest waiting ``priority`` or ``walk_in`` ticket, or the earliest checked-in ``appointment``'s."""
     query, service = waiting_query(day)
-    if priority:
+    if kind == "priority":
         query = query.where(service == PRIORITY)
     else:
-        query = query.where(service.in_([s for s in services if s != PRIORITY]))
-    return conn.execute(query.order_by(TICKETS.c.at, TICKETS.c.kiosk_id, TICKETS.c.number).limit(1)).first()
+        query = query.where(service.in_([s for s in services if s != PRIORITY]),
+                            APPOINTMENTS.c.id.is_(None) if kind == "walk_in" else APPOINTMENTS.c.id.is_not(None))
+    order = (APPOINTMENTS.c.at,) if kind == "appointment" else ()
+    return conn.execute(query.order_by(*order, TICKETS.c.at, TICKETS.c.kiosk_id, TICKETS.c.number).limit(1)).first()
 
 
 def choose(conn, day: str, counter: int, services: Sequence[str], stamp: str):
-    """The waiting ticket the fairness rule calls next at ``counter`` (a row), or None."""
-    regular = _oldest(conn, day, services, priority=False)
-    priority = _oldest(conn, day, services, priority=True)
+    """The waiting ticket the fairness rule calls next at ``counter`` (a row), or None (``office/CALLING.md``)."""
+    appointment = _first(conn, day, services, "appointment")
+    regular = regular_pick(appointment, appointment is not None and appointment.due <= stamp,
+                           _first(conn, day, services, "walk_in"),
+                           appointment_streak(conn, day, counter, MAX_APPOINTMENT_STREAK) if appointment else 0)
+    priority = _first(conn, day, services, "priority")
     if regular is None or priority is None:
         return regular or priority
-    if priority_first(minutes_between(stamp, priority.at), minutes_between(stamp, regular.at),
+    if priority_first(minutes_between(stamp, priority.at),
+                      minutes_between(stamp, queued_since(regular.at, regular.due, stamp)),
                       priority_streak(conn, day, counter)):
         return priority
     return regular
@@ -347,31 +355,40 @@ def waiting_counts(db: Database, day=None) -> Dict[str, int]:
 def queue_position(db: Database, day, number: str) -> Optional[Dict[str, Any]]:
     """Where ticket ``number`` of office day ``day`` stands, or None if there is no such ticket.
 
-    ``ahead``: the people waiting in its (current) service who were printed before it (0 unless waiting).
+    ``ahead``: the people waiting in its (current) service who go before it (0 unless waiting): printed before
+    it, and the checked-in appointments whose time has come; for an appointment's ticket, the earlier appointments.
     Nothing about the resident: no kiosk, language or time.
     """
     found = _position(db, day, number)
     return found[0] if found else None
 
 
-def _position(db: Database, day, number: str) -> Optional[Tuple[Dict[str, Any], str]]:
+def _position(db: Database, day, number: str, now: Optional[datetime] = None
+              ) -> Optional[Tuple[Dict[str, Any], str]]:
     """:func:`queue_position`'s answer and the ticket's event id, or None."""
     day, number = day_or_today(day), str(number).strip().upper()
 
     def read(conn):
         ticket = conn.execute(
             select(TICKETS.c.event_id, TICKETS.c.at, TICKETS.c.service, CALLS.c.state, CALLS.c.counter,
-                   CALLS.c.service.label("current"))
-            .select_from(TICKETS.outerjoin(CALLS, CALLS.c.ticket_id == TICKETS.c.event_id))
+                   CALLS.c.service.label("current"), APPOINTMENTS.c.service.label("booked"),
+                   APPOINTMENTS.c.at.label("due"))
+            .select_from(TICKETS.outerjoin(CALLS, CALLS.c.ticket_id == TICKETS.c.event_id)
+                         .outerjoin(APPOINTMENTS, APPOINTMENTS.c.ticket_id == TICKETS.c.event_id))
             .where(TICKETS.c.day == day, TICKETS.c.number == number)
             .order_by(TICKETS.c.at.desc()).limit(1)).first()
         if ticket is None:
             return None
-        service, state = ticket.current or ticket.service, ticket.state or "waiting"
+        service, state = ticket.current or ticket.booked or ticket.service, ticket.state or "waiting"
         ahead = 0
         if state == "waiting":
             query, svc = waiting_query(day)
-            sub = query.where(svc == service, TICKETS.c.at < ticket.at).subquery()
+            # An appointment's: the appointments due before it; a walk-in's: those printed before it, and the
+            # appointments whose time has come (they go first, office/CALLING.md).
+            before = (APPOINTMENTS.c.at < ticket.due if ticket.due else
+                      or_(and_(APPOINTMENTS.c.id.is_(None), TICKETS.c.at < ticket.at),
+                          APPOINTMENTS.c.at <= stamp_of(now or officetime.now())))
+            sub = query.where(svc == service, before).subquery()
             ahead = conn.execute(select(func.count()).select_from(sub)).scalar()
         return {"number": number, "day": day, "service": service, "state": state, "ahead": ahead,
                 "counter": ticket.counter if state == "called" else None}, ticket.event_id
@@ -421,7 +438,7 @@ def public_answer(db, day: str, number: str, now: Optional[datetime] = None) -> 
     Nothing personal: no kiosk, no language, no times; only the queue.  A ticket of an earlier office day
     that was never served is ``expired``: nobody will call it now, whatever its row still says.
     """
-    position = _position(db, day, number)
+    position = _position(db, day, number, now)
     if position is None:
         return None
     found, event_id = position

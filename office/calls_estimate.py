@@ -26,7 +26,8 @@ from protocol import officetime
 
 from .calls_queue import day_or_today, minutes_between, priority_streak, stamp_of, waiting_query
 from .db import Database
-from .forecast import PRIORITY, Counter, Waiting, call_times, usual
+from .appointments import appointment_streak
+from .forecast import MAX_APPOINTMENT_STREAK, PRIORITY, Counter, Waiting, call_times, usual
 from .schema import CALLS, COUNTERS
 
 __all__ = ["ESTIMATE_SAMPLES", "MIN_SAMPLES", "ACTIVE_MINUTES", "SPREAD", "Play", "play_forward", "ticket_wait",
@@ -84,7 +85,8 @@ def play_forward(conn, day: str, now: datetime) -> Play:
     usual service times: what the estimates play forward."""
     minutes = _usual_minutes(conn, day)
     query, _service = waiting_query(day)
-    waiting = [Waiting(row.event_id, row.service, datetime.fromisoformat(row.at)) for row in conn.execute(query)]
+    waiting = [Waiting(row.event_id, row.service, datetime.fromisoformat(row.at),
+                       datetime.fromisoformat(row.due) if row.due else None) for row in conn.execute(query)]
     current = {row.counter: row for row in conn.execute(
         select(CALLS.c.counter, CALLS.c.service, CALLS.c.called_at)
         .where(CALLS.c.day == day, CALLS.c.state == "called"))}
@@ -99,8 +101,8 @@ def play_forward(conn, day: str, now: datetime) -> Play:
         if serving is not None and serving.called_at and minutes:
             done_at = datetime.fromisoformat(serving.called_at) + timedelta(minutes=usual(minutes, serving.service))
             free_at = max(now, done_at)
-        counters.append(Counter(number, frozenset(json.loads(services)), free_at,
-                                priority_streak(conn, day, number)))
+        counters.append(Counter(number, frozenset(json.loads(services)), free_at, priority_streak(conn, day, number),
+                                appointment_streak(conn, day, number, MAX_APPOINTMENT_STREAK)))
     return Play(waiting, counters, minutes)
 
 

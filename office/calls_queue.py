@@ -20,7 +20,7 @@ from sqlalchemy import func, or_, select
 from protocol import officetime
 
 from .forecast import MAX_PRIORITY_STREAK, PRIORITY
-from .schema import CALL_EVENTS, CALLS, TICKETS
+from .schema import APPOINTMENTS, CALL_EVENTS, CALLS, TICKETS
 
 __all__ = ["stamp_of", "day_of", "day_or_today", "minutes_between", "waiting_query", "priority_streak"]
 
@@ -43,10 +43,13 @@ def minutes_between(later: str, earlier: str) -> float:
 
 
 def waiting_query(day: str):
-    """Today's waiting tickets: no calls row yet, or one in state waiting; with their current service."""
-    service = func.coalesce(CALLS.c.service, TICKETS.c.service).label("service")
-    return (select(TICKETS.c.event_id, TICKETS.c.number, TICKETS.c.at, service, CALLS.c.id.label("call_id"))
-            .select_from(TICKETS.outerjoin(CALLS, CALLS.c.ticket_id == TICKETS.c.event_id))
+    """Today's waiting tickets: no calls row yet, or one in state waiting; with their current service (a checked-in
+    appointment's ticket waits in its appointment's) and ``due``, the appointment's time (None: a walk-in)."""
+    service = func.coalesce(CALLS.c.service, APPOINTMENTS.c.service, TICKETS.c.service).label("service")
+    return (select(TICKETS.c.event_id, TICKETS.c.number, TICKETS.c.at, service, CALLS.c.id.label("call_id"),
+                   APPOINTMENTS.c.at.label("due"))
+            .select_from(TICKETS.outerjoin(CALLS, CALLS.c.ticket_id == TICKETS.c.event_id)
+                         .outerjoin(APPOINTMENTS, APPOINTMENTS.c.ticket_id == TICKETS.c.event_id))
             .where(TICKETS.c.day == day, or_(CALLS.c.id.is_(None), CALLS.c.state == "waiting"))), service
 
 

@@ -309,6 +309,13 @@ class NumberRequest(BaseModel):
         return parse_rfc3339(self.at)
 
 
+class CheckInRequest(NumberRequest):
+    """``POST /api/v1/appointments/check-in``: a number request with the code typed on the keypad
+    (office/appointments.py); ``service`` is the kiosk's check-in service (F)."""
+
+    code: StrictStr = Field(min_length=1, max_length=16)
+
+
 class Rejection(NamedTuple):
     id: Optional[str]
     error: str

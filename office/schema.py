@@ -20,7 +20,8 @@ from sqlalchemy import (BigInteger, Boolean, Column, Float, ForeignKey, Index, I
 
 __all__ = ["METADATA", "SCHEMA_VERSION", "ALL_KIOSKS", "REPORT_KEYS", "KIOSKS", "EVENTS", "RATINGS", "RATINGS_LINK",
            "RATING_COUNTS", "TICKETS", "FORM_VIEWS", "OFFICE_CONFIG", "FORM_CATEGORIES", "FORMS", "META", "CALLS",
-           "CALL_EVENTS", "COUNTERS", "NUMBERS", "NUMBER_SLOTS", "ALERTS", "STAFF", "STAFF_SESSIONS", "DISPLAYS", "LINK_WINDOWS", "VOICE_CLIPS",
+           "CALL_EVENTS", "COUNTERS", "NUMBERS", "NUMBER_SLOTS", "ALERTS", "APPOINTMENTS", "STAFF", "STAFF_SESSIONS", "DISPLAYS",
+           "LINK_WINDOWS", "VOICE_CLIPS",
            "VOICE_REPORTS"]
 
 #: 1: the first schema.  2: the number-calling tables (``calls``, ``call_events``, ``counters``); only new
@@ -32,8 +33,8 @@ __all__ = ["METADATA", "SCHEMA_VERSION", "ALL_KIOSKS", "REPORT_KEYS", "KIOSKS", 
 #: too, without a version of their own: ``create_all`` makes them in an older database as it opens.)
 #: 5: ``forms.translations`` and ``form_categories.translations``, the titles and descriptions in vi, id, th and fil
 #: (JSON, office/forms_list.py), added to an older database's tables on opening (``office/db.py``).
-#: (``numbers`` and ``number_slots``, the office-wide numbering, and ``alerts`` are new tables again: no version of
-#: their own.)
+#: (``numbers`` and ``number_slots``, the office-wide numbering, ``alerts`` and ``appointments`` are new tables
+#: again: no version of their own.)
 SCHEMA_VERSION = 5
 ALL_KIOSKS = "*"  # the office_config scope every kiosk reads
 
@@ -167,6 +168,23 @@ ALERTS = Table(
 )
 
 # -- what the office sets for its kiosks -----------------------------------------------------------
+
+#: Appointments staff entered or imported (office/appointments.py): a resident checks in at a kiosk with the code.
+APPOINTMENTS = Table(
+    "appointments", METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("day", String(10), nullable=False),           # office day
+    Column("at", String(40), nullable=False),            # the appointment's time, RFC 3339 office time
+    Column("service", String(1), nullable=False),        # the queue its ticket waits in
+    Column("code", String(8), nullable=False),           # digits, typed on the kiosk's keypad
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("ticket_id", String(36), unique=True),        # checked in: the kiosk's ticket event id (its request id)
+    Column("number", String(8)),                         # the number printed at check-in
+    Column("kiosk_id", String(32)),
+    Column("checked_in_at", String(40)),
+    UniqueConstraint("day", "code", name="appointments_day_code"),
+)
 
 OFFICE_CONFIG = Table(
     "office_config", METADATA,

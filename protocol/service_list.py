@@ -14,6 +14,7 @@ tables in the kiosk's config file::
     hours = ["08:00-12:00", "13:30-17:00"]   # optional: when numbers are handed out
     weekdays = [1, 2, 3, 4, 5]        # optional: Monday = 1
     daily_limit = 0                   # optional: 0 = no limit
+    check_in = false                  # optional: true for 預約報到, the tile that opens the appointment keypad
 
 The names in the other languages the kiosk speaks are optional keys of their
 own, ``name_<language>`` for vi, id, th and fil (``protocol/languages.py``):
@@ -40,7 +41,8 @@ from .officetime import TAIPEI
 
 __all__ = ["Service", "DEFAULT_SERVICES", "parse_services", "SERVICE_KEYS"]
 
-SERVICE_KEYS = ("prefix", "name", "name_en", *translation_keys("name"), "hours", "weekdays", "daily_limit")
+SERVICE_KEYS = ("prefix", "name", "name_en", *translation_keys("name"), "hours", "weekdays", "daily_limit",
+                "check_in")
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,9 @@ class Service:
     weekdays: Tuple[int, ...] = ()              # empty: every day; Monday = 1
     daily_limit: int = 0                        # 0: no limit
     names: Texts = ()                           # the name in vi, id, th, fil: (("vi", "Đăng ký hộ tịch"), ...)
+    #: 預約報到: the tile opens the appointment keypad (kiosk/appointments.py) instead of printing at once; at most
+    #: one service of a list.  Its numbers (F001) are the check-in tickets, waiting in their appointment's service.
+    check_in: bool = False
 
     def name_in(self, lang: str) -> str:
         """The name a reader of ``lang`` sees: its own, Chinese for zh-TW, else English."""
@@ -115,7 +120,7 @@ DEFAULT_SERVICES: Tuple[Service, ...] = (
         "ใบรับรอง\u200bดิจิทัล\u200bบุคคลธรรมดา", "Citizen Digital Certificate")),
     Service("F", "預約報到", "Appointment check-in", names=_in(
         "Báo đến theo lịch hẹn", "Lapor hadir reservasi",
-        "ลง\u200bทะเบียน\u200bตาม\u200bนัดหมาย", "Check-in ng appointment")),
+        "ลง\u200bทะเบียน\u200bตาม\u200bนัดหมาย", "Check-in ng appointment"), check_in=True),
     Service("P", "優先（年長者、身心障礙、孕婦）", "Priority (seniors, disabled, pregnant)", names=_in(
         "Ưu tiên (người cao tuổi, người khuyết tật, phụ nữ mang thai)", "Prioritas (lansia, disabilitas, ibu hamil)",
         "คิว\u200bพิเศษ (ผู้สูงอายุ คนพิการ หญิงตั้งครรภ์)", "Priority (senior, PWD, buntis)")),
@@ -176,9 +181,14 @@ def parse_services(entries: Any, lines: Dict[str, int]) -> Tuple[Tuple[Service, 
         limit = entry.get("daily_limit", 0)
         if not isinstance(limit, int) or isinstance(limit, bool) or not 0 <= limit <= 9999:
             problem("daily_limit", f"must be a whole number 0-9999 (0: no limit), got {limit!r}")
+        check_in = entry.get("check_in", False)
+        if not isinstance(check_in, bool):
+            problem("check_in", f"must be true or false (true: the appointment check-in tile), got {check_in!r}")
+        elif check_in and any(s.check_in for s in services):
+            problem("check_in", "another service is already the appointment check-in; one service at most")
         if not any(p[0].startswith(where + ".") for p in problems):
             services.append(Service(prefix, entry["name"].strip(), entry["name_en"].strip(), hours,
-                                    tuple(weekdays), limit, translations(entry, "name")))
+                                    tuple(weekdays), limit, translations(entry, "name"), check_in=check_in))
     if not entries:
         problems.append(("services", "lists no service; leave [[services]] out to use the office's usual list",
                          lines.get("services")))
