@@ -273,3 +273,44 @@ def test_a_waiting_appointments_estimate_counts_its_time(db, office):
     estimate = calls_estimate.ticket_estimate(db, ticket_id, DAY, officetime.now())
     # the walk-in printed now first (10 min), then F001, early: nobody else waits
     assert estimate is not None and estimate[0] <= 10 <= estimate[1]
+
+
+# -- the staff page -------------------------------------------------------------------------------------
+
+def test_staff_add_import_and_cancel_appointments_on_their_page(db):
+    import io
+
+    from office_sign_in import clerk, csrf
+    client = clerk(create_app(db))
+    assert client.get("/appointments").status_code == 200
+    page = client.get("/appointments?day=2026-12-08").get_data(as_text=True)
+    assert "這一天沒有預約" in page and 'aria-current="page">預約' in page
+    added = client.post("/appointments?day=2026-12-08", data={
+        "csrf": csrf(page), "action": "add", "day": "2026-12-08", "time": "09:30", "service": "B", "code": ""})
+    html = added.get_data(as_text=True)
+    code = appointments.day_list(db, "2026-12-08")[0]["code"]
+    assert f"已新增：2026-12-08 09:30 B，代碼 {code}" in html and "尚未報到" in html
+    assert appointments.day_list(db, "2026-12-08")[0]["created_by"] == "chen"
+    big5 = "日期,時間,服務,代碼\n115/12/08,10:00,C,1357\n".encode("big5")
+    imported = client.post("/appointments?day=2026-12-08", data={
+        "csrf": csrf(html), "action": "import", "csv": (io.BytesIO(big5), "預約.csv")},
+        content_type="multipart/form-data").get_data(as_text=True)
+    assert "已匯入 1 筆預約" in imported and "1357" in imported
+    wrong = client.post("/appointments?day=2026-12-08", data={
+        "csrf": csrf(html), "action": "import", "csv": (io.BytesIO(b"2026-12-08,10:00,Q,1\n"), "x.csv")},
+        content_type="multipart/form-data").get_data(as_text=True)
+    assert "第 1 行" in wrong and "不能預約" in wrong
+    first = appointments.day_list(db, "2026-12-08")[0]
+    cancelled = client.post("/appointments?day=2026-12-08", data={
+        "csrf": csrf(html), "action": "cancel", "id": str(first["id"])}).get_data(as_text=True)
+    assert "已取消" in cancelled and [r["code"] for r in appointments.day_list(db, "2026-12-08")] == ["1357"]
+
+
+def test_the_appointments_page_is_for_staff_only_and_needs_its_csrf_token(db):
+    client = create_app(db).test_client()
+    assert client.get("/appointments").status_code in (302, 401)
+    from office_sign_in import clerk
+    signed = clerk(create_app(db))
+    refused = signed.post("/appointments", data={"action": "add", "day": DAY, "time": "09:00", "service": "A"})
+    assert refused.status_code in (400, 403)
+    assert appointments.day_list(db, DAY) == []
