@@ -258,13 +258,13 @@ def nav_links(html):
 
 
 @pytest.mark.parametrize("path, current", [("/", "今日"), ("/report?month=115/11", "月報表"), ("/counter", "叫號"),
-                                           ("/settings", "設定")])
+                                           ("/appointments", "預約"), ("/settings", "設定")])
 def test_every_staff_page_links_to_the_others_and_marks_itself(staff_client, app, path, current):
     page = staff_client.get(path)
     assert page.status_code == 200
     links = nav_links(page.get_data(as_text=True))
     expected = [("/", "今日"), ("/report", "月報表"), ("/counter", "叫號"), ("/display", "大廳顯示"),
-                ("/voice", "叫號語音")]
+                ("/appointments", "預約"), ("/voice", "叫號語音")]
     if "forms.table" in app.view_functions:      # the forms page's link only where the server has it
         expected.append(("/forms", "表單"))
     expected.append(("/settings", "設定"))
