@@ -89,7 +89,7 @@ LONG_SERVICES = (
     Service("C", "戶籍謄本、印鑑登記及印鑑證明", "Household transcripts, seal registration and seal certificates"),
     Service("D", "新住民歸化、國籍及外籍配偶登記", "New residents: naturalisation, nationality, foreign spouses"),
     Service("E", "自然人憑證申請及展期", "Citizen digital certificate, new or renewed"),
-    Service("F", "網路預約報到", "Check-in for online appointments"),
+    Service("F", "網路預約報到", "Check-in for online appointments", check_in=True),
     Service("P", "優先（年長者、身心障礙、孕婦）", "Priority (seniors, people with disabilities, pregnant women)"),
 )
 

@@ -24,6 +24,7 @@ import json
 import logging
 import threading
 import time
+from datetime import datetime
 from typing import Callable, Optional
 
 from protocol import officetime
@@ -32,12 +33,16 @@ from protocol.numbering import SLOTS
 from .errors import StoreError
 from .office_client import OfficeUnreachable
 
-__all__ = ["OfficeNumbers", "NumberFull", "numbering_for", "keep_slot", "TIMEOUT", "PAUSE_SECONDS", "SLOT_KEY"]
+__all__ = ["OfficeNumbers", "NumberFull", "CheckInRefused", "numbering_for", "keep_slot", "TIMEOUT",
+           "CHECK_IN_TIMEOUT", "PAUSE_SECONDS", "SLOT_KEY"]
 
 log = logging.getLogger("kiosk.numbers")
 
 #: Seconds to connect, seconds to be answered: the tap-to-print time stays under a second.
 TIMEOUT = (0.4, 0.6)
+#: An appointment's check-in: the resident typed a code and pressed OK, and nothing can be printed without the
+#: server's answer, so it may take longer than a number.
+CHECK_IN_TIMEOUT = (1.0, 3.0)
 #: After no answer, this long without asking.
 PAUSE_SECONDS = 30.0
 #: The ``meta`` key of the slot the server gave this kiosk.
@@ -46,6 +51,25 @@ SLOT_KEY = "number_slot"
 
 class NumberFull(Exception):
     "Error raised when the server says the service has no number left today (its daily limit, or all 999)"
+
+
+class CheckInRefused(Exception):
+    """An appointment's code checked nothing in (``office/PROTOCOL.md``, the check-in): ``reason`` is the server's
+    (``unknown``, ``early``, ``late``, ``used``) or ``offline`` (no answer); ``at``, ``opens``: the appointment's
+    time and when check-in opens (datetimes, or None); ``number``: the number a used code was given."""
+
+    def __init__(self, reason: str, message: str, at=None, opens=None, number: Optional[str] = None):
+        super().__init__(message)
+        self.reason, self.at, self.opens, self.number = reason, at, opens, number
+
+
+def _moment(text) -> Optional[datetime]:
+    """An answer's time in office time; None for anything else (the server's answer is not trusted blindly)."""
+    try:
+        moment = datetime.fromisoformat(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+    return moment.astimezone(officetime.TAIPEI) if moment is not None and moment.tzinfo is not None else None
 
 
 class OfficeNumbers:
@@ -85,6 +109,38 @@ class OfficeNumbers:
         try:
             keep_slot(self.store, found.get("slot"))
         except StoreError as exc:  # kept next time; the number is good all the same
+            log.error("the slot the office server gave could not be stored: %s", exc)
+        return found
+
+    def check_in(self, service, code: str, moment, request_id: str) -> dict:
+        """Check in the appointment ``code`` with a number of ``service`` (the check-in service) for the ticket
+        ``request_id``: the server's answer (``number``, ``appointment``: ``{"service", "at"}``); CheckInRefused,
+        or NumberFull.  The code is never logged."""
+        body = json.dumps({"kiosk_id": self.config.kiosk.id, "request_id": request_id, "service": service.prefix,
+                           "at": officetime.rfc3339(moment), "daily_limit": service.daily_limit,
+                           "code": code}).encode()
+        try:
+            answer = self.office.post_json(self.office.url("api/v1/appointments/check-in"), body,
+                                           timeout=CHECK_IN_TIMEOUT)
+            found = self.office.json(answer) if answer.status_code in (200, 409) else None
+        except (OfficeUnreachable, ValueError) as exc:
+            log.warning("no check-in: %s", exc)
+            raise CheckInRefused("offline", f"the office server did not answer: {exc}") from None
+        reason = found.get("reason") if isinstance(found, dict) else None
+        if answer.status_code == 409 and reason == "full":
+            raise NumberFull(str(found.get("error") or "no number left today"))
+        if answer.status_code == 409 and reason in ("unknown", "early", "late", "used"):
+            number = found.get("number")
+            raise CheckInRefused(reason, str(found.get("error") or reason), _moment(found.get("at")),
+                                 _moment(found.get("opens")), number if isinstance(number, str) else None)
+        appointment = found.get("appointment") if isinstance(found, dict) else None
+        if (answer.status_code != 200 or not isinstance(found.get("number"), str) or not isinstance(appointment, dict)
+                or _moment(appointment.get("at")) is None or not isinstance(appointment.get("service"), str)):
+            log.warning("no check-in: HTTP %s from the office server", answer.status_code)
+            raise CheckInRefused("offline", f"HTTP {answer.status_code} from the office server")
+        try:
+            keep_slot(self.store, found.get("slot"))
+        except StoreError as exc:
             log.error("the slot the office server gave could not be stored: %s", exc)
         return found
 

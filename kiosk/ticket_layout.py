@@ -38,7 +38,15 @@ from . import fonts
 from .i18n import messages
 from .printed_text import draw_line, paragraph
 
-__all__ = ["TicketText", "ticket_blocks", "profile_for", "qr_data", "ticket_url", "fitting", "minutes_text"]
+__all__ = ["Appointment", "TicketText", "ticket_blocks", "profile_for", "qr_data", "ticket_url", "fitting", "minutes_text"]
+
+
+@dataclass(frozen=True)
+class Appointment:
+    """An appointment checked in at the kiosk (預約報到): its ticket says its service and time, not people ahead."""
+
+    service: Service      # the service it is for (its ticket waits there)
+    at: datetime          # office time
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,7 @@ class TicketText:
     lang: str             # the resident's screen language
     estimate: Optional[Tuple[int, int]] = None  # minutes (low, high) from the office server's data; None: not printed
     alone: bool = False   # numbered by the kiosk alone, cut off from its server: called once it reconnects
+    appointment: Optional[Appointment] = None  # a check-in's ticket: the appointment, in place of people ahead
 
 
 def minutes_text(estimate: Tuple[int, int]) -> str:
@@ -113,8 +122,13 @@ def ticket_blocks(config, ticket: TicketText, profile: PrinterProfile) -> List[o
         Text(ticket.label, width=4, height=4, align="center", bold=True),
         Feed(1),
         Text(f"{officetime.roc_short(day)}  {ticket.at.strftime('%H:%M')}", align="center"),
-        Text(zh.text("ticket.people_ahead", count=ticket.people_ahead), height=2, align="center"),
     ]
+    booked = ticket.appointment
+    if booked:
+        blocks += paragraph(zh.text("ticket.appointment", time=booked.at.strftime("%H:%M"), service=booked.service.name),
+                            profile, "zh-TW", bold=True)
+    else:
+        blocks.append(Text(zh.text("ticket.people_ahead", count=ticket.people_ahead), height=2, align="center"))
     if ticket.estimate:
         blocks.append(Text(zh.text("ticket.estimate", minutes=minutes_text(ticket.estimate)), align="center"))
     if ticket.alone:
@@ -123,7 +137,9 @@ def ticket_blocks(config, ticket: TicketText, profile: PrinterProfile) -> List[o
         # The office's and the services' names are in Chinese and English only (config): English for every
         # other language, as on the screens.
         blocks += [*paragraph(config.kiosk.office_en, profile, "en"), *paragraph(ticket.service.name_en, profile, "en"),
-                   *paragraph(own.text("ticket.people_ahead", count=ticket.people_ahead), profile, ticket.lang)]
+                   *paragraph(own.text("ticket.appointment", time=booked.at.strftime("%H:%M"),
+                                       service=booked.service.name_in(ticket.lang)) if booked else
+                              own.text("ticket.people_ahead", count=ticket.people_ahead), profile, ticket.lang)]
         if ticket.estimate:
             blocks += paragraph(own.text("ticket.estimate", minutes=minutes_text(ticket.estimate)), profile, ticket.lang)
         if ticket.alone:

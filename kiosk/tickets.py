@@ -45,17 +45,18 @@ from typing import Callable, List, Optional, Tuple
 from hardware.exc import PrinterError
 
 from protocol import numbering, officetime
+from protocol.service_list import Service
 
 from . import clock_sync
 from .ticketing_pause import ticketing_paused
 from .errors import KioskError, StoreError
 from .events import Event
-from .office_numbers import NumberFull
+from .office_numbers import CheckInRefused, NumberFull
 from .printing import Printing
 from .queue_status import Outlook
-from .ticket_layout import TicketText, profile_for, ticket_blocks
+from .ticket_layout import Appointment, TicketText, profile_for, ticket_blocks
 
-__all__ = ["Ticket", "TicketService", "TicketRefused", "TicketPrintFailed"]
+__all__ = ["Ticket", "TicketService", "TicketRefused", "TicketPrintFailed", "CheckInRefused"]
 
 log = logging.getLogger("kiosk.tickets")
 
@@ -166,33 +167,75 @@ class TicketService:
         service = self.config.service(prefix)  # KeyError for a service that does not exist
         with self._lock:
             moment = self.now()
-            if ticketing_paused(self.store):
-                raise TicketRefused("paused", "ticketing is paused by the staff (admin screen)")
-            self._check_clock(moment)
-            if not service.open_at(moment):
-                raise TicketRefused("closed", f"service {service.prefix} ({service.name}) is not handing out "
-                                              f"numbers at {moment.strftime('%a %H:%M')}")
-            if service.daily_limit and self.issued_today(service.prefix) >= service.daily_limit:
-                raise TicketRefused("full", f"service {service.prefix} has handed out all {service.daily_limit} "
-                                            "numbers for today")
+            self._refuse_now(service, moment)
             link = self._ready_printer()
             outlook = self.outlook(service.prefix)
             request_id = str(uuid.uuid4())  # the ticket event's id, and the office's key for its number
             office = self._office_number(service, moment, request_id)
-            try:
-                ticket = self._take_number(service, moment, lang, outlook, request_id, office)
-            except TicketRefused as exc:  # rolled back: no number consumed
-                if exc.reason == "offline":  # staff must hear of it: the kiosk refuses everyone until it answers
-                    self.printing.fault("numbering_offline", str(exc))
-                raise
-            except StoreError as exc:  # a full data folder: rolled back, no number consumed
-                message = f"no number taken for service {service.prefix}: {exc}"
-                log.error("%s", message)
-                for listener in list(self.on_fault):  # the running kiosk's faults; the store cannot keep one now
-                    listener(message)
-                raise TicketRefused("store", str(exc)) from exc
+            ticket = self._store(service, moment, lang, outlook, request_id, office)
             self._print(link, ticket, service, moment, "printed", outlook.estimate)
             return ticket
+
+    def check_in(self, prefix: str, code: str, lang: str = "zh-TW") -> Tuple[Ticket, "Appointment"]:
+        """An appointment's ``code`` typed at the check-in service ``prefix`` (預約報到): the office's number for it,
+        printed with the appointment's service and time, and the appointment.  TicketRefused as for any ticket
+        (nothing is asked of the office then), CheckInRefused when the office checks nothing in (``offline``
+        when it does not answer, or with no server: only the office knows the appointments)."""
+        service = self.config.service(prefix)
+        if self.numbers is None:
+            raise CheckInRefused("offline", "this kiosk has no office server: it knows no appointment")
+        with self._lock:
+            moment = self.now()
+            self._refuse_now(service, moment)
+            link = self._ready_printer()
+            request_id = str(uuid.uuid4())
+            try:
+                answer = self.numbers.check_in(service, code, moment, request_id)
+            except NumberFull as exc:
+                raise TicketRefused("full", f"service {service.prefix}: {exc}") from exc
+            appointment = Appointment(self._service_or_letter(answer["appointment"]["service"]),
+                                      datetime.fromisoformat(answer["appointment"]["at"]).astimezone(officetime.TAIPEI))
+            ticket = self._store(service, moment, lang, Outlook(0, live=True), request_id, answer,
+                                 {"appointment": answer["appointment"]})
+            self._print(link, ticket, service, moment, "printed", appointment=appointment)
+            return ticket, appointment
+
+    def _service_or_letter(self, prefix: str):
+        """The kiosk's service of ``prefix``, or one named by its letter (the office may book a service this kiosk
+        does not list)."""
+        try:
+            return self.config.service(prefix)
+        except KeyError:
+            return Service(prefix, prefix, prefix)
+
+    def _refuse_now(self, service, moment: datetime) -> None:
+        """TicketRefused, nothing consumed, when no number of ``service`` is handed out now (the admin's pause, a
+        clock set back, the service's hours, its daily limit as this kiosk counts it)."""
+        if ticketing_paused(self.store):
+            raise TicketRefused("paused", "ticketing is paused by the staff (admin screen)")
+        self._check_clock(moment)
+        if not service.open_at(moment):
+            raise TicketRefused("closed", f"service {service.prefix} ({service.name}) is not handing out "
+                                          f"numbers at {moment.strftime('%a %H:%M')}")
+        if service.daily_limit and self.issued_today(service.prefix) >= service.daily_limit:
+            raise TicketRefused("full", f"service {service.prefix} has handed out all {service.daily_limit} "
+                                        "numbers for today")
+
+    def _store(self, service, moment: datetime, lang: str, outlook: Outlook, request_id: str,
+               office: Optional[dict], extra: Optional[dict] = None) -> Ticket:
+        """The ticket and its event, stored in one transaction; TicketRefused (rolled back) when it cannot be."""
+        try:
+            return self._take_number(service, moment, lang, outlook, request_id, office, extra)
+        except TicketRefused as exc:  # rolled back: no number consumed
+            if exc.reason == "offline":  # staff must hear of it: the kiosk refuses everyone until it answers
+                self.printing.fault("numbering_offline", str(exc))
+            raise
+        except StoreError as exc:  # a full data folder: rolled back, no number consumed
+            message = f"no number taken for service {service.prefix}: {exc}"
+            log.error("%s", message)
+            for listener in list(self.on_fault):  # the running kiosk's faults; the store cannot keep one now
+                listener(message)
+            raise TicketRefused("store", str(exc)) from exc
 
     def reprint_last(self, link=None) -> Ticket:
         """Print the most recent ticket again (a staff action); recorded as an event."""
@@ -294,9 +337,9 @@ class TicketService:
             raise TicketRefused("full", f"service {service.prefix}: {exc}") from exc
 
     def _take_number(self, service, moment: datetime, lang: str, outlook: Outlook, request_id: str,
-                     office: Optional[dict] = None) -> Ticket:
+                     office: Optional[dict] = None, extra: Optional[dict] = None) -> Ticket:
         day = officetime.office_day(moment).isoformat()
-        extra = {"estimate_minutes": list(outlook.estimate)} if outlook.estimate else {}
+        extra = dict(extra or {}, **({"estimate_minutes": list(outlook.estimate)} if outlook.estimate else {}))
 
         def write(conn):
             issued, base = conn.execute(
@@ -323,9 +366,10 @@ class TicketService:
         cannot call it until the kiosk uploads it, and the ticket and the screen say so."""
         return self.numbers is not None and numbering.is_own(label)
 
-    def _print(self, link, ticket: Ticket, service, moment: datetime, done: str, estimate=None) -> None:
+    def _print(self, link, ticket: Ticket, service, moment: datetime, done: str, estimate=None,
+               appointment: Optional["Appointment"] = None) -> None:
         data = self._encode(TicketText(ticket.label, service, moment, ticket.people_ahead, ticket.lang, estimate,
-                                       alone=self.numbered_alone(ticket.label)))
+                                       alone=self.numbered_alone(ticket.label), appointment=appointment))
         try:
             self.printing.send(link, data)
         except PrinterError as exc:

@@ -75,7 +75,10 @@ class CheckInRefused(Exception):
         self.reason, self.at, self.number = reason, at, number
 
     def answer(self) -> dict:
-        return {"error": str(self), "reason": self.reason, "at": self.at, "number": self.number}
+        """The API's 409 body; an early code's says when check-in opens (``opens``)."""
+        opens = (officetime.rfc3339(datetime.fromisoformat(self.at) - timedelta(minutes=EARLY_MINUTES))
+                 if self.reason == "early" else None)
+        return {"error": str(self), "reason": self.reason, "at": self.at, "number": self.number, "opens": opens}
 
 
 def services() -> List:

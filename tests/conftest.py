@@ -62,6 +62,8 @@ CLOCK_FILES = {
     "test_tile_opening.py",
     "test_office_wide_numbers.py",   # real processes (the server, `kiosk ticket print`) on the office clock
     "test_office_take.py",            # the phones' hours, the office day of a number taken on the phone
+    "test_kiosk_checkin.py",          # an appointment's window, on a real server and the shared app, office clock
+    "test_office_appointments.py",    # appointments' days and windows (a pinned clock)
 }
 
 

@@ -160,6 +160,7 @@ def test_early_late_and_another_days_codes_are_refused_with_the_appointments_tim
     assert refused.status_code == 409
     assert refused.get_json()["reason"] == reason
     assert refused.get_json()["at"] == f"{appointment_day}T09:15:00.000+08:00"
+    assert refused.get_json()["opens"] == (f"{appointment_day}T08:45:00.000+08:00" if reason == "early" else None)
     assert appointments.day_list(db, appointment_day)[0]["ticket_id"] is None  # nothing taken
     assert walk_in(client, tokens["ERLIN-01"], "F") == "F001"  # nor a number
 

@@ -23,10 +23,11 @@ through ``Clock.schedule_once`` (a rating: ``RatingController``'s step in
 #: Screens by name, home first; the three features in the order of the home tiles.
 #: Kept here, free of Kivy, so the CLI can list them without opening a window.
 FEATURES = ("ticket", "forms", "rating")
-#: After a rating: the thank-you, and the why-question after a negative one; after a ticket: its number.
+#: After a rating: the thank-you, and the why-question after a negative one; after a ticket: its number; the
+#: check-in service's tile opens the appointment keypad (``checkin``).
 #: And the language screen, which the header's language button opens from any other screen.
-SCREENS = ("home",) + FEATURES + ("thanks", "reason", "taken", "form_list", "form", "setup_error", "admin_pin",
-                                   "admin", "language")
+SCREENS = ("home",) + FEATURES + ("thanks", "reason", "taken", "checkin", "form_list", "form", "setup_error",
+                                   "admin_pin", "admin", "language")
 #: Other names the CLI accepts (``kiosk screenshot rate``).
 ALIASES = {"rate": "rating"}
 #: What is drawn over a screen rather than being one: pictures and the layout audit reach it like a screen.

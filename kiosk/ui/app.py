@@ -50,6 +50,7 @@ from ..queue_status import REFRESH_SECONDS as QUEUE_REFRESH_SECONDS
 from ..settings import LANGUAGES
 from . import FEATURES, SCREENS
 from .admin import AdminController, AdminPinScreen, AdminScreen, CornerHold
+from .checkin import CheckInController, CheckInScreen
 from .forms import FormListScreen, FormScreen, FormsController, FormsScreen
 from .home import HomeScreen
 from .idle import IdleController
@@ -65,7 +66,8 @@ __all__ = ["KioskApp", "register_fonts"]
 log = logging.getLogger("kiosk.ui")
 
 HERE = Path(__file__).parent
-KV_FILES = ("widgets.kv", "language.kv", "home.kv", "rating.kv", "ticket.kv", "forms.kv", "admin.kv", "idle.kv")
+KV_FILES = ("widgets.kv", "language.kv", "home.kv", "rating.kv", "ticket.kv", "forms.kv", "admin.kv", "idle.kv",
+            "checkin.kv")
 #: How often the kiosk asks the office server for its central settings (forms catalogue, announcements):
 #: an announcement set at the office is on the marquee within this.  An unchanged answer is a bodiless 304.
 OFFICE_SYNC_SECONDS = 5 * 60
@@ -141,6 +143,7 @@ class KioskApp(App):
         self.printer_busy = False  # one print job at a time, tickets and form slips alike (the printer is slow)
         # Each feature's flow, in a controller beside its screens; the kv files call them (app.tickets.take(...)).
         self.tickets = TicketController(self)
+        self.checkin = CheckInController(self)  # 預約報到: the appointment keypad (checkin.py)
         self.forms = FormsController(self)
         self.ratings = RatingController(self)
         self.admin = AdminController(self)
@@ -175,6 +178,7 @@ class KioskApp(App):
             ("home", HomeScreen),
             ("ticket", lambda: TicketScreen(services=list(self.kiosk_config.services))),
             ("taken", TakenScreen),
+            ("checkin", CheckInScreen),
             ("forms", lambda: FormsScreen(categories=[c for c in self.forms.catalogue.categories
                                                       if self.forms.catalogue.in_category(c.code)])),
             ("form_list", FormListScreen),

@@ -63,6 +63,29 @@ def _taken(app, state) -> None:
         raise RuntimeError("a scene took a number")
 
 
+def _checkin(app, state) -> None:
+    """The appointment keypad with a code typed; in the long-names state, with the longest answer the office
+    can give in this language beside it (a late code's, most often)."""
+    from datetime import timedelta
+
+    from ..office_numbers import CheckInRefused
+    from .checkin import refusal_text
+
+    services = app.kiosk_config.services
+    app.checkin.open(next((s for s in services if s.check_in), services[0]).prefix)
+    screen = app.manager.get_screen("checkin")
+    screen.code = "24681357"
+    if state is not None and state.name == "long-names":
+        now = officetime.now()
+        tomorrow = now + timedelta(days=1)
+        answers = [CheckInRefused("unknown", ""), CheckInRefused("early", "", tomorrow, tomorrow - timedelta(minutes=30)),
+                   CheckInRefused("late", "", now - timedelta(hours=1)), CheckInRefused("used", "", number="F012"),
+                   CheckInRefused("offline", "")]
+        longest = max(answers, key=lambda a: len(refusal_text(app.t, a, now)))
+        screen.message = refusal_text(app.t, longest, now)
+        screen.code = screen.code if longest.reason == "unknown" else ""  # as the controller leaves it
+
+
 def _thanks(app) -> None:
     from ..ratings import latest_choice
 
@@ -79,6 +102,8 @@ def show(app, screen: str, state=None) -> None:
         _taken(app, state)
     elif screen == "thanks":
         _thanks(app)
+    elif screen == "checkin":
+        _checkin(app, state)
     elif screen == "form_list":
         app.forms.open_category(scene_form(app, long_names).category)
     elif screen.startswith("form:") or screen == "form":

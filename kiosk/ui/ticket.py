@@ -169,6 +169,9 @@ class TicketController:
         app = self.app
         if app.services is None or app.printer_busy or app.monotonic() < self._quiet_until:
             return  # a second tap while the first ticket prints, or just after, is not a second ticket
+        if app.kiosk_config.service(prefix).check_in and app.services.tickets.numbers is not None:
+            app.checkin.open(prefix)  # 預約報到: the code first (checkin.py); without a server, a plain number
+            return
         app.printer_busy = True
         threading.Thread(target=self._issue, args=(prefix, app.lang), name="ticket", daemon=True).start()
 
@@ -194,10 +197,11 @@ class TicketController:
         Clock.schedule_once(lambda _dt: self.show_outcome(prefix, kind, label, reason, paper, ahead, estimate))
 
     def show_outcome(self, prefix: str, kind: str, label: str, reason: Optional[str], paper: bytes,
-                     ahead: Optional[int] = None, estimate=None) -> None:
+                     ahead: Optional[int] = None, estimate=None, note: str = "") -> None:
         """On the main thread, after a tap (or for a picture of it): the number taken (``kind`` ok), a ticket that
         did not print (failed), or why there is none (refused, ``reason``); ``paper``: the simulated printer's;
-        ``ahead`` and ``estimate``: as printed on the ticket, for the voice guide."""
+        ``ahead`` and ``estimate``: as printed on the ticket, for the voice guide; ``note``: what to say beside a
+        ticket that printed (an appointment's time, checkin.py)."""
         app = self.app
         app.printer_busy = False
         app.services.uploader.wake()  # the ticket (or the fault) goes to the office soon
@@ -207,12 +211,12 @@ class TicketController:
         screen.label = label
         screen.ok = kind == "ok"
         alone = kind == "ok" and app.services.tickets.numbered_alone(label)  # the counters cannot see it yet
-        screen.message = {"ok": app.t("ticket.alone") if alone else "", "failed": app.t("ticket.print_failed"),
+        screen.message = {"ok": note or (app.t("ticket.alone") if alone else ""), "failed": app.t("ticket.print_failed"),
                           "refused": app.t(f"ticket.refused_{reason}", service=service) if reason else ""}[kind]
         screen.ticket_texture = paper_texture(paper, app.kiosk_config) if paper else None
         lang = spoken_language(app.lang)
         screen.spoken = (ticket_speech(lang, label, app.kiosk_config.service(prefix).name_in(lang), ahead,
-                                       minutes_text(estimate) if estimate else "") if kind == "ok" else
+                                       minutes_text(estimate) if estimate else "") if kind == "ok" and not note else
                          sentences([f"{app.t('ticket.your_number', lang)}: {spelled(label)}", screen.message], lang) if label else
                          screen.message)
         app.show("taken", return_home_after=12 if kind == "ok" else 20)
