@@ -17,7 +17,8 @@ VERSION = re.search(r'^__version__ = "([^"]+)"', (HERE / "protocol" / "__init__.
 
 # kiosk-office (office/); flask 3.1: a limit per view (uploads); requests: the forms' link check; babel: the live
 # queue page's gettext catalogues and its dates in each language (office/queue_texts.py)
-OFFICE = ["flask>=3.1", "sqlalchemy>=2.0", "pydantic>=2.5", "waitress>=3.0.1", "requests>=2.31", "babel>=2.12"]
+OFFICE = ["flask>=3.1", "sqlalchemy>=2.0", "pydantic>=2.5", "waitress>=3.0.1", "requests>=2.31", "babel>=2.12",
+          "pywebpush>=2.0"]  # pywebpush: the live page's reminders (office/push.py)
 # kiosk (kiosk/, hardware/): the screen, the buttons, the printer, the QR codes, the uploads
 KIOSK = [
     "kivy>=2.3,<2.4",

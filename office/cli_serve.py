@@ -79,6 +79,7 @@ def _serve(args) -> int:
         print("kiosk-office: serve needs waitress: pip install waitress", file=sys.stderr)
         return 1
     from .app import create_app
+    from .push import Notifier
     logging.getLogger().setLevel(logging.INFO)
     wanted = args.connection_limit * FILES_PER_CONNECTION + args.threads + args.streams + FILES_BESIDES
     limit = _open_files(wanted)
@@ -100,7 +101,11 @@ def _serve(args) -> int:
         def stop(signum, _frame):
             raise SystemExit(0)  # waitress.run() takes it: stops listening, lets running requests finish
         signal.signal(signal.SIGTERM, stop)
-        server.run()
+        notifier = Notifier(db).start()  # 提醒我: the live pages' reminders, sent at each call (office/push.py)
+        try:
+            server.run()
+        finally:
+            notifier.stop()
     finally:
         db.close()
     print("kiosk-office: stopped", file=sys.stderr)

@@ -20,7 +20,7 @@ from sqlalchemy import (BigInteger, Boolean, Column, Float, ForeignKey, Index, I
 
 __all__ = ["METADATA", "SCHEMA_VERSION", "ALL_KIOSKS", "REPORT_KEYS", "KIOSKS", "EVENTS", "RATINGS", "RATINGS_LINK",
            "RATING_COUNTS", "TICKETS", "FORM_VIEWS", "OFFICE_CONFIG", "FORM_CATEGORIES", "FORMS", "META", "CALLS",
-           "CALL_EVENTS", "COUNTERS", "NUMBERS", "NUMBER_SLOTS", "ALERTS", "APPOINTMENTS", "STAFF", "STAFF_SESSIONS", "DISPLAYS",
+           "CALL_EVENTS", "COUNTERS", "NUMBERS", "NUMBER_SLOTS", "ALERTS", "APPOINTMENTS", "PUSH_SUBSCRIPTIONS", "STAFF", "STAFF_SESSIONS", "DISPLAYS",
            "LINK_WINDOWS", "VOICE_CLIPS",
            "VOICE_REPORTS"]
 
@@ -33,8 +33,8 @@ __all__ = ["METADATA", "SCHEMA_VERSION", "ALL_KIOSKS", "REPORT_KEYS", "KIOSKS", 
 #: too, without a version of their own: ``create_all`` makes them in an older database as it opens.)
 #: 5: ``forms.translations`` and ``form_categories.translations``, the titles and descriptions in vi, id, th and fil
 #: (JSON, office/forms_list.py), added to an older database's tables on opening (``office/db.py``).
-#: (``numbers`` and ``number_slots``, the office-wide numbering, ``alerts`` and ``appointments`` are new tables
-#: again: no version of their own.)
+#: (``numbers`` and ``number_slots``, the office-wide numbering, ``alerts``, ``appointments`` and
+#: ``push_subscriptions`` are new tables again: no version of their own.)
 SCHEMA_VERSION = 5
 ALL_KIOSKS = "*"  # the office_config scope every kiosk reads
 
@@ -184,6 +184,24 @@ APPOINTMENTS = Table(
     Column("kiosk_id", String(32)),
     Column("checked_in_at", String(40)),
     UniqueConstraint("day", "code", name="appointments_day_code"),
+)
+
+#: A live queue page's 提醒我 (office/push.py): where its browser's push service takes the two messages, for one
+#: ticket of one day; nothing about the resident.  Kept until the number is called (or the day is over).
+PUSH_SUBSCRIPTIONS = Table(
+    "push_subscriptions", METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("day", String(10), nullable=False),
+    Column("number", String(8), nullable=False),
+    Column("endpoint", Text, nullable=False),             # the push service's address for this browser
+    Column("p256dh", String(100), nullable=False),        # the browser's public key (RFC 8291), base64url
+    Column("auth", String(40), nullable=False),           # its auth secret, base64url
+    Column("lang", String(8), nullable=False),            # the page's language: the messages'
+    Column("near", Integer, nullable=False),              # "near" is sent when this many or fewer are ahead
+    Column("near_sent_at", String(40)),
+    Column("created_at", String(40), nullable=False),
+    Column("failures", Integer, nullable=False, default=0),
+    UniqueConstraint("day", "number", "endpoint", name="push_once"),
 )
 
 OFFICE_CONFIG = Table(

@@ -230,8 +230,10 @@ def test_the_pages_fetch_nothing_from_the_internet(office):
     upload(kiosk_ticket("A001", NOON - timedelta(minutes=5), 1, service_name="戶籍登記"))
     for path in ("/q/2026-12-08/A001", "/q/2026-12-08/A002", "/q/abc"):
         html = client.get(path).get_data(as_text=True)
-        for outside in ("http://", "https://", " src=", "<link", "url("):
+        for outside in ("http://", "https://", " src=", "url("):
             assert outside not in html, (path, outside)
+        # a link only to this server (the Home Screen manifest, office/push_pages.py)
+        assert all(href.startswith("/") for href in re.findall(r'<link[^>]*href="([^"]*)"', html)), path
 
 
 # -- on a phone: Chromium at 390x844 --------------------------------------------------------------------
