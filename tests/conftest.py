@@ -64,6 +64,7 @@ CLOCK_FILES = {
     "test_office_take.py",            # the phones' hours, the office day of a number taken on the phone
     "test_kiosk_checkin.py",          # an appointment's window, on a real server and the shared app, office clock
     "test_office_appointments.py",    # appointments' days and windows (a pinned clock)
+    "test_office_push.py",            # today's reminders, yesterday's dropped; a real serve on the office clock
 }
 
 

@@ -12,6 +12,7 @@ import base64
 import json
 import os
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import List, Optional
 
@@ -69,6 +70,7 @@ class PushService:
 
     def __init__(self):
         self.received: List[tuple] = []
+        self.times: List[float] = []  # time.monotonic() of each arrival
         self.answer = 201
         self.arrived = threading.Condition()
         service = self
@@ -78,6 +80,7 @@ class PushService:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with service.arrived:
                     service.received.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                    service.times.append(time.monotonic())
                     service.arrived.notify_all()
                 self.send_response(service.answer)
                 self.send_header("Content-Length", "0")

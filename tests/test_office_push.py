@@ -6,6 +6,8 @@ subscriber's own keys, as the phone does.  In Chromium: the page subscribes, the
 page's service worker shows it.  On SQLite, and PostgreSQL with OFFICE_TEST_DATABASE_URL.
 """
 
+import json
+import time
 import uuid
 from datetime import datetime, timedelta
 
@@ -17,6 +19,8 @@ from office.app import create_app
 from office.db import Database
 from office.schema import PUSH_SUBSCRIPTIONS
 from office_backends import BACKENDS, database_url
+from office_browser import chromium, needs_chromium, running_office
+from office_sign_in import signed_in_session
 from push_service import Browser, PushService, vapid_ok
 
 DAY = "2026-12-08"
@@ -157,3 +161,81 @@ def test_yesterdays_reminders_are_dropped(db, office, service):
     subscribe(client, Browser(service.url + "/x"), "A001", near=1)
     push.notify_once(db, TEN + timedelta(days=1))
     assert rows(db) == []
+
+
+# -- in Chromium: the page subscribes, the office sends the call, the service worker shows it ------------
+
+FAKE_SUBSCRIBE = """
+// Chromium's own push service is Google's, out of reach here: subscribe() answers what it would, for the
+// stand-in's address and the test's keys.  The page, its service worker and the office are the real ones.
+PushManager.prototype.subscribe = function (options) {
+  window.__applicationServerKey = options && options.applicationServerKey;
+  var json = %s;
+  return Promise.resolve({endpoint: json.endpoint, toJSON: function () { return json; },
+                          unsubscribe: function () { return Promise.resolve(true); }});
+};
+"""
+
+
+@needs_chromium
+def test_in_chromium_the_page_subscribes_and_its_service_worker_shows_the_call(tmp_path, office_clock, service):
+    import requests
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    phone = Browser(service.url + "/chromium")
+    with running_office(tmp_path / "office.db", "ERLIN-01", "clerk", "correct horse 1", clock=office_clock) as (
+            url, token), Database(f"sqlite:///{tmp_path / 'office.db'}") as db, chromium() as driver:
+        day = office_clock.day().isoformat()
+        for seq, number in enumerate(("A001", "A002"), start=1):
+            event = {"id": str(uuid.uuid4()), "type": "ticket", "seq": seq, "clock_synced": True,
+                     "at": officetime.rfc3339(office_clock() - timedelta(minutes=10 - seq)),
+                     "data": {"number": number, "service": "A", "lang": "zh-TW"}}
+            requests.post(f"{url}/api/v1/events", json={"kiosk_id": "ERLIN-01", "events": [event]},
+                          headers={"Authorization": f"Bearer {token}"}, timeout=10).raise_for_status()
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument",
+                               {"source": FAKE_SUBSCRIBE % json.dumps(phone.subscription())})
+        driver.execute_cdp_cmd("Browser.grantPermissions", {"origin": url, "permissions": ["notifications"]})
+        driver.get(f"{url}/q/{day}/A002?lang=zh-TW")
+        driver.find_element(By.ID, "notify").click()
+        WebDriverWait(driver, 15).until(lambda d: "已開啟提醒" in d.find_element(By.ID, "notify-state").text)
+        assert not driver.find_element(By.ID, "notify-stop").get_attribute("hidden")
+        key = driver.execute_script("return Array.from(window.__applicationServerKey || [])")
+        assert bytes(key) == push._unb64(push.application_key(db))  # the office's own key, as the page sent it
+        assert service.wait(1)  # one ahead, three or fewer: "near" comes at once
+        assert phone.read(service.received[0][2])["kind"] == "near"
+        clerk = signed_in_session(url, "clerk", "correct horse 1")
+        for counter in (1, 2):  # A001 at counter 1, then ours, A002, at counter 2, as a clerk presses 叫下一號
+            called = clerk.post(f"{url}/api/v1/calls/next", json={"counter": counter, "services": ["A"]}, timeout=10)
+            called_at = time.monotonic()
+        assert called.json()["number"] == "A002"
+        assert service.wait(2), "the call was not sent"
+        message = phone.read(service.received[1][2])
+        assert (message["kind"], message["counter"], message["body"]) == ("called", 2, "A002 號請至 2 號櫃檯")
+        waited = service.times[1] - called_at
+        # What Chromium's push service would hand the browser: the message, into the page's service worker.
+        # What Chromium's push service would hand the browser: the message, into the page's service worker.  Its
+        # registration's id is Chromium's own count (0 in this fresh profile); DevTools refuses any other.
+        driver.execute_cdp_cmd("ServiceWorker.enable", {})
+        refused = []
+        for registration in ("0", "1", "2"):
+            try:
+                driver.execute_cdp_cmd("ServiceWorker.deliverPushMessage", {
+                    "origin": url, "registrationId": registration, "data": json.dumps(message)})
+                break
+            except Exception as exc:  # selenium's WebDriverException: not this id
+                refused.append(str(exc)[:120])
+        assert len(refused) < 3, refused
+        shown = driver.execute_async_script("""
+            var done = arguments[arguments.length - 1];
+            navigator.serviceWorker.ready.then(function (r) {
+              var tries = 0;
+              (function look() {
+                r.getNotifications().then(function (ns) {
+                  if (ns.length || ++tries > 50) done(ns.map(function (n) { return [n.title, n.body, n.tag]; }));
+                  else setTimeout(look, 100);
+                });
+              })();
+            });""")
+        assert shown == [["輪到您了", "A002 號請至 2 號櫃檯", "A002"]], shown
+        print(f"call to push sent: {waited * 1000:.0f} ms")  # the notifier wakes at the call (no wall-clock assert)
