@@ -24,9 +24,12 @@ def test_a_short_day_prints_what_a_user_reads():
     out = done.stdout
     assert done.returncode == 0, out + done.stderr
     assert out.startswith("kiosk-office bench day: 60 tickets, 2 counters, seed 3 (simulated "), out
-    where = re.search(r"numbers taken: (\d+) at the two kiosks \((\d+) numbered alone by kiosk 2, cut off from the "
-                      r"server 10:00-11:00\), (\d+) on phones \(/take\)", out)
-    assert where and int(where.group(1)) + int(where.group(3)) == tickets, out
+    where = re.search(r"numbers taken: (\d+) at the two kiosks \((\d+) of them appointments checked in at kiosk 1; "
+                      r"(\d+) numbered alone by kiosk 2, cut off from the server 10:00-11:00\), (\d+) on phones "
+                      r"\(/take\)", out)
+    assert where and int(where.group(1)) + int(where.group(4)) == tickets and int(where.group(2)) > 0, out
+    assert re.search(r"appointments: first called [+-][\d.]+ min from their time on average, at worst [+-]\d+ min "
+                     r"\(F\d{3}\); \d+ of \d+ called early", out), out
     assert "numbers given twice: 0 (goal 0): PASS" in out
     counts = re.search(r"served (\d+), no-shows (\d+) \((\d+) came back, requeued and served\), never called (\d+)",
                        out)

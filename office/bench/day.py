@@ -101,7 +101,7 @@ import time
 from pathlib import Path
 
 from .day_actors import KIOSK_IDS, STAFF_NAME, STAFF_PASSWORD, Display, HttpOffice, SimClock
-from .day_draw import counter_layout, draw_tickets
+from .day_draw import DAY, counter_layout, draw_tickets
 from .day_figures import report
 from .day_replay import BenchError, DayResult, simulate
 
@@ -130,6 +130,7 @@ def run_day(tickets: int = 400, counters: int = 4, seed: int = 1) -> DayResult:
         add_user(db, STAFF_NAME, STAFF_PASSWORD)
         # Phones may take as many as the day draws (the office's limit would refuse some: a figure of its own).
         set_remote_limits(db, {s.prefix: 0 if s.prefix in NOT_REMOTE else 999 for s in services()})
+        _book(db, day)
         # A short keep-alive only so that the stream's server thread finds the display gone soon after the day
         # (waitress notices a closed connection only when a write to it fails).
         # One stream connection for the whole replay, however long it takes (a reconnection may be sent a reset).
@@ -154,6 +155,16 @@ def run_day(tickets: int = 400, counters: int = 4, seed: int = 1) -> DayResult:
         _shut_down(db, server, server_thread, display)
         shutil.rmtree(folder, ignore_errors=True)
     return result
+
+
+def _book(db, day) -> None:
+    """Staff enter the day's appointments, one code each, before the office opens (office/appointments.py)."""
+    from ..appointments import add
+
+    for n, ticket in enumerate(t for t in day if t.due is not None):
+        ticket.code = f"{100000 + n}"
+        add(db, DAY.isoformat(), f"{int(ticket.due) // 60:02d}:{int(ticket.due) % 60:02d}", ticket.service,
+            ticket.code, by=STAFF_NAME)
 
 
 def _measure(result: DayResult, office: HttpOffice, display: Display) -> None:

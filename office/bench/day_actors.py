@@ -29,11 +29,13 @@ from .day_draw import DAY, KIOSKS, OPEN_MINUTE, SERVICES, Ticket
 from .day_replay import BenchError
 from .harness import client_session
 
-__all__ = ["KIOSK_IDS", "STAFF_NAME", "STAFF_PASSWORD", "SimClock", "HttpOffice", "Display"]
+__all__ = ["KIOSK_IDS", "STAFF_NAME", "STAFF_PASSWORD", "CHECK_IN", "SimClock", "HttpOffice", "Display"]
 
 #: The day's kiosks (day_draw.KIOSKS) as the server knows them.
 KIOSK_IDS = {k: f"BENCH-KIOSK-{k:02d}" for k in KIOSKS}
 STAFF_NAME, STAFF_PASSWORD = "bench", "bench-day-password"
+#: The check-in service's letter (the usual list's 預約報到): an appointment's ticket is numbered in its series.
+CHECK_IN = "F"
 
 
 class SimClock:
@@ -100,9 +102,16 @@ class HttpOffice:
             return self._on_the_phone(ticket)
         kiosk, session = ticket.kiosk, self.kiosks[ticket.kiosk]
         event_id = str(uuid.uuid4())
+        extra, prefix = {}, ticket.service
         if ticket.alone:
             n = self.alone[kiosk, ticket.service] = self.alone.get((kiosk, ticket.service), 0) + 1
             number = label(ticket.service, own_number(self.slots[kiosk], n))
+        elif ticket.due is not None:  # 預約報到: the code typed, the check-in service's number (office/appointments.py)
+            asked = {"kiosk_id": KIOSK_IDS[kiosk], "request_id": event_id, "service": CHECK_IN,
+                     "at": officetime.rfc3339(moment), "code": ticket.code}
+            answer = self._ok(session.post(f"{self.base}/api/v1/appointments/check-in", json=asked, timeout=30),
+                              f"POST /api/v1/appointments/check-in (kiosk {kiosk})").json()
+            number, prefix, extra = answer["number"], CHECK_IN, {"appointment": answer["appointment"]}
         else:
             asked = {"kiosk_id": KIOSK_IDS[kiosk], "request_id": event_id, "service": ticket.service,
                      "at": officetime.rfc3339(moment)}
@@ -111,9 +120,9 @@ class HttpOffice:
         self.seq[kiosk] += 1
         event = {"id": event_id, "type": "ticket", "seq": self.seq[kiosk], "at": officetime.rfc3339(moment),
                  "clock_synced": True,
-                 "data": {"number": number, "service": ticket.service, "numbering": "alone" if ticket.alone else
+                 "data": {"number": number, "service": prefix, "numbering": "alone" if ticket.alone else
                           "office", "service_name": next(s.name for s in SERVICES if s.prefix == ticket.service),
-                          "lang": "zh-TW", "kiosk_id": KIOSK_IDS[kiosk]}}
+                          "lang": "zh-TW", "kiosk_id": KIOSK_IDS[kiosk], **extra}}
         if ticket.alone:
             self.pending[kiosk].append(event)
         else:

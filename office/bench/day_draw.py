@@ -5,7 +5,8 @@
 What happens on the simulated day, before any of it reaches the server (``office/bench/day.py`` describes the
 day in words): when residents arrive (:data:`ARRIVAL_CURVE`), which service each takes and how long it keeps a
 counter (:data:`SERVICES`), where each takes the number (one of two kiosks, or a phone: :data:`PHONE_SHARE`;
-the second kiosk cut off from the server for an hour: :data:`CUT_OFF`), who is not there when called and who
+the second kiosk cut off from the server for an hour: :data:`CUT_OFF`; an appointment checked in there:
+:data:`APPOINTMENT_SHARE`), who is not there when called and who
 comes back, and which services each counter calls (:func:`counter_layout`).  All of it from one seeded
 ``random.Random``, so a seed is a day.  The numbers are the server's, given as the day is replayed.
 """
@@ -21,7 +22,7 @@ from datetime import date
 from typing import Dict, List, Optional, Sequence, Tuple
 
 __all__ = ["DAY", "OPEN_MINUTE", "CLOSE_MINUTE", "ARRIVAL_CURVE", "Service", "SERVICES", "PRIORITY", "KIOSKS",
-           "PHONE_SHARE", "PHONE_LAST_MINUTE", "CUT_OFF", "Ticket",
+           "PHONE_SHARE", "PHONE_LAST_MINUTE", "CUT_OFF", "APPOINTMENT_SHARE", "APPOINTMENT_EARLY", "Ticket",
            "arrival_minutes", "service_minutes", "draw_tickets", "counter_layout", "serving"]
 
 DAY = date(2026, 11, 25)  # a Wednesday
@@ -70,6 +71,11 @@ PHONE_LAST_MINUTE = 16 * 60 + 30   # office/remote.py: phones take numbers until
 #: (kiosk, from, to): that kiosk cannot reach the server from 10:00 to 11:00; it numbers alone, from its slot, and
 #: uploads those tickets when it is back.
 CUT_OFF = (2, 10 * 60, 11 * 60)
+#: Of the regular tickets taken at a kiosk, this share are appointments checked in there (預約報到): the resident
+#: comes this many minutes (from, to) before the appointment's time, which staff booked on a 5-minute slot, and
+#: types the code at the first kiosk (the one never cut off: a kiosk cut off checks no appointment in).
+APPOINTMENT_SHARE = 0.08
+APPOINTMENT_EARLY = (5.0, 25.0)
 #: The counters' services with four counters; more repeat it, fewer merge it (counter_layout).
 FOUR_COUNTERS = (("A", "B"), ("A", "B"), ("B", "C", "E"), ("A", "C"))
 
@@ -104,6 +110,8 @@ class Ticket:
     source: str = "kiosk"       # kiosk | phone
     kiosk: int = 0              # which kiosk (KIOSKS), 0 for a phone
     alone: bool = False         # numbered by its kiosk alone, cut off from the server (CUT_OFF)
+    due: Optional[float] = None  # an appointment checked in: its time (minutes after midnight)
+    code: str = ""              # its code, as staff entered it
     # what happened
     known: Optional[float] = None   # when the server had the ticket: at once, or when its kiosk uploaded it
     ahead: Optional[int] = None
@@ -125,13 +133,17 @@ class Ticket:
 
     @property
     def kind(self) -> str:
-        """How the ticket was taken: ``kiosk``, ``phone``, or ``alone`` (a kiosk cut off from the server)."""
-        return "alone" if self.alone else self.source
+        """How the ticket was taken: ``kiosk``, ``phone``, ``alone`` (a kiosk cut off from the server), or
+        ``appointment`` (checked in at a kiosk)."""
+        return "appointment" if self.due is not None else "alone" if self.alone else self.source
 
 
 def draw_tickets(n: int, rng: random.Random) -> List[Ticket]:
     """The day's tickets in print order: time, service, where it is taken, time at the counter, no-show or not."""
     tickets = []
+    # Which are appointments: drawn from a generator of their own, seeded from ``rng`` without using it, so that
+    # a seed's day stays the day it was before appointments (the same arrivals, services, kiosks, no-shows).
+    side = random.Random(repr(rng.getstate()[1][:8]))
     for minute in arrival_minutes(n, rng):
         service = rng.choices(SERVICES, weights=[s.share for s in SERVICES])[0]
         ticket = Ticket("", service.prefix, minute, service_minutes(service, rng))
@@ -140,6 +152,10 @@ def draw_tickets(n: int, rng: random.Random) -> List[Ticket]:
         else:
             ticket.kiosk = rng.choice(KIOSKS)
             ticket.alone = ticket.kiosk == CUT_OFF[0] and CUT_OFF[1] <= minute < CUT_OFF[2]
+            if service.prefix != PRIORITY and side.random() < APPOINTMENT_SHARE \
+                    and minute + APPOINTMENT_EARLY[1] < CLOSE_MINUTE - 30:
+                ticket.kiosk, ticket.alone = KIOSKS[0], False
+                ticket.due = 5 * math.ceil((minute + side.uniform(*APPOINTMENT_EARLY)) / 5)
         if rng.random() < NO_SHOW_SHARE:
             ticket.no_show = True
             if rng.random() < COME_BACK_SHARE:

@@ -41,8 +41,9 @@ def called_in_print_order(tickets: Sequence[Ticket]) -> List[str]:
     does not know it (``Ticket.known``, its upload); once it does, the ticket takes its place by its print time."""
     wrong = []
     for service in {t.service for t in tickets}:
-        mine = sorted((t for t in tickets if t.service == service and t.first_call_order is not None),
-                      key=lambda t: t.printed)
+        # (an appointment's ticket goes by its time, not its print: office/CALLING.md; not compared here)
+        mine = sorted((t for t in tickets if t.service == service and t.first_call_order is not None
+                       and t.due is None), key=lambda t: t.printed)
         for i, later in enumerate(mine):
             for earlier in mine[:i]:
                 known = earlier.printed if earlier.known is None else earlier.known
@@ -103,8 +104,9 @@ def _where(result: DayResult, out: Out) -> None:
     """Where the day's numbers were taken, and whether one was given twice."""
     day = result.tickets
     kiosk, cut, start, end = [t for t in day if t.source == "kiosk"], CUT_OFF[0], CUT_OFF[1], CUT_OFF[2]
-    out(f"  numbers taken: {len(kiosk)} at the two kiosks ({sum(t.alone for t in day)} numbered alone by kiosk "
-        f"{cut}, cut off from the server {start // 60:02d}:{start % 60:02d}-{end // 60:02d}:{end % 60:02d}), "
+    out(f"  numbers taken: {len(kiosk)} at the two kiosks ({sum(t.due is not None for t in day)} of them appointments "
+        f"checked in at kiosk 1; {sum(t.alone for t in day)} numbered alone by kiosk {cut}, cut off from the server "
+        f"{start // 60:02d}:{start % 60:02d}-{end // 60:02d}:{end % 60:02d}), "
         f"{sum(t.source == 'phone' for t in day)} on phones (/take)")
     twice = result.duplicates
     out(f"  numbers given twice: {len(twice)} (goal 0): {'PASS' if not twice else 'MISS: ' + ', '.join(twice[:5])}")
@@ -126,7 +128,8 @@ def _waits(waited: List[Ticket], out: Out) -> None:
     if regular and priority:
         out(f"    mean wait: regular {statistics.fmean(t.wait for t in regular):.1f} min, "
             f"priority {statistics.fmean(t.wait for t in priority):.1f} min")
-    kinds = {"kiosk": "at a kiosk", "phone": "on a phone", "alone": "numbered alone (its kiosk cut off)"}
+    kinds = {"kiosk": "at a kiosk", "phone": "on a phone", "alone": "numbered alone (its kiosk cut off)",
+             "appointment": "checked in for an appointment"}
     parts = []
     for kind, words in kinds.items():
         mine = [t for t in waited if t.kind == kind]
@@ -134,14 +137,22 @@ def _waits(waited: List[Ticket], out: Out) -> None:
             worst = max(mine, key=lambda t: t.wait)
             parts.append(f"{words} {worst.wait:.0f} min ({worst.number}), mean {statistics.fmean(t.wait for t in mine):.1f}")
     out("    longest wait by where the number was taken: " + "; ".join(parts))
+    booked = [t for t in waited if t.due is not None]
+    if booked:
+        late = [t.first_call - t.due for t in booked]
+        worst = max(booked, key=lambda t: t.first_call - t.due)
+        out(f"    appointments: first called {statistics.fmean(late):+.1f} min from their time on average, at worst "
+            f"{max(late):+.0f} min ({worst.number}); {sum(1 for x in late if x < 0)} of {len(booked)} called early "
+            f"(nobody else waiting at the counter)")
 
 
 def _estimate_error(waited: List[Ticket], result: DayResult, out: Out) -> None:
     """The estimate read right after printing against the actual wait, beside the rule of thumb's."""
-    judged = [t for t in waited if t.wait <= ESTIMATE_WINDOW_MINUTES]
+    # (an appointment is called at its time, not when the queue reaches it: its estimate is another question)
+    judged = [t for t in waited if t.wait <= ESTIMATE_WINDOW_MINUTES and t.due is None]
     estimated = [t for t in judged if t.estimate is not None]
     unknown = len(judged) - len(estimated)
-    longer = len(waited) - len(judged)
+    longer = sum(1 for t in waited if t.due is None) - len(judged)
     head = (f"  estimate error (waits up to {ESTIMATE_WINDOW_MINUTES} min, {len(estimated)} tickets with an estimate, "
             f"{unknown} 'unknown'; {longer} waited longer)")
     if not estimated:
