@@ -243,8 +243,8 @@ class Notifier:
     """``kiosk-office serve``'s thread that sends the messages (:func:`notify_once`) after each change to the
     calls of this process, and every :data:`POLL_SECONDS` besides."""
 
-    def __init__(self, db, poll: float = POLL_SECONDS):
-        self.db, self.poll = db, poll
+    def __init__(self, db, poll: float = POLL_SECONDS, clock: Callable[[], datetime] = None):
+        self.db, self.poll, self.clock = db, poll, clock  # clock: the office's now (None: officetime.now)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="push", daemon=True)
 
@@ -261,7 +261,7 @@ class Notifier:
         while not self._stop.is_set():
             seen = calls.generation(self.db)
             try:
-                notify_once(self.db)
+                notify_once(self.db, self.clock() if self.clock else None)
             except Exception:  # the database busy or gone for a moment: the next round tries again
                 log.exception("push notifications failed this round")
             calls.wait_for_change(self.db, self.poll, seen)

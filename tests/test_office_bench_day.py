@@ -51,6 +51,9 @@ def test_a_short_day_prints_what_a_user_reads():
     calls, p50, p99, worst = map(int, latency.groups()[:4])
     assert calls >= served + no_shows and p50 <= p99 <= worst
     assert re.search(r"the call request's own round trip: p50 \d+ ms, p99 \d+ ms -> display p50 [\d.]+x", out), out
+    phones = re.search(r"call-to-push \(提醒我, every phone's ticket\) over (\d+) calls: p50 \d+ ms, p99 \d+ ms, max "
+                       r"\d+ ms \(goal p99 < 2 s\): (PASS|MISS)", out)
+    assert phones and 0 < int(phones.group(1)) <= int(where.group(4)), out  # each phone called, its push sent
     assert re.search(r"no ticket called twice: yes \(\d+ calls on the display stream", out), out
     assert "each service's tickets first called in print order: yes" in out
     assert re.search(r"replay took [\d.]+ s real time", out), out

@@ -45,9 +45,14 @@ the queue grows in the morning and drains over lunch.
 :data:`~office.bench.day_draw.CUT_OFF`): 15 % of the regular tickets taken
 before 16:30 on a phone, the rest at either kiosk; kiosk 2 cannot reach the
 server from 10:00 to 11:00, numbers alone from its slot (A2001…) and uploads
-those tickets at 11:00: until then no counter can call them.  Every number
-comes from the server as the day is replayed (or from the slot), so a number
-given twice would show (goal: none).
+those tickets at 11:00: until then no counter can call them.  8 % of the
+kiosk tickets are appointments (:data:`~office.bench.day_draw.APPOINTMENT_SHARE`):
+staff booked them before the day, on 5-minute slots; the resident comes 5-25
+minutes early and types the code at kiosk 1 (``POST
+/api/v1/appointments/check-in``); the ticket (F001…) waits in its
+appointment's service and is called at its time (``office/CALLING.md``).
+Every number comes from the server as the day is replayed (or from the slot),
+so a number given twice would show (goal: none).
 
 **Counters** (:func:`counter_layout`): with 4, counters 1-2 serve A+B, 3
 C+E+B, 4 A+C; more counters repeat that pattern, fewer merge it (every service
@@ -77,8 +82,14 @@ Measured
   counter's ``POST /api/v1/calls/next`` to the moment the display thread has
   read that call's event (matched by event id) from the stream, beside the
   round trip of the POST itself;
+* **call-to-push latency** (real time, 提醒我): every resident who took the
+  number on a phone turns reminders on from its live page; from the clerk's
+  ``POST`` to the "called" message reaching the stand-in push service on
+  127.0.0.1 (``day_push``), sent by the same notifier ``kiosk-office serve``
+  runs (``office/push.py``) and decrypted with the phone's keys;
 * **longest wait of each kind** of ticket: taken at a kiosk, on a phone,
-  numbered alone by the cut-off kiosk;
+  numbered alone by the cut-off kiosk, checked in for an appointment (and how
+  far from its time each appointment was first called);
 * **checks**: no number given twice, no ticket called twice (a second call
   only after a requeue), each service's tickets first called in print order
   among those the server knew (the fairness rule's promise among equals).
@@ -93,6 +104,7 @@ clients in ``day_actors``, its figures in ``day_figures``; here, the server it r
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import sys
@@ -100,9 +112,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from ..push import ENDPOINTS_ENV, Notifier
 from .day_actors import KIOSK_IDS, STAFF_NAME, STAFF_PASSWORD, Display, HttpOffice, SimClock
 from .day_draw import DAY, counter_layout, draw_tickets
 from .day_figures import report
+from .day_push import PushReceiver
 from .day_replay import BenchError, DayResult, simulate
 
 __all__ = ["run_day", "bench_day"]
@@ -123,7 +137,9 @@ def run_day(tickets: int = 400, counters: int = 4, seed: int = 1) -> DayResult:
     result = DayResult(day, layout)
     folder = Path(tempfile.mkdtemp(prefix="office-bench-day-"))
     clock = SimClock()
-    db = server = server_thread = display = None
+    db = server = server_thread = display = notifier = None
+    receiver, allowed = PushReceiver(), os.environ.get(ENDPOINTS_ENV)
+    os.environ[ENDPOINTS_ENV] = receiver.url  # the stand-in push service: an endpoint the office takes
     try:
         db = Database(f"sqlite:///{folder / 'office.db'}")
         tokens = {k: db.add_kiosk(kiosk_id) for k, kiosk_id in KIOSK_IDS.items()}
@@ -140,7 +156,8 @@ def run_day(tickets: int = 400, counters: int = 4, seed: int = 1) -> DayResult:
         server = waitress.create_server(app, host="127.0.0.1", port=0, threads=6)
         base = f"http://127.0.0.1:{server.effective_port}"
         server_thread = ServerThread(server)
-        office = HttpOffice(base, tokens, clock)
+        notifier = Notifier(db, clock=clock).start()  # as kiosk-office serve runs it
+        office = HttpOffice(base, tokens, clock, push=receiver)
         office.sign_in()
         office.start_kiosks()
         display = Display(base, office.staff.cookies)
@@ -151,7 +168,15 @@ def run_day(tickets: int = 400, counters: int = 4, seed: int = 1) -> DayResult:
         result.calls = simulate(day, layout, office, duplicates=result.duplicates)
         result.real_seconds = time.perf_counter() - started
         _measure(result, office, display)
+        _measure_push(result, office, receiver)
     finally:
+        if notifier is not None:
+            notifier.stop()
+        receiver.close()
+        if allowed is None:
+            os.environ.pop(ENDPOINTS_ENV, None)
+        else:
+            os.environ[ENDPOINTS_ENV] = allowed
         _shut_down(db, server, server_thread, display)
         shutil.rmtree(folder, ignore_errors=True)
     return result
@@ -184,6 +209,20 @@ def _measure(result: DayResult, office: HttpOffice, display: Display) -> None:
     for event in display.events:
         if event["sse_event"] == "call":
             result.stream_calls[event["number"]] = result.stream_calls.get(event["number"], 0) + 1
+
+
+def _measure_push(result: DayResult, office: HttpOffice, receiver: PushReceiver) -> None:
+    """Wait (at most 10 s) for every phone called to have its "called" message; each one's latency."""
+    called = [t.number for t in result.tickets if t.source == "phone" and t.first_call is not None]
+    deadline = time.perf_counter() + 10
+    while time.perf_counter() < deadline and not all(n in receiver.called for n in called):
+        time.sleep(0.05)
+    for number in called:
+        if number in receiver.called:
+            result.push_ms.append((receiver.called[number] - office.first_called[number]) * 1000)
+        else:
+            result.push_missing.append(number)
+    result.push_errors = list(receiver.errors)
 
 
 def _shut_down(db, server, server_thread, display) -> None:

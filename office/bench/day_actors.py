@@ -58,8 +58,10 @@ class HttpOffice:
 
     ``tokens``: each kiosk's (day_draw.KIOSKS) bearer token."""
 
-    def __init__(self, base: str, tokens: Dict[int, str], clock: SimClock, day: date = DAY):
+    def __init__(self, base: str, tokens: Dict[int, str], clock: SimClock, day: date = DAY, push=None):
         self.base, self.clock, self.day = base, clock, day.isoformat()
+        self.push = push  # day_push.PushReceiver: each phone turns reminders on (提醒我); None: nobody does
+        self.first_called: Dict[str, float] = {}  # number → perf_counter() before its first call's POST
         self.kiosks = {k: client_session(token) for k, token in tokens.items()}
         self.public = client_session()
         self.staff = client_session()
@@ -99,7 +101,13 @@ class HttpOffice:
         """Take ``ticket``'s number where the resident takes it (a kiosk, a phone); the number."""
         moment = self.clock.set(minute)
         if ticket.source == "phone":
-            return self._on_the_phone(ticket)
+            number = self._on_the_phone(ticket)
+            if self.push is not None:  # the live page that opened: 提醒我 (office/push_pages.py)
+                path = f"/q/{self.day}/{number}/push"
+                self._ok(self.public.post(self.base + path, timeout=30, json={
+                    "subscription": self.push.subscription(number), "lang": "zh-TW", "near": 3}),
+                    f"POST {path}", (201,))
+            return number
         kiosk, session = ticket.kiosk, self.kiosks[ticket.kiosk]
         event_id = str(uuid.uuid4())
         extra, prefix = {}, ticket.service
@@ -174,6 +182,7 @@ class HttpOffice:
             return None
         call = answer.json()
         self.timings[call["event_id"]] = (before, after)
+        self.first_called.setdefault(call["number"], before)
         return call
 
     def _act(self, minute: float, call_id: int, action: str) -> dict:

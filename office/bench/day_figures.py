@@ -76,6 +76,7 @@ def report(result: DayResult, tickets: int, counters: int, seed: int, out: Out =
         _waits(waited, out)
     _estimate_error(waited, result, out)
     _latency(result, out)
+    _push_latency(result, out)
     twice = called_twice(result)
     out(f"  no ticket called twice: {'yes' if not twice else 'NO: ' + ', '.join(twice[:5])} "
         f"({sum(result.stream_calls.values())} calls on the display stream, "
@@ -93,6 +94,10 @@ def report(result: DayResult, tickets: int, counters: int, seed: int, out: Out =
         problems.append(f"{result.undelivered} call(s) never reached the display within 10 s")
     if sum(result.stream_calls.values()) != result.calls:
         problems.append(f"the display saw {sum(result.stream_calls.values())} calls, the counters made {result.calls}")
+    if result.push_missing:
+        problems.append(f"phones called but never sent their call: {', '.join(result.push_missing[:5])}")
+    if result.push_errors:
+        problems.append(f"pushes a phone could not read: {', '.join(result.push_errors[:5])}")
     if served + len(no_shows) + never != len(day):
         problems.append(f"served {served} + no-shows {len(no_shows)} + never called {never} != {len(day)} tickets")
     for problem in problems:
@@ -183,3 +188,13 @@ def _latency(result: DayResult, out: Out) -> None:
         f"p99 {p99:.0f} ms, max {max(latencies):.0f} ms (goal p99 <= 1 s): {'PASS' if p99 <= 1000 else 'MISS'}")
     out(f"    the call request's own round trip: p50 {percentile(trips, 50):.0f} ms, p99 {percentile(trips, 99):.0f} ms "
         f"-> display p50 {percentile(latencies, 50) / max(percentile(trips, 50), 1e-9):.1f}x the request")
+
+
+def _push_latency(result: DayResult, out: Out) -> None:
+    """A phone's reminder (提醒我): from the clerk's press to the "called" message leaving for its push service."""
+    if not result.push_ms:
+        return
+    p99 = percentile(result.push_ms, 99)
+    out(f"  call-to-push (提醒我, every phone's ticket) over {len(result.push_ms)} calls: p50 "
+        f"{percentile(result.push_ms, 50):.0f} ms, p99 {p99:.0f} ms, max {max(result.push_ms):.0f} ms "
+        f"(goal p99 < 2 s): {'PASS' if p99 < 2000 else 'MISS'}")

@@ -41,6 +41,9 @@ class DayResult:
     undelivered: int = 0                    # calls the display never got
     stream_calls: Dict[str, int] = field(default_factory=dict)   # number → call events on the stream
     duplicates: List[str] = field(default_factory=list)          # numbers the day gave out twice
+    push_ms: List[float] = field(default_factory=list)           # a phone's call: POST → its push leaving
+    push_missing: List[str] = field(default_factory=list)        # phones called whose push never left
+    push_errors: List[str] = field(default_factory=list)         # pushes a phone could not read
 
 
 def simulate(tickets: List[Ticket], layout: Dict[int, Tuple[str, ...]], office, last_minute: float = LAST_MINUTE,
