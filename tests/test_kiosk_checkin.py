@@ -6,6 +6,7 @@ resident meets when it is not so (a wrong, early, late or used code, the office 
 then, and the keypad itself: real taps on the shared headless app, its 800x480 and large-text pictures drawn.
 """
 
+import logging
 import re
 from datetime import timedelta
 
@@ -211,3 +212,29 @@ def test_the_keypad_in_the_large_text_mode_on_the_7_inch_panel(checkin_ui, tmp_p
         ui.grab().save(tmp_path / "checkin-800x480-large.png")
     finally:
         ui.app.large = False
+
+
+def test_with_the_voice_guide_a_code_is_typed_with_the_three_buttons_and_the_answer_is_heard(checkin_ui, office,
+                                                                                           caplog):
+    from test_voice_guide_ui import MIDDLE, choose, hold, says
+
+    ui = checkin_ui
+    caplog.set_level(logging.INFO, logger="kiosk.speech")
+
+    def heard():
+        return [r.getMessage().split("] ", 1)[1] for r in caplog.records if r.name == "kiosk.speech"]
+    try:
+        hold(ui, MIDDLE)
+        says(heard, 3)
+        choose(ui, heard, "抽號碼牌")
+        choose(ui, heard, "F, 預約報到")
+        assert ui.app.manager.current == "checkin"
+        assert any("請輸入預約代碼" in said for said in says(heard, len(heard()) + 1)[-3:]), heard()[-4:]
+        for digit in "5791":
+            choose(ui, heard, digit)
+        assert ui.screen.code == "5791"
+        choose(ui, heard, "確定")
+        assert ui.wait_for(lambda: any("查無此預約代碼" in said for said in heard()[-3:]), 10), heard()[-4:]
+    finally:
+        if ui.app.voice.active:
+            ui.app.voice.stop(quietly=True)

@@ -99,6 +99,9 @@ def screen_news(app, screen) -> str:
     if name == "form":  # the form's title (the header says only 下載書表), then how its slip went
         title = screen.form.title_in(app.lang) if screen.form is not None else ""
         return sentences([title, screen.slip_message], app.lang)
+    if name == "checkin":  # the office's answer to the code; else what to type, and what is typed so far
+        return screen.message or sentences(
+            [app.t("checkin.too_short" if screen.too_short else "checkin.intro"), " ".join(screen.code)], app.lang)
     if name == "home":
         return app.t("home.greeting")
     if name == "setup_error":
@@ -166,6 +169,7 @@ class VoiceController:
         app.manager.bind(current=self._show_trigger)
         app.bind(lang=self._on_lang)
         app.manager.get_screen("form").bind(slip_message=self._show_trigger)
+        app.manager.get_screen("checkin").bind(message=self._show_trigger, too_short=self._show_trigger)
         self._cut = False
         self.present()
 
@@ -204,6 +208,7 @@ class VoiceController:
         app.manager.unbind(current=self._show_trigger)
         app.unbind(lang=self._on_lang)
         app.manager.get_screen("form").unbind(slip_message=self._show_trigger)
+        app.manager.get_screen("checkin").unbind(message=self._show_trigger, too_short=self._show_trigger)
 
     # -- the idle question (kiosk/ui/idle.py) ------------------------------------------------------
 
