@@ -122,15 +122,21 @@ def post_events():
     return jsonify(answer)
 
 
-@blueprint.post("/numbers")
-def post_numbers():
+def _number_request(model, shape: str):
+    """The authenticated kiosk's id and its request for a number (``model``: NumberRequest or CheckInRequest)."""
     kiosk_id = _authenticate()
-    body = _json_body('{"kiosk_id": ..., "request_id": ..., "service": ..., "at": ...}')
+    body = _json_body(shape)
     try:
-        asked = NumberRequest.model_validate(body, context={"now": _now()})
+        asked = model.model_validate(body, context={"now": _now()})
     except ValidationError as exc:
         raise ApiError(400, f"bad request body: {describe(exc)}") from None
     _same_kiosk(kiosk_id, asked.kiosk_id)
+    return kiosk_id, asked
+
+
+@blueprint.post("/numbers")
+def post_numbers():
+    kiosk_id, asked = _number_request(NumberRequest, '{"kiosk_id": ..., "request_id": ..., "service": ..., "at": ...}')
     day = officetime.office_day(asked.moment).isoformat()
     try:
         answer = _db().write(lambda conn: take_number(conn, kiosk_id, asked.request_id, asked.service, day,
@@ -143,13 +149,8 @@ def post_numbers():
 
 @blueprint.post("/appointments/check-in")
 def post_check_in():
-    kiosk_id = _authenticate()
-    body = _json_body('{"kiosk_id": ..., "request_id": ..., "service": ..., "at": ..., "code": ...}')
-    try:
-        asked = CheckInRequest.model_validate(body, context={"now": _now()})
-    except ValidationError as exc:
-        raise ApiError(400, f"bad request body: {describe(exc)}") from None
-    _same_kiosk(kiosk_id, asked.kiosk_id)
+    kiosk_id, asked = _number_request(
+        CheckInRequest, '{"kiosk_id": ..., "request_id": ..., "service": ..., "at": ..., "code": ...}')
     try:
         answer = _db().write(lambda conn: appointments.check_in(conn, kiosk_id, asked.code, asked.request_id,
                                                                 asked.service, asked.daily_limit, _now()))

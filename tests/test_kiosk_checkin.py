@@ -18,17 +18,10 @@ from kiosk.office_numbers import OfficeNumbers
 from kiosk.tickets import CheckInRefused, TicketService
 from office import appointments, calls
 from protocol.service_list import DEFAULT_SERVICES
-from test_office_wide_numbers import Kiosk, RealOffice, dead_url
+from test_office_wide_numbers import Kiosk, dead_url, office  # noqa: F401 (office: the real server, a fixture)
 
 pytestmark = pytest.mark.usefixtures("fresh_simulated_printers")
 DAY = "2026-12-08"
-
-
-@pytest.fixture
-def office(tmp_path, office_clock):
-    office = RealOffice(tmp_path, office_clock)
-    yield office
-    office.close()
 
 
 @pytest.fixture
