@@ -198,9 +198,10 @@ def notify_once(db, now: Optional[datetime] = None,
     now = now or officetime.now()
     sender = sender or (lambda database, row, message: send(database, row, message))
     today = officetime.office_day(now).isoformat()
-    db.write(lambda conn: conn.execute(delete(PUSH_SUBSCRIPTIONS).where(PUSH_SUBSCRIPTIONS.c.day < today)))
-    rows = db.read(lambda conn: conn.execute(
-        select(PUSH_SUBSCRIPTIONS).where(PUSH_SUBSCRIPTIONS.c.day == today)).mappings().all())
+    rows = db.read(lambda conn: conn.execute(select(PUSH_SUBSCRIPTIONS)).mappings().all())
+    if any(row["day"] < today for row in rows):  # an earlier day's: nobody will call those numbers now
+        db.write(lambda conn: conn.execute(delete(PUSH_SUBSCRIPTIONS).where(PUSH_SUBSCRIPTIONS.c.day < today)))
+    rows = [row for row in rows if row["day"] == today]
     sent = []
     for row in rows:
         position = calls.queue_position(db, today, row["number"])
