@@ -211,6 +211,8 @@ def test_every_key_the_page_asks_for_is_in_the_template():
     asked |= {f"take.refused_{reason}" for reason in remote.REASONS}
     asked |= {f"state.{state}" for state in ("waiting", "called", "done", "no_show", "expired")}  # t("state." ~ …)
     asked |= {"page.language_name", "page.roc_year"}                                         # office/queue_*.py
+    pushed = (ROOT / "office" / "push.py").read_text(encoding="utf-8")    # the reminders' words (office/push.py)
+    asked |= set(re.findall(r"""\bt\(["'](push\.[a-z_]+)["']""", pushed))
     assert asked <= set(TEMPLATE), asked - set(TEMPLATE)
     assert set(TEMPLATE) <= asked, f"in the template but never shown: {set(TEMPLATE) - asked}"
 
