@@ -497,15 +497,3 @@ def test_qr_url_may_use_the_tickets_language_and_an_unknown_placeholder_lists_it
     assert load_config(str(ok)).tickets.qr_url.endswith("?lang={lang}")
     error = config_error(tmp_path, '[tickets]\nqr_url = "https://erlin.example/q/{ticket}"\n')
     assert "uses an unknown placeholder 'ticket'; known: {number}, {service}, {kiosk}, {date}, {lang}" in str(error)
-
-
-def test_a_check_in_that_is_not_true_or_false_or_a_second_one_is_named_with_its_line(tmp_path):
-    service = '[[services]]\nprefix = "{p}"\nname = "預約報到"\nname_en = "Appointment check-in"\ncheck_in = {v}\n'
-    path = write(tmp_path / "kiosk.toml", service.format(p="F", v='"yes"'))
-    result = kiosk("config", "check", path)
-    assert result.returncode == 2
-    assert "services[0].check_in" in result.stderr and "true or false" in result.stderr
-    path = write(tmp_path / "kiosk.toml", service.format(p="F", v="true") + service.format(p="G", v="true"))
-    result = kiosk("config", "check", path)
-    assert result.returncode == 2
-    assert "services[1].check_in" in result.stderr and "one service at most" in result.stderr

@@ -111,6 +111,20 @@ def test_an_office_that_does_not_answer_checks_nothing_in_and_a_kiosk_alone_know
         cut_off.close()
 
 
+def test_a_check_in_that_is_not_true_or_false_or_a_second_one_is_named_with_its_key():
+    from protocol.service_list import parse_services
+
+    def service(prefix, check_in):
+        return {"prefix": prefix, "name": "預約報到", "name_en": "Appointment check-in", "check_in": check_in}
+    _services, problems = parse_services([service("F", "yes")], {"services[0].check_in": 9})
+    assert [(key, line) for key, _, line in problems] == [("services[0].check_in", 9)]
+    assert "true or false" in problems[0][1]
+    _services, problems = parse_services([service("F", True), service("G", True)], {})
+    assert [key for key, _, _ in problems] == ["services[1].check_in"] and "one service at most" in problems[0][1]
+    services, problems = parse_services([service("F", True), service("A", False)], {})
+    assert problems == [] and [s.check_in for s in services] == [True, False]
+
+
 # -- the keypad, tapped --------------------------------------------------------------------------------
 
 @pytest.fixture
