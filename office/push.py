@@ -37,6 +37,7 @@ import json
 import logging
 import os
 import threading
+import weakref
 from datetime import datetime
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
@@ -75,8 +76,19 @@ class PushError(ValueError):
     only the status)."""
 
 
+#: Each database's key pair, read once: it never changes once made, and every message is signed with it.
+_keys: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
 def _vapid(db):
-    """The office's VAPID key pair, made and kept the first time."""
+    """The office's VAPID key pair, made and kept the first time, then read once per process."""
+    found = _keys.get(db)
+    if found is None:
+        found = _keys[db] = _load_vapid(db)
+    return found
+
+
+def _load_vapid(db):
     from py_vapid import Vapid02
 
     pem = db.read(lambda conn: conn.execute(select(META.c.value).where(META.c.key == _KEY)).scalar())
@@ -196,7 +208,7 @@ def notify_once(db, now: Optional[datetime] = None,
                 sender: Callable[[object, dict, dict], Optional[int]] = None) -> List[Tuple[str, str]]:
     """Send what is due to today's subscriptions; ``(number, kind)`` of each message the push service took."""
     now = now or officetime.now()
-    sender = sender or (lambda database, row, message: send(database, row, message))
+    sender = sender or send
     today = officetime.office_day(now).isoformat()
     rows = db.read(lambda conn: conn.execute(select(PUSH_SUBSCRIPTIONS)).mappings().all())
     if any(row["day"] < today for row in rows):  # an earlier day's: nobody will call those numbers now
