@@ -84,6 +84,7 @@ def page():
             problem = str(exc)
     rows = appointments.day_list(db, day)
     return render_template("appointments.html", day=day, rows=rows, problem=problem, done=done, entered=entered,
-                           services=appointments.services(), early=appointments.EARLY_MINUTES,
+                           services=appointments.services(),
+                           names={s.prefix: s.name for s in appointments.services()}, early=appointments.EARLY_MINUTES,
                            late=appointments.LATE_MINUTES,
                            checked_in=sum(1 for r in rows if r["ticket_id"]))
