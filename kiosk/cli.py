@@ -15,6 +15,7 @@ The ``kiosk`` command
     kiosk forms check [FILE]                 check a forms catalogue (exit 2 when it has problems)
     kiosk forms qr CODE --out F.png          a form's QR code as the kiosk shows it
     kiosk upload [--once] | upload status    send the outbox to the office server; its backlog
+    kiosk update status | update confirm     the system update under way; the check at boot that keeps a new system
     kiosk ticket print SERVICE [--printer U] take the next number and print it; the number on stdout
     kiosk ticket preview SERVICE --out F.png the next ticket as printed, taking no number
     kiosk ticket reprint [--printer URL]     print the last ticket again
@@ -36,7 +37,7 @@ import Kivy, so they start fast and work with no display.  Exit codes: 0 fine,
 This module picks a command's handler and turns the kiosk's errors into those
 exit codes; the arguments and help text are in ``cli_parser``, the handlers by
 concern in ``cli_config``, ``cli_screens``, ``cli_tickets``, ``cli_ratings``,
-``cli_forms``, ``cli_upload``, ``cli_technician`` and ``cli_bench``.
+``cli_forms``, ``cli_upload``, ``cli_update``, ``cli_technician`` and ``cli_bench``.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from .cli_ratings import cmd_ratings, cmd_simulate
 from .cli_screens import cmd_audit, cmd_run, cmd_screenshot
 from .cli_technician import cmd_admin, cmd_fonts, cmd_selftest
 from .cli_tickets import cmd_printer, cmd_ticket
+from .cli_update import cmd_update
 from .cli_upload import cmd_upload
 from .errors import ConfigError, KioskError, NoDisplayError
 
@@ -63,7 +65,7 @@ __all__ = ["main"]
 HANDLERS = {
     "run": cmd_run, "screenshot": cmd_screenshot, "bench": cmd_bench, "fonts": cmd_fonts,
     "simulate": cmd_simulate, "printer": cmd_printer, "upload": cmd_upload, "selftest": cmd_selftest,
-    "admin": cmd_admin, "audit": cmd_audit,
+    "admin": cmd_admin, "audit": cmd_audit, "update": cmd_update,
     "version": lambda _a: print(f"kiosk {__version__}") or EXIT_OK,
 }
 

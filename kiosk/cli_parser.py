@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add in (_add_run, _add_config, _add_forms, _add_screenshot, _add_audit, _add_ratings, _add_ticket,
-                _add_printer, _add_selftest, _add_admin, _add_upload, _add_simulate, _add_bench, _add_fonts):
+                _add_printer, _add_selftest, _add_admin, _add_upload, _add_update, _add_simulate, _add_bench, _add_fonts):
         add(sub, common)
     sub.add_parser("version", parents=[common], help="print the version")
     return parser
@@ -227,6 +227,15 @@ def _add_upload(sub, common) -> None:
     upload = sub.add_parser("upload", parents=[common], help="send the outbox to the office server")
     upload.add_argument("action", nargs="?", choices=("status",), help="status: the backlog and the last error")
     upload.add_argument("--once", action="store_true", help="one pass now, whatever the backoff timer says")
+
+
+def _add_update(sub, common) -> None:
+    update = sub.add_parser("update", parents=[common], help="the system updates the office server offers")
+    update.add_argument("action", choices=("status", "confirm"),
+                        help="status: the running system and the update under way; confirm: the check at boot "
+                             "that keeps the running slot or goes back to the other (kiosk-update-confirm.service)")
+    update.add_argument("--json", action="store_true", help="status: as JSON")
+    update.add_argument("--minutes", type=float, help="confirm: wait this long (default [update] confirm_minutes)")
 
 
 def _add_simulate(sub, common) -> None:

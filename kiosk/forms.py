@@ -17,7 +17,6 @@ slips are recorded.
 from __future__ import annotations
 
 import functools
-import os
 import re
 import threading
 from pathlib import Path
@@ -28,6 +27,8 @@ from PIL import Image
 
 from protocol import officetime
 from protocol.forms_format import SHIPPED, Form, FormCatalogue, FormProblem, decode_file, load_sources, read_file
+
+from .atomic_files import write_atomically
 
 __all__ = ["FormCatalogueCache", "popular", "qr_matrix", "qr_image", "warm_qr_cache", "record_view", "record_slip"]
 
@@ -101,8 +102,8 @@ class FormCatalogueCache:
                 return problems
             source_line = " ".join(str(source).split())
             kept_at = officetime.rfc3339(officetime.now())
-            _write_atomically(self.path, f"# Kept by the kiosk: the last forms override that checked clean.\n"
-                                         f"# source: {source_line}\n# kept: {kept_at}\n{text}")
+            write_atomically(self.path, (f"# Kept by the kiosk: the last forms override that checked clean.\n"
+                                         f"# source: {source_line}\n# kept: {kept_at}\n{text}").encode("utf-8"))
             self._catalogue, self.problems = catalogue, []
             self.source, self.kept_at = source_line, kept_at
             return []
@@ -111,17 +112,6 @@ class FormCatalogueCache:
 def _header(text: str, name: str) -> Optional[str]:
     match = re.search(rf"^# {name}: (.*)$", text, re.M)
     return match.group(1) if match else None
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` so that a power cut leaves the old file or the new, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    with open(temporary, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(temporary, path)
 
 
 # -- QR codes ----------------------------------------------------------------------------------

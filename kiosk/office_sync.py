@@ -17,6 +17,8 @@ kiosk takes:
   a restart while the server is down still shows the last ones, and handed to
   :attr:`ConfigSync.on_announcements` listeners (on the sync thread: the UI
   hands them to Kivy's);
+* ``update``: a new system for this kiosk (protocol/updates.py), kept in the store's meta and handed to
+  :attr:`ConfigSync.on_update` listeners (the update agent: kiosk/updates/agent.py);
 * ``number_slot``: the slot this kiosk numbers from while cut off from the
   server (protocol/numbering.py), kept in the store's meta, so that a kiosk
   that has only ever fetched its settings can print its first ticket alone.
@@ -35,9 +37,10 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Tuple
 
 from protocol.announcements import Announcement, answer_members, read_answer
+from protocol.updates import Offer, read_offer
 
 from .announcements import own_announcements
 from .office_client import OfficeClient, OfficeUnreachable
@@ -49,11 +52,13 @@ log = logging.getLogger("kiosk.office")
 
 #: "_v2" since the kiosk takes the announcements, "_v3" since it takes them in vi, id, th and fil too: an ETag
 #: kept by a kiosk that took fewer members would get a 304 and never what is already set in the new ones.
-#: Take a new member, name a new key.
-ETAG_KEY = "office_config_etag_v3"
+#: Take a new member, name a new key ("_v4": the system update offer, ``update``).
+ETAG_KEY = "office_config_etag_v4"
 #: The last good announcements, JSON: the answer's members (``announcements``, ``announcements_en``, …); a row
 #: kept by the two-language kiosk has only the first two, and reads as announcements without other texts.
 ANNOUNCEMENTS_KEY = "office_announcements"
+#: The last good ``update`` member, JSON ("null": nothing offered); none: no answer had one yet.
+UPDATE_KEY = "office_update_offer"
 TIMEOUT = (5, 15)  # seconds to connect, seconds to read
 
 #: The marquee's announcements: each one's text per language (language -> text, "zh-TW" always there).
@@ -83,6 +88,8 @@ class ConfigSync:
         self.session = self.client.session
         #: Called with :meth:`marquee_texts` when the office's announcements changed, on the sync thread.
         self.on_announcements: List[Callable[[Announcements], None]] = []
+        #: Called with the office's system update offer (an Offer or None) at each answer, on the sync thread.
+        self.on_update: List[Callable[[Optional[Offer]], None]] = []
 
     @property
     def url(self) -> str:
@@ -132,10 +139,38 @@ class ConfigSync:
                 outcome = "invalid"
         if not self._take_announcements(answer):
             outcome = "invalid"
+        if not self._take_update(answer):
+            outcome = "invalid"
         keep_slot(self.store, answer.get("number_slot"))  # an older server sends none: a ticket's answer brings it
         if outcome == "updated" and response.headers.get("ETag"):  # else asked in full again next time
             self.store.set_meta(ETAG_KEY, response.headers["ETag"])
         return outcome
+
+    # -- the system update offer ---------------------------------------------------------------------
+
+    def last_offer(self) -> Tuple[bool, Optional[Offer]]:
+        """Whether an answer said anything of updates yet, and the last good offer (kept across restarts: an
+        unchanged answer is a 304 without one)."""
+        kept = self.store.get_meta(UPDATE_KEY)
+        if kept is None:
+            return False, None
+        try:
+            return True, read_offer(json.loads(kept))
+        except ValueError:
+            return False, None
+
+    def _take_update(self, answer: dict) -> bool:
+        """Keep the answer's ``update`` member and hand it on; False if refused (the last good one stays)."""
+        try:
+            offer = read_offer(answer.get("update"))
+        except ValueError as exc:
+            self.record_fault("server_config_invalid", f"the system update offered by the office server at "
+                              f"{self.url} is refused: {exc}")
+            return False
+        self.store.set_meta(UPDATE_KEY, json.dumps(answer.get("update")))
+        for listener in list(self.on_update):
+            listener(offer)
+        return True
 
     # -- announcements ----------------------------------------------------------------------------
 

@@ -69,6 +69,9 @@ class Services:
         self.uploader = Uploader(config, store, self.office)
         # Heartbeats run in the uploader's thread: they start and stop with it (kiosk/heartbeat.py).
         self.heartbeat = self.uploader.heartbeat = Heartbeat(self)
+        #: The system updates' agent once :meth:`open_updates` made it (the running kiosk does); its state goes
+        #: out in the heartbeats.
+        self.updates = None
         #: The screen's step after a rating (the UI sets it: kiosk/ui/rating.py), and a command-line tool's
         #: (``kiosk simulate press`` keeps what was stored): see after_rating_steps.
         self.show_rating: Optional[Callable[[Rating], None]] = None
@@ -95,6 +98,24 @@ class Services:
         thread; last, whoever reports what was stored (a command-line tool), once the kiosk has done its part.
         """
         return [self._confirm_led, self._wake_uploader, self._show_rating, self._report_rating]
+
+    def open_updates(self):
+        """The system updates' agent (kiosk/updates/agent.py), made on the first call: a screenshot or a command
+        that never asks leaves no trace of one in the data folder.  It takes the office's offers from the
+        config answer, the last one kept at once."""
+        if self.updates is None:
+            from . import __version__
+            from .updates.agent import UpdateAgent
+            from .updates.health import before_install
+            from .updates.slots import slots_for
+            agent = UpdateAgent(self.config, slots_for(self.config, __version__), self.office,
+                                before=lambda: before_install(self, self.uploader.reaching()))
+            known, offer = self.sync.last_offer()
+            if known:
+                agent.offer(offer)
+            self.sync.on_update.append(agent.offer)
+            self.updates = agent
+        return self.updates
 
     def _wake_uploader(self, _rating) -> None:
         self.uploader.wake()  # a resident's rating goes out soon
@@ -211,6 +232,8 @@ class Services:
         """Stop the uploader (and its heartbeats), release the hardware (LEDs dark), then the store; safe to call
         more than once."""
         self.uploader.stop()
+        if self.updates is not None:
+            self.updates.stop()
         self.office.close()
         if self.hardware is not None:
             self.hardware.close()

@@ -51,6 +51,14 @@ def _between(low, high, unit=""):
     return check
 
 
+def _time_window(value):
+    from .updates.window import parse_window
+    try:
+        parse_window(value)
+    except ValueError as exc:
+        return str(exc)
+
+
 def _idle_warning(value):
     # WCAG 2.1 SC 2.2.1: before a time limit ends, at least 20 seconds to extend it with one simple action.
     if value < 20:
@@ -300,6 +308,21 @@ SETTINGS: Tuple[Setting, ...] = (
     Setting("speech", "volume", "int", 80,
             "The voice guide's volume, in percent of the loudest; a resident may change it, and the next one "
             "starts here again (tune it to at least 65 dB at the resident's ear).", _between(10, 100, " %")),
+    Setting("update", "enabled", "bool", True,
+            "Take the system updates the office server offers this kiosk (RAUC bundles, images/README.md): "
+            "downloaded in the background, installed in update.window, kept only if the new system passes its "
+            "checks. false: the kiosk says it was offered one and takes nothing."),
+    Setting("update", "window", "str", "20:00-07:00",
+            "When a downloaded update may be installed and the kiosk restarted, office time, HH:MM-HH:MM (it may "
+            "span midnight); never while a resident is at the screen.", _time_window),
+    Setting("update", "confirm_minutes", "int", 10,
+            "After restarting into an update, the minutes the new system has to pass its checks (the first "
+            "frame, the store, the printer, the buttons, an upload) before the kiosk goes back to the old one.",
+            _between(2, 60, " minutes")),
+    Setting("update", "system", "str", "auto",
+            "How this kiosk's system is updated: 'rauc' (the SD image's A/B slots), 'simulated' (make run and "
+            "the tests: slots in the data folder), 'none', or 'auto' (rauc where /etc/rauc/system.conf exists, "
+            "simulated with simulated hardware, else none).", _one_of(("auto", "rauc", "simulated", "none"))),
     Setting("admin", "pin_hash", "str", "",
             "The staff PIN's hash, made by `kiosk admin hash-pin` (never the PIN itself); empty: no admin screen.",
             _pin_hash, secret=True),

@@ -104,6 +104,8 @@ class Uploader:
         self._thread = None
         #: A :class:`~kiosk.heartbeat.Heartbeat` ticked in this thread before each wait (Services sets it).
         self.heartbeat = None
+        #: Called after each pass that reached the office server (the update's health report listens).
+        self.on_success: List[Callable[[], None]] = []
 
     @property
     def url(self) -> str:
@@ -223,6 +225,12 @@ class Uploader:
         # The rest got through; an event parked because this kiosk cannot send it is still the last error.
         self.store.set_meta(META_ERROR, f"{len(unsendable)} event(s) parked: {unsendable[-1]}" if unsendable else "")
         self.store.set_meta(META_SUCCESS, officetime.rfc3339(officetime.now()))
+        for listener in list(self.on_success):
+            listener()
+
+    def reaching(self) -> bool:
+        """Whether the last pass reached the office server (and one ever did)."""
+        return bool(self.store.get_meta(META_SUCCESS)) and (self.store.get_meta(META_FAILURES) or "0") == "0"
 
     def _prune(self) -> None:
         before = officetime.now() - timedelta(days=self.config.server.keep_days)

@@ -2,7 +2,7 @@
 The kiosks' API
 ===============
 
-Five endpoints under ``/api/v1``, all with the kiosk's bearer token
+Six endpoints under ``/api/v1``, all with the kiosk's bearer token
 (``office/PROTOCOL.md`` is the contract):
 
 * ``POST /api/v1/events``: a batch of events; each is accepted, a duplicate,
@@ -14,7 +14,9 @@ Five endpoints under ``/api/v1``, all with the kiosk's bearer token
 * ``GET /api/v1/kiosks/{id}/config``: the forms override and announcements,
   with an ETag so an unchanged answer costs a ``304``;
 * ``GET /api/v1/kiosks/{id}/queue``: people waiting and the pace per service
-  today, for the wait a kiosk shows on its tiles and prints on a ticket.
+  today, for the wait a kiosk shows on its tiles and prints on a ticket;
+* ``GET /api/v1/updates/{id}/bundle``: a system update uploaded to this
+  server, in HTTP ranges (``office/updates.py``).
 
 Errors are JSON ``{"error": "..."}``.  The token is never logged, and neither
 is the Authorization header.
@@ -27,13 +29,13 @@ import json
 import logging
 from typing import Optional
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify, request, send_file
 from pydantic import ValidationError
 
 from protocol import officetime
 from protocol.events import MAX_EVENTS
 
-from . import appointments, calls, forms_list
+from . import appointments, calls, forms_list, updates
 from .current import database as _db, now as _now
 from .models import MAX_DEPTH, Batch, CheckInRequest, NumberRequest, describe, parse_events
 from .numbering import NumberRefused, kiosk_slot, take_number
@@ -171,6 +173,7 @@ def get_config(kiosk_id: str):
     answer = db.config_for(kiosk_id)
     answer["forms"] = forms_list.forms_for(db, kiosk_id)  # the office's forms list (office/forms_list.py)
     answer["number_slot"] = kiosk_slot(db, kiosk_id)  # for numbering alone while cut off (office/numbering.py)
+    answer["update"] = updates.offer_for(db, kiosk_id)  # the system it should run (office/updates.py)
     body = json.dumps(answer, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     etag = hashlib.sha256(body.encode("utf-8")).hexdigest()[:32]
     if request.if_none_match.contains_weak(etag):
@@ -179,6 +182,22 @@ def get_config(kiosk_id: str):
         response = Response(body, mimetype="application/json")
     response.set_etag(etag)
     response.headers["Cache-Control"] = "no-cache"  # keep it, but ask each time
+    return response
+
+
+@blueprint.get("/updates/<int:bundle_id>/bundle")
+def get_bundle(bundle_id: int):
+    """A bundle uploaded here, for any kiosk of the office; HTTP ranges, so a download cut off goes on."""
+    kiosk_id = _authenticate()
+    found = updates.bundle(_db(), bundle_id)
+    if found is None or not found.file_name:
+        raise ApiError(404, f"no bundle {bundle_id} on this server")
+    path = updates.bundle_folder(_db()) / found.file_name
+    if not path.is_file():
+        raise ApiError(404, f"bundle {bundle_id} ({found.version}) is listed but its file is gone from the server")
+    log.info("%s: bundle %s (%s) %s", kiosk_id, bundle_id, found.version, request.headers.get("Range", "whole"))
+    response = send_file(path, mimetype="application/octet-stream", conditional=True, etag=found.sha256,
+                         max_age=0)
     return response
 
 

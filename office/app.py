@@ -37,6 +37,7 @@ from .voice_pages import blueprint as voice_pages
 from .take_pages import blueprint as take_pages
 from .appointment_pages import blueprint as appointment_pages
 from .push_pages import blueprint as push_pages
+from .update_pages import blueprint as update_pages
 from .report import OFFLINE_AFTER_MINUTES
 from .staff import LoginLimiter
 
@@ -77,6 +78,7 @@ def create_app(db: Union[str, Database], *, offline_minutes: float = OFFLINE_AFT
     app.register_blueprint(take_pages)  # /take: a number taken on the phone (office/take_pages.py)
     app.register_blueprint(appointment_pages)  # /appointments (office/appointment_pages.py)
     app.register_blueprint(push_pages)  # 提醒我 on the live queue page (office/push_pages.py)
+    app.register_blueprint(update_pages)  # /updates: system updates rolled out (office/update_pages.py)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

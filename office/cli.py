@@ -18,6 +18,7 @@ The ``kiosk-office`` command
     kiosk-office display add NAME [--db URL]   a lobby display's token (or a new one): prints /display?token=... once
     kiosk-office display list [--db URL]
     kiosk-office forms list|check|import FILE [--db URL]   the office's forms list (office/cli_forms.py)
+    kiosk-office update add|list|offer|withdraw …   system updates for the kiosks (office/cli_updates.py)
     kiosk-office bench [--kiosks 4] [--ratings 1000000]   ingest rate, the report over many ratings
     kiosk-office bench day [--tickets 400] [--counters 4] [--seed 1]
     kiosk-office bench load [--kiosks 1000] [--displays 100] [--seconds 60] [--speed 10] [--db URL]
@@ -30,7 +31,7 @@ app under waitress, a production WSGI server with a thread pool.  Exit codes,
 as the ``kiosk`` command's: 0 fine, 1 failed, 2 bad usage or input.
 
 Here: the parser, assembled from each group's ``add_commands`` (``cli_serve``, ``cli_accounts``,
-``cli_config``, ``cli_forms``, ``cli_bench``), and :func:`main`, which turns a database that cannot be
+``cli_config``, ``cli_forms``, ``cli_updates``, ``cli_bench``), and :func:`main`, which turns a database that cannot be
 opened into a message and an exit code for every command alike.
 """
 
@@ -43,7 +44,7 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from . import cli_accounts, cli_bench, cli_config, cli_forms, cli_serve
+from . import cli_accounts, cli_bench, cli_config, cli_forms, cli_serve, cli_updates
 from .cli_common import db_url
 
 __all__ = ["main", "default_db_url"]
@@ -85,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_accounts.add_admin_commands(commands, db)
     cli_accounts.add_display_commands(commands, db)
     cli_forms.add_commands(commands, db)
+    cli_updates.add_commands(commands, db)
     cli_bench.add_commands(commands)
     commands.add_parser("version", help="print the version").set_defaults(func=_version)
     return parser

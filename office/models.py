@@ -167,6 +167,22 @@ class _State(_Data):
     state: StrictStr
 
 
+class UpdateState(_Data):
+    """How far a kiosk got with its system update (protocol/updates.py: STATES)."""
+    state: StrictStr
+    version: Optional[StrictStr] = None
+    done: Optional[StrictInt] = Field(default=None, ge=0)
+    size: Optional[StrictInt] = Field(default=None, ge=0)
+    error: Optional[StrictStr] = None
+
+
+class SystemState(_Data):
+    """The system a kiosk runs (its version and slot) and its update."""
+    version: Optional[StrictStr] = None
+    slot: Optional[StrictStr] = None
+    update: Optional[UpdateState] = None
+
+
 class FaultCount(_Data):
     kind: StrictStr
     count: StrictInt = Field(ge=1)
@@ -189,6 +205,7 @@ class HeartbeatData(_Data):
     gpio: Optional[_State] = None
     faults: Optional[List[FaultCount]] = None
     ticketing_paused: Optional[StrictBool] = None
+    system: Optional[SystemState] = None
 
 
 DATA_MODELS = {"rating": RatingData, "rating_reason": ReasonData, "ticket": TicketData,

@@ -119,7 +119,7 @@ def _safe_next(target: Optional[str]) -> str:
 #: registered) is left out, so a page can be listed before it exists.
 NAV = (("staff.today", "今日"), ("staff.report", "月報表"), ("calling.counter", "叫號"),
        ("calling.display", "大廳顯示"), ("appointments.page", "預約"), ("voice.page", "叫號語音"), ("forms.table", "表單"),
-       ("settings.page", "設定"))
+       ("settings.page", "設定"), ("updates.page", "系統更新"))
 #: Blueprints whose every page belongs to its one menu item (a forms page other than the table is still 表單).
 _WHOLE_BLUEPRINTS = {"forms", "settings"}
 

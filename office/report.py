@@ -48,6 +48,7 @@ from . import call_stats as calling
 from . import forms_list
 from .report_figures import NO_SERVICE, Satisfaction, satisfaction, scale_of, service_label
 from .remote import PHONE
+from .update_states import system_health
 from .schema import EVENTS, FORM_VIEWS
 
 __all__ = ["MonthlyReport", "Today", "parse_month", "previous_months", "satisfaction_by", "reason_counts", "tickets_per_service", "tickets_per_hour", "form_downloads",
@@ -372,6 +373,7 @@ def kiosk_health(heartbeat: Optional[Mapping[str, Any]]) -> Optional[Dict[str, A
         "gpio": gpio.get("state") if isinstance(gpio.get("state"), str) else None,
         "faults": faults,
         "ticketing_paused": data.get("ticketing_paused") is True,
+        "system": system_health(data),  # the system it runs, its slot, its update (office/update_states.py)
     }
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import (BigInteger, Boolean, Column, Float, ForeignKey, Index, I
 __all__ = ["METADATA", "SCHEMA_VERSION", "ALL_KIOSKS", "REPORT_KEYS", "KIOSKS", "EVENTS", "RATINGS", "RATINGS_LINK",
            "RATING_COUNTS", "TICKETS", "FORM_VIEWS", "OFFICE_CONFIG", "FORM_CATEGORIES", "FORMS", "META", "CALLS",
            "CALL_EVENTS", "COUNTERS", "NUMBERS", "NUMBER_SLOTS", "ALERTS", "APPOINTMENTS", "PUSH_SUBSCRIPTIONS", "STAFF", "STAFF_SESSIONS", "DISPLAYS",
-           "LINK_WINDOWS", "VOICE_CLIPS",
+           "LINK_WINDOWS", "VOICE_CLIPS", "BUNDLES", "UPDATE_TARGETS",
            "VOICE_REPORTS"]
 
 #: 1: the first schema.  2: the number-calling tables (``calls``, ``call_events``, ``counters``); only new
@@ -34,11 +34,35 @@ __all__ = ["METADATA", "SCHEMA_VERSION", "ALL_KIOSKS", "REPORT_KEYS", "KIOSKS", 
 #: 5: ``forms.translations`` and ``form_categories.translations``, the titles and descriptions in vi, id, th and fil
 #: (JSON, office/forms_list.py), added to an older database's tables on opening (``office/db.py``).
 #: (``numbers`` and ``number_slots``, the office-wide numbering, ``alerts``, ``appointments`` and
-#: ``push_subscriptions`` are new tables again: no version of their own.)
+#: ``push_subscriptions``, and ``bundles`` and ``update_targets`` (system updates) are new tables again: no version
+#: of their own.)
 SCHEMA_VERSION = 5
 ALL_KIOSKS = "*"  # the office_config scope every kiosk reads
 
 METADATA = MetaData()
+
+# -- system updates (office/updates.py) --------------------------------------------------------------
+
+BUNDLES = Table(
+    "bundles", METADATA,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("version", String(64), nullable=False),
+    Column("compatible", String(64), nullable=False),
+    Column("sha256", String(64), nullable=False, unique=True),
+    Column("size", BigInteger, nullable=False),
+    Column("file_name", Text),                     # kept in the bundles folder; NULL: fetched from url
+    Column("url", Text),                           # an https:// address the kiosks fetch it from instead
+    Column("added_by", String(64), nullable=False),
+    Column("added_at", String(40), nullable=False),
+)
+
+UPDATE_TARGETS = Table(
+    "update_targets", METADATA,
+    Column("kiosk_id", String(32), ForeignKey("kiosks.id"), primary_key=True),  # one system offered a kiosk
+    Column("bundle_id", Integer, ForeignKey("bundles.id"), nullable=False),
+    Column("set_by", String(64), nullable=False),
+    Column("set_at", String(40), nullable=False),
+)
 
 # -- the kiosks and what they upload ---------------------------------------------------------------
 

@@ -254,7 +254,7 @@ def test_config_has_an_etag_and_answers_304_when_unchanged(client, token, db):
     # The office's forms list (office/forms_list.py), which starts as the shipped catalogue.
     assert first.get_json() == {"forms": forms_list.kiosk_catalogue(db), "announcements": [], "announcements_en": [],
                                 "announcements_vi": [], "announcements_id": [], "announcements_th": [],
-                                "announcements_fil": [], "number_slot": 1}
+                                "announcements_fil": [], "number_slot": 1, "update": None}
     assert 'code = "home-service"' in first.get_json()["forms"]
     etag = first.headers["ETag"]
     assert etag.startswith('"') and len(etag) > 10
@@ -267,7 +267,8 @@ def test_config_has_an_etag_and_answers_304_when_unchanged(client, token, db):
     assert changed.status_code == 200
     assert changed.get_json() == {"forms": forms_list.kiosk_catalogue(db), "announcements": ["今日下午停電"],
                                   "announcements_en": [""], "announcements_vi": [""], "announcements_id": [""],
-                                  "announcements_th": [""], "announcements_fil": [""], "number_slot": 1}
+                                  "announcements_th": [""], "announcements_fil": [""], "number_slot": 1,
+                                  "update": None}
     assert 'code = "home-service"' not in changed.get_json()["forms"]
     assert changed.headers["ETag"] != etag
 
@@ -279,7 +280,7 @@ def test_a_kiosks_own_config_wins_over_the_offices(client, token, db):
     body = client.get(f"/api/v1/kiosks/{KIOSK}/config", headers={"Authorization": f"Bearer {token}"}).get_json()
     assert body == {"forms": 'remove = ["home-service"]\n', "announcements": ["only here"], "announcements_en": [""],
                     "announcements_vi": [""], "announcements_id": [""], "announcements_th": [""],
-                    "announcements_fil": [""], "number_slot": 1}
+                    "announcements_fil": [""], "number_slot": 1, "update": None}
     db.set_config(KIOSK, announcements=None, forms=None)  # unset: the office's again
     assert db.config_for(KIOSK)["announcements"] == ["everyone"]
     body = client.get(f"/api/v1/kiosks/{KIOSK}/config", headers={"Authorization": f"Bearer {token}"}).get_json()

@@ -258,7 +258,7 @@ def nav_links(html):
 
 
 @pytest.mark.parametrize("path, current", [("/", "今日"), ("/report?month=115/11", "月報表"), ("/counter", "叫號"),
-                                           ("/appointments", "預約"), ("/settings", "設定")])
+                                           ("/appointments", "預約"), ("/settings", "設定"), ("/updates", "系統更新")])
 def test_every_staff_page_links_to_the_others_and_marks_itself(staff_client, app, path, current):
     page = staff_client.get(path)
     assert page.status_code == 200
@@ -267,7 +267,7 @@ def test_every_staff_page_links_to_the_others_and_marks_itself(staff_client, app
                 ("/appointments", "預約"), ("/voice", "叫號語音")]
     if "forms.table" in app.view_functions:      # the forms page's link only where the server has it
         expected.append(("/forms", "表單"))
-    expected.append(("/settings", "設定"))
+    expected += [("/settings", "設定"), ("/updates", "系統更新")]
     assert [(href, label) for href, label, _ in links] == expected
     assert [label for _, label, marked in links if marked] == [current]
     for href, _, _ in links:

@@ -58,6 +58,7 @@ from .language import LanguageScreen
 from .rating import RatingController, RatingScreen, ReasonScreen, ThanksScreen
 from .screens import LazyScreenManager, release_free_memory
 from .ticket import TakenScreen, TicketController, TicketScreen
+from .update_hooks import start_updates
 from .voice import VoiceController
 from .widgets import Marquee
 
@@ -278,6 +279,7 @@ class KioskApp(App):
         threading.Thread(target=warm_qr_cache, args=(self.forms.catalogue, self.kiosk_config.server.public_url),
                          name="qr-cache", daemon=True).start()
         if self.services is not None:
+            self._events += start_updates(self)  # the offered system: downloaded, installed when nobody is here
             self.services.uploader.start()  # does nothing without [server] url
         if self.services is not None and self.kiosk_config.server.url:
             self._events.append(Clock.schedule_interval(lambda _dt: self.sync_office(), OFFICE_SYNC_SECONDS))
