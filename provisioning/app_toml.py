@@ -37,9 +37,12 @@ def app_toml(app: Dict[str, Any]) -> str:
 
 
 def applied_token(root: Path) -> str:
-    """The office token this kiosk already has ("" if none)."""
+    """The office token this kiosk already has ("" if none): in this root, else kept on the data partition for a
+    root slot a system update wrote (provisioning/kept_secrets.py)."""
+    from .kept_secrets import kept_secrets
     try:
         data = tomllib.loads((root / APP_TOML).read_text(encoding="utf-8"))
-        return data.get("server", {}).get("token", "") or ""
+        token = data.get("server", {}).get("token", "") or ""
     except (OSError, ValueError):
-        return ""
+        token = ""
+    return token or kept_secrets(root).get("token", "")

@@ -19,9 +19,10 @@ from typing import Any, Callable, Dict, List, Optional
 from .app_toml import app_toml, applied_token
 from .boot_file import Parsed, ProvisioningError, read
 from .files import sha256, symlink, write_boot, write_file
-from .host import cmdline, hosts, passwd_ids
-from .layout import (APP_TOML, AUTHORIZED_KEYS, ERRORS_FILE, EXTRA_CMDLINE, HASH_FILE, KIOSK_USER, LOG_FILE,
-                     RASPI_FIRMWARE_HOOK, SSHD_CONF, TIMESYNCD_CONF, TIMEZONE, WLAN, WPA_CONF)
+from .host import boot_args, cmdline, hosts, passwd_ids
+from .kept_secrets import keep_secrets
+from .layout import (APP_TOML, AUTHORIZED_KEYS, BOOT_ARGS, ERRORS_FILE, EXTRA_CMDLINE, HASH_FILE, KIOSK_USER,
+                     LOG_FILE, RASPI_FIRMWARE_HOOK, ROOT_MARK, SSHD_CONF, TIMESYNCD_CONF, TIMEZONE, WLAN, WPA_CONF)
 from .network import applied_psk, network_units, timesyncd_conf, wpa_conf, wpa_psk
 from .scrub import scrubbed
 from .ssh_access import authorized_keys, sshd_conf
@@ -54,16 +55,18 @@ def apply(boot_toml, root, run: Optional[Callable] = None) -> List[str]:
 
 
 def _applied_already(boot_toml: Path, root: Path) -> bool:
-    """The boot file is the one applied (and scrubbed) last time, and that went well."""
+    """The boot file is the one applied (and scrubbed) last time, and that went well, to this root slot (a slot
+    a system update wrote has no mark: it is provisioned again)."""
     try:
         raw = boot_toml.read_bytes()
     except OSError:
         raw = None
     try:
         recorded = (root / HASH_FILE).read_text().split()[0]
+        marked = (root / ROOT_MARK).read_text().split()[0]
     except (OSError, IndexError):
-        recorded = None
-    return raw is not None and recorded == sha256(raw) and not (root / ERRORS_FILE).exists()
+        recorded = marked = None
+    return raw is not None and recorded == marked == sha256(raw) and not (root / ERRORS_FILE).exists()
 
 
 def _report_problems(root: Path, problems: List[str]) -> None:
@@ -84,17 +87,19 @@ def _apply_valid(parsed: Parsed, boot_toml: Path, root: Path, run: Optional[Call
     # commit it, or networkd's DHCP identity (and so the kiosk's address) changes at every boot.
     actions: List[List[str]] = [["hostname", hostname], ["systemd-machine-id-setup", "--commit"]]
 
-    # secrets: a scrubbed one means "keep the one this kiosk already has"
+    # secrets: a scrubbed one means "keep the one this kiosk already has" (in this root, else kept on /data)
     if "server" in app and not app["server"].get("token") and "server.token" in parsed.kept:
         app = {**app, "server": {**app["server"], "token": applied_token(root)}}
     psk_hex = None
     if system["ssid"]:
         psk_hex = wpa_psk(system["ssid"], system["psk"]) if system["psk"] else applied_psk(root, system["ssid"])
+    keep_secrets(root, (app.get("server") or {}).get("token", ""), system["ssid"], psk_hex, changes)
 
     _apply_identity(root, hostname, changes)
     _apply_network(root, system, psk_hex, changes, actions)
     _apply_ssh(root, system, changes, actions)
     _apply_cmdline(root, app, system, changes, actions)
+    _apply_boot_args(boot_toml.parent / BOOT_ARGS, app, system, changes)
     _apply_app(root, app, changes)
     _finish(parsed, boot_toml, root, changes)
 
@@ -158,6 +163,18 @@ def _apply_cmdline(root: Path, app: Dict[str, Any], system: Dict[str, Any], chan
         actions.append(["env", "DEB_MAINT_PARAMS=configure", RASPI_FIRMWARE_HOOK])
 
 
+def _apply_boot_args(path: Path, app: Dict[str, Any], system: Dict[str, Any], changes: List[str]) -> None:
+    """The same words for U-Boot's boot script (kiosk-args.txt beside kiosk.toml: images/boot.cmd)."""
+    try:
+        current = path.read_text(encoding="utf-8")
+    except OSError:
+        current = ""
+    wanted = boot_args(current, (app.get("display") or {}).get("rotation", 0), system["country"])
+    if wanted != current:
+        write_boot(path, wanted)
+        changes.append(str(path))
+
+
 def _apply_app(root: Path, app: Dict[str, Any], changes: List[str]) -> None:
     """/etc/kiosk/kiosk.toml, the kiosk user's alone."""
     owner = passwd_ids(root, KIOSK_USER)
@@ -175,6 +192,7 @@ def _finish(parsed: Parsed, boot_toml: Path, root: Path, changes: List[str]) -> 
         changes.append(str(boot_toml))
     write_file(root, ERRORS_FILE, None, 0o644, changes)
     write_file(root, HASH_FILE, f"{sha256(text.encode('utf-8'))}  {boot_toml}\n", 0o644, changes)
+    write_file(root, ROOT_MARK, f"{sha256(text.encode('utf-8'))}  {boot_toml}\n", 0o644, changes)
 
 
 @contextlib.contextmanager

@@ -14,7 +14,7 @@ from typing import Optional, Tuple
 
 from .layout import EXTRA_CMDLINE
 
-__all__ = ["HOSTNAME", "hosts", "passwd_ids", "cmdline"]
+__all__ = ["HOSTNAME", "hosts", "passwd_ids", "cmdline", "boot_args"]
 
 HOSTNAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 
@@ -58,3 +58,17 @@ def cmdline(root: Path, rotation: int, country: str) -> str:
         # ignore video=...:rotate, which would only turn the console a second time.
         words.append(f"fbcon=rotate:{rotation // 90}")
     return " ".join(words) + "\n"
+
+
+def boot_args(current: str, rotation: int, country: str) -> str:
+    """The boot partition's kiosk-args.txt (``extra_args=...``, read by U-Boot's boot script): the words
+    this tool does not own kept (``kiosk.test=1`` of the image test), its own replaced."""
+    words = []
+    for line in current.splitlines():
+        if line.startswith("extra_args="):
+            words = line[len("extra_args="):].split()
+    words = [w for w in words if not _OWNED_CMDLINE.match(w) and w != "consoleblank=0"]
+    words = ["consoleblank=0", f"cfg80211.ieee80211_regdom={country}"] + words
+    if rotation:
+        words.append(f"fbcon=rotate:{rotation // 90}")
+    return "extra_args=" + " ".join(words) + "\n"

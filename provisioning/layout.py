@@ -32,6 +32,13 @@ EXTRA_CMDLINE = "etc/default/raspi-extra-cmdline"
 RASPI_FIRMWARE_HOOK = "/etc/kernel/postinst.d/z50-raspi-firmware"
 STATE_DIR = "var/lib/kiosk"
 HASH_FILE = f"{STATE_DIR}/provisioned.sha256"
+#: The same hash in the root slot itself: a slot written by a system update (images/README.md) has none, so the
+#: boot file is applied to it again, with the secrets kept on the data partition, which every slot shares.
+ROOT_MARK = "etc/kiosk/provisioned.sha256"
+SECRETS_FILE = "data/provisioning/secrets.toml"  # root's alone: the token and the Wi-Fi key (derived), for a new slot
+#: Beside kiosk.toml on the boot partition: the kernel command line's extra words, read by U-Boot's boot script
+#: (images/boot.cmd) as ``extra_args=...``; this tool's words replaced, the others (a test's) kept.
+BOOT_ARGS = "kiosk-args.txt"
 ERRORS_FILE = f"{STATE_DIR}/provisioning-errors.txt"
 LOG_FILE = f"{STATE_DIR}/provisioning.log"
 MANAGED = "# Written by kiosk-provision from the boot partition's kiosk.toml; edit that file, not this one.\n"

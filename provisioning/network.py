@@ -29,11 +29,14 @@ def wpa_conf(ssid: str, psk_hex: str, country: str) -> str:
 
 
 def applied_psk(root: Path, ssid: str) -> Optional[str]:
-    """The WPA key applied earlier for this network, if any."""
+    """The WPA key applied earlier for this network, if any: in this root, else kept on the data partition for a
+    root slot a system update wrote (provisioning/kept_secrets.py)."""
+    from .kept_secrets import kept_secrets
     try:
         text = (root / WPA_CONF).read_text()
     except OSError:
-        return None
+        kept = kept_secrets(root)
+        return kept.get("psk_hex") or None if kept.get("ssid") == ssid else None
     found_ssid = re.search(r"^\s*ssid=([0-9a-f]+)\s*$", text, re.M)
     found_psk = re.search(r"^\s*psk=([0-9a-f]{64})\s*$", text, re.M)
     if found_ssid and found_psk and found_ssid.group(1) == ssid.encode("utf-8").hex():
