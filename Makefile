@@ -9,7 +9,7 @@ export XDG_DATA_HOME ?= $(CURDIR)/var/data
 WINDOW ?= 1280x800
 FONTS  := kiosk/fonts/NotoSansCJKtc-Regular.otf kiosk/fonts/NotoSansCJKtc-Bold.otf kiosk/fonts/NotoSansThai-Regular.ttf
 
-.PHONY: run test test-hours setup deps screenshots audit bench clean help image image-test messages
+.PHONY: run test test-hours setup deps screenshots audit bench clean help image image-test bundle update-test messages
 
 help:
 	@echo "make run         set up, then start the kiosk (simulated hardware) in a $(WINDOW) window,"
@@ -22,6 +22,8 @@ help:
 	@echo "make bench       kiosk bench startup"
 	@echo "make messages    carry the templates' messages (kiosk/locale/kiosk.pot, office/locale/queue.pot) into every language's catalogue"
 	@echo "make image       (root) build the SD card image into build/; make image-test boots it under QEMU"
+	@echo "make bundle      (root) the system update of the same build: build/kiosk-<version>-arm64.raucb (RAUC)"
+	@echo "make update-test (root) under QEMU: N to N+1 through an office server, a power cut, a failing N+2 left"
 	@echo "make clean       remove the venv and built fonts"
 
 # --local-office serves on this machine's LAN address too, as server.public_url: a phone on the same Wi-Fi opens the
@@ -99,6 +101,16 @@ image:
 # machine): network, SSH, NTP and upload on the first boot, a power cut, the kiosk on the second (as root; ~15 min)
 image-test:
 	images/build-image.sh --test
+
+# A system update (images/README.md, "Updates"): the root of the last make image (built first if there is none),
+# signed with RAUC_CERT/RAUC_KEY (unset: development keys in build/keys)
+bundle:
+	images/build-image.sh --bundle
+
+# Under QEMU, booted by U-Boot: N updated to N+1 by a real office server with the power cut once during the install,
+# then a failing N+2 installed and left by the kiosk itself; the times of each step (as root; ~45 min after make image)
+update-test:
+	images/build-image.sh --update-test
 
 bench: setup
 	$(BIN)/kiosk bench startup

@@ -5,11 +5,16 @@
 #   sudo images/build-image.sh --test     boot the built image under qemu-system-aarch64 -M virt (user network,
 #                                         restrict=on), check SSH, network, NTP and upload from this machine on
 #                                         the first boot, pull the power, boot again and check (no build)
+#   sudo images/build-image.sh --bundle   build/kiosk-<version>-arm64.raucb: the last build's root, signed (RAUC)
+#   sudo images/build-image.sh --update-test   N -> N+1 through an office server under QEMU, a power cut during the
+#                                         install, a failing N+2 left by itself (images/update-test.sh)
 #
 # Runs as root on Debian 12 x86_64 (apt-installs its tools). Route and measurements:
 # ../shared/reference/image.md (mmdebstrap + QEMU binfmt, MODULES=list, mkfs.ext4 -d, sfdisk + dd).
 # Environment: BUILD_DIR (default <repo>/build), MIRROR, XZ_LEVEL (default 6), TEST_TIMEOUT (default 900 s),
-# DATA_MB (default 64).
+# DATA_MB (default 64), SLOT_MB (default 1280: each root slot), VERSION (default protocol/__init__.py's), and the
+# update keys RAUC_KEYRING (the certificate the image trusts), RAUC_CERT + RAUC_KEY (the bundle's signer): unset,
+# development keys are made in build/keys (images/README.md, "Keys").
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -20,7 +25,8 @@ TEST_TIMEOUT=${TEST_TIMEOUT:-900}
 SUITE=bookworm
 BOOT_MB=256
 DATA_MB=${DATA_MB:-64}   # the data partition as shipped; the first boot grows it to fill the card
-VERSION=$(sed -n 's/^__version__ = "\([^"]*\)"/\1/p' "$REPO/protocol/__init__.py")
+SLOT_MB=${SLOT_MB:-1280}  # each root slot, A and B: the root (about 1 GB) and room for later versions
+VERSION=${VERSION:-$(sed -n 's/^__version__ = "\([^"]*\)"/\1/p' "$REPO/protocol/__init__.py")}
 NAME=kiosk-$VERSION-arm64
 IMG=$BUILD_DIR/$NAME.img
 WORK=$BUILD_DIR/image-work
@@ -35,7 +41,10 @@ INITRD_MODULES="mmc_block sdhci sdhci_pltfm sdhci_iproc bcm2835 bcm2835_dma
 PACKAGES="systemd-sysv udev linux-image-arm64 raspi-firmware firmware-brcm80211 wpasupplicant
   openssh-server ca-certificates python3 python3-venv libgl1 libegl1 libgles2 libdrm2 libgbm1 libmtdev1
   fonts-noto-cjk fonts-noto-core zstd systemd-timesyncd espeak-ng
+  u-boot-rpi rauc rauc-service libubootenv-tool squashfs-tools
   passwd kmod dbus tzdata systemd-resolved iproute2 cloud-guest-utils"
+# ^ the line before: the A/B updates (U-Boot for the Pi, RAUC with its D-Bus service, fw_setenv for its U-Boot
+#   backend, unsquashfs for the kiosk to read a bundle's manifest)
 # ^ last line: what kiosk-provision apply uses (useradd, modprobe, hostnamectl/networkctl, Asia/Taipei,
 #   systemd-resolved, ip) that --variant=apt does not bring, and growpart for the data partition.
 
@@ -45,8 +54,9 @@ die() { echo "build-image: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "run as root"
 
 host_tools() {
-  local need=(mmdebstrap arch-test qemu-user-static binfmt-support dosfstools mtools fdisk e2fsprogs xz-utils parted)
-  [ "${1:-}" = test ] && need+=(qemu-system-arm)
+  local need=(mmdebstrap arch-test qemu-user-static binfmt-support dosfstools mtools fdisk e2fsprogs xz-utils parted
+    u-boot-tools rauc squashfs-tools openssl)
+  [ "${1:-}" = test ] && need+=(qemu-system-arm u-boot-qemu)
   local missing=()
   for p in "${need[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
   if [ ${#missing[@]} -gt 0 ]; then
@@ -56,84 +66,78 @@ host_tools() {
   fi
 }
 
+# The update keys (images/README.md, "Keys"). The image trusts RAUC_KEYRING (a CA certificate); bundles are signed
+# with RAUC_CERT and RAUC_KEY, a certificate that CA issued and its key, which the office keeps out of this
+# repository. Unset: development keys in build/keys, made once: fine for make update-test, never for an office.
+keys() {
+  if [ -n "${RAUC_KEYRING:-}" ]; then
+    KEYRING=$RAUC_KEYRING SIGN_CERT=${RAUC_CERT:-} SIGN_KEY=${RAUC_KEY:-}
+    return 0
+  fi
+  local K=$BUILD_DIR/keys
+  if [ ! -f "$K/signer.cert.pem" ]; then
+    mkdir -p "$K"; chmod 700 "$K"
+    openssl req -x509 -newkey rsa:3072 -nodes -days 3650 -keyout "$K/ca.key.pem" -out "$K/ca.cert.pem" \
+      -subj "/O=Kiosk development/CN=Kiosk development update CA" \
+      -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+    openssl req -newkey rsa:3072 -nodes -keyout "$K/signer.key.pem" -out "$K/signer.csr" \
+      -subj "/O=Kiosk development/CN=Kiosk development bundle signer" 2>/dev/null
+    printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n' >"$K/signer.ext"
+    openssl x509 -req -in "$K/signer.csr" -CA "$K/ca.cert.pem" -CAkey "$K/ca.key.pem" -CAcreateserial \
+      -days 3650 -extfile "$K/signer.ext" -out "$K/signer.cert.pem" 2>/dev/null
+    rm -f "$K/signer.csr" "$K/signer.ext"
+  fi
+  KEYRING=$K/ca.cert.pem SIGN_CERT=$K/signer.cert.pem SIGN_KEY=$K/signer.key.pem
+  echo "build-image: DEVELOPMENT update keys ($K): set RAUC_KEYRING, RAUC_CERT, RAUC_KEY for an office's images" >&2
+}
+
+# A RAUC bundle of a root file system image: $1 the ext4 image, $2 its version, $3 the .raucb to write (and its
+# .sha256 beside it). Verity format: the signature covers every block, checked as the kiosk reads it.
+make_bundle() {
+  keys
+  [ -n "$SIGN_CERT" ] && [ -n "$SIGN_KEY" ] || die "RAUC_CERT and RAUC_KEY are needed to sign a bundle"
+  local c=$WORK/bundle-content t0
+  t0=$(date +%s)
+  rm -rf "$c" "$3"; mkdir -p "$c"
+  cp --sparse=always "$1" "$c/rootfs.ext4"
+  printf '[update]\ncompatible=erlin-kiosk-rpi-arm64\nversion=%s\n\n[bundle]\nformat=verity\n\n[image.rootfs]\nfilename=rootfs.ext4\n' \
+    "$2" >"$c/manifest.raucm"
+  rauc bundle --cert="$SIGN_CERT" --key="$SIGN_KEY" --keyring="$KEYRING" "$c" "$3" >/dev/null
+  rm -rf "$c"
+  (cd "$(dirname "$3")" && sha256sum "$(basename "$3")" >"$(basename "$3").sha256")
+  echo "bundle $3: version $2, $(stat -c %s "$3") bytes, $(( $(date +%s) - t0 )) s"
+}
+
+# -------------------------------------------------------------------------------------------- bundle
+if [ "${1:-}" = --bundle ]; then
+  host_tools
+  # the root of the last build of this version (make image keeps it); none: build it first
+  if [ ! -f "$WORK/root.ext4" ] || [ "$(cat "$WORK/root.version" 2>/dev/null)" != "$VERSION" ]; then
+    log "no root of $VERSION in $WORK: make image first"
+    "$0"
+  fi
+  log "bundle $NAME.raucb"
+  make_bundle "$WORK/root.ext4" "$VERSION" "$BUILD_DIR/$NAME.raucb"
+  exit 0
+fi
+
+# -------------------------------------------------------------------------------------- update test
+if [ "${1:-}" = --update-test ]; then
+  # shellcheck source=images/update-test.sh
+  . "$REPO/images/update-test.sh"
+fi
+
 # ---------------------------------------------------------------------------------------------- test
 if [ "${1:-}" = --test ]; then
   host_tools test
   [ -f "$IMG" ] || die "$IMG missing: build it first"
-  KERNEL=$(ls "$WORK"/vmlinuz-* 2>/dev/null | sort -V | tail -1) || true
-  INITRD=$(ls "$WORK"/initrd.img-* 2>/dev/null | sort -V | tail -1) || true
-  [ -n "$KERNEL" ] && [ -n "$INITRD" ] || die "kernel/initrd not in $WORK (kept by the build)"
-  [ -x "$REPO/.venv/bin/kiosk-office" ] || make -C "$REPO" setup
   SERIAL=$BUILD_DIR/$NAME.test-serial.log
-  # The test's own office server, SSH key and kiosk.toml, in a private folder. The guest's network is QEMU's
-  # user network with restrict=on: it reaches nothing beyond this machine, and on it only what is forwarded:
-  # SSH from 127.0.0.1:SSH_PORT to the guest's port 22 (hostfwd), and the office server, which the kiosk
-  # knows as http://10.0.2.100/, to a `kiosk-office serve` on 127.0.0.1:OFFICE_PORT (guestfwd, one relay
-  # process per connection). DHCP still answers under restrict=on, without a router or DNS server; DNS and
-  # NTP (UDP) get no answer.
-  TDIR=$WORK/test
-  rm -rf "$TDIR"; mkdir -m 700 "$TDIR"
-  free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-  SSH_PORT=$(free_port); OFFICE_PORT=$(free_port)
-  ssh-keygen -q -t ed25519 -N '' -C kiosk-image-test -f "$TDIR/id_ed25519"
-  export KIOSK_OFFICE_DB=$TDIR/office.db
-  TOKEN=$("$REPO/.venv/bin/kiosk-office" kiosk add ERLIN-01 2>/dev/null | tail -1)
-  [ -n "$TOKEN" ] || die "kiosk-office kiosk add ERLIN-01 gave no token"
-  "$REPO/.venv/bin/kiosk-office" serve --host 127.0.0.1 --port "$OFFICE_PORT" >"$TDIR/office.log" 2>&1 &
-  OFFICE_PID=$!
-  qpid=
-  trap 'kill "$OFFICE_PID" 2>/dev/null; [ -n "$qpid" ] && kill -9 "$qpid" 2>/dev/null; true' EXIT
-  cat >"$TDIR/relay" <<'PY'
-#!/usr/bin/python3
-# QEMU's guestfwd command: one guest connection (stdin/stdout) relayed to 127.0.0.1:PORT on this machine
-import os, socket, sys, threading
-sys.stderr = open(os.devnull, "w")  # stderr is the guest's connection too
-conn = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-def guest_to_host():
-    while True:
-        data = os.read(0, 65536)
-        if not data:
-            break
-        conn.sendall(data)
-    try:
-        conn.shutdown(socket.SHUT_WR)
-    except OSError:
-        pass
-threading.Thread(target=guest_to_host, daemon=True).start()
-while True:
-    data = conn.recv(65536)
-    if not data:
-        break
-    sys.stdout.buffer.write(data)
-    sys.stdout.buffer.flush()
-PY
-  chmod 700 "$TDIR/relay"
-  # The example kiosk.toml as a technician fills it in: this office's address and token, and the test key.
-  PYTHONPATH=$REPO "$REPO/.venv/bin/python" - "$REPO/provisioning/kiosk.toml.example" "$TDIR/kiosk.toml" "$TOKEN" \
-    "$(cat "$TDIR/id_ed25519.pub")" <<'PY'
-import sys
-from pathlib import Path
-from provisioning.batch import set_key
-example, out, token, key = sys.argv[1:]
-text = Path(example).read_text(encoding="utf-8")
-for name, value in (("server.url", "http://10.0.2.100/"), ("server.token", token), ("ssh.authorized_keys", [key])):
-    text = set_key(text, name, value)
-Path(out).write_text(text, encoding="utf-8")
-PY
-  # A copy of the image as a technician leaves it: that kiosk.toml on the boot partition (injected without
-  # root, as on a laptop), written to a card 1 GiB larger than the image (the data partition grows).
+  # shellcheck source=images/test-lib.sh
+  . "$REPO/images/test-lib.sh"
+  test_office_and_kiosk_toml
   TESTIMG=$WORK/test.img
-  cp --sparse=always "$IMG" "$TESTIMG"
-  truncate -s +1G "$TESTIMG"
-  "$REPO/provisioning/kiosk-provision" inject "$TESTIMG" "$TDIR/kiosk.toml"
-  QEMU=(qemu-system-aarch64 -M virt -cpu cortex-a53 -smp 2 -m 1024 -nographic -no-reboot
-    -kernel "$KERNEL" -initrd "$INITRD"
-    -append "root=LABEL=RASPIROOT rw rootwait console=ttyAMA0 kiosk.test=1 kiosk.test.hold=1 systemd.show_status=1"
-    -drive "file=$TESTIMG,format=raw,if=virtio"
-    -netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$SSH_PORT-:22,guestfwd=tcp:10.0.2.100:80-cmd:$TDIR/relay $OFFICE_PORT"
-    -device virtio-net-pci,netdev=n0,romfile=)
-  SSH=(ssh -i "$TDIR/id_ed25519" -p "$SSH_PORT" -o BatchMode=yes -o IdentitiesOnly=yes -o ConnectTimeout=10
-    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR root@127.0.0.1)
+  test_card "$TESTIMG" "kiosk.test=1 kiosk.test.hold=1"
+  qemu_for "$TESTIMG"
   failed=0
   ok() { echo "ok    $*"; }
   fail() { echo "FAIL  $*"; failed=1; }
@@ -232,8 +236,9 @@ REMOTE
   }
   expect "kiosk.service is running (READY=1 from its main loop)" 'kiosk.service: .*ActiveState=active SubState=running'
   expect "root file system read-only"                            'root: ro,'
-  expect "data partition grown to the card (1 GiB more than shipped)" 'data: /dev/vda3 ([0-9.]+G|([2-9][0-9]{2}|[0-9]{4})(\.[0-9])?M) rw'
-  expect "/var/lib/kiosk and /var/lib/systemd on /data"          'data bind: /dev/vda3\[/kiosk\] /dev/vda3\[/systemd\]'
+  expect "running from root slot A, started by U-Boot's boot script" "slot: A $VERSION\$"
+  expect "data partition grown to the card (1 GiB more than shipped)" 'data: /dev/vda4 ([0-9.]+G|([2-9][0-9]{2}|[0-9]{4})(\.[0-9])?M) rw'
+  expect "/var/lib/kiosk and /var/lib/systemd on /data"          'data bind: /dev/vda4\[/kiosk\] /dev/vda4\[/systemd\]'
   expect "/etc/kiosk/kiosk.toml applied, mode 600, owner kiosk"  'app config: 600 kiosk'
   expect "host name from kiosk.id"                               'hostname: erlin-01'
   expect "no provisioning errors"                                'provisioning errors: 0 lines'
@@ -361,6 +366,22 @@ echo "install-kiosk: $(( $(date +%s) - istart )) s"
 rm -f "$ROOT/etc/resolv.conf"
 [ -n "$RESOLV_SAVED" ] && mv "$WORK/resolv.conf.image" "$ROOT/etc/resolv.conf"
 
+log "A/B system updates: RAUC, its keyring, the update units (images/README.md, \"Updates\")"
+keys
+install -D -m 644 "$REPO/images/rauc/system.conf" "$ROOT/etc/rauc/system.conf"
+install -D -m 644 "$KEYRING" "$ROOT/etc/rauc/keyring.pem"
+install -D -m 644 "$REPO/images/rauc/fw_env.config" "$ROOT/etc/fw_env.config"
+install -D -m 644 "$REPO/images/rauc/kiosk-rauc.conf" "$ROOT/etc/dbus-1/system.d/kiosk-rauc.conf"
+printf 'VERSION=%s\n' "$VERSION" >"$ROOT/etc/kiosk-release"; chmod 644 "$ROOT/etc/kiosk-release"
+S=$REPO/provisioning/systemd
+install -m 644 "$S/kiosk-update-confirm.service" "$S/kiosk-update-reboot.path" "$S/kiosk-update-reboot.service" \
+  "$ROOT/etc/systemd/system/"
+install -D -m 644 "$S/kiosk-update.tmpfiles" "$ROOT/usr/lib/tmpfiles.d/kiosk-update.conf"
+in_root systemctl enable kiosk-update-confirm.service kiosk-update-reboot.path
+# U-Boot's boot script loads the kernel and initrd from the slot it starts (images/boot.cmd): stable names
+KVER=$(ls "$ROOT/usr/lib/modules" | sort -V | tail -1)
+ln -sfn "vmlinuz-$KVER" "$ROOT/boot/vmlinuz"; ln -sfn "initrd.img-$KVER" "$ROOT/boot/initrd.img"
+
 log "Debian route: read-only root, data partition, boot test hooks"
 S=$REPO/provisioning/systemd
 install -m 644 "$S/kiosk-grow-data.service" "$ROOT/etc/systemd/system/"
@@ -372,8 +393,9 @@ install -D -m 755 "$REPO/images/kiosk-boot-test" "$ROOT/usr/local/sbin/kiosk-boo
 # / is read-only (a power cut cannot damage it; kiosk-provision opens it for its writes). What must be
 # written lives on the data partition (/data: the kiosk's store, systemd's clock file and random seed,
 # grown to fill the card on the first boot) or in memory (/tmp, /var/tmp, /var/log; the journal).
+# / is not in fstab: both root slots carry the same file system (label RASPIROOT), so U-Boot's boot script names
+# the slot it starts on the kernel command line (root=PARTUUID=6b696f73-02 or -03, ro).
 cat >"$ROOT/etc/fstab" <<'EOF2'
-LABEL=RASPIROOT  /                 ext4   ro,noatime,errors=remount-ro  0 1
 LABEL=RASPIFIRM  /boot/firmware    vfat   rw,noatime,nofail,x-systemd.device-timeout=90s  0 2
 LABEL=KIOSKDATA  /data             ext4   rw,noatime,x-systemd.growfs,x-systemd.requires=kiosk-grow-data.service  0 2
 /data/kiosk      /var/lib/kiosk    none   bind,x-systemd.requires-mounts-for=/data  0 0
@@ -393,7 +415,7 @@ sed -i -e 's|^#\?ROOTPART=.*|ROOTPART=LABEL=RASPIROOT|' -e 's|^#\?CONSOLES=.*|CO
   "$ROOT/etc/default/raspi-firmware"
 grep -q '^ROOTPART=' "$ROOT/etc/default/raspi-firmware" || echo 'ROOTPART=LABEL=RASPIROOT' >>"$ROOT/etc/default/raspi-firmware"
 grep -q '^CONSOLES=' "$ROOT/etc/default/raspi-firmware" || echo 'CONSOLES="tty0"' >>"$ROOT/etc/default/raspi-firmware"
-printf '# kiosk: the UART on GPIO 14/15 is the ticket printer (no serial console on it)\nenable_uart=1\n# the voice guide speaks through the audio jack (or the HDMI monitor)\ndtparam=audio=on\n' \
+printf '# kiosk: the UART on GPIO 14/15 is the ticket printer (no serial console on it)\nenable_uart=1\n# the voice guide speaks through the audio jack (or the HDMI monitor)\ndtparam=audio=on\n# U-Boot starts root slot A or B (images/boot.cmd); last, so it wins over the kernel= line above it\nkernel=u-boot.bin\n' \
   >"$ROOT/etc/default/raspi-firmware-custom"
 echo 'consoleblank=0' >"$ROOT/etc/default/raspi-extra-cmdline"
 # raspi-firmware's hook rewrites /boot/firmware (config.txt, cmdline.txt); the initrd is already built
@@ -401,6 +423,13 @@ in_root env DEB_MAINT_PARAMS=configure /etc/kernel/postinst.d/z50-raspi-firmware
 echo "--- config.txt (tail)"; tail -5 "$ROOT/boot/firmware/config.txt"
 echo "--- cmdline.txt"; cat "$ROOT/boot/firmware/cmdline.txt"
 cp "$REPO/provisioning/kiosk.toml.example" "$ROOT/boot/firmware/kiosk.toml.example"
+# U-Boot (Debian's u-boot-rpi: one arm64 build for the Pi 3 and 4), its A/B boot script, the A/B state file it
+# keeps (RAUC's U-Boot backend writes it with fw_setenv), and the kernel words provisioning adds (kiosk-args.txt)
+install -m 644 "$ROOT/usr/lib/u-boot/rpi_arm64/u-boot.bin" "$ROOT/boot/firmware/u-boot.bin"
+mkimage -A arm64 -T script -C none -n "kiosk A/B boot" -d "$REPO/images/boot.cmd" "$ROOT/boot/firmware/boot.scr" >/dev/null
+printf 'BOOT_ORDER=A B\nBOOT_A_LEFT=3\nBOOT_B_LEFT=3\n' >"$WORK/rauc.env.txt"
+mkenvimage -s 0x4000 -o "$ROOT/boot/firmware/rauc.env" "$WORK/rauc.env.txt"
+printf 'extra_args=consoleblank=0\n' >"$ROOT/boot/firmware/kiosk-args.txt"
 
 log "manifest"
 MANIFEST=$BUILD_DIR/$NAME.manifest
@@ -430,8 +459,6 @@ KIOSK_IMAGE_ROOT=$ROOT "$REPO/.venv/bin/python" -m pytest -q -p no:cacheprovider
 echo "checks: $(( $(date +%s) - cstart )) s"
 rm -rf "$ROOT"/tmp/*
 cleanup
-# keep the kernel and initrd for the boot test
-cp "$ROOT"/boot/vmlinuz-* "$ROOT"/boot/initrd.img-* "$WORK/"
 
 log "filesystems"
 # boot: the FAT partition's files; data: what the kiosk and systemd write, moved off the read-only root
@@ -439,6 +466,7 @@ rm -rf "$WORK/bootfs" "$WORK/datafs"; mkdir -p "$WORK/datafs"
 mv "$ROOT/boot/firmware" "$WORK/bootfs"; mkdir "$ROOT/boot/firmware"
 mv "$ROOT/var/lib/kiosk" "$WORK/datafs/kiosk"; mkdir -m 750 "$ROOT/var/lib/kiosk"
 mv "$ROOT/var/lib/systemd" "$WORK/datafs/systemd"; mkdir "$ROOT/var/lib/systemd"
+mkdir -m 700 "$WORK/datafs/rauc"   # RAUC's slot status (system.conf's data-directory), shared by both slots
 for d in "$ROOT" "$WORK/bootfs" "$WORK/datafs"; do
   find "$d" -newermt "@$SOURCE_DATE_EPOCH" -print0 2>/dev/null | xargs -0r touch --no-dereference --date="@$SOURCE_DATE_EPOCH"
 done
@@ -466,9 +494,10 @@ clamp_times "$DATAIMG" "$WORK/datafs"
 
 log "disk image"
 rm -f "$IMG" "$IMG.xz"
-BOOT_START=8192; BOOT_SECTORS=$((BOOT_MB * 2048)); ROOT_START=$((BOOT_START + BOOT_SECTORS))
-ROOT_SECTORS=$(( $(stat -c %s "$ROOTIMG") / 512 ))
-DATA_START=$(( (ROOT_START + ROOT_SECTORS + 8191) / 8192 * 8192 ))   # 4 MiB aligned, as SD cards like
+# boot, root slot A (this root), root slot B (empty until the first update writes it), data (grown on the card)
+[ $(( $(stat -c %s "$ROOTIMG") / 1048576 )) -le "$SLOT_MB" ] || die "the root ($ROOT_MB MB) does not fit a slot (SLOT_MB=$SLOT_MB)"
+BOOT_START=8192; BOOT_SECTORS=$((BOOT_MB * 2048)); SLOT_SECTORS=$((SLOT_MB * 2048))
+A_START=$((BOOT_START + BOOT_SECTORS)); B_START=$((A_START + SLOT_SECTORS)); DATA_START=$((B_START + SLOT_SECTORS))
 DATA_SECTORS=$(( $(stat -c %s "$DATAIMG") / 512 ))
 truncate -s $(( (DATA_START + DATA_SECTORS) * 512 )) "$IMG"
 sfdisk -q "$IMG" <<EOF
@@ -476,13 +505,16 @@ label: dos
 label-id: 0x6b696f73
 unit: sectors
 start=$BOOT_START, size=$BOOT_SECTORS, type=c, bootable
-start=$ROOT_START, size=$ROOT_SECTORS, type=83
+start=$A_START, size=$SLOT_SECTORS, type=83
+start=$B_START, size=$SLOT_SECTORS, type=83
 start=$DATA_START, size=$DATA_SECTORS, type=83
 EOF
 dd if="$BOOTIMG" of="$IMG" bs=1M seek=$((BOOT_START * 512)) oflag=seek_bytes conv=notrunc,sparse status=none
-dd if="$ROOTIMG" of="$IMG" bs=4M seek=$((ROOT_START * 512)) oflag=seek_bytes conv=notrunc,sparse status=none
+dd if="$ROOTIMG" of="$IMG" bs=4M seek=$((A_START * 512)) oflag=seek_bytes conv=notrunc,sparse status=none
 dd if="$DATAIMG" of="$IMG" bs=4M seek=$((DATA_START * 512)) oflag=seek_bytes conv=notrunc,sparse status=none
-rm -f "$BOOTIMG" "$ROOTIMG" "$DATAIMG"
+# the root stays for make bundle (the same bytes as slot A), with its version
+mv "$ROOTIMG" "$WORK/root.ext4"; echo "$VERSION" >"$WORK/root.version"
+rm -f "$BOOTIMG" "$DATAIMG"
 touch --date="@$SOURCE_DATE_EPOCH" "$IMG"
 sfdisk -l "$IMG"
 
@@ -494,5 +526,5 @@ echo "xz: $(( $(date +%s) - xstart )) s"
 
 log "done in $(( $(date +%s) - T0 )) s"
 ls -l "$IMG" "$IMG.xz" "$BUILD_DIR/$NAME.img.sha256" "$MANIFEST"
-echo "root: $(du -sh --apparent-size "$ROOT" | cut -f1) in a ${ROOT_MB} MB partition   data: ${DATA_MB} MB" \
+echo "root: $(du -sh --apparent-size "$ROOT" | cut -f1) in a ${ROOT_MB} MB file system, slots A and B ${SLOT_MB} MB each   data: ${DATA_MB} MB" \
   "(grows on first boot)   image: $(du -h --apparent-size "$IMG" | cut -f1)   xz: $(du -h "$IMG.xz" | cut -f1)"

@@ -9,6 +9,7 @@ from datetime import datetime
 
 import pytest
 
+from bundles import squashfs_bundle
 from kiosk.updates.slots import write_simulated_bundle
 from office import updates
 from office.app import create_app
@@ -173,3 +174,12 @@ def test_kiosk_office_update_commands(tmp_path, monkeypatch):
     assert main(["update", "withdraw", "0.2.0", "--db", url]) == 0
     with Database(url) as db:
         assert updates.offer_for(db, "ERLIN-01") is None
+
+
+def test_a_rauc_bundles_version_is_read_from_its_manifest(db, tmp_path):
+    with open(squashfs_bundle(tmp_path, "0.4.0"), "rb") as stream:
+        bundle = updates.add_file(db, stream, "chen")
+    assert (bundle.version, bundle.compatible) == ("0.4.0", "erlin-kiosk-rpi-arm64")
+    with open(squashfs_bundle(tmp_path, "0.4.1", compatible="kiosk-rpi-arm64"), "rb") as stream:
+        with pytest.raises(updates.BundleError, match="'kiosk-rpi-arm64'"):
+            updates.add_file(db, stream, "chen")

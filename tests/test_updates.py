@@ -22,6 +22,7 @@ from kiosk.updates.record import UpdateRecord
 from kiosk.updates.slots import SimulatedSlots, write_simulated_bundle
 from kiosk.updates.window import in_window, parse_window
 from office import updates
+from bundles import squashfs_bundle
 from office_process import LocalOfficeAndDatabase
 from protocol import officetime
 
@@ -247,3 +248,21 @@ def test_kiosk_update_status_says_where_it_is(tmp_path, office):
     done = subprocess.run([command, "--config", str(config_path), "config", "check"],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "update.window" in done.stdout + done.stderr
+
+
+def test_the_rauc_slots_read_a_bundles_manifest_the_booted_slot_and_ask_for_a_restart(tmp_path, monkeypatch):
+    from kiosk.updates import slots as slots_module
+    from kiosk.updates.slots import BundleRefused, RaucSlots
+    slots = RaucSlots(tmp_path / "run" / "reboot")
+    info = slots.check(squashfs_bundle(tmp_path, "0.3.0"))
+    assert (info.version, info.compatible) == ("0.3.0", "erlin-kiosk-rpi-arm64")
+    junk = tmp_path / "junk.raucb"
+    junk.write_bytes(b"not a squashfs" * 100)
+    with pytest.raises(BundleRefused, match="not a bundle"):
+        slots.check(junk)
+    cmdline = tmp_path / "cmdline"
+    cmdline.write_text("root=PARTUUID=6b696f73-03 rootwait ro rauc.slot=B panic=10 console=tty0\n")
+    monkeypatch.setattr(slots_module, "PROC_CMDLINE", cmdline)
+    assert slots.booted() == "B"
+    slots.reboot()
+    assert (tmp_path / "run" / "reboot").exists()  # root's kiosk-update-reboot.path acts on it

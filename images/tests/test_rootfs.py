@@ -62,6 +62,32 @@ def test_the_printer_uart_has_no_login_prompt_and_nothing_wakes_up_to_write(root
         assert os.readlink(root / "etc/systemd/system" / unit) == "/dev/null", unit
 
 
+def test_u_boot_starts_the_slots_and_rauc_knows_them(root):
+    """The A/B chain (images/README.md, "Updates"): the firmware starts U-Boot, whose boot.scr picks slot A or B
+    from rauc.env; RAUC (its D-Bus service, open to the kiosk user) writes the other slot and flips rauc.env."""
+    firmware = root / "boot/firmware"
+    kernels = re.findall(r"^kernel=(.*)$", (firmware / "config.txt").read_text(), re.M)
+    assert kernels[-1] == "u-boot.bin", kernels  # the last kernel= line wins
+    assert (firmware / "u-boot.bin").read_bytes() == (root / "usr/lib/u-boot/rpi_arm64/u-boot.bin").read_bytes()
+    assert (firmware / "boot.scr").stat().st_size > 1000
+    env = (firmware / "rauc.env").read_bytes()
+    assert len(env) == 0x4000 and b"BOOT_ORDER=A B\0" in env and b"BOOT_A_LEFT=3\0" in env
+    assert (firmware / "kiosk-args.txt").read_text() == "extra_args=consoleblank=0\n"
+    assert "/boot/firmware/rauc.env" in (root / "etc/fw_env.config").read_text()
+    conf = (root / "etc/rauc/system.conf").read_text()
+    assert "bootloader=uboot" in conf and "compatible=erlin-kiosk-rpi-arm64" in conf
+    assert "6b696f73-02" in conf and "6b696f73-03" in conf and "data-directory=/data/rauc" in conf
+    assert (root / "etc/rauc/keyring.pem").read_text().startswith("-----BEGIN CERTIFICATE-----")
+    assert 'policy user="kiosk"' in (root / "etc/dbus-1/system.d/kiosk-rauc.conf").read_text()
+    assert re.match(r"VERSION=\S+\n$", (root / "etc/kiosk-release").read_text())
+    for name in ("vmlinuz", "initrd.img"):
+        assert (root / "boot" / name).is_symlink() and (root / "boot" / name).resolve().is_file(), name
+    for unit in ("kiosk-update-confirm.service", "kiosk-update-reboot.path"):
+        assert wanted(root, "multi-user.target", unit), unit
+    assert "kiosk-update" in (root / "usr/lib/tmpfiles.d/kiosk-update.conf").read_text()
+    assert (root / "usr/bin/rauc").exists() and (root / "usr/bin/fw_setenv").exists()
+
+
 def test_config_txt_enables_the_uart_and_the_command_line_keeps_the_console_off_it(root):
     config = (root / "boot/firmware/config.txt").read_text()
     assert "arm_64bit=1" in config and re.search(r"^enable_uart=1$", config, re.M)
@@ -87,7 +113,9 @@ def fstab(root):
 
 def test_the_root_is_read_only_and_what_is_written_has_a_place(root):
     mounts = fstab(root)
-    assert "ro" in mounts["/"][2]
+    # / by the slot U-Boot starts, read-only (images/boot.cmd), not by its label: both slots carry the same one
+    assert "/" not in mounts
+    assert re.search(r'setenv bootargs "root=PARTUUID=\$\{ab_partuuid\} rootwait ro ', (REPO / "images/boot.cmd").read_text())
     source, kind, options = mounts["/data"]
     assert (source, kind) == ("LABEL=KIOSKDATA", "ext4") and "x-systemd.growfs" in options
     assert "x-systemd.requires=kiosk-grow-data.service" in options

@@ -7,9 +7,10 @@ update is written into the other, and the bootloader starts the new one a few ti
 marked good; otherwise it goes back.  What the kiosk does with them goes through one small interface,
 chosen by ``[update] system`` the way gpiozero chooses its pin factory:
 
-* :class:`RaucSlots`: the real ones, through RAUC's command line (``rauc info``, ``install``, ``status
+* :class:`RaucSlots`: the real ones, through RAUC's command line (``rauc install``, ``status
   mark-good``/``mark-bad``), which asks the RAUC service over D-Bus (the image allows the ``kiosk`` user
-  that); a restart is asked of a root unit by a file (``kiosk-update-reboot.path``);
+  that: images/rauc/kiosk-rauc.conf); a restart is asked of a root unit by a file
+  (``kiosk-update-reboot.path``);
 * :class:`SimulatedSlots`: two slots in a JSON file in the data folder, with the same bootloader rules
   (``BOOT_ORDER``, three tries), for ``make run`` and the tests; its bundles are small text files
   (:func:`write_simulated_bundle`);
@@ -21,6 +22,7 @@ file is one of their bundles and for this kind of kiosk.  Nothing here imports K
 
 from __future__ import annotations
 
+import configparser
 import json
 import subprocess
 from dataclasses import dataclass
@@ -41,6 +43,9 @@ TRIES = 3
 #: Where the image says which system it is (images/build-image.sh writes it): VERSION=0.3.0
 RELEASE_FILE = Path("/etc/kiosk-release")
 RAUC_CONF = Path("/etc/rauc/system.conf")
+PROC_CMDLINE = Path("/proc/cmdline")
+#: Where the kiosk asks root for a restart (kiosk-update-reboot.path; /run/kiosk-update made by tmpfiles.d).
+REBOOT_REQUEST = Path("/run/kiosk-update/reboot")
 
 
 class BundleRefused(Exception):
@@ -144,21 +149,39 @@ class RaucSlots(Slots):
         return done.stdout
 
     def booted(self) -> str:
-        return json.loads(self._rauc("status", "--output-format=json")).get("booted") or ""
+        """The slot the boot script started: ``rauc.slot=`` on the kernel command line (RAUC reads the same)."""
+        try:
+            words = PROC_CMDLINE.read_text().split()
+        except OSError:
+            return ""
+        return next((w.split("=", 1)[1] for w in words if w.startswith("rauc.slot=")), "")
 
     def version(self) -> str:
         return _release_version() or "unknown"
 
     def check(self, bundle: Path) -> BundleInfo:
+        """The bundle's manifest, read without mounting it (``rauc info`` would need root).  Its signature is
+        checked by RAUC's install, against the image's keyring, before anything is written."""
         try:
-            info = json.loads(self._rauc("info", "--output-format=json", str(bundle), timeout=300))
-        except InstallFailed as exc:  # a bad signature, a damaged or foreign file: rauc says which
-            raise BundleRefused(str(exc)) from None
-        return BundleInfo(version=str(info.get("version", "")), compatible=str(info.get("compatible", "")))
+            done = self._run(["unsquashfs", "-cat", str(bundle), "manifest.raucm"], capture_output=True,
+                             text=True, timeout=120)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise BundleRefused(f"the bundle's manifest cannot be read: {exc}") from None
+        if done.returncode != 0 or "[update]" not in done.stdout:
+            raise BundleRefused("the file is not a bundle (no manifest)")
+        manifest = configparser.ConfigParser()
+        try:
+            manifest.read_string(done.stdout)
+        except configparser.Error as exc:
+            raise BundleRefused(f"the bundle's manifest cannot be read: {exc}") from None
+        return BundleInfo(version=manifest.get("update", "version", fallback=""),
+                          compatible=manifest.get("update", "compatible", fallback=""))
 
     def install(self, bundle: Path) -> str:
+        """RAUC checks the signature, writes the other slot and puts it first in BOOT_ORDER with 3 tries."""
+        before = self.booted()
         self._rauc("install", str(bundle), timeout=3600)
-        return json.loads(self._rauc("status", "--output-format=json")).get("boot_primary", "") or ""
+        return "B" if before == "A" else "A"
 
     def mark_good(self) -> None:
         self._rauc("status", "mark-good")
@@ -260,7 +283,7 @@ def slots_for(config, version: str) -> Slots:
         system = "rauc" if RAUC_CONF.exists() else "simulated" if config.simulated else "none"
     folder = Path(config.data_dir) / "update"
     if system == "rauc":
-        return RaucSlots(folder / "reboot")
+        return RaucSlots(REBOOT_REQUEST)
     if system == "simulated":
         folder.mkdir(parents=True, exist_ok=True)
         return SimulatedSlots(folder, version)
