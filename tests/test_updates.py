@@ -266,3 +266,28 @@ def test_the_rauc_slots_read_a_bundles_manifest_the_booted_slot_and_ask_for_a_re
     assert slots.booted() == "B"
     slots.reboot()
     assert (tmp_path / "run" / "reboot").exists()  # root's kiosk-update-reboot.path acts on it
+
+
+def test_a_download_leaves_room_for_the_store(kiosk, office, tmp_path, monkeypatch):
+    import shutil
+    from collections import namedtuple
+    offer(office, tmp_path, "0.9.9")
+    kiosk.sync.refresh()
+    agent = kiosk.updates
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda _path: usage(10**9, 10**9 - 100 * 2**20, 100 * 2**20))
+    assert agent.step() == "downloading"  # waits for room, the store keeps its 100 MB
+    assert "not enough room" in health(kiosk)["system"]["update"]["error"]
+    assert not list(agent.folder.glob("*.part"))
+
+
+def test_a_slot_left_that_starts_again_is_left_again(kiosk, office, tmp_path):
+    offer(office, tmp_path, "0.9.10")
+    kiosk.sync.refresh()
+    assert kiosk.updates.step() == "installed"
+    slots = SimulatedSlots(kiosk.updates.folder, "")
+    record = UpdateRecord.load(kiosk.updates.folder)
+    record.enter("rolled_back", "0.9.10 failed its checks: the kiosk drew no first frame within 4 minutes")
+    assert slots.booted() == "B"  # as if its mark-bad had not reached the bootloader
+    assert confirm(slots, kiosk.updates.folder, minutes=1) == "rolled_back"
+    assert slots.booted() == "A"

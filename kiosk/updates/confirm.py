@@ -46,6 +46,11 @@ def confirm(slots: Slots, folder: Path, minutes: float, monotonic: Callable[[], 
         return "unsupported"
     record = UpdateRecord.load(folder)
     booted = slots.booted()
+    if record.state == "rolled_back" and record.to_slot and booted == record.to_slot != record.from_slot:
+        # left already, but this slot started again (its mark-bad did not reach the bootloader): leave it again
+        slots.mark_bad()
+        slots.reboot()
+        return record.state
     pending = record.state in ("installed", "trying") and record.to_slot
     if pending and booted != record.to_slot:
         why = ("restarted before its checks passed" if record.state == "trying"

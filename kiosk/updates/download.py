@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import shutil
 import threading
 from pathlib import Path
 from typing import Callable, Optional
@@ -30,6 +31,8 @@ __all__ = ["fetch", "DownloadFailed", "bundle_path", "CHUNK"]
 log = logging.getLogger("kiosk.updates")
 
 CHUNK = 256 * 1024
+#: Room a download always leaves on the data partition: the store and the outbox come first.
+RESERVE = 200 * 1024 * 1024
 TIMEOUT = (10, 60)  # seconds to connect, seconds between two pieces
 
 
@@ -65,6 +68,10 @@ def fetch(client: OfficeClient, offer: Offer, folder: Path, progress: Callable[[
         part.unlink()
         have = 0
     digest = _hash_of(part) if have else hashlib.sha256()
+    free = shutil.disk_usage(folder).free
+    if have < offer.size and free - (offer.size - have) < RESERVE:
+        raise DownloadFailed(f"not enough room for the bundle: {free // 2**20} MB free, {offer.size // 2**20} MB "
+                             f"needed and {RESERVE // 2**20} MB kept for the store")
     if have < offer.size:
         have, digest = _download(client, offer, part, have, digest, progress, stop)
     if have != offer.size or digest.hexdigest() != offer.sha256:
