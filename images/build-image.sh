@@ -26,7 +26,7 @@ SUITE=bookworm
 BOOT_MB=256
 DATA_MB=${DATA_MB:-64}   # the data partition as shipped; the first boot grows it to fill the card
 SLOT_MB=${SLOT_MB:-1280}  # each root slot, A and B: the root (about 1 GB) and room for later versions
-VERSION=${VERSION:-$(sed -n 's/^__version__ = "\([^"]*\)"/\1/p' "$REPO/protocol/__init__.py")}
+VERSION=${VERSION:-$(sed -n 's/^__version__ = "\([^"]*\)".*/\1/p' "$REPO/protocol/__init__.py")}
 NAME=kiosk-$VERSION-arm64
 IMG=$BUILD_DIR/$NAME.img
 WORK=$BUILD_DIR/image-work
