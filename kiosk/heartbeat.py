@@ -263,6 +263,10 @@ class Heartbeat:
             return None
         return 0.0 if self._next is None else max(0.0, self._next - self.monotonic())
 
+    def soon(self) -> None:
+        """The next tick records a heartbeat (something the office should know changed)."""
+        self._next = None
+
     def beat(self) -> Event:
         """Record a heartbeat now (the older one in the outbox goes); return it."""
         return record_heartbeat(self.services.store, health(self.services))

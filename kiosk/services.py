@@ -114,8 +114,14 @@ class Services:
             if known:
                 agent.offer(offer)
             self.sync.on_update.append(agent.offer)
+            agent.on_change = self._report_soon
             self.updates = agent
         return self.updates
+
+    def _report_soon(self) -> None:
+        """A heartbeat now (the update's state changed), sent by the uploader's next pass."""
+        self.heartbeat.soon()
+        self.uploader.wake()
 
     def _wake_uploader(self, _rating) -> None:
         self.uploader.wake()  # a resident's rating goes out soon

@@ -291,3 +291,18 @@ def test_a_slot_left_that_starts_again_is_left_again(kiosk, office, tmp_path):
     assert slots.booted() == "B"  # as if its mark-bad had not reached the bootloader
     assert confirm(slots, kiosk.updates.folder, minutes=1) == "rolled_back"
     assert slots.booted() == "A"
+
+
+def test_each_step_of_the_agents_thread_is_reported_soon(kiosk, office, tmp_path):
+    import time
+    heartbeat = kiosk.heartbeat
+    heartbeat.tick()  # the start-up heartbeat: the next is 5 minutes away
+    assert heartbeat.due_in() > 60
+    offer(office, tmp_path, "0.9.11")
+    kiosk.updates.start()
+    kiosk.sync.refresh()  # the offer wakes the agent's thread
+    deadline = time.monotonic() + 30
+    while heartbeat.due_in() > 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert UpdateRecord.load(kiosk.updates.folder).state == "installed"
+    assert heartbeat.due_in() == 0  # the office hears of it with the uploader's next pass

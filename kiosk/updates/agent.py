@@ -64,6 +64,8 @@ class UpdateAgent:
         self.is_idle: Callable[[], bool] = lambda: True
         #: Called after the restart was asked for (``kiosk run`` with simulated slots stops the app).
         self.on_reboot: Optional[Callable[[], None]] = None
+        #: Called when a step changed the state (Services: a heartbeat goes out soon, not in 5 minutes).
+        self.on_change: Optional[Callable[[], None]] = None
         self._offer: Optional[Offer] = None
         self._offered = False  # no config answer yet: nothing is known, nothing is withdrawn
         self._lock = threading.Lock()
@@ -107,10 +109,13 @@ class UpdateAgent:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            before = self.record.state
             try:
                 self.step()
             except Exception:  # never take the kiosk down for an update
                 log.exception("update step failed")
+            if self.record.state != before and self.on_change is not None:
+                self.on_change()
             self._wake.wait(STEP_SECONDS)
             self._wake.clear()
 
