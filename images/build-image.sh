@@ -512,8 +512,8 @@ EOF
 dd if="$BOOTIMG" of="$IMG" bs=1M seek=$((BOOT_START * 512)) oflag=seek_bytes conv=notrunc,sparse status=none
 dd if="$ROOTIMG" of="$IMG" bs=4M seek=$((A_START * 512)) oflag=seek_bytes conv=notrunc,sparse status=none
 dd if="$DATAIMG" of="$IMG" bs=4M seek=$((DATA_START * 512)) oflag=seek_bytes conv=notrunc,sparse status=none
-# the root stays for make bundle (the same bytes as slot A), with its version
-mv "$ROOTIMG" "$WORK/root.ext4"; echo "$VERSION" >"$WORK/root.version"
+# the root ($WORK/root.ext4) stays for make bundle (the same bytes as slot A), with its version
+echo "$VERSION" >"$WORK/root.version"
 rm -f "$BOOTIMG" "$DATAIMG"
 touch --date="@$SOURCE_DATE_EPOCH" "$IMG"
 sfdisk -l "$IMG"
