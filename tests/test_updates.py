@@ -57,6 +57,13 @@ def offer(office, tmp_path, version, padding=300_000):
     return bundle
 
 
+def offered(kiosk, office, tmp_path, version, **kwargs):
+    """The kiosk's update agent once a bundle of ``version`` is offered and the kiosk has asked for its config."""
+    offer(office, tmp_path, version, **kwargs)
+    kiosk.sync.refresh()
+    return kiosk.updates
+
+
 @pytest.fixture
 def kiosk(tmp_path, office):
     """The kiosk's services with its update agent, at 21:00 in Taipei; nothing offered at first."""
@@ -135,9 +142,7 @@ def test_a_download_that_arrives_damaged_is_fetched_again_whole(kiosk, office, t
 
 
 def test_it_waits_for_the_window_and_for_nobody_at_the_screen(kiosk, office, tmp_path):
-    offer(office, tmp_path, "0.9.3")
-    kiosk.sync.refresh()
-    agent = kiosk.updates
+    agent = offered(kiosk, office, tmp_path, "0.9.3")
     agent.now = lambda: MORNING
     assert agent.step() == "downloaded"
     agent.now, agent.is_idle = (lambda: EVENING), (lambda: False)
@@ -148,9 +153,7 @@ def test_it_waits_for_the_window_and_for_nobody_at_the_screen(kiosk, office, tmp
 
 
 def test_a_system_that_fails_its_checks_is_left_for_the_old_one_and_the_reason_reported(kiosk, office, tmp_path):
-    offer(office, tmp_path, "0.9.4")
-    kiosk.sync.refresh()
-    agent = kiosk.updates
+    agent = offered(kiosk, office, tmp_path, "0.9.4")
     assert agent.step() == "installed"
     slots = SimulatedSlots(agent.folder, "")
     clock = FakeMonotonic()
@@ -185,9 +188,7 @@ def test_a_new_system_that_never_gets_to_its_check_is_left_by_the_bootloader(kio
 
 
 def test_a_power_cut_while_installing_installs_again_in_the_next_step(kiosk, office, tmp_path):
-    offer(office, tmp_path, "0.9.6")
-    kiosk.sync.refresh()
-    agent = kiosk.updates
+    agent = offered(kiosk, office, tmp_path, "0.9.6")
     agent.is_idle = lambda: False
     assert agent.step() == "downloaded"
     agent.record.enter("installing")  # the power went while RAUC wrote slot B
@@ -271,9 +272,7 @@ def test_the_rauc_slots_read_a_bundles_manifest_the_booted_slot_and_ask_for_a_re
 def test_a_download_leaves_room_for_the_store(kiosk, office, tmp_path, monkeypatch):
     import shutil
     from collections import namedtuple
-    offer(office, tmp_path, "0.9.9")
-    kiosk.sync.refresh()
-    agent = kiosk.updates
+    agent = offered(kiosk, office, tmp_path, "0.9.9")
     usage = namedtuple("usage", "total used free")
     monkeypatch.setattr(shutil, "disk_usage", lambda _path: usage(10**9, 10**9 - 100 * 2**20, 100 * 2**20))
     assert agent.step() == "downloading"  # waits for room, the store keeps its 100 MB
