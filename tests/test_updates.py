@@ -305,3 +305,13 @@ def test_each_step_of_the_agents_thread_is_reported_soon(kiosk, office, tmp_path
         time.sleep(0.1)
     assert UpdateRecord.load(kiosk.updates.folder).state == "installed"
     assert heartbeat.due_in() == 0  # the office hears of it with the uploader's next pass
+
+
+def test_a_newer_offer_replaces_a_download_waiting_for_its_window(kiosk, office, tmp_path):
+    agent = offered(kiosk, office, tmp_path, "0.9.12")
+    agent.now = lambda: MORNING
+    assert agent.step() == "downloaded"
+    first = list(agent.folder.glob("*.raucb"))
+    agent = offered(kiosk, office, tmp_path, "0.9.13")
+    assert agent.step() == "downloaded" and UpdateRecord.load(agent.folder).version == "0.9.13"
+    assert len(first) == 1 and not first[0].exists()  # the card keeps one bundle, the one offered now

@@ -59,8 +59,8 @@ def fetch(client: OfficeClient, offer: Offer, folder: Path, progress: Callable[[
     if done_path.exists():
         return done_path
     folder.mkdir(parents=True, exist_ok=True)
-    for stale in folder.glob("*.part"):  # another offer's half: the office withdrew or replaced it
-        if stale.name != f"{offer.sha256}.part":
+    for stale in list(folder.glob("*.part")) + list(folder.glob("*.raucb")):  # another offer's: replaced
+        if stale.name not in (f"{offer.sha256}.part", done_path.name):
             stale.unlink()
     part = folder / f"{offer.sha256}.part"
     have = part.stat().st_size if part.exists() else 0
