@@ -77,8 +77,8 @@ test_card() {
   truncate -s +1G "$1"
   "$REPO/provisioning/kiosk-provision" inject "$1" "$TDIR/kiosk.toml"
   printf 'extra_args=consoleblank=0 console=ttyAMA0 systemd.show_status=1 %s\n' "$2" >"$TDIR/kiosk-args.txt"
-  PYTHONPATH=$REPO python3 -c 'import sys; from provisioning.images import inject; inject(sys.argv[1], sys.argv[2], "kiosk-args.txt")' \
-    "$1" "$TDIR/kiosk-args.txt"
+  mcopy -o -i "$1@@$(PYTHONPATH=$REPO python3 -c 'import sys; from provisioning.images import fat_offset; print(fat_offset(sys.argv[1]))' "$1")" \
+    "$TDIR/kiosk-args.txt" ::/kiosk-args.txt
 }
 
 # QEMU (array QEMU) for card $1; $2 "reboot": a restart inside the guest resets the machine (U-Boot again),
