@@ -57,8 +57,13 @@ power_on() { "${QEMU[@]}" </dev/null >>"$SERIAL" 2>&1 & qpid=$!; }
 power_cut() { kill -9 "$qpid" 2>/dev/null; wait "$qpid" 2>/dev/null; qpid=; }
 on_kiosk() { timeout 60 "${SSH[@]}" "$@" </dev/null 2>/dev/null | tr -d '\r'; }
 status() { on_kiosk /usr/local/bin/kiosk update status --json; }
-field() { python3 -c 'import json, sys; d = json.loads(sys.stdin.read() or "{}"); v = d
-for k in sys.argv[1].split("."): v = v.get(k, "") if isinstance(v, dict) else ""
+field() { python3 -c 'import json, sys
+try:
+    v = json.loads(sys.stdin.read().strip().splitlines()[-1])
+except (ValueError, IndexError):  # no answer yet (the kiosk is booting)
+    v = {}
+for k in sys.argv[1].split("."):
+    v = v.get(k, "") if isinstance(v, dict) else ""
 print(v)' "$1"; }
 re() { sed 's/[.+]/\\&/g' <<<"$1"; }  # a version as a regular expression (0.1.0+u1 has two of its characters)
 # wait up to $1 s until `kiosk update status` matches the regular expression $2 ("version slot state")
