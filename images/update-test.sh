@@ -54,7 +54,7 @@ qemu_for "$CARD" reboot
 SERIAL=$BUILD_DIR/$NAME.update-serial.log
 : >"$SERIAL"
 power_on() { "${QEMU[@]}" </dev/null >>"$SERIAL" 2>&1 & qpid=$!; }
-power_cut() { kill -9 "$qpid" 2>/dev/null; wait "$qpid" 2>/dev/null; qpid=; }
+power_cut() { kill -9 "$qpid" 2>/dev/null || true; wait "$qpid" 2>/dev/null || true; qpid=; }  # QEMU killed: wait says 137
 on_kiosk() { timeout 60 "${SSH[@]}" "$@" </dev/null 2>/dev/null | tr -d '\r'; }
 status() { on_kiosk /usr/local/bin/kiosk update status --json; }
 field() { python3 -c 'import json, sys
