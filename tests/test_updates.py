@@ -315,3 +315,16 @@ def test_a_newer_offer_replaces_a_download_waiting_for_its_window(kiosk, office,
     agent = offered(kiosk, office, tmp_path, "0.9.13")
     assert agent.step() == "downloaded" and UpdateRecord.load(agent.folder).version == "0.9.13"
     assert len(first) == 1 and not first[0].exists()  # the card keeps one bundle, the one offered now
+
+
+def test_the_health_report_keeps_every_note_whatever_thread_writes_it(tmp_path):
+    import threading
+    report = HealthReport(tmp_path, "boot-1")
+    threads = [threading.Thread(target=report.note, kwargs={f"item{i}": i}) for i in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    from kiosk.updates.health import read_report
+    assert read_report(tmp_path, "boot-1") == {"boot_id": "boot-1", **{f"item{i}": i for i in range(40)}}
+    assert read_report(tmp_path, "boot-2") is None  # another boot's report is not this one's

@@ -45,10 +45,10 @@ class HealthReport:
                 return
             self._items.update(items)
             data = json.dumps(self._items, ensure_ascii=False).encode("utf-8")
-        try:
-            write_atomically(self.path, data)
-        except OSError as exc:  # a full card: the check at boot then says so by itself
-            log.warning("cannot write the health report %s: %s", self.path, exc)
+            try:  # in the lock: two threads' notes never land in the wrong order (the older last)
+                write_atomically(self.path, data)
+            except OSError as exc:  # a full card: the check at boot then says so by itself
+                log.warning("cannot write the health report %s: %s", self.path, exc)
 
 
 def read_report(folder: Path, boot_id: str) -> Optional[Dict[str, Any]]:
