@@ -18,7 +18,6 @@ else ``$XDG_DATA_HOME/kiosk-office/bundles``.
 
 from __future__ import annotations
 
-import configparser
 import hashlib
 import os
 import shutil
@@ -30,16 +29,14 @@ from typing import Any, BinaryIO, Dict, List, Optional, Sequence
 from sqlalchemy import delete, insert, select, update
 
 from protocol import officetime
-from protocol.updates import MAX_BUNDLE_BYTES, SIMULATED_MAGIC, VERSION_RE, offer_member
+from protocol.updates import COMPATIBLE, MAX_BUNDLE_BYTES, SIMULATED_MAGIC, VERSION_RE, offer_member, read_manifest
 
 from .db import Database
 from .schema import BUNDLES, KIOSKS, UPDATE_TARGETS
 
 __all__ = ["BundleError", "Bundle", "bundle_folder", "add_file", "add_url", "bundles", "bundle", "assign",
-           "assign_rest", "withdraw", "offer_for", "targets", "COMPATIBLE"]
+           "assign_rest", "withdraw", "offer_for", "targets"]
 
-#: The kind of kiosk the bundles are for (images/rauc/system.conf's ``compatible``).
-COMPATIBLE = "erlin-kiosk-rpi-arm64"
 CHUNK = 1024 * 1024
 
 
@@ -75,21 +72,25 @@ def _manifest(path: Path) -> Dict[str, str]:
     with open(path, "rb") as f:
         head = f.read(4096)
     if head.startswith(SIMULATED_MAGIC.encode()):  # the simulated slots' bundles (make run, the tests)
-        fields = dict(line.split("=", 1) for line in head.decode("utf-8", "replace").splitlines()[1:] if "=" in line)
-        return {"version": fields.get("version", ""), "compatible": fields.get("compatible", "")}
+        return _fields(head.decode("utf-8", "replace"))
     if shutil.which("unsquashfs") is None:
         raise BundleError("unsquashfs is not installed on this server (apt install squashfs-tools): the bundle's "
                           "version cannot be read")
     done = subprocess.run(["unsquashfs", "-cat", str(path), "manifest.raucm"], capture_output=True, timeout=120)
     if done.returncode != 0 or not done.stdout:
         raise BundleError("this file is not a kiosk system bundle (.raucb from make bundle): it has no manifest")
-    parser = configparser.ConfigParser()
     try:
-        parser.read_string(done.stdout.decode("utf-8"))
-    except (configparser.Error, UnicodeDecodeError) as exc:
+        return _fields(done.stdout.decode("utf-8"))
+    except UnicodeDecodeError as exc:
         raise BundleError(f"the bundle's manifest cannot be read: {exc}") from None
-    return {"version": parser.get("update", "version", fallback=""),
-            "compatible": parser.get("update", "compatible", fallback="")}
+
+
+def _fields(manifest: str) -> Dict[str, str]:
+    try:
+        version, compatible = read_manifest(manifest)
+    except ValueError as exc:
+        raise BundleError(str(exc)) from None
+    return {"version": version, "compatible": compatible}
 
 
 def _check(version: str, compatible: str) -> None:

@@ -20,12 +20,13 @@ naming what is wrong).  :data:`STATES` are the steps a kiosk reports, in their u
 
 from __future__ import annotations
 
+import configparser
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional, Tuple
 
-__all__ = ["Offer", "read_offer", "offer_member", "STATES", "ENDED", "MAX_BUNDLE_BYTES", "VERSION_RE",
-           "SIMULATED_MAGIC"]
+__all__ = ["Offer", "read_offer", "offer_member", "read_manifest", "STATES", "ENDED", "MAX_BUNDLE_BYTES",
+           "VERSION_RE", "SIMULATED_MAGIC", "COMPATIBLE"]
 
 #: What a kiosk reports of an update, in order.  ``idle``: nothing offered or the offer is the running system;
 #: ``downloading`` (with ``done``/``size``), ``downloaded`` (verified, waiting for the update window),
@@ -40,6 +41,9 @@ ENDED = ("good", "failed", "rolled_back")
 MAX_BUNDLE_BYTES = 4 * 1024 ** 3
 #: A version as the build writes it (protocol/__init__.py's __version__, maybe with a local part: 0.3.0+test2).
 VERSION_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+~_-]{0,63}$")
+#: The kind of kiosk the bundles are made for: RAUC's ``compatible`` (images/rauc/system.conf, the manifest
+#: images/build-image.sh writes). The office refuses a bundle for another, and so does the kiosk.
+COMPATIBLE = "erlin-kiosk-rpi-arm64"
 #: The first line of a simulated bundle (``make run`` and the tests: kiosk/updates/slots.py writes and installs
 #: them; the office reads their version as it reads a RAUC bundle's manifest).
 SIMULATED_MAGIC = "kiosk-simulated-bundle 1"
@@ -87,3 +91,20 @@ def read_offer(member: Any) -> Optional[Offer]:
     if isinstance(size, bool) or not isinstance(size, int) or not 0 < size <= MAX_BUNDLE_BYTES:
         raise ValueError(f"update.size: must be a number of bytes from 1 to {MAX_BUNDLE_BYTES}, got {size!r}")
     return Offer(version=version, url=url, sha256=digest, size=size)
+
+
+def read_manifest(text: str) -> Tuple[str, str]:
+    """A bundle's version and compatible, from its manifest: RAUC's ``manifest.raucm`` (INI, section
+    ``[update]``), or a simulated bundle's first lines.  ValueError when the text is neither."""
+    lines = text.splitlines()
+    if lines and lines[0] == SIMULATED_MAGIC:
+        fields = dict(line.split("=", 1) for line in lines[1:] if "=" in line)
+        return fields.get("version", ""), fields.get("compatible", "")
+    parser = configparser.ConfigParser()
+    try:
+        parser.read_string(text)
+    except configparser.Error as exc:
+        raise ValueError(f"the bundle's manifest cannot be read: {exc}") from None
+    if not parser.has_section("update"):
+        raise ValueError("the bundle's manifest has no [update] section")
+    return parser.get("update", "version", fallback=""), parser.get("update", "compatible", fallback="")

@@ -30,11 +30,11 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Optional
 
 from protocol import officetime
-from protocol.updates import ENDED, Offer
+from protocol.updates import COMPATIBLE, ENDED, Offer
 
 from .download import DownloadFailed, bundle_path, fetch
 from .record import UpdateRecord
-from .slots import COMPATIBLE, BundleRefused, InstallFailed, Slots
+from .slots import BundleRefused, InstallFailed, Slots
 from .window import in_window
 
 __all__ = ["UpdateAgent", "STEP_SECONDS", "MAX_INSTALLS"]

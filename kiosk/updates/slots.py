@@ -22,22 +22,19 @@ file is one of their bundles and for this kind of kiosk.  Nothing here imports K
 
 from __future__ import annotations
 
-import configparser
 import json
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from protocol.updates import SIMULATED_MAGIC
+from protocol.updates import COMPATIBLE, SIMULATED_MAGIC, read_manifest
 
 from ..atomic_files import write_atomically
 
 __all__ = ["Slots", "RaucSlots", "SimulatedSlots", "NoSlots", "BundleInfo", "BundleRefused", "InstallFailed",
-           "slots_for", "write_simulated_bundle", "COMPATIBLE", "TRIES"]
+           "slots_for", "write_simulated_bundle", "TRIES"]
 
-#: What a bundle must be made for (RAUC's ``compatible``, in images/rauc/system.conf).
-COMPATIBLE = "erlin-kiosk-rpi-arm64"
 #: Boots a new slot gets before the bootloader goes back (RAUC's U-Boot backend: BOOT_x_LEFT).
 TRIES = 3
 #: Where the image says which system it is (images/build-image.sh writes it): VERSION=0.3.0
@@ -169,13 +166,7 @@ class RaucSlots(Slots):
             raise BundleRefused(f"the bundle's manifest cannot be read: {exc}") from None
         if done.returncode != 0 or "[update]" not in done.stdout:
             raise BundleRefused("the file is not a bundle (no manifest)")
-        manifest = configparser.ConfigParser()
-        try:
-            manifest.read_string(done.stdout)
-        except configparser.Error as exc:
-            raise BundleRefused(f"the bundle's manifest cannot be read: {exc}") from None
-        return BundleInfo(version=manifest.get("update", "version", fallback=""),
-                          compatible=manifest.get("update", "compatible", fallback=""))
+        return _info(done.stdout)
 
     def install(self, bundle: Path) -> str:
         """RAUC checks the signature, writes the other slot and puts it first in BOOT_ORDER with 3 tries."""
@@ -230,8 +221,7 @@ class SimulatedSlots(Slots):
             raise BundleRefused(f"{bundle.name} is not a bundle: {exc}") from None
         if not head or head[0] != SIMULATED_MAGIC:
             raise BundleRefused(f"{bundle.name} is not a bundle (no signature)")
-        fields = dict(line.split("=", 1) for line in head[1:] if "=" in line)
-        return BundleInfo(version=fields.get("version", ""), compatible=fields.get("compatible", ""))
+        return _info("\n".join(head))
 
     def install(self, bundle: Path) -> str:
         info = self.check(bundle)
@@ -266,6 +256,14 @@ class SimulatedSlots(Slots):
         state["slots"][usable[0]]["left"] -= 1
         state["boots"] += 1
         self._save(state)
+
+
+def _info(manifest: str) -> BundleInfo:
+    try:
+        version, compatible = read_manifest(manifest)
+    except ValueError as exc:
+        raise BundleRefused(str(exc)) from None
+    return BundleInfo(version=version, compatible=compatible)
 
 
 def write_simulated_bundle(path: Path, version: str, compatible: str = COMPATIBLE, padding: int = 0) -> Path:
