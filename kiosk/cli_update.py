@@ -20,7 +20,7 @@ __all__ = ["cmd_update"]
 def cmd_update(args) -> int:
     from . import __version__
     from .updates.confirm import confirm
-    from .updates.record import UpdateRecord
+    from .updates.record import UpdateRecord, system_summary
     from .updates.slots import slots_for
 
     config = load(args.config)
@@ -33,9 +33,8 @@ def cmd_update(args) -> int:
         print(f"slot {slots.booted() or '-'} ({slots.version()}): {state}" + (f": {record.error}" if record.error
                                                                               else ""))
         return EXIT_FAILED if state == "rolled_back" and slots.booted() == record.to_slot else EXIT_OK
-    record = UpdateRecord.load(folder)
-    summary = {"system": slots.name, "version": slots.version(), "slot": slots.booted() or None,
-               "update": record.summary() if slots.supported else {"state": "unsupported"}}
+    summary = {"system": slots.name, **system_summary(slots, UpdateRecord.load(folder))}
+    summary["slot"] = summary["slot"] or None
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))
         return EXIT_OK

@@ -26,8 +26,7 @@ QUIET_SECONDS = 120.0
 
 def start_updates(app) -> list:
     """Start the agent and the health report; return the Clock events to cancel at the app's stop."""
-    from ..heartbeat import gpio_state, printer_state
-    from ..updates.health import HealthReport
+    from ..updates.health import HealthReport, devices
 
     services = app.services
     agent = services.open_updates()
@@ -51,9 +50,7 @@ def start_updates(app) -> list:
             store = services.store.read(lambda c: c.execute("PRAGMA quick_check").fetchone()[0])
         except Exception as exc:  # noqa: BLE001 -- the check at boot says what it was
             store = f"{type(exc).__name__}: {exc}"
-        gpio = gpio_state(services.hardware)
-        report.note(first_frame=True, store=store, printer=printer_state(services.store, services.hardware)["state"],
-                    gpio=gpio["state"] if gpio else None)
+        report.note(first_frame=True, store=store, **devices(services))
 
     services.uploader.on_success.append(lambda: report.note(upload="ok"))
     Clock.schedule_once(lambda _dt: threading.Thread(target=first_frame_report, name="health", daemon=True).start())

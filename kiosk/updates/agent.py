@@ -33,7 +33,7 @@ from protocol import officetime
 from protocol.updates import COMPATIBLE, ENDED, Offer
 
 from .download import DownloadFailed, bundle_path, fetch
-from .record import UpdateRecord
+from .record import UpdateRecord, system_summary
 from .slots import BundleRefused, InstallFailed, Slots
 from .window import in_window
 
@@ -91,9 +91,7 @@ class UpdateAgent:
 
     def summary(self) -> Dict[str, Any]:
         """The heartbeat's ``system`` member: the running system and the update's state."""
-        state = self._fresh_record().summary() if self.slots.supported else {"state": "unsupported"}
-        return {"version": self.slots.version(), "slot": self.slots.booted() if self.slots.supported else "",
-                "update": state}
+        return system_summary(self.slots, self._fresh_record())
 
     def start(self) -> None:
         if self._thread is None and self.slots.supported:

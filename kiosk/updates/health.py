@@ -23,7 +23,7 @@ from typing import Any, Dict, List, Optional
 
 from ..atomic_files import write_atomically
 
-__all__ = ["HealthReport", "read_report", "problems", "before_install", "BROKEN_PRINTER"]
+__all__ = ["HealthReport", "read_report", "problems", "devices", "before_install", "BROKEN_PRINTER"]
 
 log = logging.getLogger("kiosk.updates")
 
@@ -60,13 +60,19 @@ def read_report(folder: Path, boot_id: str) -> Optional[Dict[str, Any]]:
     return report if isinstance(report, dict) and report.get("boot_id") == boot_id else None
 
 
-def before_install(services, upload_ok: bool) -> Dict[str, Any]:
-    """How the kiosk is now, to compare the new system with: printer and buttons (as the heartbeat says),
-    and whether it reaches the office server."""
+def devices(services) -> Dict[str, Any]:
+    """The printer's and the buttons' state as the heartbeat says them (``gpio`` None without hardware): what the
+    app reports at its first frame, and what the kiosk was like before an install."""
     from ..heartbeat import gpio_state, printer_state
     gpio = gpio_state(services.hardware)
     return {"printer": printer_state(services.store, services.hardware)["state"],
-            "gpio": gpio["state"] if gpio else None, "upload": bool(upload_ok)}
+            "gpio": gpio["state"] if gpio else None}
+
+
+def before_install(services, upload_ok: bool) -> Dict[str, Any]:
+    """How the kiosk is now, to compare the new system with: printer and buttons, and whether it reaches the
+    office server."""
+    return {**devices(services), "upload": bool(upload_ok)}
 
 
 def problems(report: Optional[Dict[str, Any]], before: Dict[str, Any], minutes: float) -> List[str]:

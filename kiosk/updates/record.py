@@ -24,7 +24,7 @@ from protocol.updates import STATES
 
 from ..atomic_files import write_atomically
 
-__all__ = ["UpdateRecord", "MAX_REFUSED"]
+__all__ = ["UpdateRecord", "system_summary", "MAX_REFUSED"]
 
 log = logging.getLogger("kiosk.updates")
 
@@ -114,3 +114,10 @@ class UpdateRecord:
         if self.at:
             out["at"] = self.at
         return out
+
+
+def system_summary(slots, record: UpdateRecord) -> Dict[str, Any]:
+    """The running system (its version; its slot, "" where there are none) and the update's state, as the heartbeat
+    sends it and ``kiosk update status`` prints it; ``slots`` is a kiosk/updates/slots.py ``Slots``."""
+    return {"version": slots.version(), "slot": slots.booted(),
+            "update": record.summary() if slots.supported else {"state": "unsupported"}}
