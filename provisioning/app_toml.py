@@ -17,6 +17,7 @@ else:  # pragma: no cover - Python 3.9/3.10
     import tomli as tomllib
 
 from .app_config import toml_value
+from .kept_secrets import kept_secrets
 from .layout import APP_TOML, MANAGED
 
 __all__ = ["app_toml", "applied_token"]
@@ -39,7 +40,6 @@ def app_toml(app: Dict[str, Any]) -> str:
 def applied_token(root: Path) -> str:
     """The office token this kiosk already has ("" if none): in this root, else kept on the data partition for a
     root slot a system update wrote (provisioning/kept_secrets.py)."""
-    from .kept_secrets import kept_secrets
     try:
         data = tomllib.loads((root / APP_TOML).read_text(encoding="utf-8"))
         token = data.get("server", {}).get("token", "") or ""

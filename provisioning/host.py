@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 
 from .layout import EXTRA_CMDLINE
 
@@ -45,19 +45,24 @@ def passwd_ids(root: Path, user: str) -> Optional[Tuple[int, int]]:
     return None
 
 
-def cmdline(root: Path, rotation: int, country: str) -> str:
-    """/etc/default/raspi-extra-cmdline: the image's own words kept, this tool's replaced."""
-    try:
-        words = (root / EXTRA_CMDLINE).read_text().split()
-    except OSError:
-        words = []
+def _with_own_words(words: List[str], rotation: int, country: str) -> List[str]:
+    """``words`` without this tool's, then this tool's for ``rotation`` and ``country``."""
     words = [w for w in words if not _OWNED_CMDLINE.match(w)]
     words.append(f"cfg80211.ieee80211_regdom={country}")
     if rotation:
         # The text console only: the app turns its own picture and touches (Kivy), and KMS clients
         # ignore video=...:rotate, which would only turn the console a second time.
         words.append(f"fbcon=rotate:{rotation // 90}")
-    return " ".join(words) + "\n"
+    return words
+
+
+def cmdline(root: Path, rotation: int, country: str) -> str:
+    """/etc/default/raspi-extra-cmdline: the image's own words kept, this tool's replaced."""
+    try:
+        words = (root / EXTRA_CMDLINE).read_text().split()
+    except OSError:
+        words = []
+    return " ".join(_with_own_words(words, rotation, country)) + "\n"
 
 
 def boot_args(current: str, rotation: int, country: str) -> str:
@@ -67,8 +72,5 @@ def boot_args(current: str, rotation: int, country: str) -> str:
     for line in current.splitlines():
         if line.startswith("extra_args="):
             words = line[len("extra_args="):].split()
-    words = [w for w in words if not _OWNED_CMDLINE.match(w) and w != "consoleblank=0"]
-    words = ["consoleblank=0", f"cfg80211.ieee80211_regdom={country}"] + words
-    if rotation:
-        words.append(f"fbcon=rotate:{rotation // 90}")
-    return "extra_args=" + " ".join(words) + "\n"
+    words = ["consoleblank=0"] + [w for w in words if w != "consoleblank=0"]  # the image's word, always there
+    return "extra_args=" + " ".join(_with_own_words(words, rotation, country)) + "\n"

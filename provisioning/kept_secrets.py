@@ -10,9 +10,14 @@ key only as its derived PSK, as in wpa_supplicant's file).  Nothing else reads i
 from __future__ import annotations
 
 import json
-import tomllib
+import sys
 from pathlib import Path
 from typing import Dict, List, Optional
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.9/3.10: a technician's laptop runs kiosk-provision validate
+    import tomli as tomllib
 
 from .files import write_file
 from .layout import SECRETS_FILE

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from .kept_secrets import kept_secrets
 from .layout import MANAGED, WIFI_NETWORK, WIRED_NETWORK, WLAN, WPA_CONF
 
 __all__ = ["wpa_psk", "wpa_conf", "applied_psk", "network_units", "timesyncd_conf"]
@@ -31,7 +32,6 @@ def wpa_conf(ssid: str, psk_hex: str, country: str) -> str:
 def applied_psk(root: Path, ssid: str) -> Optional[str]:
     """The WPA key applied earlier for this network, if any: in this root, else kept on the data partition for a
     root slot a system update wrote (provisioning/kept_secrets.py)."""
-    from .kept_secrets import kept_secrets
     try:
         text = (root / WPA_CONF).read_text()
     except OSError:
