@@ -222,9 +222,8 @@ def health(services, now: Optional[datetime] = None) -> Dict[str, Any]:
     paused = _ticketing_paused(store)
     if paused is not None:
         summary["ticketing_paused"] = paused
-    updates = getattr(services, "updates", None)
-    if updates is not None:  # the running kiosk: its system, slot and update (kiosk/updates/agent.py)
-        summary["system"] = updates.summary()
+    if services.updates is not None:  # the running kiosk: its system, slot and update (kiosk/updates/agent.py)
+        summary["system"] = services.updates.summary()
     return summary
 
 
